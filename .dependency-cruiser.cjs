@@ -1,0 +1,39 @@
+/**
+ * The direction of imports from ../shared/DESIGN.md §3, checked mechanically in `npm test`.
+ * schemas → nothing of ours; sensors/pipeline/fusion/replay/sim → schemas only;
+ * pipeline receives transports, models and recorders injected; nothing imports bin/, test/ or bench/.
+ */
+const layer = (from, allowed) => ({
+  name: `${from}-imports-only-${allowed.join("-") || "nothing"}`,
+  severity: "error",
+  comment: `${from}/ may import only ${allowed.length ? allowed.map((a) => a + "/").join(", ") : "nothing of ours"} (DESIGN.md §3)`,
+  from: { path: `^${from}/` },
+  to: {
+    path: "^(schemas|sensors|pipeline|fusion|replay|sim|bin|test|bench|scripts|examples)/",
+    pathNot: [`^${from}/`, ...allowed.map((a) => `^${a}/`)],
+  },
+});
+
+module.exports = {
+  forbidden: [
+    layer("schemas", []),
+    layer("sensors", ["schemas"]),
+    layer("pipeline", ["schemas"]),
+    layer("fusion", ["schemas"]),
+    layer("replay", ["schemas"]),
+    layer("sim", ["schemas"]),
+    {
+      name: "nothing-imports-bin-test-bench",
+      severity: "error",
+      from: { pathNot: "^(bin|test|bench)/" },
+      to: { path: "^(bin|test|bench)/" },
+    },
+    { name: "no-circular", severity: "error", from: {}, to: { circular: true } },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: { extensions: [".ts", ".js"] },
+  },
+};

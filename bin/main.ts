@@ -1,0 +1,38 @@
+/**
+ * The fusiond CLI: the composition root. Only bin/ picks transports and the wall clock.
+ * Each command lives in bin/commands/<name>.ts.
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import demo from "./commands/demo.ts";
+import echo from "./commands/echo.ts";
+import evalCmd from "./commands/eval.ts";
+import info from "./commands/info.ts";
+import play from "./commands/play.ts";
+import record from "./commands/record.ts";
+import recover from "./commands/recover.ts";
+import replay from "./commands/replay.ts";
+import run from "./commands/run.ts";
+import sim from "./commands/sim.ts";
+import train from "./commands/train.ts";
+
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command("fusiond")
+    .description("Streaming sensor fusion for autonomous vehicles: ingest, align, fuse, decide, record, replay, simulate.")
+    .version(pkg.version, "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .showSuggestionAfterError(true);
+  for (const register of [demo, run, sim, record, play, replay, info, recover, train, evalCmd, echo]) register(program);
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  const e = err as { code?: string; message?: string };
+  process.stderr.write(`fusiond: ${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ""}\n`);
+  process.exit(1);
+}

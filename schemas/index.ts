@@ -1,0 +1,6 @@
+export * from "./codec.ts";
+export * from "./errors.ts";
+export * from "./stamp.ts";
+export * from "./time.ts";
+export * from "./topics.ts";
+export * from "./types.ts";

@@ -1,0 +1,73 @@
+/**
+ * The types every part of fusiond shares: what a source emits (SensorMessage) and what the
+ * aligner gives the model (FusedFrame). Times are bigint nanoseconds.
+ */
+import type { DecodedMessage } from "./codec.ts";
+
+/** The sensing modalities, in the fixed order models see them. */
+export const MODALITIES = ["camera", "radar", "gnss", "ego", "voice"] as const;
+export type Modality = (typeof MODALITIES)[number];
+
+/** What a topic carries: a sensor modality, the decision, or simulator control/truth. */
+export type TopicKind = Modality | "decision" | "sim_step" | "sim_truth" | "diagnostics";
+
+/** One decoded message from any source (MQTT, ZeroMQ, an MCAP file, the simulator). */
+export interface SensorMessage<M extends DecodedMessage = DecodedMessage> {
+  /** The concrete topic it arrived on, e.g. "vehicles/ego1/sensors/camera/front". */
+  topic: string;
+  /** Full protobuf type name, e.g. "foxglove.CompressedImage". */
+  type: string;
+  /** What the topic carries, from the topic registry. */
+  kind: TopicKind;
+  /** The decoded message (proto field names). */
+  message: M;
+  /** Event time: the message's own timestamp, ns. */
+  stampNs: bigint;
+  /** Receive time on the ingesting host (MCAP log_time), ns. */
+  receiveNs: bigint;
+  /** The raw protobuf bytes as received (what the recorder writes). */
+  bytes: Uint8Array;
+}
+
+/** One modality's contribution to a fused frame. */
+export interface FrameSlot<M extends DecodedMessage = DecodedMessage> {
+  /** The message used (for interpolated GNSS/ego: the interpolated values, see `interpolated`). */
+  message: M;
+  /** Topic it came from. */
+  topic: string;
+  /** Event time of the message used (for interpolated values: the frame time). */
+  stampNs: bigint;
+  /** Frame time minus the source stamp, ns (0 for interpolated; positive = older than the frame). */
+  ageNs: bigint;
+  /** Receive time of the latest input this slot needed, ns. */
+  receiveNs: bigint;
+  /** Linear interpolation between two samples. */
+  interpolated: boolean;
+  /** Only one side existed: the nearest sample was held (within the max age). */
+  held: boolean;
+}
+
+/**
+ * The model's input: one reading per modality at the reference (camera) stamp, plus which
+ * modalities are present. A missing modality has `present[m] === false` and no slot; the
+ * model never sees a half-built frame.
+ */
+export interface FusedFrame {
+  /** Reference stamp (the camera exposure time), ns. */
+  stampNs: bigint;
+  /** Sequence number of frames from this aligner, from 0. */
+  seq: number;
+  slots: Partial<Record<Modality, FrameSlot>>;
+  present: Record<Modality, boolean>;
+  /** Age of each present modality relative to stampNs, ns. */
+  ageNs: Partial<Record<Modality, bigint>>;
+  /** Receive time of the last input the frame needed, ns (start of frame-to-decision latency). */
+  lastInputReceiveNs: bigint;
+  /** Scheduler time at which the frame was emitted, ns. */
+  emittedNs: bigint;
+}
+
+/** A frame with no modalities present; aligner implementations fill it. */
+export function emptyPresence(): Record<Modality, boolean> {
+  return { camera: false, radar: false, gnss: false, ego: false, voice: false };
+}
