@@ -1,4 +1,5 @@
 export * from "./codec.ts";
+export * from "./decode.ts";
 export * from "./errors.ts";
 export * from "./stamp.ts";
 export * from "./time.ts";

@@ -88,3 +88,35 @@ describe("schemas/codec", () => {
     }
   });
 });
+
+import { MessageDecoder, TopicRegistry as Registry } from "../../schemas/index.ts";
+
+describe("schemas/decode", () => {
+  const codec = defaultCodec();
+  const decoder = new MessageDecoder({ registry: new Registry("ego1"), maxBytes: 1000 });
+  const topic = "vehicles/ego1/sensors/radar/front";
+
+  it("decodes a payload on a known topic into a SensorMessage with event and receive stamps", () => {
+    const payload = codec.encode("fusiond.RadarScan", { timestamp: { seconds: 3, nanos: 5 } });
+    const r = decoder.decode({ topic, payload, receiveNs: 99n });
+    assert.ok(r.ok);
+    if (r.ok) {
+      assert.equal(r.message.kind, "radar");
+      assert.equal(r.message.type, "fusiond.RadarScan");
+      assert.equal(r.message.stampNs, 3_000_000_005n);
+      assert.equal(r.message.receiveNs, 99n);
+      assert.equal(r.message.bytes, payload);
+    }
+  });
+
+  it("rejects unknown topics, oversized, undecodable and unstamped payloads with a reason", () => {
+    const reason = (topic: string, payload: Uint8Array): string | undefined => {
+      const r = decoder.decode({ topic, payload, receiveNs: 1n });
+      return r.ok ? undefined : r.rejection.reason;
+    };
+    assert.equal(reason("vehicles/ego1/lidar", new Uint8Array(1)), "unknown_topic");
+    assert.equal(reason(topic, new Uint8Array(1001)), "oversized");
+    assert.equal(reason(topic, Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0x0f])), "decode_error");
+    assert.equal(reason(topic, codec.encode("fusiond.RadarScan", { seq: 1 })), "invalid");
+  });
+});
