@@ -2,3 +2,7 @@
 export * from "./clock.ts";
 export * from "./drops.ts";
 export * from "./approximate-time.ts";
+export * from "./frame-slots.ts";
+export * from "./frame-aligner.ts";
+export * from "./align.ts";
+export * from "./paced-source.ts";

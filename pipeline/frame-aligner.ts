@@ -1,0 +1,305 @@
+/**
+ * The fused-frame aligner's state machine (pure: messages and times in, frames out; the RxJS
+ * operator in align.ts adds the scheduler). A reference camera message triggers a frame at its
+ * stamp t; radar is the scan nearest t within a tolerance, GNSS and ego are interpolated to t,
+ * voice is the latest utterance within a time-to-live.
+ *
+ * Determinism. Alignment is in event time with a watermark W = (largest stamp seen) − allowed
+ * lateness. A message stamped below W is late: dropped and counted. Every later message has a
+ * stamp ≥ W, so once W has passed the last stamp a frame could still use, the frame is final and
+ * is emitted. A final frame depends only on the set of messages, never on their arrival order:
+ * the same inputs give the same frames whatever the interleaving, as long as nothing is late.
+ * When data stops coming (a dead sensor, the end of a burst), a frame is emitted anyway once it
+ * has waited `maxDelayNs` of scheduler time since its reference arrived — that is the bounded
+ * wait, and it depends on arrival times, which replay reproduces from the recorded receive stamps.
+ * Frames come out in stamp order with consecutive `seq`.
+ *
+ * Memory. Buffers are pruned by stamp (nothing older than any future frame can use is kept) and
+ * capped per modality; pending frames are capped too. Overflow drops are counted.
+ */
+import type { Modality, FrameSlot, FusedFrame, SensorMessage } from "../schemas/types.ts";
+import { emptyPresence } from "../schemas/types.ts";
+import { NS_PER_MS, NS_PER_S } from "../schemas/time.ts";
+import type { DropEvent } from "./drops.ts";
+import { bySample, insertSample, interpolatedSlot, latestSlot, lowerBound, nearest, nearestSlot, neighbours, type SampleBuffer } from "./frame-slots.ts";
+
+export interface AlignerConfig {
+  /** The topic whose messages trigger frames; default: every topic of kind camera. */
+  referenceTopic?: string;
+  /** Radar: the scan nearest t within ± this, ns (default 50 ms). */
+  radarToleranceNs?: bigint;
+  /** GNSS: neighbours within ± this are interpolated or held, ns (default 250 ms). */
+  gnssMaxAgeNs?: bigint;
+  /** Ego: neighbours within ± this are interpolated or held, ns (default 100 ms). */
+  egoMaxAgeNs?: bigint;
+  /** Voice: the latest utterance no older than this, ns (default 5 s). */
+  voiceTtlNs?: bigint;
+  /** Event-time lateness: a message stamped more than this below the largest stamp seen is dropped, ns (default 50 ms). */
+  allowedLatenessNs?: bigint;
+  /** Scheduler time a frame may wait for late data after its reference arrived, ns (default 250 ms). */
+  maxDelayNs?: bigint;
+  /** Per modality, the most samples buffered (default 512); beyond it the oldest is dropped. */
+  maxBuffer?: number;
+  /** The most frames waiting at once (default 64); beyond it the oldest is emitted early. */
+  maxPendingFrames?: number;
+  /** Numeric fields interpolated linearly (defaults: LocationFix and EgoState fields). */
+  interpolate?: { gnss?: readonly string[]; ego?: readonly string[] };
+  /** The field holding the message's stamp, rewritten on interpolated values (default "timestamp"). */
+  stampField?: string;
+}
+
+export type ResolvedAlignerConfig = Required<Omit<AlignerConfig, "referenceTopic" | "interpolate">> & {
+  referenceTopic: string | undefined;
+  interpolate: { gnss: readonly string[]; ego: readonly string[] };
+};
+
+export const DEFAULT_ALIGNER_CONFIG: Omit<ResolvedAlignerConfig, "referenceTopic"> = {
+  radarToleranceNs: 50n * NS_PER_MS,
+  gnssMaxAgeNs: 250n * NS_PER_MS,
+  egoMaxAgeNs: 100n * NS_PER_MS,
+  voiceTtlNs: 5n * NS_PER_S,
+  allowedLatenessNs: 50n * NS_PER_MS,
+  maxDelayNs: 250n * NS_PER_MS,
+  maxBuffer: 512,
+  maxPendingFrames: 64,
+  interpolate: {
+    gnss: ["latitude", "longitude", "altitude"],
+    ego: ["speed_mps", "yaw_rate_rps", "steering_rad", "accel_mps2"],
+  },
+  stampField: "timestamp",
+};
+
+export function resolveAlignerConfig(config: AlignerConfig = {}): ResolvedAlignerConfig {
+  const c: ResolvedAlignerConfig = {
+    ...DEFAULT_ALIGNER_CONFIG,
+    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
+    referenceTopic: config.referenceTopic,
+    interpolate: { ...DEFAULT_ALIGNER_CONFIG.interpolate, ...config.interpolate },
+  };
+  for (const k of ["radarToleranceNs", "gnssMaxAgeNs", "egoMaxAgeNs", "voiceTtlNs", "allowedLatenessNs", "maxDelayNs"] as const) {
+    if (c[k] < 0n) throw new RangeError(`aligner ${k} must be ≥ 0`);
+  }
+  if (!(c.maxBuffer >= 1) || !(c.maxPendingFrames >= 1)) throw new RangeError("aligner maxBuffer and maxPendingFrames must be ≥ 1");
+  return c;
+}
+
+type Buffered = Exclude<Modality, "camera">;
+const BUFFERED: readonly Buffered[] = ["radar", "gnss", "ego", "voice"];
+
+interface Pending {
+  ref: SensorMessage;
+  /** Scheduler time after which it is emitted even if not final, ns. */
+  deadlineNs: bigint;
+}
+
+export interface AlignerStats {
+  /** Frames emitted, and of those: final by the watermark, on their deadline, early because too many waited, at the end of input. */
+  frames: number;
+  final: number;
+  deadline: number;
+  overflow: number;
+  flushed: number;
+  /** Messages taken into buffers (references included). */
+  accepted: number;
+  /** Incoming messages dropped (late, duplicate). */
+  dropped: number;
+  /** Buffered samples evicted because a buffer was full. */
+  evicted: number;
+}
+
+export class FrameAligner {
+  readonly config: ResolvedAlignerConfig;
+  private readonly buffers: Record<Buffered, SampleBuffer> = { radar: [], gnss: [], ego: [], voice: [] };
+  /** Pending frames, sorted by (reference stamp, topic). */
+  private readonly pending: Pending[] = [];
+  private maxStamp: bigint | undefined;
+  private lastEmitted: SensorMessage | undefined;
+  private seq = 0;
+  readonly stats: AlignerStats = { frames: 0, final: 0, deadline: 0, overflow: 0, flushed: 0, accepted: 0, dropped: 0, evicted: 0 };
+
+  constructor(config: AlignerConfig = {}, private readonly onDrop: (drop: DropEvent) => void = () => {}) {
+    this.config = resolveAlignerConfig(config);
+  }
+
+  /** The watermark: every message accepted from now on has a stamp ≥ this. */
+  get watermarkNs(): bigint | undefined {
+    return this.maxStamp === undefined ? undefined : this.maxStamp - this.config.allowedLatenessNs;
+  }
+
+  /** Messages held (buffers and pending references): bounded by 4 × maxBuffer + maxPendingFrames. */
+  get held(): number {
+    return this.pending.length + BUFFERED.reduce((n, m) => n + this.buffers[m].length, 0);
+  }
+
+  /** The earliest deadline among pending frames, ns of scheduler time. */
+  nextDeadlineNs(): bigint | undefined {
+    let d: bigint | undefined;
+    for (const p of this.pending) if (d === undefined || p.deadlineNs < d) d = p.deadlineNs;
+    return d;
+  }
+
+  private drop(msg: SensorMessage, reason: DropEvent["reason"]): void {
+    if (reason === "queue_overflow") this.stats.evicted++;
+    else this.stats.dropped++;
+    this.onDrop({ stage: "align", topic: msg.topic, reason, stampNs: msg.stampNs });
+  }
+
+  private isReference(msg: SensorMessage): boolean {
+    return msg.kind === "camera" && (this.config.referenceTopic === undefined || msg.topic === this.config.referenceTopic);
+  }
+
+  /** Takes one message arriving at scheduler time nowNs; returns the frames it completes, in order. */
+  push(msg: SensorMessage, nowNs: bigint): FusedFrame[] {
+    const buffered = (BUFFERED as readonly string[]).includes(msg.kind);
+    const ref = this.isReference(msg);
+    if (!buffered && !ref) return []; // other cameras, decisions, simulator topics: not aligned
+    const w = this.watermarkNs;
+    if (w !== undefined && msg.stampNs < w) {
+      this.drop(msg, "late");
+      return [];
+    }
+    if (ref) {
+      if (this.lastEmitted && bySample(msg, this.lastEmitted) <= 0) {
+        // Its frame's place in the sequence has passed (an earlier frame left on its deadline).
+        this.drop(msg, bySample(msg, this.lastEmitted) === 0 ? "duplicate" : "late");
+        return [];
+      }
+      const p: Pending = { ref: msg, deadlineNs: nowNs + this.config.maxDelayNs };
+      let i = 0;
+      while (i < this.pending.length && bySample(this.pending[i]!.ref, msg) < 0) i++;
+      if (i < this.pending.length && bySample(this.pending[i]!.ref, msg) === 0) {
+        this.drop(msg, "duplicate");
+        return [];
+      }
+      this.pending.splice(i, 0, p);
+    } else if (!insertSample(this.buffers[msg.kind as Buffered], msg)) {
+      this.drop(msg, "duplicate");
+      return [];
+    }
+    this.stats.accepted++;
+    if (this.maxStamp === undefined || msg.stampNs > this.maxStamp) this.maxStamp = msg.stampNs;
+    const out: FusedFrame[] = [];
+    while (this.pending.length > this.config.maxPendingFrames) {
+      this.stats.overflow++;
+      out.push(this.emitHead(nowNs));
+    }
+    this.emitFinal(nowNs, out);
+    this.prune();
+    return out;
+  }
+
+  /** The deadline `deadlineNs` has come: emits every frame due by then (and the frames before them). */
+  expire(deadlineNs: bigint, nowNs: bigint): FusedFrame[] {
+    const out: FusedFrame[] = [];
+    let last = -1;
+    this.pending.forEach((p, i) => {
+      if (p.deadlineNs <= deadlineNs) last = i;
+    });
+    for (let i = 0; i <= last; i++) {
+      if (this.isFinal(this.pending[0]!.ref.stampNs)) this.stats.final++;
+      else this.stats.deadline++;
+      out.push(this.emitHead(nowNs));
+    }
+    this.emitFinal(nowNs, out);
+    this.prune();
+    return out;
+  }
+
+  /** The input ended: nothing more can arrive, so every pending frame is final. */
+  flush(nowNs: bigint): FusedFrame[] {
+    const out: FusedFrame[] = [];
+    while (this.pending.length) {
+      if (this.isFinal(this.pending[0]!.ref.stampNs)) this.stats.final++;
+      else this.stats.flushed++;
+      out.push(this.emitHead(nowNs));
+    }
+    return out;
+  }
+
+  private emitFinal(nowNs: bigint, out: FusedFrame[]): void {
+    while (this.pending.length && this.isFinal(this.pending[0]!.ref.stampNs)) {
+      this.stats.final++;
+      out.push(this.emitHead(nowNs));
+    }
+  }
+
+  /**
+   * Can a frame at t still change? Not once W is past the last stamp it could use: the radar
+   * scan that could beat the current nearest, the GNSS/ego sample after t, the voice ≤ t.
+   */
+  isFinal(t: bigint): boolean {
+    const w = this.watermarkNs;
+    if (w === undefined || w <= t) return false;
+    const c = this.config;
+    const best = nearest(this.buffers.radar, t, c.radarToleranceNs);
+    const radarUntil = t + (best ? (best.stampNs >= t ? best.stampNs - t : t - best.stampNs) : c.radarToleranceNs);
+    if (w <= radarUntil) return false;
+    for (const [m, maxAge] of [["gnss", c.gnssMaxAgeNs], ["ego", c.egoMaxAgeNs]] as const) {
+      const { next } = neighbours(this.buffers[m], t, maxAge);
+      if (w <= (next ? next.stampNs : t + maxAge)) return false;
+    }
+    return true;
+  }
+
+  private emitHead(nowNs: bigint): FusedFrame {
+    const { ref } = this.pending.shift()!;
+    this.lastEmitted = ref;
+    this.stats.frames++;
+    return this.buildFrame(ref, nowNs);
+  }
+
+  private buildFrame(ref: SensorMessage, nowNs: bigint): FusedFrame {
+    const t = ref.stampNs;
+    const c = this.config;
+    const slots: Partial<Record<Modality, FrameSlot>> = {
+      camera: { message: ref.message, topic: ref.topic, stampNs: t, ageNs: 0n, receiveNs: ref.receiveNs, interpolated: false, held: false },
+    };
+    const radar = nearestSlot(this.buffers.radar, t, c.radarToleranceNs);
+    if (radar) slots.radar = radar;
+    const gnss = interpolatedSlot(this.buffers.gnss, t, c.gnssMaxAgeNs, c.interpolate.gnss, c.stampField);
+    if (gnss) slots.gnss = gnss;
+    const ego = interpolatedSlot(this.buffers.ego, t, c.egoMaxAgeNs, c.interpolate.ego, c.stampField);
+    if (ego) slots.ego = ego;
+    const voice = latestSlot(this.buffers.voice, t, c.voiceTtlNs);
+    if (voice) slots.voice = voice;
+    const present = emptyPresence();
+    const ageNs: Partial<Record<Modality, bigint>> = {};
+    let lastInputReceiveNs = ref.receiveNs;
+    for (const [m, slot] of Object.entries(slots) as Array<[Modality, FrameSlot]>) {
+      present[m] = true;
+      ageNs[m] = slot.ageNs;
+      if (slot.receiveNs > lastInputReceiveNs) lastInputReceiveNs = slot.receiveNs;
+    }
+    return { stampNs: t, seq: this.seq++, slots, present, ageNs, lastInputReceiveNs, emittedNs: nowNs };
+  }
+
+  /**
+   * Forgets what no future frame can use. A reference accepted from now on has a stamp ≥ W and
+   * ≥ the last emitted one, so every future frame has t ≥ min(oldest pending, max(W, last emitted)).
+   * Then caps each buffer.
+   */
+  private prune(): void {
+    const c = this.config;
+    let tMin = this.watermarkNs;
+    if (this.lastEmitted && (tMin === undefined || this.lastEmitted.stampNs > tMin)) tMin = this.lastEmitted.stampNs;
+    const head = this.pending[0]?.ref.stampNs;
+    if (head !== undefined && (tMin === undefined || head < tMin)) tMin = head;
+    if (tMin !== undefined) {
+      const keepFrom: Record<Buffered, bigint> = {
+        radar: tMin - c.radarToleranceNs,
+        gnss: tMin - c.gnssMaxAgeNs,
+        ego: tMin - c.egoMaxAgeNs,
+        voice: tMin - c.voiceTtlNs,
+      };
+      for (const m of BUFFERED) {
+        const buf = this.buffers[m];
+        const cut = lowerBound(buf, keepFrom[m]);
+        if (cut > 0) buf.splice(0, cut);
+      }
+    }
+    for (const m of BUFFERED) {
+      const buf = this.buffers[m];
+      while (buf.length > c.maxBuffer) this.drop(buf.shift()!, "queue_overflow");
+    }
+  }
+}

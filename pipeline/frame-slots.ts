@@ -1,0 +1,110 @@
+/**
+ * How the aligner fills one modality's slot of a frame at reference time t, from a buffer of
+ * samples sorted by (stamp, topic): nearest within a tolerance (radar), linear interpolation
+ * between neighbours or hold (GNSS, ego), latest within a time-to-live (voice). Pure functions.
+ */
+import type { DecodedMessage } from "../schemas/codec.ts";
+import { nsToTimestamp } from "../schemas/time.ts";
+import type { FrameSlot, SensorMessage } from "../schemas/types.ts";
+
+/** A buffer of samples sorted by (stampNs, topic); the aligner keeps one per modality. */
+export type SampleBuffer = SensorMessage[];
+
+export const bySample = (a: SensorMessage, b: SensorMessage): number =>
+  a.stampNs < b.stampNs ? -1 : a.stampNs > b.stampNs ? 1 : a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0;
+
+/** Index of the first sample with stamp ≥ t (binary search). */
+export function lowerBound(buf: SampleBuffer, t: bigint): number {
+  let lo = 0;
+  let hi = buf.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (buf[mid]!.stampNs < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Inserts keeping (stamp, topic) order; false if the same topic and stamp is already there. */
+export function insertSample(buf: SampleBuffer, msg: SensorMessage): boolean {
+  let i = lowerBound(buf, msg.stampNs);
+  while (i < buf.length && buf[i]!.stampNs === msg.stampNs) {
+    if (buf[i]!.topic === msg.topic) return false;
+    if (buf[i]!.topic > msg.topic) break;
+    i++;
+  }
+  buf.splice(i, 0, msg);
+  return true;
+}
+
+const abs = (x: bigint): bigint => (x < 0n ? -x : x);
+
+function slotOf(msg: SensorMessage, t: bigint, held: boolean): FrameSlot {
+  return { message: msg.message, topic: msg.topic, stampNs: msg.stampNs, ageNs: t - msg.stampNs, receiveNs: msg.receiveNs, interpolated: false, held };
+}
+
+/** The sample nearest t within ±tolerance; ties go to the earlier stamp, then the lower topic. */
+export function nearest(buf: SampleBuffer, t: bigint, toleranceNs: bigint): SensorMessage | undefined {
+  let best: SensorMessage | undefined;
+  let bestD = 0n;
+  for (let i = lowerBound(buf, t - toleranceNs); i < buf.length && buf[i]!.stampNs <= t + toleranceNs; i++) {
+    const d = abs(buf[i]!.stampNs - t);
+    if (!best || d < bestD) {
+      best = buf[i];
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+export function nearestSlot(buf: SampleBuffer, t: bigint, toleranceNs: bigint): FrameSlot | undefined {
+  const m = nearest(buf, t, toleranceNs);
+  return m && slotOf(m, t, false);
+}
+
+/** The latest sample with stamp in [t − ttl, t]. */
+export function latestWithin(buf: SampleBuffer, t: bigint, ttlNs: bigint): SensorMessage | undefined {
+  const i = lowerBound(buf, t + 1n) - 1;
+  const m = buf[i];
+  return m && m.stampNs >= t - ttlNs ? m : undefined;
+}
+
+export function latestSlot(buf: SampleBuffer, t: bigint, ttlNs: bigint): FrameSlot | undefined {
+  const m = latestWithin(buf, t, ttlNs);
+  return m && slotOf(m, t, false);
+}
+
+/** The neighbours of t within ±maxAge: the last sample ≤ t and the first ≥ t (one sample at t is both). */
+export function neighbours(buf: SampleBuffer, t: bigint, maxAgeNs: bigint): { prev?: SensorMessage; next?: SensorMessage } {
+  const i = lowerBound(buf, t);
+  const at = buf[i];
+  const next = at && at.stampNs <= t + maxAgeNs ? at : undefined;
+  if (next && next.stampNs === t) return { prev: next, next };
+  const before = buf[i - 1];
+  const prev = before && before.stampNs >= t - maxAgeNs ? before : undefined;
+  return { ...(prev ? { prev } : {}), ...(next ? { next } : {}) };
+}
+
+/**
+ * The value at t: a sample exactly at t as it is; between two neighbours, the named numeric
+ * fields interpolated linearly (every other field from the nearer sample, the stamp field set to
+ * t); with one neighbour only, that sample held (held = true).
+ */
+export function interpolatedSlot(buf: SampleBuffer, t: bigint, maxAgeNs: bigint, fields: readonly string[], stampField: string): FrameSlot | undefined {
+  const { prev, next } = neighbours(buf, t, maxAgeNs);
+  if (prev && next) {
+    if (prev === next) return slotOf(prev, t, false);
+    const w = Number(t - prev.stampNs) / Number(next.stampNs - prev.stampNs);
+    const nearer = t - prev.stampNs <= next.stampNs - t ? prev : next;
+    const message: DecodedMessage = { ...nearer.message, [stampField]: nsToTimestamp(t) };
+    for (const f of fields) {
+      const a = prev.message[f];
+      const b = next.message[f];
+      if (typeof a === "number" && typeof b === "number") message[f] = a + (b - a) * w;
+    }
+    const receiveNs = prev.receiveNs > next.receiveNs ? prev.receiveNs : next.receiveNs;
+    return { message, topic: nearer.topic, stampNs: t, ageNs: 0n, receiveNs, interpolated: true, held: false };
+  }
+  const one = prev ?? next;
+  return one && slotOf(one, t, true);
+}

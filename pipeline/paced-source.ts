@@ -1,0 +1,60 @@
+/**
+ * `pacedByReceiveTime`: a recorded sequence of messages as a live-like stream, each message
+ * delivered when the injected scheduler's clock has advanced by its receive stamp's distance from
+ * the first one. With a virtual-time scheduler this is replay (a drive runs in milliseconds, every
+ * timeout at its recorded instant); with the async scheduler it re-enacts the recording in real time.
+ * Both feed exactly the same downstream code.
+ */
+import { Observable, type SchedulerLike, type Subscription } from "rxjs";
+import type { SensorMessage } from "../schemas/types.ts";
+import { delayMs, nowNs } from "./clock.ts";
+
+/**
+ * @param messages in receive order (as recorded); a receive stamp earlier than the previous one
+ *   is delivered at once after it. Iterated lazily: one message is scheduled at a time, so a long
+ *   recording does not sit in memory.
+ * @param options.speed playback speed factor (default 1; 2 = twice as fast).
+ */
+export function pacedByReceiveTime(messages: Iterable<SensorMessage>, scheduler: SchedulerLike, options: { speed?: number } = {}): Observable<SensorMessage> {
+  const speed = options.speed ?? 1;
+  if (!(speed > 0)) throw new RangeError(`speed must be > 0, got ${speed}`);
+  return new Observable<SensorMessage>((subscriber) => {
+    const it = messages[Symbol.iterator]();
+    const startNs = nowNs(scheduler);
+    let firstRx: bigint | undefined;
+    let action: Subscription | undefined;
+    let due: SensorMessage | undefined; // read from the iterator, not yet delivered
+    const targetOf = (m: SensorMessage): bigint => {
+      firstRx ??= m.receiveNs;
+      // From the start, not from the previous message: no drift accumulates.
+      return startNs + BigInt(Math.round(Number(m.receiveNs - firstRx) / speed));
+    };
+    const scheduleNext = (): void => {
+      // Deliver everything already due in one go: a burst stays a burst (a timer per message
+      // would spread it over the timer granularity on a real clock).
+      for (;;) {
+        if (!due) {
+          const step = it.next();
+          if (step.done) {
+            subscriber.complete();
+            return;
+          }
+          due = step.value;
+        }
+        const wait = targetOf(due) - nowNs(scheduler);
+        if (wait > 0n) {
+          // One action at a time, held here (not added to the subscriber: that would keep every
+          // executed action of a long recording alive).
+          action = scheduler.schedule(scheduleNext, delayMs(wait));
+          return;
+        }
+        const m = due;
+        due = undefined;
+        subscriber.next(m);
+        if (subscriber.closed) return;
+      }
+    };
+    scheduleNext();
+    return () => action?.unsubscribe();
+  });
+}

@@ -1,0 +1,57 @@
+import { strict as assert } from "node:assert";
+import { insertSample, interpolatedSlot, latestSlot, nearestSlot, type SampleBuffer } from "../../pipeline/index.ts";
+import { msg, MS } from "./helpers.ts";
+
+const fix = (ms: number, lat: number, lon: number, alt: number) => msg("gnss", BigInt(ms) * MS, { latitude: lat, longitude: lon, altitude: alt, frame_id: `f${ms}` });
+const FIELDS = ["latitude", "longitude", "altitude"];
+
+describe("pipeline/frame-slots", () => {
+  it("interpolates the named fields linearly, takes the rest from the nearer sample, and stamps t", () => {
+    const buf: SampleBuffer = [fix(100, 48.0, 11.0, 500), fix(200, 48.1, 11.2, 510)];
+    const slot = interpolatedSlot(buf, 175n * MS, 150n * MS, FIELDS, "timestamp")!;
+    assert.equal(slot.interpolated, true);
+    assert.equal(slot.held, false);
+    assert.equal(slot.ageNs, 0n);
+    assert.equal(slot.stampNs, 175n * MS);
+    assert.ok(Math.abs((slot.message["latitude"] as number) - 48.075) < 1e-12);
+    assert.ok(Math.abs((slot.message["longitude"] as number) - 11.15) < 1e-12);
+    assert.ok(Math.abs((slot.message["altitude"] as number) - 507.5) < 1e-9);
+    assert.equal(slot.message["frame_id"], "f200");
+    assert.deepEqual(slot.message["timestamp"], { seconds: 0, nanos: 175_000_000 });
+  });
+
+  it("uses a sample exactly at t as it is, holds one side within the max age, and gives nothing beyond it", () => {
+    const buf: SampleBuffer = [fix(100, 1, 2, 3), fix(200, 4, 5, 6)];
+    const exact = interpolatedSlot(buf, 200n * MS, 50n * MS, FIELDS, "timestamp")!;
+    assert.deepEqual([exact.interpolated, exact.held, exact.message["latitude"]], [false, false, 4]);
+    const held = interpolatedSlot(buf, 240n * MS, 50n * MS, FIELDS, "timestamp")!;
+    assert.deepEqual([held.held, held.stampNs, held.ageNs], [true, 200n * MS, 40n * MS]);
+    const early = interpolatedSlot(buf, 60n * MS, 50n * MS, FIELDS, "timestamp")!;
+    assert.deepEqual([early.held, early.ageNs], [true, -40n * MS]);
+    assert.equal(interpolatedSlot(buf, 300n * MS, 50n * MS, FIELDS, "timestamp"), undefined);
+  });
+
+  it("picks the nearest radar scan within tolerance, the earlier one on a tie", () => {
+    const buf: SampleBuffer = [msg("radar", 90n * MS), msg("radar", 110n * MS), msg("radar", 130n * MS)];
+    assert.equal(nearestSlot(buf, 100n * MS, 20n * MS)!.stampNs, 90n * MS);
+    assert.equal(nearestSlot(buf, 125n * MS, 20n * MS)!.stampNs, 130n * MS);
+    assert.equal(nearestSlot(buf, 200n * MS, 20n * MS), undefined);
+  });
+
+  it("keeps the latest voice utterance at or before t within the TTL", () => {
+    const buf: SampleBuffer = [msg("voice", 100n * MS), msg("voice", 300n * MS)];
+    assert.equal(latestSlot(buf, 250n * MS, 200n * MS)!.stampNs, 100n * MS);
+    assert.equal(latestSlot(buf, 350n * MS, 200n * MS)!.stampNs, 300n * MS);
+    assert.equal(latestSlot(buf, 350n * MS, 20n * MS), undefined);
+    assert.equal(latestSlot(buf, 50n * MS, 200n * MS), undefined);
+  });
+
+  it("keeps buffers sorted by (stamp, topic) and refuses a duplicate", () => {
+    const buf: SampleBuffer = [];
+    assert.ok(insertSample(buf, msg("radar", 20n, {}, 0n, "b")));
+    assert.ok(insertSample(buf, msg("radar", 10n, {}, 0n, "b")));
+    assert.ok(insertSample(buf, msg("radar", 20n, {}, 0n, "a")));
+    assert.equal(insertSample(buf, msg("radar", 20n, {}, 0n, "b")), false);
+    assert.deepEqual(buf.map((m) => `${m.stampNs}${m.topic}`), ["10b", "20a", "20b"]);
+  });
+});
