@@ -6,3 +6,7 @@ export * from "./frame-slots.ts";
 export * from "./frame-aligner.ts";
 export * from "./align.ts";
 export * from "./paced-source.ts";
+export * from "./validate.ts";
+export * from "./health.ts";
+export * from "./backpressure.ts";
+export * from "./decide.ts";

@@ -1,0 +1,122 @@
+/**
+ * `validate`: lets through only messages fit to align. A message is rejected, with a reason, when
+ * it has no event stamp or one implausibly far from its receive time (`invalid`), carries NaN or
+ * ±Infinity where a number must be finite or a value out of its physical range (`invalid`),
+ * repeats the last stamp of its topic (`duplicate`) or goes back in time on its topic
+ * (`out_of_order`). Rejections are reported and the stream goes on; nothing here throws on bad input.
+ */
+import { defer, filter, type MonoTypeOperatorFunction } from "rxjs";
+import type { Rejection, RejectReason } from "../schemas/errors.ts";
+import { NS_PER_S } from "../schemas/time.ts";
+import type { SensorMessage, TopicKind } from "../schemas/types.ts";
+
+export type Range = readonly [min: number, max: number];
+
+export interface ValidateOptions {
+  /** Per kind, top-level numeric fields and their allowed [min, max]. Defaults: DEFAULT_RANGES. */
+  ranges?: Partial<Record<TopicKind, Record<string, Range>>>;
+  /**
+   * Per kind, fields where NaN is a legitimate "unknown" (not ±Infinity). Default: GNSS latitude,
+   * longitude and altitude (a fix with no position, as in ROS NavSatFix).
+   */
+  nanAllowed?: Partial<Record<TopicKind, readonly string[]>>;
+  /** Largest |stamp − receive time| accepted, ns (default 60 s): catches a sensor clock gone wrong. */
+  maxClockSkewNs?: bigint;
+  /** What to do with a stamp older than the last one on its topic (default "reject"). */
+  outOfOrder?: "reject" | "accept";
+  /** Topics whose last stamp is remembered (default 4096); beyond it the oldest topic is forgotten. */
+  maxTopics?: number;
+  /** Every rejection, as it happens. */
+  onReject?: (rejection: Rejection) => void;
+}
+
+export const DEFAULT_RANGES: Partial<Record<TopicKind, Record<string, Range>>> = {
+  gnss: { latitude: [-90, 90], longitude: [-180, 180], altitude: [-1_000, 20_000] },
+  ego: { speed_mps: [-100, 100], yaw_rate_rps: [-10, 10], steering_rad: [-2, 2], accel_mps2: [-100, 100], lane_index: [0, 64] },
+};
+
+const MAX_SCAN = 100_000; // numbers checked per message, so a huge payload cannot stall the stream
+
+/** The first non-finite number in a decoded message (skipping byte arrays), as a field path. */
+function firstNonFinite(value: unknown, path: string, skip: ReadonlySet<string>, budget: { n: number }): string | undefined {
+  if (budget.n-- <= 0) return undefined;
+  if (typeof value === "number") return Number.isFinite(value) || skip.has(path) ? undefined : path;
+  if (value === null || typeof value !== "object" || ArrayBuffer.isView(value)) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const hit = firstNonFinite(value[i], `${path}[${i}]`, skip, budget);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const hit = firstNonFinite(v, path ? `${path}.${k}` : k, skip, budget);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** The checks, without RxJS: `check(msg)` gives the rejection, or undefined if the message is fit. */
+export class MessageValidator {
+  private readonly ranges: Partial<Record<TopicKind, Record<string, Range>>>;
+  private readonly nanAllowed: Partial<Record<TopicKind, ReadonlySet<string>>>;
+  private readonly maxSkew: bigint;
+  private readonly rejectOutOfOrder: boolean;
+  private readonly maxTopics: number;
+  /** Last accepted stamp per topic (insertion-ordered, so the oldest topic is evicted first). */
+  private readonly last = new Map<string, bigint>();
+  readonly counts: Partial<Record<RejectReason, number>> = {};
+
+  constructor(options: ValidateOptions = {}) {
+    this.ranges = options.ranges ?? DEFAULT_RANGES;
+    const nan = options.nanAllowed ?? { gnss: ["latitude", "longitude", "altitude"] };
+    this.nanAllowed = Object.fromEntries(Object.entries(nan).map(([k, v]) => [k, new Set(v)]));
+    this.maxSkew = options.maxClockSkewNs ?? 60n * NS_PER_S;
+    this.rejectOutOfOrder = (options.outOfOrder ?? "reject") === "reject";
+    this.maxTopics = options.maxTopics ?? 4096;
+  }
+
+  check(m: SensorMessage): Rejection | undefined {
+    const reject = (reason: RejectReason, detail: string): Rejection => {
+      this.counts[reason] = (this.counts[reason] ?? 0) + 1;
+      return { reason, topic: m.topic, detail, receiveNs: m.receiveNs, bytes: m.bytes.length };
+    };
+    if (typeof m.stampNs !== "bigint" || m.stampNs <= 0n) return reject("invalid", "missing event stamp");
+    const skew = m.stampNs - m.receiveNs;
+    if (skew > this.maxSkew || -skew > this.maxSkew) return reject("invalid", `stamp ${m.stampNs} is ${skew} ns from receive time (limit ${this.maxSkew})`);
+    const nanOk = this.nanAllowed[m.kind] ?? new Set<string>();
+    const bad = firstNonFinite(m.message, "", nanOk, { n: MAX_SCAN });
+    if (bad) return reject("invalid", `${bad} is not finite`);
+    for (const [field, [min, max]] of Object.entries(this.ranges[m.kind] ?? {})) {
+      const v = m.message[field];
+      if (typeof v === "number" && !Number.isNaN(v) && (v < min || v > max)) return reject("invalid", `${field} = ${v} outside [${min}, ${max}]`);
+    }
+    const prev = this.last.get(m.topic);
+    if (prev !== undefined) {
+      if (m.stampNs === prev) return reject("duplicate", `stamp ${m.stampNs} repeated`);
+      if (m.stampNs < prev && this.rejectOutOfOrder) return reject("out_of_order", `stamp ${m.stampNs} < previous ${prev}`);
+    }
+    if (prev === undefined || m.stampNs > prev) {
+      this.last.delete(m.topic);
+      this.last.set(m.topic, m.stampNs);
+      if (this.last.size > this.maxTopics) this.last.delete(this.last.keys().next().value!);
+    }
+    return undefined;
+  }
+}
+
+/** The operator: passes fit messages, reports the others to `options.onReject`. */
+export function validate(options: ValidateOptions = {}): MonoTypeOperatorFunction<SensorMessage> {
+  return (source) =>
+    defer(() => {
+      // One validator per subscription: its per-topic state must not leak between runs.
+      const validator = new MessageValidator(options);
+      return source.pipe(
+        filter((m) => {
+          const rejection = validator.check(m);
+          if (rejection) options.onReject?.(rejection);
+          return rejection === undefined;
+        }),
+      );
+    });
+}

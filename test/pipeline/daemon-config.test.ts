@@ -1,0 +1,33 @@
+import { strict as assert } from "node:assert";
+import { FusiondError } from "../../schemas/index.ts";
+import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
+
+describe("pipeline/daemon-config", () => {
+  it("fills defaults around a minimal config", () => {
+    const c = parseDaemonConfig({ mqtt: { url: "mqtt://127.0.0.1:1883" } });
+    assert.equal(c.vehicle, "ego1");
+    assert.equal(c.model.dir, "models/default");
+    assert.equal(c.http.listen, "127.0.0.1:9464");
+    assert.equal(c.aligner.maxWaitMs, 60);
+  });
+
+  it("names every bad key and what is allowed", () => {
+    assert.throws(
+      () => parseDaemonConfig({ mqtt: { url: "http://x" }, aligner: { maxWaitMs: -1 }, bogus: 1, http: { listen: "nope" } }, "car.yaml"),
+      (e: unknown) => {
+        assert.ok(e instanceof FusiondError && e.code === "bad_config");
+        assert.match(e.message, /^car\.yaml is not a valid fusiond config/);
+        assert.match(e.message, /mqtt\.url: expected an MQTT URL/);
+        assert.match(e.message, /aligner\.maxWaitMs: .*>0/);
+        assert.match(e.message, /Unrecognized key: "bogus"/);
+        assert.match(e.message, /http\.listen: expected HOST:PORT/);
+        return true;
+      },
+    );
+  });
+
+  it("requires an input transport", () => {
+    assert.throws(() => parseDaemonConfig({}), /no input: set mqtt\.url/);
+    assert.doesNotThrow(() => parseDaemonConfig({ zmq: { subscribe: ["tcp://127.0.0.1:5555"] } }));
+  });
+});

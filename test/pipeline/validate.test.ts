@@ -1,0 +1,45 @@
+import { strict as assert } from "node:assert";
+import { validate, type ValidateOptions } from "../../pipeline/index.ts";
+import type { Rejection } from "../../schemas/errors.ts";
+import { makeScheduler, msg, MS } from "./helpers.ts";
+
+const ego = (ms: number, fields: Record<string, unknown> = {}) => msg("ego", BigInt(ms) * MS, { speed_mps: 10, yaw_rate_rps: 0, ...fields }, BigInt(ms) * MS);
+
+describe("pipeline/validate (marbles)", () => {
+  it("passes fit messages and rejects bad ones with a reason, without stopping", () => {
+    const rejections: Rejection[] = [];
+    const values = {
+      a: ego(10),
+      n: ego(20, { speed_mps: Number.NaN }), //        NaN where a number is required
+      i: ego(30, { accel_mps2: Number.POSITIVE_INFINITY }),
+      r: ego(40, { speed_mps: 1000 }), //               out of range
+      m: ego(0), //                                     no stamp
+      d: ego(10), //                                    same stamp as a: duplicate
+      b: ego(5), //                                     before a: out of order
+      s: { ...ego(50), receiveNs: 50n * MS + 120_000n * MS }, // stamp 2 min off the receive time
+      c: ego(60),
+      g: msg("gnss", 70n * MS, { latitude: Number.NaN, longitude: Number.NaN, altitude: Number.NaN }), // "no fix": valid
+    };
+    const options: ValidateOptions = { onReject: (r) => rejections.push(r) };
+    makeScheduler().run(({ hot, expectObservable }) => {
+      const src = hot("  anirmdbscg|", values);
+      const expected = " a-------cg|";
+      expectObservable(src.pipe(validate(options))).toBe(expected, values);
+    });
+    assert.deepEqual(
+      rejections.map((r) => r.reason),
+      ["invalid", "invalid", "invalid", "invalid", "duplicate", "out_of_order", "invalid"],
+    );
+    assert.match(rejections[0]!.detail, /speed_mps is not finite/);
+    assert.match(rejections[2]!.detail, /speed_mps = 1000 outside/);
+  });
+
+  it("can accept out-of-order stamps (left to the aligner's lateness bound) but still rejects duplicates", () => {
+    const rejections: Rejection[] = [];
+    makeScheduler().run(({ hot, expectObservable }) => {
+      const values = { a: ego(10), b: ego(5), d: ego(10) };
+      expectObservable(hot("abd|", values).pipe(validate({ outOfOrder: "accept", onReject: (r) => rejections.push(r) }))).toBe("ab-|", values);
+    });
+    assert.deepEqual(rejections.map((r) => r.reason), ["duplicate"]);
+  });
+});
