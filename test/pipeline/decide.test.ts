@@ -3,7 +3,7 @@
  * waiting frames are conflated to the newest, and each skipped frame is counted.
  */
 import { strict as assert } from "node:assert";
-import { map, of } from "rxjs";
+import { map, of, type Observable } from "rxjs";
 import type { FusedFrame } from "../../schemas/types.ts";
 import { emptyPresence } from "../../schemas/types.ts";
 import { decide, type DropEvent } from "../../pipeline/index.ts";
@@ -39,7 +39,7 @@ describe("pipeline/decide (marbles)", () => {
     const drops: DropEvent[] = [];
     const scheduler = makeScheduler();
     const results: string[] = [];
-    const fn = (f: FusedFrame): string | Promise<string> | ReturnType<typeof of<string>> => {
+    const fn = (f: FusedFrame): string | Promise<string> | Observable<string> => {
       if (f.seq === 1) return Promise.resolve("promise");
       if (f.seq === 2) return of("observable", "ignored");
       if (f.seq === 3) throw new Error("model crashed");

@@ -31,7 +31,7 @@ describe("pipeline/health (marbles)", () => {
       //                at 0 alive; at 10 two messages: 100 Hz; at 80 (> 40 + 30) not alive, no rate;
       //                at 100 a gap in the stamps (60 ms) and alive again; at 110 rate back; at 160 silent again.
       expectObservable(monitor.changes$.pipe(map(flags))).toBe("a 9ms b 69ms c 19ms (xd) 6ms e 49ms f", {
-        x: "gap:arV",
+        x: "gap:ArV",
         a: "status:ArV",
         b: "status:ARV",
         c: "status:arV",
