@@ -10,3 +10,5 @@ export * from "./validate.ts";
 export * from "./health.ts";
 export * from "./backpressure.ts";
 export * from "./decide.ts";
+export * from "./metrics.ts";
+export * from "./graph.ts";

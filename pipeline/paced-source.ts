@@ -5,7 +5,7 @@
  * timeout at its recorded instant); with the async scheduler it re-enacts the recording in real time.
  * Both feed exactly the same downstream code.
  */
-import { Observable, type SchedulerLike, type Subscription } from "rxjs";
+import { Observable, VirtualTimeScheduler, type SchedulerLike, type Subscription } from "rxjs";
 import type { SensorMessage } from "../schemas/types.ts";
 import { delayMs, nowNs } from "./clock.ts";
 
@@ -57,4 +57,15 @@ export function pacedByReceiveTime(messages: Iterable<SensorMessage>, scheduler:
     scheduleNext();
     return () => action?.unsubscribe();
   });
+}
+
+/**
+ * A virtual-time scheduler whose clock starts at `startNs` (e.g. the recording's first receive
+ * stamp), so scheduler time, receive stamps and frame emission times share one time base on replay
+ * (latency = decision time − receive time is then meaningful, as it is live).
+ */
+export function virtualTimeAt(startNs: bigint): VirtualTimeScheduler {
+  const scheduler = new VirtualTimeScheduler();
+  scheduler.frame = Number(startNs) / 1e6;
+  return scheduler;
 }

@@ -100,11 +100,13 @@ export interface DriveOptions {
   gridMs?: number;
   /** Messages stamped in [fromMs, toMs) are all received at atMs (a network stall). */
   stall?: { fromMs: number; toMs: number; atMs: number };
+  /** Every stamp and receive time is offset by this, ms (default 1000: a zero stamp means "missing"). */
+  originMs?: number;
 }
 
 /**
  * A recorded-like drive: camera 20 Hz, radar 20 Hz (offset 25 ms), GNSS 10 Hz, ego 50 Hz, a voice
- * utterance every 700 ms; sorted by receive time (ties by stamp, then topic), as a recorder stores it.
+ * utterance every 700 ms (times relative to `originMs`); sorted by receive time (ties by stamp, then topic), as a recorder stores it.
  */
 export function syntheticDrive(o: DriveOptions): SensorMessage[] {
   const out: SensorMessage[] = [];
@@ -117,11 +119,12 @@ export function syntheticDrive(o: DriveOptions): SensorMessage[] {
   ];
   for (const [kind, period, offset] of plan) {
     for (let k = 0, ms = offset; ms < o.durationMs; k++, ms += period) {
-      const stampNs = BigInt(ms) * MS;
+      const origin = o.originMs ?? 1000;
+      const stampNs = BigInt(origin + ms) * MS;
       let rx = ms + (o.latencyMs ? o.latencyMs(kind, k) : 2);
       if (o.gridMs) rx = Math.ceil(rx / o.gridMs) * o.gridMs;
       if (o.stall && ms >= o.stall.fromMs && ms < o.stall.toMs) rx = Math.max(rx, o.stall.atMs);
-      out.push(msg(kind, stampNs, reading(kind, stampNs), BigInt(rx) * MS));
+      out.push(msg(kind, stampNs, reading(kind, stampNs), BigInt(origin + rx) * MS));
     }
   }
   return out.sort((a, b) => (a.receiveNs !== b.receiveNs ? (a.receiveNs < b.receiveNs ? -1 : 1) : a.stampNs !== b.stampNs ? (a.stampNs < b.stampNs ? -1 : 1) : a.topic < b.topic ? -1 : 1));

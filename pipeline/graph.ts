@@ -1,0 +1,266 @@
+/**
+ * The pipeline graph: injected sources → validate → health → align → decide → sinks, with
+ * metrics as a stream. No transport, file or model is imported here: the daemon (bin/ run) injects
+ * MQTT/ZeroMQ sources, the model's decide() and its publishers/recorder as sinks, with the async
+ * scheduler; replay injects an MCAP source paced on a virtual-time scheduler and its scorer as a
+ * sink. Both run exactly this code.
+ *
+ *   sources ─ merge ─ validate ─ monitorHealth ─ alignFrames ─ decide ─► sinks.decision
+ *                        │             │              │           │
+ *                   rejection      health         frame        drops  ─► metrics$
+ */
+import { merge, Observable, Subject, type SchedulerLike, type Subscription } from "rxjs";
+import type { Rejection } from "../schemas/errors.ts";
+import { TopicRegistry } from "../schemas/topics.ts";
+import type { FusedFrame, SensorMessage } from "../schemas/types.ts";
+import { alignFrames } from "./align.ts";
+import { delayMs, nowNs } from "./clock.ts";
+import { decide, type Decided, type DecideFn } from "./decide.ts";
+import { DropCounter, type DropEvent } from "./drops.ts";
+import type { AlignerConfig, FrameAligner } from "./frame-aligner.ts";
+import { HealthMonitor, monitorHealth, type HealthChange, type HealthOptions } from "./health.ts";
+import { Histogram, type PipelineMetrics, type TopicCounts } from "./metrics.ts";
+import type { BufferPolicy } from "./backpressure.ts";
+import { validate, type ValidateOptions } from "./validate.ts";
+
+/** Where results go. Every method is optional; a sink that throws or rejects is counted as `send_failed`. */
+export interface PipelineSink<D> {
+  /** Each message that passed validation (e.g. the recorder). */
+  message?(m: SensorMessage): void | PromiseLike<void>;
+  frame?(f: FusedFrame): void | PromiseLike<void>;
+  decision?(d: Decided<D>): void | PromiseLike<void>;
+  rejection?(r: Rejection): void | PromiseLike<void>;
+  health?(c: HealthChange): void | PromiseLike<void>;
+}
+
+export interface PipelineOptions<D> {
+  /** The sources, already decoded (MQTT, ZeroMQ, MCAP replay, simulator); merged in this order. */
+  sources: Observable<SensorMessage> | Observable<SensorMessage>[];
+  /** Decode rejections of the sources (bad payloads never become SensorMessages), counted and fed to health. */
+  rejections?: Observable<Rejection>;
+  /** The only clock of the pipeline: async live, virtual on replay. */
+  scheduler: SchedulerLike;
+  registry?: TopicRegistry;
+  aligner?: AlignerConfig;
+  validate?: Omit<ValidateOptions, "onReject">;
+  health?: Omit<HealthOptions, "registry" | "scheduler">;
+  decide: DecideFn<D>;
+  decideOptions?: { concurrency?: number; policy?: BufferPolicy; capacity?: number; onError?: "drop" | "fail" };
+  sinks?: PipelineSink<D> | PipelineSink<D>[];
+  /** How often metrics$ emits while running, ns of scheduler time (default 1 s). */
+  metricsIntervalNs?: bigint;
+  /** Most distinct topics counted in metrics (default 1024); others are counted under "(other)". */
+  maxTopics?: number;
+}
+
+export interface Pipeline<D> {
+  /** Subscribes to the sources. Call once, after subscribing to the streams below. */
+  start(): Pipeline<D>;
+  /** Unsubscribes everything; done resolves with the metrics so far. */
+  stop(): void;
+  /** Periodic snapshots while running, and a last one (done = true) when the sources end. Hot. */
+  readonly metrics$: Observable<PipelineMetrics>;
+  readonly frames$: Observable<FusedFrame>;
+  readonly decisions$: Observable<Decided<D>>;
+  readonly drops$: Observable<DropEvent>;
+  readonly health: HealthMonitor;
+  metrics(): PipelineMetrics;
+  /** Resolves with the final metrics when the sources end and the last frame is decided; rejects on error. */
+  readonly done: Promise<PipelineMetrics>;
+}
+
+/** Builds the pipeline; nothing runs until start(). */
+export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
+  const { scheduler } = options;
+  const registry = options.registry ?? new TopicRegistry();
+  const sinks = options.sinks === undefined ? [] : Array.isArray(options.sinks) ? options.sinks : [options.sinks];
+  const maxTopics = options.maxTopics ?? 1024;
+  const health = new HealthMonitor({ ...options.health, registry, scheduler });
+  const dropCounter = new DropCounter();
+  const latency = new Histogram();
+  const alignerWait = new Histogram();
+  const topics = new Map<string, TopicCounts>();
+  const rejectedByReason: PipelineMetrics["rejectedByReason"] = {};
+  const totals = { in: 0, accepted: 0, rejected: 0, frames: 0, decisions: 0 };
+  let aligner: FrameAligner | undefined;
+  let finished = false;
+
+  const metricsSubject = new Subject<PipelineMetrics>();
+  const framesSubject = new Subject<FusedFrame>();
+  const decisionsSubject = new Subject<Decided<D>>();
+  const dropsSubject = new Subject<DropEvent>();
+  let resolveDone!: (m: PipelineMetrics) => void;
+  let rejectDone!: (e: unknown) => void;
+  const done = new Promise<PipelineMetrics>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  done.catch(() => {}); // callers that never await done must not see an unhandled rejection
+
+  const countsOf = (topic: string): TopicCounts => {
+    let c = topics.get(topic);
+    if (!c) {
+      const key = topics.size < maxTopics ? topic : "(other)";
+      c = topics.get(key) ?? { in: 0, accepted: 0, rejected: 0 };
+      topics.set(key, c);
+    }
+    return c;
+  };
+  const toSinks = <K extends keyof PipelineSink<D>>(method: K, value: Parameters<NonNullable<PipelineSink<D>[K]>>[0], topic: string): void => {
+    for (const sink of sinks) {
+      const fn = sink[method] as ((v: typeof value) => void | PromiseLike<void>) | undefined;
+      if (!fn) continue;
+      const failed = (): void => onDrop({ stage: `sink.${method}`, topic, reason: "send_failed" });
+      try {
+        const r = fn.call(sink, value);
+        if (r && typeof r.then === "function") r.then(undefined, failed);
+      } catch {
+        failed();
+      }
+    }
+  };
+  const onDrop = (d: DropEvent): void => {
+    dropCounter.add(d);
+    dropsSubject.next(d);
+  };
+  const onReject = (r: Rejection): void => {
+    totals.rejected++;
+    countsOf(r.topic).rejected++;
+    rejectedByReason[r.reason] = (rejectedByReason[r.reason] ?? 0) + 1;
+    onDrop({ stage: "validate", topic: r.topic, reason: r.reason });
+    health.rejection(r);
+    toSinks("rejection", r, r.topic);
+  };
+
+  const snapshot = (): PipelineMetrics => {
+    const s = aligner?.stats;
+    const h = health.snapshot();
+    return {
+      atNs: nowNs(scheduler),
+      topics: Object.fromEntries([...topics].map(([k, v]) => [k, { ...v }])),
+      messagesIn: totals.in,
+      accepted: totals.accepted,
+      rejected: totals.rejected,
+      rejectedByReason: { ...rejectedByReason },
+      frames: totals.frames,
+      framesBy: { final: s?.final ?? 0, deadline: s?.deadline ?? 0, overflow: s?.overflow ?? 0, flushed: s?.flushed ?? 0 },
+      decisions: totals.decisions,
+      drops: dropCounter.snapshot(),
+      dropsTotal: dropCounter.total,
+      latency: latency.snapshot(),
+      alignerWait: alignerWait.snapshot(),
+      healthTopics: h.length,
+      unhealthyTopics: h.filter((t) => !t.ok).length,
+      done: finished,
+    };
+  };
+
+  let running: Subscription | undefined;
+  let metricsTimer: Subscription | undefined;
+  let rejectionsSub: Subscription | undefined;
+  let healthSub: Subscription | undefined;
+
+  const finish = (error?: unknown): void => {
+    if (finished) return;
+    finished = true;
+    metricsTimer?.unsubscribe();
+    rejectionsSub?.unsubscribe();
+    healthSub?.unsubscribe();
+    const last = snapshot();
+    metricsSubject.next(last);
+    for (const s of [metricsSubject, framesSubject, decisionsSubject, dropsSubject]) {
+      if (error === undefined) s.complete();
+      else s.error(error);
+    }
+    health.close();
+    if (error === undefined) resolveDone(last);
+    else rejectDone(error);
+  };
+
+  const pipeline: Pipeline<D> = {
+    metrics$: metricsSubject.asObservable(),
+    frames$: framesSubject.asObservable(),
+    decisions$: decisionsSubject.asObservable(),
+    drops$: dropsSubject.asObservable(),
+    health,
+    done,
+    metrics: snapshot,
+    start() {
+      if (running) throw new Error("pipeline already started");
+      healthSub = health.changes$.subscribe((c) => toSinks("health", c, c.topic));
+      if (options.rejections) rejectionsSub = options.rejections.subscribe((r) => onReject(r));
+      const interval = delayMs(options.metricsIntervalNs ?? 1_000_000_000n);
+      metricsTimer = scheduler.schedule(function () {
+        metricsSubject.next(snapshot());
+        this.schedule(undefined, interval);
+      }, interval);
+      const sources = Array.isArray(options.sources) ? merge(...options.sources) : options.sources;
+      const counted = new Observable<SensorMessage>((subscriber) =>
+        sources.subscribe({
+          next: (m) => {
+            totals.in++;
+            countsOf(m.topic).in++;
+            subscriber.next(m);
+          },
+          error: (e) => subscriber.error(e),
+          complete: () => subscriber.complete(),
+        }),
+      );
+      running = counted
+        .pipe(
+          validate({ ...options.validate, onReject }),
+          monitorHealth(health),
+          (accepted) =>
+            new Observable<SensorMessage>((subscriber) =>
+              accepted.subscribe({
+                next: (m) => {
+                  totals.accepted++;
+                  countsOf(m.topic).accepted++;
+                  toSinks("message", m, m.topic);
+                  subscriber.next(m);
+                },
+                error: (e) => subscriber.error(e),
+                complete: () => subscriber.complete(),
+              }),
+            ),
+          alignFrames({ ...options.aligner, scheduler, onDrop, onStart: (a) => (aligner = a) }),
+          (frames) =>
+            new Observable<FusedFrame>((subscriber) =>
+              frames.subscribe({
+                next: (f) => {
+                  totals.frames++;
+                  alignerWait.observe(f.emittedNs - (f.slots.camera?.receiveNs ?? f.lastInputReceiveNs));
+                  framesSubject.next(f);
+                  toSinks("frame", f, f.slots.camera?.topic ?? "frames");
+                  subscriber.next(f);
+                },
+                error: (e) => subscriber.error(e),
+                complete: () => subscriber.complete(),
+              }),
+            ),
+          decide(options.decide, { scheduler, ...options.decideOptions, onDrop }),
+        )
+        .subscribe({
+          next: (d) => {
+            totals.decisions++;
+            latency.observe(d.latencyNs);
+            decisionsSubject.next(d);
+            toSinks("decision", d, d.frame.slots.camera?.topic ?? "frames");
+          },
+          error: (e) => finish(e),
+          complete: () => finish(),
+        });
+      return pipeline;
+    },
+    stop() {
+      running?.unsubscribe();
+      finish();
+    },
+  };
+  return pipeline;
+}
+
+/** createPipeline(options).start(). */
+export function runPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
+  return createPipeline(options).start();
+}
