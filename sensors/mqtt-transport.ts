@@ -1,0 +1,178 @@
+/**
+ * The MQTT transport on mqtt.js v5: a source and a sink over one client connection.
+ * Subscription QoS per pattern comes from the topic registry; on MQTT 5 each publish carries
+ * content type `application/x-protobuf` and user property `schema` = the full type name. The type
+ * of an incoming message always comes from the registry (aedes speaks 3.1.1 and carries no properties).
+ */
+import type { IClientPublishOptions, IClientSubscribeOptions, MqttClient } from "mqtt";
+import { Observable, Subject, type Subscriber } from "rxjs";
+import { FusiondError, TopicRegistry, type QoS, type RawMessage, type Rejection } from "../schemas/index.ts";
+import { connectMqtt, type MqttConnectOptions } from "./mqtt-connect.ts";
+import { compilePatterns, type TopicMatcher } from "./patterns.ts";
+import { PublishGate } from "./publish-gate.ts";
+import type { NowNs, PublishOptions, PublishResult, SinkCounters, Transport } from "./transport.ts";
+
+export const PROTOBUF_CONTENT_TYPE = "application/x-protobuf";
+
+export interface MqttTransportOptions extends MqttConnectOptions {
+  now: NowNs;
+  /** Decides subscription QoS per pattern (the highest QoS of the registry entries it can match). */
+  registry?: TopicRegistry;
+  /** QoS for a pattern that matches no registry entry (default 0). */
+  defaultQos?: QoS;
+  /** Publishes allowed pending at once (default 1000). */
+  maxInFlight?: number;
+  /** How long close() waits for pending QoS 1/2 acknowledgements before forcing (default 2000 ms). */
+  closeTimeoutMs?: number;
+}
+
+interface LocalSubscription {
+  matches: TopicMatcher;
+  /** This subscription's patterns with their MQTT 5 subscription identifiers, lowest id first. */
+  byId: Array<{ id: number; matches: TopicMatcher }>;
+  subscriber: Subscriber<RawMessage>;
+}
+
+export class MqttTransport implements Transport {
+  readonly rejections = new Subject<Rejection>();
+  private readonly gate: PublishGate;
+  private readonly registry: TopicRegistry;
+  private readonly local = new Set<LocalSubscription>();
+  /** Broker subscriptions shared by local subscriptions: pattern → users and MQTT 5 subscription identifier. */
+  private readonly refs = new Map<string, { users: number; id: number }>();
+  private nextSubscriptionId = 1;
+  private readonly publishOptionsCache = new Map<string, IClientPublishOptions>();
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly client: MqttClient,
+    /** What the broker accepted: 5, or 4 (3.1.1). */
+    readonly protocolVersion: 4 | 5,
+    private readonly options: MqttTransportOptions,
+  ) {
+    this.registry = options.registry ?? new TopicRegistry();
+    this.gate = new PublishGate(options.maxInFlight ?? 1000);
+    const now = options.now;
+    client.on("message", (topic, payload, packet) => {
+      const receiveNs = now();
+      const ids = packet.properties?.subscriptionIdentifier;
+      if (ids === undefined) {
+        // MQTT 3.1.1 brokers (Mosquitto, aedes) send one copy however many subscriptions match.
+        for (const l of this.local) if (l.matches(topic)) l.subscriber.next({ topic, payload, receiveNs });
+        return;
+      }
+      // Mosquitto on MQTT 5 sends one copy per matching subscription, each tagged with its
+      // identifier: a local subscription takes only the copy of its lowest matching identifier.
+      for (const l of this.local) {
+        const want = l.byId.find((p) => p.matches(topic))?.id;
+        if (want !== undefined && (ids === want || (Array.isArray(ids) && ids.includes(want)))) {
+          l.subscriber.next({ topic, payload, receiveNs });
+        }
+      }
+    });
+  }
+
+  /** Connects (waiting for the first CONNACK) and returns the transport. */
+  static async connect(options: MqttTransportOptions): Promise<MqttTransport> {
+    const { client, protocolVersion } = await connectMqtt(options);
+    return new MqttTransport(client, protocolVersion, options);
+  }
+
+  get inFlight(): number {
+    return this.gate.inFlight;
+  }
+  get counters(): Readonly<SinkCounters> {
+    return this.gate.counters;
+  }
+
+  /** Subscription QoS for a pattern: the highest QoS among registry entries it can match. */
+  qosFor(pattern: string): QoS {
+    const matching = this.registry.matching(pattern);
+    if (matching.length === 0) return this.options.defaultQos ?? 0;
+    return Math.max(...matching.map((t) => t.qos)) as QoS;
+  }
+
+  subscribe(patterns: readonly string[]): Observable<RawMessage> {
+    const unique = [...new Set(patterns)];
+    const matches = compilePatterns(unique);
+    return new Observable<RawMessage>((subscriber) => {
+      if (this.closing) {
+        subscriber.complete();
+        return;
+      }
+      const fresh = unique.filter((p) => {
+        const ref = this.refs.get(p);
+        if (ref) ref.users++;
+        else this.refs.set(p, { users: 1, id: this.nextSubscriptionId++ });
+        return !ref;
+      });
+      const byId = unique
+        .map((p) => ({ id: this.refs.get(p)!.id, matches: compilePatterns([p]) }))
+        .sort((a, b) => a.id - b.id);
+      const entry: LocalSubscription = { matches, byId, subscriber };
+      this.local.add(entry);
+      // One SUBSCRIBE per pattern: the MQTT 5 subscription identifier is a packet property, not per topic.
+      for (const p of fresh) {
+        const opts: IClientSubscribeOptions = { qos: this.qosFor(p) };
+        if (this.protocolVersion === 5) opts.properties = { subscriptionIdentifier: this.refs.get(p)!.id };
+        this.client.subscribe(p, opts, (err, granted) => {
+          if (err || granted?.some((g) => g.qos === 128)) {
+            subscriber.error(
+              new FusiondError("subscribe_failed", `broker refused subscription to ${p}${err ? `: ${err.message}` : ""}`, { pattern: p }),
+            );
+          }
+        });
+      }
+      return () => {
+        this.local.delete(entry);
+        const gone = unique.filter((p) => {
+          const ref = this.refs.get(p);
+          if (ref && --ref.users > 0) return false;
+          this.refs.delete(p);
+          return true;
+        });
+        if (gone.length && !this.closing && this.client.connected) this.client.unsubscribe(gone);
+      };
+    });
+  }
+
+  publish(topic: string, payload: Uint8Array, options: PublishOptions): Promise<PublishResult> {
+    const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    const opts = this.publishOptions(topic, options);
+    return this.gate.run(
+      () => new Promise<void>((resolve, reject) => this.client.publish(topic, buf, opts, (err) => (err ? reject(err) : resolve()))),
+    );
+  }
+
+  private publishOptions(topic: string, options: PublishOptions): IClientPublishOptions {
+    const type = options.type ?? this.registry.lookup(topic)?.type;
+    const key = `${options.qos}|${type ?? ""}`;
+    let opts = this.publishOptionsCache.get(key);
+    if (!opts) {
+      opts = { qos: options.qos };
+      if (this.protocolVersion === 5 && type) {
+        opts.properties = { contentType: PROTOBUF_CONTENT_TYPE, userProperties: { schema: type } };
+      }
+      this.publishOptionsCache.set(key, opts);
+    }
+    return opts;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.gate.drain().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.options.closeTimeoutMs ?? 2000))),
+    ]);
+    clearTimeout(timer);
+    for (const l of [...this.local]) l.subscriber.complete();
+    this.local.clear();
+    await this.client.endAsync(timedOut);
+    this.rejections.complete();
+  }
+}
