@@ -1,0 +1,86 @@
+/**
+ * The replay driver: feeds a recording, in log_time order, into a pipeline built by an injected
+ * function, on a virtual clock driven by the recorded receive stamps. The output is a function of the
+ * recording alone: replaying it twice gives the same outputs at the same virtual instants.
+ */
+import { Subject, type Observable, type SchedulerLike } from "rxjs";
+import { MessageDecoder, type Rejection, type SensorMessage } from "../schemas/index.ts";
+import { ReplayClock } from "./clock.ts";
+import type { McapRecording, ReadOptions } from "./reader.ts";
+import { decodeRecording } from "./source.ts";
+
+/** Builds the pipeline under test: sensor messages in, outputs (e.g. decisions) out. */
+export type BuildPipeline<T> = (input: Observable<SensorMessage>, scheduler: SchedulerLike) => Observable<T>;
+
+export interface TimedOutput<T> {
+  /** Virtual time the output was emitted at, ns (ms precision of the scheduler). */
+  atNs: bigint;
+  value: T;
+}
+
+export interface DriveResult<T> {
+  outputs: TimedOutput<T>[];
+  messages: number;
+  rejections: Rejection[];
+  rejectionsByReason: Record<string, number>;
+  /** First and last log_time fed, ns. */
+  startNs?: bigint;
+  endNs?: bigint;
+  /** Wall time is not ours to read here; bin/ measures speed. */
+}
+
+export interface DriveOptions<T> {
+  recording: McapRecording;
+  build: BuildPipeline<T>;
+  read?: ReadOptions;
+  decoder?: MessageDecoder;
+  /** After the last message, let timers run this much longer (ns, default 1 s) before completing the input. */
+  tailNs?: bigint;
+  /** Called for each output as it happens (e.g. to record it); outputs are still collected unless `collect` is false. */
+  onOutput?: (output: TimedOutput<T>) => void;
+  collect?: boolean;
+  /** Keep at most this many rejections (counts are kept for all; default 1000). */
+  maxRejections?: number;
+}
+
+export async function driveReplay<T>(options: DriveOptions<T>): Promise<DriveResult<T>> {
+  const clock = new ReplayClock();
+  const input = new Subject<SensorMessage>();
+  const result: DriveResult<T> = { outputs: [], messages: 0, rejections: [], rejectionsByReason: {} };
+  const collect = options.collect ?? true;
+  let failure: unknown;
+  let completed = false;
+  const sub = options.build(input.asObservable(), clock.scheduler).subscribe({
+    next: (value) => {
+      const out = { atNs: BigInt(Math.round(clock.scheduler.now() * 1e6)), value };
+      options.onOutput?.(out);
+      if (collect) result.outputs.push(out);
+    },
+    error: (err: unknown) => (failure = err),
+    complete: () => (completed = true),
+  });
+  try {
+    for await (const d of decodeRecording(options.recording, options.read, options.decoder)) {
+      if (failure) break;
+      const at = d.recorded.receiveNs;
+      result.startNs ??= at;
+      result.endNs = at;
+      clock.advanceTo(at);
+      if (d.message) {
+        result.messages++;
+        input.next(d.message);
+      } else if (d.rejection) {
+        const reason = d.rejection.reason;
+        result.rejectionsByReason[reason] = (result.rejectionsByReason[reason] ?? 0) + 1;
+        if (result.rejections.length < (options.maxRejections ?? 1000)) result.rejections.push(d.rejection);
+      }
+    }
+    if (!failure && result.endNs !== undefined) clock.advanceTo(result.endNs + (options.tailNs ?? 1_000_000_000n));
+    input.complete();
+    if (!completed) clock.drain(result.endNs === undefined ? undefined : result.endNs + (options.tailNs ?? 1_000_000_000n) * 2n);
+  } finally {
+    sub.unsubscribe();
+  }
+  if (failure) throw failure;
+  return result;
+}
