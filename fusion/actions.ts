@@ -1,0 +1,20 @@
+/**
+ * The action classes a fusion model predicts, in output order. Class i is DrivingAction value i + 1
+ * (fusiond.DrivingAction; ACTION_UNSPECIFIED is never a model output).
+ */
+export const ACTIONS = ["KEEP", "ACCELERATE", "DECELERATE", "BRAKE_HARD", "LANE_LEFT", "LANE_RIGHT", "STOP", "PULL_OVER"] as const;
+export type ActionName = (typeof ACTIONS)[number];
+export const NUM_ACTIONS = ACTIONS.length;
+
+/** fusiond.DrivingAction enum value of a class index. */
+export const actionValue = (classIndex: number): number => classIndex + 1;
+
+/**
+ * Class index of a DrivingAction as protobufjs decodes it (a number, or a name when decoded with enums as
+ * strings); -1 for ACTION_UNSPECIFIED or anything unknown.
+ */
+export function classIndexOf(action: unknown): number {
+  if (typeof action === "number") return action >= 1 && action <= NUM_ACTIONS ? action - 1 : -1;
+  if (typeof action === "string") return ACTIONS.indexOf(action as ActionName);
+  return -1;
+}

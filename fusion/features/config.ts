@@ -1,0 +1,113 @@
+/**
+ * Feature configuration and the input spec derived from it. The spec (names and per-sample shapes of
+ * every model input) is saved with each model; loading a model whose spec differs from what the
+ * feature code would produce for the stored config is an error at load time.
+ */
+import { MODALITIES, type Modality } from "../../schemas/index.ts";
+
+/** Bump when the meaning of any feature changes (a model trained on the old meaning must not load). */
+export const FEATURES_VERSION = 1;
+
+export interface FeatureConfig {
+  version: number;
+  camera: { size: number; patch: number };
+  radar: { maxReturns: number; laneHalfWidthM: number };
+  voice: { sampleRate: number; maxSeconds: number; fftSize: number; windowSize: number; hop: number; mels: number; frames: number };
+  /** Ages at or above this count as fully stale in the presence features, seconds. */
+  maxAgeS: number;
+}
+
+export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
+  version: FEATURES_VERSION,
+  camera: { size: 32, patch: 8 },
+  radar: { maxReturns: 24, laneHalfWidthM: 1.8 },
+  voice: { sampleRate: 16000, maxSeconds: 1.5, fftSize: 512, windowSize: 400, hop: 160, mels: 32, frames: 24 },
+  maxAgeS: 1,
+};
+
+/** Per-return radar features and the radar summary, see radar.ts. */
+export const RADAR_POINT_FEATURES = 8;
+export const RADAR_SUMMARY_FEATURES = 8;
+export const GNSS_FEATURES = 8;
+export const EGO_FEATURES = 8;
+/** Presence: one mask and one normalised age per modality, in MODALITIES order. */
+export const PRESENCE_FEATURES = MODALITIES.length * 2;
+
+/** Model input names. Each belongs to one modality except `presence`. */
+export const INPUT_NAMES = ["camera", "radar_points", "radar_point_mask", "radar_summary", "gnss", "ego", "voice", "presence"] as const;
+export type InputName = (typeof INPUT_NAMES)[number];
+
+export const INPUT_MODALITY: Record<InputName, Modality | null> = {
+  camera: "camera",
+  radar_points: "radar",
+  radar_point_mask: "radar",
+  radar_summary: "radar",
+  gnss: "gnss",
+  ego: "ego",
+  voice: "voice",
+  presence: null,
+};
+
+export interface TensorSpec {
+  name: InputName;
+  /** Per-sample shape (without the batch dimension). */
+  shape: number[];
+}
+
+export interface InputSpec {
+  featuresVersion: number;
+  config: FeatureConfig;
+  /** Modalities the model reads; the presence of the others is zeroed before the model sees it. */
+  modalities: Modality[];
+  inputs: TensorSpec[];
+}
+
+export function inputShapes(cfg: FeatureConfig): Record<InputName, number[]> {
+  const p = cfg.camera.patch;
+  const patches = (cfg.camera.size / p) ** 2;
+  return {
+    camera: [patches, p * p * 3],
+    radar_points: [cfg.radar.maxReturns, RADAR_POINT_FEATURES],
+    radar_point_mask: [cfg.radar.maxReturns, 1],
+    radar_summary: [RADAR_SUMMARY_FEATURES],
+    gnss: [GNSS_FEATURES],
+    ego: [EGO_FEATURES],
+    voice: [cfg.voice.frames, cfg.voice.mels],
+    presence: [PRESENCE_FEATURES],
+  };
+}
+
+/** The spec the current feature code produces for a config and a set of modalities. */
+export function makeInputSpec(modalities: readonly Modality[], cfg: FeatureConfig = DEFAULT_FEATURE_CONFIG): InputSpec {
+  if (cfg.camera.size % cfg.camera.patch !== 0) throw new Error(`camera size ${cfg.camera.size} is not a multiple of patch ${cfg.camera.patch}`);
+  const shapes = inputShapes(cfg);
+  const used = MODALITIES.filter((m) => modalities.includes(m));
+  const inputs = INPUT_NAMES.filter((n) => INPUT_MODALITY[n] === null || used.includes(INPUT_MODALITY[n]!)).map((name) => ({
+    name,
+    shape: shapes[name],
+  }));
+  return { featuresVersion: FEATURES_VERSION, config: cfg, modalities: used, inputs };
+}
+
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Differences between a stored spec and the one the current code makes for its config (empty: compatible). */
+export function specMismatches(stored: InputSpec): string[] {
+  const out: string[] = [];
+  if (stored.featuresVersion !== FEATURES_VERSION) out.push(`features version ${stored.featuresVersion} ≠ code's ${FEATURES_VERSION}`);
+  let expected: InputSpec;
+  try {
+    expected = makeInputSpec(stored.modalities, stored.config);
+  } catch (err) {
+    return [...out, `config rejected: ${(err as Error).message}`];
+  }
+  const have = new Map(stored.inputs.map((i) => [i.name, i.shape.join("×")]));
+  for (const e of expected.inputs) {
+    const s = have.get(e.name);
+    if (s === undefined) out.push(`input ${e.name} missing from the model's spec`);
+    else if (s !== e.shape.join("×")) out.push(`input ${e.name}: model has ${s}, features make ${e.shape.join("×")}`);
+    have.delete(e.name);
+  }
+  for (const name of have.keys()) out.push(`input ${name} in the model's spec is not produced for its modalities`);
+  return out;
+}

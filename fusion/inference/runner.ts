@@ -1,0 +1,193 @@
+/**
+ * The ModelRunner port and its TF.js implementation. A runner warms up before the first frame, runs one
+ * call at a time, micro-batches the calls that queued up while it was busy (up to maxBatch), never holds
+ * more than maxQueue waiting calls (the oldest is dropped and counted, its promise rejected with
+ * `queue_overflow`), and reports per-call latency (queue wait + inference).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { FusiondError } from "../../schemas/index.ts";
+import type { InputSpec } from "../features/config.ts";
+import { stackInputs } from "../features/frame.ts";
+import type { LoadedModel } from "../model/model-dir.ts";
+
+export interface ModelOutput {
+  probabilities: Float32Array;
+  /** Time the call waited in the queue, ms. */
+  queueMs: number;
+  /** Time of the model call it was part of, ms. */
+  inferenceMs: number;
+  /** Size of the micro-batch it ran in. */
+  batchSize: number;
+}
+
+export interface RunnerStats {
+  calls: number;
+  batches: number;
+  dropped: number;
+  queueDepth: number;
+  largestBatch: number;
+  /** Latency of the latest call (queue + inference), ms. */
+  lastLatencyMs: number;
+}
+
+export interface ModelRunner {
+  readonly modelId: string;
+  readonly modelHash: string;
+  /** TF.js backend that runs it ("wasm", "cpu", "tensorflow"), or "fake". */
+  readonly backend: string;
+  readonly spec: InputSpec;
+  /** Runs the model once on zeros so the first real frame does not pay for kernel setup. */
+  warmup(): Promise<void>;
+  /** One sample's inputs (as modelInputs makes them) → class probabilities. */
+  run(inputs: Record<string, Float32Array>): Promise<ModelOutput>;
+  stats(): RunnerStats;
+  close(): void;
+}
+
+export interface RunnerOptions {
+  maxBatch?: number;
+  maxQueue?: number;
+  /** Monotonic clock, ms (bin/ passes performance.now; tests a fake). */
+  now: () => number;
+  /** Called with every call's latency, ms. */
+  onLatency?: (ms: number) => void;
+}
+
+interface Pending {
+  inputs: Record<string, Float32Array>;
+  enqueuedAt: number;
+  resolve: (o: ModelOutput) => void;
+  reject: (e: Error) => void;
+}
+
+/** Shared queueing and micro-batching; subclasses supply the batch computation. */
+export abstract class BatchingRunner implements ModelRunner {
+  private readonly queue: Pending[] = [];
+  private draining = false;
+  private closed = false;
+  private readonly s: RunnerStats = { calls: 0, batches: 0, dropped: 0, queueDepth: 0, largestBatch: 0, lastLatencyMs: 0 };
+  protected readonly maxBatch: number;
+  protected readonly maxQueue: number;
+
+  constructor(
+    readonly modelId: string,
+    readonly modelHash: string,
+    readonly backend: string,
+    readonly spec: InputSpec,
+    protected readonly opts: RunnerOptions,
+  ) {
+    this.maxBatch = Math.max(1, opts.maxBatch ?? 8);
+    this.maxQueue = Math.max(1, opts.maxQueue ?? 16);
+  }
+
+  /** Class probabilities for a batch of samples, [n × classes] row-major. */
+  protected abstract predictBatch(rows: Record<string, Float32Array>[]): Float32Array;
+  protected abstract get classes(): number;
+
+  async warmup(): Promise<void> {
+    const zeros = Object.fromEntries(this.spec.inputs.map((i) => [i.name, new Float32Array(i.shape.reduce((a, b) => a * b, 1))]));
+    for (let i = 0; i < 3; i++) this.predictBatch([zeros]);
+    this.predictBatch(new Array(this.maxBatch).fill(zeros));
+  }
+
+  run(inputs: Record<string, Float32Array>): Promise<ModelOutput> {
+    if (this.closed) return Promise.reject(new FusiondError("runner_closed", `runner for ${this.modelId} is closed`));
+    return new Promise<ModelOutput>((resolve, reject) => {
+      this.queue.push({ inputs, enqueuedAt: this.opts.now(), resolve, reject });
+      while (this.queue.length > this.maxQueue) {
+        this.queue.shift()!.reject(new FusiondError("queue_overflow", `model queue over ${this.maxQueue}: oldest call dropped`, { model: this.modelId }));
+        this.s.dropped++;
+      }
+      this.s.queueDepth = this.queue.length;
+      if (!this.draining) {
+        this.draining = true;
+        setImmediate(() => this.drain());
+      }
+    });
+  }
+
+  private drain(): void {
+    const batch = this.queue.splice(0, this.maxBatch);
+    this.s.queueDepth = this.queue.length;
+    if (batch.length > 0) {
+      const start = this.opts.now();
+      let probs: Float32Array | undefined;
+      try {
+        probs = this.predictBatch(batch.map((p) => p.inputs));
+      } catch (err) {
+        for (const p of batch) p.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      if (probs) {
+        const end = this.opts.now();
+        const c = this.classes;
+        this.s.batches++;
+        this.s.largestBatch = Math.max(this.s.largestBatch, batch.length);
+        batch.forEach((p, i) => {
+          this.s.calls++;
+          const out = { probabilities: probs.slice(i * c, (i + 1) * c), queueMs: start - p.enqueuedAt, inferenceMs: end - start, batchSize: batch.length };
+          this.s.lastLatencyMs = end - p.enqueuedAt;
+          this.opts.onLatency?.(this.s.lastLatencyMs);
+          p.resolve(out);
+        });
+      }
+    }
+    if (this.queue.length > 0 && !this.closed) setImmediate(() => this.drain());
+    else this.draining = false;
+  }
+
+  stats(): RunnerStats {
+    return { ...this.s };
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new FusiondError("runner_closed", `runner for ${this.modelId} closed with calls queued`));
+    this.s.queueDepth = 0;
+  }
+}
+
+/** Runs a loaded TF.js model on the active backend. */
+export class TfModelRunner extends BatchingRunner {
+  constructor(private readonly loaded: LoadedModel, opts: RunnerOptions) {
+    super(loaded.id, loaded.hash, tf.getBackend(), loaded.spec, opts);
+  }
+  protected get classes(): number {
+    return this.loaded.model.outputs[0]!.shape[1] as number;
+  }
+  protected predictBatch(rows: Record<string, Float32Array>[]): Float32Array {
+    return tf.tidy(() => {
+      const xs = stackInputs(rows, this.spec).map((b) => tf.tensor(b.data, b.shape));
+      const y = this.loaded.model.predict(xs) as tf.Tensor;
+      return y.dataSync() as Float32Array;
+    });
+  }
+  override close(): void {
+    super.close();
+    this.loaded.model.dispose();
+  }
+}
+
+/** A runner for tests: probabilities from a function, with the same queueing as the real one. */
+export class FakeModelRunner extends BatchingRunner {
+  readonly seen: Record<string, Float32Array>[] = [];
+  readonly batchSizes: number[] = [];
+  constructor(
+    spec: InputSpec,
+    private readonly fn: (inputs: Record<string, Float32Array>) => number[],
+    opts: RunnerOptions & { id?: string; classes?: number },
+  ) {
+    super(opts.id ?? "fake", "0000000000000000", "fake", spec, opts);
+    this.nClasses = opts.classes ?? 8;
+  }
+  private readonly nClasses: number;
+  protected get classes(): number {
+    return this.nClasses;
+  }
+  protected predictBatch(rows: Record<string, Float32Array>[]): Float32Array {
+    this.seen.push(...rows);
+    this.batchSizes.push(rows.length);
+    const out = new Float32Array(rows.length * this.nClasses);
+    rows.forEach((r, i) => out.set(this.fn(r), i * this.nClasses));
+    return out;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The safety supervisor: rules that cannot be argued with, applied after the model.
+ *  1. camera and radar both stale (or missing)  → STOP          (OVERRIDE_SENSORS_STALE)
+ *  2. radar time-to-collision below a threshold → never KEEP/ACCELERATE (or a lane change into the
+ *     obstacle's path): BRAKE_HARD below `brakeTtcS`, else DECELERATE      (OVERRIDE_TTC)
+ * Pure: facts in, decision out. Fallback for a missing critical sensor is chosen by the engine (engine.ts).
+ */
+import type { Modality } from "../../schemas/index.ts";
+import type { ActionName } from "../actions.ts";
+
+export interface SupervisorConfig {
+  /** Below this radar TTC (s), KEEP and ACCELERATE are replaced. */
+  ttcThresholdS: number;
+  /** Below this radar TTC (s), the replacement is BRAKE_HARD rather than DECELERATE. */
+  brakeTtcS: number;
+  /** A modality older than this (s) counts as stale. */
+  staleAfterS: number;
+  /** Sensors whose absence sends the decision to a fallback model (or rule). */
+  critical: Modality[];
+}
+
+export const DEFAULT_SUPERVISOR: SupervisorConfig = { ttcThresholdS: 3, brakeTtcS: 1.5, staleAfterS: 0.5, critical: ["camera", "radar"] };
+
+export type OverrideReasonName = "OVERRIDE_NONE" | "OVERRIDE_TTC" | "OVERRIDE_SENSORS_STALE" | "OVERRIDE_FALLBACK" | "OVERRIDE_VOICE" | "OVERRIDE_OTHER";
+
+export interface Override {
+  reason: OverrideReasonName;
+  detail: string;
+}
+
+export interface SensorFacts {
+  /** Usable modalities of the frame. */
+  present: Record<Modality, boolean>;
+  /** Age of each usable modality, s. */
+  ageS: Partial<Record<Modality, number>>;
+  /** Min ego-lane radar TTC, s (Infinity: nothing approaching; undefined: no radar). */
+  minTtcS: number | undefined;
+}
+
+/** Usable and younger than staleAfterS. */
+export function fresh(f: SensorFacts, m: Modality, cfg: SupervisorConfig): boolean {
+  return f.present[m] && (f.ageS[m] ?? 0) <= cfg.staleAfterS;
+}
+
+/** Rule 1, checked before any model runs. */
+export function staleOverride(f: SensorFacts, cfg: SupervisorConfig): Override | undefined {
+  if (fresh(f, "camera", cfg) || fresh(f, "radar", cfg)) return undefined;
+  const age = (m: Modality): string => (f.present[m] ? `${(f.ageS[m] ?? 0).toFixed(2)} s old` : "missing");
+  return { reason: "OVERRIDE_SENSORS_STALE", detail: `camera ${age("camera")}, radar ${age("radar")} (stale after ${cfg.staleAfterS} s): stop safely` };
+}
+
+/** Critical modalities that are missing or stale. */
+export function missingCritical(f: SensorFacts, cfg: SupervisorConfig): Modality[] {
+  return cfg.critical.filter((m) => !fresh(f, m, cfg));
+}
+
+const UNSAFE_UNDER_TTC: readonly ActionName[] = ["KEEP", "ACCELERATE", "LANE_LEFT", "LANE_RIGHT"];
+
+/** Rule 2: the action after the TTC rule, and the override when it changed. */
+export function ttcRule(action: ActionName, f: SensorFacts, cfg: SupervisorConfig): { action: ActionName; override?: Override } {
+  const ttc = f.minTtcS;
+  if (ttc === undefined || !(ttc < cfg.ttcThresholdS) || !UNSAFE_UNDER_TTC.includes(action)) return { action };
+  const replaced: ActionName = ttc < cfg.brakeTtcS ? "BRAKE_HARD" : "DECELERATE";
+  return { action: replaced, override: { reason: "OVERRIDE_TTC", detail: `radar TTC ${ttc.toFixed(2)} s < ${cfg.ttcThresholdS} s: ${action} → ${replaced}` } };
+}

@@ -1,0 +1,86 @@
+/**
+ * A labelled training set held as per-sample feature arrays (the output of extractFeatures), and the
+ * batching that turns a list of samples into model inputs, with optional modality dropout.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { MODALITIES, type Modality } from "../../schemas/index.ts";
+import { INPUT_MODALITY, sizeOf, type InputName, type InputSpec } from "../features/config.ts";
+import type { FrameFeatures } from "../features/frame.ts";
+
+export interface LabelledSample {
+  /** Every input as extractFeatures made it (full modality set; restricted to a spec when batched). */
+  inputs: Record<InputName, Float32Array>;
+  /** Action class index (see actions.ts). */
+  label: number;
+  /** Split unit: samples of one group (episode) all go to training or all to validation. */
+  group: string;
+  /** Conditions, for per-condition metrics (e.g. weather "FOG", "NIGHT"). */
+  tags: { weather: string; inTunnel: boolean };
+  /** Labels of the unimodal pretraining tasks. */
+  aux: { obstacleAhead: number; command: number };
+}
+
+export function sampleFrom(features: FrameFeatures, label: number, group: string, tags: LabelledSample["tags"], aux: LabelledSample["aux"]): LabelledSample {
+  return { inputs: features.inputs, label, group, tags, aux };
+}
+
+export interface DropoutOptions {
+  /** Probability of dropping each modality of each sample. */
+  p: number;
+  rand: () => number;
+}
+
+/**
+ * Model inputs [B, ...shape] for samples `idx`, in spec order. Modalities outside the spec have their
+ * presence zeroed. With dropout, each sample loses each modality with probability p (its inputs and its
+ * presence zeroed, as if the sensor were missing), keeping at least one present modality.
+ */
+export function buildBatch(samples: readonly LabelledSample[], idx: readonly number[], spec: InputSpec, dropout?: DropoutOptions): tf.Tensor[] {
+  const arrays = spec.inputs.map((i) => new Float32Array(idx.length * sizeOf(i.shape)));
+  const sizes = spec.inputs.map((i) => sizeOf(i.shape));
+  const presenceAt = spec.inputs.findIndex((i) => i.name === "presence");
+  const nm = MODALITIES.length;
+  idx.forEach((si, row) => {
+    const s = samples[si]!;
+    const dropped = new Set<Modality>();
+    if (dropout && dropout.p > 0) {
+      const present = spec.modalities.filter((m) => s.inputs.presence[MODALITIES.indexOf(m)] === 1);
+      for (const m of present) if (dropout.rand() < dropout.p) dropped.add(m);
+      if (dropped.size === present.length && present.length > 0) dropped.delete(present[Math.floor(dropout.rand() * present.length)]!);
+    }
+    spec.inputs.forEach((input, k) => {
+      const mod = INPUT_MODALITY[input.name];
+      if (mod !== null && dropped.has(mod)) return; // stays zero
+      arrays[k]!.set(s.inputs[input.name], row * sizes[k]!);
+    });
+    if (presenceAt >= 0) {
+      const p = arrays[presenceAt]!;
+      const base = row * sizes[presenceAt]!;
+      MODALITIES.forEach((m, i) => {
+        if (!spec.modalities.includes(m) || dropped.has(m)) p[base + i] = p[base + nm + i] = 0;
+      });
+    }
+  });
+  return spec.inputs.map((i, k) => tf.tensor(arrays[k]!, [idx.length, ...i.shape]));
+}
+
+/** Split by group: a seeded fraction of the groups (at least one, when there are two or more) validates. */
+export function splitByGroup(samples: readonly LabelledSample[], valFraction: number, rand: () => number): { train: number[]; val: number[] } {
+  const groups = [...new Set(samples.map((s) => s.group))].sort();
+  for (let i = groups.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [groups[i], groups[j]] = [groups[j]!, groups[i]!];
+  }
+  let nVal = Math.round(groups.length * valFraction);
+  if (groups.length >= 2) nVal = Math.max(1, Math.min(groups.length - 1, nVal));
+  const valGroups = new Set(groups.slice(0, nVal));
+  const train: number[] = [];
+  const val: number[] = [];
+  samples.forEach((s, i) => (valGroups.has(s.group) ? val : train).push(i));
+  if (groups.length < 2) {
+    // One episode only: hold out its last fraction in time order instead.
+    const cut = Math.floor(samples.length * (1 - valFraction));
+    return { train: train.filter((i) => i < cut), val: train.filter((i) => i >= cut) };
+  }
+  return { train, val };
+}

@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { egoFeatures } from "../../../fusion/features/ego.ts";
+import { fixQuality, gnssFeatures, toLocalMetric, type MapView } from "../../../fusion/features/gnss.ts";
+
+const fix = (std: number) => ({ latitude: 48.1, longitude: 11.5, altitude: 500, position_covariance: [std * std, 0, 0, 0, std * std, 0, 0, 0, 1], position_covariance_type: 2 });
+const map: MapView = { id: "stub", contextAt: () => ({ stopLineDistanceM: 42, speedLimitMps: 13.9, inTunnel: true }) };
+
+describe("fusion/features/gnss and ego", () => {
+  it("a fix without position is masked, not placed at (0, 0)", () => {
+    assert.equal(gnssFeatures({ latitude: Number.NaN, longitude: Number.NaN }, map).present, false);
+    assert.equal(gnssFeatures({ latitude: 0, longitude: 0 }, map).present, false);
+    assert.equal(gnssFeatures(undefined, map).present, false);
+  });
+
+  it("fix quality falls with the covariance; map context only for a trusted fix", () => {
+    assert.ok(fixQuality(1) > fixQuality(10) && fixQuality(10) > fixQuality(100));
+    const good = gnssFeatures(fix(1), map);
+    assert.deepEqual(good.context, { stopLineDistanceM: 42, speedLimitMps: 13.9, inTunnel: true });
+    assert.ok(Math.abs(good.values[5]! - 0.42) < 1e-6);
+    assert.equal(good.values[7], 1);
+    const bad = gnssFeatures(fix(40), map);
+    assert.ok(bad.present);
+    assert.equal(bad.context, undefined);
+  });
+
+  it("projects to a local metric frame", () => {
+    const p = toLocalMetric(48.101, 11.5, 48.1, 11.5);
+    assert.ok(Math.abs(p.north - 111.3) < 0.5 && Math.abs(p.east) < 1e-9);
+  });
+
+  it("ego: speed, yaw rate, lane when known", () => {
+    const e = egoFeatures({ speed_mps: 15, yaw_rate_rps: 0.1, steering_rad: 0, accel_mps2: 1, lane_index: 0 });
+    assert.equal(e.values[0], 0.5);
+    assert.equal(e.values[4], 1);
+    assert.equal(egoFeatures({ speed_mps: 15 }).values[4], 0);
+    assert.equal(egoFeatures(undefined).present, false);
+  });
+});
