@@ -90,10 +90,16 @@ function attempt(options: MqttConnectOptions, protocolVersion: 4 | 5): Promise<M
   });
   client.on("offline", () => status({ kind: "offline" }));
   client.on("close", () => {
-    // mqtt.js reads reconnectPeriod each time it schedules a reconnect: set the next delay here.
-    if (client.disconnecting) return;
-    const jittered = Math.round(delay * (0.8 + 0.4 * Math.random()));
+    // mqtt.js schedules reconnects on a fixed interval set at the first loss (in its own "close"
+    // listener, which runs before this one); it has no backoff (mqttjs/MQTT.js#561). Reschedule it
+    // with the next delay. These two methods are private in mqtt.js 5 — test/sensors/mqtt-transport
+    // ("reconnects with growing backoff") fails if they change.
+    if (client.disconnecting || !(clientOptions.reconnectPeriod! > 0)) return;
+    const jittered = Math.max(1, Math.round(delay * (0.8 + 0.4 * Math.random())));
     client.options.reconnectPeriod = jittered;
+    const internals = client as unknown as { _clearReconnect(): void; _setupReconnect(): void };
+    internals._clearReconnect();
+    internals._setupReconnect();
     status({ kind: "reconnecting", delayMs: jittered });
     delay = Math.min(backoff.maxMs, delay * 2);
   });

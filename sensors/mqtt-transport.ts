@@ -116,7 +116,9 @@ export class MqttTransport implements Transport {
         const opts: IClientSubscribeOptions = { qos: this.qosFor(p) };
         if (this.protocolVersion === 5) opts.properties = { subscriptionIdentifier: this.refs.get(p)!.id };
         this.client.subscribe(p, opts, (err, granted) => {
-          if (err || granted?.some((g) => g.qos === 128)) {
+          // A connection lost before the SUBACK is not a refusal: mqtt.js subscribes again on reconnect.
+          if (err && !this.client.connected) return;
+          if (err || granted?.some((g) => g.qos >= 128)) {
             subscriber.error(
               new FusiondError("subscribe_failed", `broker refused subscription to ${p}${err ? `: ${err.message}` : ""}`, { pattern: p }),
             );
@@ -172,7 +174,11 @@ export class MqttTransport implements Transport {
     clearTimeout(timer);
     for (const l of [...this.local]) l.subscriber.complete();
     this.local.clear();
-    await this.client.endAsync(timedOut);
+    // A graceful end sends DISCONNECT, but mqtt.js first waits for every outstanding packet (even
+    // an UNSUBSCRIBE to a broker that is gone) with no limit: end gracefully only when nothing is
+    // outstanding and the link is up, else force it.
+    const graceful = !timedOut && this.client.connected && Object.keys(this.client.outgoing).length === 0;
+    await this.client.endAsync(!graceful);
     this.rejections.complete();
   }
 }

@@ -47,17 +47,11 @@ export class ZmqSource implements RawSource {
       const { endpoint, now } = this.options;
       const socket = new ZmqSubscriber({ linger: 0, receiveHighWaterMark: this.options.receiveHighWaterMark ?? 10_000 });
       this.sockets.add(socket);
-      try {
-        if ((this.options.mode ?? "connect") === "connect") socket.connect(endpoint);
-        // bind is asynchronous; a failure closes the socket and errors the subscription below.
-        else socket.bind(endpoint).catch((err: Error) => subscriber.error(bindError(endpoint, err)));
-        socket.subscribe(...prefixes);
-      } catch (err) {
+      const fail = (err: unknown): void => {
         this.sockets.delete(socket);
         socket.close();
         subscriber.error(bindError(endpoint, err as Error));
-        return;
-      }
+      };
       const loop = async (): Promise<void> => {
         try {
           for await (const frames of socket) {
@@ -81,7 +75,19 @@ export class ZmqSource implements RawSource {
           else subscriber.error(err);
         }
       };
-      void loop();
+      try {
+        socket.subscribe(...prefixes);
+        if ((this.options.mode ?? "connect") === "connect") {
+          socket.connect(endpoint);
+          void loop();
+        } else {
+          // A socket cannot receive while its bind is in progress: start reading once bound.
+          socket.bind(endpoint).then(() => void loop(), fail);
+        }
+      } catch (err) {
+        fail(err);
+        return;
+      }
       return () => {
         this.sockets.delete(socket);
         socket.close();
@@ -99,12 +105,13 @@ export class ZmqSource implements RawSource {
 }
 
 /**
- * What to do when the PUB socket is at its high-water mark. zeromq.js rejects such a send with
- * EAGAIN rather than waiting (ZMQ_XPUB_NODROP on, send timeout bounded), so the choice is explicit:
+ * What to do when the PUB socket is at its high-water mark. With ZMQ_XPUB_NODROP on (so that a full
+ * queue is seen at all, not dropped silently), zeromq.js rejects such a send with EAGAIN at once,
+ * whatever the send timeout (measured: sendTimeout 0, 60 and -1 all fail within 1 ms). So the policy is ours:
  * - "drop": refuse at once, counted as send_failed (sensor data: the next sample supersedes it);
- * - { waitMs }: let ZeroMQ retry for up to waitMs, then refuse and count (decisions).
+ * - { waitMs }: retry every few ms for up to waitMs, then refuse and count (decisions).
  */
-export type ZmqFullPolicy = "drop" | { waitMs: number };
+export type ZmqFullPolicy = "drop" | { waitMs: number; retryEveryMs?: number };
 
 export interface ZmqSinkOptions {
   endpoint: string;
@@ -125,15 +132,19 @@ export class ZmqSink implements RawSink {
   private closed = false;
   /** With "drop" a send never waits (send timeout 0), so no chaining is needed. */
   private readonly dropWhenFull: boolean;
+  private readonly waitMs: number;
+  private readonly retryEveryMs: number;
 
   private constructor(private readonly options: ZmqSinkOptions) {
     const policy = options.onFull ?? "drop";
     this.dropWhenFull = policy === "drop";
+    this.waitMs = policy === "drop" ? 0 : policy.waitMs;
+    this.retryEveryMs = policy === "drop" ? 0 : Math.max(1, policy.retryEveryMs ?? Math.min(5, policy.waitMs));
     this.socket = new Publisher({
       linger: 0,
       noDrop: true,
       sendHighWaterMark: options.sendHighWaterMark ?? 10_000,
-      sendTimeout: policy === "drop" ? 0 : policy.waitMs,
+      sendTimeout: 0,
     });
     this.gate = new PublishGate(options.maxInFlight ?? 1000);
   }
@@ -166,12 +177,26 @@ export class ZmqSink implements RawSink {
   }
 
   publish(topic: string, payload: Uint8Array, _options: PublishOptions): Promise<PublishResult> {
-    if (this.dropWhenFull) return this.gate.run(() => this.socket.send([topic, payload]));
+    const frames = [topic, payload];
+    if (this.dropWhenFull) return this.gate.run(() => this.socket.send(frames).catch(explainFull));
     return this.gate.run(() => {
-      const next = this.tail.then(() => this.socket.send([topic, payload]));
+      // Retries must not let a later message overtake: sends are chained, one at a time.
+      const next = this.tail.then(() => this.sendWithRetry(frames));
       this.tail = next.catch(() => undefined);
       return next;
     });
+  }
+
+  private async sendWithRetry(frames: Array<string | Uint8Array>): Promise<void> {
+    const deadline = Date.now() + this.waitMs;
+    for (;;) {
+      try {
+        return await this.socket.send(frames);
+      } catch (err) {
+        if ((err as { code?: string }).code !== "EAGAIN" || Date.now() >= deadline || this.socket.closed) explainFull(err);
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.retryEveryMs));
+    }
   }
 
   async close(): Promise<void> {
@@ -180,6 +205,13 @@ export class ZmqSink implements RawSink {
     await this.gate.drain(); // bounded: every pending send ends within onFull.waitMs
     this.socket.close();
   }
+}
+
+/** Rethrows a send failure, naming the high-water mark where that is what EAGAIN means. */
+function explainFull(err: unknown): never {
+  const e = err as Error & { code?: string };
+  if (e.code === "EAGAIN") throw new Error(`EAGAIN: high-water mark reached, message not queued (${e.message})`);
+  throw e;
 }
 
 function bindError(endpoint: string, err: Error): FusiondError {

@@ -84,3 +84,13 @@ export async function aedes(): Promise<TestBroker> {
 export function netHandles(): number {
   return process.getActiveResourcesInfo().filter((k) => /TCP|Pipe|Tty/.test(k) && k !== "TTYWrap").length;
 }
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
