@@ -3,7 +3,7 @@
  * function, on a virtual clock driven by the recorded receive stamps. The output is a function of the
  * recording alone: replaying it twice gives the same outputs at the same virtual instants.
  */
-import { Subject, type Observable, type SchedulerLike } from "rxjs";
+import { Subject, type Observable, type SchedulerLike, type Subscription } from "rxjs";
 import { MessageDecoder, type Rejection, type SensorMessage } from "../schemas/index.ts";
 import { ReplayClock } from "./clock.ts";
 import type { McapRecording, ReadOptions } from "./reader.ts";
@@ -50,22 +50,28 @@ export async function driveReplay<T>(options: DriveOptions<T>): Promise<DriveRes
   const collect = options.collect ?? true;
   let failure: unknown;
   let completed = false;
-  const sub = options.build(input.asObservable(), clock.scheduler).subscribe({
-    next: (value) => {
-      const out = { atNs: BigInt(Math.round(clock.scheduler.now() * 1e6)), value };
-      options.onOutput?.(out);
-      if (collect) result.outputs.push(out);
-    },
-    error: (err: unknown) => (failure = err),
-    complete: () => (completed = true),
-  });
+  let sub: Subscription | undefined;
+  // Subscribed at the first message's instant, so periodic timers start there and not at time zero.
+  const start = (): void => {
+    sub = options.build(input.asObservable(), clock.scheduler).subscribe({
+      next: (value) => {
+        const out = { atNs: BigInt(Math.round(clock.scheduler.now() * 1e6)), value };
+        options.onOutput?.(out);
+        if (collect) result.outputs.push(out);
+      },
+      error: (err: unknown) => (failure = err),
+      complete: () => (completed = true),
+    });
+  };
+  const tail = options.tailNs ?? 1_000_000_000n;
   try {
     for await (const d of decodeRecording(options.recording, options.read, options.decoder)) {
       if (failure) break;
       const at = d.recorded.receiveNs;
+      clock.advanceTo(at);
+      if (!sub) start();
       result.startNs ??= at;
       result.endNs = at;
-      clock.advanceTo(at);
       if (d.message) {
         result.messages++;
         input.next(d.message);
@@ -75,11 +81,13 @@ export async function driveReplay<T>(options: DriveOptions<T>): Promise<DriveRes
         if (result.rejections.length < (options.maxRejections ?? 1000)) result.rejections.push(d.rejection);
       }
     }
-    if (!failure && result.endNs !== undefined) clock.advanceTo(result.endNs + (options.tailNs ?? 1_000_000_000n));
+    if (!sub) start();
+    if (!failure && result.endNs !== undefined) clock.advanceTo(result.endNs + tail);
     input.complete();
-    if (!completed) clock.drain(result.endNs === undefined ? undefined : result.endNs + (options.tailNs ?? 1_000_000_000n) * 2n);
+    // Whatever completing left scheduled (a final buffer flush, a pending debounce) runs, up to one more tail.
+    if (!completed && result.endNs !== undefined) clock.drain(result.endNs + 2n * tail);
   } finally {
-    sub.unsubscribe();
+    sub?.unsubscribe();
   }
   if (failure) throw failure;
   return result;

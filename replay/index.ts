@@ -5,6 +5,8 @@ export * from "./driver.ts";
 export * from "./info.ts";
 export * from "./io.ts";
 export * from "./mcap-file-writer.ts";
+export * from "./play.ts";
+export * from "./raw-recorder.ts";
 export * from "./reader.ts";
 export * from "./recorder.ts";
 export * from "./recover.ts";

@@ -83,6 +83,22 @@ export class McapRecording {
     await this.source.close();
   }
 
+  /** log_time of the first message, ns (from the statistics, or the first message of a scan); undefined if empty. */
+  async startNs(): Promise<bigint | undefined> {
+    if (this.indexed) return this.indexed.statistics?.messageCount ? this.indexed.statistics.messageStartTime : undefined;
+    try {
+      for await (const m of this.messages({ reorderWindowNs: 0n })) return m.receiveNs;
+    } catch {
+      // a file cut before its first whole chunk has no first message
+    }
+    return undefined;
+  }
+
+  /** log_time of the last message, ns, when the summary says (undefined for a file that was not closed). */
+  get endNs(): bigint | undefined {
+    return this.indexed?.statistics?.messageCount ? this.indexed.statistics.messageEndTime : undefined;
+  }
+
   /** Metadata records by name (indexed: through the index; streaming: a scan). */
   async metadata(): Promise<Map<string, Map<string, string>>> {
     const out = new Map<string, Map<string, string>>();
