@@ -25,7 +25,7 @@ export const TRACK_TAU_S = 1;
 /** Lane-change duration, s. */
 export const EGO_LANE_CHANGE_S = 3;
 /** Lateral offset of the ego's centre when pulled over (on the shoulder, right of the road edge), m. */
-export const SHOULDER_D = -0.1;
+export const SHOULDER_D = -0.6;
 const MAX_JERK = 12;
 const MAX_JERK_EMERGENCY = 40;
 
