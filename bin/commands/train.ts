@@ -1,6 +1,254 @@
+/**
+ * `fusiond train --data A.mcap... --strategy S --out models/NAME`: trains a fusion model from simulator
+ * recordings. Reading (replay/), alignment (pipeline/'s FrameAligner, exactly the daemon's) and the map of
+ * each scenario (sim/) are composed here; features, labels and training are fusion/'s pure code.
+ * Features of each file are cached (v8-serialised, keyed by file size/mtime and the feature config) in
+ * $TMPDIR/fusiond-features, so training several models on one dataset extracts them once.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, relative } from "node:path";
+import { deserialize, serialize } from "node:v8";
 import type { Command } from "commander";
-import { plannedCommand } from "./types.ts";
+import * as tf from "@tensorflow/tfjs";
+import { MessageDecoder, MODALITIES, type DecodedMessage, type FusedFrame, type Modality } from "../../schemas/index.ts";
+import { fileSource, McapRecording } from "../../replay/index.ts";
+import { FrameAligner } from "../../pipeline/frame-aligner.ts";
+import { buildScenario } from "../../sim/scenario.ts";
+import { scenarioSuite } from "../../sim/scenarios.ts";
+import {
+  ACTIONS, BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_FEATURE_CONFIG, evaluate, flopsPerSample, indexTruths, labelFrames, loadModelDir, makeInputSpec,
+  mulberry32, pretrain, PRETRAIN_TASKS, renderCard, roadMapView, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train,
+  type BackendChoice, type ClassMetrics, type InputSpec, type LabelledSample, type MapView, type ModelCard, type StrategyName,
+} from "../../fusion/index.ts";
+import { EXIT_USAGE } from "./types.ts";
+
+interface TrainFlags {
+  data: string[];
+  valData?: string[];
+  testData?: string[];
+  strategy: string;
+  out: string;
+  modalities: string;
+  seed: string;
+  epochs: string;
+  batch: string;
+  lr: string;
+  patience: string;
+  dropout: string;
+  every: string;
+  pretrain: string;
+  freeze: string;
+  maxMinutes: string;
+  backend: string;
+  compare?: string;
+  description?: string;
+  cache: boolean;
+}
+
+const mapCache = new Map<string, MapView | undefined>();
+function mapForScenario(name: string): MapView | undefined {
+  if (!mapCache.has(name)) {
+    const spec = scenarioSuite().find((s) => s.name === name);
+    mapCache.set(name, spec ? roadMapView(buildScenario(spec).map) : undefined);
+  }
+  return mapCache.get(name);
+}
+
+/** Reads one recording, aligns it with the pipeline's aligner, joins truths, extracts features. */
+async function samplesOfFile(file: string, every: number, useCache: boolean, log: (s: string) => void): Promise<LabelledSample[]> {
+  const st = statSync(file);
+  const key = createHash("sha256").update(JSON.stringify([file, st.size, st.mtimeMs, every, DEFAULT_FEATURE_CONFIG, 2])).digest("hex").slice(0, 16);
+  const cacheDir = join(tmpdir(), "fusiond-features");
+  const cached = join(cacheDir, `${basename(file)}.${key}.v8`);
+  if (useCache && existsSync(cached)) return deserialize(readFileSync(cached)) as LabelledSample[];
+  const decoder = new MessageDecoder();
+  const aligner = new FrameAligner();
+  const frames: FusedFrame[] = [];
+  const truths: DecodedMessage[] = [];
+  let rejected = 0;
+  let last = 0n;
+  const rec = await McapRecording.open(await fileSource(file));
+  try {
+    for await (const m of rec.messages()) {
+      const r = decoder.decode({ topic: m.topic, payload: m.bytes, receiveNs: m.receiveNs });
+      if (!r.ok) {
+        rejected++;
+        continue;
+      }
+      last = m.receiveNs;
+      if (r.message.kind === "sim_truth") truths.push(r.message.message);
+      else frames.push(...aligner.push(r.message, m.receiveNs));
+    }
+  } finally {
+    await rec.close();
+  }
+  frames.push(...aligner.flush(last));
+  const kept = frames.filter((_, i) => i % every === 0);
+  const { samples, skipped } = labelFrames(kept, indexTruths(truths), (t) => ({ map: mapForScenario(String(t["scenario"] ?? "")) }), (t) => String(t["episode_id"] ?? file));
+  log(`${relative(process.cwd(), file)}: ${frames.length} frames, ${samples.length} samples (every ${every}), ${skipped} without a label, ${rejected} rejected messages`);
+  if (useCache) {
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(cached, serialize(samples));
+  }
+  return samples;
+}
+
+async function loadAll(files: string[], every: number, cache: boolean, log: (s: string) => void): Promise<LabelledSample[]> {
+  const out: LabelledSample[] = [];
+  for (const f of files) for (const s of await samplesOfFile(f, every, cache, log)) out.push(s);
+  return out;
+}
+
+/** Overall and per-condition metrics on a sample set. */
+export function conditionMetrics(model: tf.LayersModel, samples: LabelledSample[], spec: InputSpec): Record<string, unknown> {
+  const all = samples.map((_, i) => i);
+  const out: Record<string, unknown> = {};
+  const summary = (m: ClassMetrics) => ({ n: m.n, macroF1: m.macroF1, accuracy: m.accuracy });
+  const overall = evaluate(model, samples, all, spec);
+  out["overall"] = { ...summary(overall), ...Object.fromEntries(ACTIONS.map((a, i) => [`F1 ${a}`, overall.perClassF1[i] ?? "n/a"])) };
+  for (const w of ["CLEAR", "RAIN", "FOG", "NIGHT"]) {
+    const idx = all.filter((i) => samples[i]!.tags.weather === w);
+    if (idx.length) out[`weather ${w}`] = summary(evaluate(model, samples, idx, spec));
+  }
+  const tunnel = all.filter((i) => samples[i]!.tags.inTunnel);
+  if (tunnel.length) out["in tunnel"] = summary(evaluate(model, samples, tunnel, spec));
+  return out;
+}
+
+function progressBar(label: string): (p: { epoch: number; epochs: number; batch: number; batches: number; loss: number }) => void {
+  let lastDraw = 0;
+  return (p) => {
+    const now = performance.now();
+    if (p.batch !== p.batches && now - lastDraw < 200) return;
+    lastDraw = now;
+    const width = 30;
+    const filled = Math.round((p.batch / p.batches) * width);
+    process.stderr.write(`\r${label} epoch ${p.epoch}/${p.epochs} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`);
+    if (p.batch === p.batches) process.stderr.write("\n");
+  };
+}
 
 export default function register(program: Command): void {
-  plannedCommand(program, "train", "train a fusion model from recordings", 6);
+  program
+    .command("train")
+    .description("train a fusion model from simulator recordings (labels: the expert's actions)")
+    .requiredOption("--data <files...>", "training recordings (MCAP with sensors and fusiond.GroundTruth)")
+    .option("--val-data <files...>", "validation recordings (default: a split of --data by episode)")
+    .option("--test-data <files...>", "held-out recordings to report test metrics on (per weather)")
+    .option("--strategy <s>", `fusion strategy: ${STRATEGIES.join(", ")}`, "intermediate")
+    .requiredOption("--out <dir>", "model directory to write (e.g. models/default)")
+    .option("--modalities <list>", "modalities the model reads", MODALITIES.join(","))
+    .option("--seed <n>", "seed of initialisation, shuffles and dropout", "1")
+    .option("--epochs <n>", "most epochs", "30")
+    .option("--batch <n>", "batch size", "64")
+    .option("--lr <x>", "Adam learning rate", "0.002")
+    .option("--patience <n>", "early stopping: epochs without a better validation macro-F1", "5")
+    .option("--dropout <p>", "modality dropout probability per modality and sample", "0.15")
+    .option("--every <n>", "take every n-th frame of a recording", "2")
+    .option("--pretrain <list>", "encoders to pretrain on their own task first (camera,voice), or none", "none")
+    .option("--freeze <n>", "epochs the pretrained encoders stay frozen before fine-tuning", "3")
+    .option("--max-minutes <m>", "stop training after this long (best weights kept)", "18")
+    .option("--backend <b>", `TF.js backend: ${BACKEND_CHOICES.join(", ")}`, "wasm")
+    .option("--compare <dir>", "a baseline model directory to evaluate on the same test data (deltas in the card)")
+    .option("--description <text>", "one line for the model card")
+    .option("--no-cache", "do not read or write the feature cache")
+    .action(async (flags: TrainFlags) => {
+      const log = (s: string): void => void process.stderr.write(`fusiond train: ${s}\n`);
+      const modalities = flags.modalities.split(",").map((m) => m.trim()) as Modality[];
+      const badMods = modalities.filter((m) => !MODALITIES.includes(m));
+      if (!STRATEGIES.includes(flags.strategy as StrategyName) || badMods.length || !BACKEND_CHOICES.includes(flags.backend as BackendChoice)) {
+        log(`bad option: strategy ${flags.strategy} (one of ${STRATEGIES.join(", ")}), modalities ${badMods.join(",") || "ok"}, backend ${flags.backend}`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const t0 = performance.now();
+      const backend = await selectBackend(flags.backend as BackendChoice);
+      log(`backend ${backend.chosen} (${backend.log.join("; ")})`);
+      const every = Number(flags.every);
+      const data = await loadAll(flags.data, every, flags.cache, log);
+      const valSamples = flags.valData ? await loadAll(flags.valData, every, flags.cache, log) : [];
+      const test = flags.testData ? await loadAll(flags.testData, 1, flags.cache, log) : [];
+      const samples = [...data, ...valSamples];
+      const seed = Number(flags.seed);
+      const split = flags.valData
+        ? { train: data.map((_, i) => i), val: valSamples.map((_, i) => data.length + i) }
+        : splitByGroup(samples, 0.2, mulberry32(seed));
+      const spec = makeInputSpec(modalities);
+      const common = {
+        seed,
+        epochs: Number(flags.epochs),
+        batchSize: Number(flags.batch),
+        learningRate: Number(flags.lr),
+        patience: Number(flags.patience),
+        maxSeconds: Number(flags.maxMinutes) * 60,
+        now: () => performance.now(),
+      };
+      log(`${samples.length} samples: train ${split.train.length}, validation ${split.val.length}, test ${test.length}; ${spec.modalities.join("+")} ${flags.strategy}`);
+      const pretrained = [];
+      const pretrainMetrics: Record<string, unknown> = {};
+      for (const m of flags.pretrain === "none" ? [] : flags.pretrain.split(",")) {
+        if (m !== "camera" && m !== "voice") throw new Error(`--pretrain: only camera and voice have pretraining tasks (got ${m})`);
+        if (!modalities.includes(m)) continue;
+        const task = m === "camera" ? PRETRAIN_TASKS.camera(2) : PRETRAIN_TASKS.voice(COMMAND_VOCAB.length);
+        const r = await pretrain(samples, split, task, spec.config, { ...common, epochs: Math.min(8, common.epochs), modalityDropout: 0, onProgress: progressBar(`pretrain ${m}`) });
+        log(`pretrained ${m} encoder (${m === "camera" ? "obstacle ahead" : "spoken command"}): validation accuracy ${r.val.accuracy.toFixed(3)}, macro-F1 ${r.val.macroF1.toFixed(3)}`);
+        pretrainMetrics[`pretrain ${m}`] = { task: m === "camera" ? "obstacle ahead" : "command", accuracy: r.val.accuracy, macroF1: r.val.macroF1 };
+        pretrained.push({ modality: m as Modality, model: r.model });
+      }
+      const result = await train(samples, split, {
+        ...common,
+        strategy: flags.strategy as StrategyName,
+        spec,
+        modalityDropout: Number(flags.dropout),
+        pretrained,
+        freezeEpochs: Number(flags.freeze),
+        onProgress: progressBar(flags.strategy),
+        onEpoch: (e) => log(`epoch ${e.epoch}${e.frozen ? " (encoders frozen)" : ""}: loss ${e.loss.toFixed(4)}, validation macro-F1 ${e.val.macroF1.toFixed(3)}, accuracy ${e.val.accuracy.toFixed(3)}${e.best ? " *" : ""}`),
+      });
+      const metrics: Record<string, unknown> = { validation: { n: result.val.n, macroF1: result.val.macroF1, accuracy: result.val.accuracy }, ...pretrainMetrics };
+      if (test.length) {
+        const m = conditionMetrics(result.model, test, spec);
+        for (const [k, v] of Object.entries(m)) metrics[`test ${k}`] = v;
+        if (flags.compare) {
+          const base = await loadModelDir(flags.compare);
+          const b = conditionMetrics(base.model, test, base.spec);
+          for (const [k, v] of Object.entries(b)) {
+            const mine = (m[k] as { macroF1: number } | undefined)?.macroF1;
+            const theirs = (v as { macroF1: number }).macroF1;
+            metrics[`baseline ${base.id} test ${k}`] = { macroF1: theirs, ...(mine !== undefined ? { "this model − baseline": mine - theirs } : {}) };
+          }
+        }
+      }
+      const counts: Record<string, number> = {};
+      for (const i of split.train) counts[ACTIONS[samples[i]!.label]!] = (counts[ACTIONS[samples[i]!.label]!] ?? 0) + 1;
+      const card: ModelCard = {
+        name: basename(flags.out),
+        strategy: flags.strategy,
+        description: flags.description ?? `${flags.strategy} fusion of ${spec.modalities.join(", ")}`,
+        command: `fusiond ${process.argv.slice(2).join(" ")}`,
+        data: { files: [...flags.data, ...(flags.valData ?? [])].map((f) => relative(process.cwd(), f)), samples: samples.length, train: split.train.length, val: split.val.length, test: test.length, classCounts: counts },
+        training: {
+          backend: backend.chosen,
+          seed,
+          "epochs run": result.history.length,
+          "best epoch": result.bestEpoch,
+          "batch size": common.batchSize,
+          "learning rate": common.learningRate,
+          "modality dropout": Number(flags.dropout),
+          pretrained: pretrained.map((p) => p.modality).join(",") || "none",
+          "samples/s": Math.round(result.samplesPerSecond),
+          "wall time s": Math.round((performance.now() - t0) / 1000),
+        },
+        metrics,
+        inputSpec: spec,
+        flopsPerSample: flopsPerSample(result.model),
+        created: new Date().toISOString(),
+        notes: flags.testData ? [`test data: ${flags.testData.map((f) => relative(process.cwd(), f)).join(", ")}`] : [],
+      };
+      const hash = await saveModelDir(flags.out, result.model, card, renderCard);
+      log(`wrote ${flags.out} (hash ${hash}); validation macro-F1 ${result.val.macroF1.toFixed(3)}`);
+      process.stdout.write(JSON.stringify({ out: flags.out, hash, metrics }, null, 2) + "\n");
+    });
 }

@@ -15,20 +15,23 @@ export interface FeatureConfig {
   voice: { sampleRate: number; maxSeconds: number; fftSize: number; windowSize: number; hop: number; mels: number; frames: number };
   /** Ages at or above this count as fully stale in the presence features, seconds. */
   maxAgeS: number;
+  /** The same for voice, whose utterance stays relevant for seconds (the aligner's time-to-live). */
+  voiceMaxAgeS: number;
 }
 
 export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
   version: FEATURES_VERSION,
   camera: { size: 32, patch: 8 },
   radar: { maxReturns: 24, laneHalfWidthM: 1.8 },
-  voice: { sampleRate: 16000, maxSeconds: 1.5, fftSize: 512, windowSize: 400, hop: 160, mels: 32, frames: 24 },
+  voice: { sampleRate: 16000, maxSeconds: 2, fftSize: 512, windowSize: 400, hop: 160, mels: 32, frames: 32 },
   maxAgeS: 1,
+  voiceMaxAgeS: 5,
 };
 
 /** Per-return radar features and the radar summary, see radar.ts. */
 export const RADAR_POINT_FEATURES = 8;
 export const RADAR_SUMMARY_FEATURES = 8;
-export const GNSS_FEATURES = 8;
+export const GNSS_FEATURES = 10;
 export const EGO_FEATURES = 8;
 /** Presence: one mask and one normalised age per modality, in MODALITIES order. */
 export const PRESENCE_FEATURES = MODALITIES.length * 2;

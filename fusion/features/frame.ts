@@ -54,7 +54,7 @@ export function extractFeatures(frame: FusedFrame, ctx: FeatureContext = {}): Fr
     const age = Math.max(0, nsToSeconds(frame.ageNs[m] ?? frame.slots[m]?.ageNs ?? 0n));
     ageS[m] = age;
     presence[i] = 1;
-    presence[MODALITIES.length + i] = Math.min(1, age / cfg.maxAgeS);
+    presence[MODALITIES.length + i] = Math.min(1, age / (m === "voice" ? cfg.voiceMaxAgeS : cfg.maxAgeS));
   });
   return {
     inputs: {

@@ -19,6 +19,9 @@ export interface MapContext {
   stopLineDistanceM: number | undefined;
   speedLimitMps: number;
   inTunnel: boolean;
+  /** Distance to the next crosswalk ahead, m; undefined when none ahead. */
+  crosswalkDistanceM?: number | undefined;
+  laneCount?: number | undefined;
 }
 
 const EARTH_RADIUS_M = 6_378_137;
@@ -75,6 +78,8 @@ export function gnssFeatures(msg: DecodedMessage | undefined, map: MapView | und
     stopAhead ? Math.min(1, stop / 100) : 1,
     context ? context.speedLimitMps / 30 : 0,
     context?.inTunnel ? 1 : 0,
+    context?.crosswalkDistanceM !== undefined ? Math.min(1, context.crosswalkDistanceM / 100) : 1,
+    context?.laneCount !== undefined ? context.laneCount / 4 : 0,
   ]);
   return { present: true, values, context };
 }

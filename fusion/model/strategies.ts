@@ -68,8 +68,8 @@ export function encode(m: Modality, x: Partial<Record<InputName, Sym>>, s: Seeds
   switch (m) {
     case "camera": {
       const patches = apply(dense(s, 32, "camera_enc_patch"), need("camera")); // patch embedding [B, P, 32]
-      const normed = apply(tf.layers.layerNormalization({ name: "camera_enc_norm" }), patches);
-      return apply(dense(s, units, "camera_enc_out"), apply(tf.layers.flatten({ name: "camera_enc_flat" }), normed));
+      // No layer norm here: tfjs-layers' LayerNormalization gradient costs ~4x the whole model on wasm.
+      return apply(dense(s, units, "camera_enc_out"), apply(tf.layers.flatten({ name: "camera_enc_flat" }), patches));
     }
     case "radar": {
       const perReturn = apply(dense(s, 32, "radar_enc_point"), need("radar_points")); // [B, K, 32], ≥ 0

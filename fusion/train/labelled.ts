@@ -1,0 +1,99 @@
+/**
+ * Fused frames + the simulator's ground truth → labelled samples. Pure: the caller reads the recording
+ * and aligns it (bin/commands/train.ts, with the pipeline's aligner), this joins each frame to the truth of
+ * its step and derives the labels: the expert's action, and for pretraining, "obstacle ahead" and the
+ * spoken command of the voice slot.
+ */
+import { timestampToNs, type DecodedMessage, type FusedFrame, type TimestampLike } from "../../schemas/index.ts";
+import { classIndexOf } from "../actions.ts";
+import { extractFeatures, type FeatureContext } from "../features/frame.ts";
+import type { LabelledSample } from "./dataset.ts";
+
+/** Voice command vocabulary of the pretraining task (index 0: no command / unknown). */
+export const COMMAND_VOCAB = ["", "stop", "pull over", "change lane left", "change lane right", "continue", "slow down", "speed up"] as const;
+export const commandIndex = (c: string): number => Math.max(0, COMMAND_VOCAB.indexOf(c as (typeof COMMAND_VOCAB)[number]));
+
+/** Obstacle ahead: an object in the ego lane (|y| < half lane) between 0 and this many metres ahead. */
+export const OBSTACLE_RANGE_M = 50;
+
+export interface TruthIndex {
+  /** Truth messages sorted by stamp. */
+  stamps: bigint[];
+  truths: DecodedMessage[];
+  /** RawAudio stamp → command spoken in it. */
+  utterances: Map<bigint, string>;
+}
+
+export function indexTruths(truths: readonly DecodedMessage[]): TruthIndex {
+  const sorted = [...truths].sort((a, b) => (stampOf(a) < stampOf(b) ? -1 : stampOf(a) > stampOf(b) ? 1 : 0));
+  const utterances = new Map<bigint, string>();
+  for (const t of sorted) {
+    for (const u of (t["voice_utterances"] as DecodedMessage[] | undefined) ?? []) {
+      utterances.set(timestampToNs(u["stamp"] as TimestampLike), String(u["command"] ?? ""));
+    }
+  }
+  return { stamps: sorted.map(stampOf), truths: sorted, utterances };
+}
+
+const stampOf = (t: DecodedMessage): bigint => timestampToNs(t["stamp"] as TimestampLike);
+
+/** The truth of the step at or just before `stampNs` (within maxGapNs), or undefined. */
+export function truthAt(index: TruthIndex, stampNs: bigint, maxGapNs = 100_000_000n): DecodedMessage | undefined {
+  let lo = 0;
+  let hi = index.stamps.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (index.stamps[mid]! <= stampNs) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  if (found < 0 || stampNs - index.stamps[found]! > maxGapNs) return undefined;
+  return index.truths[found];
+}
+
+export function obstacleAhead(truth: DecodedMessage, laneHalfWidthM = 1.75): number {
+  const objects = (truth["objects"] as DecodedMessage[] | undefined) ?? [];
+  return objects.some((o) => {
+    const x = Number(o["x_m"]);
+    const y = Number(o["y_m"]);
+    return x > 0 && x < OBSTACLE_RANGE_M && Math.abs(y) < laneHalfWidthM;
+  })
+    ? 1
+    : 0;
+}
+
+const WEATHER_NAMES = ["WEATHER_UNSPECIFIED", "CLEAR", "RAIN", "FOG", "NIGHT"];
+export function weatherName(v: unknown): string {
+  return typeof v === "number" ? (WEATHER_NAMES[v] ?? String(v)) : String(v ?? "");
+}
+
+/** One sample per frame that has a truth with an expert label; frames without are skipped and counted. */
+export function labelFrames(
+  frames: Iterable<FusedFrame>,
+  truths: TruthIndex,
+  ctx: FeatureContext | ((truth: DecodedMessage) => FeatureContext),
+  group: (truth: DecodedMessage) => string,
+): { samples: LabelledSample[]; skipped: number } {
+  const samples: LabelledSample[] = [];
+  let skipped = 0;
+  for (const frame of frames) {
+    const truth = truthAt(truths, frame.stampNs);
+    const label = truth ? classIndexOf(truth["expert_action"]) : -1;
+    if (!truth || label < 0) {
+      skipped++;
+      continue;
+    }
+    const features = extractFeatures(frame, typeof ctx === "function" ? ctx(truth) : ctx);
+    const voice = frame.present.voice ? frame.slots.voice : undefined;
+    samples.push({
+      inputs: features.inputs,
+      label,
+      group: group(truth),
+      tags: { weather: weatherName(truth["weather"]), inTunnel: Boolean(truth["in_tunnel"]) },
+      aux: { obstacleAhead: obstacleAhead(truth), command: voice ? commandIndex(truths.utterances.get(voice.stampNs) ?? "") : 0 },
+    });
+  }
+  return { samples, skipped };
+}

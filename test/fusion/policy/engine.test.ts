@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { msToNs, type Modality } from "../../../schemas/index.ts";
+import { ACTIONS, type ActionName } from "../../../fusion/actions.ts";
+import { makeInputSpec } from "../../../fusion/features/config.ts";
+import { FakeModelRunner } from "../../../fusion/inference/runner.ts";
+import { DecisionEngine } from "../../../fusion/policy/engine.ts";
+import { DEFAULT_SUPERVISOR, ttcRule } from "../../../fusion/policy/supervisor.ts";
+import { mulberry32 } from "../../../fusion/train/random.ts";
+import { sceneFrame, type Scene } from "../synthetic.ts";
+
+const ALL: Modality[] = ["camera", "radar", "gnss", "ego", "voice"];
+const onehot = (a: ActionName): number[] => ACTIONS.map((x) => (x === a ? 0.9 : 0.1 / 7));
+const runner = (a: ActionName, modalities = ALL, id = "primary") => new FakeModelRunner(makeInputSpec(modalities), () => onehot(a), { now: () => 0, id });
+const scene = (o: Partial<Scene> = {}): Scene => ({ weather: "CLEAR", obstacleM: undefined, closingMps: 0, command: "", speedMps: 20, limitMps: 25, ...o });
+
+describe("fusion/policy/engine and supervisor", () => {
+  it("passes the model's action through with provenance when nothing is wrong", async () => {
+    const primary = runner("KEEP");
+    const engine = new DecisionEngine({ primary, nowNs: () => msToNs(1_003), vehicleId: "v1" });
+    const d = await engine.decide(sceneFrame(scene({ command: "stop" }), 0, mulberry32(1)));
+    assert.equal(d.action, "KEEP");
+    assert.equal(d.model_action, "KEEP");
+    assert.equal(d.overridden, false);
+    assert.equal(d.override_reason, "OVERRIDE_NONE");
+    assert.equal(d.model_id, "primary");
+    assert.equal(d.backend, "fake");
+    assert.deepEqual(d.modalities_used, ALL);
+    assert.equal(d.latency_ms, 3);
+    assert.equal(d.probabilities.length, 8);
+    assert.deepEqual(d.frame_stamp, { seconds: 1, nanos: 0 });
+    assert.equal(d.vehicle_id, "v1");
+    primary.close();
+  });
+
+  it("radar TTC below the threshold: never KEEP/ACCELERATE, and says why", async () => {
+    for (const [closing, expected] of [[10, "DECELERATE"], [25, "BRAKE_HARD"]] as const) {
+      const primary = runner("ACCELERATE");
+      const engine = new DecisionEngine({ primary, nowNs: () => 0n });
+      const d = await engine.decide(sceneFrame(scene({ obstacleM: 25, closingMps: closing }), 0, mulberry32(1)));
+      assert.equal(d.model_action, "ACCELERATE");
+      assert.equal(d.action, expected);
+      assert.equal(d.override_reason, "OVERRIDE_TTC");
+      assert.match(d.override_detail, /TTC/);
+      primary.close();
+    }
+  });
+
+  it("TTC rule leaves braking actions alone", () => {
+    const facts = { present: { camera: true, radar: true, gnss: true, ego: true, voice: false }, ageS: {}, minTtcS: 0.5 };
+    for (const a of ["DECELERATE", "BRAKE_HARD", "STOP", "PULL_OVER"] as const) assert.equal(ttcRule(a, facts, DEFAULT_SUPERVISOR).override, undefined);
+    assert.equal(ttcRule("KEEP", { ...facts, minTtcS: Infinity }, DEFAULT_SUPERVISOR).override, undefined);
+  });
+
+  it("camera and radar both stale or missing: STOP without asking the model", async () => {
+    const primary = runner("ACCELERATE");
+    const engine = new DecisionEngine({ primary, nowNs: () => 0n });
+    const d = await engine.decide(sceneFrame(scene(), 0, mulberry32(1), ["camera", "radar"]));
+    assert.equal(d.action, "STOP");
+    assert.equal(d.override_reason, "OVERRIDE_SENSORS_STALE");
+    assert.equal(d.model_action, "ACTION_UNSPECIFIED");
+    assert.equal(primary.stats().calls, 0);
+    const frame = sceneFrame(scene(), 1, mulberry32(1));
+    frame.ageNs.camera = msToNs(900);
+    frame.ageNs.radar = msToNs(800);
+    assert.equal((await engine.decide(frame)).override_reason, "OVERRIDE_SENSORS_STALE");
+    assert.equal(engine.counts.overrides.OVERRIDE_SENSORS_STALE, 2);
+    primary.close();
+  });
+
+  it("a missing critical sensor: the fallback model trained without it decides, and the decision says so", async () => {
+    const primary = runner("ACCELERATE");
+    const noCamera = runner("KEEP", ["radar", "gnss", "ego", "voice"], "no-camera");
+    const engine = new DecisionEngine({ primary, fallbacks: [noCamera], nowNs: () => 0n });
+    const d = await engine.decide(sceneFrame(scene(), 0, mulberry32(1), ["camera"]));
+    assert.equal(d.action, "KEEP");
+    assert.equal(d.model_id, "no-camera");
+    assert.equal(d.override_reason, "OVERRIDE_FALLBACK");
+    assert.match(d.override_detail, /camera missing.*no-camera/);
+    assert.deepEqual(d.modalities_used, ["radar", "gnss", "ego"]);
+    assert.equal(primary.stats().calls, 0);
+    primary.close();
+    noCamera.close();
+  });
+
+  it("a missing critical sensor and no fallback: a rule decides (DECELERATE) and says so", async () => {
+    const primary = runner("ACCELERATE");
+    const engine = new DecisionEngine({ primary, nowNs: () => 0n });
+    const d = await engine.decide(sceneFrame(scene(), 0, mulberry32(1), ["radar"]));
+    assert.equal(d.action, "DECELERATE");
+    assert.equal(d.model_id, "rules");
+    assert.equal(d.override_reason, "OVERRIDE_FALLBACK");
+    primary.close();
+  });
+});
