@@ -68,10 +68,13 @@ export interface TestBroker {
   stop(): Promise<void>;
 }
 
+/** Mosquitto's port; FUSIOND_TEST_MOSQUITTO_PORT=1 exercises the fallback on a machine that has Mosquitto. */
+const MOSQUITTO_PORT = Number(process.env["FUSIOND_TEST_MOSQUITTO_PORT"] ?? 1883);
+
 /** Mosquitto on 127.0.0.1:1883 if it is up; otherwise the embedded aedes broker, saying so (never a silent skip). */
 export async function mosquittoOrAedes(): Promise<TestBroker> {
-  if (await portOpen(1883)) return { url: "mqtt://127.0.0.1:1883", kind: "mosquitto", stop: async () => {} };
-  console.log("    ! Mosquitto is not reachable on 127.0.0.1:1883: running the Mosquitto variant on the embedded aedes broker instead");
+  if (await portOpen(MOSQUITTO_PORT)) return { url: `mqtt://127.0.0.1:${MOSQUITTO_PORT}`, kind: "mosquitto", stop: async () => {} };
+  console.log(`    ! Mosquitto is not reachable on 127.0.0.1:${MOSQUITTO_PORT}: running the Mosquitto variant on the embedded aedes broker instead`);
   return aedes();
 }
 
