@@ -34,16 +34,21 @@ const zmqSchema = z
   })
   .strict();
 
+/** Aligner parameters in milliseconds; omitted ones take the aligner's defaults (pipeline/frame-aligner.ts). */
 const alignerSchema = z
   .object({
-    /** How long a frame waits for late inputs, ms (on the injected clock). */
-    maxWaitMs: z.number().positive().max(5000).default(60),
-    /** Messages older than this (behind the newest camera stamp) are dropped as late, ms. */
-    latenessMs: z.number().positive().max(10_000).default(500),
-    radarToleranceMs: z.number().positive().default(75),
-    gnssMaxAgeMs: z.number().positive().default(500),
-    egoMaxAgeMs: z.number().positive().default(200),
-    voiceTtlMs: z.number().positive().default(3000),
+    /** Topic whose messages trigger frames (default: every camera topic). */
+    referenceTopic: z.string().optional(),
+    radarToleranceMs: z.number().positive().max(10_000).optional(),
+    gnssMaxAgeMs: z.number().positive().max(60_000).optional(),
+    egoMaxAgeMs: z.number().positive().max(60_000).optional(),
+    voiceTtlMs: z.number().positive().max(600_000).optional(),
+    /** Messages stamped more than this below the newest stamp are dropped as late. */
+    allowedLatenessMs: z.number().positive().max(60_000).optional(),
+    /** How long a frame waits for late inputs on the pipeline's clock. */
+    maxDelayMs: z.number().positive().max(60_000).optional(),
+    maxBuffer: z.number().int().positive().max(1_000_000).optional(),
+    maxPendingFrames: z.number().int().positive().max(100_000).optional(),
   })
   .strict();
 
@@ -54,11 +59,11 @@ export const daemonConfigSchema = z
     zmq: zmqSchema.optional(),
     /** Topic patterns to subscribe to; default: every sensor topic of the vehicle. */
     topics: z.array(z.string().min(1)).optional(),
-    aligner: alignerSchema.default(alignerSchema.parse({})),
+    aligner: alignerSchema.default({}),
     model: z
       .object({
         dir: z.string().default("models/default"),
-        backend: z.enum(["auto", "tensorflow", "wasm", "cpu"]).default("auto"),
+        backend: z.enum(["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"]).default("auto"),
         /** Model used when a critical modality is missing, by modality. */
         fallbacks: z.record(z.string(), z.string()).default({}),
       })
@@ -84,7 +89,7 @@ export const daemonConfigSchema = z
       })
       .strict()
       .optional(),
-    http: z.object({ listen: hostPort.default("127.0.0.1:9464") }).strict().default({ listen: "127.0.0.1:9464" }),
+    http: z.object({ listen: z.union([hostPort, z.literal("off")]).default("127.0.0.1:9464") }).strict().default({ listen: "127.0.0.1:9464" }),
     log: z
       .object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
       .strict()

@@ -1,6 +1,120 @@
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { plannedCommand } from "./types.ts";
+import { pino } from "pino";
+import { parse as parseYaml } from "yaml";
+import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
+import { FusiondError } from "../../schemas/index.ts";
+import { startDaemon } from "../daemon/daemon.ts";
+import { EXIT_USAGE } from "./types.ts";
+
+interface RunFlags {
+  config?: string;
+  mqtt?: string;
+  zmq?: string[];
+  zmqPublish?: string;
+  vehicle?: string;
+  model?: string;
+  backend?: string;
+  record?: string;
+  http?: string;
+  logLevel?: string;
+  printConfig?: boolean;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** Reads the config file (YAML or JSON) and lays the command-line flags over it. */
+export function configFromFlags(flags: RunFlags): { config: ReturnType<typeof parseDaemonConfig>; text: string } {
+  let raw: Record<string, unknown> = {};
+  let text = "";
+  if (flags.config) {
+    try {
+      text = readFileSync(flags.config, "utf8");
+    } catch (err) {
+      throw new FusiondError("config_unreadable", `cannot read config ${flags.config}: ${(err as Error).message}`, { file: flags.config });
+    }
+    try {
+      raw = (parseYaml(text) as Record<string, unknown> | null) ?? {};
+    } catch (err) {
+      throw new FusiondError("bad_config", `${flags.config} is not valid YAML/JSON: ${(err as Error).message}`, { file: flags.config });
+    }
+    if (typeof raw !== "object" || Array.isArray(raw)) throw new FusiondError("bad_config", `${flags.config}: the top level must be a mapping of keys`);
+  }
+  const obj = (k: string): Record<string, unknown> => ({ ...((raw[k] as Record<string, unknown> | undefined) ?? {}) });
+  if (flags.vehicle) raw["vehicle"] = flags.vehicle;
+  if (flags.mqtt) raw["mqtt"] = { ...obj("mqtt"), url: flags.mqtt };
+  if (flags.zmq?.length || flags.zmqPublish) {
+    const z = obj("zmq");
+    if (flags.zmq?.length) z["subscribe"] = flags.zmq;
+    if (flags.zmqPublish) {
+      z["publish"] = flags.zmqPublish;
+      raw["outputs"] = { ...obj("outputs"), zmq: true };
+    }
+    raw["zmq"] = z;
+  }
+  if (flags.model || flags.backend) raw["model"] = { ...obj("model"), ...(flags.model ? { dir: flags.model } : {}), ...(flags.backend ? { backend: flags.backend } : {}) };
+  if (flags.record) raw["recording"] = { ...obj("recording"), dir: flags.record };
+  if (flags.http) raw["http"] = { ...obj("http"), listen: flags.http };
+  if (flags.logLevel) raw["log"] = { ...obj("log"), level: flags.logLevel };
+  const source = flags.config ? `${flags.config} (with command-line flags)` : "the command-line flags";
+  return { config: parseDaemonConfig(raw, source), text: text || JSON.stringify(raw) };
+}
 
 export default function register(program: Command): void {
-  plannedCommand(program, "run", "the daemon: subscribe, align, fuse, decide, publish, record, expose health and metrics", 8);
+  program
+    .command("run")
+    .description("the daemon: subscribe, align, fuse, decide, publish decisions, record, expose /metrics /healthz /readyz")
+    .option("-c, --config <file>", "YAML or JSON config (keys: docs/deployment.md); flags below override it")
+    .option("--mqtt <url>", "MQTT broker to subscribe to and publish decisions on, e.g. mqtt://127.0.0.1:1883")
+    .option("--zmq <endpoint>", "ZeroMQ endpoint to SUB from (repeatable), e.g. tcp://127.0.0.1:5555", collect)
+    .option("--zmq-publish <endpoint>", "bind a ZeroMQ PUB socket here and publish decisions on it too")
+    .option("--vehicle <id>", "vehicle id in the topics vehicles/{id}/... (default ego1)")
+    .option("--model <dir>", "model directory (default models/default)")
+    .option("--backend <name>", "inference backend: auto, tensorflow-gpu, tensorflow, wasm, cpu (default auto)")
+    .option("--record <dir>", "record the session (sensors, decisions) as MCAP files in this directory")
+    .option("--http <host:port>", "listen address for /metrics /healthz /readyz, or off (default 127.0.0.1:9464)")
+    .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (default info)")
+    .option("--print-config", "print the effective configuration as JSON and exit")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  fusiond run --mqtt mqtt://127.0.0.1:1883 --vehicle ego1
+  fusiond run --mqtt mqtt://127.0.0.1:1883 --model models/default --record /var/lib/fusiond/rec --http 0.0.0.0:9464
+  fusiond run --config /etc/fusiond/fusiond.yaml
+
+Signals: SIGTERM/SIGINT stop intake, drain, close the recording and exit 0; SIGHUP reloads the model
+(the old one serves until the new one is warm). Logs are JSON lines on stdout (pino).`,
+    )
+    .action(async (flags: RunFlags) => {
+      let parsed;
+      try {
+        parsed = configFromFlags(flags);
+      } catch (err) {
+        process.stderr.write(`fusiond run: ${(err as Error).message}\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      if (flags.printConfig) {
+        process.stdout.write(JSON.stringify(parsed.config, null, 2) + "\n");
+        return;
+      }
+      const { config } = parsed;
+      const logger = pino({ level: config.log.level, base: { vehicle: config.vehicle } });
+      process.on("unhandledRejection", (err) => logger.error({ err: String(err) }, "unhandled rejection (the daemon goes on)"));
+      const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+      const daemon = await startDaemon({ config, logger, configText: parsed.text, version: pkg.version });
+      logger.info({ decisions: daemon.decisionTopic }, "running");
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals): void => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          void daemon.stop(signal).then(resolve);
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+        process.on("SIGHUP", () => void daemon.reload());
+      });
+      process.exit(0);
+    });
 }

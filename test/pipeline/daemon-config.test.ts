@@ -8,17 +8,17 @@ describe("pipeline/daemon-config", () => {
     assert.equal(c.vehicle, "ego1");
     assert.equal(c.model.dir, "models/default");
     assert.equal(c.http.listen, "127.0.0.1:9464");
-    assert.equal(c.aligner.maxWaitMs, 60);
+    assert.deepEqual(c.aligner, {});
   });
 
   it("names every bad key and what is allowed", () => {
     assert.throws(
-      () => parseDaemonConfig({ mqtt: { url: "http://x" }, aligner: { maxWaitMs: -1 }, bogus: 1, http: { listen: "nope" } }, "car.yaml"),
+      () => parseDaemonConfig({ mqtt: { url: "http://x" }, aligner: { maxDelayMs: -1 }, bogus: 1, http: { listen: "nope" } }, "car.yaml"),
       (e: unknown) => {
         assert.ok(e instanceof FusiondError && e.code === "bad_config");
         assert.match(e.message, /^car\.yaml is not a valid fusiond config/);
         assert.match(e.message, /mqtt\.url: expected an MQTT URL/);
-        assert.match(e.message, /aligner\.maxWaitMs: .*>0/);
+        assert.match(e.message, /aligner\.maxDelayMs: .*>0/);
         assert.match(e.message, /Unrecognized key: "bogus"/);
         assert.match(e.message, /http\.listen: expected HOST:PORT/);
         return true;

@@ -1,0 +1,99 @@
+/**
+ * Loading the decision model for the daemon, demo, replay and eval: backend selection, the primary
+ * model and its fallbacks, warm-up, and an atomic swap on reload (the old model serves until the
+ * new one is warm).
+ */
+import {
+  DecisionEngine,
+  TfModelRunner,
+  loadModelDir,
+  selectBackend,
+  type BackendChoice,
+  type BackendSelection,
+  type DrivingDecision,
+  type MapView,
+  type ModelRunner,
+} from "../../fusion/index.ts";
+import type { FusedFrame } from "../../schemas/index.ts";
+import { monoMs } from "./clock.ts";
+
+export interface DeciderOptions {
+  modelDir: string;
+  fallbackDirs?: string[];
+  backend?: BackendChoice;
+  vehicleId?: string;
+  map?: MapView;
+  /** The pipeline's clock in ns (same domain as receive stamps). */
+  nowNs: () => bigint;
+  /** Called with each inference latency, ms. */
+  onInference?: (ms: number) => void;
+}
+
+export interface Decider {
+  decide(frame: FusedFrame): Promise<DrivingDecision>;
+  readonly primary: ModelRunner;
+  readonly backend: BackendSelection;
+  readonly engine: DecisionEngine;
+  /** Loads the model directory again (or a new one), warms it, then swaps it in. */
+  reload(modelDir?: string): Promise<ModelRunner>;
+  close(): void;
+}
+
+let selection: Promise<BackendSelection> | undefined;
+let selectedFor: BackendChoice | undefined;
+
+/** Selects the TF.js backend once per process (tf's backend is global). */
+export function ensureBackend(choice: BackendChoice = "auto"): Promise<BackendSelection> {
+  if (!selection || selectedFor !== choice) {
+    selectedFor = choice;
+    selection = selectBackend(choice);
+  }
+  return selection;
+}
+
+async function loadRunner(dir: string, onInference?: (ms: number) => void): Promise<ModelRunner> {
+  const loaded = await loadModelDir(dir);
+  const runner = new TfModelRunner(loaded, { now: monoMs, maxBatch: 8, maxQueue: 16, ...(onInference ? { onLatency: onInference } : {}) });
+  await runner.warmup();
+  return runner;
+}
+
+export async function loadDecider(options: DeciderOptions): Promise<Decider> {
+  const backend = await ensureBackend(options.backend ?? "auto");
+  const fallbacks = await Promise.all((options.fallbackDirs ?? []).map((d) => loadRunner(d)));
+  const makeEngine = (primary: ModelRunner): DecisionEngine =>
+    new DecisionEngine({
+      primary,
+      fallbacks,
+      nowNs: options.nowNs,
+      ...(options.map ? { map: options.map } : {}),
+      ...(options.vehicleId ? { vehicleId: options.vehicleId } : {}),
+    });
+  let primary = await loadRunner(options.modelDir, options.onInference);
+  let engine = makeEngine(primary);
+  let currentDir = options.modelDir;
+  return {
+    decide: (frame) => engine.decide(frame),
+    get primary() {
+      return primary;
+    },
+    get engine() {
+      return engine;
+    },
+    backend,
+    async reload(modelDir = currentDir) {
+      const next = await loadRunner(modelDir, options.onInference); // throws before anything is swapped
+      const old = primary;
+      primary = next;
+      engine = makeEngine(next);
+      currentDir = modelDir;
+      // Calls already queued on the old runner finish; close it once they have had time to.
+      setTimeout(() => old.close(), 2000).unref();
+      return next;
+    },
+    close() {
+      primary.close();
+      for (const f of fallbacks) f.close();
+    },
+  };
+}
