@@ -156,7 +156,9 @@ export class Episode {
     return this.closeStep();
   }
 
+  /** The score so far (also before the first step: the start state is scored then). */
   score(): EpisodeScore {
+    if (this.world.tick === 0) this.scorer.observe(this.world);
     return this.scorer.result();
   }
 

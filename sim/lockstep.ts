@@ -39,6 +39,8 @@ export interface LockstepOptions {
   maxConsecutiveTimeouts?: number;
   /** Called after each step (progress). */
   onStep?: (step: StepRef, decided: boolean) => void;
+  /** Polled before each wait and after each decision: true ends the episode early (SIGINT, the demo closing). */
+  stopped?: () => boolean;
 }
 
 export interface LockstepResult {
@@ -46,6 +48,8 @@ export interface LockstepResult {
   decisions: number;
   timeouts: number;
   aborted: boolean;
+  /** Ended early because `stopped()` said so. */
+  stopped: boolean;
   published: number;
   score: EpisodeScore;
 }
@@ -78,9 +82,18 @@ export async function runLockstep(ep: Episode, port: LockstepPort, options: Lock
   let timeouts = 0;
   let inARow = 0;
   let aborted = false;
+  let stopped = false;
   while (!ep.done) {
     const ref: StepRef = { step: ep.step, stampNs: ep.stampNs };
+    if (options.stopped?.()) {
+      stopped = true;
+      break;
+    }
     const d = await port.awaitDecision(ref, timeoutMs);
+    if (options.stopped?.()) {
+      stopped = true;
+      break;
+    }
     if (d) {
       command = decisionToCommand(d);
       decisions++;
@@ -97,7 +110,7 @@ export async function runLockstep(ep: Episode, port: LockstepPort, options: Lock
     options.onStep?.(ref, d !== undefined);
     await publishAll(ep.advance(command));
   }
-  return { steps: ep.step + 1, decisions, timeouts, aborted, published, score: ep.score() };
+  return { steps: ep.step + 1, decisions, timeouts, aborted, stopped, published, score: ep.score() };
 }
 
 export type MatchPolicy = "stamp" | "arrival";
@@ -137,6 +150,15 @@ export class DecisionMailbox {
     // A decision for a step not yet waited for (the decider was quick): keep it, bounded.
     if (this.policy === "stamp" && stamp > this.lastAnsweredNs && this.early.size < this.capacity) this.early.set(stamp, d);
     else this.stale++;
+  }
+
+  /** Ends the current wait at once with no decision (the simulator is stopping). */
+  cancel(): void {
+    const w = this.waiting;
+    if (!w) return;
+    this.waiting = undefined;
+    this.timers.clearTimeout(w.timer);
+    w.resolve(undefined);
   }
 
   /** Waits for the decision answering `ref` (see the class comment), or undefined after timeoutMs. */

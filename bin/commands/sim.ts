@@ -1,33 +1,52 @@
 /**
  * `fusiond sim`: the simulator alone.
- *   dataset:  fusiond sim --seed S --duration D --out FILE.mcap     (labelled episodes, as fast as the CPU allows)
- *   live:     fusiond sim --mqtt URL | --zmq ENDPOINT [--lockstep]  (waits for the sensors/ transports)
- * The file is deterministic: the same seed and options give the same bytes (no wall clock inside).
+ *   dataset:  fusiond sim --seed S --duration D --out FILE.mcap          (labelled episodes, as fast as the CPU allows)
+ *   live:     fusiond sim --mqtt URL | --zmq ENDPOINT [--vehicle ID]     (real time, closed loop on vehicles/{v}/decision)
+ *   lockstep: fusiond sim --mqtt URL --lockstep                          (one step per decision, docs/simulator.md)
+ * The dataset file is deterministic: the same seed and options give the same bytes (no wall clock inside).
+ * Live and lockstep run on bin/sim-live.ts; this file picks the transports, the wall clock and the signals.
  */
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
+import { map } from "rxjs";
+import type { MapWeather } from "../../schemas/map.ts";
 import { defaultCodec } from "../../schemas/codec.ts";
+import { TopicRegistry } from "../../schemas/topics.ts";
 import { recordToFile } from "../../replay/recorder.ts";
+import { MqttTransport, SensorSink, SensorSource, ZmqSink, ZmqSource, type RawSink, type RawSource } from "../../sensors/index.ts";
 import { datasetMessages } from "../../sim/dataset.ts";
 import type { SensorName } from "../../sim/episode.ts";
+import type { DecisionLike, MatchPolicy, TimeoutPolicy } from "../../sim/lockstep.ts";
+import { hash32 } from "../../sim/rng.ts";
+import { randomScenario, WEATHERS, type ScenarioSpec } from "../../sim/scenario.ts";
 import { scenarioSuite } from "../../sim/scenarios.ts";
 import type { EpisodeScore } from "../../sim/score.ts";
+import { startLiveSim, wallClock, type LiveSimResult, type LiveStatus } from "../sim-live.ts";
 import { EXIT_USAGE } from "./types.ts";
 
 interface SimFlags {
   seed: string;
-  duration: string;
+  duration?: string;
   out?: string;
   vehicle: string;
   camera: string;
   sensors: string;
   episode: string;
   scenario?: string;
+  weather?: string;
   compression: string;
   json?: boolean;
   mqtt?: string;
   zmq?: string;
+  zmqConnect?: boolean;
+  zmqDecisions?: string;
   lockstep?: boolean;
+  timeout: string;
+  onTimeout: string;
+  match: string;
+  driver: string;
+  speed: string;
+  quiet?: boolean;
 }
 
 const ALL_SENSORS: SensorName[] = ["camera", "radar", "gnss", "ego", "voice"];
@@ -37,24 +56,55 @@ export default function register(program: Command): void {
     .command("sim")
     .description("the simulator alone: write a labelled dataset to MCAP, or publish sensors over MQTT/ZeroMQ (real time or lockstep)")
     .option("--seed <n>", "seed of the drive", "1")
-    .option("--duration <s>", "simulated seconds", "60")
+    .option("--duration <s>", "simulated seconds (default 60; with --scenario in live mode, the scenario's own)")
     .option("--out <file.mcap>", "dataset mode: write every topic, ground truth and expert label to this MCAP file")
     .option("--vehicle <id>", "vehicle id in topic names", "sim")
     .option("--camera <format>", "camera output: jpeg (CompressedImage) or raw (RawImage rgb8)", "jpeg")
     .option("--sensors <list>", "comma-separated sensors to model", ALL_SENSORS.join(","))
-    .option("--episode <s>", "longest episode, s (episodes run back to back)", "120")
+    .option("--episode <s>", "dataset mode: longest episode, s (episodes run back to back)", "120")
     .option("--scenario <name>", "run a named scenario of the suite (see sim/scenarios.ts) instead of random ones")
+    .option("--weather <list>", `weather segments along the route, in order (${WEATHERS.join(", ")}), e.g. fog or clear,night`)
     .option("--compression <c>", "MCAP chunk compression: zstd, lz4 or none", "zstd")
     .option("--json", "print the episode scores as JSON")
-    .option("--mqtt <url>", "live mode over MQTT (needs the sensors/ transports)")
-    .option("--zmq <endpoint>", "live mode over ZeroMQ (needs the sensors/ transports)")
+    .option("--mqtt <url>", "live mode over MQTT: publish the sensors, read vehicles/{v}/decision")
+    .option("--zmq <endpoint>", "live mode over ZeroMQ: bind a PUB socket here for the sensors")
+    .option("--zmq-connect", "with --zmq: connect the PUB socket instead of binding it")
+    .option("--zmq-decisions <endpoint>", "with --zmq: SUB to the decider's PUB socket here (e.g. fusiond run --zmq-publish)")
     .option("--lockstep", "advance one step per decision (see docs/simulator.md)")
+    .option("--timeout <ms>", "lockstep: wait per step; live: how long a decision stays in force", "1000")
+    .option("--on-timeout <policy>", "hold (keep the last command), stop (brake to a standstill) or abort", "hold")
+    .option("--match <policy>", "lockstep: match decisions to steps by frame stamp (stamp) or by arrival", "stamp")
+    .option("--driver <who>", "who drives the ego: decisions (closed loop) or expert (open loop, decisions only counted)", "decisions")
+    .option("--speed <x>", "live mode: simulated seconds per wall second", "1")
+    .option("--quiet", "no status line")
     .action(async (flags: SimFlags) => {
-      if (flags.mqtt || flags.zmq || flags.lockstep) {
+      const sensors = flags.sensors.split(",").map((s) => s.trim()) as SensorName[];
+      const bad = sensors.filter((s) => !ALL_SENSORS.includes(s));
+      const weather = flags.weather?.split(",").map((w) => w.trim().toLowerCase()) as MapWeather[] | undefined;
+      const badWeather = weather?.filter((w) => !WEATHERS.includes(w)) ?? [];
+      const seed = Number(flags.seed);
+      const durationS = flags.duration === undefined ? undefined : Number(flags.duration);
+      if (!Number.isInteger(seed) || seed < 0 || (durationS !== undefined && !(durationS > 0)) || bad.length || badWeather.length || !["jpeg", "raw"].includes(flags.camera)) {
         process.stderr.write(
-          "fusiond sim: live and lockstep modes over MQTT/ZeroMQ are not wired yet (they wait for the sensors/ transports); " +
-            "the lockstep bridge itself is sim/lockstep.ts and the protocol is in docs/simulator.md.\n",
+          `fusiond sim: bad option (seed ${flags.seed}, duration ${flags.duration}, camera ${flags.camera}` +
+            `${bad.length ? `, sensors ${bad.join(",")}` : ""}${badWeather.length ? `, weather ${badWeather.join(",")} (known: ${WEATHERS.join(", ")})` : ""})\n`,
         );
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const suite = flags.scenario ? scenarioSuite().filter((s) => s.name === flags.scenario) : undefined;
+      if (flags.scenario && !suite?.length) {
+        process.stderr.write(`fusiond sim: no scenario "${flags.scenario}"; known: ${scenarioSuite().map((s) => s.name).join(", ")}\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const scenarios = suite && weather ? suite.map((s) => ({ ...s, weather })) : suite;
+      if (flags.mqtt || flags.zmq) {
+        await live(flags, seed, durationS, sensors, scenarios?.[0], weather);
+        return;
+      }
+      if (flags.lockstep) {
+        process.stderr.write("fusiond sim: --lockstep needs a transport: --mqtt URL or --zmq ENDPOINT --zmq-decisions ENDPOINT\n");
         process.exitCode = EXIT_USAGE;
         return;
       }
@@ -63,22 +113,12 @@ export default function register(program: Command): void {
         process.exitCode = EXIT_USAGE;
         return;
       }
-      const seed = Number(flags.seed);
-      const durationS = Number(flags.duration);
-      const sensors = flags.sensors.split(",").map((s) => s.trim()) as SensorName[];
-      const bad = sensors.filter((s) => !ALL_SENSORS.includes(s));
-      if (!Number.isInteger(seed) || seed < 0 || !(durationS > 0) || bad.length || !["jpeg", "raw"].includes(flags.camera)) {
-        process.stderr.write(`fusiond sim: bad option (seed ${flags.seed}, duration ${flags.duration}, camera ${flags.camera}${bad.length ? `, sensors ${bad.join(",")}` : ""})\n`);
+      if (weather && !scenarios) {
+        process.stderr.write("fusiond sim: in dataset mode --weather needs --scenario (random episodes draw their own weather)\n");
         process.exitCode = EXIT_USAGE;
         return;
       }
-      const scenarios = flags.scenario ? scenarioSuite().filter((s) => s.name === flags.scenario) : undefined;
-      if (flags.scenario && !scenarios?.length) {
-        process.stderr.write(`fusiond sim: no scenario "${flags.scenario}"; known: ${scenarioSuite().map((s) => s.name).join(", ")}\n`);
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
-      const scores = await writeDataset(flags.out, seed, durationS, {
+      const scores = await writeDataset(flags.out, seed, durationS ?? 60, {
         vehicle: flags.vehicle,
         sensors,
         cameraFormat: flags.camera as "jpeg" | "raw",
@@ -89,6 +129,117 @@ export default function register(program: Command): void {
       if (flags.json) process.stdout.write(JSON.stringify(scores, null, 2) + "\n");
       else for (const s of scores) process.stdout.write(summary(s) + "\n");
     });
+}
+
+/** The live scenario: the named one (duration overridden when given), else the one dataset mode draws first for this seed. */
+export function liveScenario(seed: number, durationS: number | undefined, named?: ScenarioSpec, weather?: MapWeather[]): ScenarioSpec {
+  const spec = named ? { ...named, durationS: durationS ?? named.durationS } : randomScenario(hash32(`${seed >>> 0}/episode/0`), durationS ?? 60, `live-${seed}`);
+  return weather ? { ...spec, weather } : spec;
+}
+
+async function live(flags: SimFlags, seed: number, durationS: number | undefined, sensors: SensorName[], named: ScenarioSpec | undefined, weather: MapWeather[] | undefined): Promise<void> {
+  const policy = flags.onTimeout as TimeoutPolicy;
+  const timeoutMs = Number(flags.timeout);
+  const speed = Number(flags.speed);
+  const usage = (msg: string): void => {
+    process.stderr.write(`fusiond sim: ${msg}\n`);
+    process.exitCode = EXIT_USAGE;
+  };
+  if (!["hold", "stop", "abort"].includes(policy)) return usage(`--on-timeout is hold, stop or abort, not "${flags.onTimeout}"`);
+  if (!["stamp", "arrival"].includes(flags.match)) return usage(`--match is stamp or arrival, not "${flags.match}"`);
+  if (!["decisions", "expert"].includes(flags.driver)) return usage(`--driver is decisions or expert, not "${flags.driver}"`);
+  if (!(timeoutMs > 0) || !(speed > 0)) return usage("--timeout and --speed must be positive numbers");
+  if (flags.mqtt && flags.zmq) return usage("give --mqtt or --zmq, not both");
+  if (flags.zmq && !flags.zmqDecisions && (flags.lockstep || flags.driver === "decisions")) {
+    return usage("with --zmq, give --zmq-decisions ENDPOINT (where the decider publishes), or --driver expert for open loop");
+  }
+  if (flags.lockstep && flags.driver === "expert") return usage("--lockstep waits for decisions: it cannot run with --driver expert");
+
+  const registry = new TopicRegistry(flags.vehicle);
+  const clientId = `fusiond-sim-${process.pid}`;
+  let sink: RawSink;
+  let source: RawSource | undefined;
+  /** Everything to close at the end (MQTT: one connection for both directions). */
+  let transports: { close(): Promise<void> }[];
+  try {
+    if (flags.mqtt) {
+      const t = await MqttTransport.connect({ url: flags.mqtt, now: wallClock.nowNs, clientId });
+      sink = t;
+      source = t;
+      transports = [t];
+    } else {
+      sink = await ZmqSink.open({ endpoint: flags.zmq!, mode: flags.zmqConnect ? "connect" : "bind", onFull: { waitMs: 1000 } });
+      if (flags.zmqDecisions) source = new ZmqSource({ endpoint: flags.zmqDecisions, now: wallClock.nowNs, mode: "connect" });
+      transports = source ? [source, sink] : [sink];
+    }
+  } catch (err) {
+    process.stderr.write(`fusiond sim: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const decoderSource = source ? new SensorSource(source) : undefined;
+  const decisions = decoderSource?.messages([registry.topicFor("decision")]).pipe(map((m) => m.message as DecisionLike));
+  const scenario = liveScenario(seed, durationS, named, weather);
+  const tty = process.stderr.isTTY;
+  let lastLine = 0;
+  const sim = startLiveSim({
+    sink: new SensorSink(sink),
+    ...(decisions ? { decisions } : {}),
+    scenario,
+    vehicle: flags.vehicle,
+    sensors,
+    cameraFormat: flags.camera as "jpeg" | "raw",
+    driver: flags.driver as "decisions" | "expert",
+    ...(flags.lockstep ? { lockstep: { timeoutMs, policy, match: flags.match as MatchPolicy } } : { decisionTimeoutMs: timeoutMs, policy }),
+    speed,
+    onStatus: (s) => {
+      if (flags.quiet) return;
+      // A TTY gets one line redrawn every second; a log gets a line every 5 s.
+      if (tty) process.stderr.write(`\r${statusLine(s)}\u001b[K`);
+      else if (s.wallS - lastLine >= 5) {
+        lastLine = s.wallS;
+        process.stderr.write(statusLine(s) + "\n");
+      }
+    },
+  });
+  const where = flags.mqtt ?? `${flags.zmq}${flags.zmqDecisions ? ` (decisions from ${flags.zmqDecisions})` : ""}`;
+  if (!flags.quiet) process.stderr.write(`fusiond sim: ${flags.lockstep ? "lockstep" : "live"} on ${where}, vehicle ${flags.vehicle}, scenario ${scenario.name} (${scenario.weather.join(",")}, ${scenario.durationS} s); Ctrl-C stops\n`);
+  const onSignal = (): void => sim.stop();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let result: LiveSimResult | undefined;
+  try {
+    result = await sim.done;
+  } catch (err) {
+    process.stderr.write(`\nfusiond sim: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    decoderSource?.close();
+    for (const t of transports) await t.close();
+  }
+  if (!result) return;
+  if (tty && !flags.quiet) process.stderr.write("\n");
+  if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+  else {
+    process.stdout.write(summary(result) + "\n");
+    const st = result.stats;
+    process.stdout.write(
+      `${st.mode}: ${st.steps} steps in ${st.wallS.toFixed(1)} s wall, ${st.published} messages published (${st.publishFailed} failed), ` +
+        `${st.decisions} decisions, ${st.timeouts} timeouts, ${st.stale} stale${st.mode === "live" ? `, worst lag ${st.maxLagMs.toFixed(0)} ms` : ""}` +
+        `${st.stopped ? ", stopped early" : ""}${st.aborted ? ", ABORTED (no decisions)" : ""}\n`,
+    );
+  }
+  if (result.stats.aborted) process.exitCode = 1;
+}
+
+function statusLine(s: LiveStatus): string {
+  return (
+    `${s.mode} ${s.simS.toFixed(1)}/${s.durationS.toFixed(0)} s sim, step ${s.step}, ${s.published} sent` +
+    `, v ${s.speedMps.toFixed(1)} m/s lane ${s.lane} ${s.action}, decisions ${s.decisions} (timeouts ${s.timeouts}, stale ${s.stale})` +
+    `${s.mode === "live" ? `, lag ${s.lagMs.toFixed(0)} ms` : ""}, collisions ${s.collisions}`
+  );
 }
 
 interface WriteOptions {

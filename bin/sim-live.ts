@@ -1,0 +1,264 @@
+/**
+ * The simulator on a transport: live mode (real time, paced by the modelled receive stamps, the latest
+ * decision driving the ego) and lockstep mode (one step per decision, docs/simulator.md). Reusable by any
+ * composition root: `fusiond sim --mqtt/--zmq` and `fusiond demo` (with an in-process broker).
+ *
+ * No process-level concerns here: no process.exit, no signal handlers, no printing. The caller owns the
+ * sink and the decision stream (opens and closes the transports), wires SIGINT to `stop()`, and prints
+ * what `onStatus` and `done` give it.
+ */
+import type { Observable, Subscription } from "rxjs";
+import { timestampToNs } from "../schemas/time.ts";
+import type { SensorSink } from "../sensors/index.ts";
+import { Episode, type SensorName, type SimMessage } from "../sim/episode.ts";
+import { DecisionMailbox, decisionToCommand, runLockstep, type DecisionLike, type MatchPolicy, type TimeoutPolicy } from "../sim/lockstep.ts";
+import type { ScenarioSpec } from "../sim/scenario.ts";
+import type { EpisodeScore } from "../sim/score.ts";
+import type { EgoCommand } from "../sim/world/types.ts";
+
+/** Wall clock, injected (tests may pass a fake); default: epoch ns from performance.now. */
+export interface LiveClock {
+  /** Epoch nanoseconds, monotonic. */
+  nowNs(): bigint;
+}
+
+const ORIGIN_NS = BigInt(Math.round(performance.timeOrigin * 1e6));
+export const wallClock: LiveClock = { nowNs: () => ORIGIN_NS + BigInt(Math.round(performance.now() * 1e6)) };
+
+export interface LockstepSettings {
+  /** Wait per step for its decision, wall ms (default 1000). */
+  timeoutMs?: number;
+  /** On a timeout: hold the last command, stop, or abort the episode (default hold). */
+  policy?: TimeoutPolicy;
+  /** How a decision is matched to a step: by frame_stamp (default) or by arrival. */
+  match?: MatchPolicy;
+  /** Abort after this many timeouts in a row whatever the policy (default 10). */
+  maxConsecutiveTimeouts?: number;
+}
+
+export interface LiveSimOptions {
+  /** Where every message goes (topics and QoS from the sink's registry). Not closed here. */
+  sink: SensorSink;
+  /** Decoded fusiond.DrivingDecision messages for this vehicle. Subscribed at start, released at the end. */
+  decisions?: Observable<DecisionLike>;
+  scenario: ScenarioSpec;
+  /** Vehicle id in topic names (default "sim"). */
+  vehicle?: string;
+  sensors?: readonly SensorName[];
+  cameraFormat?: "jpeg" | "raw";
+  /** Who drives the ego: the decisions (closed loop, default) or the expert (open loop; decisions only counted). */
+  driver?: "decisions" | "expert";
+  /** Lockstep mode (one step per decision, no pacing); absent: live mode. */
+  lockstep?: LockstepSettings;
+  /**
+   * Live mode: a decision is in force until this long (wall ms) passes without a new one; then `policy`
+   * applies (hold: keep it; stop: brake to a standstill; abort: end the episode). Defaults 1000 ms, hold.
+   */
+  decisionTimeoutMs?: number;
+  policy?: TimeoutPolicy;
+  /** Live mode: simulated seconds per wall second (default 1, real time). */
+  speed?: number;
+  clock?: LiveClock;
+  /** Stamp of the first step, ns (default: the clock's now, so that stamps and receive times agree). */
+  startNs?: bigint;
+  /** Called about every `statusEveryMs` of wall time (default 1000) and once at the end. */
+  onStatus?: (s: LiveStatus) => void;
+  statusEveryMs?: number;
+}
+
+export interface LiveStatus {
+  mode: "live" | "lockstep";
+  scenario: string;
+  step: number;
+  simS: number;
+  durationS: number;
+  wallS: number;
+  published: number;
+  publishFailed: number;
+  decisions: number;
+  /** Lockstep: steps whose decision timed out. Live: times the decision in force expired. */
+  timeouts: number;
+  /** Decisions that answered no step (lockstep) or came out of order (live). */
+  stale: number;
+  /** Live mode: how far publishing is behind the schedule now, and at worst, ms. */
+  lagMs: number;
+  maxLagMs: number;
+  speedMps: number;
+  lane: number;
+  /** The action the ego executes. */
+  action: string;
+  collisions: number;
+}
+
+export interface LiveSimStats extends LiveStatus {
+  steps: number;
+  aborted: boolean;
+  /** Ended by stop() before the episode was over. */
+  stopped: boolean;
+}
+
+export type LiveSimResult = EpisodeScore & { stats: LiveSimStats };
+
+export interface LiveSim {
+  /** Resolves when the episode ends (or stop() ends it) with the score and the run's counters. */
+  done: Promise<LiveSimResult>;
+  /** Ends the episode early; `done` then resolves with the score so far. Idempotent. */
+  stop(): void;
+  status(): LiveStatus;
+}
+
+export function startLiveSim(o: LiveSimOptions): LiveSim {
+  const clock = o.clock ?? wallClock;
+  const startNs = o.startNs ?? clock.nowNs();
+  const ep = new Episode(o.scenario, { vehicle: o.vehicle ?? "sim", startNs, ...(o.sensors ? { sensors: o.sensors } : {}), ...(o.cameraFormat ? { cameraFormat: o.cameraFormat } : {}) });
+  const mode = o.lockstep ? "lockstep" : "live";
+  const wall0 = clock.nowNs();
+  const counters = { published: 0, publishFailed: 0, decisions: 0, timeouts: 0, stale: 0, lagMs: 0, maxLagMs: 0 };
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const mailbox = new DecisionMailbox(
+    { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) },
+    o.lockstep?.match ?? "stamp",
+  );
+
+  const status = (): LiveStatus => {
+    const w = ep.world;
+    return {
+      mode,
+      scenario: o.scenario.name,
+      step: ep.step,
+      simS: w.t,
+      durationS: w.durationS,
+      wallS: Number(clock.nowNs() - wall0) / 1e9,
+      ...counters,
+      stale: counters.stale + mailbox.stale,
+      speedMps: w.ego.v,
+      lane: w.ego.lane,
+      action: w.ego.command.action,
+      collisions: w.tick > 0 ? ep.scorer.result().collisions : 0,
+    };
+  };
+
+  const publish = async (m: SimMessage): Promise<void> => {
+    const r = await o.sink.publish(m.topic, m.message);
+    if (r.ok) counters.published++;
+    else counters.publishFailed++;
+  };
+
+  /** Sleeps until the wall clock reaches `ns` (scaled by speed); stop() wakes it. */
+  const speed = o.speed ?? 1;
+  const until = async (simNs: bigint): Promise<void> => {
+    const dueMs = Number(simNs - startNs) / 1e6 / speed;
+    const nowMs = Number(clock.nowNs() - wall0) / 1e6;
+    const ahead = dueMs - nowMs;
+    if (ahead > 1) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ahead);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = undefined;
+    } else {
+      counters.lagMs = Math.max(0, -ahead);
+      counters.maxLagMs = Math.max(counters.maxLagMs, counters.lagMs);
+    }
+  };
+
+  // Decisions: lockstep hands them to the mailbox; live keeps the newest.
+  let latest: { command: EgoCommand; atNs: bigint; stampNs: bigint } | undefined;
+  const onDecision = (d: DecisionLike): void => {
+    if (mode === "lockstep") {
+      mailbox.offer(d);
+      return;
+    }
+    const stampNs = d.frame_stamp ? timestampToNs(d.frame_stamp) : -1n;
+    if (latest && stampNs >= 0n && stampNs < latest.stampNs) {
+      counters.stale++;
+      return;
+    }
+    counters.decisions++;
+    latest = { command: decisionToCommand(d), atNs: clock.nowNs(), stampNs };
+  };
+  const sub: Subscription | undefined = o.decisions?.subscribe({ next: onDecision, error: () => undefined });
+
+  let statusTimer: ReturnType<typeof setInterval> | undefined;
+  if (o.onStatus) statusTimer = setInterval(() => o.onStatus!(status()), o.statusEveryMs ?? 1000);
+
+  const expertCommand = (): EgoCommand => ({ action: ep.label.action, targetSpeedMps: ep.label.targetSpeedMps });
+
+  const runLive = async (): Promise<{ aborted: boolean }> => {
+    const timeoutNs = BigInt(Math.round((o.decisionTimeoutMs ?? 1000) * 1e6));
+    const policy = o.policy ?? "hold";
+    let command: EgoCommand = ep.world.ego.command;
+    let expired = false;
+    for (const m of ep.start()) await publish(m);
+    while (!ep.done && !stopped) {
+      // A step is computed at its start (t_k) and its messages go out at their receive times in (t_k, t_k+1]:
+      // a decision that arrives during the step takes effect at the next one.
+      await until(ep.stampNs);
+      if (stopped) break;
+      if (o.driver === "expert") command = expertCommand();
+      else {
+        const lastNs = latest?.atNs ?? wall0;
+        if (latest) command = latest.command;
+        if (clock.nowNs() - lastNs > timeoutNs) {
+          if (!expired) counters.timeouts++;
+          expired = true;
+          if (policy === "abort") return { aborted: true };
+          if (policy === "stop") command = { action: "STOP", targetSpeedMps: 0 };
+        } else expired = false;
+      }
+      for (const m of ep.advance(command)) {
+        await until(m.receiveNs);
+        if (stopped) break;
+        await publish(m);
+      }
+    }
+    return { aborted: false };
+  };
+
+  const runLock = async (): Promise<{ aborted: boolean }> => {
+    const ls = o.lockstep!;
+    const r = await runLockstep(
+      ep,
+      { publish, awaitDecision: (ref, ms) => mailbox.take(ref, ms) },
+      {
+        timeoutMs: ls.timeoutMs ?? 1000,
+        onTimeout: ls.policy ?? "hold",
+        maxConsecutiveTimeouts: ls.maxConsecutiveTimeouts ?? 10,
+        stopped: () => stopped,
+        onStep: (_ref, decided) => {
+          if (decided) counters.decisions++;
+          else counters.timeouts++;
+        },
+      },
+    );
+    return { aborted: r.aborted };
+  };
+
+  const done = (async (): Promise<LiveSimResult> => {
+    try {
+      const { aborted } = await (mode === "lockstep" ? runLock() : runLive());
+      const s = status();
+      const stats: LiveSimStats = { ...s, steps: ep.step + 1, aborted, stopped: stopped && !ep.done };
+      o.onStatus?.(s);
+      return { ...ep.score(), stats };
+    } finally {
+      if (statusTimer) clearInterval(statusTimer);
+      sub?.unsubscribe();
+      mailbox.cancel();
+    }
+  })();
+
+  return {
+    done,
+    stop() {
+      stopped = true;
+      wake?.();
+      mailbox.cancel();
+    },
+    status,
+  };
+}
