@@ -39,6 +39,12 @@ export interface DriveOptions<T> {
   /** Called for each output as it happens (e.g. to record it); outputs are still collected unless `collect` is false. */
   onOutput?: (output: TimedOutput<T>) => void;
   collect?: boolean;
+  /**
+   * Awaited after each message, before virtual time moves on: lets asynchronous work the message
+   * started (e.g. model inference) finish at this virtual instant, so results do not depend on how
+   * fast the host is. Without it, async outputs land at whatever virtual time they happen to resolve.
+   */
+  settle?: () => Promise<void>;
   /** Keep at most this many rejections (counts are kept for all; default 1000). */
   maxRejections?: number;
 }
@@ -75,6 +81,7 @@ export async function driveReplay<T>(options: DriveOptions<T>): Promise<DriveRes
       if (d.message) {
         result.messages++;
         input.next(d.message);
+        if (options.settle) await options.settle();
       } else if (d.rejection) {
         const reason = d.rejection.reason;
         result.rejectionsByReason[reason] = (result.rejectionsByReason[reason] ?? 0) + 1;
@@ -83,9 +90,15 @@ export async function driveReplay<T>(options: DriveOptions<T>): Promise<DriveRes
     }
     if (!sub) start();
     if (!failure && result.endNs !== undefined) clock.advanceTo(result.endNs + tail);
+    if (options.settle) await options.settle();
     input.complete();
-    // Whatever completing left scheduled (a final buffer flush, a pending debounce) runs, up to one more tail.
-    if (!completed && result.endNs !== undefined) clock.drain(result.endNs + 2n * tail);
+    // Whatever completing left scheduled (a final buffer flush, a pending debounce) runs, up to one more
+    // tail; asynchronous stages get a few turns to finish what they hold.
+    for (let turn = 0; turn < 100 && !completed && !failure; turn++) {
+      if (result.endNs !== undefined) clock.drain(result.endNs + 2n * tail);
+      if (options.settle) await options.settle();
+      if (!completed) await new Promise<void>((r) => setImmediate(r));
+    }
   } finally {
     sub?.unsubscribe();
   }

@@ -1,6 +1,255 @@
+/**
+ * `fusiond replay FILE --model DIR`: run a recording through the pipeline — the same graph the daemon
+ * runs — on a virtual clock driven by the recorded receive stamps, and score the decisions against the
+ * ones recorded live. Each message waits for the inference it triggered (driveReplay's `settle`), so the
+ * decision stream depends on the recording and the model only, never on the speed of this machine.
+ */
+import { writeFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
-import { plannedCommand } from "./types.ts";
+import { Observable, type SchedulerLike } from "rxjs";
+import { parse as parseYaml } from "yaml";
+import type { BackendChoice, DrivingDecision } from "../../fusion/index.ts";
+import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
+import { createPipeline, type PipelineMetrics } from "../../pipeline/index.ts";
+import { FusiondError, MODALITIES, MessageDecoder, TopicRegistry, type SensorMessage } from "../../schemas/index.ts";
+import {
+  compareDecisions,
+  driveReplay,
+  fileSource,
+  McapRecording,
+  recordToFile,
+  type Comparison,
+  type McapRecorder,
+} from "../../replay/index.ts";
+import { alignerConfigFrom } from "../daemon/daemon.ts";
+import { loadDecider } from "../daemon/model.ts";
+import { FUSIOND_VERSION } from "./record.ts";
+
+export interface ReplayOpts {
+  model: string;
+  out?: string;
+  record?: string;
+  backend?: string;
+  start?: string;
+  end?: string;
+  topics?: string[];
+  ignore: string;
+  tolerance: string;
+  quiet?: boolean;
+  measured?: boolean;
+}
+
+/** Fields that measure this run rather than decide anything; not compared by default. */
+export const DEFAULT_IGNORE = ["latency_ms", "inference_ms", "backend", "seq"];
+
+export interface ReplayReport {
+  file: string;
+  model: { dir: string; id: string; hash: string; backend: string };
+  recordedModel?: { id?: string; hash?: string };
+  messages: number;
+  rejectionsByReason: Record<string, number>;
+  decisions: number;
+  actions: Record<string, number>;
+  overrides: number;
+  /** Recorded span replayed, s; wall time it took, s; their ratio. */
+  recordedS: number;
+  wallS: number;
+  speedX: number;
+  comparison?: Comparison;
+  metrics?: Omit<PipelineMetrics, "atNs" | "latency" | "alignerWait" | "topics">;
+}
+
+const bigintJson = (_k: string, v: unknown): unknown => (typeof v === "bigint" ? v.toString() : v);
 
 export default function register(program: Command): void {
-  plannedCommand(program, "replay", "run a recording through the pipeline in virtual time and score the decisions", 5);
+  program
+    .command("replay")
+    .description("run a recording through the pipeline in virtual time, decide with a model, and compare with the decisions recorded live")
+    .argument("<file>", "the .mcap recording")
+    .requiredOption("-m, --model <dir>", "model directory (model.json, weights, input-spec.json, card.json)")
+    .option("-o, --out <report.json>", "write the report (decisions, metrics, comparison) as JSON")
+    .option("--record <out.mcap>", "record the replayed session (inputs and the new decisions, stamped in virtual time)")
+    .option("--backend <name>", "TF.js backend: auto, wasm, cpu, ...", "auto")
+    .option("--start <s>", "start this many seconds after the first message (latched GNSS/ego state first)")
+    .option("--end <s>", "stop this many seconds after the first message")
+    .option("-t, --topics <pattern...>", "only these input topics (MQTT-style patterns)")
+    .option("--ignore <fields>", "comma-separated decision fields not compared", DEFAULT_IGNORE.join(","))
+    .option("--tolerance <x>", "absolute tolerance for numeric fields", "1e-6")
+    .option("--measured", "keep the wall-clock inference_ms in the replayed decisions (default: 0, so that two replays are byte-identical)")
+    .option("-q, --quiet", "no summary on stderr")
+    .addHelpText(
+      "after",
+      `
+Every timeout and every alignment decision happens at the same logical instant as it did live,
+however fast this runs. Replaying one recording twice gives byte-identical decision streams.
+The aligner settings come from the daemon config stored in the recording's metadata, if any.
+
+Examples:
+  fusiond replay drive.mcap --model models/fusion-v1 --out report.json
+  fusiond replay drive.mcap -m models/fusion-v1 --start 30 --end 90 --record replayed.mcap
+  fusiond replay drive.mcap -m models/fusion-v2 --ignore latency_ms,inference_ms,model_id,model_hash -o v2.json`,
+    )
+    .action(async (file: string, opts: ReplayOpts) => {
+      const report = await runReplay(file, opts);
+      if (opts.out) writeFileSync(opts.out, JSON.stringify(report, bigintJson, 2) + "\n");
+      if (!opts.quiet) {
+        const c = report.comparison;
+        process.stderr.write(
+          `replayed ${report.recordedS.toFixed(1)} s in ${report.wallS.toFixed(1)} s (${report.speedX.toFixed(1)}× real time): ` +
+            `${report.messages} messages, ${report.decisions} decisions` +
+            (c ? `; vs live: ${c.identical}/${c.live} identical, ${c.differing} differ, ${c.missingInReplay} missing, ${c.extraInReplay} extra` : "; no live decisions recorded") +
+            "\n",
+        );
+      }
+    });
+}
+
+export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayReport> {
+  const tolerance = Number(opts.tolerance);
+  if (!Number.isFinite(tolerance) || tolerance < 0) throw new FusiondError("bad_option", `--tolerance must be a number ≥ 0, not "${opts.tolerance}"`);
+  const recording = await McapRecording.open(await fileSource(file));
+  let recorder: McapRecorder | undefined;
+  let decider: Awaited<ReturnType<typeof loadDecider>> | undefined;
+  try {
+    const meta = (await recording.metadata()).get("fusiond");
+    const config = meta?.get("config") ? parseDaemonConfig(parseYaml(meta.get("config")!) as unknown, `${file} (recorded config)`) : undefined;
+    const vehicle = config?.vehicle ?? meta?.get("vehicle") ?? "+";
+    const registry = new TopicRegistry(vehicle);
+    const codec = new MessageDecoder({ registry }).codec;
+    const base = await recording.startNs();
+    if (base === undefined) throw new FusiondError("empty_recording", `${file}: no messages to replay`, { file });
+    const seconds = (t: string, name: string): bigint => {
+      const n = Number(t);
+      if (!Number.isFinite(n) || n < 0) throw new FusiondError("bad_option", `${name} takes seconds from the first message, not "${t}"`);
+      return base + BigInt(Math.round(n * 1e9));
+    };
+    const sensorTopics = opts.topics?.length ? opts.topics : ["vehicles/+/sensors/#", "vehicles/+/ego"];
+    const read = {
+      topics: sensorTopics,
+      latched: ["vehicles/+/sensors/gnss/+", "vehicles/+/ego"],
+      ...(opts.start !== undefined ? { startNs: seconds(opts.start, "--start") } : {}),
+      ...(opts.end !== undefined ? { endNs: seconds(opts.end, "--end") } : {}),
+    };
+
+    let scheduler: SchedulerLike | undefined;
+    const virtualNs = (): bigint => (scheduler ? BigInt(Math.round(scheduler.now() * 1e6)) : base);
+    decider = await loadDecider({
+      modelDir: opts.model,
+      backend: (opts.backend ?? "auto") as BackendChoice,
+      nowNs: virtualNs,
+      ...(vehicle !== "+" ? { vehicleId: vehicle } : {}),
+    });
+    const pending = new Set<Promise<unknown>>();
+    const d = decider;
+    const decide = (frame: Parameters<typeof d.decide>[0]): Promise<DrivingDecision> => {
+      const p = d.decide(frame);
+      pending.add(p);
+      void p.finally(() => pending.delete(p)).catch(() => undefined);
+      return p;
+    };
+    const settle = async (): Promise<void> => {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    };
+
+    if (opts.record) {
+      recorder = await recordToFile(opts.record, {
+        library: `fusiond/${FUSIOND_VERSION}`,
+        metadata: {
+          vehicle: vehicle === "+" ? undefined : vehicle,
+          modelId: decider.primary.modelId,
+          modelHash: decider.primary.modelHash,
+          fusiondVersion: FUSIOND_VERSION,
+          replayOf: file,
+          ...(meta?.get("config") ? { config: meta.get("config") } : {}),
+        },
+      });
+    }
+    const rec = recorder;
+    const decisionTopic = (v: string): string => `vehicles/${v}/decision`;
+    let metrics: PipelineMetrics | undefined;
+    const replayed = new Map<string, unknown>();
+    const actions: Record<string, number> = {};
+    let overrides = 0;
+    const wall0 = performance.now();
+    const result = await driveReplay<DrivingDecision>({
+      recording,
+      read,
+      settle,
+      decoder: new MessageDecoder({ registry }),
+      collect: false,
+      build: (input: Observable<SensorMessage>, sched) => {
+        scheduler = sched;
+        return new Observable<DrivingDecision>((subscriber) => {
+          const pipeline = createPipeline<DrivingDecision>({
+            sources: input,
+            scheduler: sched,
+            registry,
+            ...(config ? { aligner: alignerConfigFrom(config.aligner) } : {}),
+            decide,
+            sinks: {
+              message: rec ? (m) => void rec.addSensorMessage(m) : undefined,
+              decision: (dd) => {
+                // inference_ms is the one wall-clock measurement in a decision; everything else is a
+                // function of the recording, the model and virtual time.
+                const decision = opts.measured ? dd.decision : { ...dd.decision, inference_ms: 0 };
+                actions[decision.action] = (actions[decision.action] ?? 0) + 1;
+                if (decision.overridden) overrides++;
+                const bytes = codec.encode("fusiond.DrivingDecision", decision);
+                const key = dd.frame.stampNs.toString();
+                replayed.set(key, codec.toJSON("fusiond.DrivingDecision", codec.decode("fusiond.DrivingDecision", bytes)));
+                const v = decision.vehicle_id || (vehicle === "+" ? "unknown" : vehicle);
+                rec?.addMessage({ topic: decisionTopic(v), type: "fusiond.DrivingDecision", bytes, receiveNs: dd.decidedNs, stampNs: dd.frame.stampNs });
+                subscriber.next(decision);
+              },
+            },
+          });
+          const sub = pipeline.metrics$.subscribe((m) => (metrics = m));
+          pipeline.done.then(
+            (m) => {
+              metrics = m;
+              subscriber.complete();
+            },
+            (err: unknown) => subscriber.error(err),
+          );
+          pipeline.start();
+          return () => {
+            sub.unsubscribe();
+            pipeline.stop();
+          };
+        });
+      },
+    });
+    const wallS = (performance.now() - wall0) / 1000;
+
+    // The decisions the daemon made live, from the same recording.
+    const live = new Map<string, unknown>();
+    const liveRange = { ...(read.startNs !== undefined ? { startNs: read.startNs } : {}), ...(read.endNs !== undefined ? { endNs: read.endNs } : {}) };
+    for await (const m of recording.messages({ topics: ["vehicles/+/decision"], ...liveRange })) {
+      const decoded = codec.decode("fusiond.DrivingDecision", m.bytes);
+      live.set(m.publishNs.toString(), codec.toJSON("fusiond.DrivingDecision", decoded));
+    }
+    const recordedS = result.startNs !== undefined && result.endNs !== undefined ? Number(result.endNs - result.startNs) / 1e9 : 0;
+    const ignore = opts.ignore.split(",").map((s) => s.trim()).filter(Boolean);
+    const { atNs: _a, latency: _l, alignerWait: _w, topics: _t, ...m } = metrics ?? ({} as PipelineMetrics);
+    return {
+      file,
+      model: { dir: opts.model, id: decider.primary.modelId, hash: decider.primary.modelHash, backend: decider.backend.tfBackend },
+      ...(meta ? { recordedModel: { ...(meta.get("modelId") ? { id: meta.get("modelId") } : {}), ...(meta.get("modelHash") ? { hash: meta.get("modelHash") } : {}) } } : {}),
+      messages: result.messages,
+      rejectionsByReason: result.rejectionsByReason,
+      decisions: replayed.size,
+      actions,
+      overrides,
+      recordedS,
+      wallS,
+      speedX: wallS > 0 ? recordedS / wallS : 0,
+      ...(live.size > 0 ? { comparison: compareDecisions(live, replayed, { ignore, tolerance }) } : {}),
+      ...(metrics ? { metrics: m } : {}),
+    };
+  } finally {
+    decider?.close();
+    await recorder?.close();
+    await recording.close();
+  }
 }
