@@ -2,7 +2,6 @@
  * The fusiond CLI: the composition root. Only bin/ picks transports and the wall clock.
  * Each command lives in bin/commands/<name>.ts.
  */
-import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import demo from "./commands/demo.ts";
 import echo from "./commands/echo.ts";
@@ -15,13 +14,13 @@ import replay from "./commands/replay.ts";
 import run from "./commands/run.ts";
 import sim from "./commands/sim.ts";
 import train from "./commands/train.ts";
+import { FUSIOND_VERSION } from "./version.ts";
 
-const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
 export function buildProgram(): Command {
   const program = new Command("fusiond")
     .description("Streaming sensor fusion for autonomous vehicles: ingest, align, fuse, decide, record, replay, simulate.")
-    .version(pkg.version, "-V, --version")
+    .version(FUSIOND_VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .showSuggestionAfterError(true);
   for (const register of [demo, run, sim, record, play, replay, info, recover, train, evalCmd, echo]) register(program);

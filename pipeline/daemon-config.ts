@@ -60,6 +60,8 @@ export const daemonConfigSchema = z
     /** Topic patterns to subscribe to; default: every sensor topic of the vehicle. */
     topics: z.array(z.string().min(1)).optional(),
     aligner: alignerSchema.default({}),
+    /** Road map (JSON, schemas/map.ts RoadMap) for map context: stop lines, speed limits, tunnels. */
+    map: z.string().optional(),
     model: z
       .object({
         dir: z.string().default("models/default"),

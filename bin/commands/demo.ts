@@ -1,6 +1,241 @@
+/**
+ * `fusiond demo` (what `npm start` runs): the embedded default, no setup. An in-process MQTT broker
+ * (aedes) on a free port — or ZeroMQ sockets with --zmq —, the simulator publishing every sensor in
+ * real time, the daemon with the shipped default model deciding in closed loop, a recording of the
+ * session, a live status line, and a summary with the command that replays the recording.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
-import { plannedCommand } from "./types.ts";
+import { pino } from "pino";
+import { map as rxMap } from "rxjs";
+import { roadMapView, type DrivingDecision } from "../../fusion/index.ts";
+import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
+import { MessageDecoder, TopicRegistry } from "../../schemas/index.ts";
+import type { MapWeather } from "../../schemas/map.ts";
+import { EmbeddedBroker, MqttTransport, SensorSink, SensorSource, ZmqSink, ZmqSource, type RawSink, type RawSource } from "../../sensors/index.ts";
+import type { DecisionLike } from "../../sim/lockstep.ts";
+import { buildScenario, WEATHERS } from "../../sim/scenario.ts";
+import { startDaemon } from "../daemon/daemon.ts";
+import { wallNs } from "../daemon/clock.ts";
+import { startLiveSim, type LiveStatus } from "../sim-live.ts";
+import { liveScenario } from "./sim.ts";
+import { EXIT_USAGE } from "./types.ts";
+import { FUSIOND_VERSION } from "../version.ts";
+
+interface DemoFlags {
+  duration: string;
+  weather?: string;
+  seed: string;
+  model: string;
+  zmq?: boolean;
+  out: string;
+  http?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+const VEHICLE = "demo";
+
+async function freeTcpEndpoint(): Promise<string> {
+  const { createServer } = await import("node:net");
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return `tcp://127.0.0.1:${port}`;
+}
+
+function p99(latencies: number[]): number {
+  if (!latencies.length) return 0;
+  const s = [...latencies].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)]!;
+}
 
 export default function register(program: Command): void {
-  plannedCommand(program, "demo", "the embedded default: in-process MQTT broker, simulator, daemon in closed loop, a recording, a summary", 8);
+  program
+    .command("demo")
+    .description("the embedded default: in-process MQTT broker, the simulator, the daemon in closed loop, a recording, a summary")
+    .option("--duration <s>", "simulated seconds, run in real time", "60")
+    .option("--weather <list>", `weather along the route (${WEATHERS.join(", ")}), e.g. fog or clear,night`)
+    .option("--seed <n>", "scenario seed", "1")
+    .option("--model <dir>", "model directory", "models/default")
+    .option("--zmq", "use ZeroMQ (tcp on 127.0.0.1) instead of the embedded MQTT broker")
+    .option("--out <dir>", "where the recording goes", "recordings")
+    .option("--http <host:port>", "serve /metrics /healthz /readyz here while the demo runs (default: off)")
+    .option("--quiet", "no status line")
+    .option("--json", "print the summary as JSON on stdout")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  npm start                                   # the same as: fusiond demo
+  fusiond demo --duration 30 --weather fog    # a foggy drive: the camera is nearly blind, radar is not
+  fusiond demo --zmq --seed 7`,
+    )
+    .action(async (flags: DemoFlags) => {
+      const durationS = Number(flags.duration);
+      const seed = Number(flags.seed);
+      const weather = flags.weather?.split(",").map((w) => w.trim().toLowerCase()) as MapWeather[] | undefined;
+      const badWeather = weather?.filter((w) => !WEATHERS.includes(w)) ?? [];
+      if (!(durationS > 0) || !Number.isInteger(seed) || badWeather.length) {
+        process.stderr.write(
+          `fusiond demo: bad option: ${!(durationS > 0) ? `--duration must be a positive number of seconds (got ${flags.duration}) ` : ""}${!Number.isInteger(seed) ? `--seed must be an integer (got ${flags.seed}) ` : ""}${badWeather.length ? `--weather ${badWeather.join(",")} unknown (known: ${WEATHERS.join(", ")})` : ""}\n`,
+        );
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const say = (line: string): void => void (flags.quiet ? undefined : process.stderr.write(line + "\n"));
+      const outDir = resolve(flags.out);
+      mkdirSync(outDir, { recursive: true });
+      const logPath = join(outDir, `demo-${new Date().toISOString().replace(/[:.]/g, "-")}.log`);
+      const logger = pino({ level: "info", base: { vehicle: VEHICLE } }, pino.destination({ dest: logPath, sync: false }));
+      const registry = new TopicRegistry(VEHICLE);
+      const scenario = liveScenario(seed, durationS, undefined, weather);
+      const roadMap = buildScenario(scenario).map;
+
+      // ---- transports: the embedded broker, or ZeroMQ sockets on free ports
+      const closers: Array<() => Promise<void> | void> = [];
+      let broker: EmbeddedBroker | undefined;
+      let simSink: RawSink;
+      let simDecisions: RawSource;
+      let daemonInput: { mqtt?: { url: string; protocolVersion: 4 }; zmq?: { subscribe: string[]; publish: string } };
+      if (flags.zmq) {
+        const sensorsAt = await freeTcpEndpoint();
+        const decisionsAt = await freeTcpEndpoint();
+        const pub = await ZmqSink.open({ endpoint: sensorsAt, mode: "bind" });
+        simSink = pub;
+        simDecisions = new ZmqSource({ endpoint: decisionsAt, now: wallNs, mode: "connect" });
+        daemonInput = { zmq: { subscribe: [sensorsAt], publish: decisionsAt } };
+        closers.push(() => simDecisions.close(), () => pub.close());
+        say(`fusiond demo: ZeroMQ sensors on ${sensorsAt}, decisions on ${decisionsAt}`);
+      } else {
+        broker = await EmbeddedBroker.start();
+        const simClient = await MqttTransport.connect({ url: broker.url, protocolVersion: 4, now: wallNs, registry, clientId: "fusiond-demo-sim" });
+        simSink = simClient;
+        simDecisions = simClient;
+        daemonInput = { mqtt: { url: broker.url, protocolVersion: 4 } };
+        closers.push(() => simClient.close());
+        say(`fusiond demo: embedded MQTT broker on ${broker.url}`);
+      }
+
+      // ---- the daemon, exactly as `fusiond run` composes it
+      const latencies: number[] = [];
+      let decisions = 0;
+      let lastAction = "-";
+      const config = parseDaemonConfig({
+        vehicle: VEHICLE,
+        ...daemonInput,
+        outputs: { mqtt: !flags.zmq, zmq: !!flags.zmq },
+        model: { dir: flags.model },
+        recording: { dir: outDir, compression: "zstd" },
+        http: { listen: flags.http ?? "off" },
+        log: { level: "info" },
+      }, "demo settings");
+      let daemon;
+      try {
+        daemon = await startDaemon({
+          config,
+          logger,
+          version: FUSIOND_VERSION,
+          map: roadMapView(roadMap),
+          onDecision: (d: DrivingDecision, latencyNs) => {
+            decisions++;
+            lastAction = d.action;
+            latencies.push(Number(latencyNs) / 1e6);
+            if (latencies.length > 2000) latencies.splice(0, 1000);
+          },
+        });
+      } catch (err) {
+        for (const c of closers.reverse()) await c();
+        await broker?.stop();
+        throw err;
+      }
+      if (daemon.http) say(`fusiond demo: metrics at ${daemon.http.url}/metrics`);
+      say(`fusiond demo: model ${daemon.decider.primary.modelId} on ${daemon.decider.backend.chosen}; scenario ${scenario.name} (${scenario.weather.join(",")}), ${durationS} s in real time; Ctrl-C ends early`);
+
+      // ---- the simulator in closed loop: its ego follows the daemon's decisions
+      const decisionTopic = registry.topicFor("decision");
+      const decisionSource = new SensorSource(simDecisions, new MessageDecoder({ registry }));
+      const sim = startLiveSim({
+        sink: new SensorSink(simSink, { registry }),
+        decisions: decisionSource.messages([decisionTopic]).pipe(rxMap((m) => m.message as DecisionLike)),
+        scenario,
+        vehicle: VEHICLE,
+        onStatus: (s: LiveStatus) => statusLine(s),
+        statusEveryMs: 500,
+      });
+      const started = Date.now();
+      let lastDecisions = 0;
+      let lastT = started;
+      const isTty = process.stderr.isTTY === true;
+      let lastPrinted = 0;
+      const statusLine = (s: LiveStatus): void => {
+        if (flags.quiet) return;
+        const now = Date.now();
+        const rate = ((decisions - lastDecisions) * 1000) / Math.max(1, now - lastT);
+        lastDecisions = decisions;
+        lastT = now;
+        const health = daemon.pipeline.health.snapshot();
+        const alive = health.filter((h) => h.alive).map((h) => h.kind);
+        const kinds = [...new Set(alive)].join(",") || "none";
+        const line = `t=${s.simS.toFixed(1)}/${s.durationS}s  speed ${(s.speedMps * 3.6).toFixed(0)} km/h  lane ${s.lane}  action ${lastAction.padEnd(10)}  sensors ${kinds}  ${rate.toFixed(1)} dec/s  p99 ${p99(latencies).toFixed(1)} ms  collisions ${s.collisions}`;
+        if (isTty) process.stderr.write(`\r${line.padEnd(130)}`);
+        else if (now - lastPrinted >= 5000) {
+          lastPrinted = now;
+          process.stderr.write(line + "\n");
+        }
+      };
+      const onSignal = (): void => sim.stop();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+
+      const score = await sim.done;
+      if (isTty && !flags.quiet) process.stderr.write("\n");
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      const m = daemon.pipeline.metrics();
+      await daemon.stop("demo finished");
+      decisionSource.close();
+      for (const c of closers.reverse()) await c();
+      await broker?.stop();
+      const files = daemon.recordingFiles().map((f) => relative(process.cwd(), f) || f);
+      const summary = {
+        scenario: scenario.name,
+        weather: scenario.weather,
+        transport: flags.zmq ? "zeromq" : "mqtt (embedded aedes)",
+        model: daemon.decider.primary.modelId,
+        backend: daemon.decider.backend.chosen,
+        simulatedS: Number(score.durationS.toFixed(1)),
+        wallS: Number(((Date.now() - started) / 1000).toFixed(1)),
+        distanceM: Math.round(score.distanceM),
+        routeCompletion: Number(score.routeCompletion.toFixed(3)),
+        collisions: score.collisions,
+        nearMisses: score.nearMisses,
+        stopLineViolations: score.stopLineViolations,
+        speedLimitViolations: score.speedLimitViolations,
+        voiceCompliance: Number(score.voiceCompliance.toFixed(2)),
+        messages: m.messagesIn,
+        rejected: m.rejected,
+        frames: m.frames,
+        decisions: m.decisions,
+        dropped: m.dropsTotal,
+        latencyP99Ms: Number(p99(latencies).toFixed(2)),
+        recording: files,
+        log: relative(process.cwd(), logPath),
+        replay: files[0] ? `fusiond replay ${files[0]} --model ${flags.model}` : undefined,
+      };
+      writeFileSync(join(outDir, "demo-summary.json"), JSON.stringify(summary, null, 2));
+      if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+      else {
+        const out = process.stdout;
+        out.write(`\nfusiond demo — ${summary.scenario} (${summary.weather.join(",")}) over ${summary.transport}\n`);
+        out.write(`  drove        ${summary.distanceM} m in ${summary.simulatedS} s (route ${(summary.routeCompletion * 100).toFixed(0)}%), collisions ${summary.collisions}, near misses ${summary.nearMisses}\n`);
+        out.write(`  rules        stop-line violations ${summary.stopLineViolations}, speed-limit violations ${summary.speedLimitViolations}, voice compliance ${summary.voiceCompliance}\n`);
+        out.write(`  pipeline     ${summary.messages} messages (${summary.rejected} rejected), ${summary.frames} frames, ${summary.decisions} decisions, ${summary.dropped} dropped, p99 latency ${summary.latencyP99Ms} ms\n`);
+        out.write(`  model        ${summary.model} on ${summary.backend}\n`);
+        out.write(`  recording    ${files.join(", ") || "(none)"}\n  log          ${summary.log}\n`);
+        if (summary.replay) out.write(`\nRun it again, deterministically:\n  ${summary.replay}\n`);
+      }
+    });
 }

@@ -6,6 +6,7 @@ import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
 import { FusiondError } from "../../schemas/index.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { EXIT_USAGE } from "./types.ts";
+import { FUSIOND_VERSION } from "../version.ts";
 
 interface RunFlags {
   config?: string;
@@ -102,8 +103,7 @@ Signals: SIGTERM/SIGINT stop intake, drain, close the recording and exit 0; SIGH
       const { config } = parsed;
       const logger = pino({ level: config.log.level, base: { vehicle: config.vehicle } });
       process.on("unhandledRejection", (err) => logger.error({ err: String(err) }, "unhandled rejection (the daemon goes on)"));
-      const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-      const daemon = await startDaemon({ config, logger, configText: parsed.text, version: pkg.version });
+      const daemon = await startDaemon({ config, logger, configText: parsed.text, version: FUSIOND_VERSION });
       logger.info({ decisions: daemon.decisionTopic }, "running");
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {

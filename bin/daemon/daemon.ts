@@ -8,11 +8,12 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { asyncScheduler, merge, type Observable, type SchedulerLike } from "rxjs";
-import type { DrivingDecision } from "../../fusion/index.ts";
+import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/index.ts";
+import type { RoadMap } from "../../schemas/map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { createPipeline, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
 import { recordToFile, type McapRecorder } from "../../replay/index.ts";
-import { MessageDecoder, TopicRegistry, msToNs, type Rejection, type SensorMessage } from "../../schemas/index.ts";
+import { FusiondError, MessageDecoder, TopicRegistry, msToNs, type Rejection, type SensorMessage } from "../../schemas/index.ts";
 import {
   MqttTransport,
   SensorSink,
@@ -36,6 +37,8 @@ export interface DaemonOptions {
   version?: string;
   /** Default: the wall clock (asyncScheduler). */
   scheduler?: SchedulerLike;
+  /** The road map for GNSS map context (default: config.map read from its JSON file, else none). */
+  map?: MapView;
   /** Called with every decision after it was published (the demo's status line uses it). */
   onDecision?: (d: DrivingDecision, latencyNs: bigint) => void;
 }
@@ -84,12 +87,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const cleanups: Array<() => Promise<void> | void> = [];
   const onceLogged = new Set<string>();
 
+  let map = options.map;
+  if (!map && config.map) {
+    try {
+      map = roadMapView(JSON.parse(readFileSync(config.map, "utf8")) as RoadMap);
+    } catch (err) {
+      throw new FusiondError("bad_map", `cannot load the road map ${config.map}: ${(err as Error).message}`, { file: config.map });
+    }
+  }
+
   // ---- model first: a bad model directory fails at start, never at the first frame
   const decider = await loadDecider({
     modelDir: config.model.dir,
     fallbackDirs: Object.values(config.model.fallbacks),
     backend: config.model.backend,
     vehicleId: config.vehicle,
+    ...(map ? { map } : {}),
     nowNs: () => BigInt(Math.round(scheduler.now() * 1e6)),
   });
   cleanups.push(() => decider.close());
