@@ -218,7 +218,7 @@ export class McapFileWriter {
   }
 
   private out(dataSection: boolean): void {
-    const bytes = this.records.buffer.slice();
+    const bytes = this.records.buffer as Uint8Array; // a copy already (BufferBuilder.buffer slices)
     this.records.reset();
     if (dataSection) this.dataCrc = crc32(bytes, this.dataCrc);
     this.pos += BigInt(bytes.length);

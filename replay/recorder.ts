@@ -100,6 +100,7 @@ interface OpenFile {
 }
 
 const MiB = 1024 * 1024;
+const BATCH_BYTES = 1024 * 1024;
 
 export class McapRecorder {
   private readonly queue: WriteOp[] = [];
@@ -322,9 +323,12 @@ export class McapRecorder {
         await sink.close().catch((err: unknown) => this.fail(op!.slot, err));
         continue;
       }
+      // Small pieces (headers, metadata, small chunks) are joined into one write; a big chunk goes alone.
       const batch = [op.bytes];
-      for (let next = this.queue[0]; next && "bytes" in next && next.slot === op.slot && batch.length < 256; next = this.queue[0]) {
+      let size = op.bytes.length;
+      for (let next = this.queue[0]; next && "bytes" in next && next.slot === op.slot && size + next.bytes.length <= BATCH_BYTES; next = this.queue[0]) {
         batch.push(next.bytes);
+        size += next.bytes.length;
         this.queue.shift();
       }
       const bytes = batch.length > 1 ? concat(batch) : op.bytes;
