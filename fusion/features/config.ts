@@ -6,7 +6,7 @@
 import { MODALITIES, type Modality } from "../../schemas/index.ts";
 
 /** Bump when the meaning of any feature changes (a model trained on the old meaning must not load). */
-export const FEATURES_VERSION = 1;
+export const FEATURES_VERSION = 2;
 
 export interface FeatureConfig {
   version: number;
@@ -31,7 +31,7 @@ export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
 /** Per-return radar features and the radar summary, see radar.ts. */
 export const RADAR_POINT_FEATURES = 8;
 export const RADAR_SUMMARY_FEATURES = 8;
-export const GNSS_FEATURES = 10;
+export const GNSS_FEATURES = 12;
 export const EGO_FEATURES = 8;
 /** Presence: one mask and one normalised age per modality, in MODALITIES order. */
 export const PRESENCE_FEATURES = MODALITIES.length * 2;

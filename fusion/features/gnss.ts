@@ -22,6 +22,9 @@ export interface MapContext {
   /** Distance to the next crosswalk ahead, m; undefined when none ahead. */
   crosswalkDistanceM?: number | undefined;
   laneCount?: number | undefined;
+  /** Lateral offset from the centre of the lane the fix is in, m (positive left), and that lane (0 = rightmost). */
+  laneOffsetM?: number | undefined;
+  lane?: number | undefined;
 }
 
 const EARTH_RADIUS_M = 6_378_137;
@@ -80,6 +83,8 @@ export function gnssFeatures(msg: DecodedMessage | undefined, map: MapView | und
     context?.inTunnel ? 1 : 0,
     context?.crosswalkDistanceM !== undefined ? Math.min(1, context.crosswalkDistanceM / 100) : 1,
     context?.laneCount !== undefined ? context.laneCount / 4 : 0,
+    context?.laneOffsetM !== undefined ? Math.max(-1, Math.min(1, context.laneOffsetM / 2)) : 0,
+    context?.lane !== undefined ? context.lane / 4 : 0,
   ]);
   return { present: true, values, context };
 }

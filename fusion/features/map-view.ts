@@ -1,5 +1,5 @@
 /** A MapView over the road map of schemas/map.ts: GNSS fix → station on the route → stop line, limit, tunnel. */
-import { geoToStation, inTunnel, nextStopLine, speedLimitAt, type RoadMap } from "../../schemas/map.ts";
+import { geoToStation, inTunnel, laneAt, laneCentre, nextStopLine, speedLimitAt, type RoadMap } from "../../schemas/map.ts";
 import type { MapContext, MapView } from "./gnss.ts";
 
 /** Lateral distance beyond the road edges at which a fix counts as off the map, m. */
@@ -26,6 +26,8 @@ export function roadMapView(map: RoadMap): MapView {
         inTunnel: inTunnel(map, stationM),
         crosswalkDistanceM: crosswalk,
         laneCount: map.laneCount,
+        lane: laneAt(map, lateralM),
+        laneOffsetM: laneAt(map, lateralM) !== undefined ? lateralM - laneCentre(map, laneAt(map, lateralM)!) : undefined,
       };
     },
   };

@@ -67,7 +67,7 @@ export function encode(m: Modality, x: Partial<Record<InputName, Sym>>, s: Seeds
   };
   switch (m) {
     case "camera": {
-      const patches = apply(dense(s, 32, "camera_enc_patch"), need("camera")); // patch embedding [B, P, 32]
+      const patches = apply(dense(s, 16, "camera_enc_patch"), need("camera")); // patch embedding [B, P, 16]
       // No layer norm here: tfjs-layers' LayerNormalization gradient costs ~4x the whole model on wasm.
       return apply(dense(s, units, "camera_enc_out"), apply(tf.layers.flatten({ name: "camera_enc_flat" }), patches));
     }
@@ -97,8 +97,11 @@ function gatedEmbeddings(spec: InputSpec, x: Partial<Record<InputName, Sym>>, s:
   );
 }
 
-const head = (s: Seeds, x: Sym, classes: number): Sym =>
-  apply(dense(s, classes, "head_out", "softmax"), apply(dense(s, 64, "head_hidden"), x));
+const head = (s: Seeds, x: Sym, classes: number): Sym => {
+  const hidden = apply(dense(s, 64, "head_hidden"), x);
+  const dropped = apply(tf.layers.dropout({ rate: 0.2, seed: s.next(), name: "head_dropout" }), hidden);
+  return apply(dense(s, classes, "head_out", "softmax"), dropped);
+};
 
 export const early: FusionStrategy = {
   name: "early",

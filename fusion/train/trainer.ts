@@ -60,11 +60,15 @@ export interface TrainResult {
   samplesPerSecond: number;
 }
 
-/** Inverse-sqrt-frequency class weights, normalised to mean 1 over the classes present. */
+/**
+ * Inverse-frequency ("balanced") class weights, capped at 20× the most frequent class's, normalised to mean 1
+ * over the classes present: macro-F1 counts a rare class (a lane change, a hard brake) as much as KEEP.
+ */
 export function classWeights(labels: readonly number[], classes: number): number[] {
   const counts = new Array<number>(classes).fill(0);
   for (const l of labels) counts[l]!++;
-  const raw = counts.map((c) => (c > 0 ? 1 / Math.sqrt(c) : 0));
+  const maxCount = Math.max(1, ...counts);
+  const raw = counts.map((c) => (c > 0 ? Math.min(20, maxCount / c) : 0));
   const present = raw.filter((w) => w > 0);
   const mean = present.reduce((a, b) => a + b, 0) / Math.max(1, present.length);
   return raw.map((w) => (w > 0 ? w / mean : 1));

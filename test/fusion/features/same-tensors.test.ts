@@ -14,6 +14,7 @@ import { buildBatch } from "../../../fusion/train/dataset.ts";
 import { indexTruths, labelFrames } from "../../../fusion/train/labelled.ts";
 import { mulberry32 } from "../../../fusion/train/random.ts";
 import { randomScene, sceneFrame } from "../synthetic.ts";
+import { useBackend } from "../tf-setup.ts";
 
 const TYPES: Record<Modality, string> = { camera: "foxglove.RawImage", radar: "fusiond.RadarScan", gnss: "foxglove.LocationFix", ego: "fusiond.EgoState", voice: "foxglove.RawAudio" };
 const map: MapView = { id: "stub", contextAt: (lat) => ({ stopLineDistanceM: (lat * 1e6) % 100, speedLimitMps: 13.9, inTunnel: false }) };
@@ -30,6 +31,7 @@ function viaWire(frame: FusedFrame): FusedFrame {
 }
 
 describe("fusion: same frame → same tensors in training and inference", () => {
+  before(() => useBackend("wasm"));
   for (const modalities of [[...MODALITIES], ["camera"], ["radar", "gnss", "ego", "voice"]] as Modality[][]) {
     it(`${modalities.join("+")}: byte-identical inputs`, async () => {
       const spec = makeInputSpec(modalities);
