@@ -78,10 +78,8 @@ export class DaemonMetrics {
       for (const s of src.sources()) set({ source: s.name }, s.received);
     });
     counterFrom("fusiond_rejected_total", "Rejected input by reason (decode errors, oversized, unknown topic, invalid, late, ...)", ["reason"], (set) => {
-      const byReason: Record<string, number> = {};
-      for (const s of src.sources()) for (const [k, v] of Object.entries(s.rejected)) byReason[k] = (byReason[k] ?? 0) + v;
-      for (const [k, v] of Object.entries(src.pipeline()?.rejectedByReason ?? {})) byReason[k] = (byReason[k] ?? 0) + (v ?? 0);
-      for (const [reason, v] of Object.entries(byReason)) set({ reason }, v);
+      // The pipeline counts the sources' decode rejections (fed to it) and its own validation ones.
+      for (const [reason, v] of Object.entries(src.pipeline()?.rejectedByReason ?? {})) set({ reason }, v ?? 0);
     });
     counterFrom("fusiond_drops_total", "Every drop, by pipeline stage, topic and reason", ["stage", "topic", "reason"], (set) => {
       for (const d of src.pipeline()?.drops ?? []) set({ stage: d.stage, topic: d.topic, reason: d.reason }, d.count);
