@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
-import { Observable, type SchedulerLike } from "rxjs";
+import { concatMap, from, map, Observable, of, timer, type SchedulerLike } from "rxjs";
 import { parse as parseYaml } from "yaml";
 import type { BackendChoice, DrivingDecision } from "../../fusion/index.ts";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
@@ -38,6 +38,8 @@ export interface ReplayOpts {
   tolerance: string;
   quiet?: boolean;
   measured?: boolean;
+  /** "zero" (default): decisions at once; "recorded": each released at the virtual instant it was made live. */
+  latency?: string;
 }
 
 /** Fields that measure this run rather than decide anything; not compared by default. */
@@ -76,6 +78,7 @@ export default function register(program: Command): void {
     .option("-t, --topics <pattern...>", "only these input topics (MQTT-style patterns)")
     .option("--ignore <fields>", "comma-separated decision fields not compared", DEFAULT_IGNORE.join(","))
     .option("--tolerance <x>", "absolute tolerance for numeric fields", "1e-6")
+    .option("--latency <mode>", "decision latency on the virtual clock: zero (every frame decided at once) or recorded (each decision released when it was made live, so the decide stage conflates frames as it did live)", "zero")
     .option("--measured", "keep the wall-clock inference_ms in the replayed decisions (default: 0, so that two replays are byte-identical)")
     .option("-q, --quiet", "no summary on stderr")
     .addHelpText(
@@ -140,13 +143,28 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
       nowNs: virtualNs,
       ...(vehicle !== "+" ? { vehicleId: vehicle } : {}),
     });
+    if (opts.latency !== undefined && opts.latency !== "recorded" && opts.latency !== "zero") {
+      throw new FusiondError("bad_option", `--latency must be recorded or zero, not "${opts.latency}"`);
+    }
+    // When each frame was decided live (decision log_time by frame stamp): replaying that latency on the
+    // virtual clock makes the decide stage busy exactly when it was live, so it conflates the same frames.
+    const liveAt = new Map<bigint, bigint>();
+    if (opts.latency === "recorded") {
+      for await (const m of recording.messages({ topics: ["vehicles/+/decision"] })) if (!liveAt.has(m.publishNs)) liveAt.set(m.publishNs, m.receiveNs);
+    }
     const pending = new Set<Promise<unknown>>();
     const d = decider;
-    const decide = (frame: Parameters<typeof d.decide>[0]): Promise<DrivingDecision> => {
+    const decide = (frame: Parameters<typeof d.decide>[0]): Promise<DrivingDecision> | Observable<DrivingDecision> => {
       const p = d.decide(frame);
       pending.add(p);
       void p.finally(() => pending.delete(p)).catch(() => undefined);
-      return p;
+      const at = liveAt.get(frame.stampNs);
+      if (at === undefined || !scheduler) return p;
+      const sched = scheduler;
+      return from(p).pipe(concatMap((decision) => {
+        const waitMs = Number(at - virtualNs()) / 1e6;
+        return waitMs > 0 ? timer(waitMs, sched).pipe(map(() => decision)) : of(decision);
+      }));
     };
     const settle = async (): Promise<void> => {
       while (pending.size > 0) await Promise.allSettled([...pending]);
