@@ -22,7 +22,10 @@ import {
   syntheticDrive,
   type RecordInput,
 } from "../replay/index.ts";
-import { median, type BenchRow, type BenchSuite } from "./harness.ts";
+import type { BenchRow, BenchSuite } from "./harness.ts";
+
+/** Best of the runs: on a shared machine the fastest run is the one least disturbed by others. */
+const best = (xs: number[]): number => Math.min(...xs);
 
 const MiB = 1024 * 1024;
 const CHUNK = 4 * MiB;
@@ -97,7 +100,7 @@ const suite: BenchSuite = {
       // 60 s of a drive with 40 KB camera frames: the mix of big and small messages a recording holds.
       const msgs = syntheticDrive({ durationS: 60, imageBytes: 40_000 });
       const payloadMB = msgs.reduce((a, m) => a + m.bytes.length, 0) / MiB;
-      log(`${msgs.length} messages, ${payloadMB.toFixed(1)} MiB of payload (60 s drive); median of 3 runs each`);
+      log(`${msgs.length} messages, ${payloadMB.toFixed(1)} MiB of payload (60 s drive); best of 3 runs each, interleaved`);
       for (const compression of ["zstd", "none"] as const) {
         const t = { rec: [] as number[], mcap: [] as number[], fs: [] as number[] };
         for (let i = 0; i < 3; i++) {
@@ -108,9 +111,9 @@ const suite: BenchSuite = {
         const size = statSync(join(dir, `rec-${compression}.mcap`)).size / MiB;
         const bareSize = statSync(join(dir, `bare-${compression}.mcap`)).size / MiB;
         log(`${compression}: recorder file ${size.toFixed(1)} MiB, bare McapWriter file ${bareSize.toFixed(1)} MiB`);
-        const rec = payloadMB / median(t.rec);
-        rows.push({ name: `recorder (${compression}, payload MB/s)`, value: rec, unit: "MB/s", baseline: { name: `bare McapWriter (${compression})`, value: payloadMB / median(t.mcap) }, goal: "≥ 0.8×" });
-        if (compression === "zstd") rows.push({ name: "recorder (zstd, payload MB/s)", value: rec, unit: "MB/s", baseline: { name: "bare buffered fs write", value: payloadMB / median(t.fs) } });
+        const rec = payloadMB / best(t.rec);
+        rows.push({ name: `recorder (${compression}, payload MB/s)`, value: rec, unit: "MB/s", baseline: { name: `bare McapWriter (${compression})`, value: payloadMB / best(t.mcap) }, goal: "≥ 0.8×" });
+        if (compression === "zstd") rows.push({ name: "recorder (zstd, payload MB/s)", value: rec, unit: "MB/s", baseline: { name: "bare buffered fs write", value: payloadMB / best(t.fs) } });
       }
 
       // info on a larger file: as large as fits a modest run here (~256 MiB of zstd chunks).
@@ -154,11 +157,13 @@ const suite: BenchSuite = {
         await fhIn.close();
         await fhOut.close();
       }
+      let uncompressedMB = 0;
       const infoScan = await timed(async () => {
         const r = await McapRecording.open(await fileSource(unclosed));
-        await recordingInfo(r);
+        uncompressedMB = (await recordingInfo(r)).chunks.uncompressedBytes / MiB;
         await r.close();
       });
+      log(`unclosed copy: ${uncompressedMB.toFixed(0)} MiB of chunk data once decompressed (scan: ${(uncompressedMB / infoScan).toFixed(0)} MB/s of it)`);
       rows.push({ name: `info, indexed (${bigMB.toFixed(0)} MiB file)`, value: bigMB / infoIndexed, unit: "MB/s", baseline: { name: "bare sequential read", value: bigMB / bareRead }, note: "reads only summary + message indexes" });
       rows.push({ name: `info, unclosed file scan (${bigMB.toFixed(0)} MiB)`, value: bigMB / infoScan, unit: "MB/s", baseline: { name: "bare sequential read", value: bigMB / bareRead }, note: "decompresses and CRC-checks every chunk" });
 
