@@ -12,9 +12,23 @@ export const NS_PER_MS = 1_000_000n;
 /** Timestamp → ns. Missing fields count as zero. */
 export function timestampToNs(ts: TimestampLike | null | undefined): bigint {
   if (!ts) return 0n;
-  const s = ts.seconds;
-  const seconds = s === undefined || s === null ? 0n : typeof s === "bigint" ? s : BigInt(s.toString());
-  return seconds * NS_PER_S + BigInt(ts.nanos ?? 0);
+  return secondsToBigInt(ts.seconds) * NS_PER_S + BigInt(ts.nanos ?? 0);
+}
+
+/**
+ * int64 seconds in any of protobufjs' forms → bigint. On the per-message decode path: a Long is
+ * composed from its halves (~10 ns) rather than through toString() and a parse (~800 ns).
+ */
+function secondsToBigInt(s: TimestampLike["seconds"]): bigint {
+  if (s === undefined || s === null) return 0n;
+  if (typeof s === "bigint") return s;
+  if (typeof s === "number" && Number.isSafeInteger(s)) return BigInt(s);
+  const long = s as { high?: unknown; low?: unknown; unsigned?: unknown };
+  if (typeof long.high === "number" && typeof long.low === "number") {
+    const high = long.unsigned ? long.high >>> 0 : long.high;
+    return (BigInt(high) << 32n) | BigInt(long.low >>> 0);
+  }
+  return BigInt(s.toString());
 }
 
 /** ns → Timestamp with numeric seconds (exact for any date before the year 285,000). */
