@@ -1,6 +1,161 @@
+/**
+ * `fusiond eval`: open loop on recordings (`--data`), modality ablation (`--ablation`), closed loop on the
+ * scenario suite (`--closed-loop --suite test` or `--seeds A-B`, in process or `--mqtt URL`), several models
+ * side by side (`--compare DIR...`) with bootstrap intervals; a JSON report (`--out`, schema in
+ * docs/eval.md) and a self-contained HTML page (`--html`). Progress goes to stderr, the summary to stdout.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Command } from "commander";
-import { plannedCommand } from "./types.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../../fusion/index.ts";
+import { renderHtml } from "../../replay/eval/html.ts";
+import type { EvalReport } from "../../replay/eval/report.ts";
+import { summaryText } from "../../replay/eval/summary.ts";
+import type { SuiteProgress } from "../eval/closed-loop.ts";
+import { evaluate } from "../eval/evaluate.ts";
+import { mqttEpisodeRunner } from "../eval/mqtt-loop.ts";
+import { parseSeeds, scenariosForSeeds, suiteScenarios, withDuration } from "../eval/scenarios.ts";
+import { EXIT_USAGE } from "./types.ts";
+
+interface EvalFlags {
+  model?: string;
+  compare?: string[];
+  data?: string[];
+  closedLoop?: boolean;
+  suite: string;
+  seeds?: string;
+  duration?: string;
+  ablation?: boolean;
+  baselines?: string[];
+  mqtt?: string;
+  out?: string;
+  html?: string;
+  backend: string;
+  bootstrap: string;
+  bootstrapSeed: string;
+  parallel: string;
+  keepUnusedSensors?: boolean;
+  timeline?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const pkgVersion = (): string => (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+/** A progress line on stderr, redrawn at most 5 times a second (only on a terminal unless forced). */
+function progressLine(enabled: boolean): { draw: (s: string, force?: boolean) => void; end: () => void } {
+  let last = 0;
+  let drawn = false;
+  return {
+    draw(s, force = false) {
+      if (!enabled) return;
+      const now = performance.now();
+      if (!force && now - last < 200) return;
+      last = now;
+      drawn = true;
+      process.stderr.write(`\r\x1b[2K${s}`);
+    },
+    end() {
+      if (drawn) process.stderr.write("\n");
+      drawn = false;
+    },
+  };
+}
+
+const bar = (fraction: number, width = 24): string => {
+  const f = Math.round(Math.max(0, Math.min(1, fraction)) * width);
+  return `[${"#".repeat(f)}${".".repeat(width - f)}]`;
+};
+
+export function closedLoopProgressText(model: string, p: SuiteProgress, elapsedS: number): string {
+  const partial = p.running.reduce((a, r) => a + Math.min(1, r.step / Math.max(1, r.steps)), 0);
+  const frac = (p.done + partial) / Math.max(1, p.episodes);
+  const now = p.running.map((r) => `${r.scenario} ${r.step}/${r.steps}`).slice(0, 2).join(", ");
+  return `closed loop ${model} ${bar(frac)} ${p.done}/${p.episodes} episodes · collisions ${p.collisions} · ${elapsedS.toFixed(0)} s${now ? ` · ${now}` : ""}`;
+}
 
 export default function register(program: Command): void {
-  plannedCommand(program, "eval", "evaluate models open loop and closed loop", 7);
+  program
+    .command("eval")
+    .description("evaluate models: open loop on recordings, modality ablation, closed loop on the scenario suite; JSON and HTML reports")
+    .option("--model <dir>", "model directory to evaluate (the baseline when --compare adds others)")
+    .option("--compare <dirs...>", "further model directories, side by side with paired bootstrap intervals (the first model is the baseline)")
+    .option("--data <files...>", "open loop: recordings with fusiond.GroundTruth (e.g. from `fusiond sim --out`)")
+    .option("--closed-loop", "closed loop: the simulator in lockstep with the pipeline over a scenario suite")
+    .option("--suite <name>", "closed loop: train, validation or test (the held-out split)", "test")
+    .option("--seeds <A-B>", "closed loop: a seed range instead of a suite (suite seeds run their scenario, others a random one)")
+    .option("--duration <s>", "closed loop: cap each episode at this many seconds (quick runs)")
+    .option("--ablation", "open loop again with each modality masked, and any --baselines: what each sensor contributes")
+    .option("--baselines <dirs...>", "with --ablation: single-modality (or other) baseline models for the ablation table")
+    .option("--mqtt <url>", "closed loop over MQTT through this broker (default: in process, virtual time)")
+    .option("--out <report.json>", "write the JSON report (schema: docs/eval.md)")
+    .option("--html <report.html>", "write a self-contained HTML report")
+    .option("--backend <b>", `TF.js backend: ${BACKEND_CHOICES.join(", ")}`, "auto")
+    .option("--bootstrap <n>", "bootstrap resamples for the comparison intervals", "2000")
+    .option("--bootstrap-seed <n>", "seed of the bootstrap", "1")
+    .option("--parallel <n>", "closed loop: episodes run at once (their frames share model batches)", "4")
+    .option("--keep-unused-sensors", "do not mask the modalities a model does not read (by default a camera-only model drives without radar)")
+    .option("--timeline <episode>", "episode for the report's timeline (default: open loop the first, closed loop the first model's worst)")
+    .option("--json", "print the report JSON on stdout instead of the summary")
+    .option("--quiet", "no progress on stderr")
+    .action(async (flags: EvalFlags) => {
+      const fail = (msg: string): void => {
+        process.stderr.write(`fusiond eval: ${msg}\n`);
+        process.exitCode = EXIT_USAGE;
+      };
+      const models = [...(flags.model ? [flags.model] : []), ...(flags.compare ?? [])];
+      if (!models.length) return fail("give --model DIR (and/or --compare DIR...)");
+      if (!flags.data?.length && !flags.closedLoop) return fail("give --data FILES... (open loop) and/or --closed-loop");
+      if (!BACKEND_CHOICES.includes(flags.backend as BackendChoice)) return fail(`--backend must be one of ${BACKEND_CHOICES.join(", ")}`);
+      if (flags.ablation && !flags.data?.length) return fail("--ablation works on recordings: give --data");
+      const num = (s: string, name: string, min: number): number | undefined => {
+        const n = Number(s);
+        if (!Number.isFinite(n) || n < min) {
+          fail(`${name} must be a number ≥ ${min}, not "${s}"`);
+          return undefined;
+        }
+        return n;
+      };
+      const iterations = num(flags.bootstrap, "--bootstrap", 1);
+      const bseed = num(flags.bootstrapSeed, "--bootstrap-seed", 0);
+      const parallel = num(flags.parallel, "--parallel", 1);
+      const duration = flags.duration === undefined ? undefined : num(flags.duration, "--duration", 1);
+      if (iterations === undefined || bseed === undefined || parallel === undefined || (flags.duration !== undefined && duration === undefined)) return;
+      let scenarios = flags.closedLoop ? (flags.seeds ? scenariosForSeeds(parseSeeds(flags.seeds)) : suiteScenarios(flags.suite)) : [];
+      scenarios = withDuration(scenarios, duration);
+      const progress = progressLine(!flags.quiet && (process.stderr.isTTY || process.env["FUSIOND_PROGRESS"] === "1"));
+      const log = (s: string): void => {
+        progress.end();
+        if (!flags.quiet) process.stderr.write(`fusiond eval: ${s}\n`);
+      };
+      const started = performance.now();
+      const { report } = await evaluate({
+        models,
+        data: flags.data ?? [],
+        scenarios,
+        suiteName: flags.seeds ? `seeds ${flags.seeds}` : flags.suite,
+        ablation: Boolean(flags.ablation),
+        baselines: flags.baselines ?? [],
+        backend: flags.backend as BackendChoice,
+        maskUnused: !flags.keepUnusedSensors,
+        bootstrap: { iterations, level: 0.95, seed: bseed },
+        parallel,
+        ...(flags.timeline ? { timelineEpisode: flags.timeline } : {}),
+        ...(flags.mqtt ? { runEpisode: mqttEpisodeRunner(flags.mqtt), transport: "mqtt" as const } : { transport: "in-process" as const }),
+        command: `fusiond ${process.argv.slice(2).join(" ")}`,
+        version: pkgVersion(),
+        log,
+        onOpenLoopProgress: (model, files, file, decisions) => progress.draw(`open loop ${model}: file ${file + 1}/${files}, ${decisions} decisions`),
+        onClosedLoopProgress: (model, p) => progress.draw(closedLoopProgressText(model, p, (performance.now() - started) / 1000), p.done === p.episodes),
+      });
+      progress.end();
+      const write = (path: string, text: string): void => {
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, text);
+        log(`wrote ${path}`);
+      };
+      if (flags.out) write(flags.out, JSON.stringify(report, null, 2) + "\n");
+      if (flags.html) write(flags.html, renderHtml(report));
+      process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + "\n" : summaryText(report as EvalReport));
+    });
 }

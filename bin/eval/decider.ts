@@ -1,0 +1,132 @@
+/**
+ * The decision side of an evaluation: a model directory loaded on the chosen backend, and a decide(frame)
+ * that is the daemon's DecisionEngine (features → model → supervisor) with two evaluation knobs:
+ *  - masking: modalities removed from every frame before the decision (present=false, slot removed), for
+ *    the ablation and for models that do not read a sensor (a camera-only model drives a car without
+ *    radar: the supervisor's radar TTC rule must not help it);
+ *  - the road map of the scenario the frame belongs to (training used the same per-scenario map).
+ * Runners micro-batch (maxBatch 16): open loop keeps several frames in flight, so the model runs batched.
+ */
+import { basename } from "node:path";
+import {
+  DEFAULT_SUPERVISOR,
+  DecisionEngine,
+  TfModelRunner,
+  loadModelDir,
+  roadMapView,
+  type BackendChoice,
+  type DrivingDecision,
+  type InputSpec,
+  type MapView,
+  type ModelRunner,
+  type SupervisorConfig,
+} from "../../fusion/index.ts";
+import type { ModelInfo } from "../../replay/eval/report.ts";
+import { MODALITIES, type FusedFrame, type Modality } from "../../schemas/index.ts";
+import { buildScenario } from "../../sim/scenario.ts";
+import { scenarioSuite } from "../../sim/scenarios.ts";
+import { ensureBackend } from "../daemon/model.ts";
+
+export interface EvalModel {
+  info: ModelInfo;
+  runner: ModelRunner;
+  spec: InputSpec;
+  close(): void;
+}
+
+/** Loads a model directory for evaluation (backend chosen once per process, as the daemon does). */
+export async function loadEvalModel(dir: string, backend: BackendChoice = "auto"): Promise<EvalModel> {
+  const sel = await ensureBackend(backend);
+  const loaded = await loadModelDir(dir);
+  const runner = new TfModelRunner(loaded, { now: () => performance.now(), maxBatch: 16, maxQueue: 64 });
+  await runner.warmup();
+  return {
+    info: {
+      id: loaded.id,
+      hash: loaded.hash,
+      dir,
+      strategy: loaded.card.strategy || "unknown",
+      modalities: [...loaded.spec.modalities],
+      backend: sel.chosen,
+    },
+    runner,
+    spec: loaded.spec,
+    close: () => runner.close(),
+  };
+}
+
+/** A model that is not a TF.js directory (tests: a FakeModelRunner). */
+export function evalModelOf(runner: ModelRunner, dir = runner.modelId): EvalModel {
+  return {
+    info: { id: runner.modelId, hash: runner.modelHash, dir, strategy: "test", modalities: [...runner.spec.modalities], backend: runner.backend },
+    runner,
+    spec: runner.spec,
+    close: () => runner.close(),
+  };
+}
+
+const maps = new Map<string, MapView | undefined>();
+/** The road map of a suite scenario by name (what `fusiond train` gives the features), or undefined. */
+export function mapForScenario(name: string): MapView | undefined {
+  if (!maps.has(name)) {
+    const spec = scenarioSuite().find((s) => s.name === name);
+    maps.set(name, spec ? roadMapView(buildScenario(spec).map) : undefined);
+  }
+  return maps.get(name);
+}
+
+/** The frame without the given modalities: present=false, slot and age removed. */
+export function maskFrame(frame: FusedFrame, masked: readonly Modality[]): FusedFrame {
+  if (!masked.length) return frame;
+  const slots = { ...frame.slots };
+  const ageNs = { ...frame.ageNs };
+  const present = { ...frame.present };
+  for (const m of masked) {
+    delete slots[m];
+    delete ageNs[m];
+    present[m] = false;
+  }
+  return { ...frame, slots, ageNs, present };
+}
+
+/** The modalities a model does not read (masked unless the evaluation keeps every sensor). */
+export const unusedModalities = (spec: InputSpec): Modality[] => MODALITIES.filter((m) => !spec.modalities.includes(m));
+
+export interface DecideSettings {
+  /** Removed from every frame before the decision. */
+  mask: readonly Modality[];
+  /** Default: the daemon's. The ablation sets `critical: []` so the model itself answers without the sensor. */
+  supervisor?: SupervisorConfig;
+  /** The pipeline's clock, ns (virtual on replay). */
+  nowNs: () => bigint;
+  /** The map of the scenario a frame stamp belongs to. */
+  mapAt: (stampNs: bigint) => MapView | undefined;
+}
+
+export type DecideFn = (frame: FusedFrame) => Promise<DrivingDecision>;
+
+/** decide(frame) for the pipeline: one DecisionEngine per map, all on the model's runner. */
+export function makeDecide(model: EvalModel, s: DecideSettings): DecideFn {
+  const engines = new Map<MapView | undefined, DecisionEngine>();
+  return (frame) => {
+    const map = s.mapAt(frame.stampNs);
+    let engine = engines.get(map);
+    if (!engine) {
+      engine = new DecisionEngine({ primary: model.runner, supervisor: s.supervisor ?? DEFAULT_SUPERVISOR, nowNs: s.nowNs, ...(map ? { map } : {}) });
+      engines.set(map, engine);
+    }
+    return engine.decide(maskFrame(frame, s.mask));
+  };
+}
+
+/** Sensor status of a frame as the decision saw it: ok, stale (older than the supervisor's limit) or missing. */
+export function sensorStatus(frame: FusedFrame, masked: readonly Modality[], staleAfterS = DEFAULT_SUPERVISOR.staleAfterS): Record<string, "ok" | "stale" | "missing"> {
+  const out: Record<string, "ok" | "stale" | "missing"> = {};
+  for (const m of MODALITIES) {
+    if (masked.includes(m) || !frame.present[m]) out[m] = "missing";
+    else out[m] = m !== "voice" && Number(frame.ageNs[m] ?? 0n) / 1e9 > staleAfterS ? "stale" : "ok";
+  }
+  return out;
+}
+
+export const modelLabel = (info: ModelInfo): string => info.id || basename(info.dir);

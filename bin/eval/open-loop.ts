@@ -1,0 +1,165 @@
+/**
+ * Open loop: recordings replayed through the pipeline on a virtual clock driven by the recorded receive
+ * stamps (replay/'s reader, decoder and ReplayClock, as `fusiond replay` and `fusiond train` read them),
+ * each decision joined to the expert label of its step (fusion/'s truth index, as training joins them).
+ */
+import { classIndexOf, indexTruths, truthAt, type DrivingDecision } from "../../fusion/index.ts";
+import { conditionsOf } from "../../replay/eval/conditions.ts";
+import { ACTION_CLASSES, scoreOpenLoop, type DecisionRecord } from "../../replay/eval/open-loop.ts";
+import type { OpenLoopReport } from "../../replay/eval/report.ts";
+import { buildTimeline, type TimelinePoint } from "../../replay/eval/timeline.ts";
+import { McapRecording, ReplayClock, decodeRecording, fileSource, MemorySource } from "../../replay/index.ts";
+import type { DecodedMessage, FusedFrame, Modality } from "../../schemas/index.ts";
+import { makeDecide, mapForScenario, sensorStatus, type EvalModel } from "./decider.ts";
+import { EvalHarness } from "./harness.ts";
+import type { SupervisorConfig } from "../../fusion/index.ts";
+
+export interface OpenLoopOptions {
+  mask: readonly Modality[];
+  supervisor?: SupervisorConfig;
+  /** Episode to draw the timeline of (default: the first labelled one). */
+  timelineEpisode?: string;
+  /** Bytes of a file instead of reading it (tests). */
+  open?: (file: string) => Promise<McapRecording>;
+  /** Called with (file index, fraction of its messages read). */
+  onProgress?: (file: number, files: number, decisions: number) => void;
+}
+
+export interface OpenLoopResult {
+  report: OpenLoopReport;
+  records: DecisionRecord[];
+}
+
+interface Made {
+  frame: FusedFrame;
+  decision: DrivingDecision;
+}
+
+const MAX_IN_FLIGHT = 32;
+
+async function openFile(file: string): Promise<McapRecording> {
+  return McapRecording.open(await fileSource(file));
+}
+
+/** Scenario changes by stamp, for the per-scenario map: [stamp, scenario] in stamp order. */
+class ScenarioIndex {
+  private readonly stamps: bigint[] = [];
+  private readonly names: string[] = [];
+  note(stampNs: bigint, name: string): void {
+    if (this.names[this.names.length - 1] !== name) {
+      this.stamps.push(stampNs);
+      this.names.push(name);
+    }
+  }
+  at(stampNs: bigint): string | undefined {
+    let i = this.stamps.length - 1;
+    while (i >= 0 && this.stamps[i]! > stampNs) i--;
+    return i >= 0 ? this.names[i] : undefined;
+  }
+}
+
+async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, progress: (n: number) => void): Promise<{ made: Made[]; truths: DecodedMessage[]; firstNs?: bigint; lastNs?: bigint }> {
+  const rec = await (o.open ?? openFile)(file);
+  const clock = new ReplayClock();
+  const truths: DecodedMessage[] = [];
+  const made: Made[] = [];
+  const scenarios = new ScenarioIndex();
+  // Built at the first message's instant: the pipeline's periodic timers start there, not at time zero.
+  const start = (): EvalHarness =>
+    new EvalHarness({
+      scheduler: clock.scheduler,
+      concurrency: 16,
+      decide: makeDecide(model, {
+        mask: o.mask,
+        ...(o.supervisor ? { supervisor: o.supervisor } : {}),
+        nowNs: () => BigInt(Math.round(clock.scheduler.now() * 1e6)),
+        mapAt: (ns) => mapForScenario(scenarios.at(ns) ?? ""),
+      }),
+      onTruth: (t, m) => {
+        truths.push(t);
+        scenarios.note(m.stampNs, String(t["scenario"] ?? ""));
+      },
+      onDecision: (d) => {
+        made.push({ frame: d.frame, decision: d.decision });
+        if (made.length % 500 === 0) progress(made.length);
+      },
+    });
+  let h: EvalHarness | undefined;
+  let firstNs: bigint | undefined;
+  let lastNs: bigint | undefined;
+  try {
+    for await (const d of decodeRecording(rec)) {
+      const at = d.recorded.receiveNs;
+      firstNs ??= at;
+      lastNs = at;
+      clock.advanceTo(at);
+      h ??= start();
+      if (d.message) h.input.next(d.message);
+      if (h.outstanding >= MAX_IN_FLIGHT) await h.settle(0);
+    }
+    h ??= start();
+    // Let the aligner's deadlines fall, as replay does, then end the input (which flushes the rest).
+    if (lastNs !== undefined) clock.advanceTo(lastNs + 1_000_000_000n);
+    await h.settle(0);
+    const done = h.finish();
+    if (lastNs !== undefined) clock.drain(lastNs + 2_000_000_000n);
+    await done;
+  } finally {
+    h?.close();
+    await rec.close();
+  }
+  return { made, truths, ...(firstNs !== undefined ? { firstNs } : {}), ...(lastNs !== undefined ? { lastNs } : {}) };
+}
+
+const actionName = (a: unknown): string => ACTION_CLASSES[classIndexOf(a)] ?? String(a ?? "none");
+
+/** Replays every file through the pipeline with `model`, joins decisions to labels, scores them. */
+export async function runOpenLoop(files: readonly string[], model: EvalModel, o: OpenLoopOptions): Promise<OpenLoopResult> {
+  const records: DecisionRecord[] = [];
+  const points = new Map<string, TimelinePoint[]>();
+  let decisions = 0;
+  let durationNs = 0n;
+  for (const [fi, file] of files.entries()) {
+    const { made, truths, firstNs, lastNs } = await decideFile(file, model, o, (n) => o.onProgress?.(fi, files.length, decisions + n));
+    decisions += made.length;
+    if (firstNs !== undefined && lastNs !== undefined) durationNs += lastNs - firstNs;
+    const index = indexTruths(truths);
+    const episodeStart = new Map<string, bigint>();
+    made.sort((a, b) => (a.frame.stampNs < b.frame.stampNs ? -1 : a.frame.stampNs > b.frame.stampNs ? 1 : 0));
+    for (const { frame, decision } of made) {
+      const truth = truthAt(index, frame.stampNs);
+      const label = truth ? classIndexOf(truth["expert_action"]) : -1;
+      if (!truth || label < 0) continue;
+      const episode = `${file}#${String(truth["episode_id"] ?? "")}`;
+      if (!episodeStart.has(episode)) episodeStart.set(episode, frame.stampNs);
+      const tS = Number(frame.stampNs - episodeStart.get(episode)!) / 1e9;
+      const sensors = sensorStatus(frame, o.mask);
+      const probs = decision.probabilities.length ? ACTION_CLASSES.map((c) => decision.probabilities.find((p) => p.action === c)?.probability ?? 0) : undefined;
+      records.push({
+        episode,
+        tS,
+        truth: label,
+        pred: classIndexOf(decision.action),
+        ...(probs ? { probs } : {}),
+        conditions: conditionsOf(truth),
+        alignMs: Number(frame.emittedNs - frame.lastInputReceiveNs) / 1e6,
+        inferenceMs: decision.inference_ms,
+        override: decision.override_reason,
+        sensors,
+      });
+      let p = points.get(episode);
+      if (!p) points.set(episode, (p = []));
+      p.push({ tS, decision: decision.action, expert: actionName(truth["expert_action"]), sensors, speedMps: Number(truth["speed_mps"] ?? 0) });
+    }
+  }
+  const report = scoreOpenLoop(records, { files: [...files], decisions, durationS: Number(durationNs) / 1e9, masked: [...o.mask] });
+  const pick = (o.timelineEpisode && [...points.keys()].find((k) => k.endsWith(`#${o.timelineEpisode}`) || k === o.timelineEpisode)) || points.keys().next().value;
+  if (pick !== undefined) report.timeline = buildTimeline(pick, "open-loop", points.get(pick)!);
+  return { report, records };
+}
+
+/** Opens recordings from memory (tests): file name → bytes. */
+export const memoryOpener =
+  (files: Record<string, Uint8Array>) =>
+  (file: string): Promise<McapRecording> =>
+    McapRecording.open(new MemorySource(files[file]!, file));

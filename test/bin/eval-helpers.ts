@@ -1,0 +1,33 @@
+/** Fixtures for the eval tests: a tiny untrained model directory, and a short recorded drive in memory. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeInputSpec, renderCard, saveModelDir, strategyByName, type ModelCard, type StrategyName } from "../../fusion/index.ts";
+import { MemorySink } from "../../replay/io.ts";
+import { McapRecorder } from "../../replay/recorder.ts";
+import { MessageDecoder, type Modality } from "../../schemas/index.ts";
+import { datasetMessages, type DatasetOptions } from "../../sim/dataset.ts";
+import type { ScenarioSpec } from "../../sim/scenario.ts";
+
+/** Saves an untrained (seeded) model of a strategy over some modalities; returns its directory. */
+export async function tinyModelDir(name: string, modalities: Modality[], strategy: StrategyName = "late", seed = 3, parent?: string): Promise<string> {
+  const dir = join(parent ?? mkdtempSync(join(tmpdir(), "fusiond-eval-model-")), name);
+  const spec = makeInputSpec(modalities);
+  const model = strategyByName(strategy).build(spec, { seed, units: 8 });
+  const card: ModelCard = { name, strategy, description: "untrained test model", command: "test", data: { files: [], samples: 0, train: 0, val: 0 }, training: {}, metrics: {}, inputSpec: spec };
+  await saveModelDir(dir, model, card, renderCard);
+  model.dispose();
+  return dir;
+}
+
+/** A short drive of fixed scenarios, recorded to MCAP bytes exactly as `fusiond sim --out` writes them. */
+export async function recordDrive(scenarios: ScenarioSpec[], durationS: number, options: DatasetOptions = {}): Promise<Uint8Array> {
+  const codec = new MessageDecoder().codec;
+  const sink = new MemorySink("drive.mcap");
+  const rec = await McapRecorder.create({ open: () => sink, compression: "none" });
+  for (const m of datasetMessages(1, durationS, { ...options, scenarios })) {
+    rec.addMessage({ topic: m.topic, type: m.type, bytes: codec.encode(m.type, m.message), receiveNs: m.receiveNs, stampNs: m.stampNs });
+  }
+  await rec.close();
+  return sink.bytes();
+}
