@@ -142,7 +142,7 @@ def main() -> int:
     t = Topics(a.vehicle)
     decisions: queue.Queue = queue.Queue()
     client = connect(a.mqtt, f"fusiond-py-scenario-{a.vehicle}")
-    client.on_message = lambda c, userdata, msg: decisions.put(msg.payload)
+    client.on_message = lambda c, userdata, msg: decisions.put((msg.payload, now_ns()))  # with the arrival time
     subscribe_all(client, [(t.decision, 1)])
     print(f"publishing: vehicle {a.vehicle} on {a.mqtt}{' (lockstep)' if a.lockstep else ''}", file=sys.stderr, flush=True)
 
@@ -154,17 +154,19 @@ def main() -> int:
     received = timeouts = stale = 0
     still_ticks = 0
 
-    def apply(payload: bytes, step_stamp: int | None = None) -> bool:
-        """Takes one decision; in lockstep only the one for step_stamp counts. True when it was taken."""
+    def apply(item: tuple[bytes, int], step_stamp: int | None = None) -> bool:
+        """Takes one decision (open loop: only prints it); in lockstep only the one for step_stamp counts. True when taken."""
         nonlocal received, stale
+        payload, recv_ns = item
         d = P.DrivingDecision.FromString(payload)
         fs = stamp_ns(d.frame_stamp)
         if step_stamp is not None and fs != step_stamp:
             stale += 1
             return False
         received += 1
-        sc.command = (action_name(d.action), d.target_speed_mps)
-        emit({"t_s": round((sc.tick * TICK_NS) / 1e9, 3), "frame_stamp_ns": fs, "action": action_name(d.action),
+        if not a.open_loop:
+            sc.command = (action_name(d.action), d.target_speed_mps)
+        emit({"t_s": round((sc.tick * TICK_NS) / 1e9, 3), "frame_stamp_ns": fs, "recv_ns": recv_ns, "action": action_name(d.action),
               "target_speed_mps": round(d.target_speed_mps, 3), "overridden": d.overridden,
               "override_reason": d.override_reason, "model_id": d.model_id,
               "modalities_used": list(d.modalities_used), "gap_m": round(sc.gap(), 2), "ego_speed_mps": round(sc.v, 3)})
@@ -178,11 +180,7 @@ def main() -> int:
             if delay > 0:
                 time.sleep(delay)
             while not decisions.empty():
-                payload = decisions.get_nowait()
-                if not a.open_loop:
-                    apply(payload)
-                else:
-                    received += 1
+                apply(decisions.get_nowait())
         for topic, payload, qos in sc.messages(stamp):
             client.publish(topic, payload, qos=qos)
             counts[topic.split("/", 2)[2]] = counts.get(topic.split("/", 2)[2], 0) + 1
@@ -197,11 +195,11 @@ def main() -> int:
                 deadline = time.monotonic() + a.timeout
                 while True:
                     try:
-                        payload = decisions.get(timeout=max(0.0, deadline - time.monotonic()))
+                        item = decisions.get(timeout=max(0.0, deadline - time.monotonic()))
                     except queue.Empty:
                         timeouts += 1  # hold: keep the last command
                         break
-                    if apply(payload, stamp):
+                    if apply(item, stamp):
                         break
         if last and (not a.lockstep or k % STEP_TICKS == 0):
             break
@@ -210,9 +208,9 @@ def main() -> int:
 
     time.sleep(0.3)  # decisions still on their way for the last frames
     while not decisions.empty():
-        payload = decisions.get_nowait()
-        if not a.open_loop and not a.lockstep:
-            apply(payload)
+        item = decisions.get_nowait()
+        if not a.lockstep:
+            apply(item)
     client.disconnect()
     client.loop_stop()
     emit({"summary": {"published": counts, "decisions": received, "timeouts": timeouts, "stale": stale,
