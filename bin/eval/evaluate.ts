@@ -14,7 +14,7 @@ import type { Modality } from "../../schemas/index.ts";
 import type { ScenarioSpec } from "../../sim/scenario.ts";
 import { runClosedLoopSuite, runEpisodeInProcess, type EpisodeResult, type SuiteProgress } from "./closed-loop.ts";
 import { loadEvalModel, unusedModalities, type EvalModel } from "./decider.ts";
-import { runOpenLoop } from "./open-loop.ts";
+import { runOpenLoop, type OpenLoopOptions } from "./open-loop.ts";
 
 export interface EvaluateOptions {
   /** Model directories; the first is the baseline of the comparisons. */
@@ -38,6 +38,8 @@ export interface EvaluateOptions {
   transport: "in-process" | "mqtt";
   command: string;
   version: string;
+  /** Passed to every open-loop run (tests: recordings from memory). */
+  openLoopOptions?: Pick<OpenLoopOptions, "open">;
   /** Loads a model (tests inject fakes). */
   load?: (dir: string) => Promise<EvalModel>;
   log?: (line: string) => void;
@@ -84,6 +86,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
       log(`${model.info.id}: ${model.info.strategy}, reads ${model.info.modalities.join("+")}, backend ${model.info.backend}${mask.length ? `; masked: ${mask.join(", ")}` : ""}`);
       if (o.data.length) {
         const r = await runOpenLoop(o.data, model, {
+          ...o.openLoopOptions,
           mask,
           ...(o.timelineEpisode ? { timelineEpisode: o.timelineEpisode } : {}),
           onProgress: (f, n, d) => o.onOpenLoopProgress?.(model.info.id, n, f, d),
@@ -93,18 +96,18 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
         if (o.ablation) {
           // The model itself answers without each sensor: the switch to a fallback is off (critical: []).
           const supervisor = { ...DEFAULT_SUPERVISOR, critical: [] };
-          const full = (await runOpenLoop(o.data, model, { mask, supervisor })).report;
+          const full = (await runOpenLoop(o.data, model, { ...o.openLoopOptions, mask, supervisor })).report;
           const rows: AblationRow[] = [ablationRow("all sensors", "full", model.info.id, full, full)];
           for (const m of model.spec.modalities) {
             log(`${model.info.id}: ablation without ${m}`);
-            const r2 = (await runOpenLoop(o.data, model, { mask: [...mask, m], supervisor })).report;
+            const r2 = (await runOpenLoop(o.data, model, { ...o.openLoopOptions, mask: [...mask, m], supervisor })).report;
             rows.push(ablationRow(`without ${m}`, "masked", model.info.id, r2, full));
           }
           for (const b of o.baselines) {
             const bm = await load(b);
             try {
               log(`${model.info.id}: ablation baseline ${bm.info.id}`);
-              const r3 = (await runOpenLoop(o.data, bm, { mask: o.maskUnused ? unusedModalities(bm.spec) : [], supervisor })).report;
+              const r3 = (await runOpenLoop(o.data, bm, { ...o.openLoopOptions, mask: o.maskUnused ? unusedModalities(bm.spec) : [], supervisor })).report;
               rows.push(ablationRow(`baseline ${bm.info.id} (${bm.info.modalities.join("+")})`, "baseline", bm.info.id, r3, full));
             } finally {
               bm.close();
