@@ -45,6 +45,11 @@ export interface DriveOptions<T> {
    * fast the host is. Without it, async outputs land at whatever virtual time they happen to resolve.
    */
   settle?: () => Promise<void>;
+  /**
+   * Paces the feed in real time (`--rate 1`, `--rate N`): awaited with each message's receive stamp
+   * before it is emitted. Virtual time is unaffected; without it the replay runs as fast as it can.
+   */
+  pacer?: { wait(recordedNs: bigint): Promise<void> };
   /** Keep at most this many rejections (counts are kept for all; default 1000). */
   maxRejections?: number;
 }
@@ -74,6 +79,7 @@ export async function driveReplay<T>(options: DriveOptions<T>): Promise<DriveRes
     for await (const d of decodeRecording(options.recording, options.read, options.decoder)) {
       if (failure) break;
       const at = d.recorded.receiveNs;
+      if (options.pacer) await options.pacer.wait(at);
       clock.advanceTo(at);
       if (!sub) start();
       result.startNs ??= at;

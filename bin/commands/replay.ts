@@ -5,6 +5,7 @@
  * decision stream depends on the recording and the model only, never on the speed of this machine.
  */
 import { writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
 import { concatMap, from, map, Observable, of, timer, type SchedulerLike } from "rxjs";
@@ -18,6 +19,8 @@ import {
   driveReplay,
   fileSource,
   McapRecording,
+  Pacer,
+  parseRate,
   recordToFile,
   type Comparison,
   type McapRecorder,
@@ -38,6 +41,7 @@ export interface ReplayOpts {
   tolerance: string;
   quiet?: boolean;
   measured?: boolean;
+  rate?: string;
   /** "zero" (default): decisions at once; "recorded": each released at the virtual instant it was made live. */
   latency?: string;
 }
@@ -78,6 +82,7 @@ export default function register(program: Command): void {
     .option("-t, --topics <pattern...>", "only these input topics (MQTT-style patterns)")
     .option("--ignore <fields>", "comma-separated decision fields not compared", DEFAULT_IGNORE.join(","))
     .option("--tolerance <x>", "absolute tolerance for numeric fields", "1e-6")
+    .option("-r, --rate <n|max>", "pace the replay: 1 = real time, N = N× real time, max = as fast as possible (virtual time is the same either way)", "max")
     .option("--latency <mode>", "decision latency on the virtual clock: zero (every frame decided at once) or recorded (each decision released when it was made live, so the decide stage conflates frames as it did live)", "zero")
     .option("--measured", "keep the wall-clock inference_ms in the replayed decisions (default: 0, so that two replays are byte-identical)")
     .option("-q, --quiet", "no summary on stderr")
@@ -190,10 +195,12 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     const actions: Record<string, number> = {};
     let overrides = 0;
     const wall0 = performance.now();
+    const rate = parseRate(opts.rate ?? "max");
     const result = await driveReplay<DrivingDecision>({
       recording,
       read,
       settle,
+      ...(rate === "max" ? {} : { pacer: new Pacer({ rate, nowNs: () => process.hrtime.bigint(), sleep: (ms) => sleep(ms) }) }),
       decoder: new MessageDecoder({ registry }),
       collect: false,
       build: (input: Observable<SensorMessage>, sched) => {

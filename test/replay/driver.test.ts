@@ -113,3 +113,41 @@ describe("replay/clock", () => {
     assert.throws(() => parseRate("0"), /--rate must be a positive number/);
   });
 });
+
+describe("replay/driver pacing and JSON diagnostics", () => {
+  it("paces the feed with an injected pacer without changing virtual time or outputs", async () => {
+    const drive = syntheticDrive({ durationS: 1 });
+    const file = await recordToMemory(drive);
+    const waited: bigint[] = [];
+    const paced = await driveReplay({
+      recording: await McapRecording.open(new MemorySource(file)),
+      build: toyPipeline,
+      pacer: { wait: async (ns) => void waited.push(ns) },
+    });
+    const free = await driveReplay({ recording: await McapRecording.open(new MemorySource(file)), build: toyPipeline });
+    assert.deepEqual(waited, drive.map((m) => m.receiveNs));
+    assert.deepEqual(paced.outputs.map((o) => [o.atNs, hex(o.value)]), free.outputs.map((o) => [o.atNs, hex(o.value)]));
+  });
+
+  it("records JSON diagnostics on their own channel (jsonschema) and replay skips them", async () => {
+    const drive = syntheticDrive({ durationS: 0.5 });
+    const { MemorySink } = await import("../../replay/io.ts");
+    const { McapRecorder } = await import("../../replay/recorder.ts");
+    const sink = new MemorySink();
+    const rec = await McapRecorder.create({ open: () => sink });
+    for (const m of drive) rec.addMessage(m);
+    rec.addJson("vehicles/ego1/diagnostics/aligner", "fusiond.AlignerStats", { frames: 3, waitNs: 12n }, drive.at(-1)!.receiveNs);
+    await rec.close();
+    const recording = await McapRecording.open(new MemorySource(sink.bytes()));
+    const schemas = [...recording.indexed!.schemasById.values()].filter((s) => s.encoding === "jsonschema");
+    assert.deepEqual(schemas.map((s) => s.name), ["fusiond.AlignerStats"]);
+    const diag = [];
+    for await (const m of recording.messages({ topics: ["vehicles/+/diagnostics/#"] })) diag.push(m);
+    assert.equal(diag.length, 1);
+    assert.equal(diag[0]!.messageEncoding, "json");
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(diag[0]!.bytes)), { frames: 3, waitNs: "12" });
+    const r = await driveReplay({ recording, build: (i) => i });
+    assert.equal(r.messages, drive.length);
+    assert.deepEqual(r.rejectionsByReason, {});
+  });
+});
