@@ -8,10 +8,9 @@
  * Output is RGBA (what jpeg-js encodes); `toRgb` strips alpha for foxglove.RawImage rgb8.
  */
 import { inTunnel, weatherAt } from "../../schemas/map.ts";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import type { Rng } from "../rng.ts";
 import type { World } from "../world/types.ts";
+import { JpegEncoder } from "./jpeg.ts";
 
 export interface CameraConfig {
   width: number;
@@ -100,11 +99,24 @@ export class CameraRenderer {
 
     const colK = this.colK;
     const laneCount = map.laneCount;
-    const nLines = lines.length;
-    const nWalks = walks.length;
-    // Background: sky (or tunnel ceiling) above the horizon, ground below.
+    // Background: sky (or tunnel ceiling) above the horizon, ground below. Everything that depends only on
+    // the row (depth, marking widths, stop lines, crosswalks) is worked out once per row.
     for (let y = 0; y < height; y++) {
       const z = this.rowZ[y]!;
+      const rowPx = y * width;
+      if (y <= horizonRow) {
+        const lamps = egoInTunnel && y > horizonRow - 8;
+        for (let x = 0; x < width; x++) {
+          const lamp = lamps && x % 16 === 8; // ceiling lamps
+          const i = (rowPx + x) * 4;
+          img[i] = lamp ? 230 : sky[0];
+          img[i + 1] = lamp ? 200 : sky[1];
+          img[i + 2] = lamp ? 140 : sky[2];
+          img[i + 3] = 255;
+          depth[rowPx + x] = Infinity;
+        }
+        continue;
+      }
       const foot = z / focalPx; // metres per pixel across, at this depth
       const zFoot = (z * z) / (heightM * focalPx); // metres per pixel along the road
       const s = camS + z;
@@ -113,49 +125,41 @@ export class CameraRenderer {
       const halfMark = Math.max(0.075, foot / 2);
       const markCover = Math.min(1, 0.15 / Math.max(foot, 0.15));
       const dashOn = ((s % 12) + 12) % 12 < 3;
+      let linePaint = 0;
+      for (const l of lines) if (Math.abs(s - l.stationM) < Math.max(0.25, zFoot / 2)) linePaint = Math.min(1, 0.5 / Math.max(zFoot, 0.5));
+      let walkRow = false;
+      for (const c of walks) if (Math.abs(s - c.stationM) < c.widthM / 2) walkRow = true;
+      const walkPaint = Math.min(1, 0.6 / Math.max(foot, 0.6));
+      const off = tunnelHere ? WALL : GRASS;
+      const on = tunnelHere ? ASPHALT_TUNNEL : ASPHALT;
       for (let x = 0; x < width; x++) {
-        const i = (y * width + x) * 4;
+        const i = (rowPx + x) * 4;
         let r: number;
         let g: number;
         let b: number;
-        if (y <= horizonRow) {
-          const lamp = egoInTunnel && x % 16 === 8 && y > horizonRow - 8; // ceiling lamps
-          r = lamp ? 230 : sky[0];
-          g = lamp ? 200 : sky[1];
-          b = lamp ? 140 : sky[2];
-          depth[y * width + x] = Infinity;
+        const d = e.d + colK[x]! * z;
+        if (d < -0.6 || d > roadW + 0.6) {
+          r = off[0];
+          g = off[1];
+          b = off[2];
         } else {
-          const d = e.d + colK[x]! * z;
-          if (d < -0.6 || d > roadW + 0.6) {
-            const c = tunnelHere ? WALL : GRASS;
-            r = c[0];
-            g = c[1];
-            b = c[2];
-          } else {
-            const c = tunnelHere ? ASPHALT_TUNNEL : ASPHALT;
-            r = c[0];
-            g = c[1];
-            b = c[2];
-            let paint = 0;
-            // Lane markings: solid road edges, dashed lane boundaries (3 m of every 12 m).
-            const k = Math.round(d / lw);
-            const dist = Math.abs(d - k * lw);
-            if (dist < halfMark && (k === 0 || k === laneCount || dashOn)) paint = markCover;
-            for (let li = 0; li < nLines; li++) {
-              if (Math.abs(s - lines[li]!.stationM) < Math.max(0.25, zFoot / 2)) paint = Math.max(paint, Math.min(1, 0.5 / Math.max(zFoot, 0.5)));
-            }
-            for (let ci = 0; ci < nWalks; ci++) {
-              const c = walks[ci]!;
-              if (Math.abs(s - c.stationM) < c.widthM / 2 && Math.floor(d / 0.6) % 2 === 0) paint = Math.max(paint, Math.min(1, 0.6 / Math.max(foot, 0.6)));
-            }
-            if (paint > 0) {
-              r += (PAINT[0] - r) * paint;
-              g += (PAINT[1] - g) * paint;
-              b += (PAINT[2] - b) * paint;
-            }
+          r = on[0];
+          g = on[1];
+          b = on[2];
+          let paint = 0;
+          // Lane markings: solid road edges, dashed lane boundaries (3 m of every 12 m).
+          const k = Math.round(d / lw);
+          const dist = Math.abs(d - k * lw);
+          if (dist < halfMark && (k === 0 || k === laneCount || dashOn)) paint = markCover;
+          if (linePaint > paint) paint = linePaint;
+          if (walkRow && Math.floor(d / 0.6) % 2 === 0 && walkPaint > paint) paint = walkPaint;
+          if (paint > 0) {
+            r += (PAINT[0] - r) * paint;
+            g += (PAINT[1] - g) * paint;
+            b += (PAINT[2] - b) * paint;
           }
-          depth[y * width + x] = z;
         }
+        depth[rowPx + x] = z;
         img[i] = r;
         img[i + 1] = g;
         img[i + 2] = b;
@@ -194,6 +198,14 @@ export class CameraRenderer {
     const gain = night ? 0.22 : egoInTunnel ? 0.75 : 1;
     let nIdx = rng.int(0, NOISE_TABLE - 1);
     const n = width * height;
+    if (!night && gain === 1 && fogVis === 0 && !noisy && wx.weather !== "rain") {
+      // Clear daylight: the colours stand as drawn; only light-source marks (alpha 254) are reset.
+      for (let i = 3; i < img.length; i += 4) img[i] = 255;
+      return img;
+    }
+    // Fog transmittance by depth: rows of road and whole sprites share a depth, so consecutive pixels reuse it.
+    let lastZ = NaN;
+    let lastT = 0;
     for (let p = 0; p < n; p++) {
       const i = p * 4;
       let r = img[i]!;
@@ -215,7 +227,11 @@ export class CameraRenderer {
         b *= gain;
       }
       if (fogVis > 0) {
-        const t = z === Infinity ? 0 : Math.exp((-3 * z) / fogVis);
+        if (z !== lastZ) {
+          lastZ = z;
+          lastT = z === Infinity ? 0 : Math.exp((-3 * z) / fogVis);
+        }
+        const t = lastT;
         r = veil[0] + (r - veil[0]) * t;
         g = veil[1] + (g - veil[1]) * t;
         b = veil[2] + (b - veil[2]) * t;
@@ -324,32 +340,14 @@ export function toRgb(rgba: Uint8Array): Uint8Array {
   return out;
 }
 
-interface JpegEncoder {
-  encode(image: { data: Uint8Array; width: number; height: number }, quality: number): Uint8Array;
-}
-type JpegEncoderCtor = new (quality: number) => JpegEncoder;
-let encoderCtor: JpegEncoderCtor | undefined;
 const encoders = new Map<number, JpegEncoder>();
 
 /**
- * JPEG-encodes an RGBA frame with jpeg-js (pure JS, deterministic output).
- *
- * Why not `jpeg.encode()`: it constructs a new JPEGEncoder per call, and the constructor fills two
- * 65,535-entry tables — about 50 ms, against well under 1 ms for the encode of a 64×64 frame itself. jpeg-js
- * does not export the class, so we evaluate its encoder module once to get the constructor and keep one
- * encoder per quality.
+ * JPEG-encodes an RGBA frame: jpeg-js's output byte for byte (deterministic), from our faster port of its
+ * encoder (sim/sensors/jpeg.ts, which says why), one encoder kept per quality.
  */
 export function encodeJpeg(rgba: Uint8Array, width: number, height: number, quality = 85): Uint8Array {
   let enc = encoders.get(quality);
-  if (!enc) {
-    if (!encoderCtor) {
-      const path = createRequire(import.meta.url).resolve("jpeg-js/lib/encoder.js");
-      const load = new Function("module", "Buffer", `${readFileSync(path, "utf8")}\n;return JPEGEncoder;`) as (m: object, b: typeof Buffer) => JpegEncoderCtor;
-      encoderCtor = load({ exports: {} }, Buffer);
-    }
-    enc = new encoderCtor(quality);
-    encoders.set(quality, enc);
-  }
-  const out = enc.encode({ data: rgba, width, height }, quality);
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  if (!enc) encoders.set(quality, (enc = new JpegEncoder(quality)));
+  return enc.encode(rgba, width, height);
 }

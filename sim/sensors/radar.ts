@@ -27,32 +27,58 @@ export interface RadarSweep {
 export const RADAR_FOV_RAD = 0.7;
 export const RADAR_MAX_RANGE_M = 160;
 
+interface Target {
+  id: number;
+  x: number;
+  y: number;
+  halfW: number;
+  vx: number;
+  vy: number;
+  rcs: number;
+  ped: boolean;
+  r: number;
+  az: number;
+}
+
+/** A target in the field of view, or undefined (plain loops, no spreads: this runs 20 times per simulated second). */
+function inView(id: number, x: number, y: number, halfW: number, vx: number, vy: number, rcs: number, ped: boolean): Target | undefined {
+  if (!(x > 0.5)) return undefined;
+  const az = Math.atan2(y, x);
+  if (!(Math.abs(az) < RADAR_FOV_RAD)) return undefined;
+  const r = Math.hypot(x, y);
+  if (!(r < (ped ? 60 : RADAR_MAX_RANGE_M))) return undefined;
+  return { id, x, y, halfW, vx, vy, rcs, ped, r, az };
+}
+
 export function radarSweep(w: World, rng: Rng): RadarSweep {
   const e = w.ego;
   const ox = e.s + e.lengthM / 2;
-  const targets: { id: number; x: number; y: number; halfW: number; vx: number; vy: number; rcs: number; ped: boolean }[] = [];
+  const visible: Target[] = [];
   for (const v of w.vehicles) {
-    const x = v.s - v.lengthM / 2 - ox;
     const vy = v.change ? (v.change.toD - v.change.fromD) / v.change.durationS : 0;
-    targets.push({ id: v.id, x, y: v.d - e.d, halfW: v.widthM / 2, vx: v.v, vy, rcs: v.lengthM > 7 ? 20 : 10, ped: false });
+    const t = inView(v.id, v.s - v.lengthM / 2 - ox, v.d - e.d, v.widthM / 2, v.v, vy, v.lengthM > 7 ? 20 : 10, false);
+    if (t) visible.push(t);
   }
   for (const p of w.pedestrians) {
-    if (p.state === "crossing") targets.push({ id: p.id, x: p.s - ox, y: p.d - e.d, halfW: 0.3, vx: 0, vy: p.vd, rcs: -5, ped: true });
+    if (p.state !== "crossing") continue;
+    const t = inView(p.id, p.s - ox, p.d - e.d, 0.3, 0, p.vd, -5, true);
+    if (t) visible.push(t);
   }
   const evy = e.change ? (e.change.toD - e.change.fromD) / e.change.durationS : 0;
-  const visible = targets
-    .map((t) => ({ ...t, r: Math.hypot(t.x, t.y), az: Math.atan2(t.y, t.x) }))
-    .filter((t) => t.x > 0.5 && Math.abs(t.az) < RADAR_FOV_RAD && t.r < (t.ped ? 60 : RADAR_MAX_RANGE_M))
-    .sort((a, b) => a.r - b.r);
+  visible.sort((a, b) => a.r - b.r); // stable: equal ranges keep vehicles-then-pedestrians order
   const returns: RadarReturn[] = [];
   const detectedIds: number[] = [];
-  const shadows: { lo: number; hi: number }[] = [];
+  const visibleIds: number[] = [];
+  // Angular shadows of nearer targets: [lo, hi] pairs.
+  const shadows: number[] = [];
   for (const t of visible) {
+    visibleIds.push(t.id);
     const half = Math.atan2(t.halfW, t.r);
-    const occluded = shadows.some((s) => t.az - half * 0.5 > s.lo && t.az + half * 0.5 < s.hi);
+    let occluded = false;
+    for (let k = 0; k < shadows.length && !occluded; k += 2) occluded = t.az - half * 0.5 > shadows[k]! && t.az + half * 0.5 < shadows[k + 1]!;
     let pd = t.ped ? 0.6 : t.r < 100 ? 0.95 : 0.95 - (0.3 * (t.r - 100)) / 60;
     if (occluded) pd *= 0.3;
-    shadows.push({ lo: t.az - half, hi: t.az + half });
+    shadows.push(t.az - half, t.az + half);
     if (!rng.chance(pd)) continue;
     detectedIds.push(t.id);
     const n = t.ped ? 1 : rng.chance(0.4) ? 2 : 1;
@@ -90,5 +116,5 @@ export function radarSweep(w: World, rng: Rng): RadarSweep {
     const src = returns[rng.int(0, returns.length - 1)]!;
     returns.push({ ...src, range_m: src.range_m * rng.uniform(1.6, 2.1), rcs_dbsm: src.rcs_dbsm - 10 });
   }
-  return { returns, visibleIds: visible.map((t) => t.id), detectedIds };
+  return { returns, visibleIds, detectedIds };
 }

@@ -31,7 +31,8 @@ interface Py {
 }
 
 function python(script: string, args: string[]): Py {
-  const child = spawn(PYTHON, [join(EXAMPLES, script), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  // -B: no __pycache__ in the source tree.
+  const child = spawn(PYTHON, ["-B", join(EXAMPLES, script), ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout.on("data", (b: Buffer) => (out += b.toString()));
