@@ -6,7 +6,7 @@
  * $TMPDIR/fusiond-features, so training several models on one dataset extracts them once.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { deserialize, serialize } from "node:v8";
@@ -47,6 +47,8 @@ interface TrainFlags {
   cache: boolean;
 }
 
+const OFFLINE_ALIGNER = { allowedLatenessNs: 4_000_000_000n, maxDelayNs: 4_000_000_000n, maxPendingFrames: 256 };
+
 const mapCache = new Map<string, MapView | undefined>();
 function mapForScenario(name: string): MapView | undefined {
   if (!mapCache.has(name)) {
@@ -59,12 +61,14 @@ function mapForScenario(name: string): MapView | undefined {
 /** Reads one recording, aligns it with the pipeline's aligner, joins truths, extracts features. */
 async function samplesOfFile(file: string, every: number, useCache: boolean, log: (s: string) => void): Promise<LabelledSample[]> {
   const st = statSync(file);
-  const key = createHash("sha256").update(JSON.stringify([file, st.size, st.mtimeMs, every, DEFAULT_FEATURE_CONFIG, 2])).digest("hex").slice(0, 16);
+  const key = createHash("sha256").update(JSON.stringify([file, st.size, st.mtimeMs, every, DEFAULT_FEATURE_CONFIG, String(OFFLINE_ALIGNER.allowedLatenessNs), 3])).digest("hex").slice(0, 16);
   const cacheDir = join(tmpdir(), "fusiond-features");
   const cached = join(cacheDir, `${basename(file)}.${key}.v8`);
   if (useCache && existsSync(cached)) return deserialize(readFileSync(cached)) as LabelledSample[];
   const decoder = new MessageDecoder();
-  const aligner = new FrameAligner();
+  // Offline alignment may wait for late data: a voice message is stamped at the start of its audio but
+  // arrives after the utterance (seconds later), which the daemon's default 50 ms lateness drops as late.
+  const aligner = new FrameAligner(OFFLINE_ALIGNER);
   const frames: FusedFrame[] = [];
   const truths: DecodedMessage[] = [];
   let rejected = 0;
@@ -90,7 +94,8 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
   log(`${relative(process.cwd(), file)}: ${frames.length} frames, ${samples.length} samples (every ${every}), ${skipped} without a label, ${rejected} rejected messages`);
   if (useCache) {
     mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(cached, serialize(samples));
+    writeFileSync(`${cached}.${process.pid}.tmp`, serialize(samples));
+    renameSync(`${cached}.${process.pid}.tmp`, cached); // atomic: parallel trainings may read the cache
   }
   return samples;
 }
@@ -169,7 +174,6 @@ export default function register(program: Command): void {
       const every = Number(flags.every);
       const data = await loadAll(flags.data, every, flags.cache, log);
       const valSamples = flags.valData ? await loadAll(flags.valData, every, flags.cache, log) : [];
-      const test = flags.testData ? await loadAll(flags.testData, 1, flags.cache, log) : [];
       const samples = [...data, ...valSamples];
       const seed = Number(flags.seed);
       const split = flags.valData
@@ -185,14 +189,14 @@ export default function register(program: Command): void {
         maxSeconds: Number(flags.maxMinutes) * 60,
         now: () => performance.now(),
       };
-      log(`${samples.length} samples: train ${split.train.length}, validation ${split.val.length}, test ${test.length}; ${spec.modalities.join("+")} ${flags.strategy}`);
+      log(`${samples.length} samples: train ${split.train.length}, validation ${split.val.length}; ${spec.modalities.join("+")} ${flags.strategy}`);
       const pretrained = [];
       const pretrainMetrics: Record<string, unknown> = {};
       for (const m of flags.pretrain === "none" ? [] : flags.pretrain.split(",")) {
         if (m !== "camera" && m !== "voice") throw new Error(`--pretrain: only camera and voice have pretraining tasks (got ${m})`);
         if (!modalities.includes(m)) continue;
         const task = m === "camera" ? PRETRAIN_TASKS.camera(2) : PRETRAIN_TASKS.voice(COMMAND_VOCAB.length);
-        const r = await pretrain(samples, split, task, spec.config, { ...common, epochs: Math.min(8, common.epochs), modalityDropout: 0, onProgress: progressBar(`pretrain ${m}`) });
+        const r = await pretrain(samples, split, task, spec.config, { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0, onProgress: progressBar(`pretrain ${m}`) });
         log(`pretrained ${m} encoder (${m === "camera" ? "obstacle ahead" : "spoken command"}): validation accuracy ${r.val.accuracy.toFixed(3)}, macro-F1 ${r.val.macroF1.toFixed(3)}`);
         pretrainMetrics[`pretrain ${m}`] = { task: m === "camera" ? "obstacle ahead" : "command", accuracy: r.val.accuracy, macroF1: r.val.macroF1 };
         pretrained.push({ modality: m as Modality, model: r.model });
@@ -207,12 +211,14 @@ export default function register(program: Command): void {
         onProgress: progressBar(flags.strategy),
         onEpoch: (e) => log(`epoch ${e.epoch}${e.frozen ? " (encoders frozen)" : ""}: loss ${e.loss.toFixed(4)}, validation macro-F1 ${e.val.macroF1.toFixed(3)}, accuracy ${e.val.accuracy.toFixed(3)}${e.best ? " *" : ""}`),
       });
+      // Test data is read after training, so a held-out suite may still be being written while we train.
+      const test = flags.testData ? await loadAll(flags.testData, 1, flags.cache, log) : [];
       const metrics: Record<string, unknown> = { validation: { n: result.val.n, macroF1: result.val.macroF1, accuracy: result.val.accuracy }, ...pretrainMetrics };
       if (test.length) {
         const m = conditionMetrics(result.model, test, spec);
         for (const [k, v] of Object.entries(m)) metrics[`test ${k}`] = v;
-        if (flags.compare) {
-          const base = await loadModelDir(flags.compare);
+        const base = flags.compare ? await loadModelDir(flags.compare).catch((err: Error) => void log(`--compare ${flags.compare}: ${err.message} (no baseline in the card)`)) : undefined;
+        if (base) {
           const b = conditionMetrics(base.model, test, base.spec);
           for (const [k, v] of Object.entries(b)) {
             const mine = (m[k] as { macroF1: number } | undefined)?.macroF1;

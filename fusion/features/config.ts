@@ -6,7 +6,7 @@
 import { MODALITIES, type Modality } from "../../schemas/index.ts";
 
 /** Bump when the meaning of any feature changes (a model trained on the old meaning must not load). */
-export const FEATURES_VERSION = 2;
+export const FEATURES_VERSION = 3;
 
 export interface FeatureConfig {
   version: number;

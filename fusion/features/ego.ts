@@ -19,11 +19,13 @@ export function egoFeatures(msg: DecodedMessage | undefined): EgoFeatures {
   const speed = finite(msg["speed_mps"]);
   const lane = msg["lane_index"];
   const laneKnown = typeof lane === "number" && Number.isFinite(lane);
+  const clip = (v: number): number => Math.max(-3, Math.min(3, v));
   values.set([
     speed / 30,
-    finite(msg["yaw_rate_rps"]),
-    finite(msg["steering_rad"]),
-    finite(msg["accel_mps2"]) / 5,
+    // Lane changes show as a few hundredths of a radian (per second): scaled up so the model sees them.
+    clip(finite(msg["yaw_rate_rps"]) * 10),
+    clip(finite(msg["steering_rad"]) * 20),
+    clip(finite(msg["accel_mps2"]) / 5),
     laneKnown ? 1 : 0,
     laneKnown ? (lane as number) / 4 : 0,
     laneKnown && lane === 0 ? 1 : 0,
