@@ -64,7 +64,7 @@ export class MqttTransport implements Transport {
       // Mosquitto on MQTT 5 sends one copy per matching subscription, each tagged with its
       // identifier: a local subscription takes only the copy of its lowest matching identifier.
       for (const l of this.local) {
-        const want = l.byId.find((p) => p.matches(topic))?.id;
+        const want = lowestMatchingId(l, topic); // a plain loop: this runs per message
         if (want !== undefined && (ids === want || (Array.isArray(ids) && ids.includes(want)))) {
           l.subscriber.next({ topic, payload, receiveNs });
         }
@@ -181,4 +181,9 @@ export class MqttTransport implements Transport {
     await this.client.endAsync(!graceful);
     this.rejections.complete();
   }
+}
+
+function lowestMatchingId(l: LocalSubscription, topic: string): number | undefined {
+  for (const p of l.byId) if (p.matches(topic)) return p.id;
+  return undefined;
 }
