@@ -148,11 +148,27 @@ export class McapRecording {
       warm.sort(byLogTime);
       yield* warm;
     }
-    yield* (async function* () {
+    try {
       for await (const m of r.readMessages({ topics, ...(o.startNs !== undefined ? { startTime: o.startNs } : {}), ...(o.endNs !== undefined ? { endTime: o.endNs } : {}) })) {
         yield convert(m);
       }
-    })();
+    } catch (err) {
+      throw await this.locate(err);
+    }
+  }
+
+  /**
+   * An indexed read failed (a damaged chunk in a closed file): @mcap/core does not say where, so scan
+   * strictly to find the offset, and say it as the streaming reader would.
+   */
+  private async locate(err: unknown): Promise<unknown> {
+    if (err instanceof FusiondError) return err;
+    try {
+      for await (const _ of scanRecords(this.source)) void _;
+    } catch (located) {
+      return located;
+    }
+    return new FusiondError("mcap_corrupt", `${this.name}: ${(err as Error).message}`, { file: this.name }, { cause: err });
   }
 
   private async *streamedMessages(o: ReadOptions, match: (t: string) => boolean): AsyncGenerator<RecordedMessage> {

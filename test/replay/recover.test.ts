@@ -126,3 +126,20 @@ describe("replay/recover", () => {
     );
   });
 });
+
+describe("replay/reader on a damaged closed file", () => {
+  it("an indexed read of a corrupt chunk fails with mcap_corrupt naming the file and the chunk's offset", async () => {
+    const bytes = (await recordToMemory(syntheticDrive({ durationS: 3 }))).slice();
+    const chunks = await chunkOffsets(bytes);
+    const bad = chunks[1]!;
+    for (let i = bad.offset + 100; i < bad.offset + 140; i++) bytes[i] = bytes[i]! ^ 0x5a;
+    const rec = await McapRecording.open(new MemorySource(bytes, "closed.mcap"));
+    assert.ok(rec.indexed);
+    await assert.rejects(
+      (async () => {
+        for await (const _ of rec.messages()) void _;
+      })(),
+      (e: unknown) => e instanceof FusiondError && e.code === "mcap_corrupt" && e.context["offset"] === bad.offset && e.message.startsWith("closed.mcap: bad Chunk record"),
+    );
+  });
+});
