@@ -14,7 +14,7 @@ import type { Rejection } from "../schemas/errors.ts";
 import { TopicRegistry } from "../schemas/topics.ts";
 import type { FusedFrame, SensorMessage } from "../schemas/types.ts";
 import { alignFrames } from "./align.ts";
-import { delayMs, nowNs } from "./clock.ts";
+import { every, nowNs } from "./clock.ts";
 import { decide, type Decided, type DecideFn } from "./decide.ts";
 import { DropCounter, type DropEvent } from "./drops.ts";
 import type { AlignerConfig, FrameAligner } from "./frame-aligner.ts";
@@ -189,11 +189,7 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
       if (running) throw new Error("pipeline already started");
       healthSub = health.changes$.subscribe((c) => toSinks("health", c, c.topic));
       if (options.rejections) rejectionsSub = options.rejections.subscribe((r) => onReject(r));
-      const interval = delayMs(options.metricsIntervalNs ?? 1_000_000_000n);
-      metricsTimer = scheduler.schedule(function () {
-        metricsSubject.next(snapshot());
-        this.schedule(undefined, interval);
-      }, interval);
+      metricsTimer = every(scheduler, options.metricsIntervalNs ?? 1_000_000_000n, () => metricsSubject.next(snapshot()));
       const sources = Array.isArray(options.sources) ? merge(...options.sources) : options.sources;
       const counted = new Observable<SensorMessage>((subscriber) =>
         sources.subscribe({

@@ -14,7 +14,7 @@ import type { Rejection } from "../schemas/errors.ts";
 import { NS_PER_MS, NS_PER_S } from "../schemas/time.ts";
 import type { TopicRegistry } from "../schemas/topics.ts";
 import type { SensorMessage, TopicKind } from "../schemas/types.ts";
-import { delayMs, nowNs } from "./clock.ts";
+import { every, nowNs } from "./clock.ts";
 
 export interface HealthOptions {
   registry: TopicRegistry;
@@ -207,12 +207,7 @@ export class HealthMonitor {
 
   /** Ticks every checkIntervalNs on the scheduler until the returned subscription is closed. */
   start(): Subscription {
-    const interval = delayMs(this.o.checkIntervalNs);
-    const monitor = this;
-    return this.o.scheduler.schedule(function () {
-      monitor.tick();
-      this.schedule(undefined, interval);
-    }, interval);
+    return every(this.o.scheduler, this.o.checkIntervalNs, () => this.tick());
   }
 
   /** Ends changes$. */

@@ -7,7 +7,7 @@
  */
 import { Observable, VirtualTimeScheduler, type SchedulerLike, type Subscription } from "rxjs";
 import type { SensorMessage } from "../schemas/types.ts";
-import { delayMs, nowNs } from "./clock.ts";
+import { CLOCK_RESOLUTION_NS, delayMs, nowNs } from "./clock.ts";
 
 /**
  * @param messages in receive order (as recorded); a receive stamp earlier than the previous one
@@ -42,7 +42,7 @@ export function pacedByReceiveTime(messages: Iterable<SensorMessage>, scheduler:
           due = step.value;
         }
         const wait = targetOf(due) - nowNs(scheduler);
-        if (wait > 0n) {
+        if (wait >= CLOCK_RESOLUTION_NS) {
           // One action at a time, held here (not added to the subscriber: that would keep every
           // executed action of a long recording alive).
           action = scheduler.schedule(scheduleNext, delayMs(wait));
