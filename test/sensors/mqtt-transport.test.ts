@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { Socket } from "node:net";
+import { createServer as createNetServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as createTlsServer } from "node:tls";
@@ -144,22 +144,31 @@ describe("sensors/mqtt-transport", function () {
     const b = await broker();
     const port = b.port;
     const events: MqttStatusEvent[] = [];
-    const t = await transport({ url: b.url, reconnect: { initialMs: 40, maxMs: 1000 }, onStatus: (e) => events.push(e) });
+    const t = await transport({ url: b.url, reconnect: { initialMs: 100, maxMs: 1000 }, onStatus: (e) => events.push(e) });
     const topic = `vehicles/${uniqueVehicle()}/sensors/radar/front`;
     const got: string[] = [];
     const sub = t.subscribe([topic]).subscribe((m) => got.push(m.topic));
     cleanup.push(async () => sub.unsubscribe());
     await b.stop();
-    const delays = (): number[] => events.flatMap((e) => (e.kind === "reconnecting" ? [e.delayMs] : []));
-    await waitFor(() => delays().length >= 3, "three reconnect attempts");
-    const [d1, d2, d3] = delays();
-    assert.ok(d1! < d2! && d2! < d3!, `delays grow: ${delays().join(", ")} ms`);
-    assert.ok(d1! >= 32 && d1! <= 48, `first delay is the initial 40 ms ± 20 %: ${d1}`);
+    // While the broker is away, something on its port that hangs up at once: each attempt is seen.
+    const attempts: number[] = [];
+    const refuser = createNetServer((s) => {
+      attempts.push(performance.now());
+      s.destroy();
+    });
+    await new Promise<void>((r) => refuser.listen(port, "127.0.0.1", r));
+    await waitFor(() => attempts.length >= 4, "four reconnect attempts", 10_000);
+    await new Promise<void>((r) => refuser.close(() => r()));
+    const gaps = attempts.slice(1, 4).map((a, i) => a - attempts[i]!);
+    // Nominal 200, 400, 800 ms (±20 % jitter); a late timer only lengthens a gap, so lower bounds are safe.
+    assert.ok(gaps[0]! >= 150 && gaps[1]! >= 310 && gaps[2]! >= 630, `gaps between attempts grow: ${gaps.map((g) => g.toFixed(0)).join(", ")} ms`);
+    const delays = events.flatMap((e) => (e.kind === "reconnecting" ? [e.delayMs] : []));
+    assert.ok(delays[0]! >= 80 && delays[0]! <= 120, `first delay is the initial 100 ms ± 20 %: ${delays[0]}`);
     const offline = await t.publish(topic, radar(1), { qos: 0 });
     assert.equal(offline.ok, false, "QoS 0 while offline is refused, not queued without bound");
     assert.equal(t.counters.sendFailed, 1);
 
-    await broker(port); // the same port again
+    await broker(port); // the broker is back on the same port
     await waitFor(() => t.client.connected, "the reconnection", 10_000);
     assert.equal(events.at(-1)?.kind, "connected");
     const other = await transport({ url: `mqtt://127.0.0.1:${port}` });
