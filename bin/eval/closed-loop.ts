@@ -16,6 +16,7 @@ import { runLockstep, type LockstepPort } from "../../sim/lockstep.ts";
 import { buildScenario, type ScenarioSpec } from "../../sim/scenario.ts";
 import { makeDecide, sensorStatus, type EvalModel } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";
+import { FlatScheduler } from "./flat-scheduler.ts";
 import { StepResponder } from "./responder.ts";
 
 export interface EpisodeProgress {
@@ -79,7 +80,7 @@ export async function runEpisodeInProcess(spec: ScenarioSpec, model: EvalModel, 
   let h: EvalHarness | undefined;
   const start = (): EvalHarness =>
     new EvalHarness({
-      scheduler: clock.scheduler,
+      scheduler: new FlatScheduler(clock.scheduler),
       decide: makeDecide(model, { mask: o.mask, ...(o.supervisor ? { supervisor: o.supervisor } : {}), nowNs: () => BigInt(Math.round(clock.scheduler.now() * 1e6)), mapAt: () => map }),
       onDecision: (d) => responder.onDecision(d),
       onTruth: (t, m) => log.truth(t, m.stampNs),
