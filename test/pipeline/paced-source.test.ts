@@ -14,7 +14,7 @@ describe("pipeline/paced-source (marbles)", () => {
     });
     const twice = makeScheduler();
     twice.run(({ expectObservable }) => {
-      expectObservable(pacedByReceiveTime([a, b, c, d], twice, { speed: 2 })).toBe("a (bc) 1ms (d|)", { a, b, c, d });
+      expectObservable(pacedByReceiveTime([a, b, c, d], twice, { speed: 0.5 })).toBe("a 3ms (bc) 8ms (d|)", { a, b, c, d });
     });
   });
 
