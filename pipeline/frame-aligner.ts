@@ -83,8 +83,8 @@ export function resolveAlignerConfig(config: AlignerConfig = {}): ResolvedAligne
   return c;
 }
 
-type Buffered = Exclude<Modality, "camera">;
-const BUFFERED: readonly Buffered[] = ["radar", "gnss", "ego", "voice"];
+export type Buffered = Exclude<Modality, "camera">;
+export const BUFFERED: readonly Buffered[] = ["radar", "gnss", "ego", "voice"];
 
 interface Pending {
   ref: SensorMessage;
@@ -249,28 +249,7 @@ export class FrameAligner {
   }
 
   private buildFrame(ref: SensorMessage, nowNs: bigint): FusedFrame {
-    const t = ref.stampNs;
-    const c = this.config;
-    const slots: Partial<Record<Modality, FrameSlot>> = {
-      camera: { message: ref.message, topic: ref.topic, stampNs: t, ageNs: 0n, receiveNs: ref.receiveNs, interpolated: false, held: false },
-    };
-    const radar = nearestSlot(this.buffers.radar, t, c.radarToleranceNs);
-    if (radar) slots.radar = radar;
-    const gnss = interpolatedSlot(this.buffers.gnss, t, c.gnssMaxAgeNs, c.interpolate.gnss, c.stampField);
-    if (gnss) slots.gnss = gnss;
-    const ego = interpolatedSlot(this.buffers.ego, t, c.egoMaxAgeNs, c.interpolate.ego, c.stampField);
-    if (ego) slots.ego = ego;
-    const voice = latestSlot(this.buffers.voice, t, c.voiceTtlNs);
-    if (voice) slots.voice = voice;
-    const present = emptyPresence();
-    const ageNs: Partial<Record<Modality, bigint>> = {};
-    let lastInputReceiveNs = ref.receiveNs;
-    for (const [m, slot] of Object.entries(slots) as Array<[Modality, FrameSlot]>) {
-      present[m] = true;
-      ageNs[m] = slot.ageNs;
-      if (slot.receiveNs > lastInputReceiveNs) lastInputReceiveNs = slot.receiveNs;
-    }
-    return { stampNs: t, seq: this.seq++, slots, present, ageNs, lastInputReceiveNs, emittedNs: nowNs };
+    return buildFrame(ref, this.buffers, this.config, this.seq++, nowNs);
   }
 
   /**
@@ -302,4 +281,33 @@ export class FrameAligner {
       while (buf.length > c.maxBuffer) this.drop(buf.shift()!, "queue_overflow");
     }
   }
+}
+
+/**
+ * The frame at the reference's stamp from per-modality sample buffers (sorted by (stamp, topic)).
+ * The aligner calls it with everything it holds; replay calls it with exactly the messages a live
+ * frame recorded as its inputs (pipeline/frame-inputs.ts), which yields the same slots.
+ */
+export function buildFrame(ref: SensorMessage, buffers: Readonly<Record<Buffered, SampleBuffer>>, c: ResolvedAlignerConfig, seq: number, nowNs: bigint): FusedFrame {
+  const t = ref.stampNs;
+  const slots: Partial<Record<Modality, FrameSlot>> = {
+    camera: { message: ref.message, topic: ref.topic, stampNs: t, ageNs: 0n, receiveNs: ref.receiveNs, interpolated: false, held: false, inputs: [{ topic: ref.topic, stampNs: t }] },
+  };
+  const radar = nearestSlot(buffers.radar, t, c.radarToleranceNs);
+  if (radar) slots.radar = radar;
+  const gnss = interpolatedSlot(buffers.gnss, t, c.gnssMaxAgeNs, c.interpolate.gnss, c.stampField);
+  if (gnss) slots.gnss = gnss;
+  const ego = interpolatedSlot(buffers.ego, t, c.egoMaxAgeNs, c.interpolate.ego, c.stampField);
+  if (ego) slots.ego = ego;
+  const voice = latestSlot(buffers.voice, t, c.voiceTtlNs);
+  if (voice) slots.voice = voice;
+  const present = emptyPresence();
+  const ageNs: Partial<Record<Modality, bigint>> = {};
+  let lastInputReceiveNs = ref.receiveNs;
+  for (const [m, slot] of Object.entries(slots) as Array<[Modality, FrameSlot]>) {
+    present[m] = true;
+    ageNs[m] = slot.ageNs;
+    if (slot.receiveNs > lastInputReceiveNs) lastInputReceiveNs = slot.receiveNs;
+  }
+  return { stampNs: t, seq, slots, present, ageNs, lastInputReceiveNs, emittedNs: nowNs };
 }

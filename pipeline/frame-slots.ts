@@ -40,7 +40,16 @@ export function insertSample(buf: SampleBuffer, msg: SensorMessage): boolean {
 const abs = (x: bigint): bigint => (x < 0n ? -x : x);
 
 function slotOf(msg: SensorMessage, t: bigint, held: boolean): FrameSlot {
-  return { message: msg.message, topic: msg.topic, stampNs: msg.stampNs, ageNs: t - msg.stampNs, receiveNs: msg.receiveNs, interpolated: false, held };
+  return {
+    message: msg.message,
+    topic: msg.topic,
+    stampNs: msg.stampNs,
+    ageNs: t - msg.stampNs,
+    receiveNs: msg.receiveNs,
+    interpolated: false,
+    held,
+    inputs: [{ topic: msg.topic, stampNs: msg.stampNs }],
+  };
 }
 
 /** The sample nearest t within ±tolerance; ties go to the earlier stamp, then the lower topic. */
@@ -103,7 +112,11 @@ export function interpolatedSlot(buf: SampleBuffer, t: bigint, maxAgeNs: bigint,
       if (typeof a === "number" && typeof b === "number") message[f] = a + (b - a) * w;
     }
     const receiveNs = prev.receiveNs > next.receiveNs ? prev.receiveNs : next.receiveNs;
-    return { message, topic: nearer.topic, stampNs: t, ageNs: 0n, receiveNs, interpolated: true, held: false };
+    const inputs = [
+      { topic: prev.topic, stampNs: prev.stampNs },
+      { topic: next.topic, stampNs: next.stampNs },
+    ];
+    return { message, topic: nearer.topic, stampNs: t, ageNs: 0n, receiveNs, interpolated: true, held: false, inputs };
   }
   const one = prev ?? next;
   return one && slotOf(one, t, true);

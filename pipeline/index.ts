@@ -4,6 +4,7 @@ export * from "./drops.ts";
 export * from "./approximate-time.ts";
 export * from "./frame-slots.ts";
 export * from "./frame-aligner.ts";
+export * from "./frame-inputs.ts";
 export * from "./align.ts";
 export * from "./paced-source.ts";
 export * from "./validate.ts";

@@ -2,6 +2,7 @@
 export * from "./clock.ts";
 export * from "./compare.ts";
 export * from "./compression.ts";
+export * from "./decided-frames.ts";
 export * from "./driver.ts";
 export * from "./info.ts";
 export * from "./io.ts";

@@ -45,6 +45,17 @@ export interface FrameSlot<M extends DecodedMessage = DecodedMessage> {
   interpolated: boolean;
   /** Only one side existed: the nearest sample was held (within the max age). */
   held: boolean;
+  /**
+   * The message(s) the slot was built from, by topic and event stamp: two for an interpolated value,
+   * one otherwise. What a decision records as provenance, so that replay can rebuild the same frame.
+   */
+  inputs?: readonly SlotInput[];
+}
+
+/** One message a frame slot used, identified as a recording identifies it: topic and event stamp. */
+export interface SlotInput {
+  topic: string;
+  stampNs: bigint;
 }
 
 /**

@@ -12,12 +12,13 @@ import { concatMap, from, map, Observable, of, timer, type SchedulerLike } from 
 import { parse as parseYaml } from "yaml";
 import type { BackendChoice, DrivingDecision } from "../../fusion/index.ts";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
-import { createPipeline, type PipelineMetrics } from "../../pipeline/index.ts";
+import { createPipeline, frameInputsMessage, resolveAlignerConfig, type PipelineMetrics } from "../../pipeline/index.ts";
 import { FusiondError, MODALITIES, MessageDecoder, TopicRegistry, type SensorMessage } from "../../schemas/index.ts";
 import {
   compareDecisions,
   driveReplay,
   fileSource,
+  hasRecordedInputs,
   McapRecording,
   Pacer,
   parseRate,
@@ -28,6 +29,7 @@ import {
 import { alignerConfigFrom } from "../daemon/daemon.ts";
 import { loadDecider } from "../daemon/model.ts";
 import { FUSIOND_VERSION } from "./record.ts";
+import { replayRecordedFrames, type RecordedFramesResult } from "./replay-recorded.ts";
 
 export interface ReplayOpts {
   model: string;
@@ -44,6 +46,14 @@ export interface ReplayOpts {
   rate?: string;
   /** "zero" (default): decisions at once; "recorded": each released at the virtual instant it was made live. */
   latency?: string;
+  /**
+   * "recorded": decide exactly the frames decided live, rebuilt from the inputs each decision lists;
+   * "aligner": run the whole pipeline (aligner, conflating decide stage) again on the virtual clock;
+   * "auto" (default): recorded when the recording's decisions list their inputs and --latency is not recorded.
+   */
+  frames?: string;
+  /** Called with each replayed decision's JSON view, keyed by frame stamp (ns, decimal); for tests and tools. */
+  onDecision?: (key: string, decision: Record<string, unknown>) => void;
 }
 
 /** Fields that measure this run rather than decide anything; not compared by default. */
@@ -62,6 +72,9 @@ export interface ReplayReport {
   recordedS: number;
   wallS: number;
   speedX: number;
+  /** How frames were chosen (see --frames), and for "recorded" what became of each live decision. */
+  frames: "recorded" | "aligner";
+  recordedFrames?: Omit<RecordedFramesResult, "messages" | "rejectionsByReason" | "startNs" | "endNs">;
   comparison?: Comparison;
   metrics?: Omit<PipelineMetrics, "atNs" | "latency" | "alignerWait" | "topics">;
 }
@@ -84,13 +97,18 @@ export default function register(program: Command): void {
     .option("--tolerance <x>", "absolute tolerance for numeric fields", "1e-6")
     .option("-r, --rate <n|max>", "pace the replay: 1 = real time, N = N× real time, max = as fast as possible (virtual time is the same either way)", "max")
     .option("--latency <mode>", "decision latency on the virtual clock: zero (every frame decided at once) or recorded (each decision released when it was made live, so the decide stage conflates frames as it did live)", "zero")
+    .option("--frames <mode>", "which frames to decide: recorded (exactly those decided live, rebuilt from the inputs each decision lists), aligner (align and decide again on the virtual clock), auto (recorded when the decisions list their inputs)", "auto")
     .option("--measured", "keep the wall-clock inference_ms in the replayed decisions (default: 0, so that two replays are byte-identical)")
     .option("-q, --quiet", "no summary on stderr")
     .addHelpText(
       "after",
       `
-Every timeout and every alignment decision happens at the same logical instant as it did live,
-however fast this runs. Replaying one recording twice gives byte-identical decision streams.
+With --frames recorded (the default for recordings made by fusiond run), replay decides exactly the
+frames the daemon decided live, each built from the very messages it used live, so the decisions match
+the live ones except for measured fields (--ignore). With --frames aligner, every timeout and every
+alignment decision happens at the same logical instant as it did live, however fast this runs, but
+which frames the decide stage conflated live depended on the wall clock and is not reproduced.
+Replaying one recording twice gives byte-identical decision streams in either mode.
 The aligner settings come from the daemon config stored in the recording's metadata, if any.
 
 Examples:
@@ -141,7 +159,8 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     };
 
     let scheduler: SchedulerLike | undefined;
-    const virtualNs = (): bigint => (scheduler ? BigInt(Math.round(scheduler.now() * 1e6)) : base);
+    let fixedNowNs: bigint | undefined; // --frames recorded: the instant the frame being decided was decided live
+    const virtualNs = (): bigint => fixedNowNs ?? (scheduler ? BigInt(Math.round(scheduler.now() * 1e6)) : base);
     decider = await loadDecider({
       modelDir: opts.model,
       backend: (opts.backend ?? "auto") as BackendChoice,
@@ -151,6 +170,12 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     if (opts.latency !== undefined && opts.latency !== "recorded" && opts.latency !== "zero") {
       throw new FusiondError("bad_option", `--latency must be recorded or zero, not "${opts.latency}"`);
     }
+    const framesOpt = opts.frames ?? "auto";
+    if (framesOpt !== "auto" && framesOpt !== "recorded" && framesOpt !== "aligner") {
+      throw new FusiondError("bad_option", `--frames must be recorded, aligner or auto, not "${framesOpt}"`);
+    }
+    const framesMode: "recorded" | "aligner" =
+      framesOpt === "auto" ? (opts.latency !== "recorded" && (await hasRecordedInputs(recording, ["vehicles/+/decision"], new MessageDecoder({ registry }))) ? "recorded" : "aligner") : framesOpt;
     // When each frame was decided live (decision log_time by frame stamp): replaying that latency on the
     // virtual clock makes the decide stage busy exactly when it was live, so it conflates the same frames.
     const liveAt = new Map<bigint, bigint>();
@@ -194,13 +219,42 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     const replayed = new Map<string, unknown>();
     const actions: Record<string, number> = {};
     let overrides = 0;
+    // inference_ms is the one wall-clock measurement in a decision; everything else is a function of
+    // the recording, the model and the (virtual) clock.
+    const emit = (decided: DrivingDecision, stampNs: bigint, atNs: bigint): DrivingDecision => {
+      const decision = opts.measured ? decided : { ...decided, inference_ms: 0 };
+      actions[decision.action] = (actions[decision.action] ?? 0) + 1;
+      if (decision.overridden) overrides++;
+      const bytes = codec.encode("fusiond.DrivingDecision", decision);
+      const key = stampNs.toString();
+      const json = codec.toJSON("fusiond.DrivingDecision", codec.decode("fusiond.DrivingDecision", bytes));
+      replayed.set(key, json);
+      opts.onDecision?.(key, json);
+      const v = decision.vehicle_id || (vehicle === "+" ? "unknown" : vehicle);
+      rec?.addMessage({ topic: decisionTopic(v), type: "fusiond.DrivingDecision", bytes, receiveNs: atNs, stampNs });
+      return decision;
+    };
     const wall0 = performance.now();
     const rate = parseRate(opts.rate ?? "max");
-    const result = await driveReplay<DrivingDecision>({
+    const pacer = rate === "max" ? undefined : new Pacer({ rate, nowNs: () => process.hrtime.bigint(), sleep: (ms) => sleep(ms) });
+    let recordedFrames: RecordedFramesResult | undefined;
+    const result = framesMode === "recorded"
+      ? (recordedFrames = await replayRecordedFrames({
+          recording,
+          read: { topics: read.topics, ...(read.startNs !== undefined ? { startNs: read.startNs } : {}), ...(read.endNs !== undefined ? { endNs: read.endNs } : {}) },
+          decoder: new MessageDecoder({ registry }),
+          aligner: resolveAlignerConfig(config ? alignerConfigFrom(config.aligner) : {}),
+          decide: (frame) => d.decide(frame),
+          setNow: (ns) => (fixedNowNs = ns),
+          ...(rec ? { onMessage: (m: SensorMessage) => void rec.addSensorMessage(m) } : {}),
+          onDecision: (decision, frame, atNs) => void emit(decision, frame.stampNs, atNs),
+          ...(pacer ? { pacer } : {}),
+        }))
+      : await driveReplay<DrivingDecision>({
       recording,
       read,
       settle,
-      ...(rate === "max" ? {} : { pacer: new Pacer({ rate, nowNs: () => process.hrtime.bigint(), sleep: (ms) => sleep(ms) }) }),
+      ...(pacer ? { pacer } : {}),
       decoder: new MessageDecoder({ registry }),
       collect: false,
       build: (input: Observable<SensorMessage>, sched) => {
@@ -215,17 +269,8 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
             sinks: {
               message: rec ? (m) => void rec.addSensorMessage(m) : undefined,
               decision: (dd) => {
-                // inference_ms is the one wall-clock measurement in a decision; everything else is a
-                // function of the recording, the model and virtual time.
-                const decision = opts.measured ? dd.decision : { ...dd.decision, inference_ms: 0 };
-                actions[decision.action] = (actions[decision.action] ?? 0) + 1;
-                if (decision.overridden) overrides++;
-                const bytes = codec.encode("fusiond.DrivingDecision", decision);
-                const key = dd.frame.stampNs.toString();
-                replayed.set(key, codec.toJSON("fusiond.DrivingDecision", codec.decode("fusiond.DrivingDecision", bytes)));
-                const v = decision.vehicle_id || (vehicle === "+" ? "unknown" : vehicle);
-                rec?.addMessage({ topic: decisionTopic(v), type: "fusiond.DrivingDecision", bytes, receiveNs: dd.decidedNs, stampNs: dd.frame.stampNs });
-                subscriber.next(decision);
+                const decision = { ...dd.decision, inputs: frameInputsMessage(dd.frame) };
+                subscriber.next(emit(decision, dd.frame.stampNs, dd.decidedNs));
               },
             },
           });
@@ -269,6 +314,8 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
       recordedS,
       wallS,
       speedX: wallS > 0 ? recordedS / wallS : 0,
+      frames: framesMode,
+      ...(recordedFrames ? { recordedFrames: (({ messages: _m, rejectionsByReason: _r, startNs: _s, endNs: _e, ...counts }) => counts)(recordedFrames) } : {}),
       ...(live.size > 0 ? { comparison: compareDecisions(live, replayed, { ignore, tolerance }) } : {}),
       ...(metrics ? { metrics: m } : {}),
     };
