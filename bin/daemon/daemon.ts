@@ -11,7 +11,7 @@ import { asyncScheduler, merge, type Observable, type SchedulerLike } from "rxjs
 import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import type { RoadMap } from "../../schemas/map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
-import { createPipeline, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
+import { createPipeline, frameInputsMessage, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
 import { recordToFile, type McapRecorder } from "../../replay/index.ts";
 import { FusiondError, MessageDecoder, TopicRegistry, msToNs, type Rejection, type SensorMessage } from "../../schemas/index.ts";
 import {
@@ -230,7 +230,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         else logOnce(`${c.cause}:${c.topic}`, { topic: c.topic, cause: c.cause }, "sensor stream irregular (logged once per topic; counted in health)");
       },
       decision: async (d) => {
-        const decision = d.decision;
+        // Provenance: the messages the frame was built from, so replay rebuilds exactly this frame.
+        const decision: DrivingDecision & { inputs: ReturnType<typeof frameInputsMessage> } = { ...d.decision, inputs: frameInputsMessage(d.frame) };
         decisionsByAction[decision.action] = (decisionsByAction[decision.action] ?? 0) + 1;
         if (decision.overridden) overridesByReason[decision.override_reason] = (overridesByReason[decision.override_reason] ?? 0) + 1;
         metrics.endToEnd.observe(Number(d.latencyNs) / 1e9);
