@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { asyncScheduler, merge, type Observable, type SchedulerLike } from "rxjs";
+import { merge, type Observable, type SchedulerLike } from "rxjs";
 import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import type { RoadMap } from "../../schemas/map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
@@ -24,7 +24,7 @@ import {
   type PublishResult,
   type RawSink,
 } from "../../sensors/index.ts";
-import { monoMs, wallNs } from "./clock.ts";
+import { monoMs, wallNs, wallScheduler } from "./clock.ts";
 import { startHttpEndpoints, type HttpEndpoints } from "./http.ts";
 import { loadDecider, type Decider } from "./model.ts";
 import { DaemonMetrics } from "./prometheus.ts";
@@ -79,7 +79,7 @@ const readPem = (path: string | undefined): Buffer | undefined => (path ? readFi
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
-  const scheduler = options.scheduler ?? asyncScheduler;
+  const scheduler = options.scheduler ?? wallScheduler;
   const registry = new TopicRegistry(config.vehicle);
   const decoder = new MessageDecoder({ registry });
   const decisionTopic = registry.topicFor("decision");
