@@ -46,6 +46,16 @@ export interface AlignerConfig {
   interpolate?: { gnss?: readonly string[]; ego?: readonly string[] };
   /** The field holding the message's stamp, rewritten on interpolated values (default "timestamp"). */
   stampField?: string;
+  /**
+   * Each topic's stamps arrive in increasing order (the graph's validate stage guarantees it by
+   * rejecting out-of-order stamps; MQTT and ZeroMQ keep per-topic order). Then a topic that has
+   * delivered stamp s will never deliver anything older, so a frame is final as soon as each
+   * modality's topics are past what the frame could still use — typically when the next GNSS/ego
+   * sample after t arrives — instead of waiting for the global watermark or the deadline. Voice, which
+   * comes sporadically, never holds a frame back in this mode. An out-of-order message is dropped
+   * (`out_of_order`). Default false: only the global watermark decides.
+   */
+  inOrderPerTopic?: boolean;
 }
 
 export type ResolvedAlignerConfig = Required<Omit<AlignerConfig, "referenceTopic" | "interpolate">> & {
@@ -67,6 +77,7 @@ export const DEFAULT_ALIGNER_CONFIG: Omit<ResolvedAlignerConfig, "referenceTopic
     ego: ["speed_mps", "yaw_rate_rps", "steering_rad", "accel_mps2"],
   },
   stampField: "timestamp",
+  inOrderPerTopic: false,
 };
 
 export function resolveAlignerConfig(config: AlignerConfig = {}): ResolvedAlignerConfig {
@@ -113,6 +124,8 @@ export class FrameAligner {
   /** Pending frames, sorted by (reference stamp, topic). */
   private readonly pending: Pending[] = [];
   private maxStamp: bigint | undefined;
+  /** inOrderPerTopic: the last stamp of each topic, by modality (bounded by the number of topics). */
+  private readonly topicLast: Record<Buffered, Map<string, bigint>> = { radar: new Map(), gnss: new Map(), ego: new Map(), voice: new Map() };
   private lastEmitted: SensorMessage | undefined;
   private seq = 0;
   readonly stats: AlignerStats = { frames: 0, final: 0, deadline: 0, overflow: 0, flushed: 0, accepted: 0, dropped: 0, evicted: 0 };
@@ -157,6 +170,15 @@ export class FrameAligner {
     if (w !== undefined && msg.stampNs < w) {
       this.drop(msg, "late");
       return [];
+    }
+    if (buffered && this.config.inOrderPerTopic) {
+      const last = this.topicLast[msg.kind as Buffered];
+      const prev = last.get(msg.topic);
+      if (prev !== undefined && msg.stampNs <= prev) {
+        this.drop(msg, msg.stampNs === prev ? "duplicate" : "out_of_order");
+        return [];
+      }
+      if (prev !== undefined || last.size < 64) last.set(msg.topic, msg.stampNs);
     }
     if (ref) {
       if (this.lastEmitted && bySample(msg, this.lastEmitted) <= 0) {
@@ -224,19 +246,31 @@ export class FrameAligner {
   }
 
   /**
-   * Can a frame at t still change? Not once W is past the last stamp it could use: the radar
-   * scan that could beat the current nearest, the GNSS/ego sample after t, the voice ≤ t.
+   * Can a frame at t still change? Not once nothing can arrive that it would use: the radar scan
+   * that could beat the current nearest, the GNSS/ego sample after t, the voice ≤ t. By the global
+   * watermark W every future stamp is ≥ W; with inOrderPerTopic, also every future stamp of a topic is
+   * above that topic's last one.
    */
   isFinal(t: bigint): boolean {
     const w = this.watermarkNs;
-    if (w === undefined || w <= t) return false;
     const c = this.config;
+    const perTopic = c.inOrderPerTopic;
+    /** Nothing stamped below `until` can still arrive for modality m. */
+    const closed = (m: Buffered, until: bigint): boolean => {
+      if (w !== undefined && w > until) return true;
+      if (!perTopic) return false;
+      const last = this.topicLast[m];
+      if (last.size === 0) return false;
+      for (const s of last.values()) if (s < until) return false;
+      return true;
+    };
+    if (!perTopic && (w === undefined || w <= t)) return false;
     const best = nearest(this.buffers.radar, t, c.radarToleranceNs);
     const radarUntil = t + (best ? (best.stampNs >= t ? best.stampNs - t : t - best.stampNs) : c.radarToleranceNs);
-    if (w <= radarUntil) return false;
+    if (!closed("radar", radarUntil)) return false;
     for (const [m, maxAge] of [["gnss", c.gnssMaxAgeNs], ["ego", c.egoMaxAgeNs]] as const) {
       const { next } = neighbours(this.buffers[m], t, maxAge);
-      if (w <= (next ? next.stampNs : t + maxAge)) return false;
+      if (!closed(m, next ? next.stampNs : t + maxAge)) return false;
     }
     return true;
   }

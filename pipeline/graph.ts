@@ -219,7 +219,9 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
                 complete: () => subscriber.complete(),
               }),
             ),
-          alignFrames({ ...options.aligner, scheduler, onDrop, onStart: (a) => (aligner = a) }),
+          // validate rejects out-of-order stamps per topic (unless told to accept them), so the aligner
+          // may close a frame as soon as each topic is past what the frame needs (no waiting for the deadline).
+          alignFrames({ inOrderPerTopic: options.validate?.outOfOrder !== "accept", ...options.aligner, scheduler, onDrop, onStart: (a) => (aligner = a) }),
           (frames) =>
             new Observable<FusedFrame>((subscriber) =>
               frames.subscribe({

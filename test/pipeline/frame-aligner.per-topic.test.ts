@@ -1,0 +1,88 @@
+/**
+ * The aligner with inOrderPerTopic (what the graph uses behind validate): a frame leaves as soon as
+ * every topic is past what it needs — the next GNSS and ego sample after t, a radar scan that cannot
+ * be beaten — not when the global watermark or the deadline comes. With per-topic FIFO arrivals it
+ * gives exactly the frames of the watermark-only aligner, whatever the interleaving across topics.
+ */
+import { strict as assert } from "node:assert";
+import fc from "fast-check";
+import { MODALITIES, type FusedFrame, type Modality, type SensorMessage } from "../../schemas/types.ts";
+import { FrameAligner, type AlignerConfig } from "../../pipeline/index.ts";
+import { eventContent, msg, MS, reading } from "./helpers.ts";
+
+const base: AlignerConfig = { radarToleranceNs: 30n * MS, gnssMaxAgeNs: 150n * MS, egoMaxAgeNs: 40n * MS, voiceTtlNs: 500n * MS, allowedLatenessNs: 60n * MS, maxDelayNs: 10_000n * MS };
+
+const at = (kind: Modality, ms: number, recvMs = ms): SensorMessage => msg(kind, BigInt(ms) * MS, reading(kind, BigInt(ms) * MS), BigInt(recvMs) * MS);
+
+describe("pipeline/frame-aligner (inOrderPerTopic)", () => {
+  it("emits a frame when the next GNSS and ego samples after t arrive, not at the watermark", () => {
+    //  stamps (ms):  camera 100 · radar 95, 125 · ego 80, 110 · gnss 50, 150 · voice none
+    const a = new FrameAligner({ ...base, inOrderPerTopic: true });
+    const b = new FrameAligner(base);
+    const feed = [at("gnss", 50), at("ego", 80), at("radar", 95), at("camera", 100), at("ego", 110), at("radar", 125)];
+    for (const m of feed) {
+      assert.deepEqual(a.push(m, m.receiveNs), []);
+      assert.deepEqual(b.push(m, m.receiveNs), []);
+    }
+    const last = at("gnss", 150);
+    const frames = a.push(last, last.receiveNs);
+    assert.equal(frames.length, 1, "the GNSS sample after t completes the frame");
+    assert.equal(frames[0]!.stampNs, 100n * MS);
+    assert.deepEqual(frames[0]!.present, { camera: true, radar: true, gnss: true, ego: true, voice: false });
+    assert.deepEqual(b.push(last, last.receiveNs), [], "the watermark-only aligner is still waiting (W = 90 ms)");
+    assert.equal(a.stats.final, 1);
+  });
+
+  it("waits while a radar scan nearer than the best so far could still come", () => {
+    const a = new FrameAligner({ ...base, inOrderPerTopic: true });
+    for (const m of [at("gnss", 50), at("gnss", 150), at("ego", 90), at("ego", 110), at("radar", 80), at("camera", 100)]) assert.deepEqual(a.push(m, m.receiveNs), []);
+    // Best radar so far is 20 ms before t: a scan up to t + 20 ms could beat it.
+    assert.deepEqual(a.push(at("radar", 115), 115n * MS).map((f) => f.slots.radar?.stampNs), [115n * MS]);
+  });
+
+  it("drops a message older than its topic's last one as out_of_order", () => {
+    const drops: string[] = [];
+    const a = new FrameAligner({ ...base, inOrderPerTopic: true }, (d) => drops.push(d.reason));
+    a.push(at("ego", 100), 100n * MS);
+    a.push(at("ego", 90), 101n * MS);
+    a.push(at("ego", 100), 102n * MS);
+    assert.deepEqual(drops, ["out_of_order", "duplicate"]);
+  });
+
+  it("gives the watermark-only aligner's frames for any cross-topic interleaving of per-topic FIFO arrivals", () => {
+    const stamps = (maxGap: number, maxLen: number): fc.Arbitrary<number[]> =>
+      fc.array(fc.integer({ min: 1, max: maxGap }), { maxLength: maxLen }).map((gaps) => {
+        let t = 0;
+        return gaps.map((g) => (t += g));
+      });
+    const drive = fc.record({ camera: stamps(60, 20), radar: stamps(60, 20), gnss: stamps(120, 10), ego: stamps(25, 50), voice: stamps(900, 3) });
+    fc.assert(
+      fc.property(drive, fc.array(fc.nat(60), { minLength: 5, maxLength: 5 }), fc.array(fc.nat(), { minLength: 1, maxLength: 40 }), (d, lat, jitter) => {
+        // Each topic has its own latency plus a jitter that never reorders the topic (FIFO per topic).
+        const messages: SensorMessage[] = [];
+        let k = 0;
+        MODALITIES.forEach((kind, i) => {
+          let prevRecv = -1;
+          for (const ms of d[kind]) {
+            const recv = Math.max(prevRecv + 1, ms + lat[i]! + ((jitter[k++ % jitter.length] ?? 0) % 20));
+            prevRecv = recv;
+            messages.push(at(kind, ms, recv));
+          }
+        });
+        messages.sort((x, y) => (x.receiveNs < y.receiveNs ? -1 : x.receiveNs > y.receiveNs ? 1 : 0));
+        const run = (cfg: AlignerConfig): FusedFrame[] => {
+          const a = new FrameAligner({ ...cfg, allowedLatenessNs: 100n * MS });
+          const out: FusedFrame[] = [];
+          for (const m of messages) out.push(...a.push(m, m.receiveNs));
+          return [...out, ...a.flush(messages.at(-1)?.receiveNs ?? 0n)];
+        };
+        const perTopic = run({ ...base, inOrderPerTopic: true });
+        const watermark = run(base);
+        // Voice may come after a frame left (it never holds one back); compare everything else.
+        const strip = (f: FusedFrame) => ({ ...eventContent(f), voice: undefined });
+        assert.deepStrictEqual(perTopic.map(strip), watermark.map(strip));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});
