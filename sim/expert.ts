@@ -118,12 +118,32 @@ export function expert(w: World): ExpertLabel {
     }
   }
 
+  // A requested change (pull over, a voice lane request) that is not safe yet because of traffic in the
+  // target lane: drop back so that the vehicles beside and just ahead pass, and a gap opens behind them.
+  // Without this a car cruising alongside at the same speed would block the request indefinitely.
+  const voiceDir = e.change ? 0 : hold === "pull_over" && e.lane > 0 ? -1 : hold === "none" ? w.voice.laneRequest : 0;
+  if (laneDir === 0 && voiceDir !== 0 && a > -4) {
+    const [lo, hi] = laneCorridor(lw, e.lane + voiceDir);
+    let vSlot = Infinity;
+    for (const v of w.vehicles) if (!v.stopped && inCorridor(v, lo, hi) && v.s > e.s - 15 && v.s < e.s + 20) vSlot = Math.min(vSlot, v.v - 1.5);
+    if (vSlot < Infinity && e.lane + voiceDir >= 0 && e.lane + voiceDir < w.map.laneCount) {
+      const ag = Math.max(-2, (Math.max(0, vSlot) - e.v) / TRACK_TAU_S);
+      if (ag < a) [a, reason] = [ag, "voice_gap"];
+    }
+  }
+
+  // Back from the shoulder only into a gap, like any lane change; until then stay there.
+  const onShoulder = e.lane === 0 && !e.change && e.d < laneCentre(w.map, 0) - 0.6;
+  const waitOnShoulder = onShoulder && hold === "none" && !safeToChange(w, all, 0, p);
+  if (waitOnShoulder) [a, reason] = [Math.min(a, -e.v / TRACK_TAU_S), "shoulder_wait"];
+
   a = Math.max(-8, Math.min(2.5, a));
   if (e.v < 0.05 && a < 0) a = 0;
   const targetSpeedMps = Math.max(0, e.v + a * TRACK_TAU_S);
   let action: DrivingAction;
   const stopping = ["stop_line", "crosswalk", "pedestrian", "voice_stop", "voice_pull_over"].includes(reason);
-  if (a < -4) action = "BRAKE_HARD";
+  if (waitOnShoulder) action = "PULL_OVER";
+  else if (a < -4) action = "BRAKE_HARD";
   else if (hold === "pull_over" && (laneDir < 0 || holdNow)) action = "PULL_OVER";
   else if (laneDir > 0) action = "LANE_LEFT";
   else if (laneDir < 0) action = "LANE_RIGHT";

@@ -82,7 +82,9 @@ export function moveEgo(w: World): void {
     e.d = e.change.fromD + (e.change.toD - e.change.fromD) * smooth(x);
     if (x >= 1) e.change = undefined;
   } else {
-    const shoulder = e.command.action === "PULL_OVER" && e.lane === 0;
+    // Braking never steers back into traffic: a car on its way to (or on) the shoulder stays on that course.
+    const braking = e.command.action === "BRAKE_HARD" || e.command.action === "STOP";
+    const shoulder = e.lane === 0 && (e.command.action === "PULL_OVER" || (braking && e.d < laneCentre(w.map, 0) - 0.3));
     const target = shoulder ? SHOULDER_D : laneCentre(w.map, laneAt(w.map, Math.max(0.01, e.d)) ?? e.lane);
     // Lane keeping: first order, 0.8 s (slower onto the shoulder).
     const k = shoulder ? dt / 2 : dt / 0.8;

@@ -104,6 +104,8 @@ export interface Utterance {
   snrDb: number;
   /** Speech level relative to the clip's nominal level, dB. */
   gainDb: number;
+  /** The command has been heard (it takes effect once, when its speech ends). */
+  heard: boolean;
 }
 
 export interface CutInEvent {
@@ -145,9 +147,14 @@ export interface VoiceIntent {
   speedOffsetMps: number;
   /** Holding still after "stop" or "pull over" until "continue". */
   hold: "none" | "stop" | "pull_over";
-  /** Time the ego has been at standstill while holding, s; and how long the passenger waits before "continue". */
+  /**
+   * Time the request has been carried out (stopped; for "pull over", stopped on the shoulder), s; how long the
+   * passenger then waits before "continue"; and when the hold began (a passenger gives up on a pull-over the
+   * traffic never allows after PULL_OVER_PATIENCE_S and says "continue").
+   */
   heldS: number;
   holdForS: number;
+  holdSinceS: number;
   /** A requested lane change (+1 left, -1 right, 0 none) and when the request lapses, s. */
   laneRequest: -1 | 0 | 1;
   laneRequestUntilS: number;

@@ -22,6 +22,10 @@ export interface WorldOptions {
 /** Noise-only lead-in and tail of every voice message, s. */
 export const VOICE_LEAD_S = 0.4;
 export const VOICE_TAIL_S = 0.3;
+/** A lane-change request lapses after this long, s. */
+export const LANE_REQUEST_S = 15;
+/** A passenger waits this long for a pull-over the traffic does not allow, then says "continue", s. */
+export const PULL_OVER_PATIENCE_S = 45;
 /** The expert drives this far below the cruise speed unless asked to speed up, m/s. */
 export const EXPERT_MARGIN_MPS = 2;
 
@@ -59,7 +63,7 @@ export function createWorld(spec: ScenarioSpec | BuiltScenario, options: WorldOp
     pedestrians: [],
     events: built.events.map((e) => ({ ...e })),
     utterances: [],
-    voice: { last: undefined, heardAtS: -Infinity, speedOffsetMps: 0, hold: "none", heldS: 0, holdForS: 0, laneRequest: 0, laneRequestUntilS: 0 },
+    voice: { last: undefined, heardAtS: -Infinity, speedOffsetMps: 0, hold: "none", heldS: 0, holdForS: 0, holdSinceS: 0, laneRequest: 0, laneRequestUntilS: 0 },
     clipSpeechS: options.clipSpeechS ?? {},
     nextId: 1,
     densityPerKmLane: built.spec.density ?? 12,
@@ -161,6 +165,7 @@ export function speak(w: World, command: VoiceCommand): Utterance {
     tailS: VOICE_TAIL_S,
     snrDb: Math.round(w.rng.uniform(0, 20) * 10) / 10,
     gainDb: w.rng.uniform(-4, 4),
+    heard: false,
   };
   w.utterances.push(u);
   return u;
@@ -192,12 +197,16 @@ function checkCollisions(w: World): void {
   w.collision = w.collidedWith.length > 0;
 }
 
-/** Commands become audible at the end of their utterance; "continue" follows a stop once the passenger is ready. */
+/**
+ * Commands become audible at the end of their utterance, once each; "continue" follows a stop once the
+ * request has been carried out (stopped; for a pull-over, stopped on the shoulder) and the passenger is ready.
+ */
 function updateVoice(w: World): void {
   const vi = w.voice;
   for (const u of w.utterances) {
-    const end = u.startS + u.leadS + u.speechS;
-    if (end > w.t || end <= w.t - w.dtS) continue;
+    // First tick at or after the end of the speech (tolerant of float drift in t = tick × dt).
+    if (u.heard || u.startS + u.leadS + u.speechS > w.t + 1e-9) continue;
+    u.heard = true;
     vi.last = u.command;
     vi.heardAtS = w.t;
     switch (u.command) {
@@ -212,6 +221,7 @@ function updateVoice(w: World): void {
         vi.hold = u.command === "stop" ? "stop" : "pull_over";
         vi.heldS = 0;
         vi.holdForS = w.rng.uniform(2, 5);
+        vi.holdSinceS = w.t;
         break;
       case "continue":
         vi.hold = "none";
@@ -219,15 +229,17 @@ function updateVoice(w: World): void {
       case "change lane left":
       case "change lane right":
         vi.laneRequest = u.command === "change lane left" ? 1 : -1;
-        vi.laneRequestUntilS = w.t + 15;
+        vi.laneRequestUntilS = w.t + LANE_REQUEST_S;
         break;
     }
   }
   if (vi.laneRequest !== 0 && w.t > vi.laneRequestUntilS) vi.laneRequest = 0;
   if (vi.hold !== "none") {
-    vi.heldS = w.ego.v < STANDSTILL_MPS ? vi.heldS + w.dtS : 0;
-    const pending = w.utterances.some((u) => u.command === "continue" && u.startS + u.leadS + u.speechS > w.t);
-    if (vi.heldS >= vi.holdForS && !pending) speak(w, "continue");
+    const done = w.ego.v < STANDSTILL_MPS && (vi.hold === "stop" || w.ego.pulledOver);
+    vi.heldS = done ? vi.heldS + w.dtS : 0;
+    const pending = w.utterances.some((u) => u.command === "continue" && !u.heard);
+    const gaveUp = vi.hold === "pull_over" && w.t - vi.holdSinceS > PULL_OVER_PATIENCE_S;
+    if ((vi.heldS >= vi.holdForS || gaveUp) && !pending) speak(w, "continue");
   }
 }
 
