@@ -6,7 +6,8 @@
  * replay exactly that.
  *
  * Reads the recording once, in log_time order, through the live decode path. A decision's inputs
- * were received before it was made, so they precede it in log_time; they are looked up among the
+ * were received before it was made, so they precede it in log_time (up to the resolution of the clock
+ * that stamped them: see `graceNs`); they are looked up among the
  * sensor messages read so far, which are kept only as long as a later frame could use them (by event
  * stamp, `lookbackNs` behind the newest decided frame) and at most `maxHeld` of them.
  */
@@ -45,6 +46,12 @@ export interface DecidedFramesOptions {
   lookbackNs: bigint;
   /** Most sensor messages kept for lookup (default 100,000); beyond it the oldest are forgotten, counted. */
   maxHeld?: number;
+  /**
+   * How long after a decision (log_time) its inputs may still appear, ns (default 100 ms). A replayed
+   * session's decisions are stamped by a virtual clock of sub-µs resolution and may precede their last
+   * input by a hair.
+   */
+  graceNs?: bigint;
 }
 
 export interface DecidedFramesStats {
@@ -77,29 +84,19 @@ export async function hasRecordedInputs(recording: McapRecording, decisionTopics
   return false;
 }
 
-/** Sensor messages, rejections and decided frames, in log_time order. */
+/**
+ * Sensor messages, rejections and decided frames, in log_time order (a decision comes once `graceNs`
+ * of log_time has passed after it, so inputs stamped a hair later by a coarse clock are found).
+ */
 export async function* decidedFrames(recording: McapRecording, options: DecidedFramesOptions, stats: DecidedFramesStats = { evicted: 0 }): AsyncGenerator<RecordedItem> {
   const held = new Map<string, SensorMessage>();
   // Arrival order, for pruning; roughly stamp order, so the front is what goes first.
   const order: SensorMessage[] = [];
   let head = 0;
   const maxHeld = options.maxHeld ?? 100_000;
-  for await (const d of decodeRecording(recording, options.read, options.decoder)) {
-    if (d.rejection) {
-      yield { kind: "rejection", rejection: d.rejection };
-      continue;
-    }
-    const m = d.message!;
-    if (m.kind !== "decision") {
-      held.set(key(m.topic, m.stampNs), m);
-      order.push(m);
-      while (held.size > maxHeld && head < order.length) {
-        const old = order[head++]!;
-        if (held.get(key(old.topic, old.stampNs)) === old && held.delete(key(old.topic, old.stampNs))) stats.evicted++;
-      }
-      yield { kind: "message", message: m };
-      continue;
-    }
+  const graceNs = options.graceNs ?? 100_000_000n;
+  const waiting: SensorMessage[] = [];
+  const resolve = (m: SensorMessage): RecordedItem => {
     const inputs = recordedInputs(m.message);
     const messages: DecidedFrame["messages"] = [];
     const missing: RecordedInput[] = [];
@@ -108,7 +105,6 @@ export async function* decidedFrames(recording: McapRecording, options: DecidedF
       if (found) messages.push({ modality: i.modality, message: found });
       else missing.push(i);
     }
-    yield { kind: "decision", frame: { decision: m, inputs, messages, missing } };
     // Frames are decided in stamp order: nothing older than this one's stamp minus the lookback is needed again.
     const cutoff = m.stampNs - options.lookbackNs;
     while (head < order.length && order[head]!.stampNs < cutoff) {
@@ -119,5 +115,26 @@ export async function* decidedFrames(recording: McapRecording, options: DecidedF
       order.splice(0, head);
       head = 0;
     }
+    return { kind: "decision", frame: { decision: m, inputs, messages, missing } };
+  };
+  for await (const d of decodeRecording(recording, options.read, options.decoder)) {
+    while (waiting.length && waiting[0]!.receiveNs + graceNs < d.recorded.receiveNs) yield resolve(waiting.shift()!);
+    if (d.rejection) {
+      yield { kind: "rejection", rejection: d.rejection };
+      continue;
+    }
+    const m = d.message!;
+    if (m.kind === "decision") {
+      waiting.push(m);
+      continue;
+    }
+    held.set(key(m.topic, m.stampNs), m);
+    order.push(m);
+    while (held.size > maxHeld && head < order.length) {
+      const old = order[head++]!;
+      if (held.get(key(old.topic, old.stampNs)) === old && held.delete(key(old.topic, old.stampNs))) stats.evicted++;
+    }
+    yield { kind: "message", message: m };
   }
+  while (waiting.length) yield resolve(waiting.shift()!);
 }

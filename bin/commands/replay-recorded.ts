@@ -62,8 +62,8 @@ export async function replayRecordedFrames(o: RecordedFramesOptions): Promise<Re
   for await (const item of decidedFrames(o.recording, { read, decoder: o.decoder, lookbackNs }, stats)) {
     const atNs = item.kind === "message" ? item.message.receiveNs : item.kind === "rejection" ? item.rejection.receiveNs : item.frame.decision.receiveNs;
     if (startNs !== undefined && atNs < startNs) continue;
-    r.startNs ??= atNs;
-    r.endNs = atNs;
+    if (r.startNs === undefined || atNs < r.startNs) r.startNs = atNs;
+    if (r.endNs === undefined || atNs > r.endNs) r.endNs = atNs; // a decision comes a little after its log_time
     if (o.pacer) await o.pacer.wait(atNs);
     if (item.kind === "rejection") {
       const reason = item.rejection.reason;
