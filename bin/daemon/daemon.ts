@@ -236,7 +236,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         if (decision.overridden) overridesByReason[decision.override_reason] = (overridesByReason[decision.override_reason] ?? 0) + 1;
         metrics.endToEnd.observe(Number(d.latencyNs) / 1e9);
         metrics.inference.observe(decision.inference_ms / 1000);
-        metrics.alignerWait.observe(Number(d.frame.emittedNs - d.frame.lastInputReceiveNs) / 1e9);
+        metrics.alignerWait.observe(Number(d.frame.emittedNs - (d.frame.slots.camera?.receiveNs ?? d.frame.lastInputReceiveNs)) / 1e9);
         recordDecision(decision, d.frame.stampNs);
         const results: PublishResult[] = await Promise.all(sinks.map((s) => s.publish(decisionTopic, decision)));
         for (const r of results) {
