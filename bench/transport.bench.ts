@@ -7,6 +7,7 @@
  * The publisher runs in a worker thread so it does not share the receiver's event loop; it publishes
  * as fast as the transport lets it (MQTT: 1000 QoS 1 publishes in flight; ZeroMQ: retries on EAGAIN).
  * Rate = messages / (last receipt − first receipt); bare and ours alternate, median of the rounds.
+ * Last, the per-message CPU cost of the decode path in memory, beside a bare protobufjs decode.
  * Run: `npm run bench -- transport`.
  */
 import { createRequire } from "node:module";
@@ -15,16 +16,17 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import mqtt from "mqtt";
 import { Subscriber } from "zeromq";
-import { defaultCodec, MessageDecoder, nsToTimestamp } from "../schemas/index.ts";
+import { Subject } from "rxjs";
+import { defaultCodec, MessageDecoder, nsToTimestamp, type RawMessage, type Rejection } from "../schemas/index.ts";
 import { MqttTransport, SensorSource, ZmqSource } from "../sensors/index.ts";
 import { median, type BenchRow, type BenchSuite } from "./harness.ts";
 
 const SIZES = [
-  { label: "64 B", bytes: 64, count: { mqtt: 4_500, zmq: 20_000 } },
-  { label: "4 KB", bytes: 4096, count: { mqtt: 3_000, zmq: 10_000 } },
-  { label: "100 KB", bytes: 100 * 1024, count: { mqtt: 600, zmq: 1_500 } },
+  { label: "64 B", bytes: 64, count: { mqtt: 4_000, zmq: 20_000 } },
+  { label: "4 KB", bytes: 4096, count: { mqtt: 2_500, zmq: 8_000 } },
+  { label: "100 KB", bytes: 100 * 1024, count: { mqtt: 500, zmq: 1_200 } },
 ];
-/** Bare and ours alternate (bare first in odd rounds, ours first in even) so that drift hits both alike. */
+/** Bare and ours alternate (bare first in even rounds, ours first in odd) so that drift hits both alike; one warm-up round first. */
 const ROUNDS = 4;
 const now = (): bigint => process.hrtime.bigint();
 const require = createRequire(import.meta.url);
@@ -216,7 +218,7 @@ function portOpen(port: number): Promise<boolean> {
 
 /** Runs the two measurements of round r back to back, bare first in even-numbered rounds. */
 async function paired<T>(r: number, bare: () => Promise<T>, ours: () => Promise<T>): Promise<[T, T]> {
-  if (r % 2 === 0) {
+  if (Math.abs(r) % 2 === 0) {
     const b = await bare();
     return [b, await ours()];
   }
@@ -245,7 +247,7 @@ async function mqttRows(log: (line: string) => void): Promise<BenchRow[]> {
       const bare: number[] = [];
       const ours: number[] = [];
       const pubRates: number[] = [];
-      for (let r = 0; r < ROUNDS; r++) {
+      for (let r = -1; r < ROUNDS; r++) {
         const bareRound = (): ReturnType<typeof round> => round(publisher, vehicleId(), payload, size.count.mqtt, async (pattern, hit) => {
           const client = await mqtt.connectAsync(url, { protocolVersion });
           (client.stream as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
@@ -266,6 +268,7 @@ async function mqttRows(log: (line: string) => void): Promise<BenchRow[]> {
           };
         });
         const [b, o] = await paired(r, bareRound, oursRound);
+        if (r < 0) continue; // round -1 warms up the JIT, the broker and the sockets; not counted
         if (b.received < size.count.mqtt || o.received < size.count.mqtt) {
           // Mosquitto drops QoS 1 beyond max_queued_messages (1000) per client when the subscriber
           // is the bottleneck; the rate is then the receiver's own, which is what is measured.
@@ -305,7 +308,7 @@ async function zmqRows(log: (line: string) => void): Promise<BenchRow[]> {
       const payload = payloadOf(size.bytes);
       const bare: number[] = [];
       const ours: number[] = [];
-      for (let r = 0; r < ROUNDS; r++) {
+      for (let r = -1; r < ROUNDS; r++) {
         const bareRound = (): ReturnType<typeof round> => round(publisher, vehicleId(), payload, size.count.zmq, async (pattern, hit) => {
           const sub = new Subscriber({ linger: 0, receiveHighWaterMark: 10_000 });
           sub.connect(endpoint);
@@ -337,6 +340,7 @@ async function zmqRows(log: (line: string) => void): Promise<BenchRow[]> {
           };
         });
         const [b, o] = await paired(r, bareRound, oursRound);
+        if (r < 0) continue; // warm-up round, not counted
         if (b.received < size.count.zmq || o.received < size.count.zmq) {
           log(`  ${size.label} round ${r + 1}: received bare ${b.received}, ours ${o.received} of ${size.count.zmq}`);
         }
@@ -362,12 +366,55 @@ async function zmqRows(log: (line: string) => void): Promise<BenchRow[]> {
   return rows;
 }
 
+/**
+ * The per-message CPU cost of our receive path with no network at all: RawMessages pushed through
+ * SensorSource (rx + MessageDecoder: registry lookup, size check, protobuf decode, event stamp) beside
+ * the bare protobufjs decode of the same bytes. Less sensitive to a loaded machine than the rates above.
+ */
+function decodePathRows(log: (line: string) => void): BenchRow[] {
+  const codec = defaultCodec();
+  const type = codec.type("foxglove.RawAudio");
+  const topic = "vehicles/bench/sensors/voice/bench";
+  const rows: BenchRow[] = [];
+  for (const size of SIZES) {
+    const payload = payloadOf(size.bytes);
+    const raw = new Subject<RawMessage>();
+    const source = new SensorSource({ subscribe: () => raw, rejections: new Subject<Rejection>(), close: async () => {} }, new MessageDecoder());
+    let n = 0;
+    const sub = source.messages([topic]).subscribe(() => n++);
+    const time = (fn: () => void): number => {
+      for (let i = 0; i < 100_000; i++) fn(); // warm-up
+      const samples: number[] = [];
+      for (let r = 0; r < 5; r++) {
+        const t0 = process.hrtime.bigint();
+        for (let i = 0; i < 50_000; i++) fn();
+        samples.push(Number(process.hrtime.bigint() - t0) / 50_000);
+      }
+      return median(samples);
+    };
+    const bare = time(() => void type.decode(payload));
+    const ours = time(() => raw.next({ topic, payload, receiveNs: now() }));
+    sub.unsubscribe();
+    source.close();
+    if (n === 0) throw new Error("nothing decoded");
+    log(`decode path ${size.label}: ours ${ours.toFixed(0)} ns/msg, bare protobufjs decode ${bare.toFixed(0)} ns/msg`);
+    rows.push({
+      name: `SensorSource decode path ${size.label} (in memory)`,
+      value: ours,
+      unit: "ns/msg",
+      baseline: { name: `bare protobufjs decode ${size.label}`, value: bare },
+      lowerIsBetter: true,
+    });
+  }
+  return rows;
+}
+
 const suite: BenchSuite = {
   name: "transport",
   description: "decoded messages/s of our MQTT and ZeroMQ sources beside bare mqtt.js and zeromq (same broker, same publisher, same run)",
   async run(log) {
     const started = Date.now();
-    const rows = [...(await mqttRows(log)), ...(await zmqRows(log))];
+    const rows = [...(await mqttRows(log)), ...(await zmqRows(log)), ...decodePathRows(log)];
     log(`suite took ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return rows;
   },
