@@ -49,6 +49,11 @@ const alignerSchema = z
     maxDelayMs: z.number().positive().max(60_000).optional(),
     maxBuffer: z.number().int().positive().max(1_000_000).optional(),
     maxPendingFrames: z.number().int().positive().max(100_000).optional(),
+    /**
+     * Modalities a frame does not wait for (uses what has arrived: interpolated or held). Default
+     * ["gnss"]: waiting for the 10 Hz fix after the camera stamp would add up to 100 ms of latency.
+     */
+    noWaitFor: z.array(z.enum(["gnss", "ego"])).default(["gnss"]),
   })
   .strict();
 
@@ -59,7 +64,7 @@ export const daemonConfigSchema = z
     zmq: zmqSchema.optional(),
     /** Topic patterns to subscribe to; default: every sensor topic of the vehicle. */
     topics: z.array(z.string().min(1)).optional(),
-    aligner: alignerSchema.default({}),
+    aligner: alignerSchema.default({ noWaitFor: ["gnss"] }),
     /** Road map (JSON, schemas/map.ts RoadMap) for map context: stop lines, speed limits, tunnels. */
     map: z.string().optional(),
     model: z

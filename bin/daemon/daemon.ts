@@ -72,6 +72,7 @@ export function alignerConfigFrom(c: DaemonConfig["aligner"]): AlignerConfig {
   set("maxDelayNs", msOpt(c.maxDelayMs));
   set("maxBuffer", c.maxBuffer);
   set("maxPendingFrames", c.maxPendingFrames);
+  set("noWaitFor", c.noWaitFor);
   return out;
 }
 

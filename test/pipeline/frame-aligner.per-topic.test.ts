@@ -96,3 +96,14 @@ describe("pipeline/frame-aligner (inOrderPerTopic)", () => {
     );
   });
 });
+
+describe("pipeline/frame-aligner (noWaitFor)", () => {
+  it("does not hold a frame back for the GNSS fix after t: it holds the last one instead", () => {
+    const a = new FrameAligner({ ...base, inOrderPerTopic: true, noWaitFor: ["gnss"] });
+    for (const m of [at("gnss", 50), at("ego", 80), at("radar", 100), at("camera", 100)]) assert.deepEqual(a.push(m, m.receiveNs), []);
+    const frames = a.push(at("ego", 110), 110n * MS);
+    assert.equal(frames.length, 1, "complete once ego is past t, without the GNSS fix after t");
+    assert.equal(frames[0]!.slots.gnss?.held, true);
+    assert.equal(frames[0]!.ageNs.gnss, 50n * MS);
+  });
+});
