@@ -94,6 +94,8 @@ export class ProtoCodec {
   /** Encodes a plain object (proto field names) as protobuf bytes. Throws `invalid_message` on a bad field. */
   encode(typeName: string, value: object): Uint8Array {
     const t = this.type(typeName);
+    const badEnum = findUnknownEnumName(t, value as Record<string, unknown>, typeName);
+    if (badEnum) throw new FusiondError("invalid_message", badEnum, { typeName });
     let message: protobuf.Message;
     try {
       // fromObject accepts enum names and numeric strings; verify then checks what it built.
@@ -228,6 +230,29 @@ const WELL_KNOWN_FILES: Record<string, string> = {
   StringValue: "wrappers",
   BytesValue: "wrappers",
 };
+
+/**
+ * protobufjs' fromObject turns an unknown enum name into 0 without a word; a misspelt action must
+ * not silently become ACTION_UNSPECIFIED. Returns what is wrong, or undefined.
+ */
+function findUnknownEnumName(t: protobuf.Type, value: Record<string, unknown>, path: string): string | undefined {
+  for (const field of t.fieldsArray) {
+    const v = value[field.name];
+    if (v === undefined || v === null) continue;
+    const rt = field.resolvedType;
+    const items = field.repeated && Array.isArray(v) ? v : [v];
+    for (const item of items) {
+      if (rt instanceof protobuf.Enum && typeof item === "string" && !(item in rt.values)) {
+        return `${path}.${field.name}: unknown ${rt.name} value "${item}"; allowed: ${Object.keys(rt.values).join(", ")}`;
+      }
+      if (rt instanceof protobuf.Type && item && typeof item === "object" && !(item instanceof Uint8Array)) {
+        const inner = findUnknownEnumName(rt, item as Record<string, unknown>, `${path}.${field.name}`);
+        if (inner) return inner;
+      }
+    }
+  }
+  return undefined;
+}
 
 interface DescriptorCapable {
   toDescriptor(syntax?: string): never;

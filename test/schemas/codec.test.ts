@@ -46,6 +46,11 @@ describe("schemas/codec", () => {
     assert.deepEqual(json["probabilities"], [{ action: "STOP", probability: 0.5 }]);
   });
 
+  it("refuses an unknown enum name instead of encoding it as 0", () => {
+    assert.throws(() => codec.encode("fusiond.DrivingDecision", { action: "FLY" }), /action: unknown DrivingAction value "FLY"; allowed: .*BRAKE_HARD/);
+    assert.throws(() => codec.encode("fusiond.DrivingDecision", { probabilities: [{ action: "NOPE" }] }), /probabilities\.action: unknown DrivingAction/);
+  });
+
   it("rejects bytes that are not the type with a decode_error naming the type", () => {
     assert.throws(
       () => codec.decode("fusiond.RadarScan", Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0x0f])),
