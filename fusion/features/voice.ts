@@ -34,6 +34,8 @@ interface Plan {
   fft: FFT;
   window: Float32Array;
   filters: Float32Array[];
+  /** Non-zero bin range [lo, hi) of each filter: the triangles are sparse, so only those bins are summed. */
+  ranges: [number, number][];
   frameIn: number[];
   spectrum: number[];
 }
@@ -44,7 +46,14 @@ function planFor(cfg: VoiceCfg): Plan {
   if (!p) {
     const fft = new FFT(cfg.fftSize);
     const window = new Float32Array(cfg.windowSize).map((_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (cfg.windowSize - 1)));
-    p = { fft, window, filters: melFilterbank(cfg.mels, cfg.fftSize, cfg.sampleRate), frameIn: new Array(cfg.fftSize).fill(0), spectrum: fft.createComplexArray() as number[] };
+    const filters = melFilterbank(cfg.mels, cfg.fftSize, cfg.sampleRate);
+    const ranges = filters.map((f): [number, number] => {
+      const lo = f.findIndex((v) => v > 0);
+      let hi = f.length;
+      while (hi > 0 && f[hi - 1] === 0) hi--;
+      return lo < 0 ? [0, 0] : [lo, hi];
+    });
+    p = { fft, window, filters, ranges, frameIn: new Array(cfg.fftSize).fill(0), spectrum: fft.createComplexArray() as number[] };
     plans.set(key, p);
   }
   return p;
@@ -91,8 +100,9 @@ export function logMel(samples: Float32Array, cfg: VoiceCfg): { data: Float32Arr
     }
     for (let m = 0; m < cfg.mels; m++) {
       const filt = plan.filters[m]!;
+      const [lo, hi] = plan.ranges[m]!;
       let e = 0;
-      for (let k = 0; k < bins; k++) e += filt[k]! * power[k]!;
+      for (let k = lo; k < hi; k++) e += filt[k]! * power[k]!;
       out[f * cfg.mels + m] = Math.log(e + 1e-10);
     }
   }
