@@ -96,6 +96,8 @@ export const daemonConfigSchema = z
       })
       .strict()
       .optional(),
+    /** Foxglove WebSocket live view (camera, GNSS, radar, decisions, health); off unless set. */
+    foxglove: z.object({ listen: hostPort }).strict().optional(),
     http: z.object({ listen: z.union([hostPort, z.literal("off")]).default("127.0.0.1:9464") }).strict().default({ listen: "127.0.0.1:9464" }),
     log: z
       .object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })

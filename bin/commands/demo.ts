@@ -31,6 +31,7 @@ interface DemoFlags {
   zmq?: boolean;
   out: string;
   http?: string;
+  foxglove?: string;
   quiet?: boolean;
   json?: boolean;
 }
@@ -63,6 +64,7 @@ export default function register(program: Command): void {
     .option("--zmq", "use ZeroMQ (tcp on 127.0.0.1) instead of the embedded MQTT broker")
     .option("--out <dir>", "where the recording goes", "recordings")
     .option("--http <host:port>", "serve /metrics /healthz /readyz here while the demo runs (default: off)")
+    .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view (camera, GNSS map, radar, decisions, health), e.g. 8765")
     .option("--quiet", "no status line")
     .option("--json", "print the summary as JSON on stdout")
     .addHelpText(
@@ -71,7 +73,8 @@ export default function register(program: Command): void {
 Examples:
   npm start                                   # the same as: fusiond demo
   fusiond demo --duration 30 --weather fog    # a foggy drive: the camera is nearly blind, radar is not
-  fusiond demo --zmq --seed 7`,
+  fusiond demo --zmq --seed 7
+  fusiond demo --foxglove 8765                # watch it live in Foxglove (ws://127.0.0.1:8765)`,
     )
     .action(async (flags: DemoFlags) => {
       const durationS = Number(flags.duration);
@@ -130,6 +133,7 @@ Examples:
         model: { dir: flags.model },
         recording: { dir: outDir, compression: "zstd" },
         http: { listen: flags.http ?? "off" },
+        ...(flags.foxglove ? { foxglove: { listen: /^\d+$/.test(flags.foxglove) ? `127.0.0.1:${flags.foxglove}` : flags.foxglove } } : {}),
         log: { level: "info" },
       }, "demo settings");
       let daemon;
@@ -152,6 +156,7 @@ Examples:
         throw err;
       }
       if (daemon.http) say(`fusiond demo: metrics at ${daemon.http.url}/metrics`);
+      if (flags.foxglove) say(`fusiond demo: Foxglove live view: open a Foxglove WebSocket connection to ws://${/^\d+$/.test(flags.foxglove) ? `127.0.0.1:${flags.foxglove}` : flags.foxglove}`);
       say(`fusiond demo: model ${daemon.decider.primary.modelId} on ${daemon.decider.backend.chosen}; scenario ${scenario.name} (${scenario.weather.join(",")}), ${durationS} s in real time; Ctrl-C ends early`);
 
       // ---- the simulator in closed loop: its ego follows the daemon's decisions

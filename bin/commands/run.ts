@@ -18,6 +18,7 @@ interface RunFlags {
   backend?: string;
   record?: string;
   http?: string;
+  foxglove?: string;
   logLevel?: string;
   printConfig?: boolean;
 }
@@ -56,6 +57,7 @@ export function configFromFlags(flags: RunFlags): { config: ReturnType<typeof pa
   if (flags.model || flags.backend) raw["model"] = { ...obj("model"), ...(flags.model ? { dir: flags.model } : {}), ...(flags.backend ? { backend: flags.backend } : {}) };
   if (flags.record) raw["recording"] = { ...obj("recording"), dir: flags.record };
   if (flags.http) raw["http"] = { ...obj("http"), listen: flags.http };
+  if (flags.foxglove) raw["foxglove"] = { listen: /^\d+$/.test(flags.foxglove) ? `127.0.0.1:${flags.foxglove}` : flags.foxglove };
   if (flags.logLevel) raw["log"] = { ...obj("log"), level: flags.logLevel };
   const source = flags.config ? `${flags.config} (with command-line flags)` : "the command-line flags";
   return { config: parseDaemonConfig(raw, source), text: text || JSON.stringify(raw) };
@@ -74,6 +76,7 @@ export default function register(program: Command): void {
     .option("--backend <name>", "inference backend: auto, tensorflow-gpu, tensorflow, wasm, cpu (default auto)")
     .option("--record <dir>", "record the session (sensors, decisions) as MCAP files in this directory")
     .option("--http <host:port>", "listen address for /metrics /healthz /readyz, or off (default 127.0.0.1:9464)")
+    .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view here (e.g. 8765: open ws://127.0.0.1:8765 in Foxglove)")
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (default info)")
     .option("--print-config", "print the effective configuration as JSON and exit")
     .addHelpText(

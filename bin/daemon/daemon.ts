@@ -25,6 +25,7 @@ import {
   type RawSink,
 } from "../../sensors/index.ts";
 import { monoMs, wallNs, wallScheduler } from "./clock.ts";
+import { FoxgloveLiveView, HEALTH_TOPIC } from "./foxglove.ts";
 import { startHttpEndpoints, type HttpEndpoints } from "./http.ts";
 import { loadDecider, type Decider } from "./model.ts";
 import { DaemonMetrics } from "./prometheus.ts";
@@ -182,6 +183,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     logger.info({ path }, "recording");
   }
 
+  // ---- live view
+  let live: FoxgloveLiveView | undefined;
+  if (config.foxglove) {
+    const at = config.foxglove.listen.lastIndexOf(":");
+    live = await FoxgloveLiveView.start({ host: config.foxglove.listen.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(config.foxglove.listen.slice(at + 1)), codec: decoder.codec, name: `fusiond ${config.vehicle}` });
+    cleanups.push(() => live!.close());
+    logger.info({ url: live.url }, "Foxglove live view (open a Foxglove WebSocket connection to this URL)");
+  }
+
   // ---- metrics
   const decisionsByAction: Record<string, number> = {};
   const overridesByReason: Record<string, number> = {};
@@ -203,9 +213,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
 
   const recordDecision = (d: DrivingDecision, stampNs: bigint): void => {
-    if (!recorder) return;
+    if (!recorder && !live) return;
     const bytes = decoder.codec.encode("fusiond.DrivingDecision", d);
-    recorder.addMessage({ topic: decisionTopic, type: "fusiond.DrivingDecision", bytes, receiveNs: wallNs(), stampNs });
+    recorder?.addMessage({ topic: decisionTopic, type: "fusiond.DrivingDecision", bytes, receiveNs: wallNs(), stampNs });
+    live?.publish(decisionTopic, "fusiond.DrivingDecision", bytes, stampNs);
   };
   const logOnce = (key: string, obj: object, msg: string): void => {
     if (onceLogged.has(key) || onceLogged.size > 1000) return;
@@ -223,10 +234,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     aligner: alignerConfigFrom(config.aligner),
     decide: (frame) => decider.decide(frame),
     sinks: {
-      message: recorder ? (m) => void recorder!.addSensorMessage(m) : undefined,
+      message: recorder || live ? (m) => {
+        recorder?.addSensorMessage(m);
+        live?.publish(m.topic, m.type, m.bytes, m.stampNs);
+      } : undefined,
       rejection: (r) => logOnce(`${r.reason}:${r.topic}`, { topic: r.topic, reason: r.reason, detail: r.detail }, "input rejected (logged once per topic and reason; counted in /metrics)"),
       health: (c) => {
         const h = c.health;
+        live?.publishJson(HEALTH_TOPIC, "fusiond.TopicHealth", h, c.atNs);
         if (c.cause === "status") logger[h.ok ? "info" : "warn"]({ topic: c.topic, alive: h.alive, rateOk: h.rateOk, valid: h.valid, rateHz: h.rateHz }, h.ok ? "sensor healthy" : "sensor unhealthy");
         else logOnce(`${c.cause}:${c.topic}`, { topic: c.topic, cause: c.cause }, "sensor stream irregular (logged once per topic; counted in health)");
       },

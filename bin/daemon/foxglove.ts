@@ -1,0 +1,98 @@
+/**
+ * Live view: the Foxglove WebSocket protocol (@foxglove/ws-protocol over ws), so that Foxglove shows
+ * the camera, GNSS on a map, radar, decisions and sensor health while the daemon runs. One channel per
+ * topic, created on first use, protobuf with the codec's FileDescriptorSet (the same schema records as
+ * our MCAP files); health as JSON. Messages are only serialised for channels a client subscribed to.
+ */
+import wsProtocol from "@foxglove/ws-protocol";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { WebSocketServer } from "ws";
+import type { ProtoCodec } from "../../schemas/index.ts";
+
+// The package's "main" is CommonJS (its ESM build has no "exports" map Node would use): take the class off the default export.
+const { FoxgloveServer } = wsProtocol;
+type FoxgloveServer = InstanceType<typeof FoxgloveServer>;
+
+export const HEALTH_TOPIC = "/fusiond/health";
+
+export interface LiveViewOptions {
+  host: string;
+  port: number;
+  codec: ProtoCodec;
+  name?: string;
+}
+
+export class FoxgloveLiveView {
+  private readonly channels = new Map<string, number>();
+  private readonly subscribed = new Map<number, number>();
+  private constructor(
+    private readonly http: Server,
+    private readonly wss: WebSocketServer,
+    private readonly server: FoxgloveServer,
+    private readonly codec: ProtoCodec,
+    readonly url: string,
+  ) {
+    server.on("subscribe", (id) => this.subscribed.set(id, (this.subscribed.get(id) ?? 0) + 1));
+    server.on("unsubscribe", (id) => {
+      const n = (this.subscribed.get(id) ?? 1) - 1;
+      if (n > 0) this.subscribed.set(id, n);
+      else this.subscribed.delete(id);
+    });
+    server.on("error", () => {}); // a misbehaving client must not take the daemon down
+  }
+
+  static async start(o: LiveViewOptions): Promise<FoxgloveLiveView> {
+    const server = new FoxgloveServer({ name: o.name ?? "fusiond" });
+    const http = createServer((_req, res) => res.writeHead(426, { "content-type": "text/plain" }).end("fusiond live view: connect with Foxglove (WebSocket)\n"));
+    const wss = new WebSocketServer({ server: http, handleProtocols: (protocols) => server.handleProtocols(protocols) });
+    wss.on("connection", (conn, req) => server.handleConnection(conn, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
+    await new Promise<void>((resolve, reject) => {
+      http.once("error", reject);
+      http.listen(o.port, o.host, () => resolve());
+    });
+    const a = http.address() as AddressInfo;
+    return new FoxgloveLiveView(http, wss, server, o.codec, `ws://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`);
+  }
+
+  /** Number of clients' subscriptions across channels (for tests and status). */
+  get subscriptions(): number {
+    let n = 0;
+    for (const v of this.subscribed.values()) n += v;
+    return n;
+  }
+
+  private channel(topic: string, encoding: "protobuf" | "json", schemaName: string): number {
+    let id = this.channels.get(topic);
+    if (id === undefined) {
+      const schema =
+        encoding === "protobuf"
+          ? Buffer.from(this.codec.fileDescriptorSet(schemaName)).toString("base64")
+          : JSON.stringify({ type: "object", title: schemaName });
+      id = this.server.addChannel({ topic, encoding, schemaName, schema, schemaEncoding: encoding === "protobuf" ? "protobuf" : "jsonschema" });
+      this.channels.set(topic, id);
+    }
+    return id;
+  }
+
+  /** Protobuf bytes of `type` on `topic`, stamped with the event time (ns). */
+  publish(topic: string, type: string, bytes: Uint8Array, stampNs: bigint): void {
+    const id = this.channel(topic, "protobuf", type);
+    if (this.subscribed.has(id)) this.server.sendMessage(id, stampNs, bytes);
+  }
+
+  /** A JSON value on `topic` (health, status). */
+  publishJson(topic: string, schemaName: string, value: unknown, stampNs: bigint): void {
+    const id = this.channel(topic, "json", schemaName);
+    if (!this.subscribed.has(id)) return;
+    const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+    this.server.sendMessage(id, stampNs, new TextEncoder().encode(text));
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.wss.clients) c.terminate();
+    await new Promise<void>((r) => this.wss.close(() => r()));
+    this.http.closeAllConnections();
+    await new Promise<void>((r) => this.http.close(() => r()));
+  }
+}
