@@ -36,6 +36,11 @@ export interface AlignerConfig {
   voiceTtlNs?: bigint;
   /** Event-time lateness: a message stamped more than this below the largest stamp seen is dropped, ns (default 50 ms). */
   allowedLatenessNs?: bigint;
+  /**
+   * Voice lateness, ns (default 10 s): an utterance is stamped when speech starts and arrives after it
+   * ends, seconds later, so the general lateness would drop every one. Voice never makes a frame wait.
+   */
+  voiceLatenessNs?: bigint;
   /** Scheduler time a frame may wait for late data after its reference arrived, ns (default 250 ms). */
   maxDelayNs?: bigint;
   /** Per modality, the most samples buffered (default 512); beyond it the oldest is dropped. */
@@ -77,6 +82,7 @@ export const DEFAULT_ALIGNER_CONFIG: Omit<ResolvedAlignerConfig, "referenceTopic
   egoMaxAgeNs: 100n * NS_PER_MS,
   voiceTtlNs: 5n * NS_PER_S,
   allowedLatenessNs: 50n * NS_PER_MS,
+  voiceLatenessNs: 10n * NS_PER_S,
   maxDelayNs: 250n * NS_PER_MS,
   maxBuffer: 512,
   maxPendingFrames: 64,
@@ -96,7 +102,7 @@ export function resolveAlignerConfig(config: AlignerConfig = {}): ResolvedAligne
     referenceTopic: config.referenceTopic,
     interpolate: { ...DEFAULT_ALIGNER_CONFIG.interpolate, ...config.interpolate },
   };
-  for (const k of ["radarToleranceNs", "gnssMaxAgeNs", "egoMaxAgeNs", "voiceTtlNs", "allowedLatenessNs", "maxDelayNs"] as const) {
+  for (const k of ["radarToleranceNs", "gnssMaxAgeNs", "egoMaxAgeNs", "voiceTtlNs", "allowedLatenessNs", "voiceLatenessNs", "maxDelayNs"] as const) {
     if (c[k] < 0n) throw new RangeError(`aligner ${k} must be ≥ 0`);
   }
   if (!(c.maxBuffer >= 1) || !(c.maxPendingFrames >= 1)) throw new RangeError("aligner maxBuffer and maxPendingFrames must be ≥ 1");
@@ -176,7 +182,8 @@ export class FrameAligner {
     const ref = this.isReference(msg);
     if (!buffered && !ref) return []; // other cameras, decisions, simulator topics: not aligned
     const w = this.watermarkNs;
-    if (w !== undefined && msg.stampNs < w) {
+    const lateBelow = msg.kind === "voice" ? (this.maxStamp === undefined ? undefined : this.maxStamp - this.config.voiceLatenessNs) : w;
+    if (lateBelow !== undefined && msg.stampNs < lateBelow) {
       this.drop(msg, "late");
       return [];
     }

@@ -107,3 +107,18 @@ describe("pipeline/frame-aligner (noWaitFor)", () => {
     assert.equal(frames[0]!.ageNs.gnss, 50n * MS);
   });
 });
+
+describe("pipeline/frame-aligner (voice lateness)", () => {
+  it("keeps an utterance that arrives seconds after its stamp (speech start) and puts it in the next frames", () => {
+    const a = new FrameAligner({ ...base, voiceTtlNs: 5000n * MS, inOrderPerTopic: true, noWaitFor: ["gnss"] });
+    const frames: FusedFrame[] = [];
+    for (let ms = 0; ms <= 3000; ms += 50) {
+      for (const m of [at("ego", ms), at("radar", ms), at("camera", ms)]) frames.push(...a.push(m, m.receiveNs));
+      if (ms === 2000) frames.push(...a.push(at("voice", 500, 2000), 2000n * MS)); // spoken at 0.5 s, heard by 2 s
+    }
+    const withVoice = frames.filter((f) => f.present.voice);
+    assert.ok(withVoice.length > 0, "the utterance reaches frames");
+    assert.equal(withVoice[0]!.slots.voice?.stampNs, 500n * MS);
+    assert.equal(a.stats.dropped, 0);
+  });
+});
