@@ -31,6 +31,12 @@ async function rig(broker: TestBroker): Promise<{ vehicle: string; sim: MqttTran
   };
 }
 
+/** Waits (up to 2 s) for messages still on their way; the assertions after it say what was missing. */
+async function settled(cond: () => boolean): Promise<void> {
+  const end = Date.now() + 2000;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+}
+
 const decisionsOf = (source: SensorSource, vehicle: string) =>
   source.messages([new TopicRegistry(vehicle).topicFor("decision")]).pipe(map((m) => m.message as DecisionLike));
 
@@ -51,8 +57,10 @@ describe("sim over MQTT (bin/sim-live.ts)", function () {
       const scenario: ScenarioSpec = { name: "lockstep-mqtt", seed: 61, durationS: 12, weather: ["fog"], events: ["cut_in", "stopped_vehicle", "voice"] };
       const sim = startLiveSim({ sink: new SensorSink(r.sim), decisions: decisionsOf(r.source, r.vehicle), scenario, vehicle: r.vehicle, lockstep: { timeoutMs: 3000, policy: "abort" } });
       const result = await sim.done;
-      await decider.close();
       const n = 12 / 0.05 + 1;
+      // The last step (done=true) needs no answer, so the episode may end before it reaches the decider.
+      await settled(() => decider.steps.length >= n);
+      await decider.close();
       assert.equal(result.stats.aborted, false);
       assert.equal(result.stats.stopped, false);
       assert.equal(result.stats.steps, n);
@@ -77,6 +85,7 @@ describe("sim over MQTT (bin/sim-live.ts)", function () {
       await new Promise((res) => setTimeout(res, 200));
       const scenario: ScenarioSpec = { name: "lockstep-mqtt-skip", seed: 62, durationS: 3, weather: ["clear"], events: [] };
       const result = await startLiveSim({ sink: new SensorSink(r.sim), decisions: decisionsOf(r.source, r.vehicle), scenario, vehicle: r.vehicle, sensors: ["ego", "radar"], lockstep: { timeoutMs: 150, policy: "hold" } }).done;
+      await settled(() => decider.steps.length >= 61);
       await decider.close();
       assert.equal(result.stats.timeouts, 3, "steps 5, 25 and 45 timed out");
       assert.equal(result.stats.decisions + result.stats.timeouts, result.stats.steps - 1);
