@@ -1,14 +1,5 @@
-/** A small seeded PRNG (mulberry32) so shuffles, splits and modality dropout are reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG (mulberry32) that makes shuffles, splits and modality dropout reproducible. */
+export { mulberry32 } from "../../schemas/random.ts";
 
 /** Fisher–Yates shuffle of 0..n-1 with a seeded generator. */
 export function shuffledIndices(n: number, rand: () => number): number[] {

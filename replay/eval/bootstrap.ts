@@ -5,17 +5,9 @@
  * same episodes) use the same draw for both sides. Seeded: the same seed gives the same interval.
  */
 
-/** mulberry32: a small, fast, seeded 32-bit generator (uniform in [0, 1)). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../schemas/random.ts";
+
+export { mulberry32 };
 
 export interface BootstrapOptions {
   /** Resamples (default 2000). */

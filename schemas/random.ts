@@ -1,0 +1,15 @@
+/**
+ * mulberry32: a small, fast, seeded 32-bit generator (uniform in [0, 1)). Shared by training (shuffles,
+ * splits, modality dropout) and evaluation (bootstrap); it lives here because fusion/ and replay/ may
+ * import only schemas/.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
