@@ -9,6 +9,8 @@
  * stamp ≥ W, so once W has passed the last stamp a frame could still use, the frame is final and
  * is emitted. A final frame depends only on the set of messages, never on their arrival order:
  * the same inputs give the same frames whatever the interleaving, as long as nothing is late.
+ * Voice has its own, longer lateness, and so do the modalities frames do not wait for (`noWaitFor`):
+ * they are kept for as long as a frame may still hold them (their max age).
  * When data stops coming (a dead sensor, the end of a burst), a frame is emitted anyway once it
  * has waited `maxDelayNs` of scheduler time since its reference arrived — that is the bounded
  * wait, and it depends on arrival times, which replay reproduces from the recorded receive stamps.
@@ -166,6 +168,23 @@ export class FrameAligner {
     return d;
   }
 
+  /**
+   * Below this stamp a message of `kind` is late. Voice has its own lateness (an utterance arrives seconds
+   * after its stamp). A modality frames do not wait for (noWaitFor) is never needed for finality, so it is
+   * kept as long as a frame could still hold it (its max age): GNSS arrives 60–110 ms after its stamp, and
+   * with the general 50 ms lateness nearly every fix would be dropped.
+   */
+  private lateBelowNs(kind: SensorMessage["kind"]): bigint | undefined {
+    if (this.maxStamp === undefined) return undefined;
+    const c = this.config;
+    if (kind === "voice") return this.maxStamp - c.voiceLatenessNs;
+    if ((kind === "gnss" || kind === "ego") && c.noWaitFor.includes(kind)) {
+      const maxAge = kind === "gnss" ? c.gnssMaxAgeNs : c.egoMaxAgeNs;
+      return this.maxStamp - (maxAge > c.allowedLatenessNs ? maxAge : c.allowedLatenessNs);
+    }
+    return this.watermarkNs;
+  }
+
   private drop(msg: SensorMessage, reason: DropEvent["reason"]): void {
     if (reason === "queue_overflow") this.stats.evicted++;
     else this.stats.dropped++;
@@ -181,8 +200,7 @@ export class FrameAligner {
     const buffered = (BUFFERED as readonly string[]).includes(msg.kind);
     const ref = this.isReference(msg);
     if (!buffered && !ref) return []; // other cameras, decisions, simulator topics: not aligned
-    const w = this.watermarkNs;
-    const lateBelow = msg.kind === "voice" ? (this.maxStamp === undefined ? undefined : this.maxStamp - this.config.voiceLatenessNs) : w;
+    const lateBelow = this.lateBelowNs(msg.kind);
     if (lateBelow !== undefined && msg.stampNs < lateBelow) {
       this.drop(msg, "late");
       return [];

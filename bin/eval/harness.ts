@@ -40,7 +40,8 @@ export class EvalHarness {
       sources: o.sources ?? this.input.asObservable(),
       ...(o.rejections ? { rejections: o.rejections } : {}),
       scheduler: o.scheduler,
-      ...(o.aligner ? { aligner: o.aligner } : {}),
+      // The daemon's default alignment (daemon-config: GNSS does not hold frames back) unless told otherwise.
+      aligner: o.aligner ?? { noWaitFor: ["gnss"] },
       decide: o.decide,
       // Evaluation decides every frame: nothing is conflated (settle() keeps the queue short).
       decideOptions: { concurrency, policy: "hold", capacity: 1 << 16 },

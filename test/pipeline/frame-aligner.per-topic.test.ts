@@ -106,6 +106,26 @@ describe("pipeline/frame-aligner (noWaitFor)", () => {
     assert.equal(frames[0]!.slots.gnss?.held, true);
     assert.equal(frames[0]!.ageNs.gnss, 50n * MS);
   });
+
+  it("keeps a GNSS fix that arrives later than the general lateness (up to its max age) and holds it in later frames", () => {
+    // The simulator's GNSS arrives 60–110 ms after its stamp; the general lateness is 60 ms here.
+    const fed = (cfg: AlignerConfig): { frames: FusedFrame[]; dropped: number } => {
+      const a = new FrameAligner(cfg);
+      const frames: FusedFrame[] = [];
+      for (let ms = 0; ms <= 1000; ms += 10) {
+        if (ms % 100 === 0 && ms >= 100) frames.push(...a.push(at("gnss", ms - 100, ms), BigInt(ms) * MS)); // 100 ms late
+        frames.push(...a.push(at("ego", ms, ms + 2), BigInt(ms + 2) * MS));
+        if (ms % 50 === 0) frames.push(...a.push(at("radar", ms, ms + 5), BigInt(ms + 5) * MS), ...a.push(at("camera", ms, ms + 6), BigInt(ms + 6) * MS));
+      }
+      return { frames, dropped: a.stats.dropped };
+    };
+    const kept = fed({ ...base, inOrderPerTopic: true, noWaitFor: ["gnss"] });
+    assert.equal(kept.dropped, 0, "no fix dropped as late");
+    const late = kept.frames.filter((f) => f.stampNs >= 300n * MS);
+    assert.ok(late.length > 0 && late.every((f) => f.present.gnss), `every frame after the first fixes holds one: ${late.filter((f) => !f.present.gnss).map((f) => f.stampNs / MS).join(",")}`);
+    const waiting = fed({ ...base, inOrderPerTopic: true });
+    assert.ok(waiting.dropped >= 9, `a modality frames wait for keeps the general lateness (dropped ${waiting.dropped})`);
+  });
 });
 
 describe("pipeline/frame-aligner (voice lateness)", () => {
