@@ -72,6 +72,10 @@ export interface ReplayReport {
   recordedS: number;
   wallS: number;
   speedX: number;
+  /** CPU time of this process (user + system) during the replay, s: what one core did, whatever else shares it. */
+  cpuS: number;
+  /** Wall time before the replay began (open the file, read its metadata, load the model), s; not in wallS. */
+  startupS: number;
   /** How frames were chosen (see --frames), and for "recorded" what became of each live decision. */
   frames: "recorded" | "aligner";
   recordedFrames?: Omit<RecordedFramesResult, "messages" | "rejectionsByReason" | "startNs" | "endNs">;
@@ -122,7 +126,8 @@ Examples:
       if (!opts.quiet) {
         const c = report.comparison;
         process.stderr.write(
-          `replayed ${report.recordedS.toFixed(1)} s in ${report.wallS.toFixed(1)} s (${report.speedX.toFixed(1)}× real time): ` +
+          `replayed ${report.recordedS.toFixed(1)} s in ${report.wallS.toFixed(1)} s (${report.speedX.toFixed(1)}× real time; ` +
+            `startup ${report.startupS.toFixed(1)} s before it): ` +
             `${report.messages} messages, ${report.decisions} decisions` +
             (c ? `; vs live: ${c.identical}/${c.live} identical, ${c.differing} differ, ${c.missingInReplay} missing, ${c.extraInReplay} extra` : "; no live decisions recorded") +
             "\n",
@@ -132,6 +137,7 @@ Examples:
 }
 
 export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayReport> {
+  const called = performance.now();
   const tolerance = Number(opts.tolerance);
   if (!Number.isFinite(tolerance) || tolerance < 0) throw new FusiondError("bad_option", `--tolerance must be a number ≥ 0, not "${opts.tolerance}"`);
   const recording = await McapRecording.open(await fileSource(file));
@@ -235,6 +241,7 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
       return decision;
     };
     const wall0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const rate = parseRate(opts.rate ?? "max");
     const pacer = rate === "max" ? undefined : new Pacer({ rate, nowNs: () => process.hrtime.bigint(), sleep: (ms) => sleep(ms) });
     let recordedFrames: RecordedFramesResult | undefined;
@@ -291,6 +298,7 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
       },
     });
     const wallS = (performance.now() - wall0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
 
     // The decisions the daemon made live, from the same recording.
     const live = new Map<string, unknown>();
@@ -314,6 +322,8 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
       recordedS,
       wallS,
       speedX: wallS > 0 ? recordedS / wallS : 0,
+      cpuS: (cpu.user + cpu.system) / 1e6,
+      startupS: (wall0 - called) / 1000,
       frames: framesMode,
       ...(recordedFrames ? { recordedFrames: (({ messages: _m, rejectionsByReason: _r, startNs: _s, endNs: _e, ...counts }) => counts)(recordedFrames) } : {}),
       ...(live.size > 0 ? { comparison: compareDecisions(live, replayed, { ignore, tolerance }) } : {}),

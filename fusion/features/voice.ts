@@ -122,9 +122,25 @@ export interface VoiceFeatures {
  * stationary cabin noise level do not shift the features.
  */
 export function voiceFeatures(msg: DecodedMessage | undefined, cfg: FeatureConfig): VoiceFeatures {
+  if (!msg) return { present: false, values: new Float32Array(cfg.voice.frames * cfg.voice.mels) };
+  // An utterance stays in the frames' voice slot for seconds (voiceMaxAgeS), i.e. in ~100 frames: the same
+  // decoded message object each time. Its features are a function of the message and the config alone, so
+  // they are computed once per message and handed out as copies (callers may write into their arrays).
+  const hit = voiceCache.get(msg);
+  if (hit && hit.cfg === cfg.voice && hit.data === msg["data"]) return copyOf(hit.result);
+  const result = computeVoiceFeatures(msg, cfg);
+  voiceCache.set(msg, { cfg: cfg.voice, data: msg["data"], result });
+  return copyOf(result);
+}
+
+/** Per decoded message (weakly held: an entry lives as long as its message), the features last computed for it. */
+const voiceCache = new WeakMap<DecodedMessage, { cfg: VoiceCfg; data: unknown; result: VoiceFeatures }>();
+
+const copyOf = (f: VoiceFeatures): VoiceFeatures => ({ ...f, values: f.values.slice() });
+
+function computeVoiceFeatures(msg: DecodedMessage, cfg: FeatureConfig): VoiceFeatures {
   const v = cfg.voice;
   const values = new Float32Array(v.frames * v.mels);
-  if (!msg) return { present: false, values };
   const data = msg["data"];
   if (!(data instanceof Uint8Array) || data.byteLength < 2 * v.windowSize) return { present: false, values, problem: "audio too short" };
   const format = String(msg["format"] ?? "pcm-s16").toLowerCase();
