@@ -35,7 +35,7 @@ const zmqSchema = z
   .strict();
 
 /** Aligner parameters in milliseconds; omitted ones take the aligner's defaults (pipeline/frame-aligner.ts). */
-const alignerSchema = z
+export const alignerSchema = z
   .object({
     /** Topic whose messages trigger frames (default: every camera topic). */
     referenceTopic: z.string().optional(),

@@ -6,3 +6,4 @@ export * from "./stamp.ts";
 export * from "./time.ts";
 export * from "./topics.ts";
 export * from "./types.ts";
+export * from "./voice-intent.ts";

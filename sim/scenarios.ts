@@ -12,7 +12,7 @@ const MIXES: { tag: string; events: EventKind[] }[] = [
   { tag: "urban", events: ["pedestrian", "stop_line", "speed_zone", "voice", "cut_in"] },
 ];
 const SPLITS: { split: Split; base: number; rounds: number }[] = [
-  { split: "train", base: 1000, rounds: 3 },
+  { split: "train", base: 1000, rounds: 8 },
   { split: "validation", base: 2000, rounds: 1 },
   { split: "test", base: 3000, rounds: 1 },
 ];

@@ -15,11 +15,14 @@ import * as tf from "@tensorflow/tfjs";
 import { MessageDecoder, MODALITIES, type DecodedMessage, type FusedFrame, type Modality } from "../../schemas/index.ts";
 import { fileSource, McapRecording } from "../../replay/index.ts";
 import { FrameAligner } from "../../pipeline/frame-aligner.ts";
+import { alignerSchema } from "../../pipeline/daemon-config.ts";
+import type { AlignerConfig } from "../../pipeline/index.ts";
+import { alignerConfigFrom } from "../daemon/daemon.ts";
 import { buildScenario } from "../../sim/scenario.ts";
 import { scenarioSuite } from "../../sim/scenarios.ts";
 import {
   ACTIONS, BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_FEATURE_CONFIG, evaluate, flopsPerSample, indexTruths, labelFrames, loadModelDir, makeInputSpec,
-  mulberry32, pretrain, PRETRAIN_TASKS, renderCard, roadMapView, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train,
+  mulberry32, pretrain, VOICE_COMMAND_DIR, PRETRAIN_TASKS, renderCard, roadMapView, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train,
   type BackendChoice, type ClassMetrics, type InputSpec, type LabelledSample, type MapView, type ModelCard, type StrategyName,
 } from "../../fusion/index.ts";
 import { EXIT_USAGE } from "./types.ts";
@@ -47,7 +50,12 @@ interface TrainFlags {
   cache: boolean;
 }
 
-const OFFLINE_ALIGNER = { allowedLatenessNs: 4_000_000_000n, maxDelayNs: 4_000_000_000n, maxPendingFrames: 256 };
+/**
+ * Training aligns exactly as the daemon does by default (pipeline/daemon-config.ts defaults, per-topic order
+ * as the graph sets it), with its deadlines falling on the recorded receive clock: the frames a model learns
+ * from are the frames it will be given.
+ */
+const TRAIN_ALIGNER: AlignerConfig = { inOrderPerTopic: true, ...alignerConfigFrom(alignerSchema.parse({})) };
 
 const mapCache = new Map<string, MapView | undefined>();
 function mapForScenario(name: string): MapView | undefined {
@@ -61,14 +69,13 @@ function mapForScenario(name: string): MapView | undefined {
 /** Reads one recording, aligns it with the pipeline's aligner, joins truths, extracts features. */
 async function samplesOfFile(file: string, every: number, useCache: boolean, log: (s: string) => void): Promise<LabelledSample[]> {
   const st = statSync(file);
-  const key = createHash("sha256").update(JSON.stringify([file, st.size, st.mtimeMs, every, DEFAULT_FEATURE_CONFIG, String(OFFLINE_ALIGNER.allowedLatenessNs), 3])).digest("hex").slice(0, 16);
+  const alignerKey = JSON.stringify(TRAIN_ALIGNER, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+  const key = createHash("sha256").update(JSON.stringify([file, st.size, st.mtimeMs, every, DEFAULT_FEATURE_CONFIG, alignerKey, 4])).digest("hex").slice(0, 16);
   const cacheDir = join(tmpdir(), "fusiond-features");
-  const cached = join(cacheDir, `${basename(file)}.${key}.v8`);
+  const cached = join(cacheDir, `${basename(file)}.${key}.v9`);
   if (useCache && existsSync(cached)) return deserialize(readFileSync(cached)) as LabelledSample[];
   const decoder = new MessageDecoder();
-  // Offline alignment may wait for late data: a voice message is stamped at the start of its audio but
-  // arrives after the utterance (seconds later), which the daemon's default 50 ms lateness drops as late.
-  const aligner = new FrameAligner(OFFLINE_ALIGNER);
+  const aligner = new FrameAligner(TRAIN_ALIGNER);
   const frames: FusedFrame[] = [];
   const truths: DecodedMessage[] = [];
   let rejected = 0;
@@ -82,6 +89,8 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
         continue;
       }
       last = m.receiveNs;
+      // Deadlines that fall before this arrival fire first, as the pipeline's timers would.
+      for (let due = aligner.nextDeadlineNs(); due !== undefined && due <= m.receiveNs; due = aligner.nextDeadlineNs()) frames.push(...aligner.expire(due, due));
       if (r.message.kind === "sim_truth") truths.push(r.message.message);
       else frames.push(...aligner.push(r.message, m.receiveNs));
     }
@@ -89,8 +98,7 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
     await rec.close();
   }
   frames.push(...aligner.flush(last));
-  const kept = frames.filter((_, i) => i % every === 0);
-  const { samples, skipped } = labelFrames(kept, indexTruths(truths), (t) => ({ map: mapForScenario(String(t["scenario"] ?? "")) }), (t) => String(t["episode_id"] ?? file));
+  const { samples, skipped } = labelFrames(frames, indexTruths(truths), (t) => ({ map: mapForScenario(String(t["scenario"] ?? "")) }), (t) => String(t["episode_id"] ?? file), every);
   log(`${relative(process.cwd(), file)}: ${frames.length} frames, ${samples.length} samples (every ${every}), ${skipped} without a label, ${rejected} rejected messages`);
   if (useCache) {
     mkdirSync(cacheDir, { recursive: true });
@@ -253,6 +261,31 @@ export default function register(program: Command): void {
         created: new Date().toISOString(),
         notes: flags.testData ? [`test data: ${flags.testData.map((f) => relative(process.cwd(), f)).join(", ")}`] : [],
       };
+      // A model that reads the standing voice request ships the recogniser that feeds it at inference: the
+      // voice encoder pretrained on the spoken command (pretrained now if --pretrain did not include voice).
+      if (spec.inputs.some((i) => i.name === "intent")) {
+        let rec = pretrained.find((p) => p.modality === "voice");
+        let recMetrics = pretrainMetrics["pretrain voice"];
+        if (!rec) {
+          const r = await pretrain(samples, split, PRETRAIN_TASKS.voice(COMMAND_VOCAB.length), spec.config, { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0, onProgress: progressBar("voice-command") });
+          rec = { modality: "voice", model: r.model };
+          recMetrics = { task: "command", accuracy: r.val.accuracy, macroF1: r.val.macroF1 };
+          card.metrics["voice-command recogniser"] = recMetrics;
+        }
+        log(`voice-command recogniser: validation accuracy ${(recMetrics as { accuracy: number }).accuracy.toFixed(3)}`);
+        const recSpec = makeInputSpec(["voice"], { ...spec.config, intent: false });
+        const recCard: ModelCard = {
+          ...card,
+          name: `${basename(flags.out)}/${VOICE_COMMAND_DIR}`,
+          strategy: "intermediate",
+          description: `spoken-command recogniser of ${basename(flags.out)} (classes: ${COMMAND_VOCAB.map((c) => c || "none").join(", ")}); feeds the standing voice request`,
+          metrics: { validation: recMetrics },
+          inputSpec: recSpec,
+          flopsPerSample: flopsPerSample(rec.model),
+          notes: [],
+        };
+        await saveModelDir(join(flags.out, VOICE_COMMAND_DIR), rec.model, recCard, renderCard);
+      }
       const hash = await saveModelDir(flags.out, result.model, card, renderCard);
       log(`wrote ${flags.out} (hash ${hash}); validation macro-F1 ${result.val.macroF1.toFixed(3)}`);
       process.stdout.write(JSON.stringify({ out: flags.out, hash, metrics }, null, 2) + "\n");

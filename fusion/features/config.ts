@@ -4,6 +4,7 @@
  * feature code would produce for the stored config is an error at load time.
  */
 import { MODALITIES, type Modality } from "../../schemas/index.ts";
+import { INTENT_FEATURES } from "./intent.ts";
 
 /** Bump when the meaning of any feature changes (a model trained on the old meaning must not load). */
 export const FEATURES_VERSION = 3;
@@ -17,6 +18,11 @@ export interface FeatureConfig {
   maxAgeS: number;
   /** The same for voice, whose utterance stays relevant for seconds (the aligner's time-to-live). */
   voiceMaxAgeS: number;
+  /**
+   * Voice models also read the standing voice request (intent.ts: hold, lane request, speed offset), which
+   * a recogniser saved with the model (voice-command/) feeds. Absent in models made before it: false.
+   */
+  intent?: boolean;
 }
 
 export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
@@ -26,6 +32,7 @@ export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
   voice: { sampleRate: 16000, maxSeconds: 2, fftSize: 512, windowSize: 400, hop: 160, mels: 32, frames: 32 },
   maxAgeS: 1,
   voiceMaxAgeS: 5,
+  intent: true,
 };
 
 /** Per-return radar features and the radar summary, see radar.ts. */
@@ -37,7 +44,7 @@ export const EGO_FEATURES = 8;
 export const PRESENCE_FEATURES = MODALITIES.length * 2;
 
 /** Model input names. Each belongs to one modality except `presence`. */
-export const INPUT_NAMES = ["camera", "radar_points", "radar_point_mask", "radar_summary", "gnss", "ego", "voice", "presence"] as const;
+export const INPUT_NAMES = ["camera", "radar_points", "radar_point_mask", "radar_summary", "gnss", "ego", "voice", "intent", "presence"] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 
 export const INPUT_MODALITY: Record<InputName, Modality | null> = {
@@ -48,6 +55,9 @@ export const INPUT_MODALITY: Record<InputName, Modality | null> = {
   gnss: "gnss",
   ego: "ego",
   voice: "voice",
+  // Read by models that read voice (it comes from voice), but not gated by the voice slot's presence:
+  // the request stands after the utterance has left the frame.
+  intent: "voice",
   presence: null,
 };
 
@@ -76,6 +86,7 @@ export function inputShapes(cfg: FeatureConfig): Record<InputName, number[]> {
     gnss: [GNSS_FEATURES],
     ego: [EGO_FEATURES],
     voice: [cfg.voice.frames, cfg.voice.mels],
+    intent: [INTENT_FEATURES],
     presence: [PRESENCE_FEATURES],
   };
 }
@@ -85,7 +96,7 @@ export function makeInputSpec(modalities: readonly Modality[], cfg: FeatureConfi
   if (cfg.camera.size % cfg.camera.patch !== 0) throw new Error(`camera size ${cfg.camera.size} is not a multiple of patch ${cfg.camera.patch}`);
   const shapes = inputShapes(cfg);
   const used = MODALITIES.filter((m) => modalities.includes(m));
-  const inputs = INPUT_NAMES.filter((n) => INPUT_MODALITY[n] === null || used.includes(INPUT_MODALITY[n]!)).map((name) => ({
+  const inputs = INPUT_NAMES.filter((n) => (n !== "intent" || cfg.intent === true) && (INPUT_MODALITY[n] === null || used.includes(INPUT_MODALITY[n]!))).map((name) => ({
     name,
     shape: shapes[name],
   }));

@@ -7,6 +7,7 @@ import { cameraFeatures } from "./camera.ts";
 import { DEFAULT_FEATURE_CONFIG, INPUT_MODALITY, PRESENCE_FEATURES, sizeOf, type FeatureConfig, type InputName, type InputSpec } from "./config.ts";
 import { egoFeatures } from "./ego.ts";
 import { gnssFeatures, type MapContext, type MapView } from "./gnss.ts";
+import { INTENT_FEATURES } from "./intent.ts";
 import { radarFeatures } from "./radar.ts";
 import { voiceFeatures } from "./voice.ts";
 
@@ -26,6 +27,8 @@ export interface FrameFeatures {
 export interface FeatureContext {
   config?: FeatureConfig;
   map?: MapView | undefined;
+  /** The standing voice request (VoiceIntentTracker.features) at this frame; zeros (not tracking) without one. */
+  intent?: Float32Array | undefined;
 }
 
 export function extractFeatures(frame: FusedFrame, ctx: FeatureContext = {}): FrameFeatures {
@@ -65,6 +68,7 @@ export function extractFeatures(frame: FusedFrame, ctx: FeatureContext = {}): Fr
       gnss: gnss.values,
       ego: ego.values,
       voice: voice.values,
+      intent: ctx.intent ?? new Float32Array(INTENT_FEATURES),
       presence,
     },
     present,

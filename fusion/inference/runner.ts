@@ -42,6 +42,8 @@ export interface ModelRunner {
   run(inputs: Record<string, Float32Array>): Promise<ModelOutput>;
   stats(): RunnerStats;
   close(): void;
+  /** For a model that reads the standing voice request: the runner of its spoken-command recogniser. */
+  readonly commands?: ModelRunner;
 }
 
 export interface RunnerOptions {
@@ -148,8 +150,14 @@ export abstract class BatchingRunner implements ModelRunner {
 
 /** Runs a loaded TF.js model on the active backend. */
 export class TfModelRunner extends BatchingRunner {
+  readonly commands?: TfModelRunner;
   constructor(private readonly loaded: LoadedModel, opts: RunnerOptions) {
     super(loaded.id, loaded.hash, tf.getBackend(), loaded.spec, opts);
+    if (loaded.commands) this.commands = new TfModelRunner(loaded.commands, { ...opts, onLatency: () => {} });
+  }
+  override async warmup(): Promise<void> {
+    await super.warmup();
+    await this.commands?.warmup();
   }
   protected get classes(): number {
     return this.loaded.model.outputs[0]!.shape[1] as number;
@@ -163,6 +171,7 @@ export class TfModelRunner extends BatchingRunner {
   }
   override close(): void {
     super.close();
+    this.commands?.close();
     this.loaded.model.dispose();
   }
 }
@@ -174,11 +183,13 @@ export class FakeModelRunner extends BatchingRunner {
   constructor(
     spec: InputSpec,
     private readonly fn: (inputs: Record<string, Float32Array>) => number[],
-    opts: RunnerOptions & { id?: string; classes?: number },
+    opts: RunnerOptions & { id?: string; classes?: number; commands?: ModelRunner },
   ) {
     super(opts.id ?? "fake", "0000000000000000", "fake", spec, opts);
     this.nClasses = opts.classes ?? 8;
+    if (opts.commands) this.commands = opts.commands;
   }
+  readonly commands?: ModelRunner;
   private readonly nClasses: number;
   protected get classes(): number {
     return this.nClasses;

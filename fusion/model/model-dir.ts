@@ -43,11 +43,19 @@ export interface LoadedModel {
   model: tf.LayersModel;
   spec: InputSpec;
   card: ModelCard;
+  /** The spoken-command recogniser (VOICE_COMMAND_DIR) that feeds the voice request, for models that read it. */
+  commands?: LoadedModel;
 }
 
+/** Subdirectory of a model that reads the voice request: the recogniser of spoken commands (COMMAND_VOCAB classes). */
+export const VOICE_COMMAND_DIR = "voice-command";
+
+/** Hash of the weights that make the decisions: the model's, and its command recogniser's when it has one. */
 export function hashModelFiles(dir: string): string {
   const h = createHash("sha256");
   for (const f of [MODEL_JSON, WEIGHTS_BIN]) h.update(readFileSync(join(dir, f)));
+  const sub = join(dir, VOICE_COMMAND_DIR);
+  if (existsSync(join(sub, WEIGHTS_BIN))) for (const f of [MODEL_JSON, WEIGHTS_BIN]) h.update(readFileSync(join(sub, f)));
   return h.digest("hex").slice(0, 16);
 }
 
@@ -102,5 +110,18 @@ export async function loadModelDir(dirIn: string): Promise<LoadedModel> {
     model.dispose();
     throw new FusiondError("model_spec_mismatch", `model ${dir} inputs disagree with its spec: ${inputProblems.join("; ")}`, { dir, problems: inputProblems });
   }
-  return { dir, id: card.name || basename(dir), hash: hashModelFiles(dir), model, spec, card };
+  let commands: LoadedModel | undefined;
+  if (spec.inputs.some((i) => i.name === "intent")) {
+    const sub = join(dir, VOICE_COMMAND_DIR);
+    if (!existsSync(sub)) {
+      model.dispose();
+      throw new FusiondError(
+        "model_incomplete",
+        `model directory ${dir} reads the standing voice request but has no ${VOICE_COMMAND_DIR}/ (the spoken-command recogniser that feeds it); retrain it with fusiond train, which writes both`,
+        { dir, missing: [VOICE_COMMAND_DIR] },
+      );
+    }
+    commands = await loadModelDir(sub);
+  }
+  return { dir, id: card.name || basename(dir), hash: hashModelFiles(dir), model, spec, card, ...(commands ? { commands } : {}) };
 }

@@ -97,6 +97,12 @@ function gatedEmbeddings(spec: InputSpec, x: Partial<Record<InputName, Sym>>, s:
   );
 }
 
+/**
+ * Inputs every strategy joins at its head, ungated: presence, and the standing voice request when the
+ * spec has it (it outlives the utterance, so the voice slot's presence must not gate it).
+ */
+const context = (x: Partial<Record<InputName, Sym>>): Sym[] => [x.presence!, ...(x.intent ? [x.intent] : [])];
+
 const head = (s: Seeds, x: Sym, classes: number): Sym => {
   const hidden = apply(dense(s, 64, "head_hidden"), x);
   const dropped = apply(tf.layers.dropout({ rate: 0.2, seed: s.next(), name: "head_dropout" }), hidden);
@@ -123,7 +129,7 @@ export const intermediate: FusionStrategy = {
     const s = new Seeds(o.seed);
     const { list, byName } = specInputs(spec);
     const embs = gatedEmbeddings(spec, byName, s, o.units ?? 32);
-    const joined = apply(tf.layers.concatenate({ name: "intermediate_join" }), [...embs, byName.presence!]);
+    const joined = apply(tf.layers.concatenate({ name: "intermediate_join" }), [...embs, ...context(byName)]);
     return tf.model({ inputs: list, outputs: head(s, joined, o.classes ?? NUM_ACTIONS), name: "intermediate" });
   },
 };
@@ -136,8 +142,10 @@ export const late: FusionStrategy = {
     const { list, byName } = specInputs(spec);
     const classes = o.classes ?? NUM_ACTIONS;
     const embs = gatedEmbeddings(spec, byName, s, o.units ?? 32);
+    // Each modality's head also reads the standing voice request, when the spec has it.
+    const headIn = (m: Modality, e: Sym): Sym => (byName.intent ? apply(tf.layers.concatenate({ name: `${m}_head_join` }), [e, byName.intent]) : e);
     const logits = spec.modalities.map((m, i) =>
-      apply(dense(s, classes, `${m}_head_out`, "linear"), apply(dense(s, 32, `${m}_head_hidden`), embs[i]!)),
+      apply(dense(s, classes, `${m}_head_out`, "linear"), apply(dense(s, 32, `${m}_head_hidden`), headIn(m, embs[i]!))),
     );
     const out = apply(new GatedLateFusion({ indices: spec.modalities.map(presenceIndex), seed: s.next(), name: "late_gate" }), [...logits, byName.presence!]);
     return tf.model({ inputs: list, outputs: out, name: "late" });
@@ -156,7 +164,7 @@ export const attention: FusionStrategy = {
       new ModalityAttention({ indices: spec.modalities.map(presenceIndex), units, seed: s.next(), name: "cross_modal_attention" }),
       [...embs, byName.presence!],
     );
-    const joined = apply(tf.layers.concatenate({ name: "attention_join" }), [attended, byName.presence!]);
+    const joined = apply(tf.layers.concatenate({ name: "attention_join" }), [attended, ...context(byName)]);
     return tf.model({ inputs: list, outputs: head(s, joined, o.classes ?? NUM_ACTIONS), name: "attention" });
   },
 };

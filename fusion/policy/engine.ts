@@ -7,6 +7,9 @@ import type { FusedFrame, Modality } from "../../schemas/index.ts";
 import { nsToMs } from "../../schemas/index.ts";
 import type { ActionName } from "../actions.ts";
 import { extractFeatures, modelInputs, usedModalities, type FrameFeatures } from "../features/frame.ts";
+import { COMMAND_VOCAB, VoiceIntentTracker } from "../features/intent.ts";
+import { radarPoints } from "../features/radar.ts";
+import { TtcConfirmer } from "./ttc-confirm.ts";
 import type { MapView } from "../features/gnss.ts";
 import type { ModelRunner } from "../inference/runner.ts";
 import { argmaxAction, frameStamp, probabilityList, targetSpeed, type DrivingDecision } from "./decision.ts";
@@ -22,6 +25,9 @@ export interface EngineOptions {
   nowNs: () => bigint;
 }
 
+/** A recognised command below this probability counts as not understood. */
+export const COMMAND_CONFIDENCE = 0.5;
+
 export interface EngineStats {
   decisions: number;
   overrides: Partial<Record<Override["reason"], number>>;
@@ -30,6 +36,9 @@ export interface EngineStats {
 
 export class DecisionEngine {
   private seq = 0;
+  /** The standing voice request, for models that read it (fed by their command recogniser). */
+  private readonly intent = new VoiceIntentTracker();
+  private readonly ttc = new TtcConfirmer();
   private readonly cfg: SupervisorConfig;
   readonly counts: EngineStats = { decisions: 0, overrides: {}, modelErrors: 0 };
 
@@ -45,9 +54,38 @@ export class DecisionEngine {
     return { runner: undefined, override: { reason: "OVERRIDE_FALLBACK", detail: `${missing.join("+")} missing or stale and no fallback model: rule DECELERATE` } };
   }
 
+  /**
+   * Hears a new utterance (once, at the first frame that holds it) with the first command recogniser of
+   * the primary or a fallback; every frame then gets the standing request. A recogniser failure counts as
+   * a model error and the utterance as not understood.
+   */
+  private async voiceRequest(frame: FusedFrame, features: FrameFeatures): Promise<Float32Array | undefined> {
+    const recogniser = [this.o.primary, ...(this.o.fallbacks ?? [])].find((r) => r.commands)?.commands;
+    if (!recogniser) return undefined;
+    const voice = features.present.voice ? frame.slots.voice : undefined;
+    if (voice && this.intent.isNew(voice.stampNs)) {
+      let command = "";
+      try {
+        const { probabilities: p } = await recogniser.run(modelInputs(features, recogniser.spec));
+        const best = p.indexOf(Math.max(...p));
+        if (p[best]! >= COMMAND_CONFIDENCE) command = COMMAND_VOCAB[best] ?? "";
+      } catch {
+        this.counts.modelErrors++;
+      }
+      this.intent.hear(voice.stampNs, command, frame.stampNs);
+    }
+    return this.intent.features(frame.stampNs);
+  }
+
   async decide(frame: FusedFrame): Promise<DrivingDecision> {
     const features = extractFeatures(frame, { config: this.o.primary.spec.config, map: this.o.map });
-    const facts = { present: features.present, ageS: features.ageS, minTtcS: features.facts.minTtcS };
+    const intent = await this.voiceRequest(frame, features);
+    if (intent) features.inputs.intent = intent;
+    // The TTC rule reads confirmed returns only (ttc-confirm.ts): one scan's clutter must not brake the car.
+    const radar = features.present.radar ? frame.slots.radar : undefined;
+    const laneHalf = this.o.primary.spec.config.radar.laneHalfWidthM;
+    const minTtcS = radar ? this.ttc.confirmedTtc(radar.stampNs, radarPoints(radar.message), laneHalf) : undefined;
+    const facts = { present: features.present, ageS: features.ageS, minTtcS };
     let override: Override | undefined = staleOverride(facts, this.cfg);
     let action: ActionName = "STOP";
     let modelAction: ActionName | "ACTION_UNSPECIFIED" = "ACTION_UNSPECIFIED";

@@ -9,8 +9,9 @@ import { classIndexOf } from "../actions.ts";
 import { extractFeatures, type FeatureContext } from "../features/frame.ts";
 import type { LabelledSample } from "./dataset.ts";
 
-/** Voice command vocabulary of the pretraining task (index 0: no command / unknown). */
-export const COMMAND_VOCAB = ["", "stop", "pull over", "change lane left", "change lane right", "continue", "slow down", "speed up"] as const;
+import { COMMAND_VOCAB, VoiceIntentTracker } from "../features/intent.ts";
+
+export { COMMAND_VOCAB };
 export const commandIndex = (c: string): number => Math.max(0, COMMAND_VOCAB.indexOf(c as (typeof COMMAND_VOCAB)[number]));
 
 /** Obstacle ahead: an object in the ego lane (|y| < half lane) between 0 and this many metres ahead. */
@@ -69,24 +70,42 @@ export function weatherName(v: unknown): string {
   return typeof v === "number" ? (WEATHER_NAMES[v] ?? String(v)) : String(v ?? "");
 }
 
-/** One sample per frame that has a truth with an expert label; frames without are skipped and counted. */
+/**
+ * One sample per `every`-th frame (in stamp order) that has a truth with an expert label; frames without
+ * are skipped and counted. Every frame feeds the voice intent tracker (one per group, i.e. episode), as the
+ * DecisionEngine's does at inference — here with the command actually spoken (the recogniser's training
+ * label) where inference has the recogniser's answer.
+ */
 export function labelFrames(
   frames: Iterable<FusedFrame>,
   truths: TruthIndex,
   ctx: FeatureContext | ((truth: DecodedMessage) => FeatureContext),
   group: (truth: DecodedMessage) => string,
+  every = 1,
 ): { samples: LabelledSample[]; skipped: number } {
   const samples: LabelledSample[] = [];
   let skipped = 0;
+  let i = -1;
+  let tracker = new VoiceIntentTracker();
+  let lastGroup: string | undefined;
   for (const frame of frames) {
+    i++;
     const truth = truthAt(truths, frame.stampNs);
+    if (truth) {
+      const g = group(truth);
+      if (lastGroup !== undefined && g !== lastGroup) tracker = new VoiceIntentTracker();
+      lastGroup = g;
+    }
+    const voice = frame.present.voice ? frame.slots.voice : undefined;
+    if (voice && tracker.isNew(voice.stampNs)) tracker.hear(voice.stampNs, truths.utterances.get(voice.stampNs) ?? "", frame.stampNs);
+    if (i % every !== 0) continue;
     const label = truth ? classIndexOf(truth["expert_action"]) : -1;
     if (!truth || label < 0) {
       skipped++;
       continue;
     }
-    const features = extractFeatures(frame, typeof ctx === "function" ? ctx(truth) : ctx);
-    const voice = frame.present.voice ? frame.slots.voice : undefined;
+    const base = typeof ctx === "function" ? ctx(truth) : ctx;
+    const features = extractFeatures(frame, { ...base, intent: tracker.features(frame.stampNs) });
     samples.push({
       inputs: features.inputs,
       label,

@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { MODALITIES, type Modality } from "../../schemas/index.ts";
 import { makeInputSpec, type FeatureConfig, type InputSpec } from "../features/config.ts";
+import { ModalityGate } from "../model/layers.ts";
 import { encode, Seeds, specInputs } from "../model/strategies.ts";
 import type { LabelledSample } from "./dataset.ts";
 import { fitModel, type TrainOptions, type TrainResult } from "./trainer.ts";
@@ -23,7 +24,8 @@ export const PRETRAIN_TASKS: Record<"camera" | "voice", (commands: number) => Pr
 export function buildPretrainModel(task: PretrainTask, spec: InputSpec, seed: number, units = 32): tf.LayersModel {
   const s = new Seeds(seed);
   const { list, byName } = specInputs(spec);
-  const emb = encode(task.modality, byName, s, units);
+  // Gated by the modality's presence like in the fusion models (and so the saved model keeps both inputs).
+  const emb = new ModalityGate({ index: MODALITIES.indexOf(task.modality), name: `${task.modality}_gate` }).apply([encode(task.modality, byName, s, units), byName.presence!]) as tf.SymbolicTensor;
   const out = tf.layers.dense({ units: task.classes, activation: "softmax", name: `${task.modality}_pretrain_out`, kernelInitializer: s.glorot() }).apply(emb);
   return tf.model({ inputs: list, outputs: out as tf.SymbolicTensor, name: `${task.modality}_pretrain` });
 }
@@ -36,7 +38,8 @@ export async function pretrain(
   config: FeatureConfig,
   o: Omit<TrainOptions, "strategy" | "spec" | "pretrained">,
 ): Promise<TrainResult> {
-  const spec = makeInputSpec([task.modality], config);
+  // The encoder's own task reads the modality alone (not the voice request the fusion model adds).
+  const spec = makeInputSpec([task.modality], { ...config, intent: false });
   const mi = MODALITIES.indexOf(task.modality);
   const has = (i: number): boolean => samples[i]!.inputs.presence[mi] === 1;
   const part = { train: split.train.filter(has), val: split.val.filter(has) };

@@ -10,9 +10,9 @@ import type { Rng } from "../rng.ts";
 export const DRIVING_ACTIONS = ["KEEP", "ACCELERATE", "DECELERATE", "BRAKE_HARD", "LANE_LEFT", "LANE_RIGHT", "STOP", "PULL_OVER"] as const;
 export type DrivingAction = (typeof DRIVING_ACTIONS)[number];
 
-/** Voice commands the cabin microphone can hear (the phrase spoken). */
-export const VOICE_COMMANDS = ["stop", "pull over", "slow down", "speed up", "change lane left", "change lane right", "continue"] as const;
-export type VoiceCommand = (typeof VOICE_COMMANDS)[number];
+/** Voice commands the cabin microphone can hear (the phrase spoken): the contract in schemas/voice-intent.ts. */
+import { VOICE_COMMANDS, type VoiceCommand } from "../../schemas/voice-intent.ts";
+export { VOICE_COMMANDS, type VoiceCommand };
 
 /** What the ego is told to do for the next decision period. */
 export interface EgoCommand {

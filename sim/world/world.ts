@@ -3,6 +3,7 @@
  * Rng, so the same scenario and the same ego commands give the same world, step for step. For speed the
  * step updates the state in place and returns it; cloneWorld gives an independent copy when one is needed.
  */
+import { applyVoiceCommand, lapseVoiceRequest, LANE_REQUEST_S, EXPERT_MARGIN_MPS } from "../../schemas/voice-intent.ts";
 import { laneCentre } from "../../schemas/map.ts";
 import { Rng } from "../rng.ts";
 import { buildScenario, type BuiltScenario, type ScenarioSpec } from "../scenario.ts";
@@ -22,12 +23,10 @@ export interface WorldOptions {
 /** Noise-only lead-in and tail of every voice message, s. */
 export const VOICE_LEAD_S = 0.4;
 export const VOICE_TAIL_S = 0.3;
-/** A lane-change request lapses after this long, s. */
-export const LANE_REQUEST_S = 15;
+/** A lane-change request lapses after this long, s (schemas/voice-intent.ts). */
+export { LANE_REQUEST_S, EXPERT_MARGIN_MPS } from "../../schemas/voice-intent.ts";
 /** A passenger waits this long for a pull-over the traffic does not allow, then says "continue", s. */
 export const PULL_OVER_PATIENCE_S = 45;
-/** The expert drives this far below the cruise speed unless asked to speed up, m/s. */
-export const EXPERT_MARGIN_MPS = 2;
 
 export function createWorld(spec: ScenarioSpec | BuiltScenario, options: WorldOptions = {}): World {
   const built = "map" in spec ? spec : buildScenario(spec);
@@ -209,31 +208,15 @@ function updateVoice(w: World): void {
     u.heard = true;
     vi.last = u.command;
     vi.heardAtS = w.t;
-    switch (u.command) {
-      case "slow down":
-        vi.speedOffsetMps = Math.max(-12, vi.speedOffsetMps - 4);
-        break;
-      case "speed up":
-        vi.speedOffsetMps = Math.min(EXPERT_MARGIN_MPS, vi.speedOffsetMps + 4);
-        break;
-      case "stop":
-      case "pull over":
-        vi.hold = u.command === "stop" ? "stop" : "pull_over";
-        vi.heldS = 0;
-        vi.holdForS = w.rng.uniform(2, 5);
-        vi.holdSinceS = w.t;
-        break;
-      case "continue":
-        vi.hold = "none";
-        break;
-      case "change lane left":
-      case "change lane right":
-        vi.laneRequest = u.command === "change lane left" ? 1 : -1;
-        vi.laneRequestUntilS = w.t + LANE_REQUEST_S;
-        break;
+    // The standing request (shared with fusion's intent tracker), then what only the world knows.
+    applyVoiceCommand(vi, u.command, w.t);
+    if (u.command === "stop" || u.command === "pull over") {
+      vi.heldS = 0;
+      vi.holdForS = w.rng.uniform(2, 5);
+      vi.holdSinceS = w.t;
     }
   }
-  if (vi.laneRequest !== 0 && w.t > vi.laneRequestUntilS) vi.laneRequest = 0;
+  lapseVoiceRequest(vi, w.t);
   if (vi.hold !== "none") {
     const done = w.ego.v < STANDSTILL_MPS && (vi.hold === "stop" || w.ego.pulledOver);
     vi.heldS = done ? vi.heldS + w.dtS : 0;

@@ -11,6 +11,7 @@ import { MqttTransport, SensorSink, type RawSink, type PublishOptions, type Publ
 import { randomScenario } from "../../sim/scenario.ts";
 import { startLiveSim, type LiveSim } from "../../bin/sim-live.ts";
 import { wallNs } from "../../bin/daemon/clock.ts";
+import { saveRecogniserFor } from "../fusion/recogniser.ts";
 
 /** An untrained all-modality model: the daemon's plumbing does not depend on what the model learned. */
 export async function untrainedModel(): Promise<string> {
@@ -27,6 +28,7 @@ export async function untrainedModel(): Promise<string> {
     metrics: {},
     inputSpec: spec,
   };
+  await saveRecogniserFor(dir, spec);
   await saveModelDir(dir, strategyByName("late").build(spec, { seed: 1 }), card, renderCard);
   return dir;
 }

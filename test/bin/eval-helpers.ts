@@ -8,6 +8,7 @@ import { McapRecorder } from "../../replay/recorder.ts";
 import { MessageDecoder, type Modality } from "../../schemas/index.ts";
 import { datasetMessages, type DatasetOptions } from "../../sim/dataset.ts";
 import type { ScenarioSpec } from "../../sim/scenario.ts";
+import { saveRecogniserFor } from "../fusion/recogniser.ts";
 
 /** Saves an untrained (seeded) model of a strategy over some modalities; returns its directory. */
 export async function tinyModelDir(name: string, modalities: Modality[], strategy: StrategyName = "late", seed = 3, parent?: string): Promise<string> {
@@ -15,6 +16,7 @@ export async function tinyModelDir(name: string, modalities: Modality[], strateg
   const spec = makeInputSpec(modalities);
   const model = strategyByName(strategy).build(spec, { seed, units: 8 });
   const card: ModelCard = { name, strategy, description: "untrained test model", command: "test", data: { files: [], samples: 0, train: 0, val: 0 }, training: {}, metrics: {}, inputSpec: spec };
+  await saveRecogniserFor(dir, spec);
   await saveModelDir(dir, model, card, renderCard);
   model.dispose();
   return dir;

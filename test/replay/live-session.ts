@@ -11,6 +11,7 @@ import { MODALITIES } from "../../schemas/index.ts";
 import { useBackend } from "../fusion/tf-setup.ts";
 import { capturedLogger, daemonConfig, simulatorOn } from "../bin/daemon-helpers.ts";
 import { waitFor } from "../sensors/helpers.ts";
+import { saveRecogniserFor } from "../fusion/recogniser.ts";
 
 /**
  * The golden model: an untrained all-modality late-fusion model with seeded weights, so the same one is
@@ -30,6 +31,7 @@ export async function goldenModel(dir: string, seed = 11): Promise<string> {
     metrics: {},
     inputSpec: spec,
   };
+  await saveRecogniserFor(dir, spec);
   await saveModelDir(dir, strategyByName("late").build(spec, { seed }), card, renderCard);
   return dir;
 }

@@ -16,6 +16,7 @@ import { saveModelDir } from "../../fusion/model/model-dir.ts";
 import { strategyByName } from "../../fusion/model/strategies.ts";
 import { runReplay, type ReplayOpts } from "../../bin/commands/replay.ts";
 import { useBackend } from "../fusion/tf-setup.ts";
+import { saveRecogniserFor } from "../fusion/recogniser.ts";
 
 const FUSIOND = fileURLToPath(new URL("../../bin/fusiond.js", import.meta.url));
 
@@ -33,6 +34,7 @@ describe("fusiond replay (virtual-time pipeline with a model)", function () {
     await useBackend("wasm");
     const spec = makeInputSpec([...MODALITIES]);
     const card = { name: "replay-test", strategy: "late", description: "untrained", command: "test", data: { files: [], samples: 0, train: 0, val: 0 }, training: {}, metrics: {}, inputSpec: spec };
+    await saveRecogniserFor(model, spec);
     await saveModelDir(model, strategyByName("late").build(spec, { seed: 7 }), card, renderCard);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

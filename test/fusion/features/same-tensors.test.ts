@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { defaultCodec, MODALITIES, type FusedFrame, type Modality } from "../../../schemas/index.ts";
-import { makeInputSpec } from "../../../fusion/features/config.ts";
+import { DEFAULT_FEATURE_CONFIG, makeInputSpec } from "../../../fusion/features/config.ts";
 import { stackInputs } from "../../../fusion/features/frame.ts";
 import type { MapView } from "../../../fusion/features/gnss.ts";
 import { FakeModelRunner } from "../../../fusion/inference/runner.ts";
@@ -41,7 +41,9 @@ describe("fusion: same frame → same tensors in training and inference", () => 
       const { samples } = labelFrames(frames, indexTruths(truths), { map }, () => "e");
       const training = buildBatch(samples, [0, 1, 2, 3], spec).map((t) => t.dataSync());
 
-      const runner = new FakeModelRunner(spec, () => [1, 0, 0, 0, 0, 0, 0, 0], { now: () => 0 });
+      // Training hears the command spoken (none in these truths); inference asks the recogniser (here: none).
+      const none = new FakeModelRunner(makeInputSpec(["voice"], { ...DEFAULT_FEATURE_CONFIG, intent: false }), () => [1, 0, 0, 0, 0, 0, 0, 0], { now: () => 0 });
+      const runner = new FakeModelRunner(spec, () => [1, 0, 0, 0, 0, 0, 0, 0], { now: () => 0, commands: none });
       const engine = new DecisionEngine({ primary: runner, map, nowNs: () => 0n, supervisor: { ttcThresholdS: 0, brakeTtcS: 0, staleAfterS: 10, critical: [] } });
       for (const f of frames) await engine.decide(f);
       const inference = stackInputs(runner.seen, spec).map((b) => b.data);

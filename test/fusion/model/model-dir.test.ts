@@ -5,6 +5,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { MODALITIES } from "../../../schemas/index.ts";
 import { makeInputSpec } from "../../../fusion/features/config.ts";
+import { saveRecogniserFor } from "../recogniser.ts";
 import { renderCard } from "../../../fusion/model/card.ts";
 import { INPUT_SPEC_JSON, loadModelDir, saveModelDir, type ModelCard } from "../../../fusion/model/model-dir.ts";
 import { STRATEGIES, strategyByName } from "../../../fusion/model/strategies.ts";
@@ -37,8 +38,10 @@ describe("fusion/model/model-dir", function () {
       const model = strategyByName(name).build(spec, { seed: 4 });
       const xs = buildBatch(samples, [0, 1, 2, 3], spec);
       const before = (model.predict(xs) as tf.Tensor).dataSync();
+      await saveRecogniserFor(dir, spec);
       const hash = await saveModelDir(dir, model, card(spec, name), renderCard);
       const loaded = await loadModelDir(dir);
+      assert.ok(loaded.commands, "the recogniser comes with the model");
       assert.equal(loaded.hash, hash);
       assert.equal(JSON.parse(readFileSync(join(dir, "card.json"), "utf8")).hash, hash);
       assert.match(readFileSync(join(dir, "card.md"), "utf8"), /## Made by/);
@@ -46,6 +49,12 @@ describe("fusion/model/model-dir", function () {
       before.forEach((v, i) => assert.ok(Math.abs(v - after[i]!) < 1e-6));
     });
   }
+
+  it("a model that reads the voice request without its voice-command/ recogniser is a clear error at load time", async () => {
+    assert.ok(spec.inputs.some((i) => i.name === "intent"));
+    await saveModelDir(dir, strategyByName("intermediate").build(spec, { seed: 1 }), card(spec, "intermediate"), renderCard);
+    await assert.rejects(loadModelDir(dir), (e: Error & { code?: string }) => e.code === "model_incomplete" && /voice-command\//.test(e.message));
+  });
 
   it("a missing file is a clear error at load time", async () => {
     await saveModelDir(dir, strategyByName("late").build(spec, { seed: 1 }), card(spec, "late"), renderCard);

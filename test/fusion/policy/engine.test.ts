@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { msToNs, type Modality } from "../../../schemas/index.ts";
 import { ACTIONS, type ActionName } from "../../../fusion/actions.ts";
-import { makeInputSpec } from "../../../fusion/features/config.ts";
+import { DEFAULT_FEATURE_CONFIG, makeInputSpec } from "../../../fusion/features/config.ts";
+import { COMMAND_VOCAB } from "../../../fusion/features/intent.ts";
 import { FakeModelRunner } from "../../../fusion/inference/runner.ts";
 import { DecisionEngine } from "../../../fusion/policy/engine.ts";
 import { DEFAULT_SUPERVISOR, ttcRule } from "../../../fusion/policy/supervisor.ts";
@@ -14,6 +15,38 @@ const runner = (a: ActionName, modalities = ALL, id = "primary") => new FakeMode
 const scene = (o: Partial<Scene> = {}): Scene => ({ weather: "CLEAR", obstacleM: undefined, closingMps: 0, command: "", speedMps: 20, limitMps: 25, ...o });
 
 describe("fusion/policy/engine and supervisor", () => {
+  it("hears each utterance once through the model's recogniser and gives every later frame the standing request", async () => {
+    const stop = COMMAND_VOCAB.map((c) => (c === "stop" ? 0.93 : 0.01));
+    const recogniser = new FakeModelRunner(makeInputSpec(["voice"], { ...DEFAULT_FEATURE_CONFIG, intent: false }), () => stop, { now: () => 0, id: "rec", classes: COMMAND_VOCAB.length });
+    const primary = new FakeModelRunner(makeInputSpec(ALL), () => onehot("STOP"), { now: () => 0, commands: recogniser });
+    assert.ok(primary.spec.inputs.some((i) => i.name === "intent"));
+    const engine = new DecisionEngine({ primary, nowNs: () => 0n });
+    const rand = mulberry32(3);
+    const spoken = sceneFrame(scene({ command: "stop" }), 0, rand);
+    const again = { ...sceneFrame(scene({ command: "stop" }), 1, rand), slots: { ...sceneFrame(scene(), 1, rand).slots, voice: spoken.slots.voice! } };
+    again.present.voice = true;
+    await engine.decide(spoken);
+    await engine.decide(again); // the same utterance, still in the voice window
+    await engine.decide(sceneFrame(scene(), 400, rand)); // 20 s later, no voice at all
+    assert.equal(recogniser.seen.length, 1, "the recogniser runs once per utterance");
+    assert.equal(recogniser.seen[0]!["intent"], undefined, "the recogniser reads voice alone");
+    const intents = primary.seen.map((r) => [...r["intent"]!.slice(0, 3)]);
+    assert.deepEqual(intents, [[1, 1, 0], [1, 1, 0], [1, 1, 0]], "hold stop stands after the utterance has gone");
+    primary.close();
+    recogniser.close();
+  });
+
+  it("an utterance the recogniser is unsure of changes nothing", async () => {
+    const unsure = COMMAND_VOCAB.map(() => 1 / COMMAND_VOCAB.length);
+    const recogniser = new FakeModelRunner(makeInputSpec(["voice"], { ...DEFAULT_FEATURE_CONFIG, intent: false }), () => unsure, { now: () => 0, classes: COMMAND_VOCAB.length });
+    const primary = new FakeModelRunner(makeInputSpec(ALL), () => onehot("KEEP"), { now: () => 0, commands: recogniser });
+    const engine = new DecisionEngine({ primary, nowNs: () => 0n });
+    await engine.decide(sceneFrame(scene({ command: "stop" }), 0, mulberry32(4)));
+    assert.deepEqual([...primary.seen[0]!["intent"]!.slice(0, 3)], [1, 0, 0]);
+    primary.close();
+    recogniser.close();
+  });
+
   it("passes the model's action through with provenance when nothing is wrong", async () => {
     const primary = runner("KEEP");
     const engine = new DecisionEngine({ primary, nowNs: () => msToNs(1_003), vehicleId: "v1" });
@@ -32,11 +65,13 @@ describe("fusion/policy/engine and supervisor", () => {
     primary.close();
   });
 
-  it("radar TTC below the threshold: never KEEP/ACCELERATE, and says why", async () => {
+  it("radar TTC below the threshold: never KEEP/ACCELERATE, and says why (once the return is confirmed by the next scan)", async () => {
     for (const [closing, expected] of [[10, "DECELERATE"], [25, "BRAKE_HARD"]] as const) {
       const primary = runner("ACCELERATE");
       const engine = new DecisionEngine({ primary, nowNs: () => 0n });
-      const d = await engine.decide(sceneFrame(scene({ obstacleM: 25, closingMps: closing }), 0, mulberry32(1)));
+      const first = await engine.decide(sceneFrame(scene({ obstacleM: 25, closingMps: closing }), 0, mulberry32(1)));
+      assert.equal(first.action, "ACCELERATE", "one scan alone is not enough");
+      const d = await engine.decide(sceneFrame(scene({ obstacleM: 25 - closing * 0.05, closingMps: closing }), 1, mulberry32(1)));
       assert.equal(d.model_action, "ACCELERATE");
       assert.equal(d.action, expected);
       assert.equal(d.override_reason, "OVERRIDE_TTC");
