@@ -1,19 +1,24 @@
 /**
  * Receive throughput of our sources beside the bare libraries, same broker, same publisher, same run:
  * - MQTT: SensorSource over MqttTransport (decoded SensorMessages/s) vs a bare mqtt.js client
- *   counting 'message' events; QoS 1 (foxglove.RawAudio on the voice topic), through Mosquitto on
- *   127.0.0.1:1883 if it is up, else the embedded aedes broker (the output says which).
+ *   counting 'message' events (no decoding); both subscribe at QoS 1 and receive the same
+ *   foxglove.RawAudio bytes on a voice topic, through Mosquitto on 127.0.0.1:1883 if it is up, else
+ *   the embedded aedes broker (the output says which).
  * - ZeroMQ: SensorSource over ZmqSource vs a bare zeromq Subscriber loop; PUB/SUB over tcp.
- * The publisher runs in a worker thread so it does not share the receiver's event loop; it publishes
- * as fast as the transport lets it (MQTT: 1000 QoS 1 publishes in flight; ZeroMQ: retries on EAGAIN).
- * Rate = messages / (last receipt − first receipt); bare and ours alternate, median of the rounds.
+ * The publisher is a child process (bench/transport-publisher.ts), the same one for bare and ours, so
+ * the receiver has this process to itself; it publishes as fast as the transport lets it (MQTT: 1000
+ * QoS 1 publishes in flight; ZeroMQ: PUB with noDrop, retried on EAGAIN).
+ * Per configuration: one warm-up pair, then ROUNDS pairs of bare and ours back to back, the order
+ * alternating. Rate = messages / (last − first receipt); the row is the median of the rounds, the
+ * ratio the ratio of medians, the note the min–max. Beside it, the receiving process's CPU time per
+ * message (what the receiver costs, whoever bounds the rate).
  * Last, the per-message CPU cost of the decode path in memory, beside a bare protobufjs decode.
  * Run: `npm run bench -- transport`.
  */
-import { createRequire } from "node:module";
 import { connect as netConnect } from "node:net";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { loadavg } from "node:os";
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
 import { Subscriber } from "zeromq";
 import { Subject } from "rxjs";
@@ -22,15 +27,14 @@ import { MqttTransport, SensorSource, ZmqSource } from "../sensors/index.ts";
 import { median, type BenchRow, type BenchSuite } from "./harness.ts";
 
 const SIZES = [
-  { label: "64 B", bytes: 64, count: { mqtt: 4_000, zmq: 20_000 } },
-  { label: "4 KB", bytes: 4096, count: { mqtt: 2_500, zmq: 8_000 } },
-  { label: "100 KB", bytes: 100 * 1024, count: { mqtt: 500, zmq: 1_200 } },
+  // Enough messages per round for ~0.3–1 s of receiving on an idle machine (shorter rounds were mostly noise).
+  { label: "64 B", bytes: 64, count: { mqtt: 20_000, zmq: 100_000 } },
+  { label: "4 KB", bytes: 4096, count: { mqtt: 15_000, zmq: 40_000 } },
+  { label: "100 KB", bytes: 100 * 1024, count: { mqtt: 3_000, zmq: 6_000 } },
 ];
-/** Bare and ours alternate (bare first in even rounds, ours first in odd) so that drift hits both alike; one warm-up round first. */
-const ROUNDS = 4;
+/** Bare and ours alternate (bare first in even rounds, ours first in odd) so that drift hits both alike; one warm-up pair first. */
+const ROUNDS = 7;
 const now = (): bigint => process.hrtime.bigint();
-const require = createRequire(import.meta.url);
-const moduleUrl = (name: string): string => pathToFileURL(require.resolve(name)).href;
 
 /** A RawAudio message of (about) `size` bytes in total, as a sensor would send it. */
 function payloadOf(size: number): Uint8Array {
@@ -47,89 +51,54 @@ function payloadOf(size: number): Uint8Array {
   return make(Math.max(0, size - overhead));
 }
 
-/** The publisher thread: plain JS, told what to do by messages. */
-const PUBLISHER = `
-const { parentPort, workerData } = require("node:worker_threads");
-(async () => {
-  const mqtt = (await import(workerData.mqtt)).default;
-  const zmq = await import(workerData.zeromq);
-  let client, pub;
-  if (workerData.kind === "mqtt") {
-    client = await mqtt.connectAsync(workerData.url, { protocolVersion: workerData.protocolVersion });
-    client.stream.setNoDelay(true);
-  } else {
-    pub = new zmq.Publisher({ linger: 0, noDrop: true, sendHighWaterMark: 10000, sendTimeout: 0 });
-    await pub.bind("tcp://127.0.0.1:*");
-  }
-  const send = async (topic, payload, qos) => {
-    if (client) return new Promise((res, rej) => client.publish(topic, payload, { qos }, (e) => (e ? rej(e) : res())));
-    for (;;) {
-      try { return await pub.send([topic, payload]); }
-      catch (e) { if (e.code !== "EAGAIN") throw e; await new Promise((r) => setImmediate(r)); }
-    }
-  };
-  parentPort.on("message", async (m) => {
-    if (m.op === "probe") { await send(m.topic, Buffer.from(m.payload), 0); parentPort.postMessage({ op: "probed" }); }
-    if (m.op === "run") {
-      const payload = Buffer.from(m.payload);
-      const t0 = process.hrtime.bigint();
-      const window = new Set();
-      for (let i = 0; i < m.count; i++) {
-        const p = send(m.topic, payload, 1).then(() => window.delete(p));
-        window.add(p);
-        if (window.size >= 1000 || !client) await (client ? Promise.race(window) : p);
-      }
-      await Promise.all(window);
-      parentPort.postMessage({ op: "done", seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
-    }
-    if (m.op === "close") { if (client) await client.endAsync(); if (pub) pub.close(); parentPort.postMessage({ op: "closed" }); }
-  });
-  parentPort.postMessage({ op: "ready", endpoint: pub ? pub.lastEndpoint : undefined });
-})().catch((e) => { console.error(e); process.exit(1); });
-`;
-
+/** The publisher: a child process (bench/transport-publisher.ts), driven over IPC. */
 class Publisher {
   private constructor(
-    private readonly worker: Worker,
+    private readonly child: ChildProcess,
     readonly endpoint: string | undefined,
   ) {}
 
-  static async start(data: { kind: "mqtt"; url: string; protocolVersion: 4 | 5 } | { kind: "zmq" }): Promise<Publisher> {
-    const worker = new Worker(PUBLISHER, { eval: true, workerData: { ...data, mqtt: moduleUrl("mqtt"), zeromq: moduleUrl("zeromq") } });
-    const ready = (await next(worker, "ready")) as { endpoint?: string };
-    return new Publisher(worker, ready.endpoint);
+  static async start(args: ["mqtt", string, "4" | "5"] | ["zmq"]): Promise<Publisher> {
+    const child = fork(fileURLToPath(new URL("./transport-publisher.ts", import.meta.url)), args, {
+      execArgv: ["--import", "tsx"],
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const ready = (await next(child, "ready")) as { endpoint?: string };
+    return new Publisher(child, ready.endpoint);
   }
 
   async probe(topic: string): Promise<void> {
     // A valid SimStep: our source emits only what decodes.
     const payload = defaultCodec().encode("fusiond.SimStep", { stamp: nsToTimestamp(1_700_000_000_000_000_000n), step: 1 });
-    this.worker.postMessage({ op: "probe", topic, payload });
-    await next(this.worker, "probed");
+    this.child.send({ op: "probe", topic, payload });
+    await next(this.child, "probed");
   }
 
   /** Publishes `count` copies; resolves with the publisher's own seconds. */
   async run(topic: string, payload: Uint8Array, count: number): Promise<number> {
-    this.worker.postMessage({ op: "run", topic, payload, count });
-    return ((await next(this.worker, "done")) as { seconds: number }).seconds;
+    this.child.send({ op: "run", topic, payload, count });
+    return ((await next(this.child, "done")) as { seconds: number }).seconds;
   }
 
   async close(): Promise<void> {
-    this.worker.postMessage({ op: "close" });
-    await next(this.worker, "closed");
-    await this.worker.terminate();
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.send({ op: "close" });
+    await exited;
   }
 }
 
-function next(worker: Worker, op: string): Promise<unknown> {
+function next(child: ChildProcess, op: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
+    const onExit = (code: number | null): void => reject(new Error(`the publisher process exited (${code}) before "${op}"`));
     const onMessage = (m: { op: string }): void => {
       if (m.op !== op) return;
-      worker.off("message", onMessage);
-      worker.off("error", reject);
+      child.off("message", onMessage);
+      child.off("exit", onExit);
       resolve(m);
     };
-    worker.on("message", onMessage);
-    worker.once("error", reject);
+    child.on("message", onMessage);
+    child.once("exit", onExit);
   });
 }
 
@@ -176,15 +145,20 @@ class Counter {
 interface Receiver {
   close(): Promise<void>;
 }
+type Open = (pattern: string, hit: (topic: string) => void) => Promise<Receiver>;
+interface RoundResult {
+  /** Receipts/s between the first and the last receipt. */
+  rate: number;
+  received: number;
+  /** The publisher's own publish rate this round. */
+  publishRate: number;
+  /** CPU time of this (the receiving) process per message received, µs: user + system, GC included. */
+  cpuUs: number;
+}
 
 /** One measured round: subscribe, wait until probes come through, publish, count. */
-async function round(
-  publisher: Publisher,
-  vehicle: string,
-  payload: Uint8Array,
-  count: number,
-  open: (pattern: string, hit: (topic: string) => void) => Promise<Receiver>,
-): Promise<{ rate: number; received: number; publishSeconds: number }> {
+async function round(publisher: Publisher, payload: Uint8Array, count: number, open: Open): Promise<RoundResult> {
+  const vehicle = `bench${process.pid}r${roundId++}`;
   const topic = `vehicles/${vehicle}/sensors/voice/bench`;
   const counter = new Counter(topic);
   const receiver = await open(`vehicles/${vehicle}/#`, counter.hit);
@@ -195,13 +169,21 @@ async function round(
       await new Promise((r) => setTimeout(r, 10));
     }
     const arrived = counter.expect(count);
+    const cpu0 = process.cpuUsage();
     const publishSeconds = await publisher.run(topic, payload, count);
     await Promise.race([arrived, counter.quiet(300)]);
-    return { rate: counter.rate(), received: counter.count, publishSeconds };
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      rate: counter.rate(),
+      received: counter.count,
+      publishRate: count / publishSeconds,
+      cpuUs: counter.count ? (cpu.user + cpu.system) / counter.count : 0,
+    };
   } finally {
     await receiver.close();
   }
 }
+let roundId = 0;
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -216,21 +198,67 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-/** Runs the two measurements of round r back to back, bare first in even-numbered rounds. */
-async function paired<T>(r: number, bare: () => Promise<T>, ours: () => Promise<T>): Promise<[T, T]> {
-  if (Math.abs(r) % 2 === 0) {
-    const b = await bare();
-    return [b, await ours()];
+const spread = (xs: number[], digits = 0): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+
+/**
+ * ROUNDS rounds of bare and ours back to back, the order alternating (bare first in even rounds), after
+ * one uncounted warm-up pair; rows: median receive rate ours vs bare (ratio of medians), and the
+ * receiving process's CPU per message ours vs bare.
+ */
+async function compare(
+  log: (line: string) => void,
+  what: { transport: string; bareName: string; size: (typeof SIZES)[number]; count: number },
+  publisher: Publisher,
+  bareOpen: Open,
+  oursOpen: Open,
+): Promise<BenchRow[]> {
+  const { transport, bareName, size, count } = what;
+  const payload = payloadOf(size.bytes);
+  const bare: RoundResult[] = [];
+  const ours: RoundResult[] = [];
+  for (let r = -1; r < ROUNDS; r++) {
+    const bareFirst = Math.abs(r) % 2 === 0;
+    const first = await round(publisher, payload, count, bareFirst ? bareOpen : oursOpen);
+    const second = await round(publisher, payload, count, bareFirst ? oursOpen : bareOpen);
+    if (r < 0) continue; // the warm-up pair: JIT, broker, sockets; not counted
+    const [b, o] = bareFirst ? [first, second] : [second, first];
+    // Mosquitto drops QoS 1 beyond max_queued_messages (1000) per client when the subscriber lags;
+    // the rate is then still the receiver's own over what it got.
+    if (b.received < count || o.received < count) log(`  ${size.label} round ${r + 1}: received bare ${b.received}, ours ${o.received} of ${count}`);
+    bare.push(b);
+    ours.push(o);
   }
-  const o = await ours();
-  return [await bare(), o];
+  const rate = (xs: RoundResult[]): number[] => xs.map((x) => x.rate);
+  const cpu = (xs: RoundResult[]): number[] => xs.map((x) => x.cpuUs);
+  const pub = [...bare, ...ours].map((x) => x.publishRate);
+  const rateRatio = median(rate(ours)) / median(rate(bare));
+  const cpuRatio = median(cpu(bare)) / median(cpu(ours));
+  log(
+    `${transport} ${size.label} (${payload.length} B payload, ${count} msgs/round): ` +
+      `bare ${rate(bare).map((x) => x.toFixed(0)).join("/")} msg/s, ours ${rate(ours).map((x) => x.toFixed(0)).join("/")} msg/s; ` +
+      `ratio of medians ${rateRatio.toFixed(2)}; receiver CPU µs/msg bare ${cpu(bare).map((x) => x.toFixed(1)).join("/")}, ` +
+      `ours ${cpu(ours).map((x) => x.toFixed(1)).join("/")}; publisher ${median(pub).toFixed(0)} msg/s (${spread(pub)})`,
+  );
+  const goal = size.bytes >= 4096 ? { goal: "≥ 0.8× bare" } : {};
+  return [
+    {
+      name: `${transport} source ${size.label} (decoded)`,
+      value: median(rate(ours)),
+      unit: "msg/s",
+      baseline: { name: `${bareName} ${size.label}`, value: median(rate(bare)) },
+      ...goal,
+      note: `medians of ${ROUNDS}; ours ${spread(rate(ours))}, bare ${spread(rate(bare))} msg/s; publisher ${median(pub).toFixed(0)} msg/s`,
+    },
+    {
+      name: `${transport} source ${size.label} receiver CPU`,
+      value: median(cpu(ours)),
+      unit: "µs/msg",
+      baseline: { name: `${bareName} ${size.label} receiver CPU`, value: median(cpu(bare)) },
+      lowerIsBetter: true,
+      note: `medians of ${ROUNDS}; ours ${spread(cpu(ours), 1)}, bare ${spread(cpu(bare), 1)} µs/msg; ratio ${cpuRatio.toFixed(2)}`,
+    },
+  ];
 }
-
-/** The median of the per-round ratios ours/bare (each pair measured back to back). */
-const pairedRatio = (ours: number[], bare: number[]): number => median(ours.map((o, i) => o / bare[i]!));
-
-let roundId = 0;
-const vehicleId = (): string => `bench${process.pid}r${roundId++}`;
 
 async function mqttRows(log: (line: string) => void): Promise<BenchRow[]> {
   const mosquitto = await portOpen(1883);
@@ -239,57 +267,30 @@ async function mqttRows(log: (line: string) => void): Promise<BenchRow[]> {
   const url = broker?.url ?? "mqtt://127.0.0.1:1883";
   const protocolVersion = mosquitto ? 5 : 4;
   log(`MQTT broker: ${mosquitto ? "Mosquitto on 127.0.0.1:1883 (MQTT 5)" : `embedded aedes at ${url} (MQTT 3.1.1; Mosquitto not reachable)`}, QoS 1`);
-  const publisher = await Publisher.start({ kind: "mqtt", url, protocolVersion });
+  const publisher = await Publisher.start(["mqtt", url, protocolVersion === 5 ? "5" : "4"]);
+  const bareOpen: Open = async (pattern, hit) => {
+    const client = await mqtt.connectAsync(url, { protocolVersion });
+    (client.stream as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
+    client.on("message", (topic) => hit(topic));
+    await client.subscribeAsync(pattern, { qos: 1 });
+    return { close: () => client.endAsync() };
+  };
+  const oursOpen: Open = async (pattern, hit) => {
+    const transport = await MqttTransport.connect({ url, now });
+    const source = new SensorSource(transport, new MessageDecoder());
+    const sub = source.messages([pattern]).subscribe((m) => hit(m.topic));
+    return {
+      close: async () => {
+        sub.unsubscribe();
+        source.close();
+        await transport.close();
+      },
+    };
+  };
   const rows: BenchRow[] = [];
   try {
     for (const size of SIZES) {
-      const payload = payloadOf(size.bytes);
-      const bare: number[] = [];
-      const ours: number[] = [];
-      const pubRates: number[] = [];
-      for (let r = -1; r < ROUNDS; r++) {
-        const bareRound = (): ReturnType<typeof round> => round(publisher, vehicleId(), payload, size.count.mqtt, async (pattern, hit) => {
-          const client = await mqtt.connectAsync(url, { protocolVersion });
-          (client.stream as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
-          client.on("message", (topic) => hit(topic));
-          await client.subscribeAsync(pattern, { qos: 1 });
-          return { close: () => client.endAsync() };
-        });
-        const oursRound = (): ReturnType<typeof round> => round(publisher, vehicleId(), payload, size.count.mqtt, async (pattern, hit) => {
-          const transport = await MqttTransport.connect({ url, now });
-          const source = new SensorSource(transport, new MessageDecoder());
-          const sub = source.messages([pattern]).subscribe((m) => hit(m.topic));
-          return {
-            close: async () => {
-              sub.unsubscribe();
-              source.close();
-              await transport.close();
-            },
-          };
-        });
-        const [b, o] = await paired(r, bareRound, oursRound);
-        if (r < 0) continue; // round -1 warms up the JIT, the broker and the sockets; not counted
-        if (b.received < size.count.mqtt || o.received < size.count.mqtt) {
-          // Mosquitto drops QoS 1 beyond max_queued_messages (1000) per client when the subscriber
-          // is the bottleneck; the rate is then the receiver's own, which is what is measured.
-          log(`  ${size.label} round ${r + 1}: broker dropped some (received bare ${b.received}, ours ${o.received} of ${size.count.mqtt})`);
-        }
-        bare.push(b.rate);
-        ours.push(o.rate);
-        pubRates.push(size.count.mqtt / b.publishSeconds, size.count.mqtt / o.publishSeconds);
-      }
-      log(
-        `MQTT ${size.label} (${payload.length} B payload): bare ${bare.map((x) => x.toFixed(0)).join("/")} msg/s, ours ${ours.map((x) => x.toFixed(0)).join("/")} msg/s` +
-          `, per-round ratio median ${pairedRatio(ours, bare).toFixed(2)}, publisher ${median(pubRates).toFixed(0)} msg/s`,
-      );
-      rows.push({
-        name: `MQTT source ${size.label} (decoded)`,
-        value: median(ours),
-        unit: "msg/s",
-        baseline: { name: `bare mqtt.js ${size.label}`, value: median(bare) },
-        ...(size.bytes >= 4096 ? { goal: "≥ 0.8× bare" } : {}),
-        note: `median of per-round ratios ${pairedRatio(ours, bare).toFixed(2)}; publisher ${median(pubRates).toFixed(0)} msg/s`,
-      });
+      rows.push(...(await compare(log, { transport: "MQTT", bareName: "bare mqtt.js", size, count: size.count.mqtt }, publisher, bareOpen, oursOpen)));
     }
   } finally {
     await publisher.close();
@@ -299,66 +300,43 @@ async function mqttRows(log: (line: string) => void): Promise<BenchRow[]> {
 }
 
 async function zmqRows(log: (line: string) => void): Promise<BenchRow[]> {
-  const publisher = await Publisher.start({ kind: "zmq" });
+  const publisher = await Publisher.start(["zmq"]);
   const endpoint = publisher.endpoint!;
-  log(`ZeroMQ: PUB (worker thread) ${endpoint} → SUB, frames [topic, bytes]`);
+  log(`ZeroMQ: PUB (child process) ${endpoint} → SUB, frames [topic, bytes]`);
+  const bareOpen: Open = async (pattern, hit) => {
+    const sub = new Subscriber({ linger: 0, receiveHighWaterMark: 10_000 });
+    sub.connect(endpoint);
+    sub.subscribe(pattern.replace("#", ""));
+    const loop = (async () => {
+      try {
+        for await (const [topic] of sub) hit(topic!.toString());
+      } catch {
+        /* closed */
+      }
+    })();
+    return {
+      close: async () => {
+        sub.close();
+        await loop;
+      },
+    };
+  };
+  const oursOpen: Open = async (pattern, hit) => {
+    const transport = new ZmqSource({ endpoint, now });
+    const source = new SensorSource(transport, new MessageDecoder());
+    const sub = source.messages([pattern]).subscribe((m) => hit(m.topic));
+    return {
+      close: async () => {
+        sub.unsubscribe();
+        source.close();
+        await transport.close();
+      },
+    };
+  };
   const rows: BenchRow[] = [];
   try {
     for (const size of SIZES) {
-      const payload = payloadOf(size.bytes);
-      const bare: number[] = [];
-      const ours: number[] = [];
-      for (let r = -1; r < ROUNDS; r++) {
-        const bareRound = (): ReturnType<typeof round> => round(publisher, vehicleId(), payload, size.count.zmq, async (pattern, hit) => {
-          const sub = new Subscriber({ linger: 0, receiveHighWaterMark: 10_000 });
-          sub.connect(endpoint);
-          sub.subscribe(pattern.replace("#", ""));
-          const loop = (async () => {
-            try {
-              for await (const [topic] of sub) hit(topic!.toString());
-            } catch {
-              /* closed */
-            }
-          })();
-          return {
-            close: async () => {
-              sub.close();
-              await loop;
-            },
-          };
-        });
-        const oursRound = (): ReturnType<typeof round> => round(publisher, vehicleId(), payload, size.count.zmq, async (pattern, hit) => {
-          const transport = new ZmqSource({ endpoint, now });
-          const source = new SensorSource(transport, new MessageDecoder());
-          const sub = source.messages([pattern]).subscribe((m) => hit(m.topic));
-          return {
-            close: async () => {
-              sub.unsubscribe();
-              source.close();
-              await transport.close();
-            },
-          };
-        });
-        const [b, o] = await paired(r, bareRound, oursRound);
-        if (r < 0) continue; // warm-up round, not counted
-        if (b.received < size.count.zmq || o.received < size.count.zmq) {
-          log(`  ${size.label} round ${r + 1}: received bare ${b.received}, ours ${o.received} of ${size.count.zmq}`);
-        }
-        bare.push(b.rate);
-        ours.push(o.rate);
-      }
-      log(
-        `ZeroMQ ${size.label} (${payload.length} B payload): bare ${bare.map((x) => x.toFixed(0)).join("/")} msg/s, ours ${ours.map((x) => x.toFixed(0)).join("/")} msg/s` +
-          `, per-round ratio median ${pairedRatio(ours, bare).toFixed(2)}`,
-      );
-      rows.push({
-        name: `ZeroMQ source ${size.label} (decoded)`,
-        value: median(ours),
-        unit: "msg/s",
-        baseline: { name: `bare zeromq ${size.label}`, value: median(bare) },
-        ...(size.bytes >= 4096 ? { goal: "≥ 0.8× bare" } : {}),
-        note: `median of per-round ratios ${pairedRatio(ours, bare).toFixed(2)}`,
-      });
+      rows.push(...(await compare(log, { transport: "ZeroMQ", bareName: "bare zeromq", size, count: size.count.zmq }, publisher, bareOpen, oursOpen)));
     }
   } finally {
     await publisher.close();
@@ -414,8 +392,10 @@ const suite: BenchSuite = {
   description: "decoded messages/s of our MQTT and ZeroMQ sources beside bare mqtt.js and zeromq (same broker, same publisher, same run)",
   async run(log) {
     const started = Date.now();
+    const load = (): string => loadavg().map((x) => x.toFixed(2)).join(" ");
+    log(`load average at start: ${load()} (1/5/15 min)`);
     const rows = [...(await mqttRows(log)), ...(await zmqRows(log)), ...decodePathRows(log)];
-    log(`suite took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(`suite took ${((Date.now() - started) / 1000).toFixed(1)} s; load average at end: ${load()}`);
     return rows;
   },
 };
