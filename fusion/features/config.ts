@@ -23,6 +23,8 @@ export interface FeatureConfig {
    * a recogniser saved with the model (voice-command/) feeds. Absent in models made before it: false.
    */
   intent?: boolean;
+  /** Ego also carries the lane and the lane change being executed (EgoState lane_index, lane_change). Absent in older models: false. */
+  egoManeuver?: boolean;
 }
 
 export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
@@ -33,6 +35,7 @@ export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
   maxAgeS: 1,
   voiceMaxAgeS: 5,
   intent: true,
+  egoManeuver: true,
 };
 
 /** Per-return radar features and the radar summary, see radar.ts. */
@@ -40,6 +43,8 @@ export const RADAR_POINT_FEATURES = 8;
 export const RADAR_SUMMARY_FEATURES = 8;
 export const GNSS_FEATURES = 12;
 export const EGO_FEATURES = 8;
+/** Added to ego with egoManeuver: changing left, changing right. */
+export const EGO_MANEUVER_FEATURES = 2;
 /** Presence: one mask and one normalised age per modality, in MODALITIES order. */
 export const PRESENCE_FEATURES = MODALITIES.length * 2;
 
@@ -84,7 +89,7 @@ export function inputShapes(cfg: FeatureConfig): Record<InputName, number[]> {
     radar_point_mask: [cfg.radar.maxReturns, 1],
     radar_summary: [RADAR_SUMMARY_FEATURES],
     gnss: [GNSS_FEATURES],
-    ego: [EGO_FEATURES],
+    ego: [EGO_FEATURES + (cfg.egoManeuver === true ? EGO_MANEUVER_FEATURES : 0)],
     voice: [cfg.voice.frames, cfg.voice.mels],
     intent: [INTENT_FEATURES],
     presence: [PRESENCE_FEATURES],

@@ -1,6 +1,9 @@
-/** Ego features from fusiond.EgoState: speed, yaw rate, steering, acceleration, lane (when known). */
+/**
+ * Ego features from fusiond.EgoState: speed, yaw rate, steering, acceleration; with `maneuver` (feature
+ * configs that have egoManeuver) also the lane (when known) and the lane change being executed.
+ */
 import type { DecodedMessage } from "../../schemas/index.ts";
-import { EGO_FEATURES } from "./config.ts";
+import { EGO_FEATURES, EGO_MANEUVER_FEATURES } from "./config.ts";
 
 export interface EgoFeatures {
   present: boolean;
@@ -13,12 +16,13 @@ const finite = (v: unknown): number => {
   return Number.isFinite(n) ? n : 0;
 };
 
-export function egoFeatures(msg: DecodedMessage | undefined): EgoFeatures {
-  const values = new Float32Array(EGO_FEATURES);
+export function egoFeatures(msg: DecodedMessage | undefined, maneuver = false): EgoFeatures {
+  const values = new Float32Array(EGO_FEATURES + (maneuver ? EGO_MANEUVER_FEATURES : 0));
   if (!msg) return { present: false, values, speedMps: undefined };
   const speed = finite(msg["speed_mps"]);
   const lane = msg["lane_index"];
-  const laneKnown = typeof lane === "number" && Number.isFinite(lane);
+  // Models made before egoManeuver were trained with the lane unknown: they keep seeing it so.
+  const laneKnown = maneuver && typeof lane === "number" && Number.isFinite(lane);
   const clip = (v: number): number => Math.max(-3, Math.min(3, v));
   values.set([
     speed / 30,
@@ -31,5 +35,9 @@ export function egoFeatures(msg: DecodedMessage | undefined): EgoFeatures {
     laneKnown && lane === 0 ? 1 : 0,
     (speed / 30) ** 2,
   ]);
+  if (maneuver) {
+    const change = finite(msg["lane_change"]);
+    values.set([change > 0 ? 1 : 0, change < 0 ? 1 : 0], EGO_FEATURES);
+  }
   return { present: true, values, speedMps: speed };
 }

@@ -3,6 +3,7 @@
  * degraded by fog and night, a radar that sees the obstacle in every weather, tones standing in for voice
  * commands, and an expert rule for the label. Deterministic from a seed.
  */
+import type { FeatureConfig } from "../../fusion/features/config.ts";
 import { emptyPresence, MODALITIES, msToNs, nsToTimestamp, type FusedFrame, type Modality } from "../../schemas/index.ts";
 import type { LabelledSample } from "../../fusion/train/dataset.ts";
 import { extractFeatures } from "../../fusion/features/frame.ts";
@@ -108,12 +109,12 @@ export function sceneFrame(s: Scene, seq: number, rand: () => number, drop: Moda
   return frame;
 }
 
-/** n labelled samples in `episodes` groups. */
-export function syntheticSamples(n: number, seed: number, episodes = 4): LabelledSample[] {
+/** n labelled samples in `episodes` groups, with the features of `config` (default: the current one). */
+export function syntheticSamples(n: number, seed: number, episodes = 4, config?: FeatureConfig): LabelledSample[] {
   const rand = mulberry32(seed);
   return Array.from({ length: n }, (_, i) => {
     const s = randomScene(rand);
-    const f = extractFeatures(sceneFrame(s, i, rand));
+    const f = extractFeatures(sceneFrame(s, i, rand), config ? { config } : {});
     const obstacleAhead = s.obstacleM !== undefined && s.obstacleM < 50 ? 1 : 0;
     return {
       inputs: f.inputs,

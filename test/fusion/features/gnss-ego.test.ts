@@ -28,11 +28,20 @@ describe("fusion/features/gnss and ego", () => {
     assert.ok(Math.abs(p.north - 111.3) < 0.5 && Math.abs(p.east) < 1e-9);
   });
 
-  it("ego: speed, yaw rate, lane when known", () => {
-    const e = egoFeatures({ speed_mps: 15, yaw_rate_rps: 0.1, steering_rad: 0, accel_mps2: 1, lane_index: 0 });
+  it("ego: speed, yaw rate; with the manoeuvre features, the lane when known and the lane change in progress", () => {
+    const msg = { speed_mps: 15, yaw_rate_rps: 0.1, steering_rad: 0, accel_mps2: 1, lane_index: 0, lane_change: -1 };
+    const e = egoFeatures(msg, true);
+    assert.equal(e.values.length, 10);
     assert.equal(e.values[0], 0.5);
     assert.equal(e.values[4], 1);
-    assert.equal(egoFeatures({ speed_mps: 15 }).values[4], 0);
+    assert.deepEqual([...e.values.slice(8)], [0, 1]);
+    assert.equal(egoFeatures({ speed_mps: 15 }, true).values[4], 0);
     assert.equal(egoFeatures(undefined).present, false);
+  });
+
+  it("ego without the manoeuvre features (models made before them): 8 values, the lane unknown as they were trained", () => {
+    const e = egoFeatures({ speed_mps: 15, lane_index: 2, lane_change: 1 });
+    assert.equal(e.values.length, 8);
+    assert.equal(e.values[4], 0);
   });
 });

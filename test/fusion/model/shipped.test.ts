@@ -13,7 +13,6 @@ const shipped = existsSync(MODELS) ? readdirSync(MODELS).filter((d) => existsSyn
 
 describe("shipped models (models/*)", function () {
   this.timeout(60_000);
-  const samples = syntheticSamples(16, 21);
   after(() => useBackend("wasm"));
 
   it("ship the default fused model and the camera-only baseline", () => {
@@ -27,6 +26,7 @@ describe("shipped models (models/*)", function () {
       for (const backend of ["wasm", "cpu"] as const) {
         await useBackend(backend);
         const m = await loadModelDir(join(MODELS, name));
+        const samples = syntheticSamples(16, 21, 4, m.spec.config); // each model's own feature config
         const xs = buildBatch(samples, samples.map((_, i) => i), m.spec);
         const y = m.model.predict(xs) as tf.Tensor;
         outputs.push(y.dataSync() as Float32Array);

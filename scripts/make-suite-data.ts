@@ -1,0 +1,49 @@
+/**
+ * Writes every scenario of the simulator's suite (sim/scenarios.ts: train, validation and held-out test
+ * splits) as a dataset recording, .tmp/data/<scenario>.mcap — the data the shipped models are trained and
+ * scored on (their cards name these files).
+ *
+ *   npm run data:suite                  # every split, two at a time
+ *   npm run data:suite -- test          # one split
+ *
+ * Deterministic: the same suite gives the same bytes. Existing files are rewritten.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { scenarioSuite } from "../sim/scenarios.ts";
+
+const splits = process.argv.slice(2);
+const out = join(process.cwd(), ".tmp", "data");
+mkdirSync(out, { recursive: true });
+const todo = scenarioSuite().filter((s) => splits.length === 0 || splits.includes(String(s.split)));
+const parallel = Math.max(1, Math.min(4, availableParallelism()));
+let done = 0;
+let failed = 0;
+
+function run(name: string, durationS: number): Promise<void> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ["bin/fusiond.js", "sim", "--scenario", name, "--duration", String(durationS), "--out", join(out, `${name}.mcap`), "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    p.on("close", (code) => {
+      done++;
+      if (code !== 0) {
+        failed++;
+        process.stderr.write(`\n${name}: fusiond sim exited ${code}\n${err}`);
+      }
+      process.stderr.write(`\r${done}/${todo.length} scenarios written to .tmp/data`);
+      resolve();
+    });
+  });
+}
+
+const queue = [...todo];
+await Promise.all(
+  Array.from({ length: parallel }, async () => {
+    for (let s = queue.shift(); s; s = queue.shift()) await run(s.name, s.durationS);
+  }),
+);
+process.stderr.write("\n");
+process.exitCode = failed ? 1 : 0;
