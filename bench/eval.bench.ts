@@ -8,7 +8,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeInputSpec, renderCard, saveModelDir, strategyByName } from "../fusion/index.ts";
+import { DEFAULT_FEATURE_CONFIG, makeInputSpec, renderCard, saveModelDir, strategyByName } from "../fusion/index.ts";
 import { McapRecording, MemorySink, MemorySource, McapRecorder, decodeRecording } from "../replay/index.ts";
 import { MessageDecoder, MODALITIES } from "../schemas/index.ts";
 import { datasetMessages } from "../sim/dataset.ts";
@@ -25,7 +25,8 @@ const CLOSED_S = 20;
 async function modelDir(tmp: string): Promise<{ dir: string; what: string }> {
   if (existsSync("models/default/model.json")) return { dir: "models/default", what: "models/default" };
   const dir = join(tmp, "untrained");
-  const spec = makeInputSpec([...MODALITIES]);
+  // No recogniser is saved with the stand-in, so it does not read the voice request.
+  const spec = makeInputSpec([...MODALITIES], { ...DEFAULT_FEATURE_CONFIG, intent: false });
   const model = strategyByName("intermediate").build(spec, { seed: 1 });
   await saveModelDir(dir, model, { name: "untrained", strategy: "intermediate", description: "bench stand-in", command: "bench", data: { files: [], samples: 0, train: 0, val: 0 }, training: {}, metrics: {}, inputSpec: spec }, renderCard);
   model.dispose();
