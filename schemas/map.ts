@@ -195,6 +195,24 @@ export function speedLimitAt(map: RoadMap, stationM: number): number {
   return map.speedLimits[map.speedLimits.length - 1]?.limitMps ?? 13.9;
 }
 
+/** A lower limit ahead is anticipated this far, m, braking at most this hard to reach it, m/s². */
+export const LIMIT_LOOKAHEAD_M = 250;
+export const LIMIT_DECEL_MPS2 = 1.5;
+
+/**
+ * The speed the map advises at a station: the limit there, lowered ahead of a lower limit so that it is
+ * reached at the zone's start braking at LIMIT_DECEL_MPS2. What a driver with the map does (the simulator's
+ * cruise speed) and what fusion's map context tells a model.
+ */
+export function advisorySpeedAt(map: RoadMap, stationM: number): number {
+  let v = speedLimitAt(map, stationM);
+  for (const z of map.speedLimits) {
+    const d = z.startM - stationM;
+    if (d > 0 && d < LIMIT_LOOKAHEAD_M && z.limitMps < v) v = Math.min(v, Math.sqrt(z.limitMps ** 2 + 2 * LIMIT_DECEL_MPS2 * d));
+  }
+  return v;
+}
+
 export function weatherAt(map: RoadMap, stationM: number): WeatherSegment {
   for (const w of map.weather) if (inRange(w, stationM)) return w;
   return map.weather[map.weather.length - 1] ?? { startM: 0, endM: 1e9, weather: "clear", visibilityM: 10_000 };

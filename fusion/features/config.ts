@@ -25,6 +25,8 @@ export interface FeatureConfig {
   intent?: boolean;
   /** Ego also carries the lane and the lane change being executed (EgoState lane_index, lane_change). Absent in older models: false. */
   egoManeuver?: boolean;
+  /** GNSS also carries the map's advisory speed (a lower limit ahead anticipated). Absent in older models: false. */
+  mapAhead?: boolean;
 }
 
 export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
@@ -36,12 +38,15 @@ export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
   voiceMaxAgeS: 5,
   intent: true,
   egoManeuver: true,
+  mapAhead: true,
 };
 
 /** Per-return radar features and the radar summary, see radar.ts. */
 export const RADAR_POINT_FEATURES = 8;
 export const RADAR_SUMMARY_FEATURES = 8;
 export const GNSS_FEATURES = 12;
+/** Added to GNSS with mapAhead: the map's advisory speed. */
+export const GNSS_AHEAD_FEATURES = 1;
 export const EGO_FEATURES = 8;
 /** Added to ego with egoManeuver: changing left, changing right. */
 export const EGO_MANEUVER_FEATURES = 2;
@@ -88,7 +93,7 @@ export function inputShapes(cfg: FeatureConfig): Record<InputName, number[]> {
     radar_points: [cfg.radar.maxReturns, RADAR_POINT_FEATURES],
     radar_point_mask: [cfg.radar.maxReturns, 1],
     radar_summary: [RADAR_SUMMARY_FEATURES],
-    gnss: [GNSS_FEATURES],
+    gnss: [GNSS_FEATURES + (cfg.mapAhead === true ? GNSS_AHEAD_FEATURES : 0)],
     ego: [EGO_FEATURES + (cfg.egoManeuver === true ? EGO_MANEUVER_FEATURES : 0)],
     voice: [cfg.voice.frames, cfg.voice.mels],
     intent: [INTENT_FEATURES],

@@ -36,7 +36,7 @@ export function extractFeatures(frame: FusedFrame, ctx: FeatureContext = {}): Fr
   const msg = (m: Modality) => (frame.present[m] ? frame.slots[m]?.message : undefined);
   const cam = cameraFeatures(msg("camera"), cfg);
   const radar = radarFeatures(msg("radar"), cfg);
-  const gnss = gnssFeatures(msg("gnss"), ctx.map);
+  const gnss = gnssFeatures(msg("gnss"), ctx.map, cfg.mapAhead === true);
   const ego = egoFeatures(msg("ego"), cfg.egoManeuver === true);
   const voice = voiceFeatures(msg("voice"), cfg);
   const present: Record<Modality, boolean> = {

@@ -4,7 +4,7 @@
  * A slot whose fix has no position counts as not usable (masked), not as a fix at (0, 0).
  */
 import type { DecodedMessage } from "../../schemas/index.ts";
-import { GNSS_FEATURES } from "./config.ts";
+import { GNSS_AHEAD_FEATURES, GNSS_FEATURES } from "./config.ts";
 
 /** What the features need from a road map (schemas/map.ts provides one; tests use a stub). */
 export interface MapView {
@@ -18,6 +18,8 @@ export interface MapContext {
   /** Distance along the road to the next stop line ahead, m; undefined when none ahead. */
   stopLineDistanceM: number | undefined;
   speedLimitMps: number;
+  /** The speed the map advises: the limit, lowered ahead of a lower one (schemas/map.ts advisorySpeedAt). */
+  advisorySpeedMps?: number | undefined;
   inTunnel: boolean;
   /** Distance to the next crosswalk ahead, m; undefined when none ahead. */
   crosswalkDistanceM?: number | undefined;
@@ -64,8 +66,8 @@ export interface GnssFeatures {
 export const fixQuality = (std: number | undefined): number =>
   std === undefined ? 0.5 : Math.max(0, Math.min(1, 1 - Math.log10(1 + std) / 2));
 
-export function gnssFeatures(msg: DecodedMessage | undefined, map: MapView | undefined): GnssFeatures {
-  const values = new Float32Array(GNSS_FEATURES);
+export function gnssFeatures(msg: DecodedMessage | undefined, map: MapView | undefined, ahead = false): GnssFeatures {
+  const values = new Float32Array(GNSS_FEATURES + (ahead ? GNSS_AHEAD_FEATURES : 0));
   if (!msg || !hasPosition(msg)) return { present: false, values, context: undefined };
   const std = horizontalStdM(msg);
   // A fix whose error exceeds a lane is not trusted for map context (e.g. multipath at a tunnel mouth).
@@ -86,5 +88,6 @@ export function gnssFeatures(msg: DecodedMessage | undefined, map: MapView | und
     context?.laneOffsetM !== undefined ? Math.max(-1, Math.min(1, context.laneOffsetM / 2)) : 0,
     context?.lane !== undefined ? context.lane / 4 : 0,
   ]);
+  if (ahead) values[GNSS_FEATURES] = context ? (context.advisorySpeedMps ?? context.speedLimitMps) / 30 : 0;
   return { present: true, values, context };
 }

@@ -1,5 +1,5 @@
 /** Road rules every driver in the world follows: speed limits, weather caps, stop lines, crosswalks. */
-import { nextStopLine, speedLimitAt, weatherAt, type RoadMap } from "../../schemas/map.ts";
+import { advisorySpeedAt, nextStopLine, speedLimitAt, weatherAt, type RoadMap } from "../../schemas/map.ts";
 import type { World } from "./types.ts";
 
 /** Distance before a stop line within which a full stop counts, m. */
@@ -12,10 +12,7 @@ export const STANDSTILL_MPS = 0.3;
  * and rain, and already lowered ahead of a lower limit (comfortable 1.5 m/s² slowdown).
  */
 export function cruiseSpeed(map: RoadMap, s: number): number {
-  let v = speedLimitAt(map, s);
-  for (const z of map.speedLimits) {
-    if (z.startM > s && z.startM - s < 250 && z.limitMps < v) v = Math.min(v, Math.sqrt(z.limitMps ** 2 + 2 * 1.5 * (z.startM - s)));
-  }
+  let v = advisorySpeedAt(map, s);
   const w = weatherAt(map, s);
   if (w.weather === "fog") v = Math.min(v, Math.max(6, w.visibilityM / 3));
   else if (w.weather === "rain") v = Math.min(v, 0.9 * speedLimitAt(map, s));

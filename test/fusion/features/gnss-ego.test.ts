@@ -1,3 +1,7 @@
+import { buildScenario } from "../../../sim/scenario.ts";
+import { scenariosOf } from "../../../sim/scenarios.ts";
+import { advisorySpeedAt, speedLimitAt, stationToGeo } from "../../../schemas/map.ts";
+import { roadMapView } from "../../../fusion/features/map-view.ts";
 import assert from "node:assert/strict";
 import { egoFeatures } from "../../../fusion/features/ego.ts";
 import { fixQuality, gnssFeatures, toLocalMetric, type MapView } from "../../../fusion/features/gnss.ts";
@@ -26,6 +30,23 @@ describe("fusion/features/gnss and ego", () => {
   it("projects to a local metric frame", () => {
     const p = toLocalMetric(48.101, 11.5, 48.1, 11.5);
     assert.ok(Math.abs(p.north - 111.3) < 0.5 && Math.abs(p.east) < 1e-9);
+  });
+
+  it("gnss with mapAhead: the map's advisory speed, lowered ahead of a lower limit as the simulator's driver anticipates it", () => {
+    const road = buildScenario(scenariosOf("test").find((s) => s.name === "test-urban-rain-0")!).map;
+    // Its zones: 19.4 m/s from 300 m, 13.9 m/s from 400 m. 50 m before the lower one:
+    const zone = road.speedLimits.find((z) => z.startM === 400 && z.limitMps === 13.9);
+    assert.ok(zone, "the scenario has a lower limit ahead");
+    const before = zone.startM - 50;
+    assert.equal(speedLimitAt(road, before), 19.4);
+    assert.ok(Math.abs(advisorySpeedAt(road, before) - Math.sqrt(13.9 ** 2 + 2 * 1.5 * 50)) < 1e-9);
+    assert.equal(advisorySpeedAt(road, 200), speedLimitAt(road, 200), "no lower limit within reach: the limit");
+    const pos = stationToGeo(road, before, road.laneWidthM / 2);
+    const view = roadMapView(road);
+    const f = gnssFeatures({ latitude: pos.latitude, longitude: pos.longitude, position_covariance: [1, 0, 0, 0, 1, 0, 0, 0, 1], position_covariance_type: 2 }, view, true);
+    assert.equal(f.values.length, 13);
+    assert.ok(Math.abs(f.values[12]! - advisorySpeedAt(road, before) / 30) < 0.01);
+    assert.equal(gnssFeatures({ latitude: pos.latitude, longitude: pos.longitude }, view).values.length, 12, "older models: 12 values");
   });
 
   it("ego: speed, yaw rate; with the manoeuvre features, the lane when known and the lane change in progress", () => {
