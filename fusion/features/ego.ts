@@ -1,6 +1,7 @@
 /**
  * Ego features from fusiond.EgoState: speed, yaw rate, steering, acceleration; with `maneuver` (feature
- * configs that have egoManeuver) also the lane (when known) and the lane change being executed.
+ * configs that have egoManeuver) also the lane (when known) and the lane change being executed, and no
+ * acceleration (see below).
  */
 import type { DecodedMessage } from "../../schemas/index.ts";
 import { EGO_FEATURES, EGO_MANEUVER_FEATURES } from "./config.ts";
@@ -29,7 +30,10 @@ export function egoFeatures(msg: DecodedMessage | undefined, maneuver = false): 
     // Lane changes show as a few hundredths of a radian (per second): scaled up so the model sees them.
     clip(finite(msg["yaw_rate_rps"]) * 10),
     clip(finite(msg["steering_rad"]) * 20),
-    clip(finite(msg["accel_mps2"]) / 5),
+    // The measured acceleration is the echo of the previous decision: a model that reads it learns "keep
+    // doing what the car is doing" (the copycat problem of behaviour cloning) and, in closed loop, never
+    // starts to accelerate from a KEEP. Models with the manoeuvre features do without it.
+    maneuver ? 0 : clip(finite(msg["accel_mps2"]) / 5),
     laneKnown ? 1 : 0,
     laneKnown ? (lane as number) / 4 : 0,
     laneKnown && lane === 0 ? 1 : 0,

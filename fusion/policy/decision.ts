@@ -10,23 +10,46 @@ export function argmaxAction(probs: Float32Array | number[]): ActionName {
   return ACTIONS[best]!;
 }
 
-/** Target speed for an action, m/s, from the current speed and the speed limit (when the map gives one). */
+/**
+ * Speed changes per decision period behind each action, m/s over the 1 s the vehicle tracks a target in
+ * (about the expert's median acceleration for the action in the simulator's training drives: ACCELERATE
+ * +1.2, DECELERATE −1.0, KEEP +0.1, STOP and PULL_OVER a few tenths down until a stop is due).
+ */
+export const SPEED_STEP = { accelerate: 1.2, decelerate: 1.0, stop: 1.5, pullOver: 1.0 } as const;
+/** Where a stop for a stop line or crosswalk ends, m before it. */
+const STOP_MARGIN_M = 2;
+
+/** Deceleration that stops in `gapM` from speed v, m/s² (≥ 0). */
+const stoppingDecel = (v: number, gapM: number): number => (v * v) / (2 * Math.max(0.5, gapM));
+
+/**
+ * Target speed for an action, m/s, from the current speed and the map context (when known). The action says
+ * what to do; the target says how hard: gentle steps like the expert's, and STOP brakes to stop at the next
+ * stop line or crosswalk within reach rather than where the car is (a STOP 80 m before a line is "start
+ * stopping for it", not "stop now"); BRAKE_HARD asks for a standstill (the vehicle bounds it to its hardest).
+ */
 export function targetSpeed(action: ActionName, speedMps: number | undefined, map: MapContext | undefined): number {
-  const v = speedMps ?? 0;
-  const limit = map?.speedLimitMps ?? Math.max(v, 13.9);
+  const v = Math.max(0, speedMps ?? 0);
+  const limit = map ? (map.advisorySpeedMps ?? map.speedLimitMps) : Math.max(v, 13.9);
   switch (action) {
     case "KEEP":
     case "LANE_LEFT":
     case "LANE_RIGHT":
       return Math.min(v, limit);
     case "ACCELERATE":
-      return Math.min(limit, v + 2);
+      return Math.min(limit, v + SPEED_STEP.accelerate);
     case "DECELERATE":
-      return Math.max(0, v - 3);
+      return Math.max(0, v - SPEED_STEP.decelerate);
     case "BRAKE_HARD":
-    case "STOP":
-    case "PULL_OVER":
       return 0;
+    case "STOP": {
+      const gaps = [map?.stopLineDistanceM, map?.crosswalkDistanceM].filter((d): d is number => d !== undefined && d > 0 && d < 150);
+      const gap = gaps.length ? Math.min(...gaps) - STOP_MARGIN_M : undefined;
+      const decel = gap !== undefined ? Math.max(stoppingDecel(v, gap), 0.3) : SPEED_STEP.stop;
+      return v < 0.5 ? 0 : Math.max(0, v - decel);
+    }
+    case "PULL_OVER":
+      return v < 0.5 ? 0 : Math.max(0, v - SPEED_STEP.pullOver);
   }
 }
 

@@ -60,6 +60,11 @@ describe("fusion/features/gnss and ego", () => {
     assert.equal(egoFeatures(undefined).present, false);
   });
 
+  it("ego with the manoeuvre features leaves out the measured acceleration (the previous decision's echo)", () => {
+    assert.equal(egoFeatures({ speed_mps: 10, accel_mps2: 2.5 }, true).values[3], 0);
+    assert.equal(egoFeatures({ speed_mps: 10, accel_mps2: 2.5 }).values[3], 0.5, "older models keep it");
+  });
+
   it("ego without the manoeuvre features (models made before them): 8 values, the lane unknown as they were trained", () => {
     const e = egoFeatures({ speed_mps: 15, lane_index: 2, lane_change: 1 });
     assert.equal(e.values.length, 8);
