@@ -6,9 +6,10 @@
  * $TMPDIR/fusiond-features, so training several models on one dataset extracts them once.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { deserialize, serialize } from "node:v8";
 import type { Command } from "commander";
 import * as tf from "@tensorflow/tfjs";
@@ -66,11 +67,26 @@ function mapForScenario(name: string): MapView | undefined {
   return mapCache.get(name);
 }
 
+let codeHash: string | undefined;
+/**
+ * Hash of the code that turns a recording into samples (the feature extractors, labelling, the aligner): part
+ * of the feature cache's key, so that a change to any of them can never be trained on stale features.
+ */
+function featureCodeHash(): string {
+  if (codeHash) return codeHash;
+  const h = createHash("sha256");
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  for (const dir of ["fusion/features", "fusion/train", "pipeline", "schemas"]) {
+    for (const f of readdirSync(join(root, dir)).filter((n) => n.endsWith(".ts")).sort()) h.update(f).update(readFileSync(join(root, dir, f)));
+  }
+  return (codeHash = h.digest("hex").slice(0, 16));
+}
+
 /** Reads one recording, aligns it with the pipeline's aligner, joins truths, extracts features. */
 async function samplesOfFile(file: string, every: number, useCache: boolean, log: (s: string) => void): Promise<LabelledSample[]> {
   const st = statSync(file);
   const alignerKey = JSON.stringify(TRAIN_ALIGNER, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v));
-  const key = createHash("sha256").update(JSON.stringify([file, st.size, st.mtimeMs, every, DEFAULT_FEATURE_CONFIG, alignerKey, 4])).digest("hex").slice(0, 16);
+  const key = createHash("sha256").update(JSON.stringify([file, st.size, st.mtimeMs, every, DEFAULT_FEATURE_CONFIG, alignerKey, featureCodeHash()])).digest("hex").slice(0, 16);
   const cacheDir = join(tmpdir(), "fusiond-features");
   const cached = join(cacheDir, `${basename(file)}.${key}.v9`);
   if (useCache && existsSync(cached)) return deserialize(readFileSync(cached)) as LabelledSample[];
