@@ -4,13 +4,14 @@
  * ones recorded live. Each message waits for the inference it triggered (driveReplay's `settle`), so the
  * decision stream depends on the recording and the model only, never on the speed of this machine.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
 import { concatMap, from, map, Observable, of, timer, type SchedulerLike } from "rxjs";
 import { parse as parseYaml } from "yaml";
-import type { BackendChoice, DrivingDecision } from "../../fusion/index.ts";
+import { roadMapView, type BackendChoice, type DrivingDecision, type MapView } from "../../fusion/index.ts";
+import type { RoadMap } from "../../schemas/map.ts";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
 import { createPipeline, frameInputsMessage, resolveAlignerConfig, type PipelineMetrics } from "../../pipeline/index.ts";
 import { FusiondError, MODALITIES, MessageDecoder, TopicRegistry, type SensorMessage } from "../../schemas/index.ts";
@@ -52,6 +53,8 @@ export interface ReplayOpts {
    * "auto" (default): recorded when the recording's decisions list their inputs and --latency is not recorded.
    */
   frames?: string;
+  /** Road map (JSON) for GNSS map context; default: the map named by the recorded daemon config, if any. */
+  map?: string;
   /** Called with each replayed decision's JSON view, keyed by frame stamp (ns, decimal); for tests and tools. */
   onDecision?: (key: string, decision: Record<string, unknown>) => void;
 }
@@ -94,6 +97,7 @@ export default function register(program: Command): void {
     .option("-o, --out <report.json>", "write the report (decisions, metrics, comparison) as JSON")
     .option("--record <out.mcap>", "record the replayed session (inputs and the new decisions, stamped in virtual time)")
     .option("--backend <name>", "TF.js backend: auto, wasm, cpu, ...", "auto")
+    .option("--map <file.json>", "road map for GNSS map context (default: the one the recorded daemon config names)")
     .option("--start <s>", "start this many seconds after the first message (latched GNSS/ego state first)")
     .option("--end <s>", "stop this many seconds after the first message")
     .option("-t, --topics <pattern...>", "only these input topics (MQTT-style patterns)")
@@ -167,10 +171,22 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     let scheduler: SchedulerLike | undefined;
     let fixedNowNs: bigint | undefined; // --frames recorded: the instant the frame being decided was decided live
     const virtualNs = (): bigint => fixedNowNs ?? (scheduler ? BigInt(Math.round(scheduler.now() * 1e6)) : base);
+    // The daemon decided with this map's context: without it, replayed decisions could not agree with live ones.
+    const mapFile = opts.map ?? config?.map;
+    let roadMap: MapView | undefined;
+    if (mapFile) {
+      try {
+        roadMap = roadMapView(JSON.parse(readFileSync(mapFile, "utf8")) as RoadMap);
+      } catch (err) {
+        const why = opts.map ? "" : ` (the map the recorded daemon config names; pass --map FILE where it lives here)`;
+        throw new FusiondError("bad_map", `cannot load the road map ${mapFile}${why}: ${(err as Error).message}`, { file: mapFile });
+      }
+    }
     decider = await loadDecider({
       modelDir: opts.model,
       backend: (opts.backend ?? "auto") as BackendChoice,
       nowNs: virtualNs,
+      ...(roadMap ? { map: roadMap } : {}),
       ...(vehicle !== "+" ? { vehicleId: vehicle } : {}),
     });
     if (opts.latency !== undefined && opts.latency !== "recorded" && opts.latency !== "zero") {

@@ -41,6 +41,10 @@ describe("fusiond replay (virtual-time pipeline with a model)", function () {
 
   const opts = (record: string): ReplayOpts => ({ model, record, backend: "wasm", ignore: "latency_ms,inference_ms,backend,seq", tolerance: "1e-6" });
 
+  it("a road map that cannot be read is a clear error naming it, before anything is replayed", async () => {
+    await assert.rejects(runReplay(drive, { ...opts(join(dir, "m.mcap")), map: join(dir, "no-such-map.json") }), (e: Error & { code?: string }) => e.code === "bad_map" && /no-such-map\.json/.test(e.message));
+  });
+
   it("replaying one recording twice gives byte-identical sessions (decisions included), and a replay of the replay agrees with it", async () => {
     const a = await runReplay(drive, opts(join(dir, "a.mcap")));
     const b = await runReplay(drive, opts(join(dir, "b.mcap")));
