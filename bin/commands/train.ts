@@ -24,7 +24,7 @@ import { scenarioSuite } from "../../sim/scenarios.ts";
 import {
   ACTIONS, BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_FEATURE_CONFIG, evaluate, flopsPerSample, indexTruths, labelFrames, loadModelDir, makeInputSpec,
   mulberry32, pretrain, VOICE_COMMAND_DIR, PRETRAIN_TASKS, renderCard, roadMapView, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train,
-  type BackendChoice, type ClassMetrics, type InputSpec, type LabelledSample, type MapView, type ModelCard, type StrategyName,
+  type BackendChoice, type ClassMetrics, type FeatureConfig, type InputSpec, type LabelledSample, type MapView, type ModelCard, type StrategyName,
 } from "../../fusion/index.ts";
 import { EXIT_USAGE } from "./types.ts";
 
@@ -83,10 +83,10 @@ function featureCodeHash(): string {
 }
 
 /** Reads one recording, aligns it with the pipeline's aligner, joins truths, extracts features. */
-async function samplesOfFile(file: string, every: number, useCache: boolean, log: (s: string) => void): Promise<LabelledSample[]> {
+async function samplesOfFile(file: string, every: number, useCache: boolean, log: (s: string) => void, config: FeatureConfig = DEFAULT_FEATURE_CONFIG): Promise<LabelledSample[]> {
   const st = statSync(file);
   const alignerKey = JSON.stringify(TRAIN_ALIGNER, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v));
-  const key = createHash("sha256").update(JSON.stringify([file, st.size, st.mtimeMs, every, DEFAULT_FEATURE_CONFIG, alignerKey, featureCodeHash()])).digest("hex").slice(0, 16);
+  const key = createHash("sha256").update(JSON.stringify([file, st.size, st.mtimeMs, every, config, alignerKey, featureCodeHash()])).digest("hex").slice(0, 16);
   const cacheDir = join(tmpdir(), "fusiond-features");
   const cached = join(cacheDir, `${basename(file)}.${key}.v9`);
   if (useCache && existsSync(cached)) return deserialize(readFileSync(cached)) as LabelledSample[];
@@ -114,7 +114,7 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
     await rec.close();
   }
   frames.push(...aligner.flush(last));
-  const { samples, skipped } = labelFrames(frames, indexTruths(truths), (t) => ({ map: mapForScenario(String(t["scenario"] ?? "")) }), (t) => String(t["episode_id"] ?? file), every);
+  const { samples, skipped } = labelFrames(frames, indexTruths(truths), (t) => ({ config, map: mapForScenario(String(t["scenario"] ?? "")) }), (t) => String(t["episode_id"] ?? file), every);
   log(`${relative(process.cwd(), file)}: ${frames.length} frames, ${samples.length} samples (every ${every}), ${skipped} without a label, ${rejected} rejected messages`);
   if (useCache) {
     mkdirSync(cacheDir, { recursive: true });
@@ -124,9 +124,9 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
   return samples;
 }
 
-async function loadAll(files: string[], every: number, cache: boolean, log: (s: string) => void): Promise<LabelledSample[]> {
+async function loadAll(files: string[], every: number, cache: boolean, log: (s: string) => void, config: FeatureConfig): Promise<LabelledSample[]> {
   const out: LabelledSample[] = [];
-  for (const f of files) for (const s of await samplesOfFile(f, every, cache, log)) out.push(s);
+  for (const f of files) for (const s of await samplesOfFile(f, every, cache, log, config)) out.push(s);
   return out;
 }
 
@@ -196,14 +196,15 @@ export default function register(program: Command): void {
       const backend = await selectBackend(flags.backend as BackendChoice);
       log(`backend ${backend.chosen} (${backend.log.join("; ")})`);
       const every = Number(flags.every);
-      const data = await loadAll(flags.data, every, flags.cache, log);
-      const valSamples = flags.valData ? await loadAll(flags.valData, every, flags.cache, log) : [];
+      // The spec's feature config (it drops cross-modal features whose other modality the model does not read).
+      const spec = makeInputSpec(modalities);
+      const data = await loadAll(flags.data, every, flags.cache, log, spec.config);
+      const valSamples = flags.valData ? await loadAll(flags.valData, every, flags.cache, log, spec.config) : [];
       const samples = [...data, ...valSamples];
       const seed = Number(flags.seed);
       const split = flags.valData
         ? { train: data.map((_, i) => i), val: valSamples.map((_, i) => data.length + i) }
         : splitByGroup(samples, 0.2, mulberry32(seed));
-      const spec = makeInputSpec(modalities);
       const common = {
         seed,
         epochs: Number(flags.epochs),
@@ -236,7 +237,7 @@ export default function register(program: Command): void {
         onEpoch: (e) => log(`epoch ${e.epoch}${e.frozen ? " (encoders frozen)" : ""}: loss ${e.loss.toFixed(4)}, validation macro-F1 ${e.val.macroF1.toFixed(3)}, accuracy ${e.val.accuracy.toFixed(3)}${e.best ? " *" : ""}`),
       });
       // Test data is read after training, so a held-out suite may still be being written while we train.
-      const test = flags.testData ? await loadAll(flags.testData, 1, flags.cache, log) : [];
+      const test = flags.testData ? await loadAll(flags.testData, 1, flags.cache, log, spec.config) : [];
       const metrics: Record<string, unknown> = { validation: { n: result.val.n, macroF1: result.val.macroF1, accuracy: result.val.accuracy }, ...pretrainMetrics };
       if (test.length) {
         const m = conditionMetrics(result.model, test, spec);

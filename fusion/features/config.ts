@@ -27,6 +27,8 @@ export interface FeatureConfig {
   egoManeuver?: boolean;
   /** GNSS also carries the map's advisory speed (a lower limit ahead anticipated). Absent in older models: false. */
   mapAhead?: boolean;
+  /** Ego also carries its speed against the map's advisory speed (needs the GNSS map context). Absent in older models: false. */
+  egoVsMap?: boolean;
 }
 
 export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
@@ -39,6 +41,7 @@ export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
   intent: true,
   egoManeuver: true,
   mapAhead: true,
+  egoVsMap: true,
 };
 
 /** Per-return radar features and the radar summary, see radar.ts. */
@@ -50,6 +53,8 @@ export const GNSS_AHEAD_FEATURES = 1;
 export const EGO_FEATURES = 8;
 /** Added to ego with egoManeuver: changing left, changing right. */
 export const EGO_MANEUVER_FEATURES = 2;
+/** Added to ego with egoVsMap: map context known, advisory − speed, speed / advisory. */
+export const EGO_VS_MAP_FEATURES = 3;
 /** Presence: one mask and one normalised age per modality, in MODALITIES order. */
 export const PRESENCE_FEATURES = MODALITIES.length * 2;
 
@@ -94,7 +99,7 @@ export function inputShapes(cfg: FeatureConfig): Record<InputName, number[]> {
     radar_point_mask: [cfg.radar.maxReturns, 1],
     radar_summary: [RADAR_SUMMARY_FEATURES],
     gnss: [GNSS_FEATURES + (cfg.mapAhead === true ? GNSS_AHEAD_FEATURES : 0)],
-    ego: [EGO_FEATURES + (cfg.egoManeuver === true ? EGO_MANEUVER_FEATURES : 0)],
+    ego: [EGO_FEATURES + (cfg.egoManeuver === true ? EGO_MANEUVER_FEATURES : 0) + (cfg.egoVsMap === true ? EGO_VS_MAP_FEATURES : 0)],
     voice: [cfg.voice.frames, cfg.voice.mels],
     intent: [INTENT_FEATURES],
     presence: [PRESENCE_FEATURES],
@@ -104,8 +109,10 @@ export function inputShapes(cfg: FeatureConfig): Record<InputName, number[]> {
 /** The spec the current feature code produces for a config and a set of modalities. */
 export function makeInputSpec(modalities: readonly Modality[], cfg: FeatureConfig = DEFAULT_FEATURE_CONFIG): InputSpec {
   if (cfg.camera.size % cfg.camera.patch !== 0) throw new Error(`camera size ${cfg.camera.size} is not a multiple of patch ${cfg.camera.patch}`);
-  const shapes = inputShapes(cfg);
   const used = MODALITIES.filter((m) => modalities.includes(m));
+  // Ego's speed-against-the-map features come from GNSS: a model that does not read GNSS does without them.
+  if (cfg.egoVsMap === true && !used.includes("gnss")) cfg = { ...cfg, egoVsMap: false };
+  const shapes = inputShapes(cfg);
   const inputs = INPUT_NAMES.filter((n) => (n !== "intent" || cfg.intent === true) && (INPUT_MODALITY[n] === null || used.includes(INPUT_MODALITY[n]!))).map((name) => ({
     name,
     shape: shapes[name],

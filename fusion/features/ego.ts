@@ -4,7 +4,8 @@
  * acceleration (see below).
  */
 import type { DecodedMessage } from "../../schemas/index.ts";
-import { EGO_FEATURES, EGO_MANEUVER_FEATURES } from "./config.ts";
+import { EGO_FEATURES, EGO_MANEUVER_FEATURES, EGO_VS_MAP_FEATURES } from "./config.ts";
+import type { MapContext } from "./gnss.ts";
 
 export interface EgoFeatures {
   present: boolean;
@@ -17,8 +18,14 @@ const finite = (v: unknown): number => {
   return Number.isFinite(n) ? n : 0;
 };
 
-export function egoFeatures(msg: DecodedMessage | undefined, maneuver = false): EgoFeatures {
-  const values = new Float32Array(EGO_FEATURES + (maneuver ? EGO_MANEUVER_FEATURES : 0));
+/**
+ * `vsMap`: also the speed against the map's advisory speed (from the frame's GNSS map context; zeros with
+ * the "known" flag 0 when there is none). The expert's cruise speed is set by that advisory speed; an MLP
+ * given speed and advisory apart learnt the ACCELERATE/KEEP boundary between them poorly.
+ */
+export function egoFeatures(msg: DecodedMessage | undefined, maneuver = false, vsMap?: { map: MapContext | undefined }): EgoFeatures {
+  const base = EGO_FEATURES + (maneuver ? EGO_MANEUVER_FEATURES : 0);
+  const values = new Float32Array(base + (vsMap ? EGO_VS_MAP_FEATURES : 0));
   if (!msg) return { present: false, values, speedMps: undefined };
   const speed = finite(msg["speed_mps"]);
   const lane = msg["lane_index"];
@@ -42,6 +49,10 @@ export function egoFeatures(msg: DecodedMessage | undefined, maneuver = false): 
   if (maneuver) {
     const change = finite(msg["lane_change"]);
     values.set([change > 0 ? 1 : 0, change < 0 ? 1 : 0], EGO_FEATURES);
+  }
+  const advisory = vsMap?.map ? (vsMap.map.advisorySpeedMps ?? vsMap.map.speedLimitMps) : undefined;
+  if (advisory !== undefined && advisory > 0) {
+    values.set([1, Math.max(-3, Math.min(3, (advisory - speed) / 10)), Math.min(3, speed / advisory)], base);
   }
   return { present: true, values, speedMps: speed };
 }

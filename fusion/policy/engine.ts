@@ -99,7 +99,12 @@ export class DecisionEngine {
       action = "DECELERATE";
       if (runner) {
         try {
-          const out = await runner.run(modelInputs(features, runner.spec));
+          // A fallback made with another feature config gets the frame's features in its own config.
+          const own =
+            runner === this.o.primary || JSON.stringify(runner.spec.config) === JSON.stringify(this.o.primary.spec.config)
+              ? features
+              : extractFeatures(frame, { config: runner.spec.config, map: this.o.map, intent: features.inputs.intent });
+          const out = await runner.run(modelInputs(own, runner.spec));
           probs = out.probabilities;
           inferenceMs = out.inferenceMs;
           modelAction = argmaxAction(probs);

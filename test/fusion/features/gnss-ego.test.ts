@@ -1,3 +1,5 @@
+import { makeInputSpec } from "../../../fusion/features/config.ts";
+import type { Modality } from "../../../schemas/index.ts";
 import { buildScenario } from "../../../sim/scenario.ts";
 import { scenariosOf } from "../../../sim/scenarios.ts";
 import { advisorySpeedAt, speedLimitAt, stationToGeo } from "../../../schemas/map.ts";
@@ -63,6 +65,17 @@ describe("fusion/features/gnss and ego", () => {
   it("ego with the manoeuvre features leaves out the measured acceleration (the previous decision's echo)", () => {
     assert.equal(egoFeatures({ speed_mps: 10, accel_mps2: 2.5 }, true).values[3], 0);
     assert.equal(egoFeatures({ speed_mps: 10, accel_mps2: 2.5 }).values[3], 0.5, "older models keep it");
+  });
+
+  it("ego with egoVsMap: the speed against the map's advisory speed, only for models that read GNSS", () => {
+    const ctx = { stopLineDistanceM: undefined, speedLimitMps: 20, advisorySpeedMps: 15, inTunnel: false };
+    const e = egoFeatures({ speed_mps: 10 }, true, { map: ctx });
+    assert.equal(e.values.length, 13);
+    assert.deepEqual([...e.values.slice(10)].map((v) => Math.round(v * 1000) / 1000), [1, 0.5, 0.667]);
+    assert.deepEqual([...egoFeatures({ speed_mps: 10 }, true, { map: undefined }).values.slice(10)], [0, 0, 0], "no map context: known 0");
+    const ego = (mods: Modality[]) => makeInputSpec(mods).inputs.find((i) => i.name === "ego")!.shape[0];
+    assert.equal(ego(["ego", "gnss"]), 13);
+    assert.equal(ego(["ego"]), 10, "ego alone does not learn from GNSS through ego");
   });
 
   it("ego without the manoeuvre features (models made before them): 8 values, the lane unknown as they were trained", () => {
