@@ -24,7 +24,7 @@ slot_a() {
   if want attention; then train attention 6 --strategy attention --pretrain voice --freeze 2 --compare models/camera-only --description "cross-modal attention over the five modality tokens"; fi
 }
 slot_b() {
-  if want camera-only; then train camera-only 5 --strategy intermediate --modalities camera --description "camera-only baseline (intermediate architecture, the camera encoder alone)"; fi
+  if want camera-only; then train camera-only 4 --strategy intermediate --modalities camera --description "camera-only baseline (intermediate architecture, the camera encoder alone)"; fi
   if want early; then train early 6 --strategy early --compare models/camera-only --description "early fusion: every modality's features joined before one MLP"; fi
   if want no-camera; then train no-camera 3 --strategy intermediate --modalities radar,gnss,ego,voice --pretrain voice --freeze 2 --description "fallback for a missing camera: intermediate fusion trained without it"; fi
   for m in radar gnss ego voice; do
