@@ -213,6 +213,19 @@ export function advisorySpeedAt(map: RoadMap, stationM: number): number {
   return v;
 }
 
+/**
+ * The advisory speed in today's conditions: advisorySpeedAt, lowered in fog (to stop within the visibility)
+ * and in rain — what a road operator's variable speed limits publish, and the speed a careful driver aims for
+ * (the simulator's cruise speed). Fusion's map view reports it as the map context's advisory speed.
+ */
+export function conditionsSpeedAt(map: RoadMap, stationM: number): number {
+  let v = advisorySpeedAt(map, stationM);
+  const w = weatherAt(map, stationM);
+  if (w.weather === "fog") v = Math.min(v, Math.max(6, w.visibilityM / 3));
+  else if (w.weather === "rain") v = Math.min(v, 0.9 * speedLimitAt(map, stationM));
+  return v;
+}
+
 export function weatherAt(map: RoadMap, stationM: number): WeatherSegment {
   for (const w of map.weather) if (inRange(w, stationM)) return w;
   return map.weather[map.weather.length - 1] ?? { startM: 0, endM: 1e9, weather: "clear", visibilityM: 10_000 };

@@ -18,7 +18,10 @@ export interface MapContext {
   /** Distance along the road to the next stop line ahead, m; undefined when none ahead. */
   stopLineDistanceM: number | undefined;
   speedLimitMps: number;
-  /** The speed the map advises: the limit, lowered ahead of a lower one (schemas/map.ts advisorySpeedAt). */
+  /**
+   * The speed the map advises now: the limit, lowered ahead of a lower one and in fog and rain, as variable
+   * speed limits are (schemas/map.ts conditionsSpeedAt).
+   */
   advisorySpeedMps?: number | undefined;
   inTunnel: boolean;
   /** Distance to the next crosswalk ahead, m; undefined when none ahead. */

@@ -1,5 +1,5 @@
 /** A MapView over the road map of schemas/map.ts: GNSS fix → station on the route → stop line, limit, tunnel. */
-import { advisorySpeedAt, geoToStation, inTunnel, laneAt, laneCentre, nextStopLine, speedLimitAt, type RoadMap } from "../../schemas/map.ts";
+import { conditionsSpeedAt, geoToStation, inTunnel, laneAt, laneCentre, nextStopLine, speedLimitAt, type RoadMap } from "../../schemas/map.ts";
 import type { MapContext, MapView } from "./gnss.ts";
 
 /** Lateral distance beyond the road edges at which a fix counts as off the map, m. */
@@ -23,7 +23,7 @@ export function roadMapView(map: RoadMap): MapView {
       return {
         stopLineDistanceM: stop ? stop.stationM - stationM : undefined,
         speedLimitMps: speedLimitAt(map, stationM),
-        advisorySpeedMps: advisorySpeedAt(map, stationM),
+        advisorySpeedMps: conditionsSpeedAt(map, stationM),
         inTunnel: inTunnel(map, stationM),
         crosswalkDistanceM: crosswalk,
         laneCount: map.laneCount,

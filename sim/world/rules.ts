@@ -1,5 +1,5 @@
 /** Road rules every driver in the world follows: speed limits, weather caps, stop lines, crosswalks. */
-import { advisorySpeedAt, nextStopLine, speedLimitAt, weatherAt, type RoadMap } from "../../schemas/map.ts";
+import { conditionsSpeedAt, nextStopLine, type RoadMap } from "../../schemas/map.ts";
 import type { World } from "./types.ts";
 
 /** Distance before a stop line within which a full stop counts, m. */
@@ -12,11 +12,7 @@ export const STANDSTILL_MPS = 0.3;
  * and rain, and already lowered ahead of a lower limit (comfortable 1.5 m/s² slowdown).
  */
 export function cruiseSpeed(map: RoadMap, s: number): number {
-  let v = advisorySpeedAt(map, s);
-  const w = weatherAt(map, s);
-  if (w.weather === "fog") v = Math.min(v, Math.max(6, w.visibilityM / 3));
-  else if (w.weather === "rain") v = Math.min(v, 0.9 * speedLimitAt(map, s));
-  return v;
+  return conditionsSpeedAt(map, s);
 }
 
 /** Gap (m) from a front bumper to the next stop line not yet stopped at, if one is within `horizonM`. */

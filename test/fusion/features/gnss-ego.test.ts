@@ -2,7 +2,7 @@ import { makeInputSpec } from "../../../fusion/features/config.ts";
 import type { Modality } from "../../../schemas/index.ts";
 import { buildScenario } from "../../../sim/scenario.ts";
 import { scenariosOf } from "../../../sim/scenarios.ts";
-import { advisorySpeedAt, speedLimitAt, stationToGeo } from "../../../schemas/map.ts";
+import { advisorySpeedAt, conditionsSpeedAt, speedLimitAt, stationToGeo, weatherAt } from "../../../schemas/map.ts";
 import { roadMapView } from "../../../fusion/features/map-view.ts";
 import assert from "node:assert/strict";
 import { egoFeatures } from "../../../fusion/features/ego.ts";
@@ -34,7 +34,7 @@ describe("fusion/features/gnss and ego", () => {
     assert.ok(Math.abs(p.north - 111.3) < 0.5 && Math.abs(p.east) < 1e-9);
   });
 
-  it("gnss with mapAhead: the map's advisory speed, lowered ahead of a lower limit as the simulator's driver anticipates it", () => {
+  it("gnss with mapAhead: the map's advisory speed, lowered ahead of a lower limit and in rain or fog as the simulator's driver does", () => {
     const road = buildScenario(scenariosOf("test").find((s) => s.name === "test-urban-rain-0")!).map;
     // Its zones: 19.4 m/s from 300 m, 13.9 m/s from 400 m. 50 m before the lower one:
     const zone = road.speedLimits.find((z) => z.startM === 400 && z.limitMps === 13.9);
@@ -47,7 +47,10 @@ describe("fusion/features/gnss and ego", () => {
     const view = roadMapView(road);
     const f = gnssFeatures({ latitude: pos.latitude, longitude: pos.longitude, position_covariance: [1, 0, 0, 0, 1, 0, 0, 0, 1], position_covariance_type: 2 }, view, true);
     assert.equal(f.values.length, 13);
-    assert.ok(Math.abs(f.values[12]! - advisorySpeedAt(road, before) / 30) < 0.01);
+    // The map context reports the speed for today's conditions: this stretch is in rain (0.9 × the limit).
+    assert.equal(weatherAt(road, before).weather, "rain");
+    assert.equal(conditionsSpeedAt(road, before), Math.min(advisorySpeedAt(road, before), 0.9 * 19.4));
+    assert.ok(Math.abs(f.values[12]! - conditionsSpeedAt(road, before) / 30) < 0.01);
     assert.equal(gnssFeatures({ latitude: pos.latitude, longitude: pos.longitude }, view).values.length, 12, "older models: 12 values");
   });
 
