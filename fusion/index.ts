@@ -15,6 +15,7 @@ export * from "./inference/runner.ts";
 export * from "./policy/decision.ts";
 export * from "./policy/engine.ts";
 export * from "./policy/supervisor.ts";
+export * from "./policy/warmup.ts";
 export * from "./train/dataset.ts";
 export * from "./train/labelled.ts";
 export * from "./train/metrics.ts";

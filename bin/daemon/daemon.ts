@@ -234,10 +234,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     aligner: alignerConfigFrom(config.aligner),
     decide: (frame) => decider.decide(frame),
     sinks: {
-      message: recorder || live ? (m) => {
+      message: (m) => {
+        // An utterance's features are worked out on arrival, not by the first frame that holds it.
+        if (m.kind === "voice") setImmediate(() => decider.prefetchVoice(m.message));
         recorder?.addSensorMessage(m);
         live?.publish(m.topic, m.type, m.bytes, m.stampNs);
-      } : undefined,
+      },
       rejection: (r) => logOnce(`${r.reason}:${r.topic}`, { topic: r.topic, reason: r.reason, detail: r.detail }, "input rejected (logged once per topic and reason; counted in /metrics)"),
       health: (c) => {
         const h = c.health;

@@ -8,13 +8,14 @@ import {
   TfModelRunner,
   loadModelDir,
   selectBackend,
+  warmUpDecisions,
   type BackendChoice,
   type BackendSelection,
   type DrivingDecision,
   type MapView,
   type ModelRunner,
 } from "../../fusion/index.ts";
-import type { FusedFrame } from "../../schemas/index.ts";
+import type { DecodedMessage, FusedFrame } from "../../schemas/index.ts";
 import { monoMs } from "./clock.ts";
 
 export interface DeciderOptions {
@@ -31,6 +32,8 @@ export interface DeciderOptions {
 
 export interface Decider {
   decide(frame: FusedFrame): Promise<DrivingDecision>;
+  /** Works out an utterance's voice features on arrival (see DecisionEngine.prefetchVoice). */
+  prefetchVoice(message: DecodedMessage): void;
   readonly primary: ModelRunner;
   readonly backend: BackendSelection;
   readonly engine: DecisionEngine;
@@ -70,10 +73,12 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
       ...(options.vehicleId ? { vehicleId: options.vehicleId } : {}),
     });
   let primary = await loadRunner(options.modelDir, options.onInference);
+  await warmUpDecisions(() => makeEngine(primary));
   let engine = makeEngine(primary);
   let currentDir = options.modelDir;
   return {
     decide: (frame) => engine.decide(frame),
+    prefetchVoice: (message) => engine.prefetchVoice(message),
     get primary() {
       return primary;
     },
@@ -83,6 +88,7 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
     backend,
     async reload(modelDir = currentDir) {
       const next = await loadRunner(modelDir, options.onInference); // throws before anything is swapped
+      await warmUpDecisions(() => makeEngine(next));
       const old = primary;
       primary = next;
       engine = makeEngine(next);

@@ -3,12 +3,13 @@
  * DrivingDecision with provenance. What the daemon's decide stage calls; it holds no clock of its own
  * (nowNs is injected: the scheduler's time, in the same domain as the frame's receive times).
  */
-import type { FusedFrame, Modality } from "../../schemas/index.ts";
+import type { DecodedMessage, FusedFrame, Modality } from "../../schemas/index.ts";
 import { nsToMs } from "../../schemas/index.ts";
 import type { ActionName } from "../actions.ts";
 import { extractFeatures, modelInputs, usedModalities, type FrameFeatures } from "../features/frame.ts";
 import { COMMAND_VOCAB, VoiceIntentTracker } from "../features/intent.ts";
 import { radarPoints } from "../features/radar.ts";
+import { voiceFeatures } from "../features/voice.ts";
 import { TtcConfirmer } from "./ttc-confirm.ts";
 import type { MapView } from "../features/gnss.ts";
 import type { ModelRunner } from "../inference/runner.ts";
@@ -75,6 +76,14 @@ export class DecisionEngine {
       this.intent.hear(voice.stampNs, command, frame.stampNs);
     }
     return this.intent.features(frame.stampNs);
+  }
+
+  /**
+   * Works out an utterance's voice features as soon as it arrives (they are kept per message), so that the
+   * first frame that holds it does not pay for the log-mel. Pure: decisions are the same with or without it.
+   */
+  prefetchVoice(message: DecodedMessage): void {
+    voiceFeatures(message, this.o.primary.spec.config);
   }
 
   async decide(frame: FusedFrame): Promise<DrivingDecision> {

@@ -5,11 +5,14 @@ import { DEFAULT_FEATURE_CONFIG, makeInputSpec } from "../../../fusion/features/
 import { COMMAND_VOCAB } from "../../../fusion/features/intent.ts";
 import { FakeModelRunner } from "../../../fusion/inference/runner.ts";
 import { DecisionEngine } from "../../../fusion/policy/engine.ts";
+import { syntheticFrame, warmUpDecisions } from "../../../fusion/policy/warmup.ts";
+import { extractFeatures } from "../../../fusion/features/frame.ts";
 import { DEFAULT_SUPERVISOR, ttcRule } from "../../../fusion/policy/supervisor.ts";
 import { mulberry32 } from "../../../fusion/train/random.ts";
 import { sceneFrame, type Scene } from "../synthetic.ts";
 
 const ALL: Modality[] = ["camera", "radar", "gnss", "ego", "voice"];
+const MODALITIES_ALL = ALL;
 const onehot = (a: ActionName): number[] => ACTIONS.map((x) => (x === a ? 0.9 : 0.1 / 7));
 const runner = (a: ActionName, modalities = ALL, id = "primary") => new FakeModelRunner(makeInputSpec(modalities), () => onehot(a), { now: () => 0, id });
 const scene = (o: Partial<Scene> = {}): Scene => ({ weather: "CLEAR", obstacleM: undefined, closingMps: 0, command: "", speedMps: 20, limitMps: 25, ...o });
@@ -34,6 +37,18 @@ describe("fusion/policy/engine and supervisor", () => {
     assert.deepEqual(intents, [[1, 1, 0], [1, 1, 0], [1, 1, 0]], "hold stop stands after the utterance has gone");
     primary.close();
     recogniser.close();
+  });
+
+  it("warm-up decides synthetic frames whose every modality is usable, on a throwaway engine", async () => {
+    const primary = runner("KEEP");
+    let made = 0;
+    await warmUpDecisions(() => (made++, new DecisionEngine({ primary, nowNs: () => 0n })));
+    assert.equal(made, 1);
+    assert.equal(primary.seen.length, 12);
+    const f = extractFeatures(syntheticFrame(1, true));
+    assert.deepEqual(f.problems, []);
+    assert.ok(MODALITIES_ALL.every((m) => f.present[m]), JSON.stringify(f.present));
+    primary.close();
   });
 
   it("an utterance the recogniser is unsure of changes nothing", async () => {
