@@ -9,7 +9,7 @@ import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { pino } from "pino";
 import { map as rxMap } from "rxjs";
-import { roadMapView, type DrivingDecision } from "../../fusion/index.ts";
+import type { DrivingDecision } from "../../fusion/index.ts";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
 import { MessageDecoder, TopicRegistry } from "../../schemas/index.ts";
 import type { MapWeather } from "../../schemas/map.ts";
@@ -142,7 +142,7 @@ Examples:
           config,
           logger,
           version: FUSIOND_VERSION,
-          map: roadMapView(roadMap),
+          roadMap,
           onDecision: (d: DrivingDecision, latencyNs) => {
             decisions++;
             lastAction = d.action;

@@ -172,9 +172,17 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     let fixedNowNs: bigint | undefined; // --frames recorded: the instant the frame being decided was decided live
     const virtualNs = (): bigint => fixedNowNs ?? (scheduler ? BigInt(Math.round(scheduler.now() * 1e6)) : base);
     // The daemon decided with this map's context: without it, replayed decisions could not agree with live ones.
-    const mapFile = opts.map ?? config?.map;
+    // --map wins; else the map stored in the recording; else the file the recorded config names.
+    const storedMap = opts.map ? undefined : meta?.get("map");
+    const mapFile = opts.map ?? (storedMap ? undefined : config?.map);
     let roadMap: MapView | undefined;
-    if (mapFile) {
+    if (storedMap) {
+      try {
+        roadMap = roadMapView(JSON.parse(storedMap) as RoadMap);
+      } catch (err) {
+        throw new FusiondError("bad_map", `${file}: the road map stored in the recording does not parse (${(err as Error).message}); pass --map FILE`, { file });
+      }
+    } else if (mapFile) {
       try {
         roadMap = roadMapView(JSON.parse(readFileSync(mapFile, "utf8")) as RoadMap);
       } catch (err) {

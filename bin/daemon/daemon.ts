@@ -38,7 +38,12 @@ export interface DaemonOptions {
   version?: string;
   /** Default: the wall clock (asyncScheduler). */
   scheduler?: SchedulerLike;
-  /** The road map for GNSS map context (default: config.map read from its JSON file, else none). */
+  /**
+   * The road map for GNSS map context (default: config.map read from its JSON file, else none). Given as data
+   * it is also stored in the recording (metadata "fusiond", key "map"), so that replay decides with it.
+   */
+  roadMap?: RoadMap;
+  /** A map view only (not recorded: a replay of the session has no map unless given --map). */
   map?: MapView;
   /** Called with every decision after it was published (the demo's status line uses it). */
   onDecision?: (d: DrivingDecision, latencyNs: bigint) => void;
@@ -89,14 +94,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const cleanups: Array<() => Promise<void> | void> = [];
   const onceLogged = new Set<string>();
 
-  let map = options.map;
-  if (!map && config.map) {
+  let roadMap = options.roadMap;
+  if (!roadMap && !options.map && config.map) {
     try {
-      map = roadMapView(JSON.parse(readFileSync(config.map, "utf8")) as RoadMap);
+      roadMap = JSON.parse(readFileSync(config.map, "utf8")) as RoadMap;
     } catch (err) {
       throw new FusiondError("bad_map", `cannot load the road map ${config.map}: ${(err as Error).message}`, { file: config.map });
     }
   }
+  const map = options.map ?? (roadMap ? roadMapView(roadMap) : undefined);
 
   // ---- model first: a bad model directory fails at start, never at the first frame
   const decider = await loadDecider({
@@ -178,6 +184,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         modelId: decider.primary.modelId,
         modelHash: decider.primary.modelHash,
         fusiondVersion: options.version ?? "",
+        ...(roadMap ? { map: JSON.stringify(roadMap) } : {}),
       },
     });
     logger.info({ path }, "recording");

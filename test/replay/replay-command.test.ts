@@ -3,6 +3,8 @@
  * strategies, the daemon's pipeline on the virtual clock. Replaying twice must give byte-identical
  * recordings (decisions included), and replaying a replayed session must reproduce its decisions.
  */
+import { recordToFile } from "../../replay/index.ts";
+import { MessageDecoder } from "../../schemas/index.ts";
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -43,6 +45,17 @@ describe("fusiond replay (virtual-time pipeline with a model)", function () {
 
   it("a road map that cannot be read is a clear error naming it, before anything is replayed", async () => {
     await assert.rejects(runReplay(drive, { ...opts(join(dir, "m.mcap")), map: join(dir, "no-such-map.json") }), (e: Error & { code?: string }) => e.code === "bad_map" && /no-such-map\.json/.test(e.message));
+  });
+
+  it("decides with the road map stored in the recording (the daemon stores the map it ran with); a bad one is a clear error", async () => {
+    const file = join(dir, "with-map.mcap");
+    const rec = await recordToFile(file, { metadata: { vehicle: "sim", map: "{not json" } });
+    const codec = new MessageDecoder().codec;
+    rec.addMessage({ topic: "vehicles/sim/ego", type: "fusiond.EgoState", bytes: codec.encode("fusiond.EgoState", { timestamp: { seconds: 1, nanos: 0 }, speed_mps: 3 }), receiveNs: 1_000_000_000n, stampNs: 1_000_000_000n });
+    await rec.close();
+    await assert.rejects(runReplay(file, opts(join(dir, "wm.mcap"))), (e: Error & { code?: string }) => e.code === "bad_map" && /stored in the recording/.test(e.message));
+    // --map wins over what the recording holds.
+    await assert.rejects(runReplay(file, { ...opts(join(dir, "wm2.mcap")), map: join(dir, "nope.json") }), (e: Error & { code?: string }) => e.code === "bad_map" && /nope\.json/.test(e.message));
   });
 
   it("replaying one recording twice gives byte-identical sessions (decisions included), and a replay of the replay agrees with it", async () => {

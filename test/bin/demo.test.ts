@@ -1,0 +1,33 @@
+/**
+ * `fusiond demo` (what `npm start` runs) ends with "Run it again, deterministically: fusiond replay …": that
+ * replay, with the shipped default model, must give exactly the decisions the demo made live — including the
+ * map context, which the demo's daemon stores in the recording.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const FUSIOND = resolve("bin/fusiond.js");
+
+describe("fusiond demo (npm start)", function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), "fusiond-demo-"))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("drives, records, and its recording replays to exactly the decisions it made", () => {
+    const demo = spawnSync(process.execPath, [FUSIOND, "demo", "--duration", "6", "--quiet", "--json", "--out", dir], { encoding: "utf8" });
+    assert.equal(demo.status, 0, demo.stderr);
+    const summary = JSON.parse(demo.stdout) as { decisions: number; recording: string[]; distanceM: number };
+    assert.ok(summary.decisions > 60, `${summary.decisions} decisions`);
+    assert.ok(summary.distanceM > 20, `drove ${summary.distanceM} m`);
+    const out = join(dir, "replay.json");
+    const replay = spawnSync(process.execPath, [FUSIOND, "replay", resolve(summary.recording[0]!), "--model", "models/default", "--out", out, "--quiet"], { encoding: "utf8" });
+    assert.equal(replay.status, 0, replay.stderr);
+    const c = (JSON.parse(readFileSync(out, "utf8")) as { comparison: { live: number; identical: number; diffs: unknown[] } }).comparison;
+    assert.equal(c.live, summary.decisions);
+    assert.equal(c.identical, c.live, JSON.stringify(c.diffs.slice(0, 3)));
+  });
+});
