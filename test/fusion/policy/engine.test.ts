@@ -132,6 +132,21 @@ describe("fusion/policy/engine and supervisor", () => {
     noCamera.close();
   });
 
+  it("a fallback made with an older feature config gets features in its own config", async () => {
+    const primary = runner("ACCELERATE");
+    const old = { ...DEFAULT_FEATURE_CONFIG, intent: false, egoManeuver: false, mapAhead: false, egoVsMap: false };
+    const noCamera = new FakeModelRunner(makeInputSpec(["radar", "gnss", "ego", "voice"], old), () => onehot("KEEP"), { now: () => 0, id: "old-no-camera" });
+    const engine = new DecisionEngine({ primary, fallbacks: [noCamera], nowNs: () => 0n });
+    const d = await engine.decide(sceneFrame(scene(), 0, mulberry32(1), ["camera"]));
+    assert.equal(d.model_id, "old-no-camera");
+    assert.equal(d.override_reason, "OVERRIDE_FALLBACK");
+    assert.equal(noCamera.seen[0]!["ego"]!.length, 8, "the old model's 8 ego values");
+    assert.equal(noCamera.seen[0]!["gnss"]!.length, 12);
+    assert.equal(noCamera.seen[0]!["intent"], undefined);
+    primary.close();
+    noCamera.close();
+  });
+
   it("a missing critical sensor and no fallback: a rule decides (DECELERATE) and says so", async () => {
     const primary = runner("ACCELERATE");
     const engine = new DecisionEngine({ primary, nowNs: () => 0n });
