@@ -5,6 +5,7 @@
  *
  *   npm run data:suite                  # every split, two at a time
  *   npm run data:suite -- test          # one split
+ *   npm run data:suite -- --perturb-train=0.2   # training drives with DART-style perturbations (fusiond sim --perturb)
  *
  * Deterministic: the same suite gives the same bytes. Existing files are rewritten.
  */
@@ -14,7 +15,10 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { scenarioSuite } from "../sim/scenarios.ts";
 
-const splits = process.argv.slice(2);
+const args = process.argv.slice(2);
+const perturbArg = args.find((a) => a.startsWith("--perturb-train="));
+const perturbTrain = perturbArg ? Number(perturbArg.split("=")[1]) : 0;
+const splits = args.filter((a) => !a.startsWith("--"));
 const out = join(process.cwd(), ".tmp", "data");
 mkdirSync(out, { recursive: true });
 const todo = scenarioSuite().filter((s) => splits.length === 0 || splits.includes(String(s.split)));
@@ -22,9 +26,10 @@ const parallel = Math.max(1, Math.min(4, availableParallelism()));
 let done = 0;
 let failed = 0;
 
-function run(name: string, durationS: number): Promise<void> {
+function run(name: string, durationS: number, perturb: number): Promise<void> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["bin/fusiond.js", "sim", "--scenario", name, "--duration", String(durationS), "--out", join(out, `${name}.mcap`), "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
+    const extra = perturb > 0 ? ["--perturb", String(perturb)] : [];
+    const p = spawn(process.execPath, ["bin/fusiond.js", "sim", "--scenario", name, "--duration", String(durationS), "--out", join(out, `${name}.mcap`), "--quiet", ...extra], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     p.stderr.on("data", (d: Buffer) => (err += d.toString()));
     p.on("close", (code) => {
@@ -42,7 +47,7 @@ function run(name: string, durationS: number): Promise<void> {
 const queue = [...todo];
 await Promise.all(
   Array.from({ length: parallel }, async () => {
-    for (let s = queue.shift(); s; s = queue.shift()) await run(s.name, s.durationS);
+    for (let s = queue.shift(); s; s = queue.shift()) await run(s.name, s.durationS, s.split === "train" ? perturbTrain : 0);
   }),
 );
 process.stderr.write("\n");

@@ -32,6 +32,7 @@ interface SimFlags {
   camera: string;
   sensors: string;
   episode: string;
+  perturb: string;
   scenario?: string;
   weather?: string;
   compression: string;
@@ -62,6 +63,7 @@ export default function register(program: Command): void {
     .option("--camera <format>", "camera output: jpeg (CompressedImage) or raw (RawImage rgb8)", "jpeg")
     .option("--sensors <list>", "comma-separated sensors to model", ALL_SENSORS.join(","))
     .option("--episode <s>", "dataset mode: longest episode, s (episodes run back to back)", "120")
+    .option("--perturb <fraction>", "dataset mode: fraction of the drive (0–0.5) in which the ego holds a random KEEP/ACCELERATE/DECELERATE instead of the expert's, still labelled by the expert (training data that shows how to recover)", "0")
     .option("--scenario <name>", "run a named scenario of the suite (see sim/scenarios.ts) instead of random ones")
     .option("--weather <list>", `weather segments along the route, in order (${WEATHERS.join(", ")}), e.g. fog or clear,night`)
     .option("--compression <c>", "MCAP chunk compression: zstd, lz4 or none", "zstd")
@@ -118,11 +120,18 @@ export default function register(program: Command): void {
         process.exitCode = EXIT_USAGE;
         return;
       }
+      const perturb = Number(flags.perturb);
+      if (!(perturb >= 0 && perturb <= 0.5)) {
+        process.stderr.write(`fusiond sim: --perturb takes a fraction from 0 to 0.5, not "${flags.perturb}"\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
       const scores = await writeDataset(flags.out, seed, durationS ?? 60, {
         vehicle: flags.vehicle,
         sensors,
         cameraFormat: flags.camera as "jpeg" | "raw",
         episodeS: Number(flags.episode),
+        perturb,
         compression: flags.compression as "zstd" | "lz4" | "none",
         ...(scenarios ? { scenarios } : {}),
       });
@@ -247,6 +256,8 @@ interface WriteOptions {
   sensors: SensorName[];
   cameraFormat: "jpeg" | "raw";
   episodeS: number;
+  /** DatasetOptions.perturb. */
+  perturb?: number;
   compression: "zstd" | "lz4" | "none";
   scenarios?: ReturnType<typeof scenarioSuite>;
 }
@@ -258,9 +269,9 @@ export async function writeDataset(out: string, seed: number, durationS: number,
   const rec = await recordToFile(out, {
     compression: o.compression,
     library: `fusiond/${version} sim`,
-    metadata: { vehicle: o.vehicle, source: "fusiond sim", seed: String(seed), durationS: String(durationS), sensors: o.sensors.join(","), camera: o.cameraFormat },
+    metadata: { vehicle: o.vehicle, source: "fusiond sim", seed: String(seed), durationS: String(durationS), sensors: o.sensors.join(","), camera: o.cameraFormat, ...(o.perturb ? { perturb: String(o.perturb) } : {}) },
   });
-  const gen = datasetMessages(seed, durationS, { vehicle: o.vehicle, sensors: o.sensors, cameraFormat: o.cameraFormat, episodeS: o.episodeS, ...(o.scenarios ? { scenarios: o.scenarios } : {}) });
+  const gen = datasetMessages(seed, durationS, { vehicle: o.vehicle, sensors: o.sensors, cameraFormat: o.cameraFormat, episodeS: o.episodeS, ...(o.perturb ? { perturb: o.perturb } : {}), ...(o.scenarios ? { scenarios: o.scenarios } : {}) });
   let n = 0;
   let r = gen.next();
   while (!r.done) {

@@ -49,6 +49,7 @@ interface TrainFlags {
   compare?: string;
   description?: string;
   cache: boolean;
+  egoAccel?: boolean;
 }
 
 /**
@@ -183,6 +184,7 @@ export default function register(program: Command): void {
     .option("--compare <dir>", "a baseline model directory to evaluate on the same test data (deltas in the card)")
     .option("--description <text>", "one line for the model card")
     .option("--no-cache", "do not read or write the feature cache")
+    .option("--ego-accel", "read the car's measured acceleration too (only for data from fusiond sim --perturb: on the expert's own drives it gives the label away)")
     .action(async (flags: TrainFlags) => {
       const log = (s: string): void => void process.stderr.write(`fusiond train: ${s}\n`);
       const modalities = flags.modalities.split(",").map((m) => m.trim()) as Modality[];
@@ -197,7 +199,7 @@ export default function register(program: Command): void {
       log(`backend ${backend.chosen} (${backend.log.join("; ")})`);
       const every = Number(flags.every);
       // The spec's feature config (it drops cross-modal features whose other modality the model does not read).
-      const spec = makeInputSpec(modalities);
+      const spec = makeInputSpec(modalities, flags.egoAccel ? { ...DEFAULT_FEATURE_CONFIG, egoAccel: true } : DEFAULT_FEATURE_CONFIG);
       const data = await loadAll(flags.data, every, flags.cache, log, spec.config);
       const valSamples = flags.valData ? await loadAll(flags.valData, every, flags.cache, log, spec.config) : [];
       const samples = [...data, ...valSamples];

@@ -29,6 +29,11 @@ export interface FeatureConfig {
   mapAhead?: boolean;
   /** Ego also carries its speed against the map's advisory speed (needs the GNSS map context). Absent in older models: false. */
   egoVsMap?: boolean;
+  /**
+   * With egoManeuver, keep the measured acceleration (left out otherwise: it echoes the previous decision).
+   * Only for models trained on perturbed drives (fusiond sim --perturb), where it no longer gives the label away.
+   */
+  egoAccel?: boolean;
 }
 
 export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {

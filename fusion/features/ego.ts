@@ -23,7 +23,7 @@ const finite = (v: unknown): number => {
  * the "known" flag 0 when there is none). The expert's cruise speed is set by that advisory speed; an MLP
  * given speed and advisory apart learnt the ACCELERATE/KEEP boundary between them poorly.
  */
-export function egoFeatures(msg: DecodedMessage | undefined, maneuver = false, vsMap?: { map: MapContext | undefined }): EgoFeatures {
+export function egoFeatures(msg: DecodedMessage | undefined, maneuver = false, vsMap?: { map: MapContext | undefined }, keepAccel = false): EgoFeatures {
   const base = EGO_FEATURES + (maneuver ? EGO_MANEUVER_FEATURES : 0);
   const values = new Float32Array(base + (vsMap ? EGO_VS_MAP_FEATURES : 0));
   if (!msg) return { present: false, values, speedMps: undefined };
@@ -40,7 +40,7 @@ export function egoFeatures(msg: DecodedMessage | undefined, maneuver = false, v
     // The measured acceleration is the echo of the previous decision: a model that reads it learns "keep
     // doing what the car is doing" (the copycat problem of behaviour cloning) and, in closed loop, never
     // starts to accelerate from a KEEP. Models with the manoeuvre features do without it.
-    maneuver ? 0 : clip(finite(msg["accel_mps2"]) / 5),
+    maneuver && !keepAccel ? 0 : clip(finite(msg["accel_mps2"]) / 5),
     laneKnown ? 1 : 0,
     laneKnown ? (lane as number) / 4 : 0,
     laneKnown && lane === 0 ? 1 : 0,

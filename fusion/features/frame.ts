@@ -37,7 +37,7 @@ export function extractFeatures(frame: FusedFrame, ctx: FeatureContext = {}): Fr
   const cam = cameraFeatures(msg("camera"), cfg);
   const radar = radarFeatures(msg("radar"), cfg);
   const gnss = gnssFeatures(msg("gnss"), ctx.map, cfg.mapAhead === true);
-  const ego = egoFeatures(msg("ego"), cfg.egoManeuver === true, cfg.egoVsMap === true ? { map: gnss.context } : undefined);
+  const ego = egoFeatures(msg("ego"), cfg.egoManeuver === true, cfg.egoVsMap === true ? { map: gnss.context } : undefined, cfg.egoAccel === true);
   const voice = voiceFeatures(msg("voice"), cfg);
   const present: Record<Modality, boolean> = {
     camera: cam.present,

@@ -68,6 +68,7 @@ describe("fusion/features/gnss and ego", () => {
   it("ego with the manoeuvre features leaves out the measured acceleration (the previous decision's echo)", () => {
     assert.equal(egoFeatures({ speed_mps: 10, accel_mps2: 2.5 }, true).values[3], 0);
     assert.equal(egoFeatures({ speed_mps: 10, accel_mps2: 2.5 }).values[3], 0.5, "older models keep it");
+    assert.equal(egoFeatures({ speed_mps: 10, accel_mps2: 2.5 }, true, undefined, true).values[3], 0.5, "egoAccel models (trained on perturbed drives) keep it");
   });
 
   it("ego with egoVsMap: the speed against the map's advisory speed, only for models that read GNSS", () => {
