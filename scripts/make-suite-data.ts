@@ -5,7 +5,7 @@
  *
  *   npm run data:suite                  # every split, two at a time
  *   npm run data:suite -- test          # one split
- *   npm run data:suite -- --perturb-train=0.2   # training drives with DART-style perturbations (fusiond sim --perturb)
+ *   npm run data:suite -- train --perturb-train=0.2 --out=.tmp/pdata   # DART-style perturbed training drives (fusiond sim --perturb)
  *
  * Deterministic: the same suite gives the same bytes. Existing files are rewritten.
  */
@@ -19,7 +19,8 @@ const args = process.argv.slice(2);
 const perturbArg = args.find((a) => a.startsWith("--perturb-train="));
 const perturbTrain = perturbArg ? Number(perturbArg.split("=")[1]) : 0;
 const splits = args.filter((a) => !a.startsWith("--"));
-const out = join(process.cwd(), ".tmp", "data");
+const outArg = args.find((a) => a.startsWith("--out="));
+const out = outArg ? join(process.cwd(), outArg.slice("--out=".length)) : join(process.cwd(), ".tmp", "data");
 mkdirSync(out, { recursive: true });
 const todo = scenarioSuite().filter((s) => splits.length === 0 || splits.includes(String(s.split)));
 const parallel = Math.max(1, Math.min(4, availableParallelism()));
@@ -38,7 +39,7 @@ function run(name: string, durationS: number, perturb: number): Promise<void> {
         failed++;
         process.stderr.write(`\n${name}: fusiond sim exited ${code}\n${err}`);
       }
-      process.stderr.write(`\r${done}/${todo.length} scenarios written to .tmp/data`);
+      process.stderr.write(`\r${done}/${todo.length} scenarios written to ${out}`);
       resolve();
     });
   });
