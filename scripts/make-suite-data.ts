@@ -12,7 +12,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { scenarioSuite } from "../sim/scenarios.ts";
 
 const args = process.argv.slice(2);
@@ -20,7 +20,7 @@ const perturbArg = args.find((a) => a.startsWith("--perturb-train="));
 const perturbTrain = perturbArg ? Number(perturbArg.split("=")[1]) : 0;
 const splits = args.filter((a) => !a.startsWith("--"));
 const outArg = args.find((a) => a.startsWith("--out="));
-const out = outArg ? join(process.cwd(), outArg.slice("--out=".length)) : join(process.cwd(), ".tmp", "data");
+const out = outArg ? resolve(outArg.slice("--out=".length)) : join(process.cwd(), ".tmp", "data");
 mkdirSync(out, { recursive: true });
 const todo = scenarioSuite().filter((s) => splits.length === 0 || splits.includes(String(s.split)));
 const parallel = Math.max(1, Math.min(4, availableParallelism()));
