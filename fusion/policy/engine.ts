@@ -14,7 +14,7 @@ import { TtcConfirmer } from "./ttc-confirm.ts";
 import type { MapView } from "../features/gnss.ts";
 import type { ModelRunner } from "../inference/runner.ts";
 import { argmaxAction, frameStamp, probabilityList, targetSpeed, type DrivingDecision } from "./decision.ts";
-import { DEFAULT_SUPERVISOR, missingCritical, staleOverride, ttcRule, type Override, type SupervisorConfig } from "./supervisor.ts";
+import { DEFAULT_SUPERVISOR, ENVELOPE, missingCritical, requiredDecel, staleOverride, ttcRule, type Override, type SupervisorConfig } from "./supervisor.ts";
 
 export interface EngineOptions {
   primary: ModelRunner;
@@ -24,6 +24,11 @@ export interface EngineOptions {
   map?: MapView;
   vehicleId?: string;
   nowNs: () => bigint;
+}
+
+/** The action's target speed, capped by rule 3's deceleration over the next second when the speed is known. */
+function envelopeTarget(target: number, speedMps: number | undefined, decel: number): number {
+  return decel > 0 && speedMps !== undefined ? Math.max(0, Math.min(target, speedMps - decel)) : target;
 }
 
 /** A recognised command below this probability counts as not understood. */
@@ -101,6 +106,7 @@ export class DecisionEngine {
     let probs: Float32Array | undefined;
     let inferenceMs = 0;
     let runner: ModelRunner | undefined;
+    let envelopeDecel = 0;
     if (!override) {
       const choice = this.choose(missingCritical(facts, this.cfg));
       runner = choice.runner;
@@ -128,8 +134,19 @@ export class DecisionEngine {
         action = ttc.action;
         override = override ? { reason: ttc.override.reason, detail: `${ttc.override.detail}; ${override.detail}` } : ttc.override;
       }
+      // Rule 3: brake at least as hard as the nearest confirmed closing return needs.
+      if (radar) {
+        const need = requiredDecel(this.ttc.confirmed);
+        if (need && need.decel > ENVELOPE.hardDecelMps2 && action !== "BRAKE_HARD") {
+          const detail = `closing at ${need.closingMps.toFixed(1)} m/s on a return ${need.range.toFixed(1)} m ahead needs ${need.decel.toFixed(1)} m/s²: ${action} → BRAKE_HARD`;
+          action = "BRAKE_HARD";
+          override = override ? { reason: "OVERRIDE_TTC", detail: `${detail}; ${override.detail}` } : { reason: "OVERRIDE_TTC", detail };
+        }
+        // Below a comfortable 0.5 m/s² the closing is the model's to handle (a far lead, a gentle approach).
+        if (need && need.decel >= ENVELOPE.comfortDecelMps2) envelopeDecel = need.decel;
+      }
     }
-    return this.finish(frame, features, runner, action, modelAction, probs, inferenceMs, override);
+    return this.finish(frame, features, runner, action, modelAction, probs, inferenceMs, override, envelopeDecel);
   }
 
   private finish(
@@ -141,6 +158,7 @@ export class DecisionEngine {
     probs: Float32Array | undefined,
     inferenceMs: number,
     override: Override | undefined,
+    envelopeDecel = 0,
   ): DrivingDecision {
     this.counts.decisions++;
     if (override) this.counts.overrides[override.reason] = (this.counts.overrides[override.reason] ?? 0) + 1;
@@ -148,7 +166,8 @@ export class DecisionEngine {
       frame_stamp: frameStamp(frame.stampNs),
       action,
       probabilities: probabilityList(probs),
-      target_speed_mps: targetSpeed(action, features.facts.speedMps, features.facts.map),
+      // The action's target, never above what the envelope (rule 3) allows in the next second.
+      target_speed_mps: envelopeTarget(targetSpeed(action, features.facts.speedMps, features.facts.map), features.facts.speedMps, envelopeDecel),
       model_id: runner?.modelId ?? "rules",
       model_hash: runner?.modelHash ?? "",
       backend: runner?.backend ?? "none",

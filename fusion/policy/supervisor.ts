@@ -3,6 +3,8 @@
  *  1. camera and radar both stale (or missing)  → STOP          (OVERRIDE_SENSORS_STALE)
  *  2. radar time-to-collision below a threshold → never KEEP/ACCELERATE (or a lane change into the
  *     obstacle's path): BRAKE_HARD below `brakeTtcS`, else DECELERATE      (OVERRIDE_TTC)
+ *  3. the deceleration needed to match a confirmed closing return's speed before reaching it bounds the
+ *     target speed of every action; above `hardDecelMps2` the action is BRAKE_HARD (OVERRIDE_TTC)
  * Pure: facts in, decision out. Fallback for a missing critical sensor is chosen by the engine (engine.ts).
  */
 import type { Modality } from "../../schemas/index.ts";
@@ -20,6 +22,23 @@ export interface SupervisorConfig {
 }
 
 export const DEFAULT_SUPERVISOR: SupervisorConfig = { ttcThresholdS: 3, brakeTtcS: 1.5, staleAfterS: 0.5, critical: ["camera", "radar"] };
+
+/** Rule 3: the gap kept to a closing return when braking for it, m; above this deceleration only BRAKE_HARD will do, m/s². */
+export const ENVELOPE = { marginM: 4, hardDecelMps2: 4, comfortDecelMps2: 0.5 } as const;
+
+/**
+ * The deceleration (m/s², ≥ 0) that brings the closing speed to zero before the gap to the nearest confirmed
+ * closing return shrinks below ENVELOPE.marginM: v_c² / (2 (range − margin)).
+ */
+export function requiredDecel(confirmed: readonly { range: number; closingMps: number }[]): { decel: number; range: number; closingMps: number } | undefined {
+  let worst: { decel: number; range: number; closingMps: number } | undefined;
+  for (const c of confirmed) {
+    if (!(c.closingMps > 0)) continue;
+    const decel = (c.closingMps * c.closingMps) / (2 * Math.max(0.5, c.range - ENVELOPE.marginM));
+    if (!worst || decel > worst.decel) worst = { decel, range: c.range, closingMps: c.closingMps };
+  }
+  return worst;
+}
 
 export type OverrideReasonName = "OVERRIDE_NONE" | "OVERRIDE_TTC" | "OVERRIDE_SENSORS_STALE" | "OVERRIDE_FALLBACK" | "OVERRIDE_VOICE" | "OVERRIDE_OTHER";
 

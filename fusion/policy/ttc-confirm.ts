@@ -30,7 +30,12 @@ interface Scan {
 
 export class TtcConfirmer {
   private history: Scan[] = [];
-  private last: { stampNs: bigint; ttc: number } | undefined;
+  private last: { stampNs: bigint; ttc: number; confirmed: { range: number; closingMps: number }[] } | undefined;
+
+  /** The confirmed in-lane approaching returns of the latest scan (range m, closing speed m/s > 0). */
+  get confirmed(): readonly { range: number; closingMps: number }[] {
+    return this.last?.confirmed ?? [];
+  }
 
   constructor(private readonly cfg: TtcConfirmConfig = DEFAULT_TTC_CONFIRM) {}
 
@@ -40,6 +45,7 @@ export class TtcConfirmer {
     const pts = points.filter((p) => Math.abs(p.y) < laneHalfWidthM && Number.isFinite(ttcOf(p))).map((p) => ({ range: p.range, y: p.y, vr: p.vr }));
     const c = this.cfg;
     let best = Infinity;
+    const confirmed: { range: number; closingMps: number }[] = [];
     for (const p of pts) {
       const seen = this.history.some((h) => {
         const dt = Number(stampNs - h.stampNs) / 1e9;
@@ -47,10 +53,13 @@ export class TtcConfirmer {
         const gate = c.gateM + c.gatePerM * p.range;
         return h.pts.some((q) => Math.abs(q.range + q.vr * dt - p.range) <= gate && Math.abs(q.y - p.y) <= gate && Math.abs(q.vr - p.vr) <= c.gateMps);
       });
-      if (seen) best = Math.min(best, p.range / -p.vr);
+      if (seen) {
+        best = Math.min(best, p.range / -p.vr);
+        confirmed.push({ range: p.range, closingMps: -p.vr });
+      }
     }
     this.history = [...this.history, { stampNs, pts }].filter((h) => Number(stampNs - h.stampNs) / 1e9 <= c.maxGapS).slice(-2);
-    this.last = { stampNs, ttc: best };
+    this.last = { stampNs, ttc: best, confirmed };
     return best;
   }
 }

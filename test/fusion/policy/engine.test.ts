@@ -7,7 +7,7 @@ import { FakeModelRunner } from "../../../fusion/inference/runner.ts";
 import { DecisionEngine } from "../../../fusion/policy/engine.ts";
 import { syntheticFrame, warmUpDecisions } from "../../../fusion/policy/warmup.ts";
 import { extractFeatures } from "../../../fusion/features/frame.ts";
-import { DEFAULT_SUPERVISOR, ttcRule } from "../../../fusion/policy/supervisor.ts";
+import { DEFAULT_SUPERVISOR, requiredDecel, ttcRule } from "../../../fusion/policy/supervisor.ts";
 import { mulberry32 } from "../../../fusion/train/random.ts";
 import { sceneFrame, type Scene } from "../synthetic.ts";
 
@@ -93,6 +93,30 @@ describe("fusion/policy/engine and supervisor", () => {
       assert.match(d.override_detail, /TTC/);
       primary.close();
     }
+  });
+
+  it("rule 3: brakes hard when a confirmed closing return needs more than 4 m/s², and caps every target speed by what it needs", async () => {
+    assert.equal(requiredDecel([{ range: 24, closingMps: 2 }])!.decel, 0.1);
+    assert.ok(Math.abs(requiredDecel([{ range: 14, closingMps: 10 }, { range: 50, closingMps: 5 }])!.decel - 5) < 1e-9, "the worst return counts");
+    assert.equal(requiredDecel([{ range: 20, closingMps: -3 }]), undefined, "a return moving away needs nothing");
+    // 14 m ahead closing at 10 m/s: TTC 1.4 s and 5 m/s² needed.
+    const primary = runner("DECELERATE");
+    const engine = new DecisionEngine({ primary, nowNs: () => 0n });
+    await engine.decide(sceneFrame(scene({ obstacleM: 14.5, closingMps: 10 }), 0, mulberry32(1)));
+    const d = await engine.decide(sceneFrame(scene({ obstacleM: 14, closingMps: 10 }), 1, mulberry32(1)));
+    assert.equal(d.model_action, "DECELERATE");
+    assert.equal(d.action, "BRAKE_HARD");
+    assert.equal(d.override_reason, "OVERRIDE_TTC");
+    assert.match(d.override_detail, /needs 5\.0 m\/s²/);
+    // 30 m ahead closing at 6 m/s: 0.69 m/s² needed — the model's KEEP stands, its target speed is capped.
+    const keep = runner("KEEP");
+    const e2 = new DecisionEngine({ primary: keep, nowNs: () => 0n });
+    await e2.decide(sceneFrame(scene({ obstacleM: 30.3, closingMps: 6 }), 0, mulberry32(2)));
+    const k = await e2.decide(sceneFrame(scene({ obstacleM: 30, closingMps: 6 }), 1, mulberry32(2)));
+    assert.equal(k.action, "KEEP");
+    assert.ok(Math.abs(k.target_speed_mps - (20 - 36 / 52)) < 1e-6, `target ${k.target_speed_mps}`);
+    primary.close();
+    keep.close();
   });
 
   it("TTC rule leaves braking actions alone", () => {
