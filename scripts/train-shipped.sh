@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# Trains every model shipped in models/ on the simulator suite (npm run data:suite writes .tmp/data first).
+# Trains every model shipped in models/ on the simulator suite. Data first:
+#   npm run data:suite                                              # clean drives (validation, test; clean training drives)
+#   npm run data:suite -- train --perturb-train=0.2 --out=.tmp/pdata  # perturbed training drives (DART-style)
+# The fused models and the camera-only baseline train on the perturbed drives; the fused ones also read the
+# measured acceleration (--ego-accel), which perturbed drives keep from giving the expert's label away.
 # Two trainings run at a time (TF.js wasm uses one core each). Each model card records its exact command.
 #   bash scripts/train-shipped.sh            # all
 #   bash scripts/train-shipped.sh default    # some, by name
@@ -7,25 +11,27 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ls .tmp/data/train-*.mcap >/dev/null 2>&1 || { echo "no .tmp/data: run npm run data:suite first" >&2; exit 2; }
 TRAIN=$(ls .tmp/data/train-*.mcap); VAL=$(ls .tmp/data/validation-*.mcap); TEST=$(ls .tmp/data/test-*.mcap)
+ls .tmp/pdata/train-*.mcap >/dev/null 2>&1 || { echo "no .tmp/pdata: run npm run data:suite -- train --perturb-train=0.2 --out=.tmp/pdata" >&2; exit 2; }
+PTRAIN=$(ls .tmp/pdata/train-*.mcap)
 COMMON="--every 3 --epochs 30 --patience 5 --dropout 0.25"
-train() { # name minutes args...
+train() { # name minutes args... (DATA: the training drives, default the clean ones)
   local name=$1 minutes=$2; shift 2
   mkdir -p .tmp/logs
   # shellcheck disable=SC2086
-  node bin/fusiond.js train --data $TRAIN --val-data $VAL --test-data $TEST $COMMON --max-minutes "$minutes" --out "models/$name" "$@" > ".tmp/logs/train-$name.log" 2>&1 \
+  node bin/fusiond.js train --data ${DATA:-$TRAIN} --val-data $VAL --test-data $TEST $COMMON --max-minutes "$minutes" --out "models/$name" "$@" > ".tmp/logs/train-$name.log" 2>&1 \
     && echo "trained models/$name" || { echo "models/$name failed: see .tmp/logs/train-$name.log" >&2; return 1; }
 }
 want() { [ $# -eq 0 ] || [[ " $WANT " == *" $1 "* ]]; }
 WANT="$*"
 slot_a() {
-  if want default; then train default 14 --strategy intermediate --pretrain voice --freeze 2 --compare models/camera-only \
-    --description "default fused model: intermediate fusion of all five modalities and the standing voice request; voice encoder pretrained on the spoken command (also the recogniser), frozen then fine-tuned; modality dropout 0.25"; fi
-  if want late; then train late 6 --strategy late --pretrain voice --freeze 2 --compare models/camera-only --description "late fusion of all five modalities (per-modality heads, learned presence-dependent weights)"; fi
-  if want attention; then train attention 6 --strategy attention --pretrain voice --freeze 2 --compare models/camera-only --description "cross-modal attention over the five modality tokens"; fi
+  if want default; then DATA=$PTRAIN train default 14 --ego-accel --strategy intermediate --pretrain voice --freeze 2 --compare models/camera-only \
+    --description "default fused model: intermediate fusion of all five modalities and the standing voice request, trained on perturbed drives; voice encoder pretrained on the spoken command (also the recogniser), frozen then fine-tuned; modality dropout 0.25"; fi
+  if want late; then DATA=$PTRAIN train late 6 --ego-accel --strategy late --pretrain voice --freeze 2 --compare models/camera-only --description "late fusion of all five modalities (per-modality heads, learned presence-dependent weights)"; fi
+  if want attention; then DATA=$PTRAIN train attention 6 --ego-accel --strategy attention --pretrain voice --freeze 2 --compare models/camera-only --description "cross-modal attention over the five modality tokens"; fi
 }
 slot_b() {
-  if want camera-only; then train camera-only 4 --strategy intermediate --modalities camera --description "camera-only baseline (intermediate architecture, the camera encoder alone)"; fi
-  if want early; then train early 6 --strategy early --compare models/camera-only --description "early fusion: every modality's features joined before one MLP"; fi
+  if want camera-only; then DATA=$PTRAIN train camera-only 4 --strategy intermediate --modalities camera --description "camera-only baseline (intermediate architecture, the camera encoder alone)"; fi
+  if want early; then DATA=$PTRAIN train early 6 --ego-accel --strategy early --compare models/camera-only --description "early fusion: every modality's features joined before one MLP"; fi
   if want no-camera; then train no-camera 3 --strategy intermediate --modalities radar,gnss,ego,voice --pretrain voice --freeze 2 --description "fallback for a missing camera: intermediate fusion trained without it"; fi
   for m in radar gnss ego voice; do
     if want "$m-only"; then train "$m-only" 1.5 --strategy intermediate --modalities "$m" --description "single-modality baseline: $m alone (intermediate architecture)"; fi
