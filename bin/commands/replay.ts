@@ -4,14 +4,13 @@
  * ones recorded live. Each message waits for the inference it triggered (driveReplay's `settle`), so the
  * decision stream depends on the recording and the model only, never on the speed of this machine.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
 import { concatMap, from, map, Observable, of, timer, type SchedulerLike } from "rxjs";
 import { parse as parseYaml } from "yaml";
 import { roadMapView, type BackendChoice, type DrivingDecision, type MapView } from "../../fusion/index.ts";
-import type { RoadMap } from "../../schemas/map.ts";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
 import { createPipeline, frameInputsMessage, resolveAlignerConfig, type PipelineMetrics } from "../../pipeline/index.ts";
 import { FusiondError, MODALITIES, MessageDecoder, TopicRegistry, type SensorMessage } from "../../schemas/index.ts";
@@ -29,6 +28,7 @@ import {
 } from "../../replay/index.ts";
 import { alignerConfigFrom } from "../daemon/daemon.ts";
 import { loadDecider } from "../daemon/model.ts";
+import { parseRoadMap, readRoadMapFile } from "../daemon/road-map.ts";
 import { FUSIOND_VERSION } from "./record.ts";
 import { replayRecordedFrames, type RecordedFramesResult } from "./replay-recorded.ts";
 
@@ -176,20 +176,8 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     const storedMap = opts.map ? undefined : meta?.get("map");
     const mapFile = opts.map ?? (storedMap ? undefined : config?.map);
     let roadMap: MapView | undefined;
-    if (storedMap) {
-      try {
-        roadMap = roadMapView(JSON.parse(storedMap) as RoadMap);
-      } catch (err) {
-        throw new FusiondError("bad_map", `${file}: the road map stored in the recording does not parse (${(err as Error).message}); pass --map FILE`, { file });
-      }
-    } else if (mapFile) {
-      try {
-        roadMap = roadMapView(JSON.parse(readFileSync(mapFile, "utf8")) as RoadMap);
-      } catch (err) {
-        const why = opts.map ? "" : ` (the map the recorded daemon config names; pass --map FILE where it lives here)`;
-        throw new FusiondError("bad_map", `cannot load the road map ${mapFile}${why}: ${(err as Error).message}`, { file: mapFile });
-      }
-    }
+    if (storedMap) roadMap = roadMapView(parseRoadMap(storedMap, `road map stored in the recording ${file}`, file, "; pass --map FILE"));
+    else if (mapFile) roadMap = roadMapView(readRoadMapFile(mapFile, opts.map ? "" : " (the map the recorded daemon config names; pass --map FILE where it lives here)"));
     decider = await loadDecider({
       modelDir: opts.model,
       backend: (opts.backend ?? "auto") as BackendChoice,

@@ -13,7 +13,7 @@ import type { RoadMap } from "../../schemas/map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { createPipeline, frameInputsMessage, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
 import { recordToFile, type McapRecorder } from "../../replay/index.ts";
-import { FusiondError, MessageDecoder, TopicRegistry, msToNs, type Rejection, type SensorMessage } from "../../schemas/index.ts";
+import { MessageDecoder, TopicRegistry, msToNs, type Rejection, type SensorMessage } from "../../schemas/index.ts";
 import {
   MqttTransport,
   SensorSink,
@@ -28,6 +28,7 @@ import { monoMs, wallNs, wallScheduler } from "./clock.ts";
 import { FoxgloveLiveView, HEALTH_TOPIC } from "./foxglove.ts";
 import { startHttpEndpoints, type HttpEndpoints } from "./http.ts";
 import { loadDecider, type Decider } from "./model.ts";
+import { readRoadMapFile } from "./road-map.ts";
 import { DaemonMetrics } from "./prometheus.ts";
 
 export interface DaemonOptions {
@@ -96,11 +97,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   let roadMap = options.roadMap;
   if (!roadMap && !options.map && config.map) {
-    try {
-      roadMap = JSON.parse(readFileSync(config.map, "utf8")) as RoadMap;
-    } catch (err) {
-      throw new FusiondError("bad_map", `cannot load the road map ${config.map}: ${(err as Error).message}`, { file: config.map });
-    }
+    roadMap = readRoadMapFile(config.map);
   }
   const map = options.map ?? (roadMap ? roadMapView(roadMap) : undefined);
 
