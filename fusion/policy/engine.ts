@@ -99,7 +99,8 @@ export class DecisionEngine {
     const radar = features.present.radar ? frame.slots.radar : undefined;
     const laneHalf = this.o.primary.spec.config.radar.laneHalfWidthM;
     const minTtcS = radar ? this.ttc.confirmedTtc(radar.stampNs, radarPoints(radar.message), laneHalf) : undefined;
-    const facts = { present: features.present, ageS: features.ageS, minTtcS };
+    const sideTtcS = radar ? { left: this.ttc.sideTtc(1, laneHalf), right: this.ttc.sideTtc(-1, laneHalf) } : undefined;
+    const facts = { present: features.present, ageS: features.ageS, minTtcS, ...(sideTtcS ? { sideTtcS } : {}) };
     let override: Override | undefined = staleOverride(facts, this.cfg);
     let action: ActionName = "STOP";
     let modelAction: ActionName | "ACTION_UNSPECIFIED" = "ACTION_UNSPECIFIED";

@@ -1,8 +1,9 @@
 /**
  * The safety supervisor: rules that cannot be argued with, applied after the model.
  *  1. camera and radar both stale (or missing)  → STOP          (OVERRIDE_SENSORS_STALE)
- *  2. radar time-to-collision below a threshold → never KEEP/ACCELERATE (or a lane change into the
- *     obstacle's path): BRAKE_HARD below `brakeTtcS`, else DECELERATE      (OVERRIDE_TTC)
+ *  2. radar time-to-collision below a threshold → never KEEP/ACCELERATE: BRAKE_HARD below `brakeTtcS`, else
+ *     DECELERATE (OVERRIDE_TTC). A lane change out of the obstacle's lane stands while there is time for it
+ *     (TTC ≥ `brakeTtcS`) and the target lane has no closing return under the threshold; else it is replaced too.
  *  3. the deceleration needed to match a confirmed closing return's speed before reaching it bounds the
  *     target speed of every action; above `hardDecelMps2` the action is BRAKE_HARD (OVERRIDE_TTC)
  * Pure: facts in, decision out. Fallback for a missing critical sensor is chosen by the engine (engine.ts).
@@ -54,6 +55,8 @@ export interface SensorFacts {
   ageS: Partial<Record<Modality, number>>;
   /** Min ego-lane radar TTC, s (Infinity: nothing approaching; undefined: no radar). */
   minTtcS: number | undefined;
+  /** Min radar TTC in the lane to the left and to the right, s (absent: unknown, so no lane change is let through). */
+  sideTtcS?: { left: number; right: number };
 }
 
 /** Usable and younger than staleAfterS. */
@@ -79,6 +82,11 @@ const UNSAFE_UNDER_TTC: readonly ActionName[] = ["KEEP", "ACCELERATE", "LANE_LEF
 export function ttcRule(action: ActionName, f: SensorFacts, cfg: SupervisorConfig): { action: ActionName; override?: Override } {
   const ttc = f.minTtcS;
   if (ttc === undefined || !(ttc < cfg.ttcThresholdS) || !UNSAFE_UNDER_TTC.includes(action)) return { action };
+  // Changing lanes away from the obstacle is how drivers get out of its way — when there is time and room.
+  if ((action === "LANE_LEFT" || action === "LANE_RIGHT") && ttc >= cfg.brakeTtcS && f.sideTtcS) {
+    const side = action === "LANE_LEFT" ? f.sideTtcS.left : f.sideTtcS.right;
+    if (side >= cfg.ttcThresholdS) return { action };
+  }
   const replaced: ActionName = ttc < cfg.brakeTtcS ? "BRAKE_HARD" : "DECELERATE";
   return { action: replaced, override: { reason: "OVERRIDE_TTC", detail: `radar TTC ${ttc.toFixed(2)} s < ${cfg.ttcThresholdS} s: ${action} → ${replaced}` } };
 }

@@ -80,13 +80,15 @@ describe("fusion/policy/engine and supervisor", () => {
     primary.close();
   });
 
-  it("radar TTC below the threshold: never KEEP/ACCELERATE, and says why (once the return is confirmed by the next scan)", async () => {
+  it("radar TTC below the threshold: never KEEP/ACCELERATE, and says why (once the return is confirmed by two earlier scans)", async () => {
     for (const [closing, expected] of [[10, "DECELERATE"], [25, "BRAKE_HARD"]] as const) {
       const primary = runner("ACCELERATE");
       const engine = new DecisionEngine({ primary, nowNs: () => 0n });
-      const first = await engine.decide(sceneFrame(scene({ obstacleM: 25, closingMps: closing }), 0, mulberry32(1)));
-      assert.equal(first.action, "ACCELERATE", "one scan alone is not enough");
-      const d = await engine.decide(sceneFrame(scene({ obstacleM: 25 - closing * 0.05, closingMps: closing }), 1, mulberry32(1)));
+      for (const k of [0, 1]) {
+        const early = await engine.decide(sceneFrame(scene({ obstacleM: 25 - closing * 0.05 * k, closingMps: closing }), k, mulberry32(1)));
+        assert.equal(early.action, "ACCELERATE", `${k + 1} scan(s) alone are not enough`);
+      }
+      const d = await engine.decide(sceneFrame(scene({ obstacleM: 25 - closing * 0.1, closingMps: closing }), 2, mulberry32(1)));
       assert.equal(d.model_action, "ACCELERATE");
       assert.equal(d.action, expected);
       assert.equal(d.override_reason, "OVERRIDE_TTC");
@@ -102,8 +104,9 @@ describe("fusion/policy/engine and supervisor", () => {
     // 14 m ahead closing at 10 m/s: TTC 1.4 s and 5 m/s² needed.
     const primary = runner("DECELERATE");
     const engine = new DecisionEngine({ primary, nowNs: () => 0n });
-    await engine.decide(sceneFrame(scene({ obstacleM: 14.5, closingMps: 10 }), 0, mulberry32(1)));
-    const d = await engine.decide(sceneFrame(scene({ obstacleM: 14, closingMps: 10 }), 1, mulberry32(1)));
+    await engine.decide(sceneFrame(scene({ obstacleM: 15, closingMps: 10 }), 0, mulberry32(1)));
+    await engine.decide(sceneFrame(scene({ obstacleM: 14.5, closingMps: 10 }), 1, mulberry32(1)));
+    const d = await engine.decide(sceneFrame(scene({ obstacleM: 14, closingMps: 10 }), 2, mulberry32(1)));
     assert.equal(d.model_action, "DECELERATE");
     assert.equal(d.action, "BRAKE_HARD");
     assert.equal(d.override_reason, "OVERRIDE_TTC");
@@ -111,12 +114,23 @@ describe("fusion/policy/engine and supervisor", () => {
     // 30 m ahead closing at 6 m/s: 0.69 m/s² needed — the model's KEEP stands, its target speed is capped.
     const keep = runner("KEEP");
     const e2 = new DecisionEngine({ primary: keep, nowNs: () => 0n });
-    await e2.decide(sceneFrame(scene({ obstacleM: 30.3, closingMps: 6 }), 0, mulberry32(2)));
-    const k = await e2.decide(sceneFrame(scene({ obstacleM: 30, closingMps: 6 }), 1, mulberry32(2)));
+    await e2.decide(sceneFrame(scene({ obstacleM: 30.6, closingMps: 6 }), 0, mulberry32(2)));
+    await e2.decide(sceneFrame(scene({ obstacleM: 30.3, closingMps: 6 }), 1, mulberry32(2)));
+    const k = await e2.decide(sceneFrame(scene({ obstacleM: 30, closingMps: 6 }), 2, mulberry32(2)));
     assert.equal(k.action, "KEEP");
     assert.ok(Math.abs(k.target_speed_mps - (20 - 36 / 52)) < 1e-6, `target ${k.target_speed_mps}`);
     primary.close();
     keep.close();
+  });
+
+  it("TTC rule lets a lane change out of the obstacle's lane stand when there is time and the target lane is clear", () => {
+    const facts = { present: { camera: true, radar: true, gnss: true, ego: true, voice: false }, ageS: {}, minTtcS: 2.5, sideTtcS: { left: Infinity, right: 1 } };
+    assert.equal(ttcRule("LANE_LEFT", facts, DEFAULT_SUPERVISOR).override, undefined);
+    assert.deepEqual(ttcRule("LANE_RIGHT", facts, DEFAULT_SUPERVISOR).action, "DECELERATE", "a closing return in the right lane");
+    assert.deepEqual(ttcRule("LANE_LEFT", { ...facts, minTtcS: 1 }, DEFAULT_SUPERVISOR).action, "BRAKE_HARD", "no time left to change lanes");
+    const { sideTtcS: _, ...unknown } = facts;
+    assert.deepEqual(ttcRule("LANE_LEFT", unknown, DEFAULT_SUPERVISOR).action, "DECELERATE", "the lanes beside unknown");
+    assert.deepEqual(ttcRule("KEEP", facts, DEFAULT_SUPERVISOR).action, "DECELERATE");
   });
 
   it("TTC rule leaves braking actions alone", () => {
