@@ -50,6 +50,8 @@ interface TrainFlags {
   description?: string;
   cache: boolean;
   egoAccel?: boolean;
+  head: string;
+  units: string;
 }
 
 /**
@@ -125,7 +127,7 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
   return samples;
 }
 
-async function loadAll(files: string[], every: number, cache: boolean, log: (s: string) => void, config: FeatureConfig): Promise<LabelledSample[]> {
+export async function loadAll(files: string[], every: number, cache: boolean, log: (s: string) => void, config: FeatureConfig): Promise<LabelledSample[]> {
   const out: LabelledSample[] = [];
   for (const f of files) for (const s of await samplesOfFile(f, every, cache, log, config)) out.push(s);
   return out;
@@ -184,6 +186,8 @@ export default function register(program: Command): void {
     .option("--compare <dir>", "a baseline model directory to evaluate on the same test data (deltas in the card)")
     .option("--description <text>", "one line for the model card")
     .option("--no-cache", "do not read or write the feature cache")
+    .option("--head <widths>", "hidden layer widths of the shared head, comma-separated (early, intermediate, attention)", "64")
+    .option("--units <n>", "embedding width of each modality's encoder", "32")
     .option("--ego-accel", "read the car's measured acceleration too (only for data from fusiond sim --perturb: on the expert's own drives it gives the label away)")
     .action(async (flags: TrainFlags) => {
       const log = (s: string): void => void process.stderr.write(`fusiond train: ${s}\n`);
@@ -191,6 +195,13 @@ export default function register(program: Command): void {
       const badMods = modalities.filter((m) => !MODALITIES.includes(m));
       if (!STRATEGIES.includes(flags.strategy as StrategyName) || badMods.length || !BACKEND_CHOICES.includes(flags.backend as BackendChoice)) {
         log(`bad option: strategy ${flags.strategy} (one of ${STRATEGIES.join(", ")}), modalities ${badMods.join(",") || "ok"}, backend ${flags.backend}`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const head = flags.head.split(",").map((w) => Number(w.trim()));
+      const units = Number(flags.units);
+      if (head.some((w) => !Number.isInteger(w) || w < 1 || w > 4096) || !Number.isInteger(units) || units < 1 || units > 1024) {
+        log(`bad option: --head ${flags.head} (positive integers, e.g. 128,64), --units ${flags.units} (a positive integer)`);
         process.exitCode = EXIT_USAGE;
         return;
       }
@@ -232,17 +243,23 @@ export default function register(program: Command): void {
         ...common,
         strategy: flags.strategy as StrategyName,
         spec,
+        head,
+        units,
         modalityDropout: Number(flags.dropout),
         pretrained,
         freezeEpochs: Number(flags.freeze),
         onProgress: progressBar(flags.strategy),
         onEpoch: (e) => log(`epoch ${e.epoch}${e.frozen ? " (encoders frozen)" : ""}: loss ${e.loss.toFixed(4)}, validation macro-F1 ${e.val.macroF1.toFixed(3)}, accuracy ${e.val.accuracy.toFixed(3)}${e.best ? " *" : ""}`),
       });
+      const model = result.model;
       // Test data is read after training, so a held-out suite may still be being written while we train.
       const test = flags.testData ? await loadAll(flags.testData, 1, flags.cache, log, spec.config) : [];
-      const metrics: Record<string, unknown> = { validation: { n: result.val.n, macroF1: result.val.macroF1, accuracy: result.val.accuracy }, ...pretrainMetrics };
+      const metrics: Record<string, unknown> = {
+        validation: { n: result.val.n, macroF1: result.val.macroF1, accuracy: result.val.accuracy },
+        ...pretrainMetrics,
+      };
       if (test.length) {
-        const m = conditionMetrics(result.model, test, spec);
+        const m = conditionMetrics(model, test, spec);
         for (const [k, v] of Object.entries(m)) metrics[`test ${k}`] = v;
         const base = flags.compare ? await loadModelDir(flags.compare).catch((err: Error) => void log(`--compare ${flags.compare}: ${err.message} (no baseline in the card)`)) : undefined;
         if (base) {
@@ -270,13 +287,15 @@ export default function register(program: Command): void {
           "batch size": common.batchSize,
           "learning rate": common.learningRate,
           "modality dropout": Number(flags.dropout),
+          "encoder units": units,
+          "head widths": head.join(","),
           pretrained: pretrained.map((p) => p.modality).join(",") || "none",
           "samples/s": Math.round(result.samplesPerSecond),
           "wall time s": Math.round((performance.now() - t0) / 1000),
         },
         metrics,
         inputSpec: spec,
-        flopsPerSample: flopsPerSample(result.model),
+        flopsPerSample: flopsPerSample(model),
         created: new Date().toISOString(),
         notes: flags.testData ? [`test data: ${flags.testData.map((f) => relative(process.cwd(), f)).join(", ")}`] : [],
       };
@@ -305,7 +324,7 @@ export default function register(program: Command): void {
         };
         await saveModelDir(join(flags.out, VOICE_COMMAND_DIR), rec.model, recCard, renderCard);
       }
-      const hash = await saveModelDir(flags.out, result.model, card, renderCard);
+      const hash = await saveModelDir(flags.out, model, card, renderCard);
       log(`wrote ${flags.out} (hash ${hash}); validation macro-F1 ${result.val.macroF1.toFixed(3)}`);
       process.stdout.write(JSON.stringify({ out: flags.out, hash, metrics }, null, 2) + "\n");
     });

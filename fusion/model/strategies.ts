@@ -23,7 +23,14 @@ export interface BuildOptions {
   units?: number;
   /** Number of output classes (default: the driving actions). */
   classes?: number;
+  /**
+   * Hidden layer widths of the shared head (early, intermediate, attention), first to last; default [64].
+   * Deeper heads mix the modalities more (e.g. ego speed against a radar gap against the map's limit).
+   */
+  head?: readonly number[];
 }
+
+export const DEFAULT_HEAD: readonly number[] = [64];
 
 export interface FusionStrategy {
   readonly name: StrategyName;
@@ -103,8 +110,11 @@ function gatedEmbeddings(spec: InputSpec, x: Partial<Record<InputName, Sym>>, s:
  */
 const context = (x: Partial<Record<InputName, Sym>>): Sym[] => [x.presence!, ...(x.intent ? [x.intent] : [])];
 
-const head = (s: Seeds, x: Sym, classes: number): Sym => {
-  const hidden = apply(dense(s, 64, "head_hidden"), x);
+const head = (s: Seeds, x: Sym, classes: number, widths: readonly number[] = DEFAULT_HEAD): Sym => {
+  if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`head widths must be positive integers, got [${widths.join(", ")}]`);
+  // The first layer keeps its historical name, so models made before deeper heads load and compare unchanged.
+  let hidden = x;
+  widths.forEach((w, i) => (hidden = apply(dense(s, w, i === 0 ? "head_hidden" : `head_hidden_${i + 1}`), hidden)));
   const dropped = apply(tf.layers.dropout({ rate: 0.2, seed: s.next(), name: "head_dropout" }), hidden);
   return apply(dense(s, classes, "head_out", "softmax"), dropped);
 };
@@ -118,7 +128,7 @@ export const early: FusionStrategy = {
     const flat = spec.inputs.map((i) => (i.shape.length > 1 ? apply(tf.layers.flatten({ name: `${i.name}_flat` }), byName[i.name]!) : byName[i.name]!));
     const joined = flat.length > 1 ? apply(tf.layers.concatenate({ name: "early_join" }), flat) : flat[0]!;
     const hidden = apply(dense(s, 96, "early_hidden"), joined);
-    return tf.model({ inputs: list, outputs: head(s, hidden, o.classes ?? NUM_ACTIONS), name: "early" });
+    return tf.model({ inputs: list, outputs: head(s, hidden, o.classes ?? NUM_ACTIONS, o.head), name: "early" });
   },
 };
 
@@ -130,7 +140,7 @@ export const intermediate: FusionStrategy = {
     const { list, byName } = specInputs(spec);
     const embs = gatedEmbeddings(spec, byName, s, o.units ?? 32);
     const joined = apply(tf.layers.concatenate({ name: "intermediate_join" }), [...embs, ...context(byName)]);
-    return tf.model({ inputs: list, outputs: head(s, joined, o.classes ?? NUM_ACTIONS), name: "intermediate" });
+    return tf.model({ inputs: list, outputs: head(s, joined, o.classes ?? NUM_ACTIONS, o.head), name: "intermediate" });
   },
 };
 
@@ -165,7 +175,7 @@ export const attention: FusionStrategy = {
       [...embs, byName.presence!],
     );
     const joined = apply(tf.layers.concatenate({ name: "attention_join" }), [attended, ...context(byName)]);
-    return tf.model({ inputs: list, outputs: head(s, joined, o.classes ?? NUM_ACTIONS), name: "attention" });
+    return tf.model({ inputs: list, outputs: head(s, joined, o.classes ?? NUM_ACTIONS, o.head), name: "attention" });
   },
 };
 
@@ -176,3 +186,4 @@ export function strategyByName(name: string): FusionStrategy {
   if (!s) throw new Error(`unknown strategy "${name}"; choose one of ${STRATEGIES.join(", ")}`);
   return s;
 }
+

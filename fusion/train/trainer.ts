@@ -30,6 +30,8 @@ export interface TrainOptions {
   /** Stop after this many seconds of training (the best weights so far are kept). */
   maxSeconds?: number;
   units?: number;
+  /** Hidden widths of the shared head (strategies.ts BuildOptions.head). */
+  head?: readonly number[];
   onProgress?: (p: Progress) => void;
   onEpoch?: (e: EpochReport) => void;
   /** Monotonic clock in ms (only bin/ uses the wall clock; tests pass a fake). */
@@ -121,7 +123,7 @@ export function copyEncoder(from: tf.LayersModel, to: tf.LayersModel, modality: 
 
 export async function train(samples: readonly LabelledSample[], split: { train: number[]; val: number[] }, o: TrainOptions): Promise<TrainResult> {
   const now = o.now ?? (() => 0);
-  const model = strategyByName(o.strategy).build(o.spec, { seed: o.seed, ...(o.units ? { units: o.units } : {}) });
+  const model = strategyByName(o.strategy).build(o.spec, { seed: o.seed, ...(o.units ? { units: o.units } : {}), ...(o.head ? { head: o.head } : {}) });
   return fitModel(model, samples, split, o, now, (s) => s.label, NUM_ACTIONS);
 }
 

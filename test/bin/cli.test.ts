@@ -29,5 +29,8 @@ describe("bin: fusiond CLI", function () {
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /no input: set mqtt\.url/);
     assert.match(bad.stderr, /http\.listen: expected HOST:PORT/);
+    const head = fusiond("train", "--data", "x.mcap", "--out", "/nonexistent/m", "--head", "128,0");
+    assert.equal(head.status, 2);
+    assert.match(head.stderr, /--head 128,0 \(positive integers, e\.g\. 128,64\)/);
   });
 });

@@ -45,6 +45,20 @@ describe("fusion/model/strategies", function () {
     });
   }
 
+  it("head widths: the shared head gets one hidden layer per width, the first under its historical name", () => {
+    for (const name of ["early", "intermediate", "attention"] as const) {
+      const deep = strategyByName(name).build(spec, { seed: 1, head: [48, 24] });
+      const widths = deep.layers.filter((l) => l.name.startsWith("head_hidden")).map((l) => [l.name, l.getConfig()["units"]]);
+      assert.deepEqual(widths, [["head_hidden", 48], ["head_hidden_2", 24]], name);
+      const plain = strategyByName(name).build(spec, { seed: 1 });
+      assert.deepEqual(plain.layers.filter((l) => l.name.startsWith("head_hidden")).map((l) => l.getConfig()["units"]), [64], `${name}: default [64]`);
+      assert.ok(flopsPerSample(deep) !== flopsPerSample(plain));
+      deep.dispose();
+      plain.dispose();
+    }
+    assert.throws(() => strategyByName("intermediate").build(spec, { seed: 1, head: [] }), /head widths/);
+  });
+
   it("is deterministic: same seed, same data → same weights", async () => {
     const o = { strategy: "intermediate" as const, spec, seed: 5, epochs: 1, batchSize: 32, learningRate: 3e-3, patience: 1, modalityDropout: 0.2 };
     const a = await train(samples.slice(0, 96), { train: [...Array(64).keys()], val: [...Array(32).keys()].map((i) => i + 64) }, o);
