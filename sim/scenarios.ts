@@ -11,11 +11,28 @@ const MIXES: { tag: string; events: EventKind[] }[] = [
   { tag: "highway", events: ["cut_in", "stopped_vehicle", "tunnel", "speed_zone", "voice"] },
   { tag: "urban", events: ["pedestrian", "stop_line", "speed_zone", "voice", "cut_in"] },
 ];
+/**
+ * Rounds per split (each round: every weather × both mixes = 8 scenarios). The held-out test split has three
+ * rounds (24 scenarios, 6 per weather): with one round, closed-loop collision counts per weather were 0–3 —
+ * too few to say whether fusing drives better in fog. Round 0 of each split is the suite as it was first made.
+ */
 const SPLITS: { split: Split; base: number; rounds: number }[] = [
   { split: "train", base: 1000, rounds: 8 },
   { split: "validation", base: 2000, rounds: 1 },
-  { split: "test", base: 3000, rounds: 1 },
+  { split: "test", base: 3000, rounds: 3 },
 ];
+
+/**
+ * Seeds whose scenario the privileged expert itself cannot drive without a collision, each with the seed that
+ * stands in for it (same name, weather and events). A collision there would measure the simulator, not the
+ * model: 3014 (a stopped vehicle with the ego boxed in by traffic on four lanes: it stops touching it; 3114 and
+ * 3214 collided too when driven for a dataset) and 3015 (a vehicle clips the ego pulled over on the shoulder).
+ * test/sim/expert.test.ts keeps the suite clean.
+ */
+const STAND_INS: ReadonlyMap<number, number> = new Map([
+  [3014, 3314],
+  [3015, 3115],
+]);
 
 export function scenarioSuite(): ScenarioSpec[] {
   const out: ScenarioSpec[] = [];
@@ -28,7 +45,7 @@ export function scenarioSuite(): ScenarioSpec[] {
           out.push({
             name: `${split}-${mix.tag}-${weather}-${round}`,
             split,
-            seed: base + i,
+            seed: STAND_INS.get(base + i) ?? base + i,
             durationS: 90,
             laneCount: 2 + (i % 3),
             weather: [weather, second],
