@@ -22,7 +22,7 @@ import { alignerConfigFrom } from "../daemon/daemon.ts";
 import { buildScenario } from "../../sim/scenario.ts";
 import { scenarioSuite } from "../../sim/scenarios.ts";
 import {
-  ACTIONS, BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_FEATURE_CONFIG, evaluate, flopsPerSample, indexTruths, labelFrames, loadModelDir, makeInputSpec,
+  ACTIONS, BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_FEATURE_CONFIG, ensembleOf, evaluate, flopsPerSample, indexTruths, labelFrames, loadModelDir, makeInputSpec,
   mulberry32, pretrain, VOICE_COMMAND_DIR, PRETRAIN_TASKS, renderCard, roadMapView, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train,
   type BackendChoice, type ClassMetrics, type FeatureConfig, type InputSpec, type LabelledSample, type MapView, type ModelCard, type StrategyName,
 } from "../../fusion/index.ts";
@@ -52,6 +52,7 @@ interface TrainFlags {
   egoAccel?: boolean;
   head: string;
   units: string;
+  ensemble: string;
 }
 
 /**
@@ -181,13 +182,14 @@ export default function register(program: Command): void {
     .option("--every <n>", "take every n-th frame of a recording", "2")
     .option("--pretrain <list>", "encoders to pretrain on their own task first (camera,voice), or none", "none")
     .option("--freeze <n>", "epochs the pretrained encoders stay frozen before fine-tuning", "3")
-    .option("--max-minutes <m>", "stop training after this long (best weights kept)", "18")
+    .option("--max-minutes <m>", "stop training after this long, per ensemble member (best weights kept)", "18")
     .option("--backend <b>", `TF.js backend: ${BACKEND_CHOICES.join(", ")}`, "wasm")
     .option("--compare <dir>", "a baseline model directory to evaluate on the same test data (deltas in the card)")
     .option("--description <text>", "one line for the model card")
     .option("--no-cache", "do not read or write the feature cache")
     .option("--head <widths>", "hidden layer widths of the shared head, comma-separated (early, intermediate, attention)", "64")
     .option("--units <n>", "embedding width of each modality's encoder", "32")
+    .option("--ensemble <n>", "train n members (seeds seed, seed+1, …) and ship their averaged probabilities as one model", "1")
     .option("--ego-accel", "read the car's measured acceleration too (only for data from fusiond sim --perturb: on the expert's own drives it gives the label away)")
     .action(async (flags: TrainFlags) => {
       const log = (s: string): void => void process.stderr.write(`fusiond train: ${s}\n`);
@@ -200,6 +202,12 @@ export default function register(program: Command): void {
       }
       const head = flags.head.split(",").map((w) => Number(w.trim()));
       const units = Number(flags.units);
+      const members = Number(flags.ensemble);
+      if (!Number.isInteger(members) || members < 1 || members > 8) {
+        log(`bad option: --ensemble ${flags.ensemble} (1 to 8 members)`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
       if (head.some((w) => !Number.isInteger(w) || w < 1 || w > 4096) || !Number.isInteger(units) || units < 1 || units > 1024) {
         log(`bad option: --head ${flags.head} (positive integers, e.g. 128,64), --units ${flags.units} (a positive integer)`);
         process.exitCode = EXIT_USAGE;
@@ -239,19 +247,29 @@ export default function register(program: Command): void {
         pretrainMetrics[`pretrain ${m}`] = { task: m === "camera" ? "obstacle ahead" : "command", accuracy: r.val.accuracy, macroF1: r.val.macroF1 };
         pretrained.push({ modality: m as Modality, model: r.model });
       }
-      const result = await train(samples, split, {
-        ...common,
-        strategy: flags.strategy as StrategyName,
-        spec,
-        head,
-        units,
-        modalityDropout: Number(flags.dropout),
-        pretrained,
-        freezeEpochs: Number(flags.freeze),
-        onProgress: progressBar(flags.strategy),
-        onEpoch: (e) => log(`epoch ${e.epoch}${e.frozen ? " (encoders frozen)" : ""}: loss ${e.loss.toFixed(4)}, validation macro-F1 ${e.val.macroF1.toFixed(3)}, accuracy ${e.val.accuracy.toFixed(3)}${e.best ? " *" : ""}`),
-      });
-      const model = result.model;
+      const trained = [];
+      for (let k = 0; k < members; k++) {
+        if (members > 1) log(`ensemble member ${k + 1} of ${members} (seed ${seed + k})`);
+        trained.push(
+          await train(samples, split, {
+            ...common,
+            seed: seed + k,
+            strategy: flags.strategy as StrategyName,
+            spec,
+            head,
+            units,
+            modalityDropout: Number(flags.dropout),
+            pretrained,
+            freezeEpochs: Number(flags.freeze),
+            onProgress: progressBar(members > 1 ? `${flags.strategy} ${k + 1}/${members}` : flags.strategy),
+            onEpoch: (e) => log(`epoch ${e.epoch}${e.frozen ? " (encoders frozen)" : ""}: loss ${e.loss.toFixed(4)}, validation macro-F1 ${e.val.macroF1.toFixed(3)}, accuracy ${e.val.accuracy.toFixed(3)}${e.best ? " *" : ""}`),
+          }),
+        );
+      }
+      const model = await ensembleOf(trained.map((r) => r.model));
+      const val = members > 1 ? evaluate(model, samples, split.val.length ? split.val : split.train, spec) : trained[0]!.val;
+      if (members > 1) log(`ensemble of ${members}: validation macro-F1 ${val.macroF1.toFixed(3)} (members ${trained.map((r) => r.val.macroF1.toFixed(3)).join(", ")})`);
+      const result = { ...trained[0]!, val };
       // Test data is read after training, so a held-out suite may still be being written while we train.
       const test = flags.testData ? await loadAll(flags.testData, 1, flags.cache, log, spec.config) : [];
       const metrics: Record<string, unknown> = {
@@ -289,6 +307,7 @@ export default function register(program: Command): void {
           "modality dropout": Number(flags.dropout),
           "encoder units": units,
           "head widths": head.join(","),
+          ...(members > 1 ? { "ensemble members": members, "member validation macro-F1": trained.map((r) => r.val.macroF1.toFixed(3)).join(", "), "member epochs run": trained.map((r) => r.history.length).join(", ") } : {}),
           pretrained: pretrained.map((p) => p.modality).join(",") || "none",
           "samples/s": Math.round(result.samplesPerSecond),
           "wall time s": Math.round((performance.now() - t0) / 1000),

@@ -32,5 +32,8 @@ describe("bin: fusiond CLI", function () {
     const head = fusiond("train", "--data", "x.mcap", "--out", "/nonexistent/m", "--head", "128,0");
     assert.equal(head.status, 2);
     assert.match(head.stderr, /--head 128,0 \(positive integers, e\.g\. 128,64\)/);
+    const ens = fusiond("train", "--data", "x.mcap", "--out", "/nonexistent/m", "--ensemble", "0");
+    assert.equal(ens.status, 2);
+    assert.match(ens.stderr, /--ensemble 0 \(1 to 8 members\)/);
   });
 });
