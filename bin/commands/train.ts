@@ -219,7 +219,10 @@ export default function register(program: Command): void {
       const every = Number(flags.every);
       // The spec's feature config (it drops cross-modal features whose other modality the model does not read).
       const spec = makeInputSpec(modalities, flags.egoAccel ? { ...DEFAULT_FEATURE_CONFIG, egoAccel: true } : DEFAULT_FEATURE_CONFIG);
-      const data = await loadAll(flags.data, every, flags.cache, log, spec.config);
+      // An ensemble is bagged by phase: member k takes every n-th training frame starting at frame k, so that
+      // together the members see every frame (all are loaded; each member's split picks its phase).
+      const phased = members > 1 && every > 1;
+      const data = await loadAll(flags.data, phased ? 1 : every, flags.cache, log, spec.config);
       const valSamples = flags.valData ? await loadAll(flags.valData, every, flags.cache, log, spec.config) : [];
       const samples = [...data, ...valSamples];
       const seed = Number(flags.seed);
@@ -235,23 +238,24 @@ export default function register(program: Command): void {
         maxSeconds: Number(flags.maxMinutes) * 60,
         now: () => performance.now(),
       };
-      log(`${samples.length} samples: train ${split.train.length}, validation ${split.val.length}; ${spec.modalities.join("+")} ${flags.strategy}`);
+      const memberSplit = (k: number): { train: number[]; val: number[] } => (phased ? { train: split.train.filter((i) => i % every === k % every), val: split.val } : split);
+      log(`${samples.length} samples: train ${split.train.length}${phased ? ` (each member every ${every}th at its own phase: ${memberSplit(0).train.length})` : ""}, validation ${split.val.length}; ${spec.modalities.join("+")} ${flags.strategy}`);
       const pretrained = [];
       const pretrainMetrics: Record<string, unknown> = {};
       for (const m of flags.pretrain === "none" ? [] : flags.pretrain.split(",")) {
         if (m !== "camera" && m !== "voice") throw new Error(`--pretrain: only camera and voice have pretraining tasks (got ${m})`);
         if (!modalities.includes(m)) continue;
         const task = m === "camera" ? PRETRAIN_TASKS.camera(2) : PRETRAIN_TASKS.voice(COMMAND_VOCAB.length);
-        const r = await pretrain(samples, split, task, spec.config, { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0, onProgress: progressBar(`pretrain ${m}`) });
+        const r = await pretrain(samples, memberSplit(0), task, spec.config, { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0, onProgress: progressBar(`pretrain ${m}`) });
         log(`pretrained ${m} encoder (${m === "camera" ? "obstacle ahead" : "spoken command"}): validation accuracy ${r.val.accuracy.toFixed(3)}, macro-F1 ${r.val.macroF1.toFixed(3)}`);
         pretrainMetrics[`pretrain ${m}`] = { task: m === "camera" ? "obstacle ahead" : "command", accuracy: r.val.accuracy, macroF1: r.val.macroF1 };
         pretrained.push({ modality: m as Modality, model: r.model });
       }
       const trained = [];
       for (let k = 0; k < members; k++) {
-        if (members > 1) log(`ensemble member ${k + 1} of ${members} (seed ${seed + k})`);
+        if (members > 1) log(`ensemble member ${k + 1} of ${members} (seed ${seed + k}${phased ? `, frames ${k % every}, ${(k % every) + every}, … of every recording` : ""})`);
         trained.push(
-          await train(samples, split, {
+          await train(samples, memberSplit(k), {
             ...common,
             seed: seed + k,
             strategy: flags.strategy as StrategyName,
@@ -307,7 +311,7 @@ export default function register(program: Command): void {
           "modality dropout": Number(flags.dropout),
           "encoder units": units,
           "head widths": head.join(","),
-          ...(members > 1 ? { "ensemble members": members, "member validation macro-F1": trained.map((r) => r.val.macroF1.toFixed(3)).join(", "), "member epochs run": trained.map((r) => r.history.length).join(", ") } : {}),
+          ...(members > 1 ? { "ensemble members": members, "member frames": phased ? `every ${every}th, member k from frame k` : `every ${every}th, all members alike`, "member validation macro-F1": trained.map((r) => r.val.macroF1.toFixed(3)).join(", "), "member epochs run": trained.map((r) => r.history.length).join(", ") } : {}),
           pretrained: pretrained.map((p) => p.modality).join(",") || "none",
           "samples/s": Math.round(result.samplesPerSecond),
           "wall time s": Math.round((performance.now() - t0) / 1000),
@@ -324,7 +328,7 @@ export default function register(program: Command): void {
         let rec = pretrained.find((p) => p.modality === "voice");
         let recMetrics = pretrainMetrics["pretrain voice"];
         if (!rec) {
-          const r = await pretrain(samples, split, PRETRAIN_TASKS.voice(COMMAND_VOCAB.length), spec.config, { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0, onProgress: progressBar("voice-command") });
+          const r = await pretrain(samples, memberSplit(0), PRETRAIN_TASKS.voice(COMMAND_VOCAB.length), spec.config, { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0, onProgress: progressBar("voice-command") });
           rec = { modality: "voice", model: r.model };
           recMetrics = { task: "command", accuracy: r.val.accuracy, macroF1: r.val.macroF1 };
           card.metrics["voice-command recogniser"] = recMetrics;
