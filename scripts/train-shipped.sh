@@ -24,8 +24,8 @@ train() { # name minutes args... (DATA: the training drives, default the clean o
 want() { [ $# -eq 0 ] || [[ " $WANT " == *" $1 "* ]]; }
 WANT="$*"
 slot_a() {
-  if want default; then DATA=$PTRAIN train default 8 --ego-accel --strategy intermediate --head 128,64 --ensemble 2 --pretrain voice --freeze 2 --compare models/camera-only \
-    --description "default fused model: intermediate fusion of all five modalities and the standing voice request, trained on perturbed drives; a two-layer shared head; an ensemble of two seeds (probabilities averaged); voice encoder pretrained on the spoken command (also the recogniser), frozen then fine-tuned; modality dropout 0.25"; fi
+  if want default; then DATA=$PTRAIN train default 14 --ego-accel --strategy intermediate --head 128,64 --pretrain voice --freeze 2 --compare models/camera-only \
+    --description "default fused model: intermediate fusion of all five modalities and the standing voice request, trained on perturbed drives; a two-layer shared head (128, 64); voice encoder pretrained on the spoken command (also the recogniser), frozen then fine-tuned; modality dropout 0.25"; fi
   if want late; then DATA=$PTRAIN train late 6 --ego-accel --strategy late --pretrain voice --freeze 2 --compare models/camera-only --description "late fusion of all five modalities (per-modality heads, learned presence-dependent weights)"; fi
   if want attention; then DATA=$PTRAIN train attention 6 --ego-accel --strategy attention --pretrain voice --freeze 2 --compare models/camera-only --description "cross-modal attention over the five modality tokens"; fi
 }
