@@ -14,7 +14,7 @@ import { TtcConfirmer } from "./ttc-confirm.ts";
 import type { MapView } from "../features/gnss.ts";
 import type { ModelRunner } from "../inference/runner.ts";
 import { argmaxAction, frameStamp, probabilityList, targetSpeed, type DrivingDecision } from "./decision.ts";
-import { DEFAULT_SUPERVISOR, ENVELOPE, missingCritical, requiredDecel, staleOverride, ttcRule, type Override, type SupervisorConfig } from "./supervisor.ts";
+import { DEFAULT_SUPERVISOR, ENVELOPE, missingCritical, requiredDecel, staleOverride, standstillGap, ttcRule, type Override, type SupervisorConfig } from "./supervisor.ts";
 
 export interface EngineOptions {
   primary: ModelRunner;
@@ -145,6 +145,12 @@ export class DecisionEngine {
         }
         // Below a comfortable 0.5 m/s² the closing is the model's to handle (a far lead, a gentle approach).
         if (need && need.decel >= ENVELOPE.comfortDecelMps2) envelopeDecel = need.decel;
+        // Rule 4: not one more metre toward a return inside the standstill gap.
+        const gap = standstillGap(action, this.ttc.confirmed);
+        if (gap.override) {
+          action = gap.action;
+          override = override ? { reason: gap.override.reason, detail: `${gap.override.detail}; ${override.detail}` } : gap.override;
+        }
       }
     }
     return this.finish(frame, features, runner, action, modelAction, probs, inferenceMs, override, envelopeDecel);

@@ -6,6 +6,7 @@
  *     (TTC ≥ `brakeTtcS`) and the target lane has no closing return under the threshold; else it is replaced too.
  *  3. the deceleration needed to match a confirmed closing return's speed before reaching it bounds the
  *     target speed of every action; above `hardDecelMps2` the action is BRAKE_HARD (OVERRIDE_TTC)
+ *  4. a confirmed closing return inside the standstill gap (5 m) → never KEEP/ACCELERATE: STOP (OVERRIDE_TTC)
  * Pure: facts in, decision out. Fallback for a missing critical sensor is chosen by the engine (engine.ts).
  */
 import type { Modality } from "../../schemas/index.ts";
@@ -25,7 +26,19 @@ export interface SupervisorConfig {
 export const DEFAULT_SUPERVISOR: SupervisorConfig = { ttcThresholdS: 3, brakeTtcS: 1.5, staleAfterS: 0.5, critical: ["camera", "radar"] };
 
 /** Rule 3: the gap kept to a closing return when braking for it, m; above this deceleration only BRAKE_HARD will do, m/s². */
-export const ENVELOPE = { marginM: 4, hardDecelMps2: 4, comfortDecelMps2: 0.5 } as const;
+export const ENVELOPE = { marginM: 4, hardDecelMps2: 4, comfortDecelMps2: 0.5, standstillGapM: 5 } as const;
+
+/**
+ * Rule 4: a confirmed closing return nearer than ENVELOPE.standstillGapM stops KEEP and ACCELERATE. At walking
+ * pace rule 3 asks for almost no deceleration (v² / 2(range − margin)), yet creeping on ends in contact: in
+ * closed loop the default crept at 0.1–1.4 m/s into an obstacle the expert braked hard for.
+ */
+export function standstillGap(action: ActionName, confirmed: readonly { range: number; closingMps: number }[]): { action: ActionName; override?: Override } {
+  if (action !== "KEEP" && action !== "ACCELERATE") return { action };
+  const near = confirmed.filter((c) => c.closingMps > 0 && c.range < ENVELOPE.standstillGapM).sort((a, b) => a.range - b.range)[0];
+  if (!near) return { action };
+  return { action: "STOP", override: { reason: "OVERRIDE_TTC", detail: `a return ${near.range.toFixed(1)} m ahead closes at ${near.closingMps.toFixed(1)} m/s, inside the ${ENVELOPE.standstillGapM} m standstill gap: ${action} → STOP` } };
+}
 
 /**
  * The deceleration (m/s², ≥ 0) that brings the closing speed to zero before the gap to the nearest confirmed

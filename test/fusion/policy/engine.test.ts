@@ -7,7 +7,7 @@ import { FakeModelRunner } from "../../../fusion/inference/runner.ts";
 import { DecisionEngine } from "../../../fusion/policy/engine.ts";
 import { syntheticFrame, warmUpDecisions } from "../../../fusion/policy/warmup.ts";
 import { extractFeatures } from "../../../fusion/features/frame.ts";
-import { DEFAULT_SUPERVISOR, requiredDecel, ttcRule } from "../../../fusion/policy/supervisor.ts";
+import { DEFAULT_SUPERVISOR, requiredDecel, standstillGap, ttcRule } from "../../../fusion/policy/supervisor.ts";
 import { mulberry32 } from "../../../fusion/train/random.ts";
 import { sceneFrame, type Scene } from "../synthetic.ts";
 
@@ -131,6 +131,23 @@ describe("fusion/policy/engine and supervisor", () => {
     const { sideTtcS: _, ...unknown } = facts;
     assert.deepEqual(ttcRule("LANE_LEFT", unknown, DEFAULT_SUPERVISOR).action, "DECELERATE", "the lanes beside unknown");
     assert.deepEqual(ttcRule("KEEP", facts, DEFAULT_SUPERVISOR).action, "DECELERATE");
+  });
+
+  it("rule 4: no KEEP/ACCELERATE toward a confirmed closing return inside the 5 m standstill gap, however slow", async () => {
+    assert.equal(standstillGap("ACCELERATE", [{ range: 4.6, closingMps: 0.3 }]).action, "STOP");
+    assert.match(standstillGap("KEEP", [{ range: 9, closingMps: 1 }, { range: 4.2, closingMps: 0.5 }]).override!.detail, /4\.2 m ahead .* KEEP → STOP/);
+    assert.equal(standstillGap("ACCELERATE", [{ range: 6, closingMps: 0.3 }]).override, undefined, "outside the gap");
+    assert.equal(standstillGap("ACCELERATE", [{ range: 4, closingMps: -0.5 }]).override, undefined, "moving away");
+    assert.equal(standstillGap("DECELERATE", [{ range: 4, closingMps: 0.5 }]).override, undefined, "already braking");
+    // Through the engine: creeping at 0.5 m/s toward a return 4.8 m ahead (rule 3 would ask only 0.16 m/s²).
+    const primary = runner("ACCELERATE");
+    const engine = new DecisionEngine({ primary, nowNs: () => 0n });
+    for (const k of [0, 1]) await engine.decide(sceneFrame(scene({ obstacleM: 4.9 - 0.025 * k, closingMps: 0.5 }), k, mulberry32(3)));
+    const d = await engine.decide(sceneFrame(scene({ obstacleM: 4.85, closingMps: 0.5 }), 2, mulberry32(3)));
+    assert.equal(d.model_action, "ACCELERATE");
+    assert.equal(d.action, "STOP");
+    assert.match(d.override_detail, /standstill gap/);
+    primary.close();
   });
 
   it("TTC rule leaves braking actions alone", () => {
