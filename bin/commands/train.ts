@@ -128,7 +128,7 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
   return samples;
 }
 
-export async function loadAll(files: string[], every: number, cache: boolean, log: (s: string) => void, config: FeatureConfig): Promise<LabelledSample[]> {
+async function loadAll(files: string[], every: number, cache: boolean, log: (s: string) => void, config: FeatureConfig): Promise<LabelledSample[]> {
   const out: LabelledSample[] = [];
   for (const f of files) for (const s of await samplesOfFile(f, every, cache, log, config)) out.push(s);
   return out;
@@ -239,7 +239,7 @@ export default function register(program: Command): void {
         now: () => performance.now(),
       };
       const memberSplit = (k: number): { train: number[]; val: number[] } => (phased ? { train: split.train.filter((i) => i % every === k % every), val: split.val } : split);
-      log(`${samples.length} samples: train ${split.train.length}${phased ? ` (each member every ${every}th at its own phase: ${memberSplit(0).train.length})` : ""}, validation ${split.val.length}; ${spec.modalities.join("+")} ${flags.strategy}`);
+      log(`${samples.length} samples: train ${split.train.length}${phased ? ` (each member 1 frame in ${every} at its own phase: ${memberSplit(0).train.length})` : ""}, validation ${split.val.length}; ${spec.modalities.join("+")} ${flags.strategy}`);
       const pretrained = [];
       const pretrainMetrics: Record<string, unknown> = {};
       for (const m of flags.pretrain === "none" ? [] : flags.pretrain.split(",")) {
@@ -311,7 +311,7 @@ export default function register(program: Command): void {
           "modality dropout": Number(flags.dropout),
           "encoder units": units,
           "head widths": head.join(","),
-          ...(members > 1 ? { "ensemble members": members, "member frames": phased ? `every ${every}th, member k from frame k` : `every ${every}th, all members alike`, "member validation macro-F1": trained.map((r) => r.val.macroF1.toFixed(3)).join(", "), "member epochs run": trained.map((r) => r.history.length).join(", ") } : {}),
+          ...(members > 1 ? { "ensemble members": members, "member frames": phased ? `1 in ${every}, member k from frame k` : `1 in ${every}, all members alike`, "member validation macro-F1": trained.map((r) => r.val.macroF1.toFixed(3)).join(", "), "member epochs run": trained.map((r) => r.history.length).join(", ") } : {}),
           pretrained: pretrained.map((p) => p.modality).join(",") || "none",
           "samples/s": Math.round(result.samplesPerSecond),
           "wall time s": Math.round((performance.now() - t0) / 1000),
