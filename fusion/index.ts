@@ -9,6 +9,7 @@ export * from "./model/card.ts";
 export * from "./model/flops.ts";
 export * from "./model/fs-io.ts";
 export * from "./model/ensemble.ts";
+export * from "./model/wide-ensemble.ts";
 export * from "./model/model-dir.ts";
 export * from "./model/strategies.ts";
 export * from "./inference/backends.ts";

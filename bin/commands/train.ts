@@ -2,30 +2,23 @@
  * `fusiond train --data A.mcap... --strategy S --out models/NAME`: trains a fusion model from simulator
  * recordings. Reading (replay/), alignment (pipeline/'s FrameAligner, exactly the daemon's) and the map of
  * each scenario (sim/) are composed here; features, labels and training are fusion/'s pure code.
- * Features of each file are cached (v8-serialised, keyed by file size/mtime and the feature config) in
- * $TMPDIR/fusiond-features, so training several models on one dataset extracts them once.
+ * Features of each file are cached (train-data.ts), so training several models on one dataset extracts them
+ * once. An ensemble's members train side by side in worker threads (train-member.ts), one per core.
  */
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
-import { deserialize, serialize } from "node:v8";
+import { Worker } from "node:worker_threads";
 import type { Command } from "commander";
 import * as tf from "@tensorflow/tfjs";
-import { MessageDecoder, MODALITIES, type DecodedMessage, type FusedFrame, type Modality } from "../../schemas/index.ts";
-import { fileSource, McapRecording } from "../../replay/index.ts";
-import { FrameAligner } from "../../pipeline/frame-aligner.ts";
-import { alignerSchema } from "../../pipeline/daemon-config.ts";
-import type { AlignerConfig } from "../../pipeline/index.ts";
-import { alignerConfigFrom } from "../daemon/daemon.ts";
-import { buildScenario } from "../../sim/scenario.ts";
-import { scenarioSuite } from "../../sim/scenarios.ts";
+import { MODALITIES, type Modality } from "../../schemas/index.ts";
 import {
-  ACTIONS, BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_FEATURE_CONFIG, ensembleOf, evaluate, flopsPerSample, indexTruths, labelFrames, loadModelDir, makeInputSpec,
-  mulberry32, pretrain, VOICE_COMMAND_DIR, PRETRAIN_TASKS, renderCard, roadMapView, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train,
-  type BackendChoice, type ClassMetrics, type FeatureConfig, type InputSpec, type LabelledSample, type MapView, type ModelCard, type StrategyName,
+  ACTIONS, BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_FEATURE_CONFIG, ensembleOf, evaluate, flopsPerSample, FsModelHandler, loadModelDir, makeInputSpec,
+  mulberry32, pretrain, VOICE_COMMAND_DIR, PRETRAIN_TASKS, renderCard, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train, wideEnsembleOf,
+  type BackendChoice, type ClassMetrics, type InputSpec, type LabelledSample, type ModelCard, type StrategyName, type TrainResult, type EpochReport,
 } from "../../fusion/index.ts";
+import { loadAll } from "./train-data.ts";
+import type { MemberJob, MemberMessage } from "./train-member.ts";
 import { EXIT_USAGE } from "./types.ts";
 
 interface TrainFlags {
@@ -53,85 +46,7 @@ interface TrainFlags {
   head: string;
   units: string;
   ensemble: string;
-}
-
-/**
- * Training aligns exactly as the daemon does by default (pipeline/daemon-config.ts defaults, per-topic order
- * as the graph sets it), with its deadlines falling on the recorded receive clock: the frames a model learns
- * from are the frames it will be given.
- */
-const TRAIN_ALIGNER: AlignerConfig = { inOrderPerTopic: true, ...alignerConfigFrom(alignerSchema.parse({})) };
-
-const mapCache = new Map<string, MapView | undefined>();
-function mapForScenario(name: string): MapView | undefined {
-  if (!mapCache.has(name)) {
-    const spec = scenarioSuite().find((s) => s.name === name);
-    mapCache.set(name, spec ? roadMapView(buildScenario(spec).map) : undefined);
-  }
-  return mapCache.get(name);
-}
-
-let codeHash: string | undefined;
-/**
- * Hash of the code that turns a recording into samples (the feature extractors, labelling, the aligner): part
- * of the feature cache's key, so that a change to any of them can never be trained on stale features.
- */
-function featureCodeHash(): string {
-  if (codeHash) return codeHash;
-  const h = createHash("sha256");
-  const root = fileURLToPath(new URL("../../", import.meta.url));
-  for (const dir of ["fusion/features", "fusion/train", "pipeline", "schemas"]) {
-    for (const f of readdirSync(join(root, dir)).filter((n) => n.endsWith(".ts")).sort()) h.update(f).update(readFileSync(join(root, dir, f)));
-  }
-  return (codeHash = h.digest("hex").slice(0, 16));
-}
-
-/** Reads one recording, aligns it with the pipeline's aligner, joins truths, extracts features. */
-async function samplesOfFile(file: string, every: number, useCache: boolean, log: (s: string) => void, config: FeatureConfig = DEFAULT_FEATURE_CONFIG): Promise<LabelledSample[]> {
-  const st = statSync(file);
-  const alignerKey = JSON.stringify(TRAIN_ALIGNER, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v));
-  const key = createHash("sha256").update(JSON.stringify([file, st.size, st.mtimeMs, every, config, alignerKey, featureCodeHash()])).digest("hex").slice(0, 16);
-  const cacheDir = join(tmpdir(), "fusiond-features");
-  const cached = join(cacheDir, `${basename(file)}.${key}.v9`);
-  if (useCache && existsSync(cached)) return deserialize(readFileSync(cached)) as LabelledSample[];
-  const decoder = new MessageDecoder();
-  const aligner = new FrameAligner(TRAIN_ALIGNER);
-  const frames: FusedFrame[] = [];
-  const truths: DecodedMessage[] = [];
-  let rejected = 0;
-  let last = 0n;
-  const rec = await McapRecording.open(await fileSource(file));
-  try {
-    for await (const m of rec.messages()) {
-      const r = decoder.decode({ topic: m.topic, payload: m.bytes, receiveNs: m.receiveNs });
-      if (!r.ok) {
-        rejected++;
-        continue;
-      }
-      last = m.receiveNs;
-      // Deadlines that fall before this arrival fire first, as the pipeline's timers would.
-      for (let due = aligner.nextDeadlineNs(); due !== undefined && due <= m.receiveNs; due = aligner.nextDeadlineNs()) frames.push(...aligner.expire(due, due));
-      if (r.message.kind === "sim_truth") truths.push(r.message.message);
-      else frames.push(...aligner.push(r.message, m.receiveNs));
-    }
-  } finally {
-    await rec.close();
-  }
-  frames.push(...aligner.flush(last));
-  const { samples, skipped } = labelFrames(frames, indexTruths(truths), (t) => ({ config, map: mapForScenario(String(t["scenario"] ?? "")) }), (t) => String(t["episode_id"] ?? file), every);
-  log(`${relative(process.cwd(), file)}: ${frames.length} frames, ${samples.length} samples (every ${every}), ${skipped} without a label, ${rejected} rejected messages`);
-  if (useCache) {
-    mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(`${cached}.${process.pid}.tmp`, serialize(samples));
-    renameSync(`${cached}.${process.pid}.tmp`, cached); // atomic: parallel trainings may read the cache
-  }
-  return samples;
-}
-
-async function loadAll(files: string[], every: number, cache: boolean, log: (s: string) => void, config: FeatureConfig): Promise<LabelledSample[]> {
-  const out: LabelledSample[] = [];
-  for (const f of files) for (const s of await samplesOfFile(f, every, cache, log, config)) out.push(s);
-  return out;
+  jobs?: string;
 }
 
 /** Overall and per-condition metrics on a sample set. */
@@ -189,7 +104,8 @@ export default function register(program: Command): void {
     .option("--no-cache", "do not read or write the feature cache")
     .option("--head <widths>", "hidden layer widths of the shared head, comma-separated (early, intermediate, attention)", "64")
     .option("--units <n>", "embedding width of each modality's encoder", "32")
-    .option("--ensemble <n>", "train n members (seeds seed, seed+1, …) and ship their averaged probabilities as one model", "1")
+    .option("--ensemble <n>", "train n members (seeds seed, seed+1, …) and ship their averaged probabilities as one model (early and intermediate: fused side by side into one wide model, one member's op count)", "1")
+    .option("--jobs <n>", "ensemble members trained at once, each in a worker thread on its own core (default: the cores, at most the members)")
     .option("--ego-accel", "read the car's measured acceleration too (only for data from fusiond sim --perturb: on the expert's own drives it gives the label away)")
     .action(async (flags: TrainFlags) => {
       const log = (s: string): void => void process.stderr.write(`fusiond train: ${s}\n`);
@@ -205,6 +121,12 @@ export default function register(program: Command): void {
       const members = Number(flags.ensemble);
       if (!Number.isInteger(members) || members < 1 || members > 8) {
         log(`bad option: --ensemble ${flags.ensemble} (1 to 8 members)`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const jobs = flags.jobs === undefined ? Math.min(members, availableParallelism()) : Number(flags.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
+        log(`bad option: --jobs ${flags.jobs} (a positive integer: members trained at once)`);
         process.exitCode = EXIT_USAGE;
         return;
       }
@@ -251,26 +173,61 @@ export default function register(program: Command): void {
         pretrainMetrics[`pretrain ${m}`] = { task: m === "camera" ? "obstacle ahead" : "command", accuracy: r.val.accuracy, macroF1: r.val.macroF1 };
         pretrained.push({ modality: m as Modality, model: r.model });
       }
-      const trained = [];
-      for (let k = 0; k < members; k++) {
-        if (members > 1) log(`ensemble member ${k + 1} of ${members} (seed ${seed + k}${phased ? `, frames ${k % every}, ${(k % every) + every}, … of every recording` : ""})`);
-        trained.push(
-          await train(samples, memberSplit(k), {
-            ...common,
-            seed: seed + k,
-            strategy: flags.strategy as StrategyName,
-            spec,
-            head,
-            units,
-            modalityDropout: Number(flags.dropout),
-            pretrained,
-            freezeEpochs: Number(flags.freeze),
-            onProgress: progressBar(members > 1 ? `${flags.strategy} ${k + 1}/${members}` : flags.strategy),
-            onEpoch: (e) => log(`epoch ${e.epoch}${e.frozen ? " (encoders frozen)" : ""}: loss ${e.loss.toFixed(4)}, validation macro-F1 ${e.val.macroF1.toFixed(3)}, accuracy ${e.val.accuracy.toFixed(3)}${e.best ? " *" : ""}`),
+      const { now: _now, ...plain } = common; // a worker gets plain data, and its own clock
+      const memberOptions = (k: number) => ({
+        ...plain,
+        seed: seed + k,
+        strategy: flags.strategy as StrategyName,
+        spec,
+        head,
+        units,
+        modalityDropout: Number(flags.dropout),
+        freezeEpochs: Number(flags.freeze),
+      });
+      const epochLine = (e: EpochReport): string =>
+        `epoch ${e.epoch}${e.frozen ? " (encoders frozen)" : ""}: loss ${e.loss.toFixed(4)}, validation macro-F1 ${e.val.macroF1.toFixed(3)}, accuracy ${e.val.accuracy.toFixed(3)}${e.best ? " *" : ""}`;
+      let trained: TrainResult[] = [];
+      if (members > 1 && jobs > 1) {
+        log(`${members} ensemble members, ${Math.min(jobs, members)} at a time in worker threads (seeds ${seed}–${seed + members - 1}${phased ? `, member k takes frames k, k + ${every}, … of every recording` : ""})`);
+        trained = await trainMembersInWorkers({
+          members,
+          jobs,
+          log,
+          job: (k, out, pretrainedDirs) => ({
+            member: k,
+            backend: flags.backend as BackendChoice,
+            data: flags.data,
+            every: phased ? 1 : every,
+            valData: flags.valData ?? [],
+            valEvery: every,
+            cache: flags.cache,
+            config: spec.config,
+            split: memberSplit(k),
+            options: { ...memberOptions(k), head: [...head], maxSeconds: common.maxSeconds },
+            pretrained: pretrainedDirs,
+            out,
           }),
-        );
+          pretrained,
+          epochLine,
+        });
+      } else {
+        for (let k = 0; k < members; k++) {
+          if (members > 1) log(`ensemble member ${k + 1} of ${members} (seed ${seed + k}${phased ? `, frames ${k % every}, ${(k % every) + every}, … of every recording` : ""})`);
+          trained.push(
+            await train(samples, memberSplit(k), {
+              ...memberOptions(k),
+              now: common.now,
+              pretrained,
+              onProgress: progressBar(members > 1 ? `${flags.strategy} ${k + 1}/${members}` : flags.strategy),
+              onEpoch: (e) => log(epochLine(e)),
+            }),
+          );
+        }
       }
-      const model = await ensembleOf(trained.map((r) => r.model));
+      // Early and intermediate members fuse side by side into one wide model (one member's op count at
+      // batch 1); late and attention ones (per-modality gates, attention) become one flat graph.
+      const sideBySide = flags.strategy === "early" || flags.strategy === "intermediate";
+      const model = members === 1 ? trained[0]!.model : sideBySide ? wideEnsembleOf(trained.map((r) => r.model)) : await ensembleOf(trained.map((r) => r.model));
       const val = members > 1 ? evaluate(model, samples, split.val.length ? split.val : split.train, spec) : trained[0]!.val;
       if (members > 1) log(`ensemble of ${members}: validation macro-F1 ${val.macroF1.toFixed(3)} (members ${trained.map((r) => r.val.macroF1.toFixed(3)).join(", ")})`);
       const result = { ...trained[0]!, val };
@@ -311,7 +268,7 @@ export default function register(program: Command): void {
           "modality dropout": Number(flags.dropout),
           "encoder units": units,
           "head widths": head.join(","),
-          ...(members > 1 ? { "ensemble members": members, "member frames": phased ? `1 in ${every}, member k from frame k` : `1 in ${every}, all members alike`, "member validation macro-F1": trained.map((r) => r.val.macroF1.toFixed(3)).join(", "), "member epochs run": trained.map((r) => r.history.length).join(", ") } : {}),
+          ...(members > 1 ? { "ensemble members": members, "ensemble form": sideBySide ? "side by side (one wide model)" : "flat (members as parallel branches)", "members trained at once": Math.min(jobs, members), "member frames": phased ? `1 in ${every}, member k from frame k` : `1 in ${every}, all members alike`, "member validation macro-F1": trained.map((r) => r.val.macroF1.toFixed(3)).join(", "), "member epochs run": trained.map((r) => r.history.length).join(", ") } : {}),
           pretrained: pretrained.map((p) => p.modality).join(",") || "none",
           "samples/s": Math.round(result.samplesPerSecond),
           "wall time s": Math.round((performance.now() - t0) / 1000),
@@ -351,4 +308,82 @@ export default function register(program: Command): void {
       log(`wrote ${flags.out} (hash ${hash}); validation macro-F1 ${result.val.macroF1.toFixed(3)}`);
       process.stdout.write(JSON.stringify({ out: flags.out, hash, metrics }, null, 2) + "\n");
     });
+}
+
+/**
+ * Trains ensemble members in worker threads, `jobs` at a time (each worker runs TF.js on its own core), and
+ * loads them back. The pretrained encoders are handed over as saved models; each worker reads the recordings
+ * from the feature cache this process filled, in the same order, so the split's sample indices hold.
+ */
+async function trainMembersInWorkers(o: {
+  members: number;
+  jobs: number;
+  log: (s: string) => void;
+  job: (k: number, out: string, pretrained: MemberJob["pretrained"]) => MemberJob;
+  pretrained: { modality: Modality; model: tf.LayersModel }[];
+  epochLine: (e: EpochReport) => string;
+}): Promise<TrainResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), "fusiond-members-"));
+  const workers = new Set<Worker>();
+  const status = new Map<number, string>();
+  const draw = (): void => {
+    if (process.stderr.isTTY) process.stderr.write(`\r${[...status].map(([k, s]) => `member ${k + 1}: ${s}`).join(" | ")}\x1b[K`);
+  };
+  const say = (s: string): void => {
+    if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+    o.log(s);
+    draw();
+  };
+  try {
+    const pretrainedDirs: MemberJob["pretrained"] = [];
+    for (const p of o.pretrained) {
+      const d = join(dir, `pretrained-${p.modality}`);
+      await p.model.save(new FsModelHandler(d));
+      pretrainedDirs.push({ modality: p.modality, dir: d });
+    }
+    const runOne = (k: number): Promise<TrainResult> =>
+      new Promise<Omit<TrainResult, "model">>((resolve, reject) => {
+        const w = new Worker(new URL("./train-member-worker.js", import.meta.url), { workerData: o.job(k, join(dir, `member-${k + 1}`), pretrainedDirs) });
+        workers.add(w);
+        let settled = false;
+        status.set(k, "reading features");
+        draw();
+        w.on("message", (m: MemberMessage) => {
+          if (m.kind === "progress") {
+            const p = m.progress;
+            status.set(k, `epoch ${p.epoch}/${p.epochs} ${Math.round((100 * p.batch) / p.batches)}% loss ${p.loss.toFixed(4)}`);
+            draw();
+          } else if (m.kind === "epoch") say(`member ${k + 1} ${o.epochLine(m.epoch)}`);
+          else if (m.kind === "done") {
+            settled = true;
+            status.delete(k);
+            say(`member ${k + 1} done: validation macro-F1 ${m.val.macroF1.toFixed(3)} (best epoch ${m.bestEpoch} of ${m.history.length})`);
+            resolve({ history: m.history, bestEpoch: m.bestEpoch, val: m.val, samplesPerSecond: m.samplesPerSecond });
+          } else {
+            settled = true;
+            reject(new Error(`ensemble member ${k + 1} failed in its worker: ${m.message}`));
+          }
+        });
+        w.on("error", (err) => {
+          settled = true;
+          reject(new Error(`ensemble member ${k + 1}'s worker crashed: ${err.message}`));
+        });
+        w.on("exit", (code) => {
+          workers.delete(w);
+          if (!settled) reject(new Error(`ensemble member ${k + 1}'s worker exited (code ${code}) before it finished`));
+        });
+      }).then(async (r) => ({ ...r, model: await tf.loadLayersModel(new FsModelHandler(join(dir, `member-${k + 1}`))) }));
+    const results: TrainResult[] = new Array<TrainResult>(o.members);
+    const queue = Array.from({ length: o.members }, (_, k) => k);
+    await Promise.all(
+      Array.from({ length: Math.min(o.jobs, o.members) }, async () => {
+        for (let k = queue.shift(); k !== undefined; k = queue.shift()) results[k] = await runOne(k);
+      }),
+    );
+    if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+    return results;
+  } finally {
+    await Promise.all([...workers].map((w) => w.terminate()));
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,0 +1,102 @@
+/**
+ * Training data for `fusiond train`: simulator recordings read (replay/), aligned with the pipeline's own
+ * FrameAligner (exactly the daemon's), joined with their truths and turned into labelled feature samples
+ * (fusion/'s pure code). Features of each file are cached (v8-serialised, keyed by file size/mtime, the
+ * feature config and a hash of the code that makes them) in $TMPDIR/fusiond-features, so training several
+ * models — or several ensemble members in parallel workers — on one dataset extracts them once.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { deserialize, serialize } from "node:v8";
+import { MessageDecoder, type DecodedMessage, type FusedFrame } from "../../schemas/index.ts";
+import { fileSource, McapRecording } from "../../replay/index.ts";
+import { FrameAligner } from "../../pipeline/frame-aligner.ts";
+import { alignerSchema } from "../../pipeline/daemon-config.ts";
+import type { AlignerConfig } from "../../pipeline/index.ts";
+import { alignerConfigFrom } from "../daemon/daemon.ts";
+import { buildScenario } from "../../sim/scenario.ts";
+import { scenarioSuite } from "../../sim/scenarios.ts";
+import { DEFAULT_FEATURE_CONFIG, indexTruths, labelFrames, roadMapView, type FeatureConfig, type LabelledSample, type MapView } from "../../fusion/index.ts";
+
+/**
+ * Training aligns exactly as the daemon does by default (pipeline/daemon-config.ts defaults, per-topic order
+ * as the graph sets it), with its deadlines falling on the recorded receive clock: the frames a model learns
+ * from are the frames it will be given.
+ */
+const TRAIN_ALIGNER: AlignerConfig = { inOrderPerTopic: true, ...alignerConfigFrom(alignerSchema.parse({})) };
+
+const mapCache = new Map<string, MapView | undefined>();
+function mapForScenario(name: string): MapView | undefined {
+  if (!mapCache.has(name)) {
+    const spec = scenarioSuite().find((s) => s.name === name);
+    mapCache.set(name, spec ? roadMapView(buildScenario(spec).map) : undefined);
+  }
+  return mapCache.get(name);
+}
+
+let codeHash: string | undefined;
+/**
+ * Hash of the code that turns a recording into samples (the feature extractors, labelling, the aligner): part
+ * of the feature cache's key, so that a change to any of them can never be trained on stale features.
+ */
+function featureCodeHash(): string {
+  if (codeHash) return codeHash;
+  const h = createHash("sha256");
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  for (const dir of ["fusion/features", "fusion/train", "pipeline", "schemas"]) {
+    for (const f of readdirSync(join(root, dir)).filter((n) => n.endsWith(".ts")).sort()) h.update(f).update(readFileSync(join(root, dir, f)));
+  }
+  return (codeHash = h.digest("hex").slice(0, 16));
+}
+
+/** Reads one recording, aligns it with the pipeline's aligner, joins truths, extracts features. */
+async function samplesOfFile(file: string, every: number, useCache: boolean, log: (s: string) => void, config: FeatureConfig = DEFAULT_FEATURE_CONFIG): Promise<LabelledSample[]> {
+  const st = statSync(file);
+  const alignerKey = JSON.stringify(TRAIN_ALIGNER, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+  const key = createHash("sha256").update(JSON.stringify([file, st.size, st.mtimeMs, every, config, alignerKey, featureCodeHash()])).digest("hex").slice(0, 16);
+  const cacheDir = join(tmpdir(), "fusiond-features");
+  const cached = join(cacheDir, `${basename(file)}.${key}.v9`);
+  if (useCache && existsSync(cached)) return deserialize(readFileSync(cached)) as LabelledSample[];
+  const decoder = new MessageDecoder();
+  const aligner = new FrameAligner(TRAIN_ALIGNER);
+  const frames: FusedFrame[] = [];
+  const truths: DecodedMessage[] = [];
+  let rejected = 0;
+  let last = 0n;
+  const rec = await McapRecording.open(await fileSource(file));
+  try {
+    for await (const m of rec.messages()) {
+      const r = decoder.decode({ topic: m.topic, payload: m.bytes, receiveNs: m.receiveNs });
+      if (!r.ok) {
+        rejected++;
+        continue;
+      }
+      last = m.receiveNs;
+      // Deadlines that fall before this arrival fire first, as the pipeline's timers would.
+      for (let due = aligner.nextDeadlineNs(); due !== undefined && due <= m.receiveNs; due = aligner.nextDeadlineNs()) frames.push(...aligner.expire(due, due));
+      if (r.message.kind === "sim_truth") truths.push(r.message.message);
+      else frames.push(...aligner.push(r.message, m.receiveNs));
+    }
+  } finally {
+    await rec.close();
+  }
+  frames.push(...aligner.flush(last));
+  const { samples, skipped } = labelFrames(frames, indexTruths(truths), (t) => ({ config, map: mapForScenario(String(t["scenario"] ?? "")) }), (t) => String(t["episode_id"] ?? file), every);
+  log(`${relative(process.cwd(), file)}: ${frames.length} frames, ${samples.length} samples (every ${every}), ${skipped} without a label, ${rejected} rejected messages`);
+  if (useCache) {
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(`${cached}.${process.pid}.tmp`, serialize(samples));
+    renameSync(`${cached}.${process.pid}.tmp`, cached); // atomic: parallel trainings may read the cache
+  }
+  return samples;
+}
+
+export async function loadAll(files: string[], every: number, cache: boolean, log: (s: string) => void, config: FeatureConfig): Promise<LabelledSample[]> {
+  const out: LabelledSample[] = [];
+  for (const f of files) for (const s of await samplesOfFile(f, every, cache, log, config)) out.push(s);
+  return out;
+}
+

@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { scenariosOf } from "../../sim/scenarios.ts";
+import { recordDrive } from "./eval-helpers.ts";
+
+const BIN = new URL("../../bin/fusiond.js", import.meta.url).pathname;
+const fusiond = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 240_000 });
+
+describe("fusiond train --ensemble: members in worker threads", function () {
+  this.timeout(300_000);
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), "fusiond-train-cli-"))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("trains members side by side in workers to exactly the model sequential training makes, and ships it as one wide model", async () => {
+    const data = join(dir, "drive.mcap");
+    const [a, b] = scenariosOf("train");
+    writeFileSync(data, await recordDrive([{ ...a!, durationS: 4 }, { ...b!, durationS: 4 }], 4));
+    const common = ["train", "--data", data, "--epochs", "2", "--ensemble", "2", "--every", "1", "--head", "8", "--units", "8", "--modalities", "camera,radar,ego", "--no-cache"];
+    const seq = fusiond([...common, "--jobs", "1", "--out", join(dir, "seq")]);
+    assert.equal(seq.status, 0, seq.stderr.slice(-3000));
+    const par = fusiond([...common, "--jobs", "2", "--out", join(dir, "par")]);
+    assert.equal(par.status, 0, par.stderr.slice(-3000));
+    assert.match(par.stderr, /2 ensemble members, 2 at a time in worker threads/);
+    assert.match(par.stderr, /member 2 done: validation macro-F1/);
+    assert.deepEqual(readFileSync(join(dir, "par", "weights.bin")), readFileSync(join(dir, "seq", "weights.bin")));
+    const card = JSON.parse(readFileSync(join(dir, "par", "card.json"), "utf8")) as { training: Record<string, unknown> };
+    assert.equal(card.training["ensemble members"], 2);
+    assert.equal(card.training["ensemble form"], "side by side (one wide model)");
+    const topology = JSON.parse(readFileSync(join(dir, "par", "model.json"), "utf8")) as { modelTopology: { config: { layers: { name: string }[] } } };
+    const names = topology.modelTopology.config.layers.map((l) => l.name);
+    assert.ok(names.includes("ensemble_mean") && !names.some((n) => n.startsWith("m2_")), names.join(","));
+  });
+
+  it("a bad --jobs exits 2 and says what it takes", () => {
+    const r = fusiond(["train", "--data", "x.mcap", "--out", join(dir, "x"), "--ensemble", "2", "--jobs", "0"]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--jobs 0 \(a positive integer/);
+  });
+});
