@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PerformanceObserver, performance } from "node:perf_hooks";
 import { pino } from "pino";
 import { parseDaemonConfig } from "../pipeline/daemon-config.ts";
 import { TopicRegistry } from "../schemas/index.ts";
@@ -73,13 +74,30 @@ const suite: BenchSuite = {
       : startLiveSim({ sink: new SensorSink(client, { registry }), scenario, vehicle, driver: "expert", speed: RATE, startNs, statusEveryMs: 60_000 });
     // Frame-to-decision: from the last input a frame needed arriving to its decision (DrivingDecision.latency_ms).
     const latencyMs: number[] = [];
-    const slowest: { ms: number; what: string }[] = [];
+    const slowest: { ms: number; from: number; what: string }[] = [];
+    // Where the tail comes from: GC pauses (V8's own record of each) that overlap a decision's interval.
+    const gcs: { start: number; end: number; kind: string }[] = [];
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcs.push({ start: e.startTime, end: e.startTime + e.duration, kind: String(((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? "") });
+    });
+    gcObserver.observe({ entryTypes: ["gc"] });
+    const originMs = performance.timeOrigin;
+    const decided: { from: number; to: number; ms: number }[] = [];
+    const GC_KIND: Record<string, string> = { "1": "scavenge", "2": "mark-compact", "4": "incremental", "8": "weak callbacks" };
+    const gcIn = (from: number, to: number): { ms: number; kinds: string } => {
+      let ms = 0;
+      const kinds = new Set<string>();
+      for (const g of gcs) if (g.end > from && g.start < to) (ms += Math.min(g.end, to) - Math.max(g.start, from)), kinds.add(GC_KIND[g.kind] ?? g.kind);
+      return { ms, kinds: [...kinds].join("+") };
+    };
     const latencySub = daemon.pipeline.decisions$.subscribe((d) => {
       const ms = Number(d.latencyNs) / 1e6;
       latencyMs.push(ms);
       const f = d.frame;
+      const from = Number(f.lastInputReceiveNs) / 1e6 - originMs;
+      decided.push({ from, to: from + ms, ms });
       const last = Object.entries(f.slots).reduce((a, [m, sl]) => (sl && sl.receiveNs > a.ns ? { m, ns: sl.receiveNs } : a), { m: "", ns: 0n });
-      slowest.push({ ms, what: `seq ${f.seq}: last input ${last.m}, voice ${f.present.voice ? "yes" : "no"}, emitted +${(Number(f.emittedNs - f.lastInputReceiveNs) / 1e6).toFixed(2)} ms` });
+      slowest.push({ ms, from, what: `seq ${f.seq}: last input ${last.m}, voice ${f.present.voice ? "yes" : "no"}, emitted +${(Number(f.emittedNs - f.lastInputReceiveNs) / 1e6).toFixed(2)} ms` });
       slowest.sort((x, y) => y.ms - x.ms);
       slowest.length = Math.min(slowest.length, 8);
     });
@@ -95,7 +113,20 @@ const suite: BenchSuite = {
     const score = await sim.done;
     clearInterval(timer);
     latencySub.unsubscribe();
-    log(`slowest decisions: ${slowest.map((x) => `${x.ms.toFixed(2)} ms (${x.what})`).join("; ")}`);
+    gcObserver.disconnect();
+    const gcNote = (from: number, ms: number): string => {
+      const g = gcIn(from, from + ms);
+      return g.ms > 0 ? `, GC ${g.ms.toFixed(2)} ms ${g.kinds}` : "";
+    };
+    log(`slowest decisions: ${slowest.map((x) => `${x.ms.toFixed(2)} ms (${x.what}${gcNote(x.from, x.ms)})`).join("; ")}`);
+    {
+      const sorted = [...decided].sort((a, b) => a.ms - b.ms);
+      const tail = sorted.slice(Math.floor(0.99 * sorted.length));
+      const withGc = tail.filter((x) => gcIn(x.from, x.to).ms > 0);
+      const allGc = decided.filter((x) => gcIn(x.from, x.to).ms > 0).length;
+      const gcMs = gcs.reduce((a, g) => a + (g.end - g.start), 0);
+      log(`GC: ${gcs.length} pauses, ${gcMs.toFixed(0)} ms in all; ${withGc.length} of the ${tail.length} decisions at or above p99 overlapped one (${allGc} of all ${decided.length})`);
+    }
     latencyMs.sort((a, b) => a - b);
     const q = (p: number): number => latencyMs[Math.min(latencyMs.length - 1, Math.floor(p * latencyMs.length))] ?? NaN;
     const wallS = (Date.now() - t0) / 1000;

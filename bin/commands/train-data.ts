@@ -53,12 +53,23 @@ function featureCodeHash(): string {
 }
 
 /** Reads one recording, aligns it with the pipeline's aligner, joins truths, extracts features. */
-async function samplesOfFile(file: string, every: number, useCache: boolean, log: (s: string) => void, config: FeatureConfig = DEFAULT_FEATURE_CONFIG): Promise<LabelledSample[]> {
+const cacheDir = (): string => join(tmpdir(), "fusiond-features");
+
+/** The cache file of one recording's samples (it exists once they were extracted with this code and config). */
+function cachePath(file: string, every: number, config: FeatureConfig): string {
   const st = statSync(file);
   const alignerKey = JSON.stringify(TRAIN_ALIGNER, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v));
   const key = createHash("sha256").update(JSON.stringify([file, st.size, st.mtimeMs, every, config, alignerKey, featureCodeHash()])).digest("hex").slice(0, 16);
-  const cacheDir = join(tmpdir(), "fusiond-features");
-  const cached = join(cacheDir, `${basename(file)}.${key}.v9`);
+  return join(cacheDir(), `${basename(file)}.${key}.v9`);
+}
+
+/** Recordings whose samples are not in the cache yet. */
+export function uncachedFiles(files: readonly string[], every: number, config: FeatureConfig): string[] {
+  return files.filter((f) => !existsSync(cachePath(f, every, config)));
+}
+
+async function samplesOfFile(file: string, every: number, useCache: boolean, log: (s: string) => void, config: FeatureConfig = DEFAULT_FEATURE_CONFIG): Promise<LabelledSample[]> {
+  const cached = cachePath(file, every, config);
   if (useCache && existsSync(cached)) return deserialize(readFileSync(cached)) as LabelledSample[];
   const decoder = new MessageDecoder();
   const aligner = new FrameAligner(TRAIN_ALIGNER);
@@ -87,7 +98,7 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
   const { samples, skipped } = labelFrames(frames, indexTruths(truths), (t) => ({ config, map: mapForScenario(String(t["scenario"] ?? "")) }), (t) => String(t["episode_id"] ?? file), every);
   log(`${relative(process.cwd(), file)}: ${frames.length} frames, ${samples.length} samples (every ${every}), ${skipped} without a label, ${rejected} rejected messages`);
   if (useCache) {
-    mkdirSync(cacheDir, { recursive: true });
+    mkdirSync(cacheDir(), { recursive: true });
     writeFileSync(`${cached}.${process.pid}.tmp`, serialize(samples));
     renameSync(`${cached}.${process.pid}.tmp`, cached); // atomic: parallel trainings may read the cache
   }

@@ -3,7 +3,8 @@
  * recordings. Reading (replay/), alignment (pipeline/'s FrameAligner, exactly the daemon's) and the map of
  * each scenario (sim/) are composed here; features, labels and training are fusion/'s pure code.
  * Features of each file are cached (train-data.ts), so training several models on one dataset extracts them
- * once. An ensemble's members train side by side in worker threads (train-member.ts), one per core.
+ * once. Features not yet cached are extracted in worker threads, and an ensemble's members train side by side in
+ * them (train-worker.ts), one per core.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -17,8 +18,8 @@ import {
   mulberry32, pretrain, VOICE_COMMAND_DIR, PRETRAIN_TASKS, renderCard, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train, wideEnsembleOf,
   type BackendChoice, type ClassMetrics, type InputSpec, type LabelledSample, type ModelCard, type StrategyName, type TrainResult, type EpochReport,
 } from "../../fusion/index.ts";
-import { loadAll } from "./train-data.ts";
-import type { MemberJob, MemberMessage } from "./train-member.ts";
+import { loadAll, uncachedFiles } from "./train-data.ts";
+import type { FeaturesJob, FeaturesMessage, MemberJob, MemberMessage } from "./train-worker.ts";
 import { EXIT_USAGE } from "./types.ts";
 
 interface TrainFlags {
@@ -69,7 +70,8 @@ function progressBar(label: string): (p: { epoch: number; epochs: number; batch:
   let lastDraw = 0;
   return (p) => {
     const now = performance.now();
-    if (p.batch !== p.batches && now - lastDraw < 200) return;
+    // A log file (no terminal) gets one line per epoch, not a redraw every 200 ms.
+    if (p.batch !== p.batches && (now - lastDraw < 200 || !process.stderr.isTTY)) return;
     lastDraw = now;
     const width = 30;
     const filled = Math.round((p.batch / p.batches) * width);
@@ -144,6 +146,19 @@ export default function register(program: Command): void {
       // An ensemble is bagged by phase: member k takes every n-th training frame starting at frame k, so that
       // together the members see every frame (all are loaded; each member's split picks its phase).
       const phased = members > 1 && every > 1;
+      if (flags.cache) {
+        // Recordings not in the feature cache yet are read and turned into samples on every core first.
+        await extractInWorkers(
+          [
+            { files: flags.data, every: phased ? 1 : every },
+            { files: flags.valData ?? [], every },
+            { files: flags.testData ?? [], every: 1 },
+          ],
+          spec.config,
+          flags.jobs === undefined ? availableParallelism() : jobs,
+          log,
+        );
+      }
       const data = await loadAll(flags.data, phased ? 1 : every, flags.cache, log, spec.config);
       const valSamples = flags.valData ? await loadAll(flags.valData, every, flags.cache, log, spec.config) : [];
       const samples = [...data, ...valSamples];
@@ -194,6 +209,7 @@ export default function register(program: Command): void {
           jobs,
           log,
           job: (k, out, pretrainedDirs) => ({
+            kind: "member",
             member: k,
             backend: flags.backend as BackendChoice,
             data: flags.data,
@@ -341,38 +357,25 @@ async function trainMembersInWorkers(o: {
       await p.model.save(new FsModelHandler(d));
       pretrainedDirs.push({ modality: p.modality, dir: d });
     }
-    const runOne = (k: number): Promise<TrainResult> =>
-      new Promise<Omit<TrainResult, "model">>((resolve, reject) => {
-        const w = new Worker(new URL("./train-member-worker.js", import.meta.url), { workerData: o.job(k, join(dir, `member-${k + 1}`), pretrainedDirs) });
-        workers.add(w);
-        let settled = false;
-        status.set(k, "reading features");
-        draw();
-        w.on("message", (m: MemberMessage) => {
-          if (m.kind === "progress") {
-            const p = m.progress;
-            status.set(k, `epoch ${p.epoch}/${p.epochs} ${Math.round((100 * p.batch) / p.batches)}% loss ${p.loss.toFixed(4)}`);
-            draw();
-          } else if (m.kind === "epoch") say(`member ${k + 1} ${o.epochLine(m.epoch)}`);
-          else if (m.kind === "done") {
-            settled = true;
-            status.delete(k);
-            say(`member ${k + 1} done: validation macro-F1 ${m.val.macroF1.toFixed(3)} (best epoch ${m.bestEpoch} of ${m.history.length})`);
-            resolve({ history: m.history, bestEpoch: m.bestEpoch, val: m.val, samplesPerSecond: m.samplesPerSecond });
-          } else {
-            settled = true;
-            reject(new Error(`ensemble member ${k + 1} failed in its worker: ${m.message}`));
-          }
-        });
-        w.on("error", (err) => {
-          settled = true;
-          reject(new Error(`ensemble member ${k + 1}'s worker crashed: ${err.message}`));
-        });
-        w.on("exit", (code) => {
-          workers.delete(w);
-          if (!settled) reject(new Error(`ensemble member ${k + 1}'s worker exited (code ${code}) before it finished`));
-        });
-      }).then(async (r) => ({ ...r, model: await tf.loadLayersModel(new FsModelHandler(join(dir, `member-${k + 1}`))) }));
+    const runOne = async (k: number): Promise<TrainResult> => {
+      let result: Omit<TrainResult, "model"> | undefined;
+      status.set(k, "reading features");
+      draw();
+      await inWorker<MemberMessage>(o.job(k, join(dir, `member-${k + 1}`), pretrainedDirs), `ensemble member ${k + 1}`, workers, (m, finish) => {
+        if (m.kind === "progress") {
+          const p = m.progress;
+          status.set(k, `epoch ${p.epoch}/${p.epochs} ${Math.round((100 * p.batch) / p.batches)}% loss ${p.loss.toFixed(4)}`);
+          draw();
+        } else if (m.kind === "epoch") say(`member ${k + 1} ${o.epochLine(m.epoch)}`);
+        else if (m.kind === "done") {
+          status.delete(k);
+          say(`member ${k + 1} done: validation macro-F1 ${m.val.macroF1.toFixed(3)} (best epoch ${m.bestEpoch} of ${m.history.length})`);
+          result = { history: m.history, bestEpoch: m.bestEpoch, val: m.val, samplesPerSecond: m.samplesPerSecond };
+          finish();
+        } else finish(new Error(`ensemble member ${k + 1} failed in its worker: ${m.message}`));
+      });
+      return { ...result!, model: await tf.loadLayersModel(new FsModelHandler(join(dir, `member-${k + 1}`))) };
+    };
     const results: TrainResult[] = new Array<TrainResult>(o.members);
     const queue = Array.from({ length: o.members }, (_, k) => k);
     await Promise.all(
@@ -386,4 +389,64 @@ async function trainMembersInWorkers(o: {
     await Promise.all([...workers].map((w) => w.terminate()));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const WORKER = new URL("./train-worker.js", import.meta.url);
+
+/**
+ * Runs one job in a worker thread. `onMessage` sees each message and calls `finish` (with an error, or
+ * without when the job is done); a crash, or an exit before `finish`, rejects with `what` named.
+ */
+function inWorker<M>(job: MemberJob | FeaturesJob, what: string, workers: Set<Worker>, onMessage: (m: M, finish: (err?: Error) => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const worker = new Worker(WORKER, { workerData: job });
+    workers.add(worker);
+    let settled = false;
+    const finish = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
+      if (err) reject(err);
+      else resolve();
+    };
+    worker.on("message", (m: M) => onMessage(m, finish));
+    worker.on("error", (err) => finish(new Error(`${what}: its worker crashed: ${err.message}`)));
+    worker.on("exit", (code) => {
+      workers.delete(worker);
+      finish(new Error(`${what}: its worker exited (code ${code}) before it finished`));
+    });
+  });
+}
+
+/**
+ * Extracts the samples of every recording not yet in the feature cache, `jobs` worker threads at a time
+ * (each a share of the files, round robin), so that loading them afterwards is a cache read. One file or
+ * one job: nothing to do here, loading extracts it.
+ */
+async function extractInWorkers(sets: { files: readonly string[]; every: number }[], config: FeaturesJob["config"], jobs: number, log: (s: string) => void): Promise<void> {
+  const todo = sets.flatMap((s) => uncachedFiles(s.files, s.every, config).map((file) => ({ file, every: s.every })));
+  if (todo.length < 2 || jobs < 2) return;
+  const n = Math.min(jobs, todo.length);
+  const t0 = performance.now();
+  log(`extracting the features of ${todo.length} recordings not in the cache, ${n} worker threads`);
+  let done = 0;
+  const workers = new Set<Worker>();
+  try {
+    await Promise.all(
+      Array.from({ length: n }, async (_, w) => {
+        const mine = todo.filter((_, i) => i % n === w);
+        // A job has one sampling rate: a share that mixes rates runs one job per rate, in turn.
+        for (const every of new Set(mine.map((t) => t.every))) {
+          const job: FeaturesJob = { kind: "features", files: mine.filter((t) => t.every === every).map((t) => t.file), every, config };
+          await inWorker<FeaturesMessage>(job, "feature extraction", workers, (m, finish) => {
+            if (m.kind === "extracted") log(`[${++done}/${todo.length}] ${m.line}`);
+            else if (m.kind === "done") finish();
+            else finish(new Error(`feature extraction failed in a worker: ${m.message}`));
+          });
+        }
+      }),
+    );
+  } finally {
+    await Promise.all([...workers].map((w) => w.terminate()));
+  }
+  log(`extracted ${todo.length} recordings in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }

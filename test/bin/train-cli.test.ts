@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { scenariosOf } from "../../sim/scenarios.ts";
 import { recordDrive } from "./eval-helpers.ts";
 
 const BIN = new URL("../../bin/fusiond.js", import.meta.url).pathname;
-const fusiond = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 240_000 });
+const fusiond = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 240_000, env });
 
 describe("fusiond train --ensemble: members in worker threads", function () {
   this.timeout(300_000);
@@ -15,18 +15,29 @@ describe("fusiond train --ensemble: members in worker threads", function () {
   before(() => (dir = mkdtempSync(join(tmpdir(), "fusiond-train-cli-"))));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("trains members side by side in workers to exactly the model sequential training makes, and ships it as one wide model", async () => {
-    const data = join(dir, "drive.mcap");
+  it("extracts features and trains members side by side in workers, to exactly the model sequential training makes, shipped as one wide model", async () => {
     const [a, b] = scenariosOf("train");
-    writeFileSync(data, await recordDrive([{ ...a!, durationS: 4 }, { ...b!, durationS: 4 }], 4));
-    const common = ["train", "--data", data, "--epochs", "2", "--ensemble", "2", "--every", "1", "--head", "8", "--units", "8", "--modalities", "camera,radar,ego", "--no-cache"];
-    const seq = fusiond([...common, "--jobs", "1", "--out", join(dir, "seq")]);
+    const files = [join(dir, "a.mcap"), join(dir, "b.mcap")];
+    writeFileSync(files[0]!, await recordDrive([{ ...a!, durationS: 4 }], 4));
+    writeFileSync(files[1]!, await recordDrive([{ ...b!, durationS: 4 }], 4));
+    const common = ["train", "--data", ...files, "--epochs", "2", "--ensemble", "2", "--every", "1", "--head", "8", "--units", "8", "--modalities", "camera,radar,ego"];
+    const seq = fusiond([...common, "--no-cache", "--jobs", "1", "--out", join(dir, "seq")]);
     assert.equal(seq.status, 0, seq.stderr.slice(-3000));
-    const par = fusiond([...common, "--jobs", "2", "--out", join(dir, "par")]);
+    assert.doesNotMatch(seq.stderr, /worker threads/);
+    // With the feature cache (in a TMPDIR of the test's own): the two recordings are extracted in two workers.
+    const env = { ...process.env, TMPDIR: join(dir, "tmp") };
+    mkdirSync(env.TMPDIR, { recursive: true });
+    const par = fusiond([...common, "--jobs", "2", "--out", join(dir, "par")], env);
     assert.equal(par.status, 0, par.stderr.slice(-3000));
+    assert.match(par.stderr, /extracting the features of 2 recordings not in the cache, 2 worker threads/);
     assert.match(par.stderr, /2 ensemble members, 2 at a time in worker threads/);
     assert.match(par.stderr, /member 2 done: validation macro-F1/);
     assert.deepEqual(readFileSync(join(dir, "par", "weights.bin")), readFileSync(join(dir, "seq", "weights.bin")));
+    // Again: everything is cached now, nothing to extract, the same model.
+    const again = fusiond([...common, "--jobs", "2", "--out", join(dir, "again")], env);
+    assert.equal(again.status, 0, again.stderr.slice(-3000));
+    assert.doesNotMatch(again.stderr, /extracting the features/);
+    assert.deepEqual(readFileSync(join(dir, "again", "weights.bin")), readFileSync(join(dir, "seq", "weights.bin")));
     const card = JSON.parse(readFileSync(join(dir, "par", "card.json"), "utf8")) as { training: Record<string, unknown> };
     assert.equal(card.training["ensemble members"], 2);
     assert.equal(card.training["ensemble form"], "side by side (one wide model)");

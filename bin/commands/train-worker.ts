@@ -1,8 +1,11 @@
 /**
- * One ensemble member trained in a worker thread (`fusiond train --ensemble N --jobs J`): TF.js on wasm runs
- * on one core, so members train side by side, one per core. The worker reads the same recordings in the same
- * order as the parent (from the feature cache the parent filled), so the parent's sample indices hold; it
- * trains with the parent's options, saves the member to a directory and reports epochs and the result.
+ * The work `fusiond train` hands to worker threads, one per core (TF.js on wasm and the feature extraction
+ * each run on one core):
+ *  - an ensemble member (`--ensemble N --jobs J`): the worker reads the same recordings in the same order as
+ *    the parent (from the feature cache the parent filled), so the parent's sample indices hold; it trains
+ *    with the parent's options, saves the member to a directory and reports epochs and the result;
+ *  - feature extraction: recordings not yet in the feature cache are read, aligned and turned into samples
+ *    in parallel, each worker a share of the files; the parent then reads them all from the cache.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
@@ -11,6 +14,7 @@ import type { Modality } from "../../schemas/index.ts";
 import { loadAll } from "./train-data.ts";
 
 export interface MemberJob {
+  kind: "member";
   member: number;
   backend: BackendChoice;
   data: string[];
@@ -39,6 +43,15 @@ export interface MemberJob {
   /** Where the trained member is saved. */
   out: string;
 }
+
+export interface FeaturesJob {
+  kind: "features";
+  files: string[];
+  every: number;
+  config: FeatureConfig;
+}
+
+export type FeaturesMessage = { kind: "extracted"; file: string; line: string } | { kind: "done" } | { kind: "error"; message: string };
 
 export type MemberMessage =
   | { kind: "progress"; member: number; progress: Progress }
@@ -74,4 +87,17 @@ async function run(job: MemberJob): Promise<void> {
   }
 }
 
-if (parentPort && workerData) await run(workerData as MemberJob);
+async function extract(job: FeaturesJob): Promise<void> {
+  const post = (m: FeaturesMessage): void => parentPort!.postMessage(m);
+  try {
+    for (const file of job.files) await loadAll([file], job.every, true, (line) => post({ kind: "extracted", file, line }), job.config);
+    post({ kind: "done" });
+  } catch (err) {
+    post({ kind: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  }
+}
+
+if (parentPort && workerData) {
+  const job = workerData as MemberJob | FeaturesJob;
+  await (job.kind === "member" ? run(job) : extract(job));
+}
