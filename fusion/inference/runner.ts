@@ -9,6 +9,7 @@ import { FusiondError } from "../../schemas/index.ts";
 import type { InputSpec } from "../features/config.ts";
 import { stackInputs } from "../features/frame.ts";
 import type { LoadedModel } from "../model/model-dir.ts";
+import { compileForInference } from "./compiled.ts";
 
 export interface ModelOutput {
   probabilities: Float32Array;
@@ -151,9 +152,16 @@ export abstract class BatchingRunner implements ModelRunner {
 /** Runs a loaded TF.js model on the active backend. */
 export class TfModelRunner extends BatchingRunner {
   readonly commands?: TfModelRunner;
-  constructor(private readonly loaded: LoadedModel, opts: RunnerOptions) {
+  /** The model as a list of kernel calls (compiled.ts), or undefined where it runs through model.predict. */
+  private readonly compiled: ReturnType<typeof compileForInference>;
+  constructor(private readonly loaded: LoadedModel, opts: RunnerOptions & { compile?: boolean }) {
     super(loaded.id, loaded.hash, tf.getBackend(), loaded.spec, opts);
+    this.compiled = opts.compile === false ? undefined : compileForInference(loaded.model);
     if (loaded.commands) this.commands = new TfModelRunner(loaded.commands, { ...opts, onLatency: () => {} });
+  }
+  /** Kernels per call when compiled for inference (compiled.ts); undefined: model.predict. */
+  get compiledKernels(): number | undefined {
+    return this.compiled?.kernels;
   }
   override async warmup(): Promise<void> {
     await super.warmup();
@@ -163,8 +171,10 @@ export class TfModelRunner extends BatchingRunner {
     return this.loaded.model.outputs[0]!.shape[1] as number;
   }
   protected predictBatch(rows: Record<string, Float32Array>[]): Float32Array {
+    const stacked = stackInputs(rows, this.spec);
+    if (this.compiled) return this.compiled.run(stacked.map((b) => b.data), rows.length);
     return tf.tidy(() => {
-      const xs = stackInputs(rows, this.spec).map((b) => tf.tensor(b.data, b.shape));
+      const xs = stacked.map((b) => tf.tensor(b.data, b.shape));
       const y = this.loaded.model.predict(xs) as tf.Tensor;
       return y.dataSync() as Float32Array;
     });
@@ -172,6 +182,7 @@ export class TfModelRunner extends BatchingRunner {
   override close(): void {
     super.close();
     this.commands?.close();
+    this.compiled?.dispose();
     this.loaded.model.dispose();
   }
 }

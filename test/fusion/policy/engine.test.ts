@@ -5,7 +5,7 @@ import { DEFAULT_FEATURE_CONFIG, makeInputSpec } from "../../../fusion/features/
 import { COMMAND_VOCAB } from "../../../fusion/features/intent.ts";
 import { FakeModelRunner } from "../../../fusion/inference/runner.ts";
 import { DecisionEngine } from "../../../fusion/policy/engine.ts";
-import { syntheticFrame, warmUpDecisions } from "../../../fusion/policy/warmup.ts";
+import { syntheticFrame, WARMUP_FRAMES, warmUpDecisions } from "../../../fusion/policy/warmup.ts";
 import { extractFeatures } from "../../../fusion/features/frame.ts";
 import { DEFAULT_SUPERVISOR, requiredDecel, standstillGap, ttcRule } from "../../../fusion/policy/supervisor.ts";
 import { mulberry32 } from "../../../fusion/train/random.ts";
@@ -44,7 +44,7 @@ describe("fusion/policy/engine and supervisor", () => {
     let made = 0;
     await warmUpDecisions(() => (made++, new DecisionEngine({ primary, nowNs: () => 0n })));
     assert.equal(made, 1);
-    assert.equal(primary.seen.length, 12);
+    assert.equal(primary.seen.length, WARMUP_FRAMES);
     const f = extractFeatures(syntheticFrame(1, true));
     assert.deepEqual(f.problems, []);
     assert.ok(MODALITIES_ALL.every((m) => f.present[m]), JSON.stringify(f.present));

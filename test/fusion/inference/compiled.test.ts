@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { MODALITIES } from "../../../schemas/index.ts";
+import { makeInputSpec, sizeOf } from "../../../fusion/features/config.ts";
+import { compileForInference } from "../../../fusion/inference/compiled.ts";
+import { TfModelRunner } from "../../../fusion/inference/runner.ts";
+import { strategyByName, type StrategyName } from "../../../fusion/model/strategies.ts";
+import { wideEnsembleOf } from "../../../fusion/model/wide-ensemble.ts";
+import { mulberry32 } from "../../../fusion/train/random.ts";
+import { useBackend } from "../tf-setup.ts";
+
+const spec = makeInputSpec([...MODALITIES]);
+
+/** Random inputs of batch n (flat, per input of the spec), with some presence bits off. */
+function inputs(n: number, seed: number): Float32Array[] {
+  const rand = mulberry32(seed);
+  return spec.inputs.map((i) => new Float32Array(n * sizeOf(i.shape)).map(() => (i.name === "presence" ? (rand() < 0.7 ? 1 : 0) : rand() * 2 - 1)));
+}
+
+const predict = (model: tf.LayersModel, data: Float32Array[], n: number): Float32Array =>
+  tf.tidy(() => (model.predict(spec.inputs.map((i, k) => tf.tensor(data[k]!, [n, ...i.shape]))) as tf.Tensor).dataSync() as Float32Array);
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  assert.equal(a.length, b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+};
+
+for (const backend of ["wasm", "cpu"] as const) {
+  describe(`fusion/inference/compiled (${backend})`, function () {
+    this.timeout(60_000);
+    before(() => useBackend(backend));
+
+    const cases: [string, () => tf.LayersModel][] = [
+      ["intermediate", () => strategyByName("intermediate").build(spec, { seed: 3, head: [16, 8], units: 8 })],
+      ["early", () => strategyByName("early").build(spec, { seed: 4, head: [16] })],
+      ["a wide ensemble of 3", () => wideEnsembleOf([5, 6, 7].map((seed) => strategyByName("intermediate").build(spec, { seed, head: [16, 8], units: 8 })))],
+    ];
+    for (const [name, make] of cases) {
+      it(`${name}: the kernel list gives model.predict's outputs at batch 1 and 5, in far fewer kernels`, async () => {
+        const model = make();
+        const c = compileForInference(model);
+        assert.ok(c, "compiled");
+        for (const n of [1, 5]) {
+          const data = inputs(n, n);
+          const d = maxAbsDiff(c.run(data, n), predict(model, data, n));
+          assert.ok(d < 1e-5, `batch ${n}: differs by ${d}`);
+        }
+        const data = inputs(1, 9);
+        // tf.profile returns the engine's one profile object, reset by the next call: read each count at once.
+        const counted = (await tf.profile(() => (c.run(data, 1), tf.scalar(0)))).kernels.length;
+        const reference = (await tf.profile(() => predict(model, data, 1) && tf.scalar(0))).kernels.length;
+        assert.equal(counted, c.kernels, "its own kernel count is right");
+        assert.ok(counted * 2 < reference, `${counted} kernels vs predict's ${reference}`);
+        c.dispose();
+        model.dispose();
+      });
+    }
+
+    for (const strategy of ["late", "attention"] satisfies StrategyName[]) {
+      it(`${strategy}: a layer it does not know leaves the model to model.predict (undefined)`, () => {
+        const model = strategyByName(strategy).build(spec, { seed: 1, units: 8 });
+        assert.equal(compileForInference(model), undefined);
+        model.dispose();
+      });
+    }
+
+    it("the TF.js runner runs compiled where it can, with model.predict's outputs", async () => {
+      const model = strategyByName("intermediate").build(spec, { seed: 11, head: [16], units: 8 });
+      const loaded = { id: "t", hash: "0".repeat(16), dir: "", spec, model, card: undefined as never };
+      const runner = new TfModelRunner(loaded, { now: () => 0 });
+      assert.ok(runner.compiledKernels! > 0);
+      const data = inputs(1, 21);
+      const row = Object.fromEntries(spec.inputs.map((i, k) => [i.name, data[k]!]));
+      const out = await runner.run(row);
+      assert.ok(maxAbsDiff(out.probabilities, predict(model, data, 1)) < 1e-5);
+      runner.close();
+      const late = strategyByName("late").build(spec, { seed: 1, units: 8 });
+      const lateRunner = new TfModelRunner({ ...loaded, model: late }, { now: () => 0 });
+      assert.equal(lateRunner.compiledKernels, undefined);
+      assert.ok(maxAbsDiff((await lateRunner.run(row)).probabilities, predict(late, data, 1)) < 1e-6);
+      lateRunner.close();
+    });
+  });
+}
