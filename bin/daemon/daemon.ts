@@ -174,6 +174,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     recorder = await recordToFile(path, {
       compression: r.compression,
       scheduler,
+      // A chunk's compression (~2 ms) waits for the next turn, off the path from a frame's last input to its decision.
+      deferChunkClose: true,
       ...(Object.keys(rotate).length ? { rotate } : {}),
       metadata: {
         vehicle: config.vehicle,

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { VirtualAction, VirtualTimeScheduler } from "rxjs";
 import { McapIndexedReader, McapStreamReader, type McapTypes } from "@mcap/core";
 import { decompressHandlers } from "../../replay/compression.ts";
 import { MemorySink, MemorySource, type ByteSink } from "../../replay/io.ts";
@@ -64,6 +65,29 @@ describe("replay/recorder", () => {
       assert.equal(recs.filter((r) => r.type === "Message").length, drive.length);
     });
   }
+
+  it("with deferChunkClose, a chunk that comes due in addMessage closes on the scheduler's next turn, not inside the call", async () => {
+    const scheduler = new VirtualTimeScheduler(VirtualAction, 100); // runs what is due within 100 ms, not the periodic flush
+    const sink = new MemorySink("d.mcap");
+    const rec = await McapRecorder.create({ open: () => sink, scheduler, flushIntervalMs: 60_000, deferChunkClose: true });
+    const at = (s: number): RecordInput => ({ ...drive[0]!, receiveNs: BigInt(s * 1e9), stampNs: BigInt(s * 1e9) });
+    rec.addMessage(at(0));
+    rec.addMessage(at(1.5)); // due: 1.5 s after the chunk's first message
+    rec.addMessage(at(1.6));
+    assert.equal(rec.stats().chunks, 0, "not closed inside addMessage");
+    scheduler.flush();
+    assert.equal(rec.stats().chunks, 1, "closed on the next turn, once");
+    rec.addMessage(at(1.7));
+    await rec.close();
+    const messages = streamRecords(sink.bytes()).filter((r) => r.type === "Message");
+    assert.equal(messages.length, 4, "every message in a valid file");
+    // Without it the chunk closes inside the call that finds it due.
+    const inline = await McapRecorder.create({ open: () => new MemorySink("i.mcap"), scheduler: new VirtualTimeScheduler(), flushIntervalMs: 60_000 });
+    inline.addMessage(at(0));
+    inline.addMessage(at(1.5));
+    assert.equal(inline.stats().chunks, 1);
+    await inline.close();
+  });
 
   it("is deterministic: the same input gives byte-identical files", async () => {
     const a = (await recordAll(drive)).sinks[0]!.bytes();
