@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
-import { FsModelHandler, selectBackend, train, type BackendChoice, type ClassMetrics, type EpochReport, type FeatureConfig, type InputSpec, type Progress, type StrategyName } from "../../fusion/index.ts";
+import { FsModelHandler, selectBackend, train, type BackendChoice, type ClassMetrics, type EpochReport, type FeatureConfig, type Progress, type TrainOptions } from "../../fusion/index.ts";
 import type { Modality } from "../../schemas/index.ts";
 import { loadAll } from "./train-data.ts";
 
@@ -24,20 +24,8 @@ export interface MemberJob {
   cache: boolean;
   config: FeatureConfig;
   split: { train: number[]; val: number[] };
-  options: {
-    strategy: StrategyName;
-    spec: InputSpec;
-    seed: number;
-    epochs: number;
-    batchSize: number;
-    learningRate: number;
-    patience: number;
-    modalityDropout: number;
-    maxSeconds: number;
-    freezeEpochs: number;
-    head: number[];
-    units: number;
-  };
+  /** The parent's training options, plain data (a worker has its own clock and callbacks). */
+  options: Required<Pick<TrainOptions, "strategy" | "spec" | "seed" | "epochs" | "batchSize" | "learningRate" | "patience" | "modalityDropout" | "maxSeconds" | "freezeEpochs" | "units">> & { head: number[] };
   /** Pretrained encoders, saved by the parent. */
   pretrained: { modality: Modality; dir: string }[];
   /** Where the trained member is saved. */
