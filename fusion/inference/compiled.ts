@@ -15,7 +15,8 @@
  * return undefined, and callers use `model.predict`.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ModalityGate } from "../model/layers.ts";
+import { sizeOf } from "../features/config.ts";
+import { inboundLayerNames, ModalityGate } from "../model/layers.ts";
 
 /** A value of the model in rows form: `t` is [1, rows, last]; `shape` is its logical shape with the batch. */
 interface Rows {
@@ -33,14 +34,9 @@ const FUSABLE = new Set(["linear", "relu", "sigmoid", "elu", "relu6"]);
 const rows = (t: tf.Tensor, shape: number[]): Rows => ({ t, shape });
 const toRows = (t: tf.Tensor, shape: number[]): Rows => {
   const last = shape[shape.length - 1]!;
-  const r = shape.reduce((a, b) => a * b, 1) / last;
+  const r = sizeOf(shape) / last;
   return rows(t.shape.length === 3 && t.shape[0] === 1 && t.shape[1] === r ? t : tf.reshape(t, [1, r, last]), shape);
 };
-
-function inboundNames(layer: tf.layers.Layer): string[] | undefined {
-  if (layer.inboundNodes.length !== 1) return undefined;
-  return layer.inboundNodes[0]!.inboundLayers.map((l) => l.name);
-}
 
 function fusedDense(x: Rows, kernel: tf.Tensor, bias: tf.Tensor | undefined, activation: string): Rows {
   const out = tf.engine().runKernel("_FusedMatMul", bias ? { a: x.t, b: kernel, bias } : { a: x.t, b: kernel }, { transposeA: false, transposeB: false, activation }) as tf.Tensor;
@@ -66,7 +62,7 @@ export function compileForInference(model: tf.LayersModel): { run: CompiledModel
   for (const layer of model.layers) {
     const cls = layer.getClassName();
     if (cls === "InputLayer") continue;
-    const ins = inboundNames(layer);
+    const ins = inboundLayerNames(layer);
     if (!ins) return fail();
     const config = layer.getConfig();
     const one = (v: Map<string, Rows>): Rows => v.get(ins[0]!)!;
@@ -86,7 +82,7 @@ export function compileForInference(model: tf.LayersModel): { run: CompiledModel
     } else if (cls === "Flatten") {
       step = (v) => {
         const x = one(v);
-        const flat = x.shape.slice(1).reduce((a, b) => a * b, 1);
+        const flat = sizeOf(x.shape.slice(1));
         return toRows(x.t, [x.shape[0]!, flat]);
       };
       kernels += 1;

@@ -10,6 +10,15 @@ type Shape = (number | null)[];
 const asList = (x: tf.Tensor | tf.Tensor[]): tf.Tensor[] => (Array.isArray(x) ? x : [x]);
 const seeded = (seed: number | undefined) => tf.initializers.glorotUniform(seed === undefined ? {} : { seed });
 
+/**
+ * The names of the layers feeding `layer`, when it is applied exactly once in its model (undefined when it is
+ * shared between several call sites): what the graph rewrites (wide ensembles, compiled inference) walk.
+ */
+export function inboundLayerNames(layer: tf.layers.Layer): string[] | undefined {
+  if (layer.inboundNodes.length !== 1) return undefined;
+  return layer.inboundNodes[0]!.inboundLayers.map((l) => l.name);
+}
+
 /** Column `index` of the presence vector [B, P] as [B, 1]. */
 function presenceColumn(presence: tf.Tensor, index: number): tf.Tensor {
   return presence.slice([0, index], [-1, 1]);

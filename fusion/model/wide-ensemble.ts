@@ -14,7 +14,8 @@
  * `intermediate` strategies. Others (attention, late fusion's gate) get a clear error.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ModalityGate } from "./layers.ts";
+import { sizeOf } from "../features/config.ts";
+import { inboundLayerNames, ModalityGate } from "./layers.ts";
 
 export const WIDE_ENSEMBLE_OUTPUT = "ensemble_mean";
 
@@ -39,9 +40,9 @@ const PASS_THROUGH = new Set(["Dropout", "GlobalMaxPooling1D", "GlobalAveragePoo
 const lastDim = (t: Sym): number => t.shape[t.shape.length - 1] as number;
 
 function inboundNames(layer: tf.layers.Layer): string[] {
-  const nodes = layer.inboundNodes;
-  if (nodes.length !== 1) throw new Error(`layer ${layer.name} is used ${nodes.length} times; a wide ensemble needs each layer used once`);
-  return nodes[0]!.inboundLayers.map((l) => l.name);
+  const names = inboundLayerNames(layer);
+  if (!names) throw new Error(`layer ${layer.name} is used ${layer.inboundNodes.length} times; a wide ensemble needs each layer used once`);
+  return names;
 }
 
 /** The members' weights of one layer, checked to have the same shapes. */
@@ -120,7 +121,7 @@ export function wideEnsembleOf(members: readonly tf.LayersModel[], name = "ensem
       const shape = memberIn[0]!.shape.slice(1) as number[];
       if (shape.length < 2) throw new Error(`flatten ${layer.name}: expected an input of rank ≥ 2 per sample`);
       const inner = shape[shape.length - 1]!;
-      const outer = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+      const outer = sizeOf(shape.slice(0, -1));
       const t = tf.layers.flatten({ name: layer.name }).apply(x.t) as Sym;
       const index = members.map((_, k) => {
         const ix: number[] = [];

@@ -9,10 +9,13 @@
  * real frames at 8–20 ms in the daemon bench; each frame here costs ~1–2 ms).
  */
 import jpeg from "jpeg-js";
-import { defaultCodec, emptyPresence, type DecodedMessage, MODALITIES, type FusedFrame, type Modality } from "../../schemas/index.ts";
+import { DEFAULT_TOPICS, defaultCodec, emptyPresence, type DecodedMessage, MODALITIES, type FusedFrame, type Modality } from "../../schemas/index.ts";
 import type { DecisionEngine } from "./engine.ts";
 
 const stamp = (ns: bigint): { seconds: number; nanos: number } => ({ seconds: Number(ns / 1_000_000_000n), nanos: Number(ns % 1_000_000_000n) });
+
+/** The message type of a modality's (first, i.e. compressed) topic in the registry. */
+const wireType = (m: Modality): string => DEFAULT_TOPICS.find((t) => t.kind === m)!.type;
 
 const VARIANTS = 8;
 const variants = new Map<number, { jpegBytes: Uint8Array; audio: Uint8Array }>();
@@ -50,9 +53,8 @@ export function syntheticFrame(seq: number, withVoice: boolean): FusedFrame {
     voice: { timestamp: stamp(t - 500_000_000n), data: audio, format: "pcm-s16", sample_rate: 16000, number_of_channels: 1 },
   };
   // As decoded from the wire: protobuf message objects, as in real frames.
-  const types: Record<Modality, string> = { camera: "foxglove.CompressedImage", radar: "fusiond.RadarScan", gnss: "foxglove.LocationFix", ego: "fusiond.EgoState", voice: "foxglove.RawAudio" };
   const codec = defaultCodec();
-  const messages = Object.fromEntries(MODALITIES.map((m) => [m, codec.decode(types[m], codec.encode(types[m], plain[m]))])) as Record<Modality, DecodedMessage>;
+  const messages = Object.fromEntries(MODALITIES.map((m) => [m, codec.decode(wireType(m), codec.encode(wireType(m), plain[m]))])) as Record<Modality, DecodedMessage>;
   const present = emptyPresence();
   const frame: FusedFrame = { stampNs: t, seq, slots: {}, present, ageNs: {}, lastInputReceiveNs: t, emittedNs: t };
   for (const m of MODALITIES) {
