@@ -103,6 +103,11 @@ export const daemonConfigSchema = z
       .object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
       .strict()
       .default({ level: "info" }),
+    /**
+     * Real-time scheduling of the main thread (SCHED_FIFO at this priority, 1–99), for a steady
+     * frame-to-decision latency on a loaded machine; needs CAP_SYS_NICE (docs/deployment.md). Off unless set.
+     */
+    realtime: z.object({ priority: z.number().int().min(1).max(99) }).strict().optional(),
     /** Seconds to drain and close on SIGTERM before exiting anyway. */
     shutdownTimeoutS: z.number().positive().max(120).default(10),
   })

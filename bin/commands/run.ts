@@ -20,6 +20,7 @@ interface RunFlags {
   http?: string;
   foxglove?: string;
   logLevel?: string;
+  realtimePriority?: string;
   printConfig?: boolean;
 }
 
@@ -59,6 +60,7 @@ export function configFromFlags(flags: RunFlags): { config: ReturnType<typeof pa
   if (flags.http) raw["http"] = { ...obj("http"), listen: flags.http };
   if (flags.foxglove) raw["foxglove"] = { listen: /^\d+$/.test(flags.foxglove) ? `127.0.0.1:${flags.foxglove}` : flags.foxglove };
   if (flags.logLevel) raw["log"] = { ...obj("log"), level: flags.logLevel };
+  if (flags.realtimePriority !== undefined) raw["realtime"] = { priority: Number(flags.realtimePriority) };
   const source = flags.config ? `${flags.config} (with command-line flags)` : "the command-line flags";
   return { config: parseDaemonConfig(raw, source), text: text || JSON.stringify(raw) };
 }
@@ -78,6 +80,7 @@ export default function register(program: Command): void {
     .option("--http <host:port>", "listen address for /metrics /healthz /readyz, or off (default 127.0.0.1:9464)")
     .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view here (e.g. 8765: open ws://127.0.0.1:8765 in Foxglove)")
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (default info)")
+    .option("--realtime-priority <1-99>", "run the main thread SCHED_FIFO at this priority for a steady latency on a loaded machine (needs CAP_SYS_NICE; default off)")
     .option("--print-config", "print the effective configuration as JSON and exit")
     .addHelpText(
       "after",

@@ -28,6 +28,7 @@ import { monoMs, wallNs, wallScheduler } from "./clock.ts";
 import { FoxgloveLiveView, HEALTH_TOPIC } from "./foxglove.ts";
 import { startHttpEndpoints, type HttpEndpoints } from "./http.ts";
 import { loadDecider, type Decider } from "./model.ts";
+import { setRealtimePriority } from "./realtime.ts";
 import { readRoadMapFile } from "./road-map.ts";
 import { DaemonMetrics } from "./prometheus.ts";
 
@@ -112,6 +113,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   cleanups.push(() => decider.close());
   logger.info({ model: decider.primary.modelId, hash: decider.primary.modelHash, backend: decider.backend.chosen, tried: decider.backend.log }, "model loaded");
+
+  // ---- real-time priority, after the model (and the thread pool its files were read with) is up
+  let realtime = "off";
+  if (config.realtime) {
+    const rt = setRealtimePriority(config.realtime.priority);
+    realtime = rt.ok ? `fifo ${config.realtime.priority}` : "failed";
+    if (rt.ok) logger.info({ priority: config.realtime.priority }, rt.detail);
+    else logger.warn({ priority: config.realtime.priority }, rt.detail);
+  }
 
   // ---- inputs
   const sources: SensorSource[] = [];
@@ -297,7 +307,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           },
         };
       },
-      ready: () => ({ ok: transportUp === 1, detail: { model: decider.primary.modelId, backend: decider.backend.chosen, transport: transportUp ? "connected" : "disconnected" } }),
+      ready: () => ({ ok: transportUp === 1, detail: { model: decider.primary.modelId, backend: decider.backend.chosen, transport: transportUp ? "connected" : "disconnected", realtime } }),
     });
     logger.info({ url: http.url }, "http endpoints: /metrics /healthz /readyz");
   }
