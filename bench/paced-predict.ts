@@ -1,7 +1,7 @@
 /**
  * The model alone, called every PERIOD ms (the daemon decides at 20 Hz and sleeps between frames, so every
  * call runs cold), through model.predict and through the compiled kernel list (fusion/inference/compiled.ts),
- * alternating. Not a suite of `npm run bench`: a diagnostic for the daemon's latency tail (bench/README.md).
+ * the latter through the engine and straight on the backend, alternating. Not a suite of `npm run bench`: a diagnostic for the daemon's latency tail (bench/README.md).
  *   npx tsx bench/paced-predict.ts [MODEL_DIR=models/default] [PERIOD_MS=50] [CALLS=600]
  */
 import * as tf from "@tensorflow/tfjs";
@@ -14,9 +14,10 @@ const period = Number(process.argv[3] ?? 50);
 const n = Number(process.argv[4] ?? 600);
 const d = await loadModelDir(dir);
 const c = compileForInference(d.model)!;
+const viaEngine = compileForInference(d.model, { direct: false })!;
 const data = () => d.spec.inputs.map((i) => new Float32Array(i.shape.reduce((a, b) => a * b, 1)).map(() => Math.random()));
-for (const mode of ["predict", "compiled", "predict", "compiled"]) {
-  const f = mode === "compiled" ? (x: Float32Array[]) => c.run(x, 1) : (x: Float32Array[]) => tf.tidy(() => (d.model.predict(d.spec.inputs.map((i, k) => tf.tensor(x[k]!, [1, ...i.shape]))) as tf.Tensor).dataSync());
+for (const mode of ["predict", "compiled, engine", "compiled, direct", "predict", "compiled, engine", "compiled, direct"]) {
+  const f = mode === "compiled, direct" ? (x: Float32Array[]) => c.run(x, 1) : mode === "compiled, engine" ? (x: Float32Array[]) => viaEngine.run(x, 1) : (x: Float32Array[]) => tf.tidy(() => (d.model.predict(d.spec.inputs.map((i, k) => tf.tensor(x[k]!, [1, ...i.shape]))) as tf.Tensor).dataSync());
   for (let i = 0; i < 200; i++) f(data());
   const t: number[] = [];
   await new Promise<void>((resolve) => {

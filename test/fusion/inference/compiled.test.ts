@@ -38,22 +38,32 @@ for (const backend of ["wasm", "cpu"] as const) {
       ["a wide ensemble of 3", () => wideEnsembleOf([5, 6, 7].map((seed) => strategyByName("intermediate").build(spec, { seed, head: [16, 8], units: 8 })))],
     ];
     for (const [name, make] of cases) {
-      it(`${name}: the kernel list gives model.predict's outputs at batch 1 and 5, in far fewer kernels`, async () => {
+      it(`${name}: the kernel list gives model.predict's outputs at batch 1 and 5, in far fewer kernels, and frees what it made`, async () => {
         const model = make();
         const c = compileForInference(model);
-        assert.ok(c, "compiled");
+        const viaEngine = compileForInference(model, { direct: false });
+        assert.ok(c && viaEngine, "compiled");
+        const backendData = (): number => tf.engine().backend.numDataIds();
         for (const n of [1, 5]) {
           const data = inputs(n, n);
-          const d = maxAbsDiff(c.run(data, n), predict(model, data, n));
+          const expected = predict(model, data, n);
+          const before = backendData();
+          const d = maxAbsDiff(c.run(data, n), expected);
           assert.ok(d < 1e-5, `batch ${n}: differs by ${d}`);
+          assert.equal(backendData(), before, "a call straight on the backend leaves no tensor data behind");
+          assert.ok(maxAbsDiff(viaEngine.run(data, n), expected) < 1e-5, `batch ${n} through the engine`);
+          assert.equal(backendData(), before, "nor one through the engine");
         }
         const data = inputs(1, 9);
+        // Kernels called straight on the backend are invisible to the engine's profiler: none are seen.
+        assert.equal((await tf.profile(() => (c.run(data, 1), tf.scalar(0)))).kernels.length, 0);
         // tf.profile returns the engine's one profile object, reset by the next call: read each count at once.
-        const counted = (await tf.profile(() => (c.run(data, 1), tf.scalar(0)))).kernels.length;
+        const counted = (await tf.profile(() => (viaEngine.run(data, 1), tf.scalar(0)))).kernels.length;
         const reference = (await tf.profile(() => predict(model, data, 1) && tf.scalar(0))).kernels.length;
         assert.equal(counted, c.kernels, "its own kernel count is right");
         assert.ok(counted * 2 < reference, `${counted} kernels vs predict's ${reference}`);
         c.dispose();
+        viaEngine.dispose();
         model.dispose();
       });
     }
