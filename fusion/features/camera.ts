@@ -8,6 +8,7 @@ import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import type { DecodedMessage } from "../../schemas/index.ts";
 import type { FeatureConfig } from "./config.ts";
+import { decodeJpegRgb } from "./jpeg-decode.ts";
 
 /** Decoded image, RGB8 interleaved. */
 export interface RgbImage {
@@ -39,6 +40,10 @@ export function decodeCameraMessage(msg: DecodedMessage): DecodeOutcome {
     if (typeof msg["encoding"] === "string") return decodeRaw(msg, data);
     const format = String(msg["format"] ?? "").toLowerCase().replace(/^image\//, "");
     if (format === "jpeg" || format === "jpg") {
+      // Baseline JPEGs (every camera frame of ours) through our decoder: jpeg-js's bytes, ~4× faster
+      // (jpeg-decode.ts); anything else (progressive, CMYK, damaged) through jpeg-js, which decides.
+      const fast = decodeJpegRgb(data);
+      if (fast) return { ok: true, image: fast };
       // Straight to RGB: the same bytes as RGBA with every fourth dropped, without the extra pass.
       const img = jpeg.decode(data, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 256 });
       return { ok: true, image: { width: img.width, height: img.height, data: img.data } };
