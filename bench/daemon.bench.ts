@@ -117,6 +117,16 @@ const suite: BenchSuite = {
       }
     };
     let prevSched = readSched();
+    // The hypervisor's share: steal time of all CPUs over the run (/proc/stat, USER_HZ ticks of 10 ms).
+    const stealMs = (): number | undefined => {
+      try {
+        const ticks = Number(readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/)[8]);
+        return Number.isFinite(ticks) ? ticks * 10 : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const steal0 = stealMs();
     const latencySub = daemon.pipeline.decisions$.subscribe((d) => {
       const sched = readSched();
       const schedNote = sched && prevSched ? `, since previous: on CPU ${(sched[0] - prevSched[0]).toFixed(2)} ms, run-queue wait ${(sched[1] - prevSched[1]).toFixed(2)} ms` : "";
@@ -144,6 +154,8 @@ const suite: BenchSuite = {
     }, 10_000);
     const score = await sim.done;
     clearInterval(timer);
+    const steal1 = stealMs();
+    if (steal0 !== undefined && steal1 !== undefined) log(`steal (the hypervisor running something else on this VM's CPUs), all CPUs over the run: ${steal1 - steal0} ms`);
     latencySub.unsubscribe();
     gcObserver.disconnect();
     const gcNote = (from: number, ms: number): string => {
