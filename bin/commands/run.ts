@@ -80,7 +80,7 @@ export default function register(program: Command): void {
     .option("--http <host:port>", "listen address for /metrics /healthz /readyz, or off (default 127.0.0.1:9464)")
     .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view here (e.g. 8765: open ws://127.0.0.1:8765 in Foxglove)")
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (default info)")
-    .option("--realtime-priority <1-99>", "run the main thread SCHED_FIFO at this priority for a steady latency on a loaded machine (needs CAP_SYS_NICE; default off)")
+    .option("--realtime-priority <1-99>", "run the main thread SCHED_FIFO at this priority for a steady latency on a loaded machine (needs CAP_SYS_NICE or an RLIMIT_RTPRIO of N, e.g. systemd LimitRTPRIO; default off)")
     .option("--print-config", "print the effective configuration as JSON and exit")
     .addHelpText(
       "after",
@@ -89,6 +89,7 @@ Examples:
   fusiond run --mqtt mqtt://127.0.0.1:1883 --vehicle ego1
   fusiond run --mqtt mqtt://127.0.0.1:1883 --model models/default --record /var/lib/fusiond/rec --http 0.0.0.0:9464
   fusiond run --config /etc/fusiond/fusiond.yaml
+  fusiond run --config /etc/fusiond/fusiond.yaml --realtime-priority 50   # main thread SCHED_FIFO (LimitRTPRIO=50 or root)
 
 Signals: SIGTERM/SIGINT stop intake, drain, close the recording and exit 0; SIGHUP reloads the model
 (the old one serves until the new one is warm). Logs are JSON lines on stdout (pino).`,
