@@ -48,8 +48,7 @@ const engineExec: Exec = {
 /** Backends whose kernels are known to run (and free) correctly when called without the engine. */
 const DIRECT = new Set(["wasm", "cpu"]);
 
-function directExec(backendName: string): Exec {
-  const backend = tf.backend();
+function directExec(backendName: string, backend: tf.KernelBackend): Exec {
   const made: tf.TensorInfo[] = [];
   const kernels = new Map<string, tf.KernelFunc>();
   const kernelFunc = (name: string): tf.KernelFunc => {
@@ -203,15 +202,16 @@ export function compileForInference(model: tf.LayersModel, options: { direct?: b
   }
   const outName = model.outputLayers[0]!.name;
   const inputNames = [...inputIndex.keys()];
-  // One executor per backend, made on first use (tests switch backends between calls).
-  const execs = new Map<string, Exec>();
-  const execFor = (backend: string): Exec => {
+  // One executor per backend instance, made on first use (tests switch backends between calls; a backend
+  // registered again is a new instance, never served by the old one's executor).
+  const execs = new WeakMap<tf.KernelBackend, Exec>();
+  const execFor = (backend: tf.KernelBackend, name: string): Exec => {
     let e = execs.get(backend);
-    if (!e) execs.set(backend, (e = options.direct !== false && DIRECT.has(backend) ? directExec(backend) : engineExec));
+    if (!e) execs.set(backend, (e = options.direct !== false && DIRECT.has(name) ? directExec(name, backend) : engineExec));
     return e;
   };
   const run: CompiledModel = (data, n) => {
-    const e = execFor(tf.getBackend());
+    const e = execFor(tf.backend(), tf.getBackend());
     return e.scope(() => {
       const values = new Map<string, Rows>();
       inputNames.forEach((name, i) => {
