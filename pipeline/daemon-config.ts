@@ -65,6 +65,16 @@ export const daemonConfigSchema = z
     /** Topic patterns to subscribe to; default: every sensor topic of the vehicle. */
     topics: z.array(z.string().min(1)).optional(),
     aligner: alignerSchema.default({ noWaitFor: ["gnss"] }),
+    validate: z
+      .object({
+        /**
+         * A message stamped more than this after its own receive time is rejected (`future`): the sender's
+         * clock is ahead, or someone is moving event time. Keep it below aligner.maxDelayMs.
+         */
+        maxFutureMs: z.number().min(0).max(60_000).default(100),
+      })
+      .strict()
+      .default({ maxFutureMs: 100 }),
     /** Road map (JSON, schemas/map.ts RoadMap) for map context: stop lines, speed limits, tunnels. */
     map: z.string().optional(),
     model: z
@@ -93,6 +103,14 @@ export const daemonConfigSchema = z
         /** Topic patterns to record; default: every topic the registry marks as recorded. */
         topics: z.array(z.string()).optional(),
         compression: z.enum(["zstd", "lz4", "none"]).default("zstd"),
+        /** Free space below which recording stops (the open file is closed properly) until space is back, MB. */
+        minFreeMB: z.number().min(0).default(256),
+        /** After a failure (ENOSPC, EIO, too little space), try again in a new file every this many seconds. */
+        retryS: z.number().positive().max(3600).default(5),
+        /** Retention: delete the oldest recordings in dir once they take more than this together, MB. */
+        maxTotalMB: z.number().positive().optional(),
+        /** Retention: delete recordings last written longer ago than this, hours. */
+        maxAgeHours: z.number().positive().optional(),
       })
       .strict()
       .optional(),

@@ -5,15 +5,18 @@
  * voice is the latest utterance within a time-to-live.
  *
  * Determinism. Alignment is in event time with a watermark W = (largest stamp seen) − allowed
- * lateness. A message stamped below W is late: dropped and counted. Every later message has a
+ * lateness, where each accepted message counts with its stamp but never more than its receive time
+ * plus `maxWatermarkLeadNs` (default 0): a stamp from the future (a sender's clock ahead, or a hostile
+ * message) cannot drag event time forward and make every other sensor's messages late. A message stamped below W is late: dropped and counted. Every later message has a
  * stamp ≥ W, so once W has passed the last stamp a frame could still use, the frame is final and
  * is emitted. A final frame depends only on the set of messages, never on their arrival order:
  * the same inputs give the same frames whatever the interleaving, as long as nothing is late.
  * Voice has its own, longer lateness, and so do the modalities frames do not wait for (`noWaitFor`):
  * they are kept for as long as a frame may still hold them (their max age).
  * When data stops coming (a dead sensor, the end of a burst), a frame is emitted anyway once it
- * has waited `maxDelayNs` of scheduler time since its reference arrived — that is the bounded
- * wait, and it depends on arrival times, which replay reproduces from the recorded receive stamps.
+ * has waited `maxDelayNs` of scheduler time since its reference arrived (a reference stamped after
+ * its arrival waits that much longer: emitting it early would make every frame before its stamp late) —
+ * that is the bounded wait, and it depends on arrival times, which replay reproduces from the recorded receive stamps.
  * Frames come out in stamp order with consecutive `seq`.
  *
  * Memory. Buffers are pruned by stamp (nothing older than any future frame can use is kept) and
@@ -45,6 +48,12 @@ export interface AlignerConfig {
   voiceLatenessNs?: bigint;
   /** Scheduler time a frame may wait for late data after its reference arrived, ns (default 250 ms). */
   maxDelayNs?: bigint;
+  /**
+   * How far the watermark may run ahead of the receive time of the message that moves it, ns (default 0).
+   * Sensors stamp before they send, so stamp ≤ receive time; a message stamped later counts as if stamped
+   * at its receive time (plus this lead) for the watermark, and only there.
+   */
+  maxWatermarkLeadNs?: bigint;
   /** Per modality, the most samples buffered (default 512); beyond it the oldest is dropped. */
   maxBuffer?: number;
   /** The most frames waiting at once (default 64); beyond it the oldest is emitted early. */
@@ -86,6 +95,7 @@ export const DEFAULT_ALIGNER_CONFIG: Omit<ResolvedAlignerConfig, "referenceTopic
   allowedLatenessNs: 50n * NS_PER_MS,
   voiceLatenessNs: 10n * NS_PER_S,
   maxDelayNs: 250n * NS_PER_MS,
+  maxWatermarkLeadNs: 0n,
   maxBuffer: 512,
   maxPendingFrames: 64,
   interpolate: {
@@ -104,7 +114,7 @@ export function resolveAlignerConfig(config: AlignerConfig = {}): ResolvedAligne
     referenceTopic: config.referenceTopic,
     interpolate: { ...DEFAULT_ALIGNER_CONFIG.interpolate, ...config.interpolate },
   };
-  for (const k of ["radarToleranceNs", "gnssMaxAgeNs", "egoMaxAgeNs", "voiceTtlNs", "allowedLatenessNs", "voiceLatenessNs", "maxDelayNs"] as const) {
+  for (const k of ["radarToleranceNs", "gnssMaxAgeNs", "egoMaxAgeNs", "voiceTtlNs", "allowedLatenessNs", "voiceLatenessNs", "maxDelayNs", "maxWatermarkLeadNs"] as const) {
     if (c[k] < 0n) throw new RangeError(`aligner ${k} must be ≥ 0`);
   }
   if (!(c.maxBuffer >= 1) || !(c.maxPendingFrames >= 1)) throw new RangeError("aligner maxBuffer and maxPendingFrames must be ≥ 1");
@@ -208,11 +218,16 @@ export class FrameAligner {
     if (buffered && this.config.inOrderPerTopic) {
       const last = this.topicLast[msg.kind as Buffered];
       const prev = last.get(msg.topic);
-      if (prev !== undefined && msg.stampNs <= prev) {
-        this.drop(msg, msg.stampNs === prev ? "duplicate" : "out_of_order");
+      if (prev !== undefined && msg.stampNs < prev) {
+        this.drop(msg, "out_of_order");
         return [];
       }
-      if (prev !== undefined || last.size < 64) last.set(msg.topic, msg.stampNs);
+      // (A repeat of the last stamp is refused below as a duplicate sample.) The topic's mark, like the
+      // watermark, never runs ahead of receive time + lead: one message from the future must not make the
+      // topic's real messages out of order.
+      const lead = msg.receiveNs + this.config.maxWatermarkLeadNs;
+      const mark = msg.stampNs < lead ? msg.stampNs : lead;
+      if ((prev !== undefined && mark > prev) || (prev === undefined && last.size < 64)) last.set(msg.topic, mark);
     }
     if (ref) {
       if (this.lastEmitted && bySample(msg, this.lastEmitted) <= 0) {
@@ -220,7 +235,11 @@ export class FrameAligner {
         this.drop(msg, bySample(msg, this.lastEmitted) === 0 ? "duplicate" : "late");
         return [];
       }
-      const p: Pending = { ref: msg, deadlineNs: nowNs + this.config.maxDelayNs };
+      // A reference stamped after its arrival waits from its stamp: emitted at nowNs + maxDelay, it would end
+      // the sequence at a future stamp and every real frame before that stamp would be dropped as late.
+      // (Stamp and receive time share a clock; the scheduler's may have another origin, so only the lead counts.)
+      const ahead = msg.stampNs > msg.receiveNs ? msg.stampNs - msg.receiveNs : 0n;
+      const p: Pending = { ref: msg, deadlineNs: nowNs + ahead + this.config.maxDelayNs };
       let i = 0;
       while (i < this.pending.length && bySample(this.pending[i]!.ref, msg) < 0) i++;
       if (i < this.pending.length && bySample(this.pending[i]!.ref, msg) === 0) {
@@ -233,7 +252,9 @@ export class FrameAligner {
       return [];
     }
     this.stats.accepted++;
-    if (this.maxStamp === undefined || msg.stampNs > this.maxStamp) this.maxStamp = msg.stampNs;
+    const lead = msg.receiveNs + this.config.maxWatermarkLeadNs;
+    const mark = msg.stampNs < lead ? msg.stampNs : lead;
+    if (this.maxStamp === undefined || mark > this.maxStamp) this.maxStamp = mark;
     const out: FusedFrame[] = [];
     while (this.pending.length > this.config.maxPendingFrames) {
       this.stats.overflow++;

@@ -16,6 +16,7 @@ import type { FusedFrame, SensorMessage } from "../schemas/types.ts";
 import { alignFrames } from "./align.ts";
 import { every, nowNs } from "./clock.ts";
 import { decide, type Decided, type DecideFn } from "./decide.ts";
+import { DecisionLivenessMonitor, type DecisionLiveness, type DecisionLivenessOptions } from "./decision-liveness.ts";
 import { DropCounter, type DropEvent } from "./drops.ts";
 import type { AlignerConfig, FrameAligner } from "./frame-aligner.ts";
 import { HealthMonitor, monitorHealth, type HealthChange, type HealthOptions } from "./health.ts";
@@ -31,6 +32,8 @@ export interface PipelineSink<D> {
   decision?(d: Decided<D>): void | PromiseLike<void>;
   rejection?(r: Rejection): void | PromiseLike<void>;
   health?(c: HealthChange): void | PromiseLike<void>;
+  /** Decision liveness changed: stalled (reference frames arrive, no decision comes out) or deciding again. */
+  liveness?(l: DecisionLiveness): void | PromiseLike<void>;
 }
 
 export interface PipelineOptions<D> {
@@ -44,6 +47,8 @@ export interface PipelineOptions<D> {
   aligner?: AlignerConfig;
   validate?: Omit<ValidateOptions, "onReject">;
   health?: Omit<HealthOptions, "registry" | "scheduler">;
+  /** When reference frames arriving without decisions count as a stall (pipeline/decision-liveness.ts). */
+  liveness?: DecisionLivenessOptions;
   decide: DecideFn<D>;
   decideOptions?: { concurrency?: number; policy?: BufferPolicy; capacity?: number; onError?: "drop" | "fail" };
   sinks?: PipelineSink<D> | PipelineSink<D>[];
@@ -65,6 +70,8 @@ export interface Pipeline<D> {
   readonly drops$: Observable<DropEvent>;
   readonly health: HealthMonitor;
   metrics(): PipelineMetrics;
+  /** Are reference frames turned into decisions? (stalled: they arrive, no decision comes out) */
+  liveness(): DecisionLiveness;
   /** Resolves with the final metrics when the sources end and the last frame is decided; rejects on error. */
   readonly done: Promise<PipelineMetrics>;
 }
@@ -77,6 +84,9 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
   const maxTopics = options.maxTopics ?? 1024;
   const health = new HealthMonitor({ ...options.health, registry, scheduler });
   const dropCounter = new DropCounter();
+  const liveness = new DecisionLivenessMonitor(options.liveness);
+  const referenceTopic = options.aligner?.referenceTopic;
+  const isReference = (m: SensorMessage): boolean => m.kind === "camera" && (referenceTopic === undefined || m.topic === referenceTopic);
   const latency = new Histogram();
   const alignerWait = new Histogram();
   const topics = new Map<string, TopicCounts>();
@@ -151,6 +161,7 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
       alignerWait: alignerWait.snapshot(),
       healthTopics: h.length,
       unhealthyTopics: h.filter((t) => !t.ok).length,
+      liveness: liveness.snapshot(nowNs(scheduler)),
       done: finished,
     };
   };
@@ -185,6 +196,7 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
     health,
     done,
     metrics: snapshot,
+    liveness: () => liveness.snapshot(nowNs(scheduler)),
     start() {
       if (running) throw new Error("pipeline already started");
       healthSub = health.changes$.subscribe((c) => toSinks("health", c, c.topic));
@@ -196,6 +208,11 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
           next: (m) => {
             totals.in++;
             countsOf(m.topic).in++;
+            if (isReference(m)) {
+              const was = liveness.snapshot(0n).stalled;
+              liveness.arrived(m.topic, nowNs(scheduler));
+              if (!was && liveness.snapshot(0n).stalled) toSinks("liveness", liveness.snapshot(nowNs(scheduler)), m.topic);
+            }
             subscriber.next(m);
           },
           error: (e) => subscriber.error(e),
@@ -212,6 +229,7 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
                 next: (m) => {
                   totals.accepted++;
                   countsOf(m.topic).accepted++;
+                  if (isReference(m)) liveness.accepted(m.topic);
                   toSinks("message", m, m.topic);
                   subscriber.next(m);
                 },
@@ -241,6 +259,9 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
         .subscribe({
           next: (d) => {
             totals.decisions++;
+            const wasStalled = liveness.snapshot(0n).stalled;
+            liveness.decision(nowNs(scheduler));
+            if (wasStalled) toSinks("liveness", liveness.snapshot(nowNs(scheduler)), d.frame.slots.camera?.topic ?? "frames");
             latency.observe(d.latencyNs);
             decisionsSubject.next(d);
             toSinks("decision", d, d.frame.slots.camera?.topic ?? "frames");

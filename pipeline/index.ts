@@ -9,6 +9,7 @@ export * from "./align.ts";
 export * from "./paced-source.ts";
 export * from "./validate.ts";
 export * from "./health.ts";
+export * from "./decision-liveness.ts";
 export * from "./backpressure.ts";
 export * from "./decide.ts";
 export * from "./metrics.ts";

@@ -3,6 +3,7 @@
  * daemon can export it as is) and the snapshot the graph publishes. Memory is constant.
  */
 import type { RejectReason } from "../schemas/errors.ts";
+import type { DecisionLiveness } from "./decision-liveness.ts";
 import type { DropReason } from "./drops.ts";
 
 /** Upper bounds in ns: 1 ms … 10 s. */
@@ -87,6 +88,8 @@ export interface PipelineMetrics {
   /** Topics tracked by health, and how many are not ok. */
   healthTopics: number;
   unhealthyTopics: number;
+  /** Whether arriving reference frames are turned into decisions (pipeline/decision-liveness.ts). */
+  liveness: DecisionLiveness;
   /** The sources have ended and every frame in flight has been decided. */
   done: boolean;
 }

@@ -1,6 +1,8 @@
 /**
  * `validate`: lets through only messages fit to align. A message is rejected, with a reason, when
- * it has no event stamp or one implausibly far from its receive time (`invalid`), carries NaN or
+ * it has no event stamp or one implausibly far from its receive time (`invalid`), a stamp further ahead of
+ * its receive time than `maxFutureNs` (`future`: a sender whose clock runs ahead, or a hostile stamp, must not
+ * drag event time forward and make everyone else's messages late), carries NaN or
  * ±Infinity where a number must be finite or a value out of its physical range (`invalid`),
  * repeats the last stamp of its topic (`duplicate`) or goes back in time on its topic
  * (`out_of_order`). Rejections are reported and the stream goes on; nothing here throws on bad input.
@@ -22,6 +24,12 @@ export interface ValidateOptions {
   nanAllowed?: Partial<Record<TopicKind, readonly string[]>>;
   /** Largest |stamp − receive time| accepted, ns (default 60 s): catches a sensor clock gone wrong. */
   maxClockSkewNs?: bigint;
+  /**
+   * Largest amount a stamp may be ahead of its receive time, ns (default 100 ms). A sensor stamps before it
+   * sends, so a stamp after its own arrival means the sender's clock is ahead of ours (synchronise with
+   * PTP/NTP) or someone is trying to move event time: such a message is rejected as `future`.
+   */
+  maxFutureNs?: bigint;
   /** What to do with a stamp older than the last one on its topic (default "reject"). */
   outOfOrder?: "reject" | "accept";
   /** Topics whose last stamp is remembered (default 4096); beyond it the oldest topic is forgotten. */
@@ -29,6 +37,9 @@ export interface ValidateOptions {
   /** Every rejection, as it happens. */
   onReject?: (rejection: Rejection) => void;
 }
+
+/** The default of ValidateOptions.maxFutureNs: 100 ms. */
+export const DEFAULT_MAX_FUTURE_NS = 100_000_000n;
 
 export const DEFAULT_RANGES: Partial<Record<TopicKind, Record<string, Range>>> = {
   gnss: { latitude: [-90, 90], longitude: [-180, 180], altitude: [-1_000, 20_000] },
@@ -56,11 +67,14 @@ function firstNonFinite(value: unknown, path: string, skip: ReadonlySet<string>,
   return undefined;
 }
 
+const fmtMs = (ns: bigint): string => (Number(ns) / 1e6).toFixed(1);
+
 /** The checks, without RxJS: `check(msg)` gives the rejection, or undefined if the message is fit. */
 export class MessageValidator {
   private readonly ranges: Partial<Record<TopicKind, Record<string, Range>>>;
   private readonly nanAllowed: Partial<Record<TopicKind, ReadonlySet<string>>>;
   private readonly maxSkew: bigint;
+  private readonly maxFuture: bigint;
   private readonly rejectOutOfOrder: boolean;
   private readonly maxTopics: number;
   /** Last accepted stamp per topic (insertion-ordered, so the oldest topic is evicted first). */
@@ -72,6 +86,7 @@ export class MessageValidator {
     const nan = options.nanAllowed ?? { gnss: ["latitude", "longitude", "altitude"] };
     this.nanAllowed = Object.fromEntries(Object.entries(nan).map(([k, v]) => [k, new Set(v)]));
     this.maxSkew = options.maxClockSkewNs ?? 60n * NS_PER_S;
+    this.maxFuture = options.maxFutureNs ?? DEFAULT_MAX_FUTURE_NS;
     this.rejectOutOfOrder = (options.outOfOrder ?? "reject") === "reject";
     this.maxTopics = options.maxTopics ?? 4096;
   }
@@ -84,6 +99,12 @@ export class MessageValidator {
     if (typeof m.stampNs !== "bigint" || m.stampNs <= 0n) return reject("invalid", "missing event stamp");
     const skew = m.stampNs - m.receiveNs;
     if (skew > this.maxSkew || -skew > this.maxSkew) return reject("invalid", `stamp ${m.stampNs} is ${skew} ns from receive time (limit ${this.maxSkew})`);
+    if (skew > this.maxFuture) {
+      return reject(
+        "future",
+        `stamp is ${fmtMs(skew)} ms ahead of its receive time (limit ${fmtMs(this.maxFuture)} ms): the sender's clock is ahead of this machine's — synchronise clocks (PTP/NTP) or raise validate.maxFutureMs`,
+      );
+    }
     const nanOk = this.nanAllowed[m.kind] ?? new Set<string>();
     const bad = firstNonFinite(m.message, "", nanOk, { n: MAX_SCAN });
     if (bad) return reject("invalid", `${bad} is not finite`);
@@ -96,9 +117,13 @@ export class MessageValidator {
       if (m.stampNs === prev) return reject("duplicate", `stamp ${m.stampNs} repeated`);
       if (m.stampNs < prev && this.rejectOutOfOrder) return reject("out_of_order", `stamp ${m.stampNs} < previous ${prev}`);
     }
-    if (prev === undefined || m.stampNs > prev) {
+    // The topic's mark never runs ahead of receive time: a message stamped after its own arrival (within
+    // maxFutureNs) must not make the topic's next real messages out of order. Duplicates of such a message
+    // are still caught downstream (the aligner refuses a second sample with the same topic and stamp).
+    const mark = m.stampNs < m.receiveNs ? m.stampNs : m.receiveNs;
+    if (prev === undefined || mark > prev) {
       this.last.delete(m.topic);
-      this.last.set(m.topic, m.stampNs);
+      this.last.set(m.topic, mark);
       if (this.last.size > this.maxTopics) this.last.delete(this.last.keys().next().value!);
     }
     return undefined;

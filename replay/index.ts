@@ -12,6 +12,7 @@ export * from "./raw-recorder.ts";
 export * from "./reader.ts";
 export * from "./recorder.ts";
 export * from "./recover.ts";
+export * from "./retention.ts";
 export * from "./scan.ts";
 export * from "./source.ts";
 export * from "./synthetic.ts";

@@ -2,7 +2,7 @@
  * The recorder's and reader's only contact with storage: two tiny ports, as @mcap/core does it
  * (`IWritable`/`IReadable`), each with an in-memory implementation for tests and a file one for bin/.
  */
-import { open, type FileHandle } from "node:fs/promises";
+import { open, unlink, type FileHandle } from "node:fs/promises";
 import type { McapTypes } from "@mcap/core";
 import { FusiondError } from "../schemas/index.ts";
 
@@ -12,6 +12,8 @@ export interface ByteSink {
   readonly name: string;
   write(bytes: Uint8Array): Promise<void>;
   close(): Promise<void>;
+  /** Closes and removes the output (a file that holds nothing worth keeping). Optional. */
+  discard?(): Promise<void>;
 }
 
 /** Random-access bytes to read a recording from (MCAP's IReadable plus a name and close). */
@@ -89,6 +91,10 @@ export async function fileSink(path: string): Promise<ByteSink> {
     },
     async close(): Promise<void> {
       await handle.close();
+    },
+    async discard(): Promise<void> {
+      await handle.close().catch(() => undefined);
+      await unlink(path).catch(() => undefined);
     },
   };
 }

@@ -7,6 +7,14 @@
  * go onto a bounded write queue that one writer drains in order. When the queue is full the incoming
  * message is dropped and counted (by topic), and the file stays consistent. Output is deterministic: the
  * same calls give the same bytes (no wall clock inside the file unless passed in as metadata).
+ *
+ * When the disk fails (ENOSPC, EIO, ...) or `checkSpace` says the disk is too full, the file is given up
+ * (after a failed write it is left as a crash would leave it, for `fusiond recover`; when space runs low it
+ * is closed properly while it still can be) and messages are dropped and counted. Without `retry` that is
+ * final and close() rejects with the error (what a command that writes one file wants). With `retry` (the
+ * daemon) the recorder tries again every `retry.intervalNs` of log time in a new file, reports each change
+ * of state once through `onStatus`, and close() always resolves: a vehicle keeps recording when space
+ * comes back, and shutting down never fails because the disk did.
  */
 import type { SchedulerLike, Subscription } from "rxjs";
 import { defaultCodec, FusiondError, type ProtoCodec, type SensorMessage } from "../schemas/index.ts";
@@ -46,6 +54,19 @@ export interface RotateOptions {
   maxDurationNs?: bigint;
 }
 
+/** The recorder's state, reported through `onStatus` when it changes. */
+export interface RecorderStatus {
+  state: "ok" | "failed";
+  /** What went wrong (failed), e.g. "ENOSPC: no space left on device". */
+  reason?: string;
+  /** The error code when there is one (ENOSPC, EIO, low_space, open_failed, ...). */
+  code?: string;
+  /** The file given up (failed), or the new file written to (ok again). */
+  file?: string;
+  /** Messages dropped or lost since the recorder started. */
+  dropped: number;
+}
+
 export interface RecorderOptions {
   /** Opens output file number `index` (0, 1, ... on rotation). */
   open: (index: number) => ByteSink | Promise<ByteSink>;
@@ -72,6 +93,15 @@ export interface RecorderOptions {
    * ~2.4 ms here). The chunk then runs a little past chunkDurationNs; nothing else changes.
    */
   deferChunkClose?: boolean;
+  /** After a failure, try again in a new file every `intervalNs` of log time (default: a failure is final). */
+  retry?: { intervalNs: bigint };
+  /**
+   * Asked before each file is opened and after each chunk: a reason (e.g. "12 MB free, below the 512 MB
+   * minimum") stops writing as a failure with code `low_space` — the open file is closed properly first.
+   */
+  checkSpace?: () => string | undefined;
+  /** Each change of state (ok → failed, failed → ok), once. */
+  onStatus?: (status: RecorderStatus) => void;
 }
 
 export interface RecorderStats {
@@ -89,12 +119,27 @@ export interface RecorderStats {
   chunks: number;
   /** Output names (file paths), in order. */
   files: string[];
-  /** The first write error, if the disk failed. */
+  /** The current failure (retrying) or the first one (no retry), if the disk failed. */
   error?: string;
+  /** "failed" while nothing is being written. */
+  state: "ok" | "failed";
+  /** Times writing failed (each failure episode once). */
+  failures: number;
+  /** Messages accepted into a file that was then given up (their chunk never reached the disk). */
+  lost: number;
 }
 
-type FileSlot = { index: number; sink: Promise<ByteSink>; name?: string };
-type WriteOp = { slot: FileSlot; bytes: Uint8Array } | { slot: FileSlot; close: true };
+type FileSlot = {
+  index: number;
+  sink: Promise<ByteSink>;
+  name?: string;
+  /** A write failed: the rest of this file's bytes are not written. */
+  broken?: boolean;
+  /** Messages added to this file, and how many of them are known to be on the disk. */
+  added: number;
+  confirmed: number;
+};
+type WriteOp = { slot: FileSlot; bytes: Uint8Array; upTo?: number } | { slot: FileSlot; close: true };
 
 interface OpenFile {
   slot: FileSlot;
@@ -119,13 +164,22 @@ export class McapRecorder {
   private closed = false;
   private closing: Promise<void> | undefined;
   private failure: FusiondError | undefined;
+  /** Log time of the last failure (retry mode), and of the last message seen. */
+  private failedAtNs: bigint | undefined;
+  private lastNs: bigint | undefined;
+  /** Messages of the chunk being flushed (set only while flushChunk emits it). */
+  private chunkMark: number | undefined;
+  private failures = 0;
+  private lost = 0;
+  /** Inside a failure episode: from the first failure until a retry's first write reached the disk. */
+  private episode: FusiondError | undefined;
   private readonly timer: Subscription | undefined;
   private readonly chunkBytes: number;
   private readonly chunkDurationNs: bigint;
   private readonly maxQueueBytes: number;
   private readonly codec: ProtoCodec;
   private readonly compress;
-  private readonly names: string[] = [];
+  private readonly names: Array<string | undefined> = [];
   private readonly stat = { messages: 0, payloadBytes: 0, chunks: 0, droppedTotal: 0, dropped: {} as Record<string, number> };
   /** Called after each chunk is closed (for progress lines). */
   onChunk?: (stats: ChunkStats) => void;
@@ -137,7 +191,9 @@ export class McapRecorder {
     this.maxQueueBytes = options.maxQueueBytes ?? 64 * MiB;
     this.codec = options.codec ?? defaultCodec();
     this.compress = compressor(options.compression ?? "zstd");
-    this.openNext();
+    const low = options.checkSpace?.();
+    if (low) this.fail(undefined, new FusiondError("low_space", low));
+    else this.openNext();
     if (options.scheduler) {
       const interval = options.flushIntervalMs ?? 1000;
       this.timer = options.scheduler.schedule(function tick(this: { schedule(s?: unknown, d?: number): void }, rec?: McapRecorder) {
@@ -157,14 +213,18 @@ export class McapRecorder {
    * never throws on input and never waits for the disk.
    */
   addMessage(input: RecordInput): boolean {
-    if (this.closed || this.failure || this.queued >= this.maxQueueBytes) return this.drop(input.topic);
+    if (this.lastNs === undefined || input.receiveNs > this.lastNs) this.lastNs = input.receiveNs;
+    if (this.failure && !this.closed) this.maybeRetry(input.receiveNs);
+    if (this.closed || this.failure || !this.file || this.queued >= this.maxQueueBytes) return this.drop(input.topic);
     let file = this.current(input.receiveNs);
+    if (!file) return this.drop(input.topic);
     const w = file.writer;
     if (w.openChunkMessages > 0 && input.receiveNs - w.openChunkStartNs >= this.chunkDurationNs) {
       if (this.options.deferChunkClose && this.options.scheduler) this.closeChunkSoon(this.options.scheduler);
       else {
         this.flushChunk();
         file = this.current(input.receiveNs);
+        if (!file) return this.drop(input.topic);
       }
     }
     const channelId = this.channel(file, input.topic, input.type);
@@ -172,6 +232,7 @@ export class McapRecorder {
     file.sequences.set(channelId, sequence);
     file.writer.addMessage({ channelId, sequence, logTime: input.receiveNs, publishTime: input.stampNs, data: input.bytes });
     file.firstNs ??= input.receiveNs;
+    file.slot.added++;
     this.stat.messages++;
     this.stat.payloadBytes += input.bytes.length;
     if (file.writer.openChunkBytes >= this.chunkBytes) this.flushChunk();
@@ -194,7 +255,7 @@ export class McapRecorder {
 
   /** A metadata record in the current file (closes the open chunk first). */
   addMetadata(name: string, values: Record<string, string | undefined>): void {
-    if (this.closed || this.failure) return;
+    if (this.closed || this.failure || !this.file) return;
     this.currentFile().writer.addMetadata(name, toMap(values));
   }
 
@@ -211,10 +272,18 @@ export class McapRecorder {
   flushChunk(): void {
     const file = this.file;
     if (!file || this.closed) return;
+    this.chunkMark = file.slot.added;
     const stats = file.writer.flushChunk();
+    this.chunkMark = undefined;
     if (stats) {
       this.stat.chunks++;
       this.onChunk?.(stats);
+      const low = this.options.checkSpace?.();
+      if (low) {
+        // Stop while the file can still be closed properly, before the disk is full.
+        this.endFile();
+        this.fail(undefined, new FusiondError("low_space", low));
+      }
     }
   }
 
@@ -222,7 +291,7 @@ export class McapRecorder {
   async flush(): Promise<void> {
     this.flushChunk();
     await this.drain();
-    if (this.failure) throw this.failure;
+    if (this.failure && !this.options.retry) throw this.failure;
   }
 
   /**
@@ -233,14 +302,10 @@ export class McapRecorder {
     this.closing ??= (async () => {
       this.timer?.unsubscribe();
       this.closeDue?.unsubscribe();
-      if (this.file) {
-        this.file.writer.end();
-        this.enqueue({ slot: this.file.slot, close: true });
-        this.file = undefined;
-      }
+      this.endFile();
       this.closed = true;
       await this.drain();
-      if (this.failure) throw this.failure;
+      if (this.failure && !this.options.retry) throw this.failure;
     })();
     return this.closing;
   }
@@ -251,8 +316,11 @@ export class McapRecorder {
       dropped: { ...this.stat.dropped },
       bytesWritten: this.written,
       queuedBytes: this.queued,
-      files: [...this.names],
-      ...(this.failure ? { error: this.failure.message } : {}),
+      files: this.names.filter((n): n is string => n !== undefined),
+      ...((this.failure ?? this.episode) ? { error: (this.failure ?? this.episode)!.message } : {}),
+      state: this.failure || this.episode ? "failed" : "ok",
+      failures: this.failures,
+      lost: this.lost,
     };
   }
 
@@ -262,9 +330,10 @@ export class McapRecorder {
     return false;
   }
 
-  /** The file to write a message stamped `receiveNs` into, rotating first if this one is full. */
-  private current(receiveNs: bigint): OpenFile {
-    const file = this.currentFile();
+  /** The file to write a message stamped `receiveNs` into, rotating first if this one is full (none: failed). */
+  private current(receiveNs: bigint): OpenFile | undefined {
+    const file = this.file;
+    if (!file) return undefined;
     const rotate = this.options.rotate;
     if (rotate && file.firstNs !== undefined) {
       const size = Number(file.writer.position) + file.writer.openChunkBytes;
@@ -272,13 +341,15 @@ export class McapRecorder {
       const tooLong = rotate.maxDurationNs !== undefined && receiveNs - file.firstNs >= rotate.maxDurationNs;
       if (tooBig || tooLong) {
         this.flushChunk();
-        file.writer.end();
-        this.enqueue({ slot: file.slot, close: true });
-        this.file = undefined;
-        this.openNext();
+        this.endFile();
+        if (!this.failure) {
+          const low = this.options.checkSpace?.();
+          if (low) this.fail(undefined, new FusiondError("low_space", low));
+          else this.openNext();
+        }
       }
     }
-    return this.currentFile();
+    return this.file;
   }
 
   private currentFile(): OpenFile {
@@ -286,9 +357,45 @@ export class McapRecorder {
     return this.file;
   }
 
+  /** Ends the open file (summary, footer) and queues its close. */
+  private endFile(): void {
+    const file = this.file;
+    if (!file) return;
+    this.file = undefined;
+    if (file.slot.broken) {
+      this.enqueue({ slot: file.slot, close: true }); // only releases the handle
+      return;
+    }
+    this.chunkMark = file.slot.added;
+    file.writer.end();
+    this.chunkMark = undefined;
+    this.enqueue({ slot: file.slot, close: true });
+  }
+
+  /** Retry mode: once `retry.intervalNs` of log time has passed since the failure, starts a new file. */
+  private maybeRetry(nowNs: bigint): void {
+    const retry = this.options.retry;
+    if (!retry || this.failedAtNs === undefined || nowNs - this.failedAtNs < retry.intervalNs) return;
+    if (this.pumping) return; // the failed file's last operations are still draining
+    const low = this.options.checkSpace?.();
+    if (low) {
+      this.failedAtNs = nowNs;
+      if (this.failure?.message !== low) this.failure = new FusiondError("low_space", low);
+      return;
+    }
+    // Optimistic: the new file takes messages at once; if its first write fails, the recorder fails again.
+    this.failure = undefined;
+    this.failedAtNs = undefined;
+    this.openNext();
+    this.recovering = this.file!.slot;
+  }
+
+  /** The slot opened by a retry, until its first write succeeds (then the recorder is ok again). */
+  private recovering: FileSlot | undefined;
+
   private openNext(): void {
     const index = this.fileCount++;
-    const slot: FileSlot = { index, sink: Promise.resolve().then(() => this.options.open(index)) };
+    const slot: FileSlot = { index, sink: Promise.resolve().then(() => this.options.open(index)), added: 0, confirmed: 0 };
     slot.sink.then(
       (s) => {
         slot.name = s.name;
@@ -322,7 +429,10 @@ export class McapRecorder {
   }
 
   private enqueue(op: WriteOp): void {
-    if ("bytes" in op) this.queued += op.bytes.length;
+    if ("bytes" in op) {
+      this.queued += op.bytes.length;
+      if (this.chunkMark !== undefined) op.upTo = this.chunkMark;
+    }
     this.queue.push(op);
     this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
   }
@@ -335,8 +445,16 @@ export class McapRecorder {
   private async pump(): Promise<void> {
     for (let op = this.queue.shift(); op; op = this.queue.shift()) {
       const sink = await op.slot.sink.catch((err: unknown) => this.fail(op!.slot, err));
-      if (!sink || this.failure) {
+      if (!sink || op.slot.broken) {
         if ("bytes" in op) this.queued -= op.bytes.length;
+        // A broken file's handle is still released (its bytes so far stay, as after a crash); one that
+        // holds no message on the disk (e.g. a retry whose first chunk failed) is removed, not left as litter.
+        if (sink && "close" in op) {
+          if (op.slot.confirmed === 0 && sink.discard) {
+            await sink.discard().catch(() => undefined);
+            this.names[op.slot.index] = undefined;
+          } else await sink.close().catch(() => undefined);
+        }
         continue;
       }
       if ("close" in op) {
@@ -346,15 +464,23 @@ export class McapRecorder {
       // Small pieces (headers, metadata, small chunks) are joined into one write; a big chunk goes alone.
       const batch = [op.bytes];
       let size = op.bytes.length;
+      let upTo = op.upTo;
       for (let next = this.queue[0]; next && "bytes" in next && next.slot === op.slot && size + next.bytes.length <= BATCH_BYTES; next = this.queue[0]) {
         batch.push(next.bytes);
         size += next.bytes.length;
+        if (next.upTo !== undefined) upTo = next.upTo;
         this.queue.shift();
       }
       const bytes = batch.length > 1 ? concat(batch) : op.bytes;
       try {
         await sink.write(bytes);
         this.written += bytes.length;
+        if (upTo !== undefined && upTo > op.slot.confirmed) op.slot.confirmed = upTo;
+        if (this.recovering === op.slot && upTo !== undefined) {
+          this.recovering = undefined;
+          this.episode = undefined;
+          this.options.onStatus?.({ state: "ok", ...(op.slot.name ? { file: op.slot.name } : {}), dropped: this.stat.droppedTotal + this.lost });
+        }
       } catch (err) {
         this.fail(op.slot, err);
       }
@@ -362,13 +488,36 @@ export class McapRecorder {
     }
   }
 
-  private fail(slot: FileSlot, err: unknown): undefined {
-    this.failure ??=
+  /**
+   * Writing failed: on `slot` (a write or an open), or before any file (`slot` undefined: too little space).
+   * The slot is given up; its messages not yet on the disk are counted as lost. Reported once per episode.
+   */
+  private fail(slot: FileSlot | undefined, err: unknown): undefined {
+    if (slot && !slot.broken) {
+      slot.broken = true;
+      this.lost += slot.added - slot.confirmed;
+      if (this.recovering === slot) this.recovering = undefined;
+      if (this.file?.slot === slot) {
+        this.file = undefined; // its open chunk is lost with it
+        this.enqueue({ slot, close: true }); // releases the handle
+      }
+    }
+    const code = err instanceof FusiondError ? err.code : ((err as NodeJS.ErrnoException)?.code ?? "write_failed");
+    const error =
       err instanceof FusiondError
         ? err
-        : new FusiondError("write_failed", `${slot.name ?? `output #${slot.index}`}: write failed: ${(err as Error).message}`, {
-            file: slot.name,
-          }, { cause: err });
+        : new FusiondError(code, `${slot?.name ?? `output #${slot?.index ?? 0}`}: write failed: ${(err as Error).message}`, { file: slot?.name }, { cause: err });
+    const first = this.episode === undefined;
+    this.episode ??= error;
+    if (!this.options.retry) this.failure ??= error;
+    else {
+      this.failure = error;
+      this.failedAtNs = this.lastNs ?? 0n;
+    }
+    if (first) {
+      this.failures++;
+      this.options.onStatus?.({ state: "failed", reason: error.message, code, ...(slot?.name ? { file: slot.name } : {}), dropped: this.stat.droppedTotal + this.lost });
+    }
     return undefined;
   }
 }
@@ -402,5 +551,6 @@ export function outputPath(out: string, index: number, rotating: boolean): strin
 /** A recorder writing to `path` (or numbered files beside it when rotating). */
 export function recordToFile(path: string, options: Omit<RecorderOptions, "open"> = {}): Promise<McapRecorder> {
   const rotating = options.rotate !== undefined && (options.rotate.maxBytes !== undefined || options.rotate.maxDurationNs !== undefined);
-  return McapRecorder.create({ ...options, open: (i) => fileSink(outputPath(path, i, rotating)) });
+  // Without rotation the first file is exactly `path`; a file started after a failure (retry) is numbered.
+  return McapRecorder.create({ ...options, open: (i) => fileSink(outputPath(path, i, rotating || i > 0)) });
 }

@@ -16,6 +16,7 @@ export type RejectReason =
   | "oversized" // larger than the configured payload limit
   | "unknown_topic" // no registry entry matches the topic
   | "invalid" // decoded, but failed validation (missing stamp, NaN, out of range)
+  | "future" // stamped further ahead of its receive time than the pipeline allows (a sender's clock is ahead)
   | "late" // older than the allowed lateness
   | "duplicate" // same topic and stamp as one already taken
   | "out_of_order" // stamp went backwards on its topic

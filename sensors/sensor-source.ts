@@ -21,6 +21,7 @@ const zeroByReason = (): Record<RejectReason, number> => ({
   oversized: 0,
   unknown_topic: 0,
   invalid: 0,
+  future: 0,
   late: 0,
   duplicate: 0,
   out_of_order: 0,

@@ -12,7 +12,7 @@ import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/in
 import type { RoadMap } from "../../schemas/map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { createPipeline, frameInputsMessage, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
-import { recordToFile, type McapRecorder } from "../../replay/index.ts";
+import { applyRetention, freeBytes, recordToFile, type McapRecorder, type RecorderStatus } from "../../replay/index.ts";
 import { MessageDecoder, TopicRegistry, msToNs, type Rejection, type SensorMessage } from "../../schemas/index.ts";
 import {
   MqttTransport,
@@ -95,6 +95,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const patterns = config.topics ?? registry.topics.filter((t) => t.kind !== "decision" && !t.kind.startsWith("sim")).map((t) => t.pattern);
   const cleanups: Array<() => Promise<void> | void> = [];
   const onceLogged = new Set<string>();
+  const logOnce = (key: string, obj: object, msg: string): void => {
+    if (onceLogged.has(key) || onceLogged.size > 1000) return;
+    onceLogged.add(key);
+    logger.warn(obj, msg);
+  };
 
   let roadMap = options.roadMap;
   if (!roadMap && !options.map && config.map) {
@@ -172,9 +177,36 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   // ---- recording
   let recorder: McapRecorder | undefined;
+  let recording: RecorderStatus | undefined;
   if (config.recording) {
     const r = config.recording;
     mkdirSync(r.dir, { recursive: true });
+    const minFree = r.minFreeMB * 1024 * 1024;
+    const checkSpace = (): string | undefined => {
+      let free: number;
+      try {
+        free = freeBytes(r.dir);
+      } catch (err) {
+        return `cannot read the free space of ${r.dir}: ${(err as Error).message}`;
+      }
+      return free < minFree ? `${(free / 1024 / 1024).toFixed(0)} MB free in ${r.dir}, below recording.minFreeMB (${r.minFreeMB} MB): free space or set recording.maxTotalMB / maxAgeHours` : undefined;
+    };
+    const retention = r.maxTotalMB !== undefined || r.maxAgeHours !== undefined;
+    const retain = (): void => {
+      if (!retention) return;
+      try {
+        const open = new Set(recorder?.stats().files.slice(-1) ?? []);
+        const res = applyRetention(r.dir, { ...(r.maxTotalMB ? { maxTotalBytes: r.maxTotalMB * 1024 * 1024 } : {}), ...(r.maxAgeHours ? { maxAgeMs: r.maxAgeHours * 3_600_000 } : {}) }, Date.now(), open);
+        for (const d of res.deleted) logger.info({ file: d.path, bytes: d.bytes, why: d.why }, "retention: deleted an old recording");
+        for (const f of res.failed) logOnce(`retention:${f.path}`, { file: f.path, err: f.error }, "retention: could not delete a recording");
+      } catch (err) {
+        logOnce("retention", { dir: r.dir, err: (err as Error).message }, "retention: cannot read the recording directory");
+      }
+    };
+    retain(); // before the first file, so a start on a full disk can make room
+    const retentionTimer = setInterval(retain, 30_000);
+    retentionTimer.unref();
+    cleanups.push(() => clearInterval(retentionTimer));
     const stamp = new Date().toISOString().replace(/[:.]/g, "-");
     const path = join(r.dir, `${config.vehicle}_${stamp}.mcap`);
     const rotate = {
@@ -187,6 +219,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // A chunk's compression (~2 ms) waits for the next turn, off the path from a frame's last input to its decision.
       deferChunkClose: true,
       ...(Object.keys(rotate).length ? { rotate } : {}),
+      retry: { intervalNs: msToNs(r.retryS * 1000) },
+      checkSpace: () => {
+        const low = checkSpace();
+        if (low) retain(); // make room where retention allows; the next retry checks again
+        return low;
+      },
+      onStatus: (s) => {
+        recording = s;
+        if (s.state === "failed") logger.error({ code: s.code, reason: s.reason, file: s.file, retryS: r.retryS }, `recording failed: ${s.reason} — messages are dropped (counted in fusiond_recorder_messages_total) and a new file is tried every ${r.retryS} s`);
+        else logger.info({ file: s.file, dropped: s.dropped }, "recording resumed in a new file");
+      },
       metadata: {
         vehicle: config.vehicle,
         config: options.configText ?? JSON.stringify(config),
@@ -196,8 +239,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         ...(roadMap ? { map: JSON.stringify(roadMap) } : {}),
       },
     });
-    logger.info({ path }, "recording");
+    const st = recorder.stats();
+    if (st.state === "failed") logger.error({ reason: st.error }, "recording not started: too little free space; decisions go on, recording starts when space is back");
+    else logger.info({ path }, "recording");
   }
+  const recordingState = (): string => {
+    if (!recorder) return "off";
+    const s = recorder.stats();
+    return s.state === "ok" ? "ok" : `failed: ${recording?.code ?? ""}${recording?.code ? " " : ""}${s.error ?? ""}`.trim();
+  };
 
   // ---- live view
   let live: FoxgloveLiveView | undefined;
@@ -223,9 +273,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     recorder: () => {
       if (!recorder) return undefined;
       const s = recorder.stats();
-      return { written: s.messages, dropped: s.droppedTotal, bytes: s.bytesWritten };
+      return { written: s.messages - s.lost, dropped: s.droppedTotal + s.lost, bytes: s.bytesWritten, failed: s.state === "failed" ? 1 : 0 };
     },
     transportUp: () => transportUp,
+    stalled: () => (pipelineRef?.liveness().stalled ? 1 : 0),
   });
 
   const recordDecision = (d: DrivingDecision, stampNs: bigint): void => {
@@ -233,11 +284,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const bytes = decoder.codec.encode("fusiond.DrivingDecision", d);
     recorder?.addMessage({ topic: decisionTopic, type: "fusiond.DrivingDecision", bytes, receiveNs: wallNs(), stampNs });
     live?.publish(decisionTopic, "fusiond.DrivingDecision", bytes, stampNs);
-  };
-  const logOnce = (key: string, obj: object, msg: string): void => {
-    if (onceLogged.has(key) || onceLogged.size > 1000) return;
-    onceLogged.add(key);
-    logger.warn(obj, msg);
   };
 
   // ---- the pipeline (the same code replay runs)
@@ -248,6 +294,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     scheduler,
     registry,
     aligner: alignerConfigFrom(config.aligner),
+    validate: { maxFutureNs: msToNs(config.validate.maxFutureMs) },
     decide: (frame) => decider.decide(frame),
     sinks: {
       message: (m) => {
@@ -255,6 +302,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         if (m.kind === "voice") setImmediate(() => decider.prefetchVoice(m.message));
         recorder?.addSensorMessage(m);
         live?.publish(m.topic, m.type, m.bytes, m.stampNs);
+      },
+      liveness: (l) => {
+        if (l.stalled) logger.error({ referencesSinceDecision: l.referencesSinceDecision }, `decisions stalled: ${l.reason} (/healthz answers 503 until a decision comes out)`);
+        else logger.info("decisions flowing again");
       },
       rejection: (r) => logOnce(`${r.reason}:${r.topic}`, { topic: r.topic, reason: r.reason, detail: r.detail }, "input rejected (logged once per topic and reason; counted in /metrics)"),
       health: (c) => {
@@ -298,16 +349,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       health: () => {
         const topics = pipeline.health.snapshot();
         const critical = topics.filter((t) => t.kind === "camera" || t.kind === "radar");
-        const ok = transportUp === 1 && critical.length > 0 && critical.every((t) => t.alive);
+        const live = pipeline.liveness();
+        const ok = transportUp === 1 && critical.length > 0 && critical.every((t) => t.alive) && !live.stalled;
         return {
           ok,
           detail: {
             transport: transportUp ? "connected" : "disconnected (reconnecting)",
+            decisions: live.stalled ? `stalled: ${live.reason}` : "flowing",
             sensors: Object.fromEntries(topics.map((t) => [t.topic, { alive: t.alive, rateOk: t.rateOk, valid: t.valid, rateHz: t.rateHz }])),
           },
         };
       },
-      ready: () => ({ ok: transportUp === 1, detail: { model: decider.primary.modelId, backend: decider.backend.chosen, transport: transportUp ? "connected" : "disconnected", realtime } }),
+      // Not ready while recording is configured but failing: the daemon does not do all it was asked to.
+      ready: () => {
+        const rec = recordingState();
+        return { ok: transportUp === 1 && !rec.startsWith("failed"), detail: { model: decider.primary.modelId, backend: decider.backend.chosen, transport: transportUp ? "connected" : "disconnected", recording: rec, realtime } };
+      },
     });
     logger.info({ url: http.url }, "http endpoints: /metrics /healthz /readyz");
   }
@@ -338,9 +395,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           pipeline.stop();
           for (const s of sources) s.close();
           if (recorder) {
-            await recorder.close();
+            // Never fails the shutdown: a disk that failed was reported when it did; close what can be closed.
+            await recorder.close().catch((err: unknown) => logger.error({ err: (err as Error).message }, "recording: closing failed"));
             const s = recorder.stats();
-            logger.info({ files: s.files, messages: s.messages, dropped: s.droppedTotal, chunks: s.chunks }, "recording closed");
+            logger.info({ files: s.files, messages: s.messages - s.lost, dropped: s.droppedTotal, lost: s.lost, chunks: s.chunks, state: s.state }, "recording closed");
           }
           await Promise.all(outSinks.map((s) => s.close()));
           if (mqtt) await mqtt.close();

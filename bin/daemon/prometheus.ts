@@ -14,8 +14,10 @@ export interface DaemonMetricsSources {
   decisionsByAction: () => Record<string, number>;
   overridesByReason: () => Record<string, number>;
   publishes: () => { sent: number; failed: number };
-  recorder: () => { written: number; dropped: number; bytes: number } | undefined;
+  recorder: () => { written: number; dropped: number; bytes: number; failed: number } | undefined;
   transportUp: () => number;
+  /** 1 while reference frames arrive and no decision comes out. */
+  stalled: () => number;
 }
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
@@ -114,5 +116,10 @@ export class DaemonMetrics {
       for (const h of src.health()) if (h.rateHz !== null) set({ topic: h.topic, kind: h.kind }, h.rateHz);
     });
     gaugeFrom("fusiond_transport_up", "1 while the input transport is connected", [], (set) => set({}, src.transportUp()));
+    gaugeFrom("fusiond_decisions_stalled", "1 while reference frames arrive and no decision comes out", [], (set) => set({}, src.stalled()));
+    gaugeFrom("fusiond_recording_failed", "1 while recording is configured but not writing (disk full, write error, too little free space)", [], (set) => {
+      const s = src.recorder();
+      if (s) set({}, s.failed);
+    });
   }
 }

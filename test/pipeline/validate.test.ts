@@ -42,4 +42,21 @@ describe("pipeline/validate (marbles)", () => {
     });
     assert.deepEqual(rejections.map((r) => r.reason), ["duplicate"]);
   });
+
+  it("rejects a stamp further ahead of its receive time than maxFutureNs as `future`, and it does not move the topic's mark", () => {
+    const rejections: Rejection[] = [];
+    const at = (stampMs: number, receiveMs: number) => msg("ego", BigInt(stampMs) * MS, { speed_mps: 10 }, BigInt(receiveMs) * MS);
+    const values = {
+      a: at(100, 102),
+      f: at(20_150, 150), //  20 s ahead (the issue's attack): future
+      n: at(230, 200), //     30 ms ahead: a clock slightly ahead, accepted
+      b: at(210, 250), //     real data after it: stamped below n's stamp but after n's receive time — not out of order
+      c: at(300, 301),
+    };
+    makeScheduler().run(({ hot, expectObservable }) => {
+      expectObservable(hot("afnbc|", values).pipe(validate({ maxFutureNs: 100n * MS, onReject: (r) => rejections.push(r) }))).toBe("a-nbc|", values);
+    });
+    assert.deepEqual(rejections.map((r) => r.reason), ["future"]);
+    assert.match(rejections[0]!.detail, /20000\.0 ms ahead of its receive time \(limit 100\.0 ms\).*synchronise clocks/);
+  });
 });
