@@ -23,7 +23,7 @@ const WARM_RUNS = 5;
 const MODEL = "models/default";
 
 const replayOnce = (file: string): Promise<ReplayReport> =>
-  runReplay(file, { model: MODEL, ignore: "latency_ms,inference_ms,backend,seq", tolerance: "1e-6", quiet: true });
+  runReplay(file, { model: MODEL, ignore: "latency_ms,sensor_to_decision_ms,inference_ms,backend,seq", tolerance: "1e-6", quiet: true });
 
 const suite: BenchSuite = {
   name: "replay",

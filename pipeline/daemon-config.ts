@@ -50,10 +50,16 @@ export const alignerSchema = z
     maxBuffer: z.number().int().positive().max(1_000_000).optional(),
     maxPendingFrames: z.number().int().positive().max(100_000).optional(),
     /**
-     * Modalities a frame does not wait for (uses what has arrived: interpolated or held). Default
-     * ["gnss"]: waiting for the 10 Hz fix after the camera stamp would add up to 100 ms of latency.
+     * Modalities a frame does not wait for (uses what has arrived: interpolated, extrapolated or held).
+     * Default ["gnss", "ego"]: waiting for the 10 Hz fix after the camera stamp would add up to 100 ms of
+     * latency, and the 50 Hz ego sample after it up to 20 ms.
      */
-    noWaitFor: z.array(z.enum(["gnss", "ego"])).default(["gnss"]),
+    noWaitFor: z.array(z.enum(["gnss", "ego"])).default(["gnss", "ego"]),
+    /**
+     * Modalities estimated at the frame time from their last two samples when the one after it has not
+     * arrived (default ["gnss", "ego"]): with noWaitFor, the frame leaves when camera and radar are there.
+     */
+    extrapolate: z.array(z.enum(["gnss", "ego"])).default(["gnss", "ego"]),
   })
   .strict();
 
@@ -64,7 +70,7 @@ export const daemonConfigSchema = z
     zmq: zmqSchema.optional(),
     /** Topic patterns to subscribe to; default: every sensor topic of the vehicle. */
     topics: z.array(z.string().min(1)).optional(),
-    aligner: alignerSchema.default({ noWaitFor: ["gnss"] }),
+    aligner: alignerSchema.default({ noWaitFor: ["gnss", "ego"], extrapolate: ["gnss", "ego"] }),
     validate: z
       .object({
         /**

@@ -26,7 +26,7 @@ import type { Modality, FrameSlot, FusedFrame, SensorMessage } from "../schemas/
 import { emptyPresence } from "../schemas/types.ts";
 import { NS_PER_MS, NS_PER_S } from "../schemas/time.ts";
 import type { DropEvent } from "./drops.ts";
-import { bySample, insertSample, interpolatedSlot, latestSlot, lowerBound, nearest, nearestSlot, neighbours, type SampleBuffer } from "./frame-slots.ts";
+import { bySample, extrapolatedSlot, insertSample, interpolatedSlot, latestSlot, lowerBound, nearest, nearestSlot, neighbours, type SampleBuffer } from "./frame-slots.ts";
 
 export interface AlignerConfig {
   /** The topic whose messages trigger frames; default: every topic of kind camera. */
@@ -80,6 +80,12 @@ export interface AlignerConfig {
    * replay reproduces them from the inputs each decision records. Default: none (wait for every one).
    */
   noWaitFor?: readonly ("gnss" | "ego")[];
+  /**
+   * Modalities whose value at t is extrapolated from their last two samples when the sample after t has
+   * not arrived (instead of holding the last one). Meant with noWaitFor: the frame leaves as soon as camera
+   * and radar are there, and ego/GNSS are still estimated at the camera's instant. Default: none.
+   */
+  extrapolate?: readonly ("gnss" | "ego")[];
 }
 
 export type ResolvedAlignerConfig = Required<Omit<AlignerConfig, "referenceTopic" | "interpolate">> & {
@@ -105,6 +111,7 @@ export const DEFAULT_ALIGNER_CONFIG: Omit<ResolvedAlignerConfig, "referenceTopic
   stampField: "timestamp",
   inOrderPerTopic: false,
   noWaitFor: [],
+  extrapolate: [],
 };
 
 export function resolveAlignerConfig(config: AlignerConfig = {}): ResolvedAlignerConfig {
@@ -385,9 +392,10 @@ export function buildFrame(ref: SensorMessage, buffers: Readonly<Record<Buffered
   };
   const radar = nearestSlot(buffers.radar, t, c.radarToleranceNs);
   if (radar) slots.radar = radar;
-  const gnss = interpolatedSlot(buffers.gnss, t, c.gnssMaxAgeNs, c.interpolate.gnss, c.stampField);
+  const valueAt = (m: "gnss" | "ego") => (c.extrapolate.includes(m) ? extrapolatedSlot : interpolatedSlot);
+  const gnss = valueAt("gnss")(buffers.gnss, t, c.gnssMaxAgeNs, c.interpolate.gnss, c.stampField);
   if (gnss) slots.gnss = gnss;
-  const ego = interpolatedSlot(buffers.ego, t, c.egoMaxAgeNs, c.interpolate.ego, c.stampField);
+  const ego = valueAt("ego")(buffers.ego, t, c.egoMaxAgeNs, c.interpolate.ego, c.stampField);
   if (ego) slots.ego = ego;
   const voice = latestSlot(buffers.voice, t, c.voiceTtlNs);
   if (voice) slots.voice = voice;

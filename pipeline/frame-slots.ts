@@ -121,3 +121,36 @@ export function interpolatedSlot(buf: SampleBuffer, t: bigint, maxAgeNs: bigint,
   const one = prev ?? next;
   return one && slotOf(one, t, true);
 }
+
+/**
+ * Like interpolatedSlot, but where only samples before t exist (the one after t has not arrived), the named
+ * numeric fields are extrapolated linearly from the last two samples of the same topic — the newer within
+ * maxAge of t, the older before it — instead of holding the last one. Both samples are the slot's inputs (two
+ * before t: that is how a recorded decision says "extrapolated"), so replay rebuilds the same values. The age
+ * stays that of the newest sample: the value is estimated, the evidence is that old.
+ */
+export function extrapolatedSlot(buf: SampleBuffer, t: bigint, maxAgeNs: bigint, fields: readonly string[], stampField: string): FrameSlot | undefined {
+  const { prev, next } = neighbours(buf, t, maxAgeNs);
+  if (!prev || next) return interpolatedSlot(buf, t, maxAgeNs, fields, stampField);
+  let older: SensorMessage | undefined;
+  for (let i = lowerBound(buf, prev.stampNs) - 1; i >= 0; i--) {
+    const c = buf[i]!;
+    if (c.topic === prev.topic && c.stampNs < prev.stampNs) {
+      older = c;
+      break;
+    }
+  }
+  if (!older || prev.stampNs - older.stampNs > maxAgeNs) return slotOf(prev, t, true);
+  const w = Number(t - prev.stampNs) / Number(prev.stampNs - older.stampNs);
+  const message: DecodedMessage = { ...prev.message, [stampField]: nsToTimestamp(t) };
+  for (const f of fields) {
+    const a = older.message[f];
+    const b = prev.message[f];
+    if (typeof a === "number" && typeof b === "number") message[f] = b + (b - a) * w;
+  }
+  const inputs = [
+    { topic: older.topic, stampNs: older.stampNs },
+    { topic: prev.topic, stampNs: prev.stampNs },
+  ];
+  return { message, topic: prev.topic, stampNs: t, ageNs: t - prev.stampNs, receiveNs: prev.receiveNs, interpolated: false, held: false, extrapolated: true, inputs };
+}

@@ -88,6 +88,7 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
   const referenceTopic = options.aligner?.referenceTopic;
   const isReference = (m: SensorMessage): boolean => m.kind === "camera" && (referenceTopic === undefined || m.topic === referenceTopic);
   const latency = new Histogram();
+  const sensorLatency = new Histogram();
   const alignerWait = new Histogram();
   const topics = new Map<string, TopicCounts>();
   const rejectedByReason: PipelineMetrics["rejectedByReason"] = {};
@@ -158,6 +159,7 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
       drops: dropCounter.snapshot(),
       dropsTotal: dropCounter.total,
       latency: latency.snapshot(),
+      sensorToDecision: sensorLatency.snapshot(),
       alignerWait: alignerWait.snapshot(),
       healthTopics: h.length,
       unhealthyTopics: h.filter((t) => !t.ok).length,
@@ -263,6 +265,7 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
             liveness.decision(nowNs(scheduler));
             if (wasStalled) toSinks("liveness", liveness.snapshot(nowNs(scheduler)), d.frame.slots.camera?.topic ?? "frames");
             latency.observe(d.latencyNs);
+            sensorLatency.observe(d.decidedNs - d.frame.stampNs);
             decisionsSubject.next(d);
             toSinks("decision", d, d.frame.slots.camera?.topic ?? "frames");
           },

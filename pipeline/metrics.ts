@@ -83,6 +83,8 @@ export interface PipelineMetrics {
   dropsTotal: number;
   /** From the last input's receive time to the decision, ns. */
   latency: HistogramSnapshot;
+  /** From the frame's capture stamp (reference camera) to the decision, ns: the latency a user sees. */
+  sensorToDecision: HistogramSnapshot;
   /** How long the aligner held each frame: emission − reference receive time, ns. */
   alignerWait: HistogramSnapshot;
   /** Topics tracked by health, and how many are not ok. */

@@ -45,6 +45,8 @@ export interface FrameSlot<M extends DecodedMessage = DecodedMessage> {
   interpolated: boolean;
   /** Only one side existed: the nearest sample was held (within the max age). */
   held: boolean;
+  /** Only samples before the frame existed: the last two were extrapolated to the frame time (GNSS/ego). */
+  extrapolated?: boolean;
   /**
    * The message(s) the slot was built from, by topic and event stamp: two for an interpolated value,
    * one otherwise. What a decision records as provenance, so that replay can rebuild the same frame.

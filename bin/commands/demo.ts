@@ -47,11 +47,12 @@ async function freeTcpEndpoint(): Promise<string> {
   return `tcp://127.0.0.1:${port}`;
 }
 
-function p99(latencies: number[]): number {
+function quantile(latencies: number[], q: number): number {
   if (!latencies.length) return 0;
   const s = [...latencies].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)]!;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
 }
+const p99 = (latencies: number[]): number => quantile(latencies, 0.99);
 
 export default function register(program: Command): void {
   program
@@ -124,6 +125,8 @@ Examples:
 
       // ---- the daemon, exactly as `fusiond run` composes it
       const latencies: number[] = [];
+      /** Sensor to decision: from the camera frame's capture stamp to the decision, ms (what a user sees). */
+      const sensorLatencies: number[] = [];
       let decisions = 0;
       let lastAction = "-";
       const config = parseDaemonConfig({
@@ -148,6 +151,8 @@ Examples:
             lastAction = d.action;
             latencies.push(Number(latencyNs) / 1e6);
             if (latencies.length > 2000) latencies.splice(0, 1000);
+            sensorLatencies.push(d.sensor_to_decision_ms);
+            if (sensorLatencies.length > 2000) sensorLatencies.splice(0, 1000);
           },
         });
       } catch (err) {
@@ -184,7 +189,7 @@ Examples:
         const health = daemon.pipeline.health.snapshot();
         const alive = health.filter((h) => h.alive).map((h) => h.kind);
         const kinds = [...new Set(alive)].join(",") || "none";
-        const line = `t=${s.simS.toFixed(1)}/${s.durationS}s  speed ${(s.speedMps * 3.6).toFixed(0)} km/h  lane ${s.lane}  action ${lastAction.padEnd(10)}  sensors ${kinds}  ${rate.toFixed(1)} dec/s  p99 ${p99(latencies).toFixed(1)} ms  collisions ${s.collisions}`;
+        const line = `t=${s.simS.toFixed(1)}/${s.durationS}s  speed ${(s.speedMps * 3.6).toFixed(0)} km/h  lane ${s.lane}  action ${lastAction.padEnd(10)}  sensors ${kinds}  ${rate.toFixed(1)} dec/s  sensor→decision p99 ${p99(sensorLatencies).toFixed(1)} ms  collisions ${s.collisions}`;
         if (isTty) process.stderr.write(`\r${line.padEnd(130)}`);
         else if (now - lastPrinted >= 5000) {
           lastPrinted = now;
@@ -226,6 +231,8 @@ Examples:
         decisions: m.decisions,
         dropped: m.dropsTotal,
         latencyP99Ms: Number(p99(latencies).toFixed(2)),
+        sensorToDecisionP50Ms: Number(quantile(sensorLatencies, 0.5).toFixed(2)),
+        sensorToDecisionP99Ms: Number(p99(sensorLatencies).toFixed(2)),
         recording: files,
         log: relative(process.cwd(), logPath),
         replay: files[0] ? `fusiond replay ${files[0]} --model ${flags.model}` : undefined,
@@ -237,7 +244,8 @@ Examples:
         out.write(`\nfusiond demo — ${summary.scenario} (${summary.weather.join(",")}) over ${summary.transport}\n`);
         out.write(`  drove        ${summary.distanceM} m in ${summary.simulatedS} s (route ${(summary.routeCompletion * 100).toFixed(0)}%), collisions ${summary.collisions}, near misses ${summary.nearMisses}\n`);
         out.write(`  rules        stop-line violations ${summary.stopLineViolations}, speed-limit violations ${summary.speedLimitViolations}, voice compliance ${summary.voiceCompliance}\n`);
-        out.write(`  pipeline     ${summary.messages} messages (${summary.rejected} rejected), ${summary.frames} frames, ${summary.decisions} decisions, ${summary.dropped} dropped, p99 latency ${summary.latencyP99Ms} ms\n`);
+        out.write(`  pipeline     ${summary.messages} messages (${summary.rejected} rejected), ${summary.frames} frames, ${summary.decisions} decisions, ${summary.dropped} dropped\n`);
+        out.write(`  latency      sensor to decision p50 ${summary.sensorToDecisionP50Ms} ms, p99 ${summary.sensorToDecisionP99Ms} ms (after the last input arrived: p99 ${summary.latencyP99Ms} ms)\n`);
         out.write(`  model        ${summary.model} on ${summary.backend}\n`);
         out.write(`  recording    ${files.join(", ") || "(none)"}\n  log          ${summary.log}\n`);
         if (summary.replay) out.write(`\nRun it again, deterministically:\n  ${summary.replay}\n`);

@@ -60,7 +60,7 @@ export interface ReplayOpts {
 }
 
 /** Fields that measure this run rather than decide anything; not compared by default. */
-export const DEFAULT_IGNORE = ["latency_ms", "inference_ms", "backend", "seq"];
+export const DEFAULT_IGNORE = ["latency_ms", "sensor_to_decision_ms", "inference_ms", "backend", "seq"];
 
 export interface ReplayReport {
   file: string;

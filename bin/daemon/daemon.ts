@@ -81,6 +81,7 @@ export function alignerConfigFrom(c: DaemonConfig["aligner"]): AlignerConfig {
   set("maxBuffer", c.maxBuffer);
   set("maxPendingFrames", c.maxPendingFrames);
   set("noWaitFor", c.noWaitFor);
+  set("extrapolate", c.extrapolate);
   return out;
 }
 
@@ -323,6 +324,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         metrics.inference.observe(decision.inference_ms / 1000);
         metrics.alignerWait.observe(Number(d.frame.emittedNs - (d.frame.slots.camera?.receiveNs ?? d.frame.lastInputReceiveNs)) / 1e9);
         recordDecision(decision, d.frame.stampNs);
+        // Sensor to decision as a user measures it: the capture stamp to the moment the decision is handed to the transports.
+        const sensorNs = wallNs() - d.frame.stampNs;
+        metrics.sensorToDecision.observe(Number(sensorNs) / 1e9);
         const results: PublishResult[] = await Promise.all(sinks.map((s) => s.publish(decisionTopic, decision)));
         for (const r of results) {
           if (r.ok) publishes.sent++;

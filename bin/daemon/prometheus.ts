@@ -25,6 +25,7 @@ const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0
 export class DaemonMetrics {
   readonly registry = new Registry();
   readonly endToEnd: Histogram;
+  readonly sensorToDecision: Histogram;
   readonly inference: Histogram;
   readonly alignerWait: Histogram;
 
@@ -34,6 +35,12 @@ export class DaemonMetrics {
     this.endToEnd = new Histogram({
       name: "fusiond_decision_latency_seconds",
       help: "From the receive time of the last input a frame needed to its published decision",
+      buckets: LATENCY_BUCKETS_S,
+      registers: [r],
+    });
+    this.sensorToDecision = new Histogram({
+      name: "fusiond_sensor_to_decision_seconds",
+      help: "From the frame's capture stamp (reference camera exposure) to the decision's publication: the latency a user sees",
       buckets: LATENCY_BUCKETS_S,
       registers: [r],
     });

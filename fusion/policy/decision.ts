@@ -64,6 +64,8 @@ export interface DrivingDecision {
   backend: string;
   modalities_used: Modality[];
   latency_ms: number;
+  /** From the frame's capture stamp to the decision, ms (what a user measures). */
+  sensor_to_decision_ms: number;
   inference_ms: number;
   overridden: boolean;
   override_reason: OverrideReasonName;

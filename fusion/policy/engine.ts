@@ -180,6 +180,7 @@ export class DecisionEngine {
       backend: runner?.backend ?? "none",
       modalities_used: runner ? usedModalities(features, runner.spec) : [],
       latency_ms: Math.max(0, nsToMs(this.o.nowNs() - frame.lastInputReceiveNs)),
+      sensor_to_decision_ms: Math.max(0, nsToMs(this.o.nowNs() - frame.stampNs)),
       inference_ms: inferenceMs,
       overridden: override !== undefined,
       override_reason: override?.reason ?? "OVERRIDE_NONE",

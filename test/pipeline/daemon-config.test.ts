@@ -8,7 +8,7 @@ describe("pipeline/daemon-config", () => {
     assert.equal(c.vehicle, "ego1");
     assert.equal(c.model.dir, "models/default");
     assert.equal(c.http.listen, "127.0.0.1:9464");
-    assert.deepEqual(c.aligner, { noWaitFor: ["gnss"] });
+    assert.deepEqual(c.aligner, { noWaitFor: ["gnss", "ego"], extrapolate: ["gnss", "ego"] });
   });
 
   it("names every bad key and what is allowed", () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { insertSample, interpolatedSlot, latestSlot, nearestSlot, type SampleBuffer } from "../../pipeline/index.ts";
+import { extrapolatedSlot, insertSample, interpolatedSlot, latestSlot, nearestSlot, type SampleBuffer } from "../../pipeline/index.ts";
 import { msg, MS } from "./helpers.ts";
 
 const fix = (ms: number, lat: number, lon: number, alt: number) => msg("gnss", BigInt(ms) * MS, { latitude: lat, longitude: lon, altitude: alt, frame_id: `f${ms}` });
@@ -53,5 +53,24 @@ describe("pipeline/frame-slots", () => {
     assert.ok(insertSample(buf, msg("radar", 20n, {}, 0n, "a")));
     assert.equal(insertSample(buf, msg("radar", 20n, {}, 0n, "b")), false);
     assert.deepEqual(buf.map((m) => `${m.stampNs}${m.topic}`), ["10b", "20a", "20b"]);
+  });
+
+  it("extrapolates from the last two samples of the topic when the one after t has not arrived; otherwise interpolates or holds", () => {
+    const other = msg("gnss", 190n * MS, { latitude: 0, longitude: 0, altitude: 0 }, 190n * MS, "vehicles/t/sensors/gnss/other");
+    const buf: SampleBuffer = [fix(100, 48.0, 11.0, 500), fix(200, 48.1, 11.2, 510)];
+    insertSample(buf, other);
+    const ex = extrapolatedSlot(buf, 250n * MS, 100n * MS, FIELDS, "timestamp")!;
+    assert.deepEqual([ex.extrapolated, ex.held, ex.interpolated, ex.stampNs, ex.ageNs], [true, false, false, 250n * MS, 50n * MS]);
+    assert.ok(Math.abs((ex.message["latitude"] as number) - 48.15) < 1e-12, String(ex.message["latitude"]));
+    assert.ok(Math.abs((ex.message["altitude"] as number) - 515) < 1e-9);
+    assert.deepEqual(ex.message["timestamp"], { seconds: 0, nanos: 250_000_000 });
+    assert.deepEqual(ex.inputs!.map((i) => i.stampNs), [100n * MS, 200n * MS], "both samples are its inputs (the other topic is not)");
+    // Between two samples it interpolates, as interpolatedSlot does.
+    assert.deepEqual(extrapolatedSlot(buf, 150n * MS, 100n * MS, FIELDS, "timestamp"), interpolatedSlot(buf, 150n * MS, 100n * MS, FIELDS, "timestamp"));
+    // Only one sample of the topic, or the older one too old: held.
+    const one: SampleBuffer = [fix(200, 48.1, 11.2, 510)];
+    assert.equal(extrapolatedSlot(one, 250n * MS, 100n * MS, FIELDS, "timestamp")!.held, true);
+    const gap: SampleBuffer = [fix(0, 48.0, 11.0, 500), fix(200, 48.1, 11.2, 510)];
+    assert.equal(extrapolatedSlot(gap, 250n * MS, 100n * MS, FIELDS, "timestamp")!.held, true);
   });
 });

@@ -12,11 +12,12 @@ export const GOLDEN_RECORDING = `${GOLDEN_DIR}live-drive.mcap`;
 export const GOLDEN_DECISIONS = `${GOLDEN_DIR}live-drive.decisions.json`;
 
 /**
- * Fields that measure a run rather than decide anything: latency from the last input (the instant of
- * decision is the recorded one, but live measured it a little before recording it) and inference time.
+ * Fields that measure a run rather than decide anything: latency from the last input and from the capture
+ * stamp (the instant of decision is the recorded one, but live measured it a little before recording it)
+ * and inference time.
  * Everything else — action, probabilities, target speed, overrides, model, backend, seq, inputs — must match.
  */
-export const GOLDEN_IGNORE = ["latency_ms", "inference_ms"];
+export const GOLDEN_IGNORE = ["latency_ms", "sensor_to_decision_ms", "inference_ms"];
 /** Absolute tolerance for numbers (probabilities from the wasm backend on another CPU may differ in the last bits). */
 export const GOLDEN_TOLERANCE = 1e-5;
 

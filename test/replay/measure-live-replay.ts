@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     const s = await recordLiveSession({ brokerUrl: broker.url, model, dir: join(work, "rec"), vehicle: "measure", durationS: seconds }).finally(() => broker.stop());
     console.log(`live: ${seconds} s, ${s.decisions} decisions, ${statSync(s.file).size} bytes`);
     for (const frames of ["recorded", "aligner"]) {
-      const r = await runReplay(s.file, { model, backend: "wasm", ignore: "latency_ms,inference_ms,backend,seq", tolerance: "1e-6", frames, quiet: true });
+      const r = await runReplay(s.file, { model, backend: "wasm", ignore: "latency_ms,sensor_to_decision_ms,inference_ms,backend,seq", tolerance: "1e-6", frames, quiet: true });
       const c = r.comparison!;
       console.log(`--frames ${frames}: ${c.identical}/${c.live} identical, ${c.differing} differ, ${c.missingInReplay} missing, ${c.extraInReplay} extra`);
     }

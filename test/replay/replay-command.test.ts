@@ -41,7 +41,7 @@ describe("fusiond replay (virtual-time pipeline with a model)", function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const opts = (record: string): ReplayOpts => ({ model, record, backend: "wasm", ignore: "latency_ms,inference_ms,backend,seq", tolerance: "1e-6" });
+  const opts = (record: string): ReplayOpts => ({ model, record, backend: "wasm", ignore: "latency_ms,sensor_to_decision_ms,inference_ms,backend,seq", tolerance: "1e-6" });
 
   it("a road map that cannot be read is a clear error naming it, before anything is replayed", async () => {
     await assert.rejects(runReplay(drive, { ...opts(join(dir, "m.mcap")), map: join(dir, "no-such-map.json") }), (e: Error & { code?: string }) => e.code === "bad_map" && /no-such-map\.json/.test(e.message));
