@@ -9,10 +9,11 @@
  * same calls give the same bytes (no wall clock inside the file unless passed in as metadata).
  */
 import type { SchedulerLike, Subscription } from "rxjs";
-import { defaultCodec, FusiondError, type ProtoCodec, type SensorMessage } from "../schemas/index.ts";
+import { defaultCodec, FusiondError, redactMetadataValues, type ProtoCodec, type SensorMessage } from "../schemas/index.ts";
 import { compressionReady, compressor, type Compression } from "./compression.ts";
 import { fileSink, type ByteSink } from "./io.ts";
 import { McapFileWriter, type ChunkStats } from "./mcap-file-writer.ts";
+import { sealFile, type RecordingSigner } from "./signature.ts";
 
 /** One message to record. */
 export interface RecordInput {
@@ -72,6 +73,8 @@ export interface RecorderOptions {
    * ~2.4 ms here). The chunk then runs a little past chunkDurationNs; nothing else changes.
    */
   deferChunkClose?: boolean;
+  /** Signs each file as it is closed (Ed25519; replay/signature.ts). */
+  signer?: RecordingSigner;
 }
 
 export interface RecorderStats {
@@ -195,7 +198,7 @@ export class McapRecorder {
   /** A metadata record in the current file (closes the open chunk first). */
   addMetadata(name: string, values: Record<string, string | undefined>): void {
     if (this.closed || this.failure) return;
-    this.currentFile().writer.addMetadata(name, toMap(values));
+    this.currentFile().writer.addMetadata(name, toMap(redactMetadataValues(values)));
   }
 
   private closeDue: Subscription | undefined;
@@ -297,12 +300,13 @@ export class McapRecorder {
       () => undefined,
     );
     const writer = new McapFileWriter({
-      emit: (bytes) => this.enqueue({ slot, bytes }),
+      ...sealFile(this.options.signer, (bytes) => this.enqueue({ slot, bytes })),
       library: this.options.library ?? "fusiond",
       ...(this.compress ? { compress: this.compress } : {}),
     });
     this.file = { slot, writer, channels: new Map(), schemas: new Map(), sequences: new Map(), firstNs: undefined };
-    if (this.options.metadata) writer.addMetadata("fusiond", toMap(this.options.metadata));
+    // Secrets (mqtt.password in a config, URL userinfo, tokens) never reach the file: schemas/redact.ts.
+    if (this.options.metadata) writer.addMetadata("fusiond", toMap(redactMetadataValues(this.options.metadata)));
   }
 
   private channel(file: OpenFile, topic: string, type: string): number {
