@@ -93,6 +93,8 @@ export const daemonConfigSchema = z
         /** Topic patterns to record; default: every topic the registry marks as recorded. */
         topics: z.array(z.string()).optional(),
         compression: z.enum(["zstd", "lz4", "none"]).default("zstd"),
+        /** Ed25519 private key (PEM) that signs each closed file (`fusiond sign-keygen`); files are unsigned without it. */
+        signingKey: z.string().optional(),
       })
       .strict()
       .optional(),

@@ -1,5 +1,6 @@
 /** `fusiond info FILE`: what a recording holds. */
 import type { Command } from "commander";
+import { redactMetadata } from "../../schemas/index.ts";
 import { fileSource, formatInfo, McapRecording, recordingInfo, scanError } from "../../replay/index.ts";
 
 export default function register(program: Command): void {
@@ -23,6 +24,8 @@ Examples:
       const rec = await McapRecording.open(await fileSource(file));
       try {
         const info = await recordingInfo(rec);
+        // Recordings made before secrets were redacted at record time may hold them: never print one.
+        info.metadata = redactMetadata(info.metadata);
         process.stdout.write(opts.json ? JSON.stringify(info, null, 2) + "\n" : formatInfo(info) + "\n");
         if (info.problems.length > 0) {
           const first = scanError(file, info.problems[0]!);

@@ -12,7 +12,7 @@ import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/in
 import type { RoadMap } from "../../schemas/map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { createPipeline, frameInputsMessage, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
-import { recordToFile, type McapRecorder } from "../../replay/index.ts";
+import { readSigningKey, recordToFile, type McapRecorder } from "../../replay/index.ts";
 import { MessageDecoder, TopicRegistry, msToNs, type Rejection, type SensorMessage } from "../../schemas/index.ts";
 import {
   MqttTransport,
@@ -187,6 +187,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // A chunk's compression (~2 ms) waits for the next turn, off the path from a frame's last input to its decision.
       deferChunkClose: true,
       ...(Object.keys(rotate).length ? { rotate } : {}),
+      ...(r.signingKey ? { signer: readSigningKey(r.signingKey, "recording.signingKey") } : {}),
       metadata: {
         vehicle: config.vehicle,
         config: options.configText ?? JSON.stringify(config),
