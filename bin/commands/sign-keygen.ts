@@ -16,7 +16,7 @@ fusiond verify FILE --key NAME.pub, fusiond replay/eval --verify-key NAME.pub. E
 never overwritten. openssl makes the same files: openssl genpkey -algorithm ed25519 -out NAME.key;
 openssl pkey -in NAME.key -pubout -out NAME.pub.
 
-Example:
+Examples:
   fusiond sign-keygen --out /etc/fusiond/recording`,
     )
     .action((opts: { out: string }) => {
