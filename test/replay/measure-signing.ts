@@ -32,7 +32,7 @@ const best = async <T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> =
 await recordToMemory(drive);
 await recordToMemory(drive, { signer });
 const plain = { ms: Infinity };
-const signed = { ms: Infinity, value: new Uint8Array() };
+const signed: { ms: number; value: Uint8Array } = { ms: Infinity, value: new Uint8Array() };
 for (let i = 0; i < 7; i++) {
   let t = performance.now();
   await recordToMemory(drive);
