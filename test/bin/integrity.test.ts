@@ -195,6 +195,7 @@ describe("secrets and signed recordings (issue 22: 6, 7)", function () {
     const info = spawned("info", file, "--json");
     assert.equal(info.status, 0, info.stderr);
     assert.ok(!info.stdout.includes(password));
+    assert.equal((JSON.parse(info.stdout) as { signature: { status: string } }).signature.status, "signed");
     assert.equal((await fusiond("verify", file, "--key", pub)).status, 0);
     assert.ok(!JSON.stringify(log.lines).includes(password), "no log line holds the password");
   });
