@@ -121,6 +121,27 @@ describe("schemas/redact", () => {
     assert.equal(redactText(once), once);
   });
 
+  it("no URL password or secret query value survives redactText, whatever surrounds the URL (property)", () => {
+    const word = fc.stringMatching(/^[A-Za-z0-9._~-]{1,12}$/);
+    fc.assert(
+      fc.property(
+        fc.constantFrom("mqtt", "mqtts", "ws", "wss", "tcp", "ssl", "https", "redis"),
+        word,
+        secretValue,
+        fc.stringMatching(/^[a-z0-9.-]{1,20}$/),
+        fc.constantFrom("token", "access_token", "apiKey", "password"),
+        fc.string({ maxLength: 20 }),
+        fc.string({ maxLength: 20 }),
+        (scheme, user, pass, host, param, before, after) => {
+          const text = `${before} ${scheme}://${user}:${pass}@${host}:1883/x?${param}=${pass}X&n=1 ${after}`;
+          const out = redactText(text);
+          assert.ok(!survives(out), out);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it("recording metadata: config redacted as config text, secret keys and URLs in other values too", () => {
     const out = redactMetadata({
       fusiond: { vehicle: "ego1", config: "mqtt:\n  url: mqtt://h:1\n  password: hunter2\n", note: "from mqtt://a:hunter2@h", apiToken: "hunter2" },
