@@ -101,6 +101,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     roadMap = readRoadMapFile(config.map);
   }
   const map = options.map ?? (roadMap ? roadMapView(roadMap) : undefined);
+  // A bad signing key fails at start, before anything is connected or recorded unsigned.
+  const signer = config.recording?.signingKey ? readSigningKey(config.recording.signingKey, "recording.signingKey") : undefined;
 
   // ---- model first: a bad model directory fails at start, never at the first frame
   const decider = await loadDecider({
@@ -187,7 +189,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // A chunk's compression (~2 ms) waits for the next turn, off the path from a frame's last input to its decision.
       deferChunkClose: true,
       ...(Object.keys(rotate).length ? { rotate } : {}),
-      ...(r.signingKey ? { signer: readSigningKey(r.signingKey, "recording.signingKey") } : {}),
+      ...(signer ? { signer } : {}),
       metadata: {
         vehicle: config.vehicle,
         config: options.configText ?? JSON.stringify(config),

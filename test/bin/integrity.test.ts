@@ -165,6 +165,14 @@ describe("secrets and signed recordings (issue 22: 6, 7)", function () {
     await assert.rejects(runReplay(crafted, { model, backend: "wasm", ignore: "", tolerance: "0", quiet: true, map: secretFile, onWarning: () => {} }), (e: Error & { code?: string }) => e.code === "bad_map" && !e.message.includes("root:") && !e.message.includes("TOP-SECRET"));
   });
 
+  it("the daemon refuses to start with a signing key it cannot use, saying which and what to do", async () => {
+    const config = daemonConfig("ego1", "mqtt://127.0.0.1:9", join(dir, "no-model"), { recording: { dir: join(dir, "r"), signingKey: join(dir, "nope.key") } });
+    await assert.rejects(startDaemon({ config, logger: capturedLogger().logger }), (e: Error & { code?: string }) =>
+      e.code === "bad_key" && /^cannot read recording\.signingKey .*nope\.key: ENOENT \(make a key pair with: fusiond sign-keygen --out NAME\)$/.test(e.message));
+    await assert.rejects(startDaemon({ config: { ...config, recording: { ...config.recording!, signingKey: pub } }, logger: capturedLogger().logger }), (e: Error & { code?: string }) =>
+      e.code === "bad_key" && /recording\.signingKey .*rec\.pub is not a PEM private key/.test(e.message));
+  });
+
   it("the daemon with mqtt.password and recording.signingKey: the recording is signed, and neither it, `info --json` nor the logs hold the password", async () => {
     const model = await untrainedModel();
     const broker = await EmbeddedBroker.start({ port: 0 });
