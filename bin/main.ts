@@ -12,8 +12,11 @@ import record from "./commands/record.ts";
 import recover from "./commands/recover.ts";
 import replay from "./commands/replay.ts";
 import run from "./commands/run.ts";
+import signKeygen from "./commands/sign-keygen.ts";
 import sim from "./commands/sim.ts";
 import train from "./commands/train.ts";
+import verify from "./commands/verify.ts";
+import { redactText } from "../schemas/index.ts";
 import { FUSIOND_VERSION } from "./version.ts";
 
 
@@ -23,7 +26,7 @@ export function buildProgram(): Command {
     .version(FUSIOND_VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .showSuggestionAfterError(true);
-  for (const register of [demo, run, sim, record, play, replay, info, recover, train, evalCmd, echo]) register(program);
+  for (const register of [demo, run, sim, record, play, replay, info, recover, train, evalCmd, echo, verify, signKeygen]) register(program);
   return program;
 }
 
@@ -32,6 +35,7 @@ try {
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode);
   const e = err as { code?: string; message?: string };
-  process.stderr.write(`fusiond: ${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ""}\n`);
+  // Errors may quote a URL with its password, or a config: never print a secret (schemas/redact.ts).
+  process.stderr.write(redactText(`fusiond: ${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ""}`) + "\n");
   process.exit(1);
 }

@@ -117,6 +117,8 @@ export const daemonConfigSchema = z
         maxTotalMB: z.number().positive().optional(),
         /** Retention: delete recordings last written longer ago than this, hours. */
         maxAgeHours: z.number().positive().optional(),
+        /** Ed25519 private key (PEM) that signs each closed file (`fusiond sign-keygen`); files are unsigned without it. */
+        signingKey: z.string().optional(),
       })
       .strict()
       .optional(),

@@ -14,5 +14,8 @@ export * from "./recorder.ts";
 export * from "./recover.ts";
 export * from "./retention.ts";
 export * from "./scan.ts";
+export * from "./signature.ts";
+export * from "./signature-keys.ts";
+export * from "./signature-verify.ts";
 export * from "./source.ts";
 export * from "./synthetic.ts";

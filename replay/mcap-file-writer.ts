@@ -19,6 +19,14 @@ export interface FileWriterOptions {
   library: string;
   /** Header `profile` field ("" for protobuf, which MCAP defines as a message encoding, not a profile). */
   profile?: string;
+  /** Called by end() around the last records (replay/signature.ts signs the file there). */
+  onEnd?: WriterEndHook;
+}
+
+/** end()'s hook: `beforeDataEnd` may add metadata records after the last chunk; `ended` runs after the last emit. */
+export interface WriterEndHook {
+  beforeDataEnd(writer: McapFileWriter): void;
+  ended(): void;
 }
 
 /** Statistics of one chunk as written, for progress lines and `info`. */
@@ -174,6 +182,7 @@ export class McapFileWriter {
     if (this.ended) return;
     this.ended = true;
     this.flushChunk();
+    this.options.onEnd?.beforeDataEnd(this);
     this.records.writeDataEnd({ dataSectionCrc: this.dataCrc });
     this.out(false);
 
@@ -215,6 +224,7 @@ export class McapFileWriter {
     this.records.writeFooter({ summaryStart: hasSummary ? summaryStart : 0n, summaryOffsetStart, summaryCrc });
     this.records.writeMagic();
     this.out(false);
+    this.options.onEnd?.ended();
   }
 
   private out(dataSection: boolean): void {

@@ -17,10 +17,11 @@
  * comes back, and shutting down never fails because the disk did.
  */
 import type { SchedulerLike, Subscription } from "rxjs";
-import { defaultCodec, FusiondError, type ProtoCodec, type SensorMessage } from "../schemas/index.ts";
+import { defaultCodec, FusiondError, redactMetadataValues, type ProtoCodec, type SensorMessage } from "../schemas/index.ts";
 import { compressionReady, compressor, type Compression } from "./compression.ts";
 import { fileSink, type ByteSink } from "./io.ts";
 import { McapFileWriter, type ChunkStats } from "./mcap-file-writer.ts";
+import { sealFile, type RecordingSigner } from "./signature.ts";
 
 /** One message to record. */
 export interface RecordInput {
@@ -102,6 +103,8 @@ export interface RecorderOptions {
   checkSpace?: () => string | undefined;
   /** Each change of state (ok → failed, failed → ok), once. */
   onStatus?: (status: RecorderStatus) => void;
+  /** Signs each file as it is closed (Ed25519; replay/signature.ts). */
+  signer?: RecordingSigner;
 }
 
 export interface RecorderStats {
@@ -256,7 +259,7 @@ export class McapRecorder {
   /** A metadata record in the current file (closes the open chunk first). */
   addMetadata(name: string, values: Record<string, string | undefined>): void {
     if (this.closed || this.failure || !this.file) return;
-    this.currentFile().writer.addMetadata(name, toMap(values));
+    this.currentFile().writer.addMetadata(name, toMap(redactMetadataValues(values)));
   }
 
   private closeDue: Subscription | undefined;
@@ -404,12 +407,13 @@ export class McapRecorder {
       () => undefined,
     );
     const writer = new McapFileWriter({
-      emit: (bytes) => this.enqueue({ slot, bytes }),
+      ...sealFile(this.options.signer, (bytes) => this.enqueue({ slot, bytes })),
       library: this.options.library ?? "fusiond",
       ...(this.compress ? { compress: this.compress } : {}),
     });
     this.file = { slot, writer, channels: new Map(), schemas: new Map(), sequences: new Map(), firstNs: undefined };
-    if (this.options.metadata) writer.addMetadata("fusiond", toMap(this.options.metadata));
+    // Secrets (mqtt.password in a config, URL userinfo, tokens) never reach the file: schemas/redact.ts.
+    if (this.options.metadata) writer.addMetadata("fusiond", toMap(redactMetadataValues(this.options.metadata)));
   }
 
   private channel(file: OpenFile, topic: string, type: string): number {

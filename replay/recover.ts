@@ -8,6 +8,7 @@ import { compressionReady, compressor, type Compression } from "./compression.ts
 import type { ByteSink, ByteSource } from "./io.ts";
 import { McapFileWriter } from "./mcap-file-writer.ts";
 import { scanRecords, type ScanProblem } from "./scan.ts";
+import { RECOVERED_RECORD, SIGNATURE_RECORD } from "./signature.ts";
 
 export interface RecoverOptions {
   compression?: Compression;
@@ -27,6 +28,8 @@ export interface RecoverReport {
   problems: ScanProblem[];
   /** True if the input had its footer (it was closed); recovery then only re-writes it. */
   wasClosed: boolean;
+  /** The output is never signed (a signature covers the bytes it was made over); true if the input had one. */
+  droppedSignature: boolean;
   /** log_time of the first and last message salvaged, ns. */
   startNs?: bigint;
   endNs?: bigint;
@@ -35,7 +38,7 @@ export interface RecoverReport {
 /** Salvages `source` into `sink` (which is closed at the end). Throws `not_mcap` if nothing can be read. */
 export async function recoverRecording(source: ByteSource, sink: ByteSink, options: RecoverOptions = {}): Promise<RecoverReport> {
   await compressionReady();
-  const report: RecoverReport = { file: source.name, out: sink.name, messages: 0, chunks: 0, metadata: 0, problems: [], wasClosed: false };
+  const report: RecoverReport = { file: source.name, out: sink.name, messages: 0, chunks: 0, metadata: 0, problems: [], wasClosed: false, droppedSignature: false };
   const parts: Uint8Array[] = [];
   let pending = 0;
   const writes: Promise<void>[] = [];
@@ -77,6 +80,10 @@ export async function recoverRecording(source: ByteSource, sink: ByteSink, optio
           channels.set(record.id, record);
           break;
         case "Metadata":
+          if (record.name === SIGNATURE_RECORD) {
+            report.droppedSignature = true;
+            break;
+          }
           writer.addMetadata(record.name, record.metadata);
           report.metadata++;
           break;
@@ -109,6 +116,8 @@ export async function recoverRecording(source: ByteSource, sink: ByteSink, optio
           break;
       }
     }
+    // Marks the output as rebuilt, so `fusiond verify` and replay say why it is unsigned.
+    writer.addMetadata(RECOVERED_RECORD, new Map([["from", source.name], ["signed", "false"], ["originalSignature", report.droppedSignature ? "dropped" : "none"]]));
     writer.end();
     flushOut();
     await Promise.all(writes);

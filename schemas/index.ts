@@ -7,3 +7,4 @@ export * from "./time.ts";
 export * from "./topics.ts";
 export * from "./types.ts";
 export * from "./voice-intent.ts";
+export * from "./redact.ts";

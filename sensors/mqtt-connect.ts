@@ -5,7 +5,7 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Socket } from "node:net";
-import { FusiondError } from "../schemas/index.ts";
+import { FusiondError, redactUrl } from "../schemas/index.ts";
 
 export interface MqttTlsOptions {
   ca?: string | Buffer | string[] | Buffer[];
@@ -112,8 +112,8 @@ function attempt(options: MqttConnectOptions, protocolVersion: 4 | 5): Promise<M
       client.removeListener("error", onError);
       client.end(true);
       reject(
-        new FusiondError("mqtt_connect_failed", `cannot connect to ${options.url} (MQTT ${protocolVersion === 5 ? "5" : "3.1.1"}): ${err.message}`, {
-          url: options.url,
+        new FusiondError("mqtt_connect_failed", `cannot connect to ${redactUrl(options.url)} (MQTT ${protocolVersion === 5 ? "5" : "3.1.1"}): ${err.message}`, {
+          url: redactUrl(options.url),
           protocolVersion,
           code: err.code,
         }, { cause: err }),

@@ -16,6 +16,7 @@ import { evaluate } from "../eval/evaluate.ts";
 import { mqttEpisodeRunner } from "../eval/mqtt-loop.ts";
 import { parseSeeds, scenariosForSeeds, suiteScenarios, withDuration } from "../eval/scenarios.ts";
 import { EXIT_USAGE } from "./types.ts";
+import { checkRecordings } from "./verify.ts";
 
 interface EvalFlags {
   model?: string;
@@ -38,6 +39,8 @@ interface EvalFlags {
   timeline?: string;
   json?: boolean;
   quiet?: boolean;
+  verifyKey?: string;
+  allowUnsigned?: boolean;
 }
 
 const pkgVersion = (): string => (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -96,6 +99,8 @@ export default function register(program: Command): void {
     .option("--parallel <n>", "closed loop: episodes run at once (their frames share model batches)", "4")
     .option("--keep-unused-sensors", "do not mask the modalities a model does not read (by default a camera-only model drives without radar)")
     .option("--timeline <episode>", "episode for the report's timeline (default: open loop the first, closed loop the first model's worst)")
+    .option("--verify-key <pub.pem>", "open loop: refuse recordings not signed by this Ed25519 public key or changed since (fusiond verify)")
+    .option("--allow-unsigned", "with --verify-key: evaluate unsigned recordings anyway, with a warning")
     .option("--json", "print the report JSON on stdout instead of the summary")
     .option("--quiet", "no progress on stderr")
     .action(async (flags: EvalFlags) => {
@@ -128,6 +133,13 @@ export default function register(program: Command): void {
         progress.end();
         if (!flags.quiet) process.stderr.write(`fusiond eval: ${s}\n`);
       };
+      if (flags.data?.length) {
+        // Unsigned recordings are warned about (a few named, then a count); with --verify-key, tampered ones refused.
+        const warnings: string[] = [];
+        await checkRecordings(flags.data, { ...(flags.verifyKey ? { verifyKey: flags.verifyKey } : {}), ...(flags.allowUnsigned ? { allowUnsigned: true } : {}) }, (w) => warnings.push(w));
+        for (const w of warnings.slice(0, 3)) process.stderr.write(`fusiond eval: ${w}\n`);
+        if (warnings.length > 3) process.stderr.write(`fusiond eval: ... and ${warnings.length - 3} more recordings like these\n`);
+      }
       const started = performance.now();
       const { report } = await evaluate({
         models,

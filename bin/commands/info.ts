@@ -1,6 +1,7 @@
 /** `fusiond info FILE`: what a recording holds. */
 import type { Command } from "commander";
-import { fileSource, formatInfo, McapRecording, recordingInfo, scanError } from "../../replay/index.ts";
+import { redactMetadata } from "../../schemas/index.ts";
+import { fileSource, formatInfo, McapRecording, recordingInfo, scanError, signatureState } from "../../replay/index.ts";
 
 export default function register(program: Command): void {
   program
@@ -23,7 +24,12 @@ Examples:
       const rec = await McapRecording.open(await fileSource(file));
       try {
         const info = await recordingInfo(rec);
-        process.stdout.write(opts.json ? JSON.stringify(info, null, 2) + "\n" : formatInfo(info) + "\n");
+        // Recordings made before secrets were redacted at record time may hold them: never print one.
+        info.metadata = redactMetadata(info.metadata);
+        // Whether it is signed (not checked: that is fusiond verify --key).
+        const { status, reason, keyId } = await signatureState(rec.source);
+        const signature = { status, reason, ...(keyId ? { keyId } : {}) };
+        process.stdout.write(opts.json ? JSON.stringify({ ...info, signature }, null, 2) + "\n" : `${formatInfo(info)}\nsignature: ${status}: ${reason}\n`);
         if (info.problems.length > 0) {
           const first = scanError(file, info.problems[0]!);
           process.stderr.write(`fusiond info: ${first.message}\n`);

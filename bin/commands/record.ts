@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { asyncScheduler } from "rxjs";
 import { FusiondError, MessageDecoder, TopicRegistry } from "../../schemas/index.ts";
 import { MqttTransport, ZmqSource, type RawSource } from "../../sensors/index.ts";
-import { COMPRESSIONS, RawRecorder, recordToFile, type Compression, type RotateOptions } from "../../replay/index.ts";
+import { COMPRESSIONS, RawRecorder, readSigningKey, recordToFile, type Compression, type RotateOptions } from "../../replay/index.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 export const FUSIOND_VERSION = pkg.version;
@@ -46,6 +46,7 @@ interface RecordOpts {
   vehicle?: string;
   meta?: string[];
   config?: string;
+  signingKey?: string;
   quiet?: boolean;
 }
 
@@ -64,7 +65,8 @@ export default function register(program: Command): void {
     .option("--compression <kind>", `chunk compression: ${COMPRESSIONS.join(", ")}`, "zstd")
     .option("--vehicle <id>", "vehicle id for the metadata record")
     .option("--meta <key=value>", "extra metadata (repeatable), e.g. --meta modelId=fusion-v3", collect)
-    .option("--config <file>", "daemon config to store in the metadata record")
+    .option("--config <file>", "daemon config to store in the metadata record (secrets redacted)")
+    .option("--signing-key <key.pem>", "sign each closed file with this Ed25519 private key (fusiond sign-keygen; check with fusiond verify)")
     .option("-q, --quiet", "no progress line")
     .addHelpText(
       "after",
@@ -100,6 +102,7 @@ Examples:
         metadata: meta,
         library: `fusiond/${FUSIOND_VERSION}`,
         scheduler: asyncScheduler,
+        ...(opts.signingKey ? { signer: readSigningKey(opts.signingKey, "--signing-key") } : {}),
         ...(opts.rotate ? { rotate: parseRotate(opts.rotate) } : {}),
       });
       const raw = new RawRecorder(recorder, new MessageDecoder({ registry }));

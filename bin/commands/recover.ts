@@ -42,6 +42,8 @@ Examples:
           `${report.out}: ${report.messages} messages from ${report.chunks} chunks (${span.toFixed(3)} s of log time), ${report.metadata} metadata records` +
             `${report.wasClosed ? "; the input was closed properly" : ""}\n`,
         );
+        // A signature covers the bytes it was made over; a rebuilt file has other bytes.
+        process.stdout.write(`${report.out} is not signed (marked fusiond.recovered)${report.droppedSignature ? "; the input's signature was dropped: check the input with fusiond verify" : ""}\n`);
         for (const p of report.problems) process.stdout.write(`skipped: ${p.code} at byte offset ${p.offset}: ${p.detail}\n`);
       } finally {
         await source.close();

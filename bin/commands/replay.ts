@@ -13,7 +13,7 @@ import { parse as parseYaml } from "yaml";
 import { roadMapView, type BackendChoice, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
 import { createPipeline, frameInputsMessage, resolveAlignerConfig, type PipelineMetrics } from "../../pipeline/index.ts";
-import { FusiondError, MODALITIES, MessageDecoder, TopicRegistry, type SensorMessage } from "../../schemas/index.ts";
+import { dropRedacted, FusiondError, MODALITIES, MessageDecoder, TopicRegistry, type SensorMessage } from "../../schemas/index.ts";
 import {
   compareDecisions,
   driveReplay,
@@ -25,12 +25,14 @@ import {
   recordToFile,
   type Comparison,
   type McapRecorder,
+  type SignatureStatus,
 } from "../../replay/index.ts";
 import { alignerConfigFrom } from "../daemon/daemon.ts";
 import { loadDecider } from "../daemon/model.ts";
 import { parseRoadMap, readRoadMapFile } from "../daemon/road-map.ts";
 import { FUSIOND_VERSION } from "./record.ts";
 import { replayRecordedFrames, type RecordedFramesResult } from "./replay-recorded.ts";
+import { checkRecordings } from "./verify.ts";
 
 export interface ReplayOpts {
   model: string;
@@ -53,8 +55,14 @@ export interface ReplayOpts {
    * "auto" (default): recorded when the recording's decisions list their inputs and --latency is not recorded.
    */
   frames?: string;
-  /** Road map (JSON) for GNSS map context; default: the map named by the recorded daemon config, if any. */
+  /** Road map (JSON) for GNSS map context; default: the map stored in the recording, if any (never a path the recording names). */
   map?: string;
+  /** Public key (PEM) the recording must be signed with; a file that does not verify is refused. */
+  verifyKey?: string;
+  /** With verifyKey: replay an unsigned recording anyway (with a warning). */
+  allowUnsigned?: boolean;
+  /** Where warnings go (unsigned recording, a map the recording names but does not hold); default stderr. */
+  onWarning?: (line: string) => void;
   /** Called with each replayed decision's JSON view, keyed by frame stamp (ns, decimal); for tests and tools. */
   onDecision?: (key: string, decision: Record<string, unknown>) => void;
 }
@@ -81,9 +89,11 @@ export interface ReplayReport {
   startupS: number;
   /** How frames were chosen (see --frames), and for "recorded" what became of each live decision. */
   frames: "recorded" | "aligner";
+  /** The recording's signature: valid (checked with --verify-key), signed (not checked), unsigned, ... */
+  signature: { status: SignatureStatus; reason: string; keyId?: string };
   recordedFrames?: Omit<RecordedFramesResult, "messages" | "rejectionsByReason" | "startNs" | "endNs">;
   comparison?: Comparison;
-  metrics?: Omit<PipelineMetrics, "atNs" | "latency" | "alignerWait" | "topics">;
+  metrics?: Omit<PipelineMetrics, "atNs" | "latency" | "sensorToDecision" | "alignerWait" | "topics" | "liveness">;
 }
 
 const bigintJson = (_k: string, v: unknown): unknown => (typeof v === "bigint" ? v.toString() : v);
@@ -97,7 +107,9 @@ export default function register(program: Command): void {
     .option("-o, --out <report.json>", "write the report (decisions, metrics, comparison) as JSON")
     .option("--record <out.mcap>", "record the replayed session (inputs and the new decisions, stamped in virtual time)")
     .option("--backend <name>", "TF.js backend: auto, wasm, cpu, ...", "auto")
-    .option("--map <file.json>", "road map for GNSS map context (default: the one the recorded daemon config names)")
+    .option("--map <file.json>", "road map for GNSS map context (default: the one stored in the recording; a path the recording names is never opened)")
+    .option("--verify-key <pub.pem>", "refuse the recording unless it is signed by this Ed25519 public key and unchanged since (fusiond verify)")
+    .option("--allow-unsigned", "with --verify-key: replay an unsigned recording anyway, with a warning")
     .option("--start <s>", "start this many seconds after the first message (latched GNSS/ego state first)")
     .option("--end <s>", "stop this many seconds after the first message")
     .option("-t, --topics <pattern...>", "only these input topics (MQTT-style patterns)")
@@ -118,6 +130,8 @@ alignment decision happens at the same logical instant as it did live, however f
 which frames the decide stage conflated live depended on the wall clock and is not reproduced.
 Replaying one recording twice gives byte-identical decision streams in either mode.
 The aligner settings come from the daemon config stored in the recording's metadata, if any.
+An unsigned recording is replayed with a warning; with --verify-key one that does not verify
+(or is unsigned, unless --allow-unsigned) is refused before anything is read from it.
 
 Examples:
   fusiond replay drive.mcap --model models/fusion-v1 --out report.json
@@ -144,12 +158,16 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
   const called = performance.now();
   const tolerance = Number(opts.tolerance);
   if (!Number.isFinite(tolerance) || tolerance < 0) throw new FusiondError("bad_option", `--tolerance must be a number ≥ 0, not "${opts.tolerance}"`);
+  const warn = opts.onWarning ?? ((line: string): void => void process.stderr.write(`fusiond replay: ${line}\n`));
+  // Before anything in the file is believed: is it what was signed?
+  const [signature] = await checkRecordings([file], { ...(opts.verifyKey ? { verifyKey: opts.verifyKey } : {}), ...(opts.allowUnsigned ? { allowUnsigned: true } : {}) }, warn);
   const recording = await McapRecording.open(await fileSource(file));
   let recorder: McapRecorder | undefined;
   let decider: Awaited<ReturnType<typeof loadDecider>> | undefined;
   try {
     const meta = (await recording.metadata()).get("fusiond");
-    const config = meta?.get("config") ? parseDaemonConfig(parseYaml(meta.get("config")!) as unknown, `${file} (recorded config)`) : undefined;
+    // Secrets were redacted when it was recorded ("[redacted]" may not fit the key's format): drop them.
+    const config = meta?.get("config") ? parseDaemonConfig(dropRedacted(parseYaml(meta.get("config")!) as unknown), `${file} (recorded config)`) : undefined;
     const vehicle = config?.vehicle ?? meta?.get("vehicle") ?? "+";
     const registry = new TopicRegistry(vehicle);
     const codec = new MessageDecoder({ registry }).codec;
@@ -172,12 +190,13 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     let fixedNowNs: bigint | undefined; // --frames recorded: the instant the frame being decided was decided live
     const virtualNs = (): bigint => fixedNowNs ?? (scheduler ? BigInt(Math.round(scheduler.now() * 1e6)) : base);
     // The daemon decided with this map's context: without it, replayed decisions could not agree with live ones.
-    // --map wins; else the map stored in the recording; else the file the recorded config names.
+    // --map wins; else the map stored in the recording. A path named inside the recording (the recorded
+    // config's `map`) is never opened: the file decides nothing about what this machine reads.
     const storedMap = opts.map ? undefined : meta?.get("map");
-    const mapFile = opts.map ?? (storedMap ? undefined : config?.map);
     let roadMap: MapView | undefined;
-    if (storedMap) roadMap = roadMapView(parseRoadMap(storedMap, `road map stored in the recording ${file}`, file, "; pass --map FILE"));
-    else if (mapFile) roadMap = roadMapView(readRoadMapFile(mapFile, opts.map ? "" : " (the map the recorded daemon config names; pass --map FILE where it lives here)"));
+    if (opts.map) roadMap = roadMapView(readRoadMapFile(opts.map));
+    else if (storedMap) roadMap = roadMapView(parseRoadMap(storedMap, `road map stored in the recording ${file}`, file, "; pass --map FILE"));
+    else if (config?.map) warn(`the recorded config names a road map but the recording holds none; deciding without map context (pass --map FILE to use one)`);
     decider = await loadDecider({
       modelDir: opts.model,
       backend: (opts.backend ?? "auto") as BackendChoice,
@@ -321,7 +340,8 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     }
     const recordedS = result.startNs !== undefined && result.endNs !== undefined ? Number(result.endNs - result.startNs) / 1e9 : 0;
     const ignore = opts.ignore.split(",").map((s) => s.trim()).filter(Boolean);
-    const { atNs: _a, latency: _l, alignerWait: _w, topics: _t, ...m } = metrics ?? ({} as PipelineMetrics);
+    // Scheduler-time figures (bigint ns) describe the run, not the drive: left out of the report.
+    const { atNs: _a, latency: _l, sensorToDecision: _s, alignerWait: _w, topics: _t, liveness: _v, ...m } = metrics ?? ({} as PipelineMetrics);
     return {
       file,
       model: { dir: opts.model, id: decider.primary.modelId, hash: decider.primary.modelHash, backend: decider.backend.tfBackend },
@@ -337,6 +357,7 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
       cpuS: (cpu.user + cpu.system) / 1e6,
       startupS: (wall0 - called) / 1000,
       frames: framesMode,
+      signature: { status: signature!.status, reason: signature!.reason, ...(signature!.keyId ? { keyId: signature!.keyId } : {}) },
       ...(recordedFrames ? { recordedFrames: (({ messages: _m, rejectionsByReason: _r, startNs: _s, endNs: _e, ...counts }) => counts)(recordedFrames) } : {}),
       ...(live.size > 0 ? { comparison: compareDecisions(live, replayed, { ignore, tolerance }) } : {}),
       ...(metrics ? { metrics: m } : {}),

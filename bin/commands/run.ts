@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
-import { FusiondError } from "../../schemas/index.ts";
+import { FusiondError, redactSecrets, redactText } from "../../schemas/index.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { EXIT_USAGE } from "./types.ts";
 import { FUSIOND_VERSION } from "../version.ts";
@@ -99,12 +99,12 @@ Signals: SIGTERM/SIGINT stop intake, drain, close the recording and exit 0; SIGH
       try {
         parsed = configFromFlags(flags);
       } catch (err) {
-        process.stderr.write(`fusiond run: ${(err as Error).message}\n`);
+        process.stderr.write(`fusiond run: ${redactText((err as Error).message)}\n`);
         process.exitCode = EXIT_USAGE;
         return;
       }
       if (flags.printConfig) {
-        process.stdout.write(JSON.stringify(parsed.config, null, 2) + "\n");
+        process.stdout.write(JSON.stringify(redactSecrets(parsed.config), null, 2) + "\n");
         return;
       }
       const { config } = parsed;

@@ -12,7 +12,7 @@ import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/in
 import type { RoadMap } from "../../schemas/map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { createPipeline, frameInputsMessage, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
-import { applyRetention, freeBytes, recordToFile, type McapRecorder, type RecorderStatus } from "../../replay/index.ts";
+import { applyRetention, freeBytes, readSigningKey, recordToFile, type McapRecorder, type RecorderStatus } from "../../replay/index.ts";
 import { MessageDecoder, TopicRegistry, msToNs, type Rejection, type SensorMessage } from "../../schemas/index.ts";
 import {
   MqttTransport,
@@ -107,6 +107,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     roadMap = readRoadMapFile(config.map);
   }
   const map = options.map ?? (roadMap ? roadMapView(roadMap) : undefined);
+  // A bad signing key fails at start, before anything is connected or recorded unsigned.
+  const signer = config.recording?.signingKey ? readSigningKey(config.recording.signingKey, "recording.signingKey") : undefined;
 
   // ---- model first: a bad model directory fails at start, never at the first frame
   const decider = await loadDecider({
@@ -231,6 +233,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         if (s.state === "failed") logger.error({ code: s.code, reason: s.reason, file: s.file, retryS: r.retryS }, `recording failed: ${s.reason} — messages are dropped (counted in fusiond_recorder_messages_total) and a new file is tried every ${r.retryS} s`);
         else logger.info({ file: s.file, dropped: s.dropped }, "recording resumed in a new file");
       },
+      ...(signer ? { signer } : {}),
       metadata: {
         vehicle: config.vehicle,
         config: options.configText ?? JSON.stringify(config),

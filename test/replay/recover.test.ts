@@ -52,7 +52,7 @@ describe("replay/recover", () => {
     assert.deepEqual(messages.map((m) => hex(m.data)), drive.map((m) => hex(m.bytes)));
     const meta = [];
     for await (const m of fixed.readMetadata()) meta.push(m.name);
-    assert.deepEqual(meta, ["fusiond"]);
+    assert.deepEqual(meta, ["fusiond", "fusiond.recovered"], "the input's metadata, and the mark that the file was rebuilt (and is not signed)");
   });
 
   it("truncated mid-chunk: strict reading names the file and offset; recover keeps every complete chunk", async () => {
