@@ -37,8 +37,16 @@ const zmqSchema = z
 /** Aligner parameters in milliseconds; omitted ones take the aligner's defaults (pipeline/frame-aligner.ts). */
 export const alignerSchema = z
   .object({
-    /** Topic whose messages trigger frames (default: every camera topic). */
+    /** Topic whose messages trigger frames (default: the first of cameras, else every camera topic). */
     referenceTopic: z.string().optional(),
+    /**
+     * The vehicle's camera ids (vehicles/{v}/sensors/camera/{id}), reference first: every frame holds each
+     * other camera's frame nearest the reference stamp (masked when missing or stale); cameras not listed are
+     * not aligned. Default: none — every camera topic triggers its own frames (a single-camera vehicle).
+     */
+    cameras: z.array(z.string().regex(/^[^/#+]+$/, "a camera id such as front (no /, # or +)")).min(1).optional(),
+    /** Other cameras: the frame nearest the reference stamp within ± this. */
+    cameraToleranceMs: z.number().positive().max(10_000).optional(),
     radarToleranceMs: z.number().positive().max(10_000).optional(),
     gnssMaxAgeMs: z.number().positive().max(60_000).optional(),
     egoMaxAgeMs: z.number().positive().max(60_000).optional(),

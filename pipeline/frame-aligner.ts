@@ -29,8 +29,17 @@ import type { DropEvent } from "./drops.ts";
 import { bySample, extrapolatedSlot, insertSample, interpolatedSlot, latestSlot, lowerBound, nearest, nearestSlot, neighbours, type SampleBuffer } from "./frame-slots.ts";
 
 export interface AlignerConfig {
-  /** The topic whose messages trigger frames; default: every topic of kind camera. */
+  /** The topic whose messages trigger frames; default: the first of `cameras`, else every topic of kind camera. */
   referenceTopic?: string;
+  /**
+   * The vehicle's camera topics, in order. The reference (referenceTopic, or the first) triggers frames; every
+   * other one contributes its frame nearest the reference stamp within `cameraToleranceNs` (FusedFrame.cameras,
+   * null when missing or stale — counted); camera topics not listed are not aligned. Default: none (every
+   * camera topic triggers its own frames, as a single-camera vehicle needs).
+   */
+  cameras?: readonly string[];
+  /** Other cameras: the frame nearest the reference stamp within ± this, ns (default 50 ms). */
+  cameraToleranceNs?: bigint;
   /** Radar: the scan nearest t within ± this, ns (default 50 ms). */
   radarToleranceNs?: bigint;
   /** GNSS: neighbours within ± this are interpolated or held, ns (default 250 ms). */
@@ -94,6 +103,8 @@ export type ResolvedAlignerConfig = Required<Omit<AlignerConfig, "referenceTopic
 };
 
 export const DEFAULT_ALIGNER_CONFIG: Omit<ResolvedAlignerConfig, "referenceTopic"> = {
+  cameras: [],
+  cameraToleranceNs: 50n * NS_PER_MS,
   radarToleranceNs: 50n * NS_PER_MS,
   gnssMaxAgeNs: 250n * NS_PER_MS,
   egoMaxAgeNs: 100n * NS_PER_MS,
@@ -118,10 +129,13 @@ export function resolveAlignerConfig(config: AlignerConfig = {}): ResolvedAligne
   const c: ResolvedAlignerConfig = {
     ...DEFAULT_ALIGNER_CONFIG,
     ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
-    referenceTopic: config.referenceTopic,
+    referenceTopic: config.referenceTopic ?? config.cameras?.[0],
     interpolate: { ...DEFAULT_ALIGNER_CONFIG.interpolate, ...config.interpolate },
   };
-  for (const k of ["radarToleranceNs", "gnssMaxAgeNs", "egoMaxAgeNs", "voiceTtlNs", "allowedLatenessNs", "voiceLatenessNs", "maxDelayNs", "maxWatermarkLeadNs"] as const) {
+  if (c.cameras.length && c.referenceTopic !== undefined && !c.cameras.includes(c.referenceTopic)) {
+    throw new RangeError(`aligner referenceTopic ${c.referenceTopic} is not one of the cameras (${c.cameras.join(", ")})`);
+  }
+  for (const k of ["radarToleranceNs", "gnssMaxAgeNs", "egoMaxAgeNs", "voiceTtlNs", "allowedLatenessNs", "voiceLatenessNs", "maxDelayNs", "maxWatermarkLeadNs", "cameraToleranceNs"] as const) {
     if (c[k] < 0n) throw new RangeError(`aligner ${k} must be ≥ 0`);
   }
   if (!(c.maxBuffer >= 1) || !(c.maxPendingFrames >= 1)) throw new RangeError("aligner maxBuffer and maxPendingFrames must be ≥ 1");
@@ -150,6 +164,9 @@ export interface AlignerStats {
   dropped: number;
   /** Buffered samples evicted because a buffer was full. */
   evicted: number;
+  /** Other cameras' slots left empty (missing or stale), in all frames, and by camera topic. */
+  cameraMissing: number;
+  cameraMissingBy: Record<string, number>;
 }
 
 export class FrameAligner {
@@ -157,15 +174,21 @@ export class FrameAligner {
   private readonly buffers: Record<Buffered, SampleBuffer> = { radar: [], gnss: [], ego: [], voice: [] };
   /** Pending frames, sorted by (reference stamp, topic). */
   private readonly pending: Pending[] = [];
+  /** Frames of the other cameras (not the reference), sorted by (stamp, topic). */
+  private readonly secondary: SampleBuffer = [];
+  private readonly secondaryTopics: ReadonlySet<string>;
+  /** inOrderPerTopic: the last stamp (mark) of each other camera. */
+  private readonly cameraLast = new Map<string, bigint>();
   private maxStamp: bigint | undefined;
   /** inOrderPerTopic: the last stamp of each topic, by modality (bounded by the number of topics). */
   private readonly topicLast: Record<Buffered, Map<string, bigint>> = { radar: new Map(), gnss: new Map(), ego: new Map(), voice: new Map() };
   private lastEmitted: SensorMessage | undefined;
   private seq = 0;
-  readonly stats: AlignerStats = { frames: 0, final: 0, deadline: 0, overflow: 0, flushed: 0, accepted: 0, dropped: 0, evicted: 0 };
+  readonly stats: AlignerStats = { frames: 0, final: 0, deadline: 0, overflow: 0, flushed: 0, accepted: 0, dropped: 0, evicted: 0, cameraMissing: 0, cameraMissingBy: {} };
 
   constructor(config: AlignerConfig = {}, private readonly onDrop: (drop: DropEvent) => void = () => {}) {
     this.config = resolveAlignerConfig(config);
+    this.secondaryTopics = new Set(this.config.cameras.filter((t) => t !== this.config.referenceTopic));
   }
 
   /** The watermark: every message accepted from now on has a stamp ≥ this. */
@@ -175,7 +198,7 @@ export class FrameAligner {
 
   /** Messages held (buffers and pending references): bounded by 4 × maxBuffer + maxPendingFrames. */
   get held(): number {
-    return this.pending.length + BUFFERED.reduce((n, m) => n + this.buffers[m].length, 0);
+    return this.pending.length + this.secondary.length + BUFFERED.reduce((n, m) => n + this.buffers[m].length, 0);
   }
 
   /** The earliest deadline among pending frames, ns of scheduler time. */
@@ -216,11 +239,22 @@ export class FrameAligner {
   push(msg: SensorMessage, nowNs: bigint): FusedFrame[] {
     const buffered = (BUFFERED as readonly string[]).includes(msg.kind);
     const ref = this.isReference(msg);
-    if (!buffered && !ref) return []; // other cameras, decisions, simulator topics: not aligned
+    const other = !ref && msg.kind === "camera" && this.secondaryTopics.has(msg.topic);
+    if (!buffered && !ref && !other) return []; // unlisted cameras, decisions, simulator topics: not aligned
     const lateBelow = this.lateBelowNs(msg.kind);
     if (lateBelow !== undefined && msg.stampNs < lateBelow) {
       this.drop(msg, "late");
       return [];
+    }
+    if (other && this.config.inOrderPerTopic) {
+      const prev = this.cameraLast.get(msg.topic);
+      if (prev !== undefined && msg.stampNs < prev) {
+        this.drop(msg, "out_of_order");
+        return [];
+      }
+      const lead = msg.receiveNs + this.config.maxWatermarkLeadNs;
+      const mark = msg.stampNs < lead ? msg.stampNs : lead;
+      if (prev === undefined || mark > prev) this.cameraLast.set(msg.topic, mark);
     }
     if (buffered && this.config.inOrderPerTopic) {
       const last = this.topicLast[msg.kind as Buffered];
@@ -254,6 +288,11 @@ export class FrameAligner {
         return [];
       }
       this.pending.splice(i, 0, p);
+    } else if (other) {
+      if (!insertSample(this.secondary, msg)) {
+        this.drop(msg, "duplicate");
+        return [];
+      }
     } else if (!insertSample(this.buffers[msg.kind as Buffered], msg)) {
       this.drop(msg, "duplicate");
       return [];
@@ -335,6 +374,17 @@ export class FrameAligner {
       const { next } = neighbours(this.buffers[m], t, maxAge);
       if (!closed(m, next ? next.stampNs : t + maxAge)) return false;
     }
+    // Other cameras, each on its own: the frame that could still beat its nearest. One that has not
+    // delivered for two tolerances (dead, or never started) holds nobody back: its slot is masked.
+    for (const topic of this.secondaryTopics) {
+      const best = nearest(this.secondary.filter((m) => m.topic === topic), t, c.cameraToleranceNs);
+      const until = t + (best ? (best.stampNs >= t ? best.stampNs - t : t - best.stampNs) : c.cameraToleranceNs);
+      if (w !== undefined && w > until) continue;
+      if (!perTopic) return false;
+      const last = this.cameraLast.get(topic);
+      if (last === undefined || last >= until || last < t - 2n * c.cameraToleranceNs) continue;
+      return false;
+    }
     return true;
   }
 
@@ -342,11 +392,13 @@ export class FrameAligner {
     const { ref } = this.pending.shift()!;
     this.lastEmitted = ref;
     this.stats.frames++;
-    return this.buildFrame(ref, nowNs);
-  }
-
-  private buildFrame(ref: SensorMessage, nowNs: bigint): FusedFrame {
-    return buildFrame(ref, this.buffers, this.config, this.seq++, nowNs);
+    const frame = buildFrame(ref, this.buffers, this.config, this.seq++, nowNs, this.secondary);
+    for (const [topic, slot] of Object.entries(frame.cameras ?? {})) {
+      if (slot) continue;
+      this.stats.cameraMissing++;
+      this.stats.cameraMissingBy[topic] = (this.stats.cameraMissingBy[topic] ?? 0) + 1;
+    }
+    return frame;
   }
 
   /**
@@ -372,11 +424,16 @@ export class FrameAligner {
         const cut = lowerBound(buf, keepFrom[m]);
         if (cut > 0) buf.splice(0, cut);
       }
+      const cut = lowerBound(this.secondary, tMin - c.cameraToleranceNs);
+      if (cut > 0) this.secondary.splice(0, cut);
     }
     for (const m of BUFFERED) {
       const buf = this.buffers[m];
       while (buf.length > c.maxBuffer) this.drop(buf.shift()!, "queue_overflow");
     }
+    // Camera frames are large (a raw 1080p frame is 6 MB): at most 8 per other camera are held.
+    const maxFrames = 8 * this.secondaryTopics.size;
+    while (this.secondary.length > maxFrames) this.drop(this.secondary.shift()!, "queue_overflow");
   }
 }
 
@@ -385,7 +442,7 @@ export class FrameAligner {
  * The aligner calls it with everything it holds; replay calls it with exactly the messages a live
  * frame recorded as its inputs (pipeline/frame-inputs.ts), which yields the same slots.
  */
-export function buildFrame(ref: SensorMessage, buffers: Readonly<Record<Buffered, SampleBuffer>>, c: ResolvedAlignerConfig, seq: number, nowNs: bigint): FusedFrame {
+export function buildFrame(ref: SensorMessage, buffers: Readonly<Record<Buffered, SampleBuffer>>, c: ResolvedAlignerConfig, seq: number, nowNs: bigint, otherCameras: SampleBuffer = []): FusedFrame {
   const t = ref.stampNs;
   const slots: Partial<Record<Modality, FrameSlot>> = {
     camera: { message: ref.message, topic: ref.topic, stampNs: t, ageNs: 0n, receiveNs: ref.receiveNs, interpolated: false, held: false, inputs: [{ topic: ref.topic, stampNs: t }] },
@@ -407,5 +464,16 @@ export function buildFrame(ref: SensorMessage, buffers: Readonly<Record<Buffered
     ageNs[m] = slot.ageNs;
     if (slot.receiveNs > lastInputReceiveNs) lastInputReceiveNs = slot.receiveNs;
   }
-  return { stampNs: t, seq, slots, present, ageNs, lastInputReceiveNs, emittedNs: nowNs };
+  const frame: FusedFrame = { stampNs: t, seq, slots, present, ageNs, lastInputReceiveNs, emittedNs: nowNs };
+  if (c.cameras.length > 1) {
+    const cameras: Record<string, FrameSlot | null> = {};
+    for (const topic of c.cameras) {
+      if (topic === ref.topic) continue;
+      const slot = nearestSlot(otherCameras.filter((m) => m.topic === topic), t, c.cameraToleranceNs);
+      cameras[topic] = slot ?? null;
+      if (slot && slot.receiveNs > frame.lastInputReceiveNs) frame.lastInputReceiveNs = slot.receiveNs;
+    }
+    frame.cameras = cameras;
+  }
+  return frame;
 }

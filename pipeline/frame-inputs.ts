@@ -26,6 +26,8 @@ export function frameInputs(frame: FusedFrame): FrameInput[] {
     if (!slot) continue;
     const inputs = slot.inputs ?? [{ topic: slot.topic, stampNs: slot.stampNs }];
     for (const i of inputs) out.push({ modality, topic: i.topic, stampNs: i.stampNs });
+    // The other cameras follow the reference, in the configured order.
+    if (modality === "camera") for (const s of Object.values(frame.cameras ?? {})) if (s) out.push({ modality, topic: s.topic, stampNs: s.stampNs });
   }
   return out;
 }
@@ -53,9 +55,12 @@ export function frameFromInputs(
 ): FusedFrame | undefined {
   const buffers = Object.fromEntries(BUFFERED.map((m) => [m, [] as SampleBuffer])) as Record<Buffered, SampleBuffer>;
   let ref: SensorMessage | undefined;
+  const otherCameras: SampleBuffer = [];
   for (const { modality, message } of inputs) {
-    if (modality === "camera") ref = message;
+    // The first camera input is the reference; further ones are the other cameras' frames.
+    if (modality === "camera" && !ref) ref = message;
+    else if (modality === "camera") insertSample(otherCameras, message);
     else insertSample(buffers[modality], message);
   }
-  return ref && buildFrame(ref, buffers, config, seq, nowNs);
+  return ref && buildFrame(ref, buffers, config, seq, nowNs, otherCameras);
 }

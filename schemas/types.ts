@@ -74,6 +74,12 @@ export interface FusedFrame {
   present: Record<Modality, boolean>;
   /** Age of each present modality relative to stampNs, ns. */
   ageNs: Partial<Record<Modality, bigint>>;
+  /**
+   * With several cameras configured: every camera other than the reference (slots.camera), by topic in the
+   * configured order — its frame nearest the reference stamp within the camera tolerance, or null when it is
+   * missing or stale (masked: one camera failing masks only its slot). Absent with a single camera.
+   */
+  cameras?: Record<string, FrameSlot | null>;
   /** Receive time of the last input the frame needed, ns (start of frame-to-decision latency). */
   lastInputReceiveNs: bigint;
   /** Scheduler time at which the frame was emitted, ns. */

@@ -281,7 +281,7 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
           recording,
           read: { topics: read.topics, ...(read.startNs !== undefined ? { startNs: read.startNs } : {}), ...(read.endNs !== undefined ? { endNs: read.endNs } : {}) },
           decoder: new MessageDecoder({ registry }),
-          aligner: resolveAlignerConfig(config ? alignerConfigFrom(config.aligner) : {}),
+          aligner: resolveAlignerConfig(config ? alignerConfigFrom(config.aligner, config.vehicle) : {}),
           decide: (frame) => d.decide(frame),
           setNow: (ns) => (fixedNowNs = ns),
           ...(rec ? { onMessage: (m: SensorMessage) => void rec.addSensorMessage(m) } : {}),
@@ -302,7 +302,7 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
             sources: input,
             scheduler: sched,
             registry,
-            ...(config ? { aligner: alignerConfigFrom(config.aligner) } : {}),
+            ...(config ? { aligner: alignerConfigFrom(config.aligner, config.vehicle) } : {}),
             decide,
             sinks: {
               message: rec ? (m) => void rec.addSensorMessage(m) : undefined,

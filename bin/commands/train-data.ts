@@ -26,7 +26,7 @@ import { DEFAULT_FEATURE_CONFIG, indexTruths, labelFrames, roadMapView, type Fea
  * as the graph sets it), with its deadlines falling on the recorded receive clock: the frames a model learns
  * from are the frames it will be given.
  */
-const TRAIN_ALIGNER: AlignerConfig = { inOrderPerTopic: true, ...alignerConfigFrom(alignerSchema.parse({})) };
+const TRAIN_ALIGNER: AlignerConfig = { inOrderPerTopic: true, ...alignerConfigFrom(alignerSchema.parse({}), "ego1") };
 
 const mapCache = new Map<string, MapView | undefined>();
 function mapForScenario(name: string): MapView | undefined {

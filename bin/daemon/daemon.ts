@@ -66,13 +66,20 @@ export interface Daemon {
 
 const msOpt = (ms: number | undefined): bigint | undefined => (ms === undefined ? undefined : msToNs(ms));
 
-export function alignerConfigFrom(c: DaemonConfig["aligner"]): AlignerConfig {
+/** The aligner's settings from the config's (ms → ns; camera ids → this vehicle's camera topics). */
+export function alignerConfigFrom(c: DaemonConfig["aligner"], vehicle: string): AlignerConfig {
   const out: AlignerConfig = {};
   if (c.referenceTopic !== undefined) out.referenceTopic = c.referenceTopic;
+  if (c.cameras?.length) {
+    const registry = new TopicRegistry(vehicle);
+    out.cameras = c.cameras.map((id) => registry.topicFor("camera", id));
+    if (c.referenceTopic === undefined) out.referenceTopic = out.cameras[0];
+  }
   const set = <K extends keyof AlignerConfig>(k: K, v: AlignerConfig[K] | undefined): void => {
     if (v !== undefined) out[k] = v;
   };
   set("radarToleranceNs", msOpt(c.radarToleranceMs));
+  set("cameraToleranceNs", msOpt(c.cameraToleranceMs));
   set("gnssMaxAgeNs", msOpt(c.gnssMaxAgeMs));
   set("egoMaxAgeNs", msOpt(c.egoMaxAgeMs));
   set("voiceTtlNs", msOpt(c.voiceTtlMs));
@@ -297,7 +304,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     rejections: merge(...rejections),
     scheduler,
     registry,
-    aligner: alignerConfigFrom(config.aligner),
+    aligner: alignerConfigFrom(config.aligner, config.vehicle),
     validate: { maxFutureNs: msToNs(config.validate.maxFutureMs) },
     decide: (frame) => decider.decide(frame),
     sinks: {

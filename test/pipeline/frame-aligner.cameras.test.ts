@@ -1,0 +1,100 @@
+/**
+ * Several cameras in one frame (issue #16, point 3): the reference camera triggers the frame, every other
+ * configured camera contributes its frame nearest the reference stamp within the tolerance, masked (null) and
+ * counted when missing or stale; one camera failing masks only its slot and holds no frame back; cameras that
+ * are not configured trigger nothing; replay rebuilds the same frame from the recorded inputs.
+ */
+import { strict as assert } from "node:assert";
+import { FrameAligner, frameFromInputs, frameInputs, resolveAlignerConfig, type AlignerConfig } from "../../pipeline/index.ts";
+import type { FusedFrame, SensorMessage } from "../../schemas/types.ts";
+import { msg, MS, reading, TOPIC } from "./helpers.ts";
+
+const cam = (id: string) => `vehicles/t/sensors/camera/${id}`;
+const CAMERAS = [cam("front"), cam("rear"), cam("left"), cam("right")];
+
+/** 20 Hz cameras (front at 0 ms, the others 3-9 ms later), radar 20 Hz, ego 50 Hz; each arrives 2 ms after its stamp. */
+function drive(durationMs: number, silent: (topic: string, ms: number) => boolean = () => false): SensorMessage[] {
+  const out: SensorMessage[] = [];
+  const add = (m: SensorMessage) => out.push(m);
+  for (let ms = 0; ms < durationMs; ms += 50) {
+    CAMERAS.forEach((topic, i) => {
+      const s = ms + i * 3;
+      if (!silent(topic, ms)) add(msg("camera", BigInt(s) * MS, {}, BigInt(s + 2) * MS, topic));
+    });
+    add(msg("radar", BigInt(ms + 10) * MS, reading("radar", BigInt(ms + 10) * MS), BigInt(ms + 12) * MS));
+  }
+  for (let ms = 0; ms < durationMs; ms += 20) add(msg("ego", BigInt(ms + 5) * MS, reading("ego", BigInt(ms + 5) * MS), BigInt(ms + 7) * MS));
+  // An intruder's camera id: not configured, must trigger nothing.
+  for (let ms = 0; ms < durationMs; ms += 10) add(msg("camera", BigInt(ms) * MS, {}, BigInt(ms + 1) * MS, cam("intruder")));
+  return out.sort((a, b) => (a.receiveNs < b.receiveNs ? -1 : a.receiveNs > b.receiveNs ? 1 : a.topic < b.topic ? -1 : 1));
+}
+
+function run(messages: SensorMessage[], config: AlignerConfig): { frames: FusedFrame[]; aligner: FrameAligner } {
+  const aligner = new FrameAligner({ inOrderPerTopic: true, noWaitFor: ["gnss"], ...config });
+  const frames: FusedFrame[] = [];
+  for (const m of messages) frames.push(...aligner.push(m, m.receiveNs));
+  frames.push(...aligner.flush(messages.at(-1)!.receiveNs));
+  return { frames, aligner };
+}
+
+describe("pipeline/frame-aligner: several cameras", () => {
+  const config: AlignerConfig = { cameras: CAMERAS };
+
+  it("one frame per reference frame, with every other camera's nearest frame; unlisted cameras trigger nothing", () => {
+    const { frames, aligner } = run(drive(1000), config);
+    assert.equal(frames.length, 20, "20 Hz for 1 s: the reference only");
+    for (const f of frames) {
+      assert.equal(f.slots.camera!.topic, cam("front"));
+      assert.deepEqual(Object.keys(f.cameras!), CAMERAS.slice(1));
+      CAMERAS.slice(1).forEach((topic, k) => {
+        const slot = f.cameras![topic]!;
+        assert.ok(slot, `${topic} present at ${f.stampNs / MS}`);
+        assert.equal(slot.stampNs - f.stampNs, BigInt((k + 1) * 3) * MS);
+      });
+    }
+    assert.equal(aligner.stats.cameraMissing, 0);
+    // Final as soon as every camera delivered, not on the deadline.
+    assert.ok(aligner.stats.deadline === 0, JSON.stringify(aligner.stats));
+    const waits = frames.slice(0, -1).map((f) => f.emittedNs - f.slots.camera!.receiveNs);
+    assert.ok(waits.every((w) => w <= 20n * MS), `waits ${waits.map((w) => w / MS).join(",")} ms`);
+  });
+
+  it("one camera failing masks only its slot, is counted, and holds no frame back", () => {
+    const dead = cam("left");
+    const { frames, aligner } = run(drive(1000, (t, ms) => t === dead && ms >= 300), config);
+    assert.equal(frames.length, 20);
+    const after = frames.filter((f) => f.stampNs >= 400n * MS);
+    assert.ok(after.length >= 11);
+    for (const f of after) {
+      assert.equal(f.cameras![dead], null, "masked");
+      assert.ok(f.cameras![cam("rear")] && f.cameras![cam("right")], "the others are there");
+    }
+    assert.equal(aligner.stats.cameraMissingBy[dead], frames.filter((f) => f.cameras![dead] === null).length);
+    assert.equal(aligner.stats.deadline, 0, "a dead camera does not make frames wait for their deadline");
+  });
+
+  it("replay rebuilds exactly the frame from its recorded inputs (the other cameras included)", () => {
+    const messages = drive(500);
+    const { frames } = run(messages, config);
+    const byKey = new Map(messages.map((m) => [`${m.topic}@${m.stampNs}`, m]));
+    const resolved = resolveAlignerConfig({ inOrderPerTopic: true, noWaitFor: ["gnss"], ...config });
+    for (const f of frames) {
+      const inputs = frameInputs(f);
+      assert.deepEqual(inputs.filter((i) => i.modality === "camera").map((i) => i.topic), CAMERAS);
+      const rebuilt = frameFromInputs(inputs.map((i) => ({ modality: i.modality, message: byKey.get(`${i.topic}@${i.stampNs}`)! })), resolved, f.seq, f.emittedNs)!;
+      assert.deepEqual(rebuilt.cameras, f.cameras);
+      assert.deepEqual(rebuilt.slots, f.slots);
+    }
+  });
+
+  it("without a camera list, every camera topic triggers its own frames (a single-camera vehicle, as before)", () => {
+    const one = [msg("camera", 0n, {}, 0n, TOPIC.camera), msg("camera", 1n * MS, {}, 1n * MS, cam("rear"))];
+    const { frames } = run(one, {});
+    assert.equal(frames.length, 2);
+    assert.equal(frames[0]!.cameras, undefined);
+  });
+
+  it("refuses a reference topic that is not one of the cameras", () => {
+    assert.throws(() => resolveAlignerConfig({ cameras: CAMERAS, referenceTopic: cam("roof") }), /not one of the cameras/);
+  });
+});
