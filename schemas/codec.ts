@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 import descriptor from "protobufjs/ext/descriptor.js";
 import { FusiondError } from "./errors.ts";
+import { wireMismatch } from "./wire-check.ts";
 
 export const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), "proto");
 
@@ -121,6 +122,25 @@ export class ProtoCodec {
         cause: err,
       });
     }
+  }
+
+  /**
+   * Decodes bytes that must be exactly a `typeName` message on the wire: every field number declared
+   * by the type and every wire type the declared one (schemas/wire-check.ts). Throws FusiondError
+   * `wrong_type` for bytes of another type (an unknown field, a wire-type mismatch) and `decode_error`
+   * for bytes that are not protobuf at all.
+   */
+  decodeStrict(typeName: string, bytes: Uint8Array): DecodedMessage {
+    const t = this.type(typeName);
+    const reader = protobuf.Reader.create(bytes);
+    let why: string | undefined;
+    try {
+      why = wireMismatch(t, bytes, reader);
+      if (why === undefined) return t.decode(reader) as unknown as DecodedMessage;
+    } catch (err) {
+      throw new FusiondError("decode_error", `${typeName}: ${(err as Error).message}`, { typeName, bytes: bytes.length }, { cause: err });
+    }
+    throw new FusiondError("wrong_type", `not a ${typeName}: ${why}`, { typeName, bytes: bytes.length });
   }
 
   /** A JSON-ready view (enums as names, 64-bit ints as strings, defaults included). */
