@@ -11,9 +11,9 @@ import { merge, type Observable, type SchedulerLike } from "rxjs";
 import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import type { RoadMap } from "../../schemas/map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
-import { createPipeline, frameInputsMessage, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
+import { OTHER_TOPIC_LABEL, createPipeline, frameInputsMessage, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
 import { recordToFile, type McapRecorder } from "../../replay/index.ts";
-import { MessageDecoder, TopicRegistry, msToNs, type Rejection, type SensorMessage } from "../../schemas/index.ts";
+import { DEFAULT_SENSOR_IDS, MessageDecoder, SensorAllowList, TopicRegistry, msToNs, type Rejection, type SensorMessage } from "../../schemas/index.ts";
 import {
   MqttTransport,
   SensorSink,
@@ -90,7 +90,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
   const scheduler = options.scheduler ?? wallScheduler;
   const registry = new TopicRegistry(config.vehicle);
-  const decoder = new MessageDecoder({ registry });
+  // Only named sensor ids get in: a made-up id must not become a frame trigger, a buffer, a recording
+  // channel, a health entry or a metric label (issue 22). Others are rejected as unknown_topic.
+  const allowList = new SensorAllowList(registry, config.sensors ?? SensorAllowList.idsIn(registry, config.topics) ?? DEFAULT_SENSOR_IDS);
+  const acceptTopic = (topic: string): boolean => allowList.accepts(topic);
+  const decoder = new MessageDecoder({ registry, acceptTopic });
+  logger.info({ sensors: [...allowList.ids] }, "accepted sensor ids (others are rejected as unknown_topic and counted under topic \"(other)\")");
   const decisionTopic = registry.topicFor("decision");
   const patterns = config.topics ?? registry.topics.filter((t) => t.kind !== "decision" && !t.kind.startsWith("sim")).map((t) => t.pattern);
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -248,6 +253,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     scheduler,
     registry,
     aligner: alignerConfigFrom(config.aligner),
+    acceptTopic,
     decide: (frame) => decider.decide(frame),
     sinks: {
       message: (m) => {
@@ -256,7 +262,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         recorder?.addSensorMessage(m);
         live?.publish(m.topic, m.type, m.bytes, m.stampNs);
       },
-      rejection: (r) => logOnce(`${r.reason}:${r.topic}`, { topic: r.topic, reason: r.reason, detail: r.detail }, "input rejected (logged once per topic and reason; counted in /metrics)"),
+      rejection: (r) =>
+        logOnce(`${r.reason}:${acceptTopic(r.topic) ? r.topic : OTHER_TOPIC_LABEL}`, { topic: r.topic, reason: r.reason, detail: r.detail }, "input rejected (logged once per accepted topic and reason, once for all others; counted in /metrics)"),
       health: (c) => {
         const h = c.health;
         live?.publishJson(HEALTH_TOPIC, "fusiond.TopicHealth", h, c.atNs);
@@ -296,7 +303,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       port: Number(config.http.listen.slice(at + 1)),
       registry: metrics.registry,
       health: () => {
-        const topics = pipeline.health.snapshot();
+        // Judged on accepted topics only (health tracks no other; filtered again so that stays true).
+        const topics = pipeline.health.snapshot().filter((t) => acceptTopic(t.topic));
         const critical = topics.filter((t) => t.kind === "camera" || t.kind === "radar");
         const ok = transportUp === 1 && critical.length > 0 && critical.every((t) => t.alive);
         return {
