@@ -131,16 +131,26 @@ export class ProtoCodec {
    * for bytes that are not protobuf at all.
    */
   decodeStrict(typeName: string, bytes: Uint8Array): DecodedMessage {
+    const r = this.decodeChecked(typeName, bytes);
+    if (r.ok) return r.message;
+    throw new FusiondError(r.code, r.detail, { typeName, bytes: bytes.length });
+  }
+
+  /**
+   * decodeStrict without the throw, for the per-message path: a flood of foreign payloads should
+   * not cost an Error (and its stack trace) each.
+   */
+  decodeChecked(typeName: string, bytes: Uint8Array): { ok: true; message: DecodedMessage } | { ok: false; code: "wrong_type" | "decode_error"; detail: string } {
     const t = this.type(typeName);
     const reader = protobuf.Reader.create(bytes);
     let why: string | undefined;
     try {
       why = wireMismatch(t, bytes, reader);
-      if (why === undefined) return t.decode(reader) as unknown as DecodedMessage;
+      if (why === undefined) return { ok: true, message: t.decode(reader) as unknown as DecodedMessage };
     } catch (err) {
-      throw new FusiondError("decode_error", `${typeName}: ${(err as Error).message}`, { typeName, bytes: bytes.length }, { cause: err });
+      return { ok: false, code: "decode_error", detail: `${typeName}: ${(err as Error).message}` };
     }
-    throw new FusiondError("wrong_type", `not a ${typeName}: ${why}`, { typeName, bytes: bytes.length });
+    return { ok: false, code: "wrong_type", detail: `not a ${typeName}: ${why}` };
   }
 
   /** A JSON-ready view (enums as names, 64-bit ints as strings, defaults included). */

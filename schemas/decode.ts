@@ -70,10 +70,16 @@ export class MessageDecoder {
       return reject(raw, "wrong_type", `MQTT 5 content type "${clip(raw.contentType)}", expected ${PROTOBUF_CONTENT_TYPE}`);
     }
     let message;
-    try {
-      message = this.strict ? this.codec.decodeStrict(spec.type, payload) : this.codec.decode(spec.type, payload);
-    } catch (err) {
-      return reject(raw, (err as { code?: string }).code === "wrong_type" ? "wrong_type" : "decode_error", (err as Error).message);
+    if (this.strict) {
+      const r = this.codec.decodeChecked(spec.type, payload);
+      if (!r.ok) return reject(raw, r.code, r.detail);
+      message = r.message;
+    } else {
+      try {
+        message = this.codec.decode(spec.type, payload);
+      } catch (err) {
+        return reject(raw, "decode_error", (err as Error).message);
+      }
     }
     const stampNs = eventStampNs(message, spec.stampField);
     if (stampNs === undefined) return reject(raw, "invalid", `${spec.type} has no ${spec.stampField} (event time is required)`);
