@@ -114,12 +114,26 @@ function walk(reader: protobuf.Reader, end: number, plan: Plan, depth: number): 
 
 /**
  * Why `bytes` are not a `type` message on the wire, or undefined when every field fits. Throws
- * MalformedWire / RangeError on bytes that are not protobuf at all. `reader` may be passed to reuse
+ * MalformedWire / RangeError on bytes that are not protobuf at all (not well-formed as top-level fields). `reader` may be passed to reuse
  * one over the same bytes (its position is reset to 0 before and after).
  */
 export function wireMismatch(type: protobuf.Type, bytes: Uint8Array, reader: protobuf.Reader = protobuf.Reader.create(bytes)): string | undefined {
   reader.pos = 0;
   const why = walk(reader, bytes.length, planOf(type), 0);
+  // Another type only if it is protobuf at all: bytes that are not well-formed past the first
+  // mismatch stay a decode error (random bytes are not "the wrong type").
+  if (why !== undefined) wellFormed(reader, bytes.length);
   reader.pos = 0;
   return why;
+}
+
+/** Throws unless the bytes are a well-formed sequence of top-level fields (any numbers, any wire types). */
+function wellFormed(reader: protobuf.Reader, end: number): void {
+  reader.pos = 0;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === 0) throw new MalformedWire("field number 0");
+    reader.skipType(tag & 7);
+  }
+  if (reader.pos !== end) throw new MalformedWire("a field runs past the end");
 }

@@ -80,6 +80,13 @@ describe("schemas/wire-check: strict decoding", () => {
     assert.throws(() => codec.decodeStrict("foxglove.LocationFix", packedBadLength), (e: unknown) => e instanceof FusiondError && e.code === "decode_error");
   });
 
+  it("keeps bytes that are not protobuf a decode_error even where their first field mismatches the type", () => {
+    const overrun = Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0x0f]); // field 1, length-delimited, length past the end
+    // On a LocationFix, field 1 is a double: the wire type mismatches before the length is read.
+    assert.throws(() => codec.decodeStrict("foxglove.LocationFix", overrun), (e: unknown) => e instanceof FusiondError && e.code === "decode_error");
+    assert.throws(() => codec.decodeStrict("fusiond.EgoState", Uint8Array.from([0x00, 0x01])), (e: unknown) => e instanceof FusiondError && e.code === "decode_error", "field number 0");
+  });
+
   it("keeps truncated and overrunning bytes a decode_error, not a wrong_type", () => {
     const good = codec.encode("fusiond.RadarScan", SAMPLES["fusiond.RadarScan"]!);
     for (const cut of [1, 5, good.length - 1]) {
