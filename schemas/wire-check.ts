@@ -78,15 +78,19 @@ const WIRE_NAMES = ["varint", "fixed64", "length-delimited", "start-group", "end
 function walk(reader: protobuf.Reader, end: number, plan: Plan, depth: number): string | undefined {
   if (depth > MAX_DEPTH) throw new MalformedWire(`nested deeper than ${MAX_DEPTH}`);
   const fields = plan.fields;
+  const buf = reader.buf;
   while (reader.pos < end) {
-    const tag = reader.uint32();
+    // A one-byte tag (field numbers below 16: all of ours) read in place; longer ones by the Reader.
+    const first = buf[reader.pos]!;
+    const tag = first < 0x80 ? (reader.pos++, first) : reader.uint32();
     const id = tag >>> 3;
     const wt = tag & 7;
     const rule = fields[id];
     if (rule === undefined) return `${plan.typeName} has no field ${id} (${WIRE_NAMES[wt]})`;
     if (wt === rule.wire) {
       if (rule.nested) {
-        const len = reader.uint32();
+        const b = buf[reader.pos]!;
+        const len = b < 0x80 && reader.pos < end ? (reader.pos++, b) : reader.uint32();
         const subEnd = reader.pos + len;
         if (subEnd > end) throw new MalformedWire(`${plan.typeName}.${rule.name}: length ${len} past the end`);
         const inner = walk(reader, subEnd, rule.nested, depth + 1);
