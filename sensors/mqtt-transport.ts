@@ -2,7 +2,9 @@
  * The MQTT transport on mqtt.js v5: a source and a sink over one client connection.
  * Subscription QoS per pattern comes from the topic registry; on MQTT 5 each publish carries
  * content type `application/x-protobuf` and user property `schema` = the full type name. The type
- * of an incoming message always comes from the registry (aedes speaks 3.1.1 and carries no properties).
+ * of an incoming message always comes from the registry (aedes speaks 3.1.1 and carries no properties);
+ * an incoming message's content type and `schema`, when present, are passed on in the RawMessage and
+ * the decoder rejects the message as `wrong_type` where they name another type.
  */
 import type { IClientPublishOptions, IClientSubscribeOptions, IPublishPacket, MqttClient } from "mqtt";
 import { Observable, Subject, type Subscriber } from "rxjs";
