@@ -95,6 +95,15 @@ describe("bin/daemon: a flood of stray sensor ids and wrong-type payloads", func
       // In this one process the attacker, the simulator and the daemon share a loaded machine: "continue", not a rate target.
       assert.ok(floodRate > 0.3 * calmRate, `decisions ${calmRate.toFixed(1)}/s calm, ${floodRate.toFixed(1)}/s during the flood`);
 
+      // Another 5,000 new names: not one more per-topic series (the topic label sets are closed).
+      for (let batch = 0; batch < 5_000; batch += 250) {
+        await Promise.all(Array.from({ length: 250 }, (_, k) => attacker.publish(registry.topicFor("radar", `z${batch + k}`), scan(k), { qos: 1 })));
+      }
+      await waitFor(() => counted().unknown >= STRAYS + 5_000, "the second wave counted", 30_000);
+      const topicSeries = (lines: string[]): string[] => lines.filter((l) => l.includes('topic="')).map((l) => l.split(" ")[0]!);
+      const again = topicSeries(ownSamples(await scrape()));
+      assert.deepEqual(again.filter((k) => !topicSeries(a).includes(k)), [], "no new per-topic series after 5,000 more stray ids");
+
       // Health and /healthz: accepted topics only; the strays gone quiet cannot hold it at 503.
       await sleep(1500);
       assert.deepEqual(daemon.pipeline.health.snapshot().map((h) => h.topic).filter((t) => !accepted.has(t)), []);
