@@ -67,7 +67,8 @@ export const daemonConfigSchema = z
     /**
      * Accepted sensor ids as <kind>/<id> (e.g. camera/front): messages on any other
      * vehicles/{v}/sensors/<kind>/<id> are rejected (unknown_topic, counted under topic "(other)").
-     * Default: the sensor topics named in `topics`, else the simulator's set (DEFAULT_SENSOR_IDS).
+     * Default: the sensor topics named in `topics` (with the simulator's ids of kinds it subscribes
+     * by pattern), else the simulator's set (DEFAULT_SENSOR_IDS).
      */
     sensors: z
       .array(

@@ -6,7 +6,7 @@
  * `vehicles/{v}/ego`) are a fixed set already and always pass.
  */
 import { FusiondError } from "./errors.ts";
-import { DEFAULT_TOPICS, type TopicRegistry, type TopicSpec } from "./topics.ts";
+import { DEFAULT_TOPICS, topicMatches, type TopicRegistry, type TopicSpec } from "./topics.ts";
 
 /**
  * The sensor ids the built-in simulator publishes (sim/episode.ts): what is accepted when the
@@ -57,12 +57,18 @@ export class SensorAllowList {
   }
 
   /**
-   * The sensor ids named by concrete topics among `topics` (e.g. a config's subscription list), or
-   * undefined when it names none (only patterns, or topics without ids).
+   * The sensor ids a subscription list (a config's `topics`) names: those of its concrete sensor
+   * topics, plus the `defaults` whose topics its patterns match (a pattern names no id of its own:
+   * `radar/+` beside `camera/left` means the default radar). Undefined when it names no concrete
+   * sensor topic (the defaults apply as they are).
    */
-  static idsIn(registry: TopicRegistry, topics: readonly string[] | undefined): string[] | undefined {
-    const ids = (topics ?? []).filter((t) => !/[+#]/.test(t) && idKindOf(registry.lookup(t) ?? { template: "" }) !== undefined).map(kindIdOf);
-    return ids.length ? [...new Set(ids)] : undefined;
+  static idsIn(registry: TopicRegistry, topics: readonly string[] | undefined, defaults: readonly string[] = DEFAULT_SENSOR_IDS): string[] | undefined {
+    const list = topics ?? [];
+    const named = list.filter((t) => !/[+#]/.test(t) && idKindOf(registry.lookup(t) ?? { template: "" }) !== undefined).map(kindIdOf);
+    if (!named.length) return undefined;
+    const patterns = list.filter((t) => /[+#]/.test(t));
+    const covered = patterns.length ? new SensorAllowList(registry, defaults).topics().filter((t) => patterns.some((p) => topicMatches(p, t))).map(kindIdOf) : [];
+    return [...new Set([...named, ...covered])];
   }
 
   /** Is this concrete topic accepted? Unknown topics are not; registry topics without an id are. */

@@ -28,8 +28,9 @@ describe("schemas/sensor-allow-list", () => {
     assert.deepEqual(sensorIdKinds(), ["camera", "camera_raw", "radar", "gnss", "voice"]);
   });
 
-  it("finds the sensor ids a subscription list names (none when it has only patterns)", () => {
-    assert.deepEqual(SensorAllowList.idsIn(registry, ["vehicles/ego1/sensors/camera/left", "vehicles/ego1/ego", "vehicles/ego1/sensors/radar/+"]), ["camera/left"]);
+  it("finds the sensor ids a subscription list names, with the defaults its patterns cover (none when it has only patterns)", () => {
+    assert.deepEqual(SensorAllowList.idsIn(registry, ["vehicles/ego1/sensors/camera/left", "vehicles/ego1/ego"]), ["camera/left"]);
+    assert.deepEqual(SensorAllowList.idsIn(registry, ["vehicles/ego1/sensors/camera/left", "vehicles/ego1/sensors/radar/+"]), ["camera/left", "radar/front"]);
     assert.equal(SensorAllowList.idsIn(registry, ["vehicles/ego1/sensors/#"]), undefined);
     assert.equal(SensorAllowList.idsIn(registry, undefined), undefined);
   });
