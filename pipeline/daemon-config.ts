@@ -4,7 +4,7 @@
  * and the command-line overrides happen in bin/.
  */
 import { z } from "zod";
-import { FusiondError } from "../schemas/index.ts";
+import { FusiondError, sensorIdKinds } from "../schemas/index.ts";
 
 const hostPort = z
   .string()
@@ -78,6 +78,21 @@ export const daemonConfigSchema = z
     zmq: zmqSchema.optional(),
     /** Topic patterns to subscribe to; default: every sensor topic of the vehicle. */
     topics: z.array(z.string().min(1)).optional(),
+    /**
+     * Accepted sensor ids as <kind>/<id> (e.g. camera/front): messages on any other
+     * vehicles/{v}/sensors/<kind>/<id> are rejected (unknown_topic, counted under topic "(other)").
+     * Default: the sensor topics named in `topics` (with the simulator's ids of kinds it subscribes
+     * by pattern), else the simulator's set (DEFAULT_SENSOR_IDS).
+     */
+    sensors: z
+      .array(
+        z
+          .string()
+          .regex(/^[a-z_]+\/[^/#+\s]+$/, "expected <kind>/<id>, e.g. camera/front")
+          .refine((s) => sensorIdKinds().includes(s.slice(0, s.indexOf("/"))), { message: `kind must be one of ${sensorIdKinds().join(", ")}` }),
+      )
+      .min(1)
+      .optional(),
     aligner: alignerSchema.default({ noWaitFor: ["gnss", "ego"], extrapolate: ["gnss", "ego"] }),
     validate: z
       .object({

@@ -56,7 +56,18 @@ export interface PipelineOptions<D> {
   metricsIntervalNs?: bigint;
   /** Most distinct topics counted in metrics (default 1024); others are counted under "(other)". */
   maxTopics?: number;
+  /**
+   * The topics let in, and counted, dropped and tracked in health under their own name (the
+   * daemon's sensor allow-list). A message on any other topic is rejected (`unknown_topic`); it and
+   * every rejection on such a topic are counted under "(other)" in every per-topic metric and never
+   * reach health, so names made up on the bus cannot trigger a frame, take buffer space, grow a
+   * label set or hold a sensor unhealthy. Default: every topic (named up to maxTopics).
+   */
+  acceptTopic?: (topic: string) => boolean;
 }
+
+/** The one label every topic outside the accepted set (or past maxTopics) is counted under. */
+export const OTHER_TOPIC_LABEL = "(other)";
 
 export interface Pipeline<D> {
   /** Subscribes to the sources. Call once, after subscribing to the streams below. */
@@ -108,13 +119,19 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
   });
   done.catch(() => {}); // callers that never await done must not see an unhandled rejection
 
+  const acceptTopic = options.acceptTopic ?? ((): boolean => true);
+  /** Topics counted under their own name so far (bounded by maxTopics). */
+  const named = new Set<string>();
+  const labelOf = (topic: string): string => {
+    if (named.has(topic)) return topic;
+    if (named.size >= maxTopics || !acceptTopic(topic)) return OTHER_TOPIC_LABEL;
+    named.add(topic);
+    return topic;
+  };
   const countsOf = (topic: string): TopicCounts => {
-    let c = topics.get(topic);
-    if (!c) {
-      const key = topics.size < maxTopics ? topic : "(other)";
-      c = topics.get(key) ?? { in: 0, accepted: 0, rejected: 0 };
-      topics.set(key, c);
-    }
+    const key = labelOf(topic);
+    let c = topics.get(key);
+    if (!c) topics.set(key, (c = { in: 0, accepted: 0, rejected: 0 }));
     return c;
   };
   const toSinks = <K extends keyof PipelineSink<D>>(method: K, value: Parameters<NonNullable<PipelineSink<D>[K]>>[0], topic: string): void => {
@@ -131,7 +148,8 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
     }
   };
   const onDrop = (d: DropEvent): void => {
-    dropCounter.add(d);
+    const label = labelOf(d.topic);
+    dropCounter.add(label === d.topic ? d : { ...d, topic: label });
     dropsSubject.next(d);
   };
   const onReject = (r: Rejection): void => {
@@ -139,7 +157,7 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
     countsOf(r.topic).rejected++;
     rejectedByReason[r.reason] = (rejectedByReason[r.reason] ?? 0) + 1;
     onDrop({ stage: "validate", topic: r.topic, reason: r.reason });
-    health.rejection(r);
+    if (labelOf(r.topic) === r.topic) health.rejection(r);
     toSinks("rejection", r, r.topic);
   };
 
@@ -210,6 +228,12 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
           next: (m) => {
             totals.in++;
             countsOf(m.topic).in++;
+            // A source that let a topic outside the accepted set through (the daemon's decoder does not):
+            // it must not trigger a frame or take buffer space.
+            if (options.acceptTopic && !acceptTopic(m.topic)) {
+              onReject({ reason: "unknown_topic", topic: m.topic, detail: "not an accepted topic", receiveNs: m.receiveNs, bytes: m.bytes.length });
+              return;
+            }
             if (isReference(m)) {
               const was = liveness.snapshot(0n).stalled;
               liveness.arrived(m.topic, nowNs(scheduler));

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 import descriptor from "protobufjs/ext/descriptor.js";
 import { FusiondError } from "./errors.ts";
+import { wireMismatch } from "./wire-check.ts";
 
 export const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), "proto");
 
@@ -121,6 +122,35 @@ export class ProtoCodec {
         cause: err,
       });
     }
+  }
+
+  /**
+   * Decodes bytes that must be exactly a `typeName` message on the wire: every field number declared
+   * by the type and every wire type the declared one (schemas/wire-check.ts). Throws FusiondError
+   * `wrong_type` for bytes of another type (an unknown field, a wire-type mismatch) and `decode_error`
+   * for bytes that are not protobuf at all.
+   */
+  decodeStrict(typeName: string, bytes: Uint8Array): DecodedMessage {
+    const r = this.decodeChecked(typeName, bytes);
+    if (r.ok) return r.message;
+    throw new FusiondError(r.code, r.detail, { typeName, bytes: bytes.length });
+  }
+
+  /**
+   * decodeStrict without the throw, for the per-message path: a flood of foreign payloads should
+   * not cost an Error (and its stack trace) each.
+   */
+  decodeChecked(typeName: string, bytes: Uint8Array): { ok: true; message: DecodedMessage } | { ok: false; code: "wrong_type" | "decode_error"; detail: string } {
+    const t = this.type(typeName);
+    const reader = protobuf.Reader.create(bytes);
+    let why: string | undefined;
+    try {
+      why = wireMismatch(t, bytes, reader);
+      if (why === undefined) return { ok: true, message: t.decode(reader) as unknown as DecodedMessage };
+    } catch (err) {
+      return { ok: false, code: "decode_error", detail: `${typeName}: ${(err as Error).message}` };
+    }
+    return { ok: false, code: "wrong_type", detail: `not a ${typeName}: ${why}` };
   }
 
   /** A JSON-ready view (enums as names, 64-bit ints as strings, defaults included). */

@@ -13,6 +13,7 @@ export class FusiondError extends Error {
 /** Why an input message was rejected. Rejections are counted by reason and never stop a stream. */
 export type RejectReason =
   | "decode_error" // the payload is not a valid message of the topic's type
+  | "wrong_type" // protobuf, but of another type: an unknown field, a wire-type mismatch, or an MQTT 5 schema/content type naming another
   | "oversized" // larger than the configured payload limit
   | "unknown_topic" // no registry entry matches the topic
   | "invalid" // decoded, but failed validation (missing stamp, NaN, out of range)

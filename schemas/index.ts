@@ -2,6 +2,7 @@ export * from "./codec.ts";
 export * from "./decode.ts";
 export * from "./errors.ts";
 export * from "./random.ts";
+export * from "./sensor-allow-list.ts";
 export * from "./stamp.ts";
 export * from "./time.ts";
 export * from "./topics.ts";

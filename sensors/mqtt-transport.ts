@@ -2,17 +2,19 @@
  * The MQTT transport on mqtt.js v5: a source and a sink over one client connection.
  * Subscription QoS per pattern comes from the topic registry; on MQTT 5 each publish carries
  * content type `application/x-protobuf` and user property `schema` = the full type name. The type
- * of an incoming message always comes from the registry (aedes speaks 3.1.1 and carries no properties).
+ * of an incoming message always comes from the registry (aedes speaks 3.1.1 and carries no properties);
+ * an incoming message's content type and `schema`, when present, are passed on in the RawMessage and
+ * the decoder rejects the message as `wrong_type` where they name another type.
  */
-import type { IClientPublishOptions, IClientSubscribeOptions, MqttClient } from "mqtt";
+import type { IClientPublishOptions, IClientSubscribeOptions, IPublishPacket, MqttClient } from "mqtt";
 import { Observable, Subject, type Subscriber } from "rxjs";
-import { FusiondError, TopicRegistry, type QoS, type RawMessage, type Rejection } from "../schemas/index.ts";
+import { FusiondError, PROTOBUF_CONTENT_TYPE, TopicRegistry, type QoS, type RawMessage, type Rejection } from "../schemas/index.ts";
 import { connectMqtt, type MqttConnectOptions } from "./mqtt-connect.ts";
 import { compilePatterns, type TopicMatcher } from "./patterns.ts";
 import { PublishGate } from "./publish-gate.ts";
 import type { NowNs, PublishOptions, PublishResult, SinkCounters, Transport } from "./transport.ts";
 
-export const PROTOBUF_CONTENT_TYPE = "application/x-protobuf";
+export { PROTOBUF_CONTENT_TYPE };
 
 export interface MqttTransportOptions extends MqttConnectOptions {
   now: NowNs;
@@ -55,10 +57,13 @@ export class MqttTransport implements Transport {
     const now = options.now;
     client.on("message", (topic, payload, packet) => {
       const receiveNs = now();
-      const ids = packet.properties?.subscriptionIdentifier;
+      const props = packet.properties;
+      // MQTT 5: what the publisher says the payload is; the decoder checks it against the topic's type.
+      const raw: RawMessage = props?.userProperties || props?.contentType !== undefined ? withProperties(topic, payload, receiveNs, props) : { topic, payload, receiveNs };
+      const ids = props?.subscriptionIdentifier;
       if (ids === undefined) {
         // MQTT 3.1.1 brokers (Mosquitto, aedes) send one copy however many subscriptions match.
-        for (const l of this.local) if (l.matches(topic)) l.subscriber.next({ topic, payload, receiveNs });
+        for (const l of this.local) if (l.matches(topic)) l.subscriber.next(raw);
         return;
       }
       // Mosquitto on MQTT 5 sends one copy per matching subscription, each tagged with its
@@ -66,7 +71,7 @@ export class MqttTransport implements Transport {
       for (const l of this.local) {
         const want = lowestMatchingId(l, topic); // a plain loop: this runs per message
         if (want !== undefined && (ids === want || (Array.isArray(ids) && ids.includes(want)))) {
-          l.subscriber.next({ topic, payload, receiveNs });
+          l.subscriber.next(raw);
         }
       }
     });
@@ -186,4 +191,17 @@ export class MqttTransport implements Transport {
 function lowestMatchingId(l: LocalSubscription, topic: string): number | undefined {
   for (const p of l.byId) if (p.matches(topic)) return p.id;
   return undefined;
+}
+
+/**
+ * A RawMessage with the MQTT 5 `schema` user property and content type, as sent. A property sent
+ * more than once must say the same each time; differing values are passed on as a list that
+ * names no type, so the decoder rejects the message as `wrong_type`.
+ */
+function withProperties(topic: string, payload: Buffer, receiveNs: bigint, props: NonNullable<IPublishPacket["properties"]>): RawMessage {
+  const raw: RawMessage = { topic, payload, receiveNs };
+  const schema = props.userProperties?.["schema"];
+  if (schema !== undefined) raw.schema = Array.isArray(schema) ? (new Set(schema).size === 1 ? schema[0]! : schema.join(",")) : schema;
+  if (props.contentType !== undefined) raw.contentType = props.contentType;
+  return raw;
 }

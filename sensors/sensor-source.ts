@@ -18,6 +18,7 @@ export interface SourceCounters {
 
 const zeroByReason = (): Record<RejectReason, number> => ({
   decode_error: 0,
+  wrong_type: 0,
   oversized: 0,
   unknown_topic: 0,
   invalid: 0,

@@ -14,6 +14,7 @@ interface RunFlags {
   zmq?: string[];
   zmqPublish?: string;
   vehicle?: string;
+  sensor?: string[];
   model?: string;
   backend?: string;
   record?: string;
@@ -45,6 +46,7 @@ export function configFromFlags(flags: RunFlags): { config: ReturnType<typeof pa
   }
   const obj = (k: string): Record<string, unknown> => ({ ...((raw[k] as Record<string, unknown> | undefined) ?? {}) });
   if (flags.vehicle) raw["vehicle"] = flags.vehicle;
+  if (flags.sensor?.length) raw["sensors"] = flags.sensor;
   if (flags.mqtt) raw["mqtt"] = { ...obj("mqtt"), url: flags.mqtt };
   if (flags.zmq?.length || flags.zmqPublish) {
     const z = obj("zmq");
@@ -74,6 +76,7 @@ export default function register(program: Command): void {
     .option("--zmq <endpoint>", "ZeroMQ endpoint to SUB from (repeatable), e.g. tcp://127.0.0.1:5555", collect)
     .option("--zmq-publish <endpoint>", "bind a ZeroMQ PUB socket here and publish decisions on it too")
     .option("--vehicle <id>", "vehicle id in the topics vehicles/{id}/... (default ego1)")
+    .option("--sensor <kind/id>", "accept this sensor id, e.g. camera/front (repeatable; replaces the config's sensors; default: the simulator's camera/front camera_raw/front radar/front gnss/main voice/cabin); other ids are rejected and counted", collect)
     .option("--model <dir>", "model directory (default models/default)")
     .option("--backend <name>", "inference backend: auto, tensorflow-gpu, tensorflow, wasm, cpu (default auto)")
     .option("--record <dir>", "record the session (sensors, decisions) as MCAP files in this directory")

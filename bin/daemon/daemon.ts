@@ -11,9 +11,9 @@ import { merge, type Observable, type SchedulerLike } from "rxjs";
 import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import type { RoadMap } from "../../schemas/map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
-import { createPipeline, frameInputsMessage, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
+import { OTHER_TOPIC_LABEL, createPipeline, frameInputsMessage, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
 import { applyRetention, freeBytes, readSigningKey, recordToFile, type McapRecorder, type RecorderStatus } from "../../replay/index.ts";
-import { MessageDecoder, TopicRegistry, msToNs, type Rejection, type SensorMessage } from "../../schemas/index.ts";
+import { DEFAULT_SENSOR_IDS, MessageDecoder, SensorAllowList, TopicRegistry, msToNs, type Rejection, type SensorMessage } from "../../schemas/index.ts";
 import {
   MqttTransport,
   SensorSink,
@@ -98,7 +98,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
   const scheduler = options.scheduler ?? wallScheduler;
   const registry = new TopicRegistry(config.vehicle);
-  const decoder = new MessageDecoder({ registry });
+  // Only named sensor ids get in: a made-up id must not become a frame trigger, a buffer, a recording
+  // channel, a health entry or a metric label (issue 22). Others are rejected as unknown_topic.
+  const allowList = new SensorAllowList(registry, config.sensors ?? SensorAllowList.idsIn(registry, config.topics) ?? DEFAULT_SENSOR_IDS);
+  const acceptTopic = (topic: string): boolean => allowList.accepts(topic);
+  const decoder = new MessageDecoder({ registry, acceptTopic });
+  logger.info({ sensors: [...allowList.ids] }, "accepted sensor ids (others are rejected as unknown_topic and counted under topic \"(other)\")");
   const decisionTopic = registry.topicFor("decision");
   const patterns = config.topics ?? registry.topics.filter((t) => t.kind !== "decision" && !t.kind.startsWith("sim")).map((t) => t.pattern);
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -306,6 +311,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     registry,
     aligner: alignerConfigFrom(config.aligner, config.vehicle),
     validate: { maxFutureNs: msToNs(config.validate.maxFutureMs) },
+    acceptTopic,
     decide: (frame) => decider.decide(frame),
     sinks: {
       message: (m) => {
@@ -318,7 +324,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         if (l.stalled) logger.error({ referencesSinceDecision: l.referencesSinceDecision }, `decisions stalled: ${l.reason} (/healthz answers 503 until a decision comes out)`);
         else logger.info("decisions flowing again");
       },
-      rejection: (r) => logOnce(`${r.reason}:${r.topic}`, { topic: r.topic, reason: r.reason, detail: r.detail }, "input rejected (logged once per topic and reason; counted in /metrics)"),
+      rejection: (r) =>
+        logOnce(`${r.reason}:${acceptTopic(r.topic) ? r.topic : OTHER_TOPIC_LABEL}`, { topic: r.topic, reason: r.reason, detail: r.detail }, "input rejected (logged once per accepted topic and reason, once for all others; counted in /metrics)"),
       health: (c) => {
         const h = c.health;
         live?.publishJson(HEALTH_TOPIC, "fusiond.TopicHealth", h, c.atNs);
@@ -361,7 +368,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       port: Number(config.http.listen.slice(at + 1)),
       registry: metrics.registry,
       health: () => {
-        const topics = pipeline.health.snapshot();
+        // Judged on accepted topics only (health tracks no other; filtered again so that stays true).
+        const topics = pipeline.health.snapshot().filter((t) => acceptTopic(t.topic));
         const critical = topics.filter((t) => t.kind === "camera" || t.kind === "radar");
         const live = pipeline.liveness();
         const ok = transportUp === 1 && critical.length > 0 && critical.every((t) => t.alive) && !live.stalled;

@@ -66,7 +66,9 @@ function decodeRaw(msg: DecodedMessage, data: Uint8Array): DecodeOutcome {
   const c = channels[encoding];
   if (c === undefined) return { ok: false, reason: `unsupported raw encoding "${encoding}"` };
   const step = Number(msg["step"] ?? 0) || width * c;
-  if (width <= 0 || height <= 0 || data.length < step * (height - 1) + width * c) {
+  // A row is at least its pixels (step ≥ width × channels): else a 40 KB message could claim 20000×20000
+  // pixels and allocate and fill 1.2 GB (fuzzed, issue 22).
+  if (width <= 0 || height <= 0 || step < width * c || data.length < step * (height - 1) + width * c) {
     return { ok: false, reason: `raw image ${width}×${height} ${encoding} step ${step} needs more than ${data.length} bytes` };
   }
   const out = new Uint8Array(width * height * 3);

@@ -85,7 +85,8 @@ export function radarFeatures(msg: DecodedMessage | undefined, cfg: FeatureConfi
     Math.min(1, pts.length / k),
     nearest ? Math.min(1, nearest.range / 100) : 1,
     Math.min(minTtcS, TTC_CAP_S) / TTC_CAP_S,
-    nearest ? Math.max(0, -nearest.vr) / 30 : 0,
+    // Clipped as the per-point features are: a closing speed of 1e300 m/s must not reach the model as Float32 Infinity.
+    nearest ? Math.min(3, Math.max(0, -nearest.vr) / 30) : 0,
     lane.some((p) => p.range < 30) ? 1 : 0,
     occupied(half, 3 * half),
     occupied(-3 * half, -half),

@@ -145,7 +145,12 @@ function computeVoiceFeatures(msg: DecodedMessage, cfg: FeatureConfig): VoiceFea
   if (!(data instanceof Uint8Array) || data.byteLength < 2 * v.windowSize) return { present: false, values, problem: "audio too short" };
   const format = String(msg["format"] ?? "pcm-s16").toLowerCase();
   if (format && !/s16|pcm|^$/.test(format)) return { present: false, values, problem: `unsupported audio format "${format}"` };
-  const samples = pcmToMono(data, Number(msg["number_of_channels"] ?? 1) || 1, Number(msg["sample_rate"] ?? v.sampleRate) || v.sampleRate, v.sampleRate);
+  const channels = Number(msg["number_of_channels"] ?? 1) || 1;
+  const rate = Number(msg["sample_rate"] ?? v.sampleRate) || v.sampleRate;
+  // Only the first maxSeconds are analysed: resample no more (plus the one sample interpolation reads past
+  // it). Resampling all of it made a 64 KB message at 1 Hz take 33 s and a 4 MiB one throw (fuzzed, issue 22).
+  const used = Math.min(data.byteLength, (Math.ceil(v.maxSeconds * rate) + 2) * 2 * channels);
+  const samples = pcmToMono(data.subarray(0, used), channels, rate, v.sampleRate);
   const { data: mel, frames } = logMel(samples, v);
   if (frames === 0) return { present: false, values, problem: "audio too short" };
   let mean = 0;

@@ -8,7 +8,8 @@ import { createServer as createTlsServer } from "node:tls";
 import { Aedes } from "aedes";
 import mqtt from "mqtt";
 import sinon from "sinon";
-import { EmbeddedBroker, MqttTransport, PROTOBUF_CONTENT_TYPE, type MqttStatusEvent } from "../../sensors/index.ts";
+import { MessageDecoder, TopicRegistry } from "../../schemas/index.ts";
+import { EmbeddedBroker, MqttTransport, PROTOBUF_CONTENT_TYPE, SensorSource, type MqttStatusEvent } from "../../sensors/index.ts";
 import { mosquittoOrAedes, now, radar, sleep, uniqueVehicle, waitFor } from "./helpers.ts";
 
 describe("sensors/mqtt-transport", function () {
@@ -51,6 +52,42 @@ describe("sensors/mqtt-transport", function () {
       assert.equal(sink.protocolVersion, 4);
       assert.equal(got[0]!.properties, undefined);
     }
+  });
+
+  it("passes MQTT 5's schema and content type on, so that a payload naming another type is rejected as wrong_type", async () => {
+    const b = await mosquittoOrAedes();
+    cleanup.push(() => b.stop());
+    if (b.kind !== "mosquitto") {
+      console.log("    ! fell back to aedes (MQTT 3.1.1 only): no properties to check; the decoder's check is tested in test/schemas/strict-decode.test.ts");
+      return;
+    }
+    const vehicle = uniqueVehicle();
+    const topic = `vehicles/${vehicle}/sensors/radar/front`;
+    const registry = new TopicRegistry(vehicle);
+    const source = new SensorSource(await transport({ url: b.url, registry }), new MessageDecoder({ registry }));
+    const accepted: number[] = [];
+    const sub = source.messages([topic]).subscribe((m) => accepted.push((m.message as { seq: number }).seq));
+    cleanup.push(async () => sub.unsubscribe());
+    const pub = await mqtt.connectAsync(b.url, { protocolVersion: 5 });
+    cleanup.push(() => pub.endAsync());
+    const send = (seq: number, properties: mqtt.IClientPublishOptions["properties"]): Promise<unknown> =>
+      pub.publishAsync(topic, Buffer.from(radar(seq)), { qos: 1, ...(properties ? { properties } : {}) });
+    // Until the daemon-side SUBSCRIBE is in place, probes are lost: send them until one arrives.
+    for (let i = 0; source.counters.received === 0; i++) {
+      if (i > 200) throw new Error("the subscription never took effect");
+      await send(0, undefined);
+      await sleep(20);
+    }
+    await waitFor(() => accepted.length > 0, "a probe");
+    const before = source.counters.received;
+    accepted.length = 0;
+    await send(1, { contentType: PROTOBUF_CONTENT_TYPE, userProperties: { schema: "fusiond.RadarScan" } });
+    await send(2, { contentType: PROTOBUF_CONTENT_TYPE, userProperties: { schema: "fusiond.EgoState" } });
+    await send(3, { contentType: "application/json" });
+    await send(4, undefined);
+    await waitFor(() => source.counters.received >= before + 4 && accepted.includes(4), "four messages at the source");
+    assert.deepEqual(accepted.filter((seq) => seq > 0), [1, 4]);
+    assert.equal(source.counters.rejected.wrong_type, 2);
   });
 
   it("falls back to MQTT 3.1.1 on aedes, which refuses MQTT 5; 'auto' is the default", async () => {
