@@ -388,6 +388,10 @@ export class FrameAligner {
     return true;
   }
 
+  private evictFairly(buf: SampleBuffer, max: number): void {
+    evictFairly(buf, max, (m) => this.drop(m, "queue_overflow"));
+  }
+
   private emitHead(nowNs: bigint): FusedFrame {
     const { ref } = this.pending.shift()!;
     this.lastEmitted = ref;
@@ -429,11 +433,29 @@ export class FrameAligner {
     }
     for (const m of BUFFERED) {
       const buf = this.buffers[m];
-      while (buf.length > c.maxBuffer) this.drop(buf.shift()!, "queue_overflow");
+      if (buf.length > c.maxBuffer) this.evictFairly(buf, c.maxBuffer);
     }
     // Camera frames are large (a raw 1080p frame is 6 MB): at most 8 per other camera are held.
     const maxFrames = 8 * this.secondaryTopics.size;
     while (this.secondary.length > maxFrames) this.drop(this.secondary.shift()!, "queue_overflow");
+  }
+}
+
+/**
+ * Per-topic shares of a full buffer: the oldest sample of the topic holding the most is evicted first, so a
+ * flood on one topic (a second radar gone wild, an intruder on an accepted id) evicts its own samples and
+ * never another topic's.
+ */
+function evictFairly(buf: SampleBuffer, max: number, drop: (m: SensorMessage) => void): void {
+  const counts = new Map<string, number>();
+  for (const m of buf) counts.set(m.topic, (counts.get(m.topic) ?? 0) + 1);
+  while (buf.length > max) {
+    let top = "";
+    let most = -1;
+    for (const [t, n] of counts) if (n > most) [top, most] = [t, n];
+    const i = buf.findIndex((m) => m.topic === top);
+    drop(buf.splice(i, 1)[0]!);
+    counts.set(top, most - 1);
   }
 }
 

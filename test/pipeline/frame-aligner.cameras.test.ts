@@ -98,3 +98,30 @@ describe("pipeline/frame-aligner: several cameras", () => {
     assert.throws(() => resolveAlignerConfig({ cameras: CAMERAS, referenceTopic: cam("roof") }), /not one of the cameras/);
   });
 });
+
+describe("pipeline/frame-aligner: per-topic buffer shares", () => {
+  it("a flood on one radar topic evicts its own scans, never the real radar's", () => {
+    const evicted: string[] = [];
+    const aligner = new FrameAligner({ inOrderPerTopic: true, noWaitFor: ["gnss", "ego"], maxBuffer: 64 }, (d) => void (d.reason === "queue_overflow" && evicted.push(d.topic)));
+    const flood = "vehicles/t/sensors/radar/flood";
+    const frames: FusedFrame[] = [];
+    for (let ms = 0; ms < 2000; ms += 50) {
+      // 200 scans of the flooding topic within each 50 ms, stamped just before the real scan.
+      for (let k = 0; k < 200; k++) {
+        const s = BigInt(ms) * MS + BigInt(k) * 1000n;
+        frames.push(...aligner.push(msg("radar", s, reading("radar", s), s, flood), s));
+      }
+      const r = BigInt(ms + 1) * MS;
+      frames.push(...aligner.push(msg("radar", r, reading("radar", r), r, TOPIC.radar), r));
+      const c = BigInt(ms + 2) * MS;
+      frames.push(...aligner.push(msg("camera", c, {}, c, TOPIC.camera), c));
+    }
+    frames.push(...aligner.flush(2100n * MS));
+    assert.equal(frames.length, 40);
+    // The nearest scan is the flood's (stamped closer) or the real one: both topics keep their share, and the
+    // real radar's scan is always still there to be found.
+    assert.ok(aligner.stats.evicted > 7000, String(aligner.stats.evicted));
+    assert.equal(evicted.filter((t) => t === TOPIC.radar).length, 0, "no scan of the real radar was evicted");
+    assert.ok(frames.every((f) => f.slots.radar !== undefined));
+  });
+});
