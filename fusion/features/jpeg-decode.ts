@@ -268,26 +268,50 @@ class BitReader {
    * needs only DC. Whole (code, magnitude) pairs come from the table's skip entries; false on a bad code.
    */
   skipAc(t: HuffmanTable): boolean {
+    // The hot loop of a 1/8 decode: the accumulator in locals, fill() inlined; rare long codes go the slow way.
     const skip = t.skip;
+    const data = this.data;
+    const end = data.length;
+    let { buf, count, pos } = this;
     for (let k = 1; k < 64; ) {
-      if (this.count < 16) this.fill();
-      const e = skip[(this.buf >>> (this.count - SKIP_BITS)) & ((1 << SKIP_BITS) - 1)]!;
+      if (count < 16) {
+        while (count <= 24) {
+          let byte = 0;
+          if (pos < end) {
+            byte = data[pos]!;
+            if (byte !== 0xff) pos++;
+            else if (pos + 1 < end && data[pos + 1] === 0) pos += 2;
+            else {
+              byte = 0;
+              this.padding += 8;
+            }
+          } else this.padding += 8;
+          buf = (buf << 8) | byte;
+          count += 8;
+        }
+      }
+      const e = skip[(buf >>> (count - SKIP_BITS)) & ((1 << SKIP_BITS) - 1)]!;
       if (e !== 0) {
-        this.count -= e & 31;
+        count -= e & 31;
         k += e >> 5;
         continue;
       }
+      this.buf = buf;
+      this.count = count;
+      this.pos = pos;
       const rs = this.symbol(t);
       if (rs < 0) return false;
       const s = rs & 15;
+      if (s !== 0) this.skip(s);
+      ({ buf, count, pos } = this);
       if (s === 0) {
         if (rs >> 4 < 15) break;
         k += 16;
-        continue;
-      }
-      this.skip(s);
-      k += (rs >> 4) + 1;
+      } else k += (rs >> 4) + 1;
     }
+    this.buf = buf;
+    this.count = count;
+    this.pos = pos;
     return true;
   }
 
