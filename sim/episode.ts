@@ -114,6 +114,7 @@ export class Episode {
     this.rng = { camera: fork("camera"), radar: fork("radar"), gnss: fork("gnss"), ego: fork("ego"), voice: fork("voice"), latency: fork("latency") };
     this.camera = new CameraRenderer(undefined, fork("camera-noise"));
     this.cameraSet = options.cameraSet ? new CameraSet(options.cameraSet, this.vehicle, this.cameraFormat, this.jpegQuality, (l) => fork(`camera-set:${l}`)) : undefined;
+    this.cameraSet?.warmUp(this.world);
     this.gnss = new GnssModel(this.rng.gnss, (SCHEDULE.gnss.every * Number(PHYSICS_DT_NS)) / 1e9);
     const reg = new TopicRegistry(this.vehicle);
     this.topics = {

@@ -11,7 +11,7 @@
  * the spec and the episode's seed.
  */
 import type { DecodedMessage } from "../../schemas/codec.ts";
-import type { Rng } from "../rng.ts";
+import { Rng } from "../rng.ts";
 import type { World } from "../world/types.ts";
 import { CameraRenderer, DEFAULT_CAMERA, encodeJpeg, toRgb, type CameraConfig } from "./camera.ts";
 import { UpscaleJpegEncoder } from "./jpeg-upscale.ts";
@@ -99,6 +99,21 @@ export class CameraSet {
       renderer: new CameraRenderer(mountConfig(id, this.rw, this.rh), fork(`${id}-noise`)),
       rng: fork(id),
     }));
+  }
+
+  /**
+   * Renders and encodes a few throwaway frames so that the first real ones are not slowed by the JIT
+   * (~0.3 s for the first set of 4 × 1280×720, then ~10 ms): live mode calls it before its clock starts.
+   * Changes no output: every render overwrites all its pixels, and these frames use their own random draws.
+   */
+  warmUp(w: World, sets = 6): void {
+    const { width, height } = this.spec;
+    for (let i = 0; i < sets; i++) {
+      for (const c of this.cameras) {
+        const rgba = c.renderer.render(w, new Rng(i + 1));
+        if (this.upscale) this.upscale.encode(rgba, this.rw, this.rh, width, height, i + 1);
+      }
+    }
   }
 
   /** Every camera's frame of this instant, in the spec's order. */
