@@ -79,13 +79,19 @@ export interface CameraDecodeLimits {
   maxPixels: number;
   /** Largest frame given to the slow decoders (jpeg-js, pngjs), pixels. */
   slowMaxPixels: number;
+  /**
+   * Largest JPEG decoded at full size (no reduction possible: a side too short for the model input, e.g.
+   * 100×16000), pixels. Bounds the coefficient store (12 bytes a pixel for colour) of such a decode.
+   */
+  fullMaxPixels: number;
 }
 
 /**
  * 16 Mpx: a 4096×4096 sensor (vehicle cameras are 1–8 Mpx); at 1/8 its decode holds 0.25 Mpx of planes.
  * 320×240 for the slow decoders: jpeg-js takes ~8 ms there (~35 ms at 640×480, ~130 ms at 1080p).
+ * 4 Mpx at full size: ~48 MiB of coefficients at most.
  */
-export const DEFAULT_CAMERA_LIMITS: CameraDecodeLimits = { maxPixels: 16 * 1024 * 1024, slowMaxPixels: 320 * 240 };
+export const DEFAULT_CAMERA_LIMITS: CameraDecodeLimits = { maxPixels: 16 * 1024 * 1024, slowMaxPixels: 320 * 240, fullMaxPixels: 4 * 1024 * 1024 };
 
 /**
  * Pixels, and the reduction they were decoded at: with `scale` > 1, pixel (x, y) stands for the square
@@ -148,6 +154,9 @@ function jpegPixels(data: Uint8Array, size: number, limits: CameraDecodeLimits):
   const ours = (h.process === "baseline" || h.process === "extended") && h.precision === 8 && (h.components === 1 || h.components === 3);
   if (ours) {
     const scale = size > 0 ? shrinkFactor(h.width, h.height, size) : 1;
+    if (scale === 1 && pixels > limits.fullMaxPixels) {
+      return reject("too_large", `JPEG ${h.width}×${h.height} cannot be reduced for a ${size}×${size} input and is over the ${mpx(limits.fullMaxPixels)} of a full-size decode`);
+    }
     const img = scale === 1 ? decodeJpegRgb(data) : decodeJpegRgbScaled(data, scale);
     if (img) return rgbOk(img, scale, h.width, h.height);
   }

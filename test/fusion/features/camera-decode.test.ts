@@ -185,6 +185,13 @@ describe("fusion/features/camera-decode: shrink-on-load and bad input", function
       assert.ok(performance.now() - t0 < 50, "no decoding was attempted");
     });
 
+    it("a JPEG too elongated to reduce is decoded at full size only up to its budget", () => {
+      const file = withSof(hd420, { width: 60000, height: 100 });
+      const f = cameraFeatures(jpegMsg(file), CFG);
+      assert.equal(f.rejection?.code, "too_large", f.problem);
+      assert.match(f.problem!, /cannot be reduced/);
+    });
+
     it("a raw frame whose data is not step × height bytes, or is over the budget", () => {
       const w = 640;
       const h = 480;
