@@ -54,11 +54,11 @@ export class UpscaleJpegEncoder {
   private readonly uvTable = new Uint8Array(64);
   /**
    * Texture blocks, Huffman-coded ahead: block t's coefficients from zigzag position 3 on (and its EOB) as
-   * 16-bit chunks, one variant per position of the last non-zero coefficient before them (0, 1 or 2), since
+   * 24-bit chunks, one variant per position of the last non-zero coefficient before them (0, 1 or 2), since
    * that sets the first one's run. Variant v of block t: chunks [start[i], start[i + 1]) with i = 3t + v, the
    * last chunk `lastBits[i]` long.
    */
-  private readonly tailChunks: Uint16Array;
+  private readonly tailChunks: Uint32Array;
   private readonly tailStart: Int32Array;
   private readonly tailLastBits: Uint8Array;
   private luma = new Float64Array(0);
@@ -97,7 +97,7 @@ export class UpscaleJpegEncoder {
       }
     }
     this.tailStart[TEXTURES * 3] = chunks.length;
-    this.tailChunks = Uint16Array.from(chunks);
+    this.tailChunks = Uint32Array.from(chunks);
   }
 
   /**
@@ -183,7 +183,7 @@ export class UpscaleJpegEncoder {
     const i = this.nextTexture() * 3 + last;
     const end = this.tailStart[i + 1]! - 1;
     const chunks = this.tailChunks;
-    for (let c = this.tailStart[i]!; c < end; c++) this.bits(chunks[c]!, 16);
+    for (let c = this.tailStart[i]!; c < end; c++) this.bits(chunks[c]!, 24);
     this.bits(chunks[end]!, this.tailLastBits[i]!);
     return value;
   }
@@ -204,8 +204,14 @@ export class UpscaleJpegEncoder {
     const a = v < 0 ? -v : v;
     const cat = 32 - Math.clz32(a);
     const sym = (run << 4) + cat;
-    this.bits(h.code[sym]!, h.len[sym]!);
-    this.bits(v < 0 ? v + (1 << cat) - 1 : v, cat);
+    const len = h.len[sym]!;
+    const bits = v < 0 ? v + (1 << cat) - 1 : v;
+    // One append for the code and its magnitude when they fit (nearly always): half the calls.
+    if (len + cat <= 24) this.bits((h.code[sym]! << cat) | bits, len + cat);
+    else {
+      this.bits(h.code[sym]!, len);
+      this.bits(bits, cat);
+    }
   }
 
   /** xorshift32 over the frame seed: which texture block comes next. */
@@ -218,7 +224,7 @@ export class UpscaleJpegEncoder {
     return this.pick % TEXTURES;
   }
 
-  /** Appends `len` (≤ 16) bits MSB first, stuffing a zero after each 0xFF. */
+  /** Appends `len` (≤ 24) bits MSB first, stuffing a zero after each 0xFF. */
   private bits(value: number, len: number): void {
     this.acc = (this.acc << len) | value;
     this.nbits += len;
@@ -262,7 +268,7 @@ export class UpscaleJpegEncoder {
 
 /**
  * Huffman-codes a block's AC coefficients from zigzag position 3 on, after a last non-zero at `last`, with
- * the EOB where one is due, into 16-bit chunks (appended to `out`); returns the last chunk's bit count (1..16).
+ * the EOB where one is due, into 24-bit chunks (appended to `out`); returns the last chunk's bit count (1..24).
  */
 function tailBits(block: Int32Array, last: number, out: number[]): number {
   let acc = 0;
@@ -270,7 +276,7 @@ function tailBits(block: Int32Array, last: number, out: number[]): number {
   const put = (value: number, len: number): void => {
     for (let b = len - 1; b >= 0; b--) {
       acc = (acc << 1) | ((value >>> b) & 1);
-      if (++n === 16) {
+      if (++n === 24) {
         out.push(acc);
         acc = 0;
         n = 0;
@@ -292,7 +298,7 @@ function tailBits(block: Int32Array, last: number, out: number[]): number {
     prev = i;
   }
   if (prev !== 63) put(YAC.code[0]!, YAC.len[0]!);
-  if (n === 0) return 16; // ended on a chunk boundary: the last chunk is whole
+  if (n === 0) return 24; // ended on a chunk boundary: the last chunk is whole
   out.push(acc);
   return n;
 }
