@@ -3,6 +3,9 @@ import { readFileSync } from "node:fs";
 import { CameraFeaturePool, type PoolOutcome } from "../../../fusion/features/camera-pool.ts";
 import { cameraFeatures } from "../../../fusion/features/camera.ts";
 import { DEFAULT_FEATURE_CONFIG } from "../../../fusion/features/config.ts";
+import { extractFeatures } from "../../../fusion/features/frame.ts";
+import { mulberry32 } from "../../../fusion/train/random.ts";
+import { randomScene, sceneFrame } from "../synthetic.ts";
 import { Rng } from "../../../sim/rng.ts";
 
 const CFG = DEFAULT_FEATURE_CONFIG;
@@ -50,6 +53,18 @@ describe("fusion/features/camera-pool", function () {
     assert.equal(st.completed, frames.length);
     assert.equal(st.rejected.truncated, 1);
     assert.equal(st.rejected.bad_raw_size, 1);
+  });
+
+  it("extractFeatures with the pool's camera features gives the tensors it gives decoding itself (the daemon's path)", async () => {
+    pool = new CameraFeaturePool({ config: CFG, inlineMaxPixels: 0 });
+    const rand = mulberry32(5);
+    const frame = sceneFrame(randomScene(rand), 0, rand);
+    frame.slots.camera = { ...frame.slots.camera!, message: raw("rgb8", 1280, 720, 9) };
+    const pooled = features(await pool.extract(frame.slots.camera.message));
+    const a = extractFeatures(frame, { config: CFG });
+    const b = extractFeatures(frame, { config: CFG, camera: pooled });
+    for (const k of Object.keys(a.inputs) as (keyof typeof a.inputs)[]) assert.deepEqual(b.inputs[k], a.inputs[k], k);
+    assert.deepEqual(b.present, a.present);
   });
 
   it("transfers a frame that owns its ArrayBuffer (no copy), copies only the bytes of a slice", async () => {
