@@ -120,6 +120,21 @@ describe("sim/sensors/camera-set: the camera set at real size", function () {
     assert.deepEqual(cameraSetFromFlags(undefined, "1280x720"), { set: { ids: ["front"], width: 1280, height: 720 } });
   });
 
+  it("fusiond sim and fusiond demo refuse a bad camera flag with exit 2 and say what is allowed", async () => {
+    const bin = fileURLToPath(new URL("../../../bin/fusiond.js", import.meta.url));
+    for (const [args, re] of [
+      [["sim", "--out", "/dev/null", "--cameras", "front,top"], /unknown: top/],
+      [["demo", "--camera-size", "1280"], /WIDTHxHEIGHT/],
+    ] as const) {
+      const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      let err = "";
+      child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+      assert.equal(code, 2, `${args.join(" ")}: ${err}`);
+      assert.match(err, re);
+    }
+  });
+
   it("fusiond sim --cameras front,rear,left,right --camera-size 1280x720 publishes all four in live mode", async () => {
     const endpoint = `tcp://127.0.0.1:${await freePort()}`;
     const vehicle = uniqueVehicle("cams");
