@@ -91,6 +91,9 @@ for (let v = 0; v < 256; v++) {
 const FAST_BITS = 9;
 /** Prefix length of the AC skip table (scaled 1/8 decode): a code and its magnitude bits together. */
 const SKIP_BITS = 10;
+/** Prefix length of the multi-pair skip table: as many whole (code, magnitude) pairs as 12 bits hold. */
+const MULTI_BITS = 12;
+const MULTI_EOB = 1 << 13;
 
 /** A canonical Huffman table: a 9-bit lookup for short codes, per-length limits for the rest. */
 class HuffmanTable {
@@ -107,6 +110,11 @@ class HuffmanTable {
    * 0 where the prefix does not hold both (the slow path decodes the symbol).
    */
   readonly skip = new Uint16Array(1 << SKIP_BITS);
+  /**
+   * Every whole pair a MULTI_BITS prefix holds, in one entry: bits to drop | (positions advanced by the pairs
+   * before any EOB) << 5 | MULTI_EOB when the last pair is an EOB. 0 where not even one pair fits.
+   */
+  readonly multi = new Uint16Array(1 << MULTI_BITS);
   defined = false;
   /** The DHT bytes (counts, symbols) it was last built from, to skip rebuilding the same table next frame. */
   private readonly source = new Uint8Array(16 + 256);
@@ -146,9 +154,32 @@ class HuffmanTable {
       this.maxCode[len] = n > 0 ? code - 1 : -1;
       code <<= 1;
     }
+    this.buildMulti();
     this.source.set(data.subarray(counts, counts + 16 + total));
     this.sourceLength = 16 + total;
     return (this.defined = true);
+  }
+
+  /** The multi-pair table from the single-pair one: ~4 lookups per entry, cheap enough to redo per frame. */
+  private buildMulti(): void {
+    const mask = (1 << MULTI_BITS) - 1;
+    for (let p = 0; p <= mask; p++) {
+      let pos = 0;
+      let advance = 0;
+      let eob = 0;
+      while (pos < MULTI_BITS) {
+        // The next SKIP_BITS bits, zero-filled past the prefix: an entry is valid if all its bits are known.
+        const e = this.skip[((p << pos) & mask) >> (MULTI_BITS - SKIP_BITS)]!;
+        if (e === 0 || (e & 31) > MULTI_BITS - pos) break;
+        pos += e & 31;
+        if (e >> 5 === 64) {
+          eob = MULTI_EOB;
+          break;
+        }
+        advance += e >> 5;
+      }
+      this.multi[p] = pos === 0 ? 0 : pos | (advance << 5) | eob;
+    }
   }
 
   private isBuiltFrom(data: Uint8Array, start: number, length: number): boolean {
@@ -270,6 +301,7 @@ class BitReader {
   skipAc(t: HuffmanTable): boolean {
     // The hot loop of a 1/8 decode: the accumulator in locals, fill() inlined; rare long codes go the slow way.
     const skip = t.skip;
+    const multi = t.multi;
     const data = this.data;
     const end = data.length;
     let { buf, count, pos } = this;
@@ -288,6 +320,21 @@ class BitReader {
           } else this.padding += 8;
           buf = (buf << 8) | byte;
           count += 8;
+        }
+      }
+      const m = multi[(buf >>> (count - MULTI_BITS)) & ((1 << MULTI_BITS) - 1)]!;
+      if (m !== 0) {
+        // Several pairs at once, where none of them would start at or past position 64.
+        const advance = (m >> 5) & 255;
+        if ((m & MULTI_EOB) !== 0) {
+          if (k + advance < 64) {
+            count -= m & 31;
+            break;
+          }
+        } else if (k + advance <= 64) {
+          count -= m & 31;
+          k += advance;
+          continue;
         }
       }
       const e = skip[(buf >>> (count - SKIP_BITS)) & ((1 << SKIP_BITS) - 1)]!;
