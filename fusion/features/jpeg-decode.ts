@@ -115,6 +115,8 @@ class HuffmanTable {
    * before any EOB) << 5 | MULTI_EOB when the last pair is an EOB. 0 where not even one pair fits.
    */
   readonly multi = new Uint16Array(1 << MULTI_BITS);
+  /** Built on first use by a 1/8 decode (full-size decodes never need it). */
+  multiBuilt = false;
   defined = false;
   /** The DHT bytes (counts, symbols) it was last built from, to skip rebuilding the same table next frame. */
   private readonly source = new Uint8Array(16 + 256);
@@ -154,14 +156,15 @@ class HuffmanTable {
       this.maxCode[len] = n > 0 ? code - 1 : -1;
       code <<= 1;
     }
-    this.buildMulti();
+    this.multiBuilt = false;
     this.source.set(data.subarray(counts, counts + 16 + total));
     this.sourceLength = 16 + total;
     return (this.defined = true);
   }
 
   /** The multi-pair table from the single-pair one: ~4 lookups per entry, cheap enough to redo per frame. */
-  private buildMulti(): void {
+  buildMulti(): void {
+    this.multiBuilt = true;
     const mask = (1 << MULTI_BITS) - 1;
     for (let p = 0; p <= mask; p++) {
       let pos = 0;
@@ -301,6 +304,7 @@ class BitReader {
   skipAc(t: HuffmanTable): boolean {
     // The hot loop of a 1/8 decode: the accumulator in locals, fill() inlined; rare long codes go the slow way.
     const skip = t.skip;
+    if (!t.multiBuilt) t.buildMulti();
     const multi = t.multi;
     const data = this.data;
     const end = data.length;
