@@ -13,6 +13,7 @@ import type { SensorSink } from "../sensors/index.ts";
 import { Episode, type SensorName, type SimMessage } from "../sim/episode.ts";
 import { DecisionMailbox, decisionToCommand, runLockstep, type DecisionLike, type MatchPolicy, type TimeoutPolicy } from "../sim/lockstep.ts";
 import type { ScenarioSpec } from "../sim/scenario.ts";
+import type { CameraSetSpec } from "../sim/sensors/camera-set.ts";
 import type { EpisodeScore } from "../sim/score.ts";
 import type { EgoCommand } from "../sim/world/types.ts";
 
@@ -46,6 +47,8 @@ export interface LiveSimOptions {
   vehicle?: string;
   sensors?: readonly SensorName[];
   cameraFormat?: "jpeg" | "raw";
+  /** Cameras at real size (EpisodeOptions.cameraSet); absent: the single 64×64 front camera. */
+  cameraSet?: CameraSetSpec | undefined;
   /** Who drives the ego: the decisions (closed loop, default) or the expert (open loop; decisions only counted). */
   driver?: "decisions" | "expert";
   /** Lockstep mode (one step per decision, no pacing); absent: live mode. */
@@ -110,7 +113,7 @@ export interface LiveSim {
 export function startLiveSim(o: LiveSimOptions): LiveSim {
   const clock = o.clock ?? wallClock;
   const startNs = o.startNs ?? clock.nowNs();
-  const ep = new Episode(o.scenario, { vehicle: o.vehicle ?? "sim", startNs, ...(o.sensors ? { sensors: o.sensors } : {}), ...(o.cameraFormat ? { cameraFormat: o.cameraFormat } : {}) });
+  const ep = new Episode(o.scenario, { vehicle: o.vehicle ?? "sim", startNs, ...(o.sensors ? { sensors: o.sensors } : {}), ...(o.cameraFormat ? { cameraFormat: o.cameraFormat } : {}), ...(o.cameraSet ? { cameraSet: o.cameraSet } : {}) });
   const mode = o.lockstep ? "lockstep" : "live";
   const wall0 = clock.nowNs();
   const counters = { published: 0, publishFailed: 0, decisions: 0, timeouts: 0, stale: 0, lagMs: 0, maxLagMs: 0 };

@@ -17,6 +17,7 @@ import { Rng } from "./rng.ts";
 import { buildScenario, type ScenarioSpec } from "./scenario.ts";
 import { EpisodeScorer, type EpisodeScore } from "./score.ts";
 import { CameraRenderer, encodeJpeg, toRgb } from "./sensors/camera.ts";
+import { CameraSet, type CameraSetSpec } from "./sensors/camera-set.ts";
 import { canSample } from "./sensors/ego-can.ts";
 import { GnssModel } from "./sensors/gnss.ts";
 import { radarSweep } from "./sensors/radar.ts";
@@ -50,6 +51,11 @@ export interface EpisodeOptions {
   /** Camera output: JPEG foxglove.CompressedImage (default) or rgb8 foxglove.RawImage. */
   cameraFormat?: "jpeg" | "raw";
   jpegQuality?: number;
+  /**
+   * A set of cameras at real size (fusiond sim --cameras front,rear,left,right --camera-size 1280x720), each on
+   * camera/{id} (camera_raw/{id} for raw). Absent: the single 64×64 front camera, byte for byte as always.
+   */
+  cameraSet?: CameraSetSpec;
   /** Voice clips (default: the shipped ones). */
   clips?: ClipCatalog;
 }
@@ -84,6 +90,7 @@ export class Episode {
   private readonly sensors: Set<SensorName>;
   private readonly rng: Record<SensorName | "latency", Rng>;
   private readonly camera: CameraRenderer;
+  private readonly cameraSet: CameraSet | undefined;
   private readonly gnss: GnssModel;
   private readonly clips: ClipCatalog;
   private readonly cameraFormat: "jpeg" | "raw";
@@ -106,6 +113,8 @@ export class Episode {
     const fork = (l: string): Rng => Rng.fork(spec.seed, `sensor:${l}`);
     this.rng = { camera: fork("camera"), radar: fork("radar"), gnss: fork("gnss"), ego: fork("ego"), voice: fork("voice"), latency: fork("latency") };
     this.camera = new CameraRenderer(undefined, fork("camera-noise"));
+    this.cameraSet = options.cameraSet ? new CameraSet(options.cameraSet, this.vehicle, this.cameraFormat, this.jpegQuality, (l) => fork(`camera-set:${l}`)) : undefined;
+    this.cameraSet?.warmUp(this.world);
     this.gnss = new GnssModel(this.rng.gnss, (SCHEDULE.gnss.every * Number(PHYSICS_DT_NS)) / 1e9);
     const reg = new TopicRegistry(this.vehicle);
     this.topics = {
@@ -206,7 +215,11 @@ export class Episode {
       const can = canSample(w, this.rng.ego);
       this.emit("ego", "ego", "fusiond.EgoState", { timestamp: ts, ...can, frame_id: "base_link" }, ns, ns + this.latency(SCHEDULE.ego.latencyMs));
     }
-    if (due("camera")) {
+    if (due("camera") && this.cameraSet) {
+      for (const frame of this.cameraSet.sample(w, ts)) {
+        this.queue.push({ ...frame, kind: "camera", stampNs: ns, receiveNs: ns + this.latency(SCHEDULE.camera.latencyMs) });
+      }
+    } else if (due("camera")) {
       const rgba = this.camera.render(w, this.rng.camera);
       const { width, height } = this.camera.cfg;
       const msg =

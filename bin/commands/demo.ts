@@ -20,6 +20,7 @@ import { startDaemon } from "../daemon/daemon.ts";
 import { wallNs } from "../daemon/clock.ts";
 import { startLiveSim, type LiveStatus } from "../sim-live.ts";
 import { liveScenario } from "./sim.ts";
+import { CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags } from "./camera-flags.ts";
 import { EXIT_USAGE } from "./types.ts";
 import { FUSIOND_VERSION } from "../version.ts";
 
@@ -34,6 +35,8 @@ interface DemoFlags {
   foxglove?: string;
   quiet?: boolean;
   json?: boolean;
+  cameras?: string;
+  cameraSize?: string;
 }
 
 const VEHICLE = "demo";
@@ -66,6 +69,8 @@ export default function register(program: Command): void {
     .option("--out <dir>", "where the recording goes", "recordings")
     .option("--http <host:port>", "serve /metrics /healthz /readyz here while the demo runs (default: off)")
     .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view (camera, GNSS map, radar, decisions, health), e.g. 8765")
+    .option("--cameras <list>", CAMERAS_HELP)
+    .option("--camera-size <WxH>", CAMERA_SIZE_HELP)
     .option("--quiet", "no status line")
     .option("--json", "print the summary as JSON on stdout")
     .addHelpText(
@@ -86,6 +91,12 @@ Examples:
         process.stderr.write(
           `fusiond demo: bad option: ${!(durationS > 0) ? `--duration must be a positive number of seconds (got ${flags.duration}) ` : ""}${!Number.isInteger(seed) ? `--seed must be an integer (got ${flags.seed}) ` : ""}${badWeather.length ? `--weather ${badWeather.join(",")} unknown (known: ${WEATHERS.join(", ")})` : ""}\n`,
         );
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const cams = cameraSetFromFlags(flags.cameras, flags.cameraSize);
+      if ("error" in cams) {
+        process.stderr.write(`fusiond demo: ${cams.error}\n`);
         process.exitCode = EXIT_USAGE;
         return;
       }
@@ -172,6 +183,7 @@ Examples:
         decisions: decisionSource.messages([decisionTopic]).pipe(rxMap((m) => m.message as DecisionLike)),
         scenario,
         vehicle: VEHICLE,
+        cameraSet: cams.set,
         onStatus: (s: LiveStatus) => statusLine(s),
         statusEveryMs: 500,
       });

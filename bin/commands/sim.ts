@@ -22,6 +22,8 @@ import { randomScenario, WEATHERS, type ScenarioSpec } from "../../sim/scenario.
 import { scenarioSuite } from "../../sim/scenarios.ts";
 import type { EpisodeScore } from "../../sim/score.ts";
 import { startLiveSim, wallClock, type LiveSimResult, type LiveStatus } from "../sim-live.ts";
+import type { CameraSetSpec } from "../../sim/sensors/camera-set.ts";
+import { CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags } from "./camera-flags.ts";
 import { EXIT_USAGE } from "./types.ts";
 
 interface SimFlags {
@@ -30,6 +32,8 @@ interface SimFlags {
   out?: string;
   vehicle: string;
   camera: string;
+  cameras?: string;
+  cameraSize?: string;
   sensors: string;
   episode: string;
   perturb: string;
@@ -61,6 +65,8 @@ export default function register(program: Command): void {
     .option("--out <file.mcap>", "dataset mode: write every topic, ground truth and expert label to this MCAP file")
     .option("--vehicle <id>", "vehicle id in topic names", "sim")
     .option("--camera <format>", "camera output: jpeg (CompressedImage) or raw (RawImage rgb8)", "jpeg")
+    .option("--cameras <list>", CAMERAS_HELP)
+    .option("--camera-size <WxH>", CAMERA_SIZE_HELP)
     .option("--sensors <list>", "comma-separated sensors to model", ALL_SENSORS.join(","))
     .option("--episode <s>", "dataset mode: longest episode, s (episodes run back to back)", "120")
     .option("--perturb <fraction>", "dataset mode: fraction of the drive (0–0.5) in which the ego holds a random KEEP/ACCELERATE/DECELERATE instead of the expert's, still labelled by the expert (training data that shows how to recover)", "0")
@@ -101,8 +107,14 @@ export default function register(program: Command): void {
         return;
       }
       const scenarios = suite && weather ? suite.map((s) => ({ ...s, weather })) : suite;
+      const cams = cameraSetFromFlags(flags.cameras, flags.cameraSize);
+      if ("error" in cams) {
+        process.stderr.write(`fusiond sim: ${cams.error}\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
       if (flags.mqtt || flags.zmq) {
-        await live(flags, seed, durationS, sensors, scenarios?.[0], weather);
+        await live(flags, seed, durationS, sensors, scenarios?.[0], weather, cams.set);
         return;
       }
       if (flags.lockstep) {
@@ -130,6 +142,7 @@ export default function register(program: Command): void {
         vehicle: flags.vehicle,
         sensors,
         cameraFormat: flags.camera as "jpeg" | "raw",
+        ...(cams.set ? { cameraSet: cams.set } : {}),
         episodeS: Number(flags.episode),
         perturb,
         compression: flags.compression as "zstd" | "lz4" | "none",
@@ -146,7 +159,15 @@ export function liveScenario(seed: number, durationS: number | undefined, named?
   return weather ? { ...spec, weather } : spec;
 }
 
-async function live(flags: SimFlags, seed: number, durationS: number | undefined, sensors: SensorName[], named: ScenarioSpec | undefined, weather: MapWeather[] | undefined): Promise<void> {
+async function live(
+  flags: SimFlags,
+  seed: number,
+  durationS: number | undefined,
+  sensors: SensorName[],
+  named: ScenarioSpec | undefined,
+  weather: MapWeather[] | undefined,
+  cameraSet: CameraSetSpec | undefined,
+): Promise<void> {
   const policy = flags.onTimeout as TimeoutPolicy;
   const timeoutMs = Number(flags.timeout);
   const speed = Number(flags.speed);
@@ -198,6 +219,7 @@ async function live(flags: SimFlags, seed: number, durationS: number | undefined
     vehicle: flags.vehicle,
     sensors,
     cameraFormat: flags.camera as "jpeg" | "raw",
+    cameraSet,
     driver: flags.driver as "decisions" | "expert",
     ...(flags.lockstep ? { lockstep: { timeoutMs, policy, match: flags.match as MatchPolicy } } : { decisionTimeoutMs: timeoutMs, policy }),
     speed,
@@ -255,6 +277,7 @@ interface WriteOptions {
   vehicle: string;
   sensors: SensorName[];
   cameraFormat: "jpeg" | "raw";
+  cameraSet?: CameraSetSpec;
   episodeS: number;
   /** DatasetOptions.perturb. */
   perturb?: number;
@@ -269,9 +292,9 @@ export async function writeDataset(out: string, seed: number, durationS: number,
   const rec = await recordToFile(out, {
     compression: o.compression,
     library: `fusiond/${version} sim`,
-    metadata: { vehicle: o.vehicle, source: "fusiond sim", seed: String(seed), durationS: String(durationS), sensors: o.sensors.join(","), camera: o.cameraFormat, ...(o.perturb ? { perturb: String(o.perturb) } : {}) },
+    metadata: { vehicle: o.vehicle, source: "fusiond sim", seed: String(seed), durationS: String(durationS), sensors: o.sensors.join(","), camera: o.cameraFormat, ...(o.cameraSet ? { cameras: o.cameraSet.ids.join(","), cameraSize: `${o.cameraSet.width}x${o.cameraSet.height}` } : {}), ...(o.perturb ? { perturb: String(o.perturb) } : {}) },
   });
-  const gen = datasetMessages(seed, durationS, { vehicle: o.vehicle, sensors: o.sensors, cameraFormat: o.cameraFormat, episodeS: o.episodeS, ...(o.perturb ? { perturb: o.perturb } : {}), ...(o.scenarios ? { scenarios: o.scenarios } : {}) });
+  const gen = datasetMessages(seed, durationS, { vehicle: o.vehicle, sensors: o.sensors, cameraFormat: o.cameraFormat, ...(o.cameraSet ? { cameraSet: o.cameraSet } : {}), episodeS: o.episodeS, ...(o.perturb ? { perturb: o.perturb } : {}), ...(o.scenarios ? { scenarios: o.scenarios } : {}) });
   let n = 0;
   let r = gen.next();
   while (!r.done) {

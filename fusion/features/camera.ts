@@ -4,93 +4,36 @@
  * (row-major patches, each patch row-major pixels, RGB interleaved): shape [(S/P)², P·P·3].
  * Patches are emitted here, not in the model, so the encoder is a plain matMul (trainable on wasm).
  */
-import jpeg from "jpeg-js";
-import { PNG } from "pngjs";
 import type { DecodedMessage } from "../../schemas/index.ts";
+import {
+  cameraPixels,
+  DEFAULT_CAMERA_LIMITS,
+  rgbView,
+  toRgbImage,
+  type CameraDecodeLimits,
+  type CameraRejection,
+  type PixelView,
+  type RgbImage,
+} from "./camera-decode.ts";
 import type { FeatureConfig } from "./config.ts";
-import { decodeJpegRgb } from "./jpeg-decode.ts";
 
-/** Decoded image, RGB8 interleaved. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
+export type { RgbImage } from "./camera-decode.ts";
+
+export type DecodeOutcome = { ok: true; image: RgbImage } | ({ ok: false } & CameraRejection);
+
+/** Decodes a foxglove.CompressedImage (jpeg/png) or foxglove.RawImage message at full size. Never throws. */
+export function decodeCameraMessage(msg: DecodedMessage, limits: CameraDecodeLimits = DEFAULT_CAMERA_LIMITS): DecodeOutcome {
+  const r = cameraPixels(msg, 0, limits);
+  return r.ok ? { ok: true, image: toRgbImage(r.pixels) } : r;
 }
 
-export type DecodeOutcome = { ok: true; image: RgbImage } | { ok: false; reason: string };
-
-const bytesOf = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array ? v : undefined);
-
-function fromRgba(width: number, height: number, rgba: Uint8Array, bgr = false): RgbImage {
-  const n = width * height;
-  const data = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    data[i * 3] = rgba[i * 4 + (bgr ? 2 : 0)]!;
-    data[i * 3 + 1] = rgba[i * 4 + 1]!;
-    data[i * 3 + 2] = rgba[i * 4 + (bgr ? 0 : 2)]!;
-  }
-  return { width, height, data };
-}
-
-/** Decodes a foxglove.CompressedImage (jpeg/png) or foxglove.RawImage message. Never throws. */
-export function decodeCameraMessage(msg: DecodedMessage): DecodeOutcome {
-  const data = bytesOf(msg["data"]);
-  if (!data || data.length === 0) return { ok: false, reason: "no image data" };
-  try {
-    if (typeof msg["encoding"] === "string") return decodeRaw(msg, data);
-    const format = String(msg["format"] ?? "").toLowerCase().replace(/^image\//, "");
-    if (format === "jpeg" || format === "jpg") {
-      // Baseline JPEGs (every camera frame of ours) through our decoder: jpeg-js's bytes, ~4× faster
-      // (jpeg-decode.ts); anything else (progressive, CMYK, damaged) through jpeg-js, which decides.
-      const fast = decodeJpegRgb(data);
-      if (fast) return { ok: true, image: fast };
-      // Straight to RGB: the same bytes as RGBA with every fourth dropped, without the extra pass.
-      const img = jpeg.decode(data, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 256 });
-      return { ok: true, image: { width: img.width, height: img.height, data: img.data } };
-    }
-    if (format === "png") {
-      const img = PNG.sync.read(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-      return { ok: true, image: fromRgba(img.width, img.height, new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength)) };
-    }
-    return { ok: false, reason: `unsupported image format "${format}"` };
-  } catch (err) {
-    return { ok: false, reason: `image decode failed: ${(err as Error).message}` };
-  }
-}
-
-function decodeRaw(msg: DecodedMessage, data: Uint8Array): DecodeOutcome {
-  const width = Number(msg["width"] ?? 0);
-  const height = Number(msg["height"] ?? 0);
-  const encoding = String(msg["encoding"]);
-  const channels: Record<string, number> = { rgb8: 3, bgr8: 3, rgba8: 4, bgra8: 4, mono8: 1 };
-  const c = channels[encoding];
-  if (c === undefined) return { ok: false, reason: `unsupported raw encoding "${encoding}"` };
-  const step = Number(msg["step"] ?? 0) || width * c;
-  // A row is at least its pixels (step ≥ width × channels): else a 40 KB message could claim 20000×20000
-  // pixels and allocate and fill 1.2 GB (fuzzed, issue 22).
-  if (width <= 0 || height <= 0 || step < width * c || data.length < step * (height - 1) + width * c) {
-    return { ok: false, reason: `raw image ${width}×${height} ${encoding} step ${step} needs more than ${data.length} bytes` };
-  }
-  const out = new Uint8Array(width * height * 3);
-  const bgr = encoding.startsWith("bgr");
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const s = y * step + x * c;
-      const d = (y * width + x) * 3;
-      if (c === 1) {
-        out[d] = out[d + 1] = out[d + 2] = data[s]!;
-      } else {
-        out[d] = data[s + (bgr ? 2 : 0)]!;
-        out[d + 1] = data[s + 1]!;
-        out[d + 2] = data[s + (bgr ? 0 : 2)]!;
-      }
-    }
-  }
-  return { ok: true, image: { width, height, data: out } };
-}
-
-/** Box-filter (area) resize to size×size, RGB float 0..255. Each output pixel averages its source rectangle. */
-export function resizeArea(img: RgbImage, size: number): Float32Array {
+/**
+ * Box-filter (area) resize to size×size, RGB float 0..255. Each output pixel averages its source rectangle
+ * (integer sums in raster order, then one division: the same floats whatever the source layout).
+ */
+export function resizeArea(src: RgbImage | PixelView, size: number): Float32Array {
+  const img = "step" in src ? src : rgbView(src);
+  const { data, step, channels: c, r: ro, g: go, b: bo } = img;
   const out = new Float32Array(size * size * 3);
   for (let oy = 0; oy < size; oy++) {
     const y0 = Math.floor((oy * img.height) / size);
@@ -102,11 +45,11 @@ export function resizeArea(img: RgbImage, size: number): Float32Array {
       let g = 0;
       let b = 0;
       for (let y = y0; y < y1; y++) {
-        let s = (y * img.width + x0) * 3;
-        for (let x = x0; x < x1; x++, s += 3) {
-          r += img.data[s]!;
-          g += img.data[s + 1]!;
-          b += img.data[s + 2]!;
+        let s = y * step + x0 * c;
+        for (let x = x0; x < x1; x++, s += c) {
+          r += data[s + ro]!;
+          g += data[s + go]!;
+          b += data[s + bo]!;
         }
       }
       const n = (y1 - y0) * (x1 - x0);
@@ -114,6 +57,84 @@ export function resizeArea(img: RgbImage, size: number): Float32Array {
       out[d] = r / n;
       out[d + 1] = g / n;
       out[d + 2] = b / n;
+    }
+  }
+  return out;
+}
+
+/** Per output index: the first source index, how many, and each one's weight (overlap length). */
+interface AxisWeights {
+  start: Int32Array;
+  count: Int32Array;
+  /** Weights of output o at offset o·stride. */
+  weights: Float64Array;
+  stride: number;
+}
+
+/**
+ * Windows [o·full/size, (o+1)·full/size) of a `full`-pixel axis over a reduced axis of n pixels, pixel i
+ * standing for [i·scale, min((i+1)·scale, full)).
+ */
+function axisWeights(n: number, full: number, scale: number, size: number): AxisWeights {
+  const stride = Math.ceil(full / size / scale) + 2;
+  const start = new Int32Array(size);
+  const count = new Int32Array(size);
+  const weights = new Float64Array(size * stride);
+  for (let o = 0; o < size; o++) {
+    const a = (o * full) / size;
+    const b = ((o + 1) * full) / size;
+    const i0 = Math.min(n - 1, Math.floor(a / scale));
+    const i1 = Math.min(n, Math.ceil(b / scale));
+    start[o] = i0;
+    count[o] = i1 - i0;
+    for (let i = i0; i < i1; i++) weights[o * stride + i - i0] = Math.max(0, Math.min(b, (i + 1) * scale, full) - Math.max(a, i * scale));
+  }
+  return { start, count, weights, stride };
+}
+
+/**
+ * Area resize of a frame decoded at 1/scale (camera-decode.ts) to size×size, RGB float 0..255: each output
+ * pixel averages the window of the full-size frame that resizeArea would average there, reduced pixels
+ * weighted by their overlap with it. So features of a reduced decode track those of a full one.
+ */
+export function resizeAreaReduced(img: PixelView, size: number, sourceWidth: number, sourceHeight: number, scale: number): Float32Array {
+  const { data, step, channels: c, r: ro, g: go, b: bo } = img;
+  const xs = axisWeights(img.width, sourceWidth, scale, size);
+  const ys = axisWeights(img.height, sourceHeight, scale, size);
+  const out = new Float32Array(size * size * 3);
+  for (let oy = 0; oy < size; oy++) {
+    const y0 = ys.start[oy]!;
+    const ny = ys.count[oy]!;
+    for (let ox = 0; ox < size; ox++) {
+      const x0 = xs.start[ox]!;
+      const nx = xs.count[ox]!;
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      let total = 0;
+      for (let j = 0; j < ny; j++) {
+        const wy = ys.weights[oy * ys.stride + j]!;
+        let rr = 0;
+        let gg = 0;
+        let bb = 0;
+        let wsum = 0;
+        let s = (y0 + j) * step + x0 * c;
+        for (let i = 0; i < nx; i++, s += c) {
+          const wx = xs.weights[ox * xs.stride + i]!;
+          rr += wx * data[s + ro]!;
+          gg += wx * data[s + go]!;
+          bb += wx * data[s + bo]!;
+          wsum += wx;
+        }
+        r += wy * rr;
+        g += wy * gg;
+        b += wy * bb;
+        total += wy * wsum;
+      }
+      const d = (oy * size + ox) * 3;
+      out[d] = r / total;
+      out[d + 1] = g / total;
+      out[d + 2] = b / total;
     }
   }
   return out;
@@ -137,16 +158,25 @@ export function toPatches(pixels: Float32Array, size: number, patch: number, out
 export interface CameraFeatures {
   present: boolean;
   patches: Float32Array;
+  /** Why a frame in the slot was not usable (the rejection's reason). */
   problem?: string;
+  rejection?: CameraRejection;
 }
 
-/** Camera slot → patches; an undecodable image counts as missing (with the reason), never as zeros with mask 1. */
-export function cameraFeatures(msg: DecodedMessage | undefined, cfg: FeatureConfig): CameraFeatures {
+/**
+ * Camera slot → patches; an unusable frame counts as missing (with the typed rejection), never as zeros
+ * with mask 1. Large JPEGs are decoded at a reduced size (camera-decode.ts); frames up to 126 px a side
+ * take the full-size path they always took. Synchronous and deterministic: replay and training call this,
+ * the daemon may call it through the worker pool (camera-pool.ts) for the same result.
+ */
+export function cameraFeatures(msg: DecodedMessage | undefined, cfg: FeatureConfig, limits: CameraDecodeLimits = DEFAULT_CAMERA_LIMITS): CameraFeatures {
   const { size, patch } = cfg.camera;
   const patches = new Float32Array(size * size * 3);
   if (!msg) return { present: false, patches };
-  const decoded = decodeCameraMessage(msg);
-  if (!decoded.ok) return { present: false, patches, problem: decoded.reason };
-  toPatches(resizeArea(decoded.image, size), size, patch, patches);
+  const decoded = cameraPixels(msg, size, limits);
+  if (!decoded.ok) return { present: false, patches, problem: decoded.reason, rejection: { code: decoded.code, reason: decoded.reason } };
+  const { pixels, scale, sourceWidth, sourceHeight } = decoded;
+  const resized = scale === 1 ? resizeArea(pixels, size) : resizeAreaReduced(pixels, size, sourceWidth, sourceHeight, scale);
+  toPatches(resized, size, patch, patches);
   return { present: true, patches };
 }

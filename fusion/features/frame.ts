@@ -3,7 +3,7 @@
  * was trained on and the tensors it sees in the daemon cannot drift apart.
  */
 import { MODALITIES, nsToSeconds, type FusedFrame, type Modality } from "../../schemas/index.ts";
-import { cameraFeatures } from "./camera.ts";
+import { cameraFeatures, type CameraFeatures } from "./camera.ts";
 import { DEFAULT_FEATURE_CONFIG, INPUT_MODALITY, PRESENCE_FEATURES, sizeOf, type FeatureConfig, type InputName, type InputSpec } from "./config.ts";
 import { egoFeatures } from "./ego.ts";
 import { gnssFeatures, type MapContext, type MapView } from "./gnss.ts";
@@ -29,12 +29,17 @@ export interface FeatureContext {
   map?: MapView | undefined;
   /** The standing voice request (VoiceIntentTracker.features) at this frame; zeros (not tracking) without one. */
   intent?: Float32Array | undefined;
+  /**
+   * The camera slot's features computed already (CameraFeaturePool.extract on this frame's camera message,
+   * with this config): used instead of decoding here. Same values as decoding here would give.
+   */
+  camera?: CameraFeatures | undefined;
 }
 
 export function extractFeatures(frame: FusedFrame, ctx: FeatureContext = {}): FrameFeatures {
   const cfg = ctx.config ?? DEFAULT_FEATURE_CONFIG;
   const msg = (m: Modality) => (frame.present[m] ? frame.slots[m]?.message : undefined);
-  const cam = cameraFeatures(msg("camera"), cfg);
+  const cam = ctx.camera ?? cameraFeatures(msg("camera"), cfg);
   const radar = radarFeatures(msg("radar"), cfg);
   const gnss = gnssFeatures(msg("gnss"), ctx.map, cfg.mapAhead === true);
   const ego = egoFeatures(msg("ego"), cfg.egoManeuver === true, cfg.egoVsMap === true ? { map: gnss.context } : undefined, cfg.egoAccel === true);

@@ -58,6 +58,24 @@ const SIN6 = 3784;
 const SQRT2 = 5793;
 const SQRT1D2 = 2896;
 
+// libjpeg's reduced-size IDCT constants (jidctred.c): FIX(x) = round(x · 2^13).
+const CONST_BITS = 13;
+const PASS1_BITS = 2;
+const FIX_0_211164243 = 1730;
+const FIX_0_509795579 = 4176;
+const FIX_0_601344887 = 4926;
+const FIX_0_720959822 = 5906;
+const FIX_0_765366865 = 6270;
+const FIX_0_850430095 = 6967;
+const FIX_0_899976223 = 7373;
+const FIX_1_061594337 = 8697;
+const FIX_1_272758580 = 10426;
+const FIX_1_451774981 = 11893;
+const FIX_1_847759065 = 15137;
+const FIX_2_172734803 = 17799;
+const FIX_2_562915447 = 20995;
+const FIX_3_624509785 = 29692;
+
 // jpeg-js's YCbCr → RGB terms per chroma value, the same doubles it computes inline.
 const CR_TO_R = new Float64Array(256);
 const CB_TO_G = new Float64Array(256);
@@ -71,6 +89,11 @@ for (let v = 0; v < 256; v++) {
 }
 
 const FAST_BITS = 9;
+/** Prefix length of the AC skip table (scaled 1/8 decode): a code and its magnitude bits together. */
+const SKIP_BITS = 10;
+/** Prefix length of the multi-pair skip table: as many whole (code, magnitude) pairs as 12 bits hold. */
+const MULTI_BITS = 12;
+const MULTI_EOB = 1 << 13;
 
 /** A canonical Huffman table: a 9-bit lookup for short codes, per-length limits for the rest. */
 class HuffmanTable {
@@ -81,6 +104,19 @@ class HuffmanTable {
   /** Per length: index in `symbols` of a code of that length, minus the code. */
   readonly symbolOffset = new Int32Array(17);
   readonly symbols = new Uint8Array(256);
+  /**
+   * For AC use at 1/8, where values are not needed: for every SKIP_BITS prefix that holds a whole code and
+   * its magnitude bits, (positions to advance << 5) | bits to drop — EOB advances 64, ZRL 16, else run + 1.
+   * 0 where the prefix does not hold both (the slow path decodes the symbol).
+   */
+  readonly skip = new Uint16Array(1 << SKIP_BITS);
+  /**
+   * Every whole pair a MULTI_BITS prefix holds, in one entry: bits to drop | (positions advanced by the pairs
+   * before any EOB) << 5 | MULTI_EOB when the last pair is an EOB. 0 where not even one pair fits.
+   */
+  readonly multi = new Uint16Array(1 << MULTI_BITS);
+  /** Built on first use by a 1/8 decode (full-size decodes never need it). */
+  multiBuilt = false;
   defined = false;
   /** The DHT bytes (counts, symbols) it was last built from, to skip rebuilding the same table next frame. */
   private readonly source = new Uint8Array(16 + 256);
@@ -94,6 +130,7 @@ class HuffmanTable {
     this.sourceLength = -1;
     this.symbols.set(data.subarray(counts + 16, counts + 16 + total));
     this.fast.fill(0);
+    this.skip.fill(0);
     let code = 0;
     let k = 0;
     for (let len = 1; len <= 16; len++) {
@@ -106,15 +143,46 @@ class HuffmanTable {
           const shift = FAST_BITS - len;
           this.fast.fill((len << 8) | this.symbols[k]!, code << shift, (code + 1) << shift);
         }
+        const rs = this.symbols[k]!;
+        const drop = len + (rs & 15);
+        if (drop <= SKIP_BITS) {
+          const advance = (rs & 15) === 0 ? (rs >> 4 === 15 ? 16 : 64) : (rs >> 4) + 1;
+          const shift = SKIP_BITS - len;
+          this.skip.fill((advance << 5) | drop, code << shift, (code + 1) << shift);
+        }
         code++;
         k++;
       }
       this.maxCode[len] = n > 0 ? code - 1 : -1;
       code <<= 1;
     }
+    this.multiBuilt = false;
     this.source.set(data.subarray(counts, counts + 16 + total));
     this.sourceLength = 16 + total;
     return (this.defined = true);
+  }
+
+  /** The multi-pair table from the single-pair one: ~4 lookups per entry, cheap enough to redo per frame. */
+  buildMulti(): void {
+    this.multiBuilt = true;
+    const mask = (1 << MULTI_BITS) - 1;
+    for (let p = 0; p <= mask; p++) {
+      let pos = 0;
+      let advance = 0;
+      let eob = 0;
+      while (pos < MULTI_BITS) {
+        // The next SKIP_BITS bits, zero-filled past the prefix: an entry is valid if all its bits are known.
+        const e = this.skip[((p << pos) & mask) >> (MULTI_BITS - SKIP_BITS)]!;
+        if (e === 0 || (e & 31) > MULTI_BITS - pos) break;
+        pos += e & 31;
+        if (e >> 5 === 64) {
+          eob = MULTI_EOB;
+          break;
+        }
+        advance += e >> 5;
+      }
+      this.multi[p] = pos === 0 ? 0 : pos | (advance << 5) | eob;
+    }
   }
 
   private isBuiltFrom(data: Uint8Array, start: number, length: number): boolean {
@@ -230,6 +298,81 @@ class BitReader {
   }
 
   /**
+   * Reads past a block's AC coefficients (positions 1..63) without their values: the scaled 1/8 decode
+   * needs only DC. Whole (code, magnitude) pairs come from the table's skip entries; false on a bad code.
+   */
+  skipAc(t: HuffmanTable): boolean {
+    // The hot loop of a 1/8 decode: the accumulator in locals, fill() inlined; rare long codes go the slow way.
+    const skip = t.skip;
+    if (!t.multiBuilt) t.buildMulti();
+    const multi = t.multi;
+    const data = this.data;
+    const end = data.length;
+    let { buf, count, pos } = this;
+    for (let k = 1; k < 64; ) {
+      if (count < 16) {
+        while (count <= 24) {
+          let byte = 0;
+          if (pos < end) {
+            byte = data[pos]!;
+            if (byte !== 0xff) pos++;
+            else if (pos + 1 < end && data[pos + 1] === 0) pos += 2;
+            else {
+              byte = 0;
+              this.padding += 8;
+            }
+          } else this.padding += 8;
+          buf = (buf << 8) | byte;
+          count += 8;
+        }
+      }
+      const m = multi[(buf >>> (count - MULTI_BITS)) & ((1 << MULTI_BITS) - 1)]!;
+      if (m !== 0) {
+        // Several pairs at once, where none of them would start at or past position 64.
+        const advance = (m >> 5) & 255;
+        if ((m & MULTI_EOB) !== 0) {
+          if (k + advance < 64) {
+            count -= m & 31;
+            break;
+          }
+        } else if (k + advance <= 64) {
+          count -= m & 31;
+          k += advance;
+          continue;
+        }
+      }
+      const e = skip[(buf >>> (count - SKIP_BITS)) & ((1 << SKIP_BITS) - 1)]!;
+      if (e !== 0) {
+        count -= e & 31;
+        k += e >> 5;
+        continue;
+      }
+      this.buf = buf;
+      this.count = count;
+      this.pos = pos;
+      const rs = this.symbol(t);
+      if (rs < 0) return false;
+      const s = rs & 15;
+      if (s !== 0) this.skip(s);
+      ({ buf, count, pos } = this);
+      if (s === 0) {
+        if (rs >> 4 < 15) break;
+        k += 16;
+      } else k += (rs >> 4) + 1;
+    }
+    this.buf = buf;
+    this.count = count;
+    this.pos = pos;
+    return true;
+  }
+
+  /** Drops `s` (1..16) bits: a coefficient whose value is not needed. */
+  skip(s: number): void {
+    if (this.count < s) this.fill();
+    this.count -= s;
+  }
+
+  /**
    * Where jpeg-js's byte-at-a-time reader stands now: just past the last byte a consumed bit came from
    * (whole bytes loaded ahead are given back, a stuffed 0xFF 0x00 as two). Call only when not overrun.
    */
@@ -261,6 +404,13 @@ class BaselineDecoder {
   private data: Uint8Array = NO_DATA;
   private width = 0;
   private height = 0;
+  /** Reduction (1, 2, 4 or 8) and the output size it gives: ceil(width / scale) × ceil(height / scale). */
+  private scale = 1;
+  private outWidth = 0;
+  private outHeight = 0;
+  /** Scaled mode: each block is transformed as soon as it is decoded, from this one block's coefficients. */
+  private readonly blockScratch = new Int32Array(64);
+  private readonly reducedWork = new Int32Array(64);
   private componentCount = 0;
   private maxH = 1;
   private maxV = 1;
@@ -270,8 +420,9 @@ class BaselineDecoder {
   /** jpeg-js's requestMemoryAllocation total so far. */
   private accounted = 0;
 
-  decode(data: Uint8Array): DecodedRgb | undefined {
+  decode(data: Uint8Array, scale: ScaleDenominator = 1): DecodedRgb | undefined {
     this.data = data;
+    this.scale = scale;
     try {
       return this.parse() ? this.render() : undefined;
     } finally {
@@ -311,7 +462,7 @@ class BaselineDecoder {
     }
     if (this.componentCount === 0) return false;
     for (let i = 0; i < this.componentCount; i++) if (!this.quantDefined[this.components[i]!.quantTable]) return false;
-    return this.accounted <= MAX_ACCOUNTED_BYTES;
+    return this.scale !== 1 || this.accounted <= MAX_ACCOUNTED_BYTES;
   }
 
   private setRestartInterval(offset: number): number {
@@ -395,6 +546,8 @@ class BaselineDecoder {
     }
     this.width = width;
     this.height = height;
+    this.outWidth = Math.ceil(width / this.scale);
+    this.outHeight = Math.ceil(height / this.scale);
     this.maxH = maxH;
     this.maxV = maxV;
     this.mcusPerLine = Math.ceil(width / 8 / maxH);
@@ -410,12 +563,18 @@ class BaselineDecoder {
       c.firstBlock = blocks;
       blocks += c.blocksPerLineForMcu * c.blocksPerColumnForMcu;
       c.planeStart = samples;
-      c.planeStride = c.blocksPerLine * 8;
-      samples += c.planeStride * c.blocksPerColumn * 8;
+      c.planeStride = c.blocksPerLine * (8 / this.scale);
+      samples += c.planeStride * c.blocksPerColumn * (8 / this.scale);
+    }
+    this.componentCount = count;
+    if (this.scale !== 1) {
+      // Scaled: no coefficient store (each block goes straight to its k×k samples), only the reduced planes.
+      this.planes = grow(this.planes, samples, Uint8Array);
+      this.blockScratch.fill(0);
+      return offset;
     }
     this.accounted += blocks * 256 + samples + width * height * (count + 3);
     if (this.accounted > MAX_ACCOUNTED_BYTES) return FAIL;
-    this.componentCount = count;
     this.coefficients = grow(this.coefficients, blocks * 64, Int32Array);
     this.coefficients.fill(0, 0, blocks * 64);
     this.hasAc = grow(this.hasAc, blocks, Uint8Array);
@@ -513,6 +672,7 @@ class BaselineDecoder {
 
   /** jpeg-js's decodeBaseline; only non-zero positions are written (the scratch starts zeroed). */
   private decodeBlock(c: Component, block: number): boolean {
+    if (this.scale !== 1) return this.decodeScaledBlock(c, block);
     const bits = this.bits;
     const zz = this.coefficients;
     const base = block * 64;
@@ -545,20 +705,181 @@ class BaselineDecoder {
     return true;
   }
 
+  /**
+   * Scaled mode's decodeBlock: the same entropy decoding into one block's scratch, then the block's k×k
+   * reduced samples (k = 8 / scale) straight into the reduced plane. Blocks in the MCU padding are decoded
+   * (their bits must be read) but not drawn, as in renderPlane. At 1/8 only the DC term is kept.
+   */
+  private decodeScaledBlock(c: Component, block: number): boolean {
+    const bits = this.bits;
+    const zz = this.blockScratch;
+    const t = bits.symbol(c.dc);
+    if (t < 0 || t > 16) return false;
+    if (t !== 0) c.pred += bits.receiveExtend(t);
+    const ac = c.ac;
+    const keepAc = this.scale !== 8;
+    let wroteAc = false;
+    if (!keepAc && !bits.skipAc(ac)) return false;
+    for (let k = keepAc ? 1 : 64; k < 64; ) {
+      const rs = bits.symbol(ac);
+      if (rs < 0) return false;
+      const s = rs & 15;
+      const r = rs >> 4;
+      if (s === 0) {
+        if (r < 15) break;
+        k += 16;
+        continue;
+      }
+      k += r;
+      if (keepAc) {
+        const value = bits.receiveExtend(s);
+        if (k < 64) {
+          zz[ZIGZAG[k]!] = value;
+          wroteAc = true;
+        }
+      } else bits.skip(s);
+      k++;
+    }
+    zz[0] = c.pred;
+    const rel = block - c.firstBlock;
+    const row = (rel / c.blocksPerLineForMcu) | 0;
+    const col = rel - row * c.blocksPerLineForMcu;
+    if (row < c.blocksPerColumn && col < c.blocksPerLine) {
+      const k = 8 / this.scale;
+      const out = c.planeStart + row * k * c.planeStride + col * k;
+      const qt = this.quant[c.quantTable]!;
+      if (this.scale === 8) this.planes[out] = clampSample(128 + descale((zz[0]! * qt[0]!) | 0, 3));
+      else if (this.scale === 4) this.idct2x2(qt, out, c.planeStride);
+      else this.idct4x4(qt, out, c.planeStride);
+    }
+    if (wroteAc) zz.fill(0);
+    else zz[0] = 0;
+    return true;
+  }
+
+  /** libjpeg's jpeg_idct_4x4 (jidctred.c, islow): the 4×4 samples of the block's low 4×4 frequencies. */
+  private idct4x4(qt: Int32Array, out: number, stride: number): void {
+    const zz = this.blockScratch;
+    const ws = this.reducedWork;
+    let tmp0: number, tmp2: number, tmp10: number, tmp12: number, z1: number, z2: number, z3: number, z4: number;
+    // Pass 1: columns (all but column 4, which pass 2 does not read) into 4 rows of the work array.
+    for (let col = 0; col < 8; col++) {
+      if (col === 4) continue;
+      if (zz[8 + col] === 0 && zz[16 + col] === 0 && zz[24 + col] === 0 && zz[40 + col] === 0 && zz[48 + col] === 0 && zz[56 + col] === 0) {
+        const dc = ((zz[col]! * qt[col]!) | 0) << PASS1_BITS;
+        ws[col] = dc;
+        ws[8 + col] = dc;
+        ws[16 + col] = dc;
+        ws[24 + col] = dc;
+        continue;
+      }
+      tmp0 = ((zz[col]! * qt[col]!) | 0) * (1 << (CONST_BITS + 1));
+      z2 = (zz[16 + col]! * qt[16 + col]!) | 0;
+      z3 = (zz[48 + col]! * qt[48 + col]!) | 0;
+      tmp2 = z2 * FIX_1_847759065 - z3 * FIX_0_765366865;
+      tmp10 = tmp0 + tmp2;
+      tmp12 = tmp0 - tmp2;
+      z1 = (zz[56 + col]! * qt[56 + col]!) | 0;
+      z2 = (zz[40 + col]! * qt[40 + col]!) | 0;
+      z3 = (zz[24 + col]! * qt[24 + col]!) | 0;
+      z4 = (zz[8 + col]! * qt[8 + col]!) | 0;
+      tmp0 = -z1 * FIX_0_211164243 + z2 * FIX_1_451774981 - z3 * FIX_2_172734803 + z4 * FIX_1_061594337;
+      tmp2 = -z1 * FIX_0_509795579 - z2 * FIX_0_601344887 + z3 * FIX_0_899976223 + z4 * FIX_2_562915447;
+      const n = CONST_BITS - PASS1_BITS + 1;
+      ws[col] = descale(tmp10 + tmp2, n);
+      ws[24 + col] = descale(tmp10 - tmp2, n);
+      ws[8 + col] = descale(tmp12 + tmp0, n);
+      ws[16 + col] = descale(tmp12 - tmp0, n);
+    }
+    // Pass 2: the 4 rows to samples.
+    const planes = this.planes;
+    const n = CONST_BITS + PASS1_BITS + 3 + 1;
+    for (let row = 0; row < 4; row++) {
+      const w = row * 8;
+      const o = out + row * stride;
+      if (ws[w + 1] === 0 && ws[w + 2] === 0 && ws[w + 3] === 0 && ws[w + 5] === 0 && ws[w + 6] === 0 && ws[w + 7] === 0) {
+        const v = clampSample(128 + descale(ws[w]!, PASS1_BITS + 3));
+        planes[o] = v;
+        planes[o + 1] = v;
+        planes[o + 2] = v;
+        planes[o + 3] = v;
+        continue;
+      }
+      tmp0 = ws[w]! * (1 << (CONST_BITS + 1));
+      tmp2 = ws[w + 2]! * FIX_1_847759065 - ws[w + 6]! * FIX_0_765366865;
+      tmp10 = tmp0 + tmp2;
+      tmp12 = tmp0 - tmp2;
+      z1 = ws[w + 7]!;
+      z2 = ws[w + 5]!;
+      z3 = ws[w + 3]!;
+      z4 = ws[w + 1]!;
+      tmp0 = -z1 * FIX_0_211164243 + z2 * FIX_1_451774981 - z3 * FIX_2_172734803 + z4 * FIX_1_061594337;
+      tmp2 = -z1 * FIX_0_509795579 - z2 * FIX_0_601344887 + z3 * FIX_0_899976223 + z4 * FIX_2_562915447;
+      planes[o] = clampSample(128 + descale(tmp10 + tmp2, n));
+      planes[o + 3] = clampSample(128 + descale(tmp10 - tmp2, n));
+      planes[o + 1] = clampSample(128 + descale(tmp12 + tmp0, n));
+      planes[o + 2] = clampSample(128 + descale(tmp12 - tmp0, n));
+    }
+  }
+
+  /** libjpeg's jpeg_idct_2x2 (jidctred.c): the 2×2 samples of the block's low frequencies. */
+  private idct2x2(qt: Int32Array, out: number, stride: number): void {
+    const zz = this.blockScratch;
+    const ws = this.reducedWork;
+    let tmp0: number, tmp10: number;
+    // Pass 1: columns 0, 1, 3, 5, 7 (pass 2 reads no others) into 2 rows of the work array.
+    for (let col = 0; col < 8; col++) {
+      if (col === 2 || col === 4 || col === 6) continue;
+      if (zz[8 + col] === 0 && zz[24 + col] === 0 && zz[40 + col] === 0 && zz[56 + col] === 0) {
+        const dc = ((zz[col]! * qt[col]!) | 0) << PASS1_BITS;
+        ws[col] = dc;
+        ws[8 + col] = dc;
+        continue;
+      }
+      tmp10 = ((zz[col]! * qt[col]!) | 0) * (1 << (CONST_BITS + 2));
+      tmp0 =
+        -((zz[56 + col]! * qt[56 + col]!) | 0) * FIX_0_720959822 +
+        ((zz[40 + col]! * qt[40 + col]!) | 0) * FIX_0_850430095 -
+        ((zz[24 + col]! * qt[24 + col]!) | 0) * FIX_1_272758580 +
+        ((zz[8 + col]! * qt[8 + col]!) | 0) * FIX_3_624509785;
+      const n = CONST_BITS - PASS1_BITS + 2;
+      ws[col] = descale(tmp10 + tmp0, n);
+      ws[8 + col] = descale(tmp10 - tmp0, n);
+    }
+    const planes = this.planes;
+    const n = CONST_BITS + PASS1_BITS + 3 + 2;
+    for (let row = 0; row < 2; row++) {
+      const w = row * 8;
+      const o = out + row * stride;
+      if (ws[w + 1] === 0 && ws[w + 3] === 0 && ws[w + 5] === 0 && ws[w + 7] === 0) {
+        const v = clampSample(128 + descale(ws[w]!, PASS1_BITS + 3));
+        planes[o] = v;
+        planes[o + 1] = v;
+        continue;
+      }
+      tmp10 = ws[w]! * (1 << (CONST_BITS + 2));
+      tmp0 = -ws[w + 7]! * FIX_0_720959822 + ws[w + 5]! * FIX_0_850430095 - ws[w + 3]! * FIX_1_272758580 + ws[w + 1]! * FIX_3_624509785;
+      planes[o] = clampSample(128 + descale(tmp10 + tmp0, n));
+      planes[o + 1] = clampSample(128 + descale(tmp10 - tmp0, n));
+    }
+  }
+
   /** buildComponentData and getData/copyToImageData in one: planes, then RGB. */
   private render(): DecodedRgb {
-    let samples = 0;
-    for (let i = 0; i < this.componentCount; i++) {
-      const c = this.components[i]!;
-      samples = Math.max(samples, c.planeStart + c.planeStride * c.blocksPerColumn * 8);
+    if (this.scale === 1) {
+      let samples = 0;
+      for (let i = 0; i < this.componentCount; i++) {
+        const c = this.components[i]!;
+        samples = Math.max(samples, c.planeStart + c.planeStride * c.blocksPerColumn * 8);
+      }
+      this.planes = grow(this.planes, samples, Uint8Array);
+      for (let i = 0; i < this.componentCount; i++) this.renderPlane(this.components[i]!);
     }
-    this.planes = grow(this.planes, samples, Uint8Array);
-    for (let i = 0; i < this.componentCount; i++) this.renderPlane(this.components[i]!);
-    this.columnMaps = grow(this.columnMaps, this.width * 3, Int32Array);
-    const out = new Uint8Array(this.width * this.height * 3);
+    this.columnMaps = grow(this.columnMaps, this.outWidth * 3, Int32Array);
+    const out = new Uint8Array(this.outWidth * this.outHeight * 3);
     if (this.componentCount === 1) this.greyToRgb(out);
     else this.yCbCrToRgb(out);
-    return { width: this.width, height: this.height, data: out };
+    return { width: this.outWidth, height: this.outHeight, data: out };
   }
 
   private renderPlane(c: Component): void {
@@ -730,8 +1051,8 @@ class BaselineDecoder {
   private columnMap(c: Component, slot: number): number {
     const scale = c.h / this.maxH;
     const map = this.columnMaps;
-    const start = slot * this.width;
-    for (let x = 0; x < this.width; x++) map[start + x] = (x * scale) | 0;
+    const start = slot * this.outWidth;
+    for (let x = 0; x < this.outWidth; x++) map[start + x] = (x * scale) | 0;
     return start;
   }
 
@@ -744,7 +1065,7 @@ class BaselineDecoder {
   private greyToRgb(out: Uint8Array): void {
     const c = this.components[0]!;
     const planes = this.planes;
-    const { width, height } = this;
+    const { outWidth: width, outHeight: height } = this;
     let o = 0;
     for (let y = 0; y < height; y++) {
       const line = c.planeStart + y * c.planeStride;
@@ -764,7 +1085,7 @@ class BaselineDecoder {
     const cb = this.components[1]!;
     const cr = this.components[2]!;
     const planes = this.planes;
-    const { width, height, maxH, maxV } = this;
+    const { outWidth: width, outHeight: height, maxH, maxV } = this;
     if (cy.h === maxH && cy.v === maxV && cb.h === maxH && cb.v === maxV && cr.h === maxH && cr.v === maxV) {
       // 4:4:4 (the camera's case): getData's indices are x and y.
       let o = 0;
@@ -813,6 +1134,14 @@ function clampSample(sample: number): number {
   return sample < 0 ? 0 : sample > 0xff ? 0xff : sample;
 }
 
+/**
+ * libjpeg's DESCALE: x / 2^n rounded. Its INT32 products are exact doubles here (|x| < 2^53 for any
+ * 16-bit coefficient and table); the division is floored like its arithmetic shift, without int32 wrap.
+ */
+function descale(x: number, n: number): number {
+  return Math.floor((x + 2 ** (n - 1)) / 2 ** n);
+}
+
 /** jpeg-js's skip of trailing bytes after a scan's last MCU: to the next 0xFF not followed by 0x00. */
 function skipToMarker(data: Uint8Array, offset: number): number {
   do {
@@ -834,4 +1163,21 @@ const decoder = new BaselineDecoder();
  */
 export function decodeJpegRgb(data: Uint8Array): DecodedRgb | undefined {
   return decoder.decode(data);
+}
+
+/** Reduction factors of the DCT-domain decode (libjpeg's scale_denom). */
+export type ScaleDenominator = 1 | 2 | 4 | 8;
+
+/**
+ * Decodes at 1/scale of the size in the DCT domain, as libjpeg does with scale_num/scale_denom: each 8×8
+ * block's low k×k frequencies (k = 8 / scale) through libjpeg's reduced IDCT (jidctred.c: jpeg_idct_4x4,
+ * _2x2, and the DC term alone for 1/8), so a 1920×1080 frame is never reconstructed at full size: no IDCT
+ * at 1/8, no coefficient store, a reduced plane of ceil(w/scale)×ceil(h/scale). Everything after the IDCT
+ * (nearest chroma upsampling, the float YCbCr → RGB) is the full decode's, at the reduced size. Integer
+ * and float arithmetic only in IEEE doubles and typed-array stores: the same bytes on every machine.
+ * Accepts what decodeJpegRgb accepts, without jpeg-js's memory cap (its own memory is the reduced planes);
+ * `scale` 1 is decodeJpegRgb.
+ */
+export function decodeJpegRgbScaled(data: Uint8Array, scale: ScaleDenominator): DecodedRgb | undefined {
+  return decoder.decode(data, scale);
 }

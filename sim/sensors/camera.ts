@@ -23,6 +23,13 @@ export interface CameraConfig {
   heightM: number;
   /** Farthest depth drawn, m. */
   farM: number;
+  /**
+   * Column of the optical axis (default width / 2). Off centre, the view is that of a camera turned to
+   * that side (a shifted sensor): the side cameras of a multi-camera set.
+   */
+  centerCol?: number;
+  /** Which way the camera looks along the road (default forward). A rear camera draws the road and vehicles behind. */
+  facing?: "forward" | "backward";
 }
 
 export const DEFAULT_CAMERA: CameraConfig = { width: 64, height: 64, focalPx: 40, horizonRow: 26, heightM: 1.3, farM: 250 };
@@ -73,7 +80,9 @@ export class CameraRenderer {
     this.rowZ = new Float64Array(height);
     this.colK = new Float64Array(width);
     for (let y = 0; y < height; y++) this.rowZ[y] = y > cfg.horizonRow ? (cfg.heightM * cfg.focalPx) / (y - cfg.horizonRow) : Infinity;
-    for (let x = 0; x < width; x++) this.colK[x] = -(x + 0.5 - width / 2) / cfg.focalPx;
+    const cx = cfg.centerCol ?? width / 2;
+    // Looking backward, the image's left is the vehicle's right: lateral offsets change sign.
+    for (let x = 0; x < width; x++) this.colK[x] = cfg.facing === "backward" ? (x + 0.5 - cx) / cfg.focalPx : -(x + 0.5 - cx) / cfg.focalPx;
     // Gaussian sensor noise (σ = 1), drawn once; frames index it at a random offset.
     this.noise = new Int8Array(NOISE_TABLE);
     for (let i = 0; i < NOISE_TABLE; i++) this.noise[i] = Math.max(-127, Math.min(127, Math.round((noiseRng ? noiseRng.normal() : 0) * 16)));
@@ -84,7 +93,8 @@ export class CameraRenderer {
     const { width, height, horizonRow, focalPx, heightM, farM } = this.cfg;
     const e = w.ego;
     const map = w.map;
-    const camS = e.s + e.lengthM / 2;
+    const back = this.cfg.facing === "backward";
+    const camS = back ? e.s - e.lengthM / 2 : e.s + e.lengthM / 2;
     const wx = weatherAt(map, camS);
     const night = wx.weather === "night";
     const egoInTunnel = inTunnel(map, camS);
@@ -93,9 +103,9 @@ export class CameraRenderer {
     const img = this.rgba;
     const depth = this.depth;
     const sky: Rgb = egoInTunnel ? [40, 38, 36] : SKY[wx.weather]!;
-    const lines = map.stopLines.filter((l) => l.stationM > camS && l.stationM < camS + farM);
-    const walks = map.crosswalks.filter((c) => c.stationM + 3 > camS && c.stationM < camS + farM);
-    const tunnels = map.tunnels.filter((t) => t.endM > camS && t.startM < camS + farM);
+    const lines = back ? [] : map.stopLines.filter((l) => l.stationM > camS && l.stationM < camS + farM);
+    const walks = back ? [] : map.crosswalks.filter((c) => c.stationM + 3 > camS && c.stationM < camS + farM);
+    const tunnels = back ? map.tunnels.filter((t) => t.startM < camS && t.endM > camS - farM) : map.tunnels.filter((t) => t.endM > camS && t.startM < camS + farM);
 
     const colK = this.colK;
     const laneCount = map.laneCount;
@@ -119,7 +129,7 @@ export class CameraRenderer {
       }
       const foot = z / focalPx; // metres per pixel across, at this depth
       const zFoot = (z * z) / (heightM * focalPx); // metres per pixel along the road
-      const s = camS + z;
+      const s = back ? camS - z : camS + z;
       let tunnelHere = false;
       for (const t of tunnels) if (s >= t.startM && s < t.endM) tunnelHere = true;
       const halfMark = Math.max(0.075, foot / 2);
@@ -169,22 +179,30 @@ export class CameraRenderer {
 
     // Sprites, far to near.
     const sprites: Sprite[] = [];
-    for (const v of w.vehicles) {
+    if (back) {
+      // Vehicles behind, seen from the front (no tail lights); signs face the other way and are not drawn.
+      for (const v of w.vehicles) {
+        const z = camS - (v.s + v.lengthM / 2);
+        if (z < 0.5 || z > farM) continue;
+        sprites.push({ z, x: e.d - v.d, widthM: v.widthM, bottomM: 0.25, topM: v.lengthM > 7 ? 3.2 : 1.5, rgb: v.rgb, kind: "vehicle" });
+      }
+    }
+    for (const v of back ? [] : w.vehicles) {
       const z = v.s - v.lengthM / 2 - camS;
       if (z < 0.5 || z > farM) continue;
       sprites.push({ z, x: v.d - e.d, widthM: v.widthM, bottomM: 0.25, topM: v.lengthM > 7 ? 3.2 : 1.5, rgb: v.rgb, kind: "vehicle" });
     }
-    for (const p of w.pedestrians) {
+    for (const p of back ? [] : w.pedestrians) {
       const z = p.s - camS;
       if (p.state !== "crossing" || z < 0.5 || z > farM) continue;
       sprites.push({ z, x: p.d - e.d, widthM: 0.5, bottomM: 0, topM: 1.75, rgb: [200, 60, 160], kind: "pedestrian" });
     }
-    for (const zone of map.speedLimits) {
+    for (const zone of back ? [] : map.speedLimits) {
       const z = zone.startM - camS;
       if (z > 0.5 && z < farM) sprites.push({ z, x: -1.2 - e.d, widthM: 0.75, bottomM: 1.6, topM: 2.35, rgb: [240, 240, 240], kind: "sign" });
     }
     for (const l of lines) sprites.push({ z: l.stationM - camS, x: -1.0 - e.d, widthM: 0.75, bottomM: 1.5, topM: 2.25, rgb: [200, 20, 20], kind: "stop_sign" });
-    for (const t of tunnels) {
+    for (const t of back ? [] : tunnels) {
       const z = t.startM - camS;
       if (z > 0.5) sprites.push({ z, x: roadW / 2 - e.d, widthM: roadW + 6, bottomM: 0, topM: 9, rgb: WALL, kind: "portal" });
     }
@@ -260,7 +278,7 @@ export class CameraRenderer {
   private drawSprite(sp: Sprite, night: boolean): void {
     const { width, height, horizonRow, focalPx, heightM } = this.cfg;
     const f = focalPx / sp.z;
-    const cx = width / 2 - sp.x * f;
+    const cx = (this.cfg.centerCol ?? width / 2) - sp.x * f;
     const x0 = Math.round(cx - (sp.widthM / 2) * f);
     const x1 = Math.max(x0 + 1, Math.round(cx + (sp.widthM / 2) * f));
     const y1 = Math.round(horizonRow + (heightM - sp.bottomM) * f);

@@ -1,0 +1,20 @@
+/**
+ * `--cameras LIST --camera-size WxH` of `fusiond sim` and `fusiond demo`: the simulator's camera set.
+ * Neither flag (or exactly `--cameras front --camera-size 64x64`): the single 64×64 front camera, whose
+ * frames, recordings and the models trained on them stay exactly as they were.
+ */
+import { DEFAULT_CAMERA } from "../../sim/sensors/camera.ts";
+import { parseCameraIds, parseCameraSize, type CameraSetSpec } from "../../sim/sensors/camera-set.ts";
+
+export const CAMERAS_HELP = "cameras to simulate, a comma-separated subset of front,rear,left,right, each on camera/{id} (default: front)";
+export const CAMERA_SIZE_HELP = "camera frame size WIDTHxHEIGHT, e.g. 1280x720 (default 64x64; large frames are rendered at 1/8 and upscaled with texture)";
+
+export function cameraSetFromFlags(cameras: string | undefined, size: string | undefined): { set: CameraSetSpec | undefined } | { error: string } {
+  if (cameras === undefined && size === undefined) return { set: undefined };
+  const ids = parseCameraIds(cameras ?? "front");
+  if ("error" in ids) return ids;
+  const dims = parseCameraSize(size ?? `${DEFAULT_CAMERA.width}x${DEFAULT_CAMERA.height}`);
+  if ("error" in dims) return dims;
+  if (ids.length === 1 && ids[0] === "front" && dims.width === DEFAULT_CAMERA.width && dims.height === DEFAULT_CAMERA.height) return { set: undefined };
+  return { set: { ids, ...dims } };
+}

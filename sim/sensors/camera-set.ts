@@ -1,0 +1,148 @@
+/**
+ * A vehicle's camera set at real size: front, rear, left and right cameras (any subset, in any order), each
+ * published on camera/{id}. Frames up to 128×128 are rendered at full size and encoded by our jpeg-js port,
+ * like the default camera; bigger ones are rendered at 1/8 of their size and composed into a full-size JPEG
+ * in the DCT domain (jpeg-upscale.ts says why), so that 4 × 1280×720 at 20 Hz costs a few ms of CPU per
+ * camera frame rather than ~25 ms. Raw output (rgb8) upscales the small rendering by pixel replication.
+ *
+ * The mounts: the front camera looks ahead (the default camera's view), the rear one looks back along the
+ * road, and the side cameras are views with the optical axis shifted well off the image (a camera turned
+ * toward that side, drawn by the same road renderer). Deterministic: the frames depend only on the world,
+ * the spec and the episode's seed.
+ */
+import type { DecodedMessage } from "../../schemas/codec.ts";
+import { Rng } from "../rng.ts";
+import type { World } from "../world/types.ts";
+import { CameraRenderer, DEFAULT_CAMERA, encodeJpeg, toRgb, type CameraConfig } from "./camera.ts";
+import { UpscaleJpegEncoder } from "./jpeg-upscale.ts";
+
+export const CAMERA_MOUNTS = ["front", "rear", "left", "right"] as const;
+export type CameraMount = (typeof CAMERA_MOUNTS)[number];
+
+export interface CameraSetSpec {
+  ids: readonly CameraMount[];
+  width: number;
+  height: number;
+}
+
+/** Frames up to this size are rendered at full size; bigger ones at 1/8 and upscaled in the DCT domain. */
+const SMALL_PIXELS = 128 * 128;
+export const MIN_SIDE = 16;
+export const MAX_SIDE = 4096;
+
+/** Parses "1280x720" (or 1280×720); an error message says what is wrong. */
+export function parseCameraSize(text: string): { width: number; height: number } | { error: string } {
+  const m = /^(\d+)[x×](\d+)$/.exec(text.trim());
+  const width = m ? Number(m[1]) : NaN;
+  const height = m ? Number(m[2]) : NaN;
+  if (!(width >= MIN_SIDE && width <= MAX_SIDE && height >= MIN_SIDE && height <= MAX_SIDE)) {
+    return { error: `--camera-size is WIDTHxHEIGHT, each ${MIN_SIDE}..${MAX_SIDE} px (e.g. 1280x720), not "${text}"` };
+  }
+  return { width, height };
+}
+
+/** Parses "front,rear,left,right"; an error message lists the known mounts. */
+export function parseCameraIds(text: string): CameraMount[] | { error: string } {
+  const ids = text.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  const bad = ids.filter((id) => !(CAMERA_MOUNTS as readonly string[]).includes(id));
+  if (ids.length === 0 || bad.length) return { error: `--cameras takes a comma-separated subset of ${CAMERA_MOUNTS.join(",")}${bad.length ? ` (unknown: ${bad.join(",")})` : ""}` };
+  if (new Set(ids).size !== ids.length) return { error: `--cameras names a camera twice: ${text}` };
+  return ids as CameraMount[];
+}
+
+/** The renderer's view for a mount at a rendering size (the default camera's field of view). */
+export function mountConfig(id: CameraMount, width: number, height: number): CameraConfig {
+  if (id === "front" && width === DEFAULT_CAMERA.width && height === DEFAULT_CAMERA.height) return DEFAULT_CAMERA;
+  const base: CameraConfig = { ...DEFAULT_CAMERA, width, height, focalPx: (DEFAULT_CAMERA.focalPx * width) / DEFAULT_CAMERA.width, horizonRow: Math.round(height * 0.4) };
+  if (id === "rear") return { ...base, facing: "backward" };
+  if (id === "left") return { ...base, centerCol: width * 1.4 };
+  if (id === "right") return { ...base, centerCol: -width * 0.4 };
+  return base;
+}
+
+interface Camera {
+  id: CameraMount;
+  topic: string;
+  frameId: string;
+  renderer: CameraRenderer;
+  rng: Rng;
+}
+
+export interface CameraFrame {
+  topic: string;
+  type: string;
+  message: DecodedMessage;
+}
+
+export class CameraSet {
+  private readonly cameras: Camera[];
+  private readonly upscale: UpscaleJpegEncoder | undefined;
+  /** Rendering size: the frame's, or 1/8 of it (rounded up). */
+  private readonly rw: number;
+  private readonly rh: number;
+
+  constructor(
+    readonly spec: CameraSetSpec,
+    vehicle: string,
+    private readonly format: "jpeg" | "raw",
+    private readonly quality: number,
+    fork: (label: string) => Rng,
+  ) {
+    const small = spec.width * spec.height <= SMALL_PIXELS;
+    this.rw = small ? spec.width : Math.ceil(spec.width / 8);
+    this.rh = small ? spec.height : Math.ceil(spec.height / 8);
+    this.upscale = small || format !== "jpeg" ? undefined : new UpscaleJpegEncoder({ quality, seed: fork("texture").u32() });
+    this.cameras = spec.ids.map((id) => ({
+      id,
+      topic: format === "jpeg" ? `vehicles/${vehicle}/sensors/camera/${id}` : `vehicles/${vehicle}/sensors/camera_raw/${id}`,
+      frameId: `camera_${id}`,
+      renderer: new CameraRenderer(mountConfig(id, this.rw, this.rh), fork(`${id}-noise`)),
+      rng: fork(id),
+    }));
+  }
+
+  /**
+   * Renders and encodes a few throwaway frames so that the first real ones are not slowed by the JIT
+   * (~0.3 s for the first set of 4 × 1280×720, then ~10 ms): live mode calls it before its clock starts.
+   * Changes no output: every render overwrites all its pixels, and these frames use their own random draws.
+   */
+  warmUp(w: World, sets = 6): void {
+    const { width, height } = this.spec;
+    for (let i = 0; i < sets; i++) {
+      for (const c of this.cameras) {
+        const rgba = c.renderer.render(w, new Rng(i + 1));
+        if (this.upscale) this.upscale.encode(rgba, this.rw, this.rh, width, height, i + 1);
+      }
+    }
+  }
+
+  /** Every camera's frame of this instant, in the spec's order. */
+  sample(w: World, timestamp: DecodedMessage): CameraFrame[] {
+    const { width, height } = this.spec;
+    return this.cameras.map((c) => {
+      const rgba = c.renderer.render(w, c.rng);
+      if (this.format === "raw") {
+        const data = this.rw === width && this.rh === height ? toRgb(rgba) : replicate(rgba, this.rw, width, height);
+        return { topic: c.topic, type: "foxglove.RawImage", message: { timestamp, frame_id: c.frameId, width, height, encoding: "rgb8", step: width * 3, data } };
+      }
+      const data = this.upscale ? this.upscale.encode(rgba, this.rw, this.rh, width, height, c.rng.u32()) : encodeJpeg(rgba, width, height, this.quality);
+      return { topic: c.topic, type: "foxglove.CompressedImage", message: { timestamp, frame_id: c.frameId, data, format: "jpeg" } };
+    });
+  }
+}
+
+/** The rendering (rw wide, RGBA) blown up 8× by pixel replication, as rgb8 rows of width × height. */
+function replicate(rgba: Uint8Array, rw: number, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const src = (y >> 3) * rw;
+    let o = y * width * 3;
+    for (let x = 0; x < width; x++, o += 3) {
+      const p = (src + (x >> 3)) * 4;
+      out[o] = rgba[p]!;
+      out[o + 1] = rgba[p + 1]!;
+      out[o + 2] = rgba[p + 2]!;
+    }
+  }
+  return out;
+}
