@@ -131,7 +131,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const streams: Observable<SensorMessage>[] = [];
   if (config.mqtt) {
     const m = config.mqtt;
-    const tls = m.caFile || m.certFile || m.keyFile ? { ca: readPem(m.caFile), cert: readPem(m.certFile), key: readPem(m.keyFile) } : undefined;
+    const tls = m.caFile || m.certFile || m.keyFile ? { ca: readPem(m.caFile), cert: readPem(m.certFile), key: readPem(m.keyFile), passphrase: m.keyPassphrase } : undefined;
     mqtt = await MqttTransport.connect({
       url: m.url,
       protocolVersion: m.protocolVersion === 5 ? "auto" : 4,
@@ -286,6 +286,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   pipelineRef = pipeline;
   pipeline.start();
+  // A source that fails later (not at start) ends the pipeline: say so rather than leave an unhandled rejection.
+  pipeline.done.catch((err: unknown) => logger.error({ err: (err as Error).message, code: (err as { code?: string }).code }, "input stream failed; decisions have stopped"));
 
   // ---- http
   let http: HttpEndpoints | undefined;
@@ -314,7 +316,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   let stopping: Promise<void> | undefined;
   const started = monoMs();
-  return {
+  const daemon: Daemon = {
     http,
     pipeline,
     decider,
@@ -361,4 +363,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return stopping;
     },
   };
+  // A subscription the broker's ACL refuses fails the start, with the topic and what to do; the
+  // daemon would otherwise run and receive nothing.
+  if (mqtt) {
+    try {
+      await mqtt.subscriptionsSettled();
+    } catch (err) {
+      await daemon.stop("start failed");
+      throw err;
+    }
+  }
+  return daemon;
 }
