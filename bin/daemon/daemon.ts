@@ -23,6 +23,7 @@ import {
   type MqttStatusEvent,
   type PublishResult,
   type RawSink,
+  type ZapDenial,
 } from "../../sensors/index.ts";
 import { monoMs, wallNs, wallScheduler } from "./clock.ts";
 import { FoxgloveLiveView, HEALTH_TOPIC } from "./foxglove.ts";
@@ -31,6 +32,7 @@ import { loadDecider, type Decider } from "./model.ts";
 import { setRealtimePriority } from "./realtime.ts";
 import { readRoadMapFile } from "./road-map.ts";
 import { DaemonMetrics } from "./prometheus.ts";
+import { readCurveSecretFile } from "./curve-keys.ts";
 
 export interface DaemonOptions {
   config: DaemonConfig;
@@ -156,8 +158,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     streams.push(src.messages(patterns));
     if (config.outputs.mqtt) outSinks.push(mqtt);
   }
+  const curveConfig = config.zmq?.curve;
+  const curveKeys = curveConfig ? readCurveSecretFile(curveConfig.secretKeyFile, (msg) => logger.warn(msg)) : undefined;
+  const clientCurve = curveKeys && curveConfig?.serverKey ? { curve: { role: "client" as const, ...curveKeys, serverKey: curveConfig.serverKey } } : {};
   for (const endpoint of config.zmq?.subscribe ?? []) {
-    const zsrc = new ZmqSource({ endpoint, now: wallNs });
+    const zsrc = new ZmqSource({ endpoint, now: wallNs, ...clientCurve });
     const src = new SensorSource(zsrc, decoder);
     sources.push(src);
     streams.push(src.messages(patterns));
@@ -165,7 +170,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (!config.mqtt) transportUp = 1;
   }
   if (config.outputs.zmq && config.zmq?.publish) {
-    const zsink = await ZmqSink.open({ endpoint: config.zmq.publish, mode: "bind", onFull: { waitMs: 50 } });
+    // Refused CURVE clients are logged once per key (at most 100 keys), counted by the ZAP handler.
+    const refused = new Set<string>();
+    const onDenied = (d: ZapDenial): void => {
+      if (refused.has(d.clientKey) || refused.size >= 100) return;
+      refused.add(d.clientKey);
+      logger.warn({ clientKey: d.clientKey, address: d.address, reason: d.reason }, "ZeroMQ client refused (logged once per key): add its public key to zmq.curve.allow to let it in");
+    };
+    const serverCurve = curveKeys ? { curve: { role: "server" as const, secretKey: curveKeys.secretKey, ...(curveConfig?.allow ? { allow: curveConfig.allow } : {}), onDenied } } : {};
+    const zsink = await ZmqSink.open({ endpoint: config.zmq.publish, mode: "bind", onFull: { waitMs: 50 }, ...serverCurve });
     outSinks.push(zsink);
   }
   const sinks = outSinks.map((s) => new SensorSink(s, { codec: decoder.codec, registry }));
@@ -203,7 +216,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let live: FoxgloveLiveView | undefined;
   if (config.foxglove) {
     const at = config.foxglove.listen.lastIndexOf(":");
-    live = await FoxgloveLiveView.start({ host: config.foxglove.listen.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(config.foxglove.listen.slice(at + 1)), codec: decoder.codec, name: `fusiond ${config.vehicle}` });
+    live = await FoxgloveLiveView.start({ host: config.foxglove.listen.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(config.foxglove.listen.slice(at + 1)), codec: decoder.codec, name: `fusiond ${config.vehicle}`, ...(config.foxglove.token ? { token: config.foxglove.token } : {}), ...(config.foxglove.allowedOrigins ? { allowedOrigins: config.foxglove.allowedOrigins } : {}) });
     cleanups.push(() => live!.close());
     logger.info({ url: live.url }, "Foxglove live view (open a Foxglove WebSocket connection to this URL)");
   }
@@ -297,6 +310,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       host: config.http.listen.slice(0, at).replace(/^\[|\]$/g, ""),
       port: Number(config.http.listen.slice(at + 1)),
       registry: metrics.registry,
+      ...(config.http.token ? { token: config.http.token } : {}),
       health: () => {
         const topics = pipeline.health.snapshot();
         const critical = topics.filter((t) => t.kind === "camera" || t.kind === "radar");
@@ -311,7 +325,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
       ready: () => ({ ok: transportUp === 1, detail: { model: decider.primary.modelId, backend: decider.backend.chosen, transport: transportUp ? "connected" : "disconnected", realtime } }),
     });
-    logger.info({ url: http.url }, "http endpoints: /metrics /healthz /readyz");
+    logger.info({ url: http.url, auth: config.http.token ? "bearer token" : "none" }, "http endpoints: /metrics /healthz /readyz");
   }
 
   let stopping: Promise<void> | undefined;
