@@ -162,9 +162,16 @@ export function configSecrets(c: DaemonConfig): string[] {
   const out = [c.mqtt?.password, c.mqtt?.keyPassphrase, c.http.token, c.foxglove?.token];
   if (c.mqtt) {
     const m = /^[a-z]+:\/\/[^/@]*:([^/@]*)@/i.exec(c.mqtt.url);
-    if (m?.[1]) out.push(m[1], decodeURIComponent(m[1]));
+    if (m?.[1]) {
+      out.push(m[1]);
+      try {
+        out.push(decodeURIComponent(m[1]));
+      } catch {
+        // not percent-encoded validly: the raw text is all there is
+      }
+    }
   }
-  return out.filter((s): s is string => typeof s === "string" && s.length > 0);
+  return [...new Set(out.filter((s): s is string => typeof s === "string" && s.length > 0))];
 }
 
 /** A copy of the config fit to print or store: each secret replaced by "***", userinfo cut from the MQTT URL. */

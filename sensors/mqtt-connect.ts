@@ -106,7 +106,7 @@ function connectHint(err: Error & { code?: unknown }, options: MqttConnectOption
     return " — the client key is encrypted: check mqtt.keyPassphrase (or FUSIOND_MQTT_KEY_PASSPHRASE)";
   }
   if (err.code === 4 || err.code === 134) return " — the broker refused the username or password";
-  if (err.code === 5 || err.code === 135) return " — the broker says this client is not authorised to connect (its certificate identity or username is not allowed)";
+  if (err.code === 5 || err.code === 135) return " — the broker refused this client: check the username and password (Mosquitto answers a wrong one with this on MQTT 5) and that its certificate identity is allowed";
   return "";
 }
 

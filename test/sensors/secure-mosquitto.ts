@@ -88,11 +88,18 @@ export interface SecureMosquitto {
 
 export type AclKind = "acl_file" | "dynsec";
 
+export interface SecureMosquittoOptions {
+  /** The certificate's CN is the username (default true); false: a username and password are needed besides the certificate. */
+  identityAsUsername?: boolean;
+  /** username → password, written with mosquitto_passwd (with identityAsUsername false). */
+  passwords?: Record<string, string>;
+}
+
 /**
  * Starts `mosquitto -c CONF` on a free port with the given vehicles allowed on their own topics
- * (vehicles/{v}/#) and nothing else. `passwordFile`: also require a username and password (mosquitto_passwd format).
+ * (vehicles/{v}/#) and nothing else.
  */
-export async function startSecureMosquitto(pki: Pki, vehicles: string[], acl: AclKind, extraConf: string[] = []): Promise<SecureMosquitto> {
+export async function startSecureMosquitto(pki: Pki, vehicles: string[], acl: AclKind, options: SecureMosquittoOptions = {}): Promise<SecureMosquitto> {
   const port = await freePort();
   const conf = join(pki.dir, `mosquitto-${port}.conf`);
   const lines = [
@@ -102,10 +109,15 @@ export async function startSecureMosquitto(pki: Pki, vehicles: string[], acl: Ac
     `certfile ${pki.serverCert}`,
     `keyfile ${pki.serverKey}`,
     "require_certificate true",
-    "use_identity_as_username true",
+    `use_identity_as_username ${options.identityAsUsername ?? true}`,
     "persistence false",
-    ...extraConf,
   ];
+  if (options.passwords) {
+    const file = join(pki.dir, `passwords-${port}`);
+    writeFileSync(file, "");
+    for (const [user, password] of Object.entries(options.passwords)) execFileSync("mosquitto_passwd", ["-b", file, user, password], { stdio: "pipe" });
+    lines.push(`password_file ${file}`, "allow_anonymous false");
+  }
   if (process.getuid?.() === 0) lines.push("user root");
   if (acl === "acl_file") {
     const file = join(pki.dir, `acl-${port}`);
