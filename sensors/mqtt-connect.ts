@@ -47,7 +47,7 @@ export type MqttStatusEvent =
  * The URL without its userinfo (`mqtt://user:secret@host` → `mqtt://host`), for logs and errors: a
  * password given in the URL must never be printed. Anything unparsable is cut at the last "@".
  */
-export function redactUrl(url: string): string {
+export function withoutUserinfo(url: string): string {
   try {
     const u = new URL(url);
     if (!u.username && !u.password) return url;
@@ -61,10 +61,10 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** Replaces every occurrence of each secret in `text` with "***" (secrets shorter than 4 characters too). */
-export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
+/** Replaces every occurrence of each secret in `text` with "[redacted]", however short the secret. */
+export function cutSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
   let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join("***");
+  for (const s of secrets) if (s) out = out.split(s).join("[redacted]");
   return out;
 }
 
@@ -132,8 +132,8 @@ function attempt(options: MqttConnectOptions, protocolVersion: 4 | 5): Promise<M
   } catch (err) {
     // Node's TLS throws at once on a key it cannot read (an encrypted key with a wrong or no passphrase).
     const e = err as Error & { code?: unknown };
-    const url = redactUrl(options.url);
-    const message = redactSecrets(e.message, [options.password, options.tls?.passphrase, userinfoPassword(options.url)]);
+    const url = withoutUserinfo(options.url);
+    const message = cutSecrets(e.message, [options.password, options.tls?.passphrase, userinfoPassword(options.url)]);
     return Promise.reject(new FusiondError("mqtt_connect_failed", `cannot connect to ${url}: ${message}${connectHint(e, options)}`, { url, protocolVersion, code: e.code }));
   }
   const status = options.onStatus ?? ((): void => {});
@@ -170,11 +170,11 @@ function attempt(options: MqttConnectOptions, protocolVersion: 4 | 5): Promise<M
       client.removeListener("connect", ok);
       client.removeListener("error", onError);
       client.end(true);
-      const url = redactUrl(options.url);
+      const url = withoutUserinfo(options.url);
       // The cause may carry the options it was given (mqtt.js errors do not, TLS errors might): keep
       // only its message and code, with any secret cut out.
       const secrets = [options.password, options.tls?.passphrase, userinfoPassword(options.url)];
-      const message = redactSecrets(err.message, secrets).replace(/\s+/g, " ").trim();
+      const message = cutSecrets(err.message, secrets).replace(/\s+/g, " ").trim();
       reject(
         new FusiondError("mqtt_connect_failed", `cannot connect to ${url} (MQTT ${protocolVersion === 5 ? "5" : "3.1.1"}): ${message}${connectHint(err, options)}`, {
           url,

@@ -154,11 +154,20 @@ export class MqttTransport implements Transport {
    * `subscribe_denied` if the broker refused any (MQTT 3.1.1 return code 0x80, MQTT 5 reason ≥ 0x80,
    * e.g. 0x87 Not authorized). Note that a broker may grant a subscription and still deliver nothing
    * its ACL forbids (Mosquitto's acl_file does; its dynamic-security plugin refuses the SUBACK):
-   * only a refused SUBACK is detectable here.
+   * only a refused SUBACK is detectable here. Gives up waiting after `timeoutMs` (resolving
+   * "timeout": a broker slow to answer is not a refusal).
    */
-  async subscriptionsSettled(): Promise<void> {
-    while (this.pendingSubacks.size > 0) await Promise.all([...this.pendingSubacks]);
+  async subscriptionsSettled(timeoutMs = 10_000): Promise<"settled" | "timeout"> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+    const settled = (async (): Promise<"settled"> => {
+      while (this.pendingSubacks.size > 0) await Promise.all([...this.pendingSubacks]);
+      return "settled";
+    })();
+    const outcome = await Promise.race([settled, timeout]);
+    clearTimeout(timer);
     if (this.refusal) throw this.refusal;
+    return outcome;
   }
 
   publish(topic: string, payload: Uint8Array, options: PublishOptions): Promise<PublishResult> {

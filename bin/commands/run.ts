@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
 import { configSecrets, parseDaemonConfig, redactedConfig } from "../../pipeline/daemon-config.ts";
-import { redactSecrets } from "../../sensors/index.ts";
+import { cutSecrets } from "../../sensors/index.ts";
 import { FusiondError } from "../../schemas/index.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { EXIT_USAGE } from "./types.ts";
@@ -92,7 +92,7 @@ export function configFromFlags(flags: RunFlags, env: SecretEnv = process.env as
   const source = flags.config ? `${flags.config} (with command-line flags)` : "the command-line flags";
   const config = parseDaemonConfig(raw, source);
   // The text is stored in recordings: its secrets are cut out here, whatever the recorder does.
-  return { config, text: redactSecrets(text || JSON.stringify(raw), configSecrets(config)) };
+  return { config, text: cutSecrets(text || JSON.stringify(raw), configSecrets(config)) };
 }
 
 export default function register(program: Command): void {
@@ -130,7 +130,7 @@ Examples:
 Signals: SIGTERM/SIGINT stop intake, drain, close the recording and exit 0; SIGHUP reloads the model
 (the old one serves until the new one is warm). Logs are JSON lines on stdout (pino).
 Secrets from the environment: FUSIOND_MQTT_PASSWORD, FUSIOND_MQTT_KEY_PASSPHRASE, FUSIOND_HTTP_TOKEN,
-FUSIOND_FOXGLOVE_TOKEN (never printed; --print-config shows them as ***).`,
+FUSIOND_FOXGLOVE_TOKEN (never printed; --print-config shows them as [redacted]).`,
     )
     .action(async (flags: RunFlags) => {
       let parsed;
@@ -142,7 +142,7 @@ FUSIOND_FOXGLOVE_TOKEN (never printed; --print-config shows them as ***).`,
         return;
       }
       if (flags.printConfig) {
-        // Secrets print as "***": this output ends up in tickets and chat.
+        // Secrets print as "[redacted]": this output ends up in tickets and chat.
         process.stdout.write(JSON.stringify(redactedConfig(parsed.config), null, 2) + "\n");
         return;
       }

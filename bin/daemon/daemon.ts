@@ -161,6 +161,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const curveConfig = config.zmq?.curve;
   const curveKeys = curveConfig ? readCurveSecretFile(curveConfig.secretKeyFile, (msg) => logger.warn(msg)) : undefined;
   const clientCurve = curveKeys && curveConfig?.serverKey ? { curve: { role: "client" as const, ...curveKeys, serverKey: curveConfig.serverKey } } : {};
+  if (curveKeys && !curveConfig?.serverKey && (config.zmq?.subscribe.length ?? 0) > 0) {
+    logger.warn("zmq.curve has no serverKey: the zmq.subscribe endpoints are plaintext (set it to the sensors' public key to use CURVE)");
+  }
   for (const endpoint of config.zmq?.subscribe ?? []) {
     const zsrc = new ZmqSource({ endpoint, now: wallNs, ...clientCurve });
     const src = new SensorSource(zsrc, decoder);
@@ -381,7 +384,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // daemon would otherwise run and receive nothing.
   if (mqtt) {
     try {
-      await mqtt.subscriptionsSettled();
+      if ((await mqtt.subscriptionsSettled(10_000)) === "timeout") logger.warn("the MQTT broker has not acknowledged every subscription within 10 s; going on (a refusal later is logged)");
     } catch (err) {
       await daemon.stop("start failed");
       throw err;

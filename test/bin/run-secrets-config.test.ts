@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configFromFlags } from "../../bin/commands/run.ts";
 import { configSecrets, parseDaemonConfig, redactedConfig } from "../../pipeline/daemon-config.ts";
-import { redactUrl } from "../../sensors/index.ts";
+import { withoutUserinfo } from "../../sensors/index.ts";
 
 describe("bin: run's secrets — sources and redaction", () => {
   let dir: string;
@@ -46,9 +46,9 @@ describe("bin: run's secrets — sources and redaction", () => {
   });
 
   it("strips userinfo from URLs, and refuses a short token and a malformed CURVE key with the key named", () => {
-    assert.equal(redactUrl("mqtts://u:p%40ss@broker:8883/x"), "mqtts://broker:8883/x");
-    assert.equal(redactUrl("mqtt://127.0.0.1:1883"), "mqtt://127.0.0.1:1883");
-    assert.equal(redactUrl("mqtt://u:p@ss@host:1"), "mqtt://host:1");
+    assert.equal(withoutUserinfo("mqtts://u:p%40ss@broker:8883/x"), "mqtts://broker:8883/x");
+    assert.equal(withoutUserinfo("mqtt://127.0.0.1:1883"), "mqtt://127.0.0.1:1883");
+    assert.equal(withoutUserinfo("mqtt://u:p@ss@host:1"), "mqtt://host:1");
     assert.throws(() => parseDaemonConfig({ mqtt: { url: "mqtt://h:1" }, http: { token: "short" } }), /http\.token: expected at least 16 printable characters/);
     assert.throws(() => parseDaemonConfig({ zmq: { subscribe: ["tcp://h:1"], curve: { secretKeyFile: "k", allow: ["nope"] } } }), /zmq\.curve\.allow\.0: expected a 40-character Z85 CURVE key/);
     assert.throws(() => parseDaemonConfig({ mqtt: { url: "mqtt://h:1" }, foxglove: { listen: "127.0.0.1:8765", allowedOrigins: ["app.foxglove.dev"] } }), /foxglove\.allowedOrigins\.0: expected an origin/);

@@ -126,11 +126,11 @@ describe("fusiond run with secured transports: refusals, and no secret in any ou
     assert.equal(await within(shown.exited, 90_000, "--print-config"), 0, shown.out());
     printed.push(shown.out());
     const effective = JSON.parse(shown.out()) as { mqtt: { password: string; keyPassphrase: string }; http: { token: string }; foxglove: { token: string } };
-    assert.deepEqual([effective.mqtt.password, effective.mqtt.keyPassphrase, effective.http.token, effective.foxglove.token], ["***", "***", "***", "***"]);
+    assert.deepEqual([effective.mqtt.password, effective.mqtt.keyPassphrase, effective.http.token, effective.foxglove.token], ["[redacted]", "[redacted]", "[redacted]", "[redacted]"]);
 
     const code = await within(refused.exited, 90_000, "the refused start to end");
     assert.notEqual(code, 0, refused.out());
-    assert.match(refused.out(), new RegExp(`cannot connect to mqtts://127\\.0\\.0\\.1:${broker.port}`));
+    assert.match(refused.out(), new RegExp(`cannot connect to mqtts://(\\[redacted\\]@)?127\\.0\\.0\\.1:${broker.port}`));
     assert.match(refused.out(), /not authori[sz]ed|username or password/i); // Mosquitto answers a bad password with 0x87 on MQTT 5
     printed.push(refused.out());
 
