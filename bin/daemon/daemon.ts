@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { Counter } from "prom-client";
 import { merge, type Observable, type SchedulerLike } from "rxjs";
 import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import type { RoadMap } from "../../schemas/map.ts";
@@ -158,6 +159,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     streams.push(src.messages(patterns));
     if (config.outputs.mqtt) outSinks.push(mqtt);
   }
+  // CURVE handshakes the ZAP handler refused (registered with /metrics below; the sink opens first).
+  const zmqRefused = new Counter({ name: "fusiond_zmq_refused_total", help: "ZeroMQ clients refused by the CURVE allow-list (zmq.curve.allow)", registers: [] });
   const curveConfig = config.zmq?.curve;
   const curveKeys = curveConfig ? readCurveSecretFile(curveConfig.secretKeyFile, (msg) => logger.warn(msg)) : undefined;
   const clientCurve = curveKeys && curveConfig?.serverKey ? { curve: { role: "client" as const, ...curveKeys, serverKey: curveConfig.serverKey } } : {};
@@ -176,6 +179,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // Refused CURVE clients are logged once per key (at most 100 keys), counted by the ZAP handler.
     const refused = new Set<string>();
     const onDenied = (d: ZapDenial): void => {
+      zmqRefused.inc();
       if (refused.has(d.clientKey) || refused.size >= 100) return;
       refused.add(d.clientKey);
       logger.warn({ clientKey: d.clientKey, address: d.address, reason: d.reason }, "ZeroMQ client refused (logged once per key): add its public key to zmq.curve.allow to let it in");
@@ -243,6 +247,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     },
     transportUp: () => transportUp,
   });
+  metrics.registry.registerMetric(zmqRefused);
 
   const recordDecision = (d: DrivingDecision, stampNs: bigint): void => {
     if (!recorder && !live) return;

@@ -169,6 +169,9 @@ describe("fusiond run with secured transports: refusals, and no secret in any ou
     sub.connect(`tcp://127.0.0.1:${zmqPort}`);
     sub.subscribe("");
     await waitFor(() => daemon.out().includes("ZeroMQ client refused") && daemon.out().includes(stranger.publicKey), "the daemon to log the refused CURVE key", 20_000);
+    const counted = await (await fetch(`${base}/metrics`, { headers: auth })).text();
+    assert.match(counted, /^fusiond_zmq_refused_total [1-9]\d*$/m, "refusals are counted in /metrics");
+    printed.push(counted);
 
     daemon.child.kill("SIGTERM");
     assert.equal(await within(daemon.exited, 30_000, "the daemon to stop on SIGTERM"), 0, daemon.out());
