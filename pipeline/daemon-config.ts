@@ -10,6 +10,12 @@ const hostPort = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "expected HOST:PORT, e.g. 127.0.0.1:9464");
 
+/** A CURVE key in Z85: 40 characters of ZeroMQ's Z85 alphabet (32 bytes). */
+export const z85Key = z.string().regex(/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/, "expected a 40-character Z85 CURVE key (fusiond keygen prints one)");
+
+/** An HTTP bearer token: printable, no spaces, long enough to resist guessing. */
+const bearerToken = z.string().regex(/^[\x21-\x7e]{16,}$/, "expected at least 16 printable characters without spaces (e.g. openssl rand -hex 32)");
+
 const mqttSchema = z
   .object({
     url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, "expected an MQTT URL such as mqtt://127.0.0.1:1883"),
@@ -19,6 +25,8 @@ const mqttSchema = z
     caFile: z.string().optional(),
     certFile: z.string().optional(),
     keyFile: z.string().optional(),
+    /** Passphrase of an encrypted keyFile (or FUSIOND_MQTT_KEY_PASSPHRASE). A secret: never logged. */
+    keyPassphrase: z.string().optional(),
     clientId: z.string().optional(),
     /** 4 or 5; 5 adds content type and the `schema` user property. */
     protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
@@ -31,6 +39,18 @@ const zmqSchema = z
     subscribe: z.array(z.string().regex(/^(tcp|ipc|inproc):\/\//, "expected a ZeroMQ endpoint such as tcp://127.0.0.1:5555")).default([]),
     /** Endpoint to bind a PUB socket on for decisions. */
     publish: z.string().regex(/^(tcp|ipc|inproc):\/\//).optional(),
+    /** ZeroMQ CURVE (encryption and authentication); off unless set. docs/deployment.md, "Securing the transports". */
+    curve: z
+      .object({
+        /** Our key pair: a CZMQ-style secret certificate as written by `fusiond keygen` (holds both keys). */
+        secretKeyFile: z.string(),
+        /** The public key of the sensors' PUB sockets we connect to (they are CURVE servers). */
+        serverKey: z85Key.optional(),
+        /** Public keys of the clients allowed on the sockets we serve (the decision PUB); anyone else is refused. */
+        allow: z.array(z85Key).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -146,8 +166,24 @@ export const daemonConfigSchema = z
       .strict()
       .optional(),
     /** Foxglove WebSocket live view (camera, GNSS, radar, decisions, health); off unless set. */
-    foxglove: z.object({ listen: hostPort }).strict().optional(),
-    http: z.object({ listen: z.union([hostPort, z.literal("off")]).default("127.0.0.1:9464") }).strict().default({ listen: "127.0.0.1:9464" }),
+    foxglove: z
+      .object({
+        listen: hostPort,
+        /** Bearer token a client must send (Authorization header, or ?token= for browsers); or FUSIOND_FOXGLOVE_TOKEN. */
+        token: bearerToken.optional(),
+        /** Origins allowed to open the WebSocket; default: none sent, or a loopback origin. E.g. https://app.foxglove.dev */
+        allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/]+$/, "expected an origin such as https://app.foxglove.dev")).optional(),
+      })
+      .strict()
+      .optional(),
+    http: z
+      .object({
+        listen: z.union([hostPort, z.literal("off")]).default("127.0.0.1:9464"),
+        /** Bearer token for /metrics /healthz /readyz (Authorization: Bearer ...); or FUSIOND_HTTP_TOKEN. */
+        token: bearerToken.optional(),
+      })
+      .strict()
+      .default({ listen: "127.0.0.1:9464" }),
     log: z
       .object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
       .strict()
@@ -166,6 +202,39 @@ export const daemonConfigSchema = z
   });
 
 export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
+
+/** Where the config holds secrets (for redaction): key paths, as in the file. */
+export const SECRET_KEYS = ["mqtt.password", "mqtt.keyPassphrase", "http.token", "foxglove.token"] as const;
+
+/** The secrets a config holds (to cut them out of anything printed), including a password in the MQTT URL. */
+export function configSecrets(c: DaemonConfig): string[] {
+  const out = [c.mqtt?.password, c.mqtt?.keyPassphrase, c.http.token, c.foxglove?.token];
+  if (c.mqtt) {
+    const m = /^[a-z]+:\/\/[^/@]*:([^/@]*)@/i.exec(c.mqtt.url);
+    if (m?.[1]) {
+      out.push(m[1]);
+      try {
+        out.push(decodeURIComponent(m[1]));
+      } catch {
+        // not percent-encoded validly: the raw text is all there is
+      }
+    }
+  }
+  return [...new Set(out.filter((s): s is string => typeof s === "string" && s.length > 0))];
+}
+
+/** A copy of the config fit to print or store: each secret replaced by "[redacted]", userinfo cut from the MQTT URL. */
+export function redactedConfig(c: DaemonConfig): DaemonConfig {
+  const out = structuredClone(c);
+  if (out.mqtt) {
+    out.mqtt.url = out.mqtt.url.replace(/^([a-z]+:\/\/)[^/@]*@/i, "$1");
+    if (out.mqtt.password !== undefined) out.mqtt.password = "[redacted]";
+    if (out.mqtt.keyPassphrase !== undefined) out.mqtt.keyPassphrase = "[redacted]";
+  }
+  if (out.http.token !== undefined) out.http.token = "[redacted]";
+  if (out.foxglove?.token !== undefined) out.foxglove.token = "[redacted]";
+  return out;
+}
 
 /**
  * Validates a parsed config object. Throws FusiondError `bad_config` listing every problem as

@@ -9,3 +9,5 @@ export * from "./sensor-sink.ts";
 export * from "./sensor-source.ts";
 export * from "./transport.ts";
 export * from "./zmq-transport.ts";
+export * from "./zmq-curve.ts";
+export * from "./zmq-zap.ts";

@@ -5,12 +5,14 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Socket } from "node:net";
-import { FusiondError, redactUrl } from "../schemas/index.ts";
+import { FusiondError } from "../schemas/index.ts";
 
 export interface MqttTlsOptions {
   ca?: string | Buffer | string[] | Buffer[];
   cert?: string | Buffer;
   key?: string | Buffer;
+  /** Passphrase of an encrypted `key` (PKCS#8 or traditional PEM). Never logged nor put in an error. */
+  passphrase?: string;
   rejectUnauthorized?: boolean;
   servername?: string;
 }
@@ -41,6 +43,31 @@ export type MqttStatusEvent =
   | { kind: "reconnecting"; delayMs: number }
   | { kind: "error"; message: string };
 
+/**
+ * The URL without its userinfo (`mqtt://user:secret@host` → `mqtt://host`), for logs and errors: a
+ * password given in the URL must never be printed. Anything unparsable is cut at the last "@".
+ */
+export function withoutUserinfo(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/$/, url.endsWith("/") ? "/" : "");
+  } catch {
+    const at = url.lastIndexOf("@");
+    const scheme = url.indexOf("://");
+    return at > scheme && scheme >= 0 ? url.slice(0, scheme + 3) + url.slice(at + 1) : url;
+  }
+}
+
+/** Replaces every occurrence of each secret in `text` with "[redacted]", however short the secret. */
+export function cutSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
+  let out = text;
+  for (const s of secrets) if (s) out = out.split(s).join("[redacted]");
+  return out;
+}
+
 /** mqtt.js connack return code 1 (3.1.1) / reason 132 (5): unsupported protocol version. */
 const isUnsupportedProtocol = (err: unknown): boolean => {
   const code = err instanceof FusiondError ? err.context["code"] : undefined;
@@ -60,6 +87,29 @@ export async function connectMqtt(options: MqttConnectOptions): Promise<{ client
   return { client: await attempt(options, 4), protocolVersion: 4 };
 }
 
+function userinfoPassword(url: string): string | undefined {
+  try {
+    const p = new URL(url).password;
+    return p ? decodeURIComponent(p) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What to do about the common refusals: a missing or unknown client certificate, bad credentials. */
+function connectHint(err: Error & { code?: unknown }, options: MqttConnectOptions): string {
+  const code = String(err.code ?? "");
+  if (/CERTIFICATE_REQUIRED|alert certificate required|handshake failure/i.test(`${code} ${err.message}`) && !options.tls?.cert) {
+    return " — the broker requires a client certificate: set mqtt.certFile and mqtt.keyFile (--mqtt-cert, --mqtt-key)";
+  }
+  if (/bad decrypt|BAD_DECRYPT|passphrase/i.test(`${code} ${err.message}`)) {
+    return " — the client key is encrypted: check mqtt.keyPassphrase (or FUSIOND_MQTT_KEY_PASSPHRASE)";
+  }
+  if (err.code === 4 || err.code === 134) return " — the broker refused the username or password";
+  if (err.code === 5 || err.code === 135) return " — the broker refused this client: check the username and password (Mosquitto answers a wrong one with this on MQTT 5) and that its certificate identity is allowed";
+  return "";
+}
+
 function attempt(options: MqttConnectOptions, protocolVersion: 4 | 5): Promise<MqttClient> {
   const backoff = options.reconnect ?? { initialMs: 250, maxMs: 15_000 };
   const clientOptions: IClientOptions = {
@@ -76,7 +126,16 @@ function attempt(options: MqttConnectOptions, protocolVersion: 4 | 5): Promise<M
     ...(options.tls ?? {}),
     ...(options.mqtt ?? {}),
   };
-  const client = mqtt.connect(options.url, clientOptions);
+  let client: MqttClient;
+  try {
+    client = mqtt.connect(options.url, clientOptions);
+  } catch (err) {
+    // Node's TLS throws at once on a key it cannot read (an encrypted key with a wrong or no passphrase).
+    const e = err as Error & { code?: unknown };
+    const url = withoutUserinfo(options.url);
+    const message = cutSecrets(e.message, [options.password, options.tls?.passphrase, userinfoPassword(options.url)]);
+    return Promise.reject(new FusiondError("mqtt_connect_failed", `cannot connect to ${url}: ${message}${connectHint(e, options)}`, { url, protocolVersion, code: e.code }));
+  }
   const status = options.onStatus ?? ((): void => {});
   let delay = backoff.initialMs;
 
@@ -111,18 +170,24 @@ function attempt(options: MqttConnectOptions, protocolVersion: 4 | 5): Promise<M
       client.removeListener("connect", ok);
       client.removeListener("error", onError);
       client.end(true);
+      const url = withoutUserinfo(options.url);
+      // The cause may carry the options it was given (mqtt.js errors do not, TLS errors might): keep
+      // only its message and code, with any secret cut out.
+      const secrets = [options.password, options.tls?.passphrase, userinfoPassword(options.url)];
+      const message = cutSecrets(err.message, secrets).replace(/\s+/g, " ").trim();
       reject(
-        new FusiondError("mqtt_connect_failed", `cannot connect to ${redactUrl(options.url)} (MQTT ${protocolVersion === 5 ? "5" : "3.1.1"}): ${err.message}`, {
-          url: redactUrl(options.url),
+        new FusiondError("mqtt_connect_failed", `cannot connect to ${url} (MQTT ${protocolVersion === 5 ? "5" : "3.1.1"}): ${message}${connectHint(err, options)}`, {
+          url,
           protocolVersion,
           code: err.code,
-        }, { cause: err }),
+        }),
       );
     };
     const onError = (err: Error & { code?: unknown }): void => {
       lastError = err;
-      // A refused CONNACK (bad protocol, bad credentials) will not get better by retrying.
-      if (typeof err.code === "number") fail(err);
+      // A refused CONNACK (bad protocol, bad credentials) or a refused TLS handshake (no or unknown
+      // client certificate, untrusted server) will not get better by retrying.
+      if (typeof err.code === "number" || (typeof err.code === "string" && /^ERR_SSL_|^ERR_TLS_|CERT|SELF_SIGNED/.test(err.code))) fail(err);
     };
     const ok = (): void => {
       clearTimeout(timer);

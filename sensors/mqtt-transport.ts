@@ -45,6 +45,9 @@ export class MqttTransport implements Transport {
   private nextSubscriptionId = 1;
   private readonly publishOptionsCache = new Map<string, IClientPublishOptions>();
   private closing: Promise<void> | undefined;
+  /** SUBACKs not yet received, and the first refusal seen (for subscriptionsSettled()). */
+  private readonly pendingSubacks = new Set<Promise<void>>();
+  private refusal: FusiondError | undefined;
 
   private constructor(
     readonly client: MqttClient,
@@ -120,13 +123,21 @@ export class MqttTransport implements Transport {
       for (const p of fresh) {
         const opts: IClientSubscribeOptions = { qos: this.qosFor(p) };
         if (this.protocolVersion === 5) opts.properties = { subscriptionIdentifier: this.refs.get(p)!.id };
+        let settle!: () => void;
+        const pending = new Promise<void>((resolve) => (settle = resolve));
+        this.pendingSubacks.add(pending);
         this.client.subscribe(p, opts, (err, granted) => {
+          this.pendingSubacks.delete(pending);
+          settle();
           // A connection lost before the SUBACK is not a refusal: mqtt.js subscribes again on reconnect.
           if (err && !this.client.connected) return;
-          if (err || granted?.some((g) => g.qos >= 128)) {
-            subscriber.error(
-              new FusiondError("subscribe_failed", `broker refused subscription to ${p}${err ? `: ${err.message}` : ""}`, { pattern: p }),
-            );
+          // mqtt.js 5 reports a refused SUBACK as an error carrying the packet (ErrorWithSubackPacket).
+          const suback = (err as { packet?: { granted?: unknown[] } } | null)?.packet?.granted;
+          const code = suback?.find((g): g is number => typeof g === "number" && g >= 128) ?? granted?.find((g) => g.qos >= 128)?.qos;
+          if (err || code !== undefined) {
+            const refusal = subscribeRefused(p, typeof code === "number" ? code : undefined, err?.message, this.options.username);
+            this.refusal ??= refusal;
+            subscriber.error(refusal);
           }
         });
       }
@@ -141,6 +152,27 @@ export class MqttTransport implements Transport {
         if (gone.length && !this.closing && this.client.connected) this.client.unsubscribe(gone);
       };
     });
+  }
+
+  /**
+   * Resolves once every SUBSCRIBE sent so far has its SUBACK; rejects with FusiondError
+   * `subscribe_denied` if the broker refused any (MQTT 3.1.1 return code 0x80, MQTT 5 reason ≥ 0x80,
+   * e.g. 0x87 Not authorized). Note that a broker may grant a subscription and still deliver nothing
+   * its ACL forbids (Mosquitto's acl_file does; its dynamic-security plugin refuses the SUBACK):
+   * only a refused SUBACK is detectable here. Gives up waiting after `timeoutMs` (resolving
+   * "timeout": a broker slow to answer is not a refusal).
+   */
+  async subscriptionsSettled(timeoutMs = 10_000): Promise<"settled" | "timeout"> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+    const settled = (async (): Promise<"settled"> => {
+      while (this.pendingSubacks.size > 0) await Promise.all([...this.pendingSubacks]);
+      return "settled";
+    })();
+    const outcome = await Promise.race([settled, timeout]);
+    clearTimeout(timer);
+    if (this.refusal) throw this.refusal;
+    return outcome;
   }
 
   publish(topic: string, payload: Uint8Array, options: PublishOptions): Promise<PublishResult> {
@@ -186,6 +218,31 @@ export class MqttTransport implements Transport {
     await this.client.endAsync(!graceful);
     this.rejections.complete();
   }
+}
+
+/** MQTT 5 reason codes a SUBACK may carry (3.1.1 has only 0x80). */
+const SUBACK_REASONS: Record<number, string> = {
+  0x80: "unspecified error",
+  0x83: "implementation specific error",
+  0x87: "not authorized",
+  0x8f: "topic filter invalid",
+  0x91: "packet identifier in use",
+  0x97: "quota exceeded",
+  0x9e: "shared subscriptions not supported",
+  0xa1: "subscription identifiers not supported",
+  0xa2: "wildcard subscriptions not supported",
+};
+
+function subscribeRefused(pattern: string, code: number | undefined, message: string | undefined, username: string | undefined): FusiondError {
+  const reason = code !== undefined ? `${SUBACK_REASONS[code] ?? "refused"} (0x${code.toString(16)})` : (message ?? "refused");
+  const who = username ? `user "${username}"` : "this client (its certificate identity, with use_identity_as_username)";
+  return new FusiondError(
+    "subscribe_denied",
+    `the MQTT broker refused the subscription to "${pattern}": ${reason}. Its ACL must let ${who} read this topic ` +
+      `(Mosquitto: e.g. "pattern read vehicles/%u/#" in the acl_file, or a subscribePattern ACL in a dynamic-security role), ` +
+      `or subscribe to less (config "topics"; check "vehicle" names this vehicle). See docs/deployment.md, "Securing the transports".`,
+    { pattern, ...(code !== undefined ? { reasonCode: code } : {}) },
+  );
 }
 
 function lowestMatchingId(l: LocalSubscription, topic: string): number | undefined {

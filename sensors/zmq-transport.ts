@@ -3,12 +3,14 @@
  * ipc. The source is only a source (a SUB socket per subscription) and the sink only a sink (one PUB
  * socket): capabilities are types, as in zeromq.js itself.
  */
-import { Publisher, Subscriber as ZmqSubscriber } from "zeromq";
+import { Publisher, Subscriber as ZmqSubscriber, type Socket } from "zeromq";
 import { Observable, Subject } from "rxjs";
 import { FusiondError, type RawMessage, type Rejection } from "../schemas/index.ts";
 import { compilePatterns, literalPrefix } from "./patterns.ts";
 import { PublishGate } from "./publish-gate.ts";
 import type { NowNs, PublishOptions, PublishResult, RawSink, RawSource, SinkCounters } from "./transport.ts";
+import type { ZmqCurve } from "./zmq-curve.ts";
+import { registerZapDomain } from "./zmq-zap.ts";
 
 /** "bind" listens on the endpoint, "connect" dials it; either side may do either. */
 export type ZmqMode = "bind" | "connect";
@@ -21,6 +23,8 @@ export interface ZmqSourceOptions {
   mode?: ZmqMode;
   /** Messages ZeroMQ queues per peer before dropping (ZMQ_RCVHWM; default 10000). */
   receiveHighWaterMark?: number;
+  /** CURVE: "client" to connect to sensors that serve CURVE; "server" (with an allow-list) when binding. Default: plaintext. */
+  curve?: ZmqCurve;
 }
 
 /** A SUB socket per subscription; patterns become ZeroMQ prefixes, then match exactly on receipt. */
@@ -75,14 +79,32 @@ export class ZmqSource implements RawSource {
           else subscriber.error(err);
         }
       };
+      let release: (() => Promise<void>) | undefined;
       try {
         socket.subscribe(...prefixes);
-        if ((this.options.mode ?? "connect") === "connect") {
-          socket.connect(endpoint);
-          void loop();
+        const mode = this.options.mode ?? "connect";
+        const open = (): void => {
+          if (socket.closed) return;
+          if (mode === "connect") {
+            socket.connect(endpoint);
+            void loop();
+          } else {
+            // A socket cannot receive while its bind is in progress: start reading once bound.
+            socket.bind(endpoint).then(() => void loop(), fail);
+          }
+        };
+        const curve = this.options.curve;
+        if (curve?.role === "server") {
+          // The allow-list must be in force before the first peer can arrive.
+          registerZapDomain(curve.allow, curve.onDenied).then((zap) => {
+            release = zap.release;
+            if (socket.closed) return void zap.release();
+            applyCurve(socket, curve, zap.domain);
+            open();
+          }, fail);
         } else {
-          // A socket cannot receive while its bind is in progress: start reading once bound.
-          socket.bind(endpoint).then(() => void loop(), fail);
+          if (curve) applyCurve(socket, curve);
+          open();
         }
       } catch (err) {
         fail(err);
@@ -91,6 +113,7 @@ export class ZmqSource implements RawSource {
       return () => {
         this.sockets.delete(socket);
         socket.close();
+        void release?.();
       };
     });
   }
@@ -122,6 +145,8 @@ export interface ZmqSinkOptions {
   onFull?: ZmqFullPolicy;
   /** Publishes allowed pending at once (default 1000); only a waiting policy leaves any pending. */
   maxInFlight?: number;
+  /** CURVE: "server" (usually, as the sink binds) with an allow-list of subscribers' public keys. Default: plaintext. */
+  curve?: ZmqCurve;
 }
 
 export class ZmqSink implements RawSink {
@@ -134,6 +159,7 @@ export class ZmqSink implements RawSink {
   private readonly dropWhenFull: boolean;
   private readonly waitMs: number;
   private readonly retryEveryMs: number;
+  private releaseZap: (() => Promise<void>) | undefined;
 
   private constructor(private readonly options: ZmqSinkOptions) {
     const policy = options.onFull ?? "drop";
@@ -153,10 +179,18 @@ export class ZmqSink implements RawSink {
   static async open(options: ZmqSinkOptions): Promise<ZmqSink> {
     const sink = new ZmqSink(options);
     try {
+      const curve = options.curve;
+      if (curve?.role === "server") {
+        // The allow-list must be in force before the first peer can arrive.
+        const zap = await registerZapDomain(curve.allow, curve.onDenied);
+        sink.releaseZap = zap.release;
+        applyCurve(sink.socket, curve, zap.domain);
+      } else if (curve) applyCurve(sink.socket, curve);
       if ((options.mode ?? "bind") === "bind") await sink.socket.bind(options.endpoint);
       else sink.socket.connect(options.endpoint);
     } catch (err) {
       sink.socket.close();
+      await sink.releaseZap?.();
       throw bindError(options.endpoint, err as Error);
     }
     return sink;
@@ -204,6 +238,21 @@ export class ZmqSink implements RawSink {
     this.closed = true;
     await this.gate.drain(); // bounded: every pending send ends within onFull.waitMs
     this.socket.close();
+    await this.releaseZap?.();
+  }
+}
+
+/** Sets the CURVE options on a socket before it binds or connects (a server also gets its ZAP domain). */
+function applyCurve(socket: Socket, curve: ZmqCurve, zapDomain?: string): void {
+  const s = socket as Socket & { curveServer: boolean; curveSecretKey: string | null; curvePublicKey: string | null; curveServerKey: string | null; zapDomain: string | null };
+  if (curve.role === "server") {
+    s.curveServer = true;
+    s.curveSecretKey = curve.secretKey;
+    if (zapDomain) s.zapDomain = zapDomain;
+  } else {
+    s.curveServerKey = curve.serverKey;
+    s.curvePublicKey = curve.publicKey;
+    s.curveSecretKey = curve.secretKey;
   }
 }
 

@@ -2,8 +2,9 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
-import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
-import { FusiondError, redactSecrets, redactText } from "../../schemas/index.ts";
+import { configSecrets, parseDaemonConfig, redactedConfig } from "../../pipeline/daemon-config.ts";
+import { cutSecrets } from "../../sensors/index.ts";
+import { FusiondError, redactText } from "../../schemas/index.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { EXIT_USAGE } from "./types.ts";
 import { FUSIOND_VERSION } from "../version.ts";
@@ -20,6 +21,12 @@ interface RunFlags {
   record?: string;
   http?: string;
   foxglove?: string;
+  mqttCa?: string;
+  mqttCert?: string;
+  mqttKey?: string;
+  httpToken?: string;
+  foxgloveToken?: string;
+  foxgloveOrigin?: string[];
   logLevel?: string;
   realtimePriority?: string;
   printConfig?: boolean;
@@ -27,8 +34,15 @@ interface RunFlags {
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
-/** Reads the config file (YAML or JSON) and lays the command-line flags over it. */
-export function configFromFlags(flags: RunFlags): { config: ReturnType<typeof parseDaemonConfig>; text: string } {
+/**
+ * Secrets may come from the environment rather than the file or the command line (which `ps` shows):
+ * FUSIOND_MQTT_PASSWORD, FUSIOND_MQTT_KEY_PASSPHRASE, FUSIOND_HTTP_TOKEN, FUSIOND_FOXGLOVE_TOKEN.
+ * A flag beats the environment, which beats the file.
+ */
+export type SecretEnv = Partial<Record<"FUSIOND_MQTT_PASSWORD" | "FUSIOND_MQTT_KEY_PASSPHRASE" | "FUSIOND_HTTP_TOKEN" | "FUSIOND_FOXGLOVE_TOKEN", string>>;
+
+/** Reads the config file (YAML or JSON) and lays the environment's secrets and the command-line flags over it. */
+export function configFromFlags(flags: RunFlags, env: SecretEnv = process.env as SecretEnv): { config: ReturnType<typeof parseDaemonConfig>; text: string } {
   let raw: Record<string, unknown> = {};
   let text = "";
   if (flags.config) {
@@ -48,6 +62,15 @@ export function configFromFlags(flags: RunFlags): { config: ReturnType<typeof pa
   if (flags.vehicle) raw["vehicle"] = flags.vehicle;
   if (flags.sensor?.length) raw["sensors"] = flags.sensor;
   if (flags.mqtt) raw["mqtt"] = { ...obj("mqtt"), url: flags.mqtt };
+  const mqttExtra = {
+    // The environment's MQTT secrets apply only where MQTT is configured (a ZeroMQ-only daemon ignores them).
+    ...(raw["mqtt"] && env.FUSIOND_MQTT_PASSWORD ? { password: env.FUSIOND_MQTT_PASSWORD } : {}),
+    ...(raw["mqtt"] && env.FUSIOND_MQTT_KEY_PASSPHRASE ? { keyPassphrase: env.FUSIOND_MQTT_KEY_PASSPHRASE } : {}),
+    ...(flags.mqttCa ? { caFile: flags.mqttCa } : {}),
+    ...(flags.mqttCert ? { certFile: flags.mqttCert } : {}),
+    ...(flags.mqttKey ? { keyFile: flags.mqttKey } : {}),
+  };
+  if (Object.keys(mqttExtra).length) raw["mqtt"] = { ...obj("mqtt"), ...mqttExtra };
   if (flags.zmq?.length || flags.zmqPublish) {
     const z = obj("zmq");
     if (flags.zmq?.length) z["subscribe"] = flags.zmq;
@@ -60,11 +83,18 @@ export function configFromFlags(flags: RunFlags): { config: ReturnType<typeof pa
   if (flags.model || flags.backend) raw["model"] = { ...obj("model"), ...(flags.model ? { dir: flags.model } : {}), ...(flags.backend ? { backend: flags.backend } : {}) };
   if (flags.record) raw["recording"] = { ...obj("recording"), dir: flags.record };
   if (flags.http) raw["http"] = { ...obj("http"), listen: flags.http };
-  if (flags.foxglove) raw["foxglove"] = { listen: /^\d+$/.test(flags.foxglove) ? `127.0.0.1:${flags.foxglove}` : flags.foxglove };
+  const httpToken = flags.httpToken ?? env.FUSIOND_HTTP_TOKEN;
+  if (httpToken) raw["http"] = { ...obj("http"), token: httpToken };
+  if (flags.foxglove) raw["foxglove"] = { ...obj("foxglove"), listen: /^\d+$/.test(flags.foxglove) ? `127.0.0.1:${flags.foxglove}` : flags.foxglove };
+  const foxgloveToken = flags.foxgloveToken ?? env.FUSIOND_FOXGLOVE_TOKEN;
+  if (raw["foxglove"] && foxgloveToken) raw["foxglove"] = { ...obj("foxglove"), token: foxgloveToken };
+  if (raw["foxglove"] && flags.foxgloveOrigin?.length) raw["foxglove"] = { ...obj("foxglove"), allowedOrigins: flags.foxgloveOrigin };
   if (flags.logLevel) raw["log"] = { ...obj("log"), level: flags.logLevel };
   if (flags.realtimePriority !== undefined) raw["realtime"] = { priority: Number(flags.realtimePriority) };
   const source = flags.config ? `${flags.config} (with command-line flags)` : "the command-line flags";
-  return { config: parseDaemonConfig(raw, source), text: text || JSON.stringify(raw) };
+  const config = parseDaemonConfig(raw, source);
+  // The text is stored in recordings: its secrets are cut out here, whatever the recorder does.
+  return { config, text: cutSecrets(text || JSON.stringify(raw), configSecrets(config)) };
 }
 
 export default function register(program: Command): void {
@@ -82,6 +112,12 @@ export default function register(program: Command): void {
     .option("--record <dir>", "record the session (sensors, decisions) as MCAP files in this directory")
     .option("--http <host:port>", "listen address for /metrics /healthz /readyz, or off (default 127.0.0.1:9464)")
     .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view here (e.g. 8765: open ws://127.0.0.1:8765 in Foxglove)")
+    .option("--mqtt-ca <file>", "CA certificate (PEM) that signed the broker's certificate")
+    .option("--mqtt-cert <file>", "client certificate (PEM) for brokers that require one (key passphrase: FUSIOND_MQTT_KEY_PASSPHRASE)")
+    .option("--mqtt-key <file>", "the client certificate's private key (PEM)")
+    .option("--http-token <token>", "require 'Authorization: Bearer TOKEN' on /metrics /healthz /readyz (prefer FUSIOND_HTTP_TOKEN: ps shows flags)")
+    .option("--foxglove-token <token>", "require this bearer token on the live view (prefer FUSIOND_FOXGLOVE_TOKEN)")
+    .option("--foxglove-origin <origin>", "allow this browser Origin on the live view (repeatable), e.g. https://app.foxglove.dev; default: loopback only", collect)
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (default info)")
     .option("--realtime-priority <1-99>", "run the main thread SCHED_FIFO at this priority for a steady latency on a loaded machine (needs CAP_SYS_NICE or an RLIMIT_RTPRIO of N, e.g. systemd LimitRTPRIO; default off)")
     .option("--print-config", "print the effective configuration as JSON and exit")
@@ -95,7 +131,9 @@ Examples:
   fusiond run --config /etc/fusiond/fusiond.yaml --realtime-priority 50   # main thread SCHED_FIFO (LimitRTPRIO=50 or root)
 
 Signals: SIGTERM/SIGINT stop intake, drain, close the recording and exit 0; SIGHUP reloads the model
-(the old one serves until the new one is warm). Logs are JSON lines on stdout (pino).`,
+(the old one serves until the new one is warm). Logs are JSON lines on stdout (pino).
+Secrets from the environment: FUSIOND_MQTT_PASSWORD, FUSIOND_MQTT_KEY_PASSPHRASE, FUSIOND_HTTP_TOKEN,
+FUSIOND_FOXGLOVE_TOKEN (never printed; --print-config shows them as [redacted]).`,
     )
     .action(async (flags: RunFlags) => {
       let parsed;
@@ -107,7 +145,8 @@ Signals: SIGTERM/SIGINT stop intake, drain, close the recording and exit 0; SIGH
         return;
       }
       if (flags.printConfig) {
-        process.stdout.write(JSON.stringify(redactSecrets(parsed.config), null, 2) + "\n");
+        // Secrets print as "[redacted]": this output ends up in tickets and chat.
+        process.stdout.write(JSON.stringify(redactedConfig(parsed.config), null, 2) + "\n");
         return;
       }
       const { config } = parsed;

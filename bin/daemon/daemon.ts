@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { Counter } from "prom-client";
 import { merge, type Observable, type SchedulerLike } from "rxjs";
 import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import type { RoadMap } from "../../schemas/map.ts";
@@ -23,6 +24,7 @@ import {
   type MqttStatusEvent,
   type PublishResult,
   type RawSink,
+  type ZapDenial,
 } from "../../sensors/index.ts";
 import { monoMs, wallNs, wallScheduler } from "./clock.ts";
 import { FoxgloveLiveView, HEALTH_TOPIC } from "./foxglove.ts";
@@ -31,6 +33,7 @@ import { loadDecider, type Decider } from "./model.ts";
 import { setRealtimePriority } from "./realtime.ts";
 import { readRoadMapFile } from "./road-map.ts";
 import { DaemonMetrics } from "./prometheus.ts";
+import { readCurveSecretFile } from "./curve-keys.ts";
 
 export interface DaemonOptions {
   config: DaemonConfig;
@@ -151,7 +154,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const streams: Observable<SensorMessage>[] = [];
   if (config.mqtt) {
     const m = config.mqtt;
-    const tls = m.caFile || m.certFile || m.keyFile ? { ca: readPem(m.caFile), cert: readPem(m.certFile), key: readPem(m.keyFile) } : undefined;
+    const tls = m.caFile || m.certFile || m.keyFile ? { ca: readPem(m.caFile), cert: readPem(m.certFile), key: readPem(m.keyFile), passphrase: m.keyPassphrase } : undefined;
     mqtt = await MqttTransport.connect({
       url: m.url,
       protocolVersion: m.protocolVersion === 5 ? "auto" : 4,
@@ -176,8 +179,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     streams.push(src.messages(patterns));
     if (config.outputs.mqtt) outSinks.push(mqtt);
   }
+  // CURVE handshakes the ZAP handler refused (registered with /metrics below; the sink opens first).
+  const zmqRefused = new Counter({ name: "fusiond_zmq_refused_total", help: "ZeroMQ clients refused by the CURVE allow-list (zmq.curve.allow)", registers: [] });
+  const curveConfig = config.zmq?.curve;
+  const curveKeys = curveConfig ? readCurveSecretFile(curveConfig.secretKeyFile, (msg) => logger.warn(msg)) : undefined;
+  const clientCurve = curveKeys && curveConfig?.serverKey ? { curve: { role: "client" as const, ...curveKeys, serverKey: curveConfig.serverKey } } : {};
+  if (curveKeys && !curveConfig?.serverKey && (config.zmq?.subscribe.length ?? 0) > 0) {
+    logger.warn("zmq.curve has no serverKey: the zmq.subscribe endpoints are plaintext (set it to the sensors' public key to use CURVE)");
+  }
   for (const endpoint of config.zmq?.subscribe ?? []) {
-    const zsrc = new ZmqSource({ endpoint, now: wallNs });
+    const zsrc = new ZmqSource({ endpoint, now: wallNs, ...clientCurve });
     const src = new SensorSource(zsrc, decoder);
     sources.push(src);
     streams.push(src.messages(patterns));
@@ -185,7 +196,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (!config.mqtt) transportUp = 1;
   }
   if (config.outputs.zmq && config.zmq?.publish) {
-    const zsink = await ZmqSink.open({ endpoint: config.zmq.publish, mode: "bind", onFull: { waitMs: 50 } });
+    // Refused CURVE clients are logged once per key (at most 100 keys), counted by the ZAP handler.
+    const refused = new Set<string>();
+    const onDenied = (d: ZapDenial): void => {
+      zmqRefused.inc();
+      if (refused.has(d.clientKey) || refused.size >= 100) return;
+      refused.add(d.clientKey);
+      logger.warn({ clientKey: d.clientKey, address: d.address, reason: d.reason }, "ZeroMQ client refused (logged once per key): add its public key to zmq.curve.allow to let it in");
+    };
+    const serverCurve = curveKeys ? { curve: { role: "server" as const, secretKey: curveKeys.secretKey, ...(curveConfig?.allow ? { allow: curveConfig.allow } : {}), onDenied } } : {};
+    const zsink = await ZmqSink.open({ endpoint: config.zmq.publish, mode: "bind", onFull: { waitMs: 50 }, ...serverCurve });
     outSinks.push(zsink);
   }
   const sinks = outSinks.map((s) => new SensorSink(s, { codec: decoder.codec, registry }));
@@ -269,7 +289,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let live: FoxgloveLiveView | undefined;
   if (config.foxglove) {
     const at = config.foxglove.listen.lastIndexOf(":");
-    live = await FoxgloveLiveView.start({ host: config.foxglove.listen.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(config.foxglove.listen.slice(at + 1)), codec: decoder.codec, name: `fusiond ${config.vehicle}` });
+    live = await FoxgloveLiveView.start({ host: config.foxglove.listen.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(config.foxglove.listen.slice(at + 1)), codec: decoder.codec, name: `fusiond ${config.vehicle}`, ...(config.foxglove.token ? { token: config.foxglove.token } : {}), ...(config.foxglove.allowedOrigins ? { allowedOrigins: config.foxglove.allowedOrigins } : {}) });
     cleanups.push(() => live!.close());
     logger.info({ url: live.url }, "Foxglove live view (open a Foxglove WebSocket connection to this URL)");
   }
@@ -294,6 +314,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     transportUp: () => transportUp,
     stalled: () => (pipelineRef?.liveness().stalled ? 1 : 0),
   });
+  metrics.registry.registerMetric(zmqRefused);
 
   const recordDecision = (d: DrivingDecision, stampNs: bigint): void => {
     if (!recorder && !live) return;
@@ -358,6 +379,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   pipelineRef = pipeline;
   pipeline.start();
+  // A source that fails later (not at start) ends the pipeline: say so rather than leave an unhandled rejection.
+  pipeline.done.catch((err: unknown) => logger.error({ err: (err as Error).message, code: (err as { code?: string }).code }, "input stream failed; decisions have stopped"));
 
   // ---- http
   let http: HttpEndpoints | undefined;
@@ -367,6 +390,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       host: config.http.listen.slice(0, at).replace(/^\[|\]$/g, ""),
       port: Number(config.http.listen.slice(at + 1)),
       registry: metrics.registry,
+      ...(config.http.token ? { token: config.http.token } : {}),
       health: () => {
         // Judged on accepted topics only (health tracks no other; filtered again so that stays true).
         const topics = pipeline.health.snapshot().filter((t) => acceptTopic(t.topic));
@@ -388,12 +412,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         return { ok: transportUp === 1 && !rec.startsWith("failed"), detail: { model: decider.primary.modelId, backend: decider.backend.chosen, transport: transportUp ? "connected" : "disconnected", recording: rec, realtime } };
       },
     });
-    logger.info({ url: http.url }, "http endpoints: /metrics /healthz /readyz");
+    logger.info({ url: http.url, auth: config.http.token ? "bearer token" : "none" }, "http endpoints: /metrics /healthz /readyz");
   }
 
   let stopping: Promise<void> | undefined;
   const started = monoMs();
-  return {
+  const daemon: Daemon = {
     http,
     pipeline,
     decider,
@@ -441,4 +465,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return stopping;
     },
   };
+  // A subscription the broker's ACL refuses fails the start, with the topic and what to do; the
+  // daemon would otherwise run and receive nothing.
+  if (mqtt) {
+    try {
+      if ((await mqtt.subscriptionsSettled(10_000)) === "timeout") logger.warn("the MQTT broker has not acknowledged every subscription within 10 s; going on (a refusal later is logged)");
+    } catch (err) {
+      await daemon.stop("start failed");
+      throw err;
+    }
+  }
+  return daemon;
 }

@@ -3,11 +3,14 @@
  * the camera, GNSS on a map, radar, decisions and sensor health while the daemon runs. One channel per
  * topic, created on first use, protobuf with the codec's FileDescriptorSet (the same schema records as
  * our MCAP files); health as JSON. Messages are only serialised for channels a client subscribed to.
+ * A browser page may only connect from an allowed Origin (403 otherwise: another site open in the
+ * operator's browser must not read the vehicle's cameras); with a token, every client must present it (401).
  */
 import wsProtocol from "@foxglove/ws-protocol";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
+import { bearerCheck } from "./bearer.ts";
 import type { ProtoCodec } from "../../schemas/index.ts";
 
 // The package's "main" is CommonJS (its ESM build has no "exports" map Node would use): take the class off the default export.
@@ -21,6 +24,25 @@ export interface LiveViewOptions {
   port: number;
   codec: ProtoCodec;
   name?: string;
+  /** Bearer token: `Authorization: Bearer T`, or `?token=T` in the URL (browsers cannot set headers). */
+  token?: string;
+  /** Origins allowed besides none (non-browser clients) and loopback ones, e.g. "https://app.foxglove.dev". */
+  allowedOrigins?: readonly string[];
+}
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/** Whether a WebSocket's Origin header may connect: none, a loopback origin, or one of `allowed` (exact, case-insensitive). */
+export function originAllowed(origin: string | undefined, allowed: readonly string[] = []): boolean {
+  if (origin === undefined || origin === "") return true;
+  const o = origin.toLowerCase().replace(/\/$/, "");
+  if (allowed.some((a) => a.toLowerCase().replace(/\/$/, "") === o)) return true;
+  try {
+    const u = new URL(o);
+    return (u.protocol === "http:" || u.protocol === "https:") && LOOPBACK_HOST.test(u.hostname);
+  } catch {
+    return false;
+  }
 }
 
 export class FoxgloveLiveView {
@@ -45,7 +67,16 @@ export class FoxgloveLiveView {
   static async start(o: LiveViewOptions): Promise<FoxgloveLiveView> {
     const server = new FoxgloveServer({ name: o.name ?? "fusiond" });
     const http = createServer((_req, res) => res.writeHead(426, { "content-type": "text/plain" }).end("fusiond live view: connect with Foxglove (WebSocket)\n"));
-    const wss = new WebSocketServer({ server: http, handleProtocols: (protocols) => server.handleProtocols(protocols) });
+    const authorised = bearerCheck(o.token, { allowQuery: true });
+    const wss = new WebSocketServer({
+      server: http,
+      handleProtocols: (protocols) => server.handleProtocols(protocols),
+      verifyClient: (info, done) => {
+        if (!originAllowed(info.origin || undefined, o.allowedOrigins)) return done(false, 403, "origin not allowed: add it to foxglove.allowedOrigins (--foxglove-origin)");
+        if (!authorised(info.req)) return done(false, 401, "unauthorised: send the live view's token (Authorization: Bearer TOKEN, or ?token=TOKEN)", { "www-authenticate": 'Bearer realm="fusiond"' });
+        done(true);
+      },
+    });
     wss.on("connection", (conn, req) => server.handleConnection(conn, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject);

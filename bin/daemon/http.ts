@@ -1,11 +1,13 @@
 /**
  * The daemon's HTTP endpoints: GET /metrics (Prometheus text from prom-client), GET /healthz
  * (the process and its inputs are alive) and GET /readyz (a model is warm and decisions can flow).
- * Both probes answer 200 or 503 with a JSON body saying why.
+ * Both probes answer 200 or 503 with a JSON body saying why. With a token, every request must carry
+ * `Authorization: Bearer TOKEN` (401 otherwise); loopback is the default listen address either way.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { bearerCheck, UNAUTHORIZED_HEADERS } from "./bearer.ts";
 
 export interface ProbeResult {
   ok: boolean;
@@ -20,6 +22,8 @@ export interface HttpEndpointsOptions {
   registry: Registry;
   health: () => ProbeResult;
   ready: () => ProbeResult;
+  /** Bearer token required on every path (constant-time compared); none = open (loopback by default). */
+  token?: string;
 }
 
 export interface HttpEndpoints {
@@ -28,8 +32,13 @@ export interface HttpEndpoints {
 }
 
 export async function startHttpEndpoints(options: HttpEndpointsOptions): Promise<HttpEndpoints> {
+  const authorised = bearerCheck(options.token);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
+    if (!authorised(req)) {
+      res.writeHead(401, UNAUTHORIZED_HEADERS).end("unauthorised: send 'Authorization: Bearer TOKEN' (the token is http.token, or FUSIOND_HTTP_TOKEN)\n");
+      return;
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD" }).end();
       return;

@@ -2,7 +2,7 @@
 import { strict as assert } from "node:assert";
 import WebSocket from "ws";
 import { defaultCodec, nsToTimestamp } from "../../schemas/index.ts";
-import { FoxgloveLiveView, HEALTH_TOPIC } from "../../bin/daemon/foxglove.ts";
+import { FoxgloveLiveView, HEALTH_TOPIC, originAllowed } from "../../bin/daemon/foxglove.ts";
 import { waitFor } from "../sensors/helpers.ts";
 
 describe("bin/daemon/foxglove: live view", () => {
@@ -37,6 +37,50 @@ describe("bin/daemon/foxglove: live view", () => {
       assert.deepEqual(Buffer.from(frame.subarray(13)), Buffer.from(bytes));
     } finally {
       ws.close();
+      await live.close();
+    }
+  });
+
+  /** Opens a WebSocket and resolves with "open" or the HTTP status it was refused with. */
+  function attempt(url: string, headers: Record<string, string> = {}): Promise<number | "open"> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, ["foxglove.websocket.v1"], { headers });
+      ws.once("open", () => (ws.close(), resolve("open")));
+      ws.once("unexpected-response", (_req, res) => (resolve(res.statusCode ?? 0), ws.terminate()));
+      ws.once("error", (e) => reject(e));
+    });
+  }
+
+  it("accepts no Origin and loopback origins by default, refuses any other Origin with 403, and admits listed ones", async () => {
+    const live = await FoxgloveLiveView.start({ host: "127.0.0.1", port: 0, codec: defaultCodec() });
+    const listed = await FoxgloveLiveView.start({ host: "127.0.0.1", port: 0, codec: defaultCodec(), allowedOrigins: ["https://app.foxglove.dev"] });
+    try {
+      assert.equal(await attempt(live.url), "open", "a non-browser client sends no Origin");
+      for (const origin of ["http://localhost:3000", "http://127.0.0.1:8080", "https://[::1]"]) assert.equal(await attempt(live.url, { origin }), "open", origin);
+      for (const origin of ["https://evil.example", "http://localhost.evil.example", "https://app.foxglove.dev", "null", "file://"]) {
+        assert.equal(await attempt(live.url, { origin }), 403, origin);
+      }
+      assert.equal(await attempt(listed.url, { origin: "https://app.foxglove.dev" }), "open");
+      assert.equal(await attempt(listed.url, { origin: "https://evil.example" }), 403);
+      assert.equal(originAllowed("HTTPS://APP.FOXGLOVE.DEV/", ["https://app.foxglove.dev"]), true);
+    } finally {
+      await live.close();
+      await listed.close();
+    }
+  });
+
+  it("with a token, refuses a client without it (401) and admits one that sends it as a Bearer header or ?token=", async () => {
+    const token = "live-view-token-0123456789";
+    const live = await FoxgloveLiveView.start({ host: "127.0.0.1", port: 0, codec: defaultCodec(), token });
+    try {
+      assert.equal(await attempt(live.url), 401);
+      assert.equal(await attempt(live.url, { authorization: "Bearer wrong-token-0123456789" }), 401);
+      assert.equal(await attempt(`${live.url}/?token=nope`), 401);
+      assert.equal(await attempt(live.url, { authorization: `Bearer ${token}` }), "open");
+      assert.equal(await attempt(`${live.url}/?token=${token}`), "open");
+      // The Origin check comes first: the right token from a foreign page is still refused.
+      assert.equal(await attempt(`${live.url}/?token=${token}`, { origin: "https://evil.example" }), 403);
+    } finally {
       await live.close();
     }
   });
