@@ -96,7 +96,7 @@ export default function register(program: Command): void {
     .requiredOption("-m, --model <dir>", "model directory (model.json, weights, input-spec.json, card.json)")
     .option("-o, --out <report.json>", "write the report (decisions, metrics, comparison) as JSON")
     .option("--record <out.mcap>", "record the replayed session (inputs and the new decisions, stamped in virtual time)")
-    .option("--backend <name>", "TF.js backend: auto, wasm, cpu, ...", "auto")
+    .option("--backend <name>", "inference backend: auto, onnx, onnx-webgpu, webgpu, wasm, cpu, ...", "auto")
     .option("--map <file.json>", "road map for GNSS map context (default: the one the recorded daemon config names)")
     .option("--start <s>", "start this many seconds after the first message (latched GNSS/ego state first)")
     .option("--end <s>", "stop this many seconds after the first message")

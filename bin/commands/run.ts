@@ -75,7 +75,7 @@ export default function register(program: Command): void {
     .option("--zmq-publish <endpoint>", "bind a ZeroMQ PUB socket here and publish decisions on it too")
     .option("--vehicle <id>", "vehicle id in the topics vehicles/{id}/... (default ego1)")
     .option("--model <dir>", "model directory (default models/default)")
-    .option("--backend <name>", "inference backend: auto, tensorflow-gpu, tensorflow, wasm, cpu (default auto)")
+    .option("--backend <name>", "inference backend: auto (the fastest that works on the model), onnx, onnx-webgpu, webgpu, tensorflow-gpu, tensorflow, wasm, cpu (default auto)")
     .option("--record <dir>", "record the session (sensors, decisions) as MCAP files in this directory")
     .option("--http <host:port>", "listen address for /metrics /healthz /readyz, or off (default 127.0.0.1:9464)")
     .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view here (e.g. 8765: open ws://127.0.0.1:8765 in Foxglove)")
