@@ -105,17 +105,16 @@ function dense(g: GraphBuilder, layer: tf.layers.Layer, x: Value): Value {
   const [k, b] = layer.getWeights();
   const kernel = g.weight(`${layer.name}/kernel`, k!);
   const units = k!.shape[1]!;
-  let y: string;
-  if (x.shape.length === 1) {
-    y = g.op("Gemm", b ? [x.name, kernel, g.weight(`${layer.name}/bias`, b)] : [x.name, kernel], layer.name);
-  } else {
-    y = g.op("MatMul", [x.name, kernel], layer.name);
-    if (b) y = g.op("Add", [y, g.weight(`${layer.name}/bias`, b)], layer.name);
-  }
+  // Rank 3 ([B, rows, in], e.g. per-patch or per-return dense) runs as one Gemm on [B·rows, in] between two
+  // reshapes (free in ORT: no copy), so ORT fuses bias and activation into the GEMM as it does for rank 2.
+  const inDim = x.shape[x.shape.length - 1]!;
+  const rows = x.shape.length > 1 ? g.op("Reshape", [x.name, g.int64(`${layer.name}/rows`, [-1, inDim])], layer.name) : x.name;
+  let y = g.op("Gemm", b ? [rows, kernel, g.weight(`${layer.name}/bias`, b)] : [rows, kernel], layer.name);
   const act = ACTIVATIONS[activation];
   const shape = [...x.shape.slice(0, -1), units];
   if (act === "Softmax") y = g.op(act, [y], layer.name, { axis: -1 });
   else if (act) y = g.op(act, [y], layer.name);
+  if (x.shape.length > 1) y = g.op("Reshape", [y, g.int64(`${layer.name}/shape`, [-1, ...shape])], layer.name);
   return { name: y, shape };
 }
 
