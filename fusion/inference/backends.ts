@@ -66,7 +66,8 @@ const MODULE_OF: Partial<Record<BackendCandidate, string>> = {
   wasm: "@tensorflow/tfjs-backend-wasm",
 };
 const TF_NAME: Partial<Record<BackendCandidate, string>> = { "tensorflow-gpu": "tensorflow", tensorflow: "tensorflow", wasm: "wasm", cpu: "cpu", webgpu: "webgpu" };
-const firstLine = (err: unknown): string => ((err as Error).message ?? String(err)).split("\n")[0]!;
+/** The first line of an error, without ORT's source location and failed-check prefix ("/onnxruntime_src/…cc:129 … was false. "). */
+const firstLine = (err: unknown): string => ((err as Error).message ?? String(err)).split("\n")[0]!.replace(/^\/\S+:\d+ .* was false\. /, "");
 
 /** Why an import failed, in words that say what to do. */
 function importFailure(mod: string, err: unknown, install = mod): string {
