@@ -94,7 +94,8 @@ async function setTf(env: BackendEnv, name: string): Promise<string | undefined>
 
 /** Checks an ONNX Runtime execution provider by loading and running a one-node model on it. */
 async function ortTarget(c: "onnx" | "onnx-webgpu", env: BackendEnv): Promise<OrtTarget | string> {
-  const imported = await importOr(env, ORT_MODULE);
+  // Its install script downloads CUDA providers and fails offline (npm then drops it): the skip keeps it.
+  const imported = await importOr(env, ORT_MODULE, `${ORT_MODULE}; offline: ONNXRUNTIME_NODE_INSTALL=skip npm install ${ORT_MODULE}`);
   if ("why" in imported) return imported.why;
   let target: OrtTarget;
   try {
