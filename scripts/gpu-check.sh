@@ -15,7 +15,8 @@
 #    gpu-check.txt and gpu-check.json.
 #
 # Needs: node 20 and the project's node_modules (onnxruntime-node, webgpu, tsx; @tensorflow/tfjs-backend-webgpu
-# for the `webgpu` backend); nothing from the network. Exit status 0 when the CPU reference ran (GPU backends
+# for the `webgpu` backend) — or, where there is no node_modules, the archive scripts/gpu-bundle.sh makes
+# (.tmp/gpu-bundle.tar.xz, ~22 MiB; unpacked into node_modules); nothing from the network. Exit status 0 when the CPU reference ran (GPU backends
 # that cannot run are reported, not fatal), 1 otherwise.
 # --checks-only stops after 1–3. Test hooks: GPU_CHECK_ICD_DIRS (icd.d folders to search, colon-separated), GPU_CHECK_LIB_DIRS (folders searched
 # for libvulkan.so.1 / libGLX_nvidia.so.0 besides ldconfig's cache).
@@ -61,10 +62,16 @@ find_lib() {
   return 1
 }
 
-# 0. the project
+# 0. the project: node_modules, or the archive scripts/gpu-bundle.sh made (a copied checkout without node_modules)
 command -v node >/dev/null || { say "node is not on PATH (Node 20 is needed)"; exit 1; }
+BUNDLE="${GPU_CHECK_BUNDLE:-$ROOT/.tmp/gpu-bundle.tar.xz}"
+if [ ! -e node_modules ] && [ -f "$BUNDLE" ]; then
+  # Only where there is no node_modules at all (a dangling link counts): never into an installed one.
+  [ -L node_modules ] && rm node_modules
+  mkdir node_modules && tar -xJf "$BUNDLE" -C node_modules && note "node_modules: unpacked from $BUNDLE (scripts/gpu-bundle.sh)"
+fi
 for m in onnxruntime-node tsx @tensorflow/tfjs; do
-  [ -e "node_modules/$m/package.json" ] || { say "node_modules/$m is missing: carry the project's node_modules (npm install offline needs the npm cache)"; exit 1; }
+  [ -e "node_modules/$m/package.json" ] || { say "node_modules/$m is missing: bring node_modules, or the archive scripts/gpu-bundle.sh makes (.tmp/gpu-bundle.tar.xz, ~22 MiB)"; exit 1; }
 done
 [ -e node_modules/webgpu/package.json ] || note "webgpu (Dawn) package not installed: the webgpu backend and the adapter report are skipped"
 
