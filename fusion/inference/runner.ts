@@ -124,10 +124,10 @@ export abstract class BatchingRunner implements ModelRunner {
     // Runtimes that compute off the calling stack (ONNX Runtime, WebGPU) answer with a promise; TF.js on
     // wasm/cpu answers at once and keeps the path without a microtask.
     if (probs instanceof Promise) {
-      probs.then(
-        (p) => this.finish(batch, start, p),
-        (err: unknown) => this.fail(batch, err),
-      ).finally(() => this.next());
+      void probs
+        .then((p) => this.finish(batch, start, p))
+        .catch((err: unknown) => this.fail(batch, err)) // the runtime's error, or one thrown while finishing
+        .finally(() => this.next());
     } else {
       this.finish(batch, start, probs);
       this.next();
