@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import demo from "./commands/demo.ts";
 import echo from "./commands/echo.ts";
 import evalCmd from "./commands/eval.ts";
+import exportCmd from "./commands/export.ts";
 import info from "./commands/info.ts";
 import keygen from "./commands/keygen.ts";
 import play from "./commands/play.ts";
@@ -27,7 +28,7 @@ export function buildProgram(): Command {
     .version(FUSIOND_VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .showSuggestionAfterError(true);
-  for (const register of [demo, run, sim, record, play, replay, info, recover, train, evalCmd, echo, keygen, verify, signKeygen]) register(program);
+  for (const register of [demo, run, sim, record, play, replay, info, recover, train, evalCmd, exportCmd, echo, keygen, verify, signKeygen]) register(program);
   return program;
 }
 

@@ -129,7 +129,7 @@ export const daemonConfigSchema = z
     model: z
       .object({
         dir: z.string().default("models/default"),
-        backend: z.enum(["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"]).default("auto"),
+        backend: z.enum(["auto", "onnx", "onnx-webgpu", "webgpu", "tensorflow-gpu", "tensorflow", "wasm", "cpu"]).default("auto"),
         /** Model used when a critical modality is missing, by modality. */
         fallbacks: z.record(z.string(), z.string()).default({}),
       })

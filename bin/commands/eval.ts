@@ -93,7 +93,7 @@ export default function register(program: Command): void {
     .option("--mqtt <url>", "closed loop over MQTT through this broker (default: in process, virtual time)")
     .option("--out <report.json>", "write the JSON report (schema: docs/eval.md)")
     .option("--html <report.html>", "write a self-contained HTML report")
-    .option("--backend <b>", `TF.js backend: ${BACKEND_CHOICES.join(", ")}`, "auto")
+    .option("--backend <b>", `inference backend: ${BACKEND_CHOICES.join(", ")} (auto: the fastest that works on the model)`, "auto")
     .option("--bootstrap <n>", "bootstrap resamples for the comparison intervals", "2000")
     .option("--bootstrap-seed <n>", "seed of the bootstrap", "1")
     .option("--parallel <n>", "closed loop: episodes run at once (their frames share model batches)", "4")

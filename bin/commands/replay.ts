@@ -106,7 +106,7 @@ export default function register(program: Command): void {
     .requiredOption("-m, --model <dir>", "model directory (model.json, weights, input-spec.json, card.json)")
     .option("-o, --out <report.json>", "write the report (decisions, metrics, comparison) as JSON")
     .option("--record <out.mcap>", "record the replayed session (inputs and the new decisions, stamped in virtual time)")
-    .option("--backend <name>", "TF.js backend: auto, wasm, cpu, ...", "auto")
+    .option("--backend <name>", "inference backend: auto, onnx, onnx-webgpu, webgpu, wasm, cpu, ...", "auto")
     .option("--map <file.json>", "road map for GNSS map context (default: the one stored in the recording; a path the recording names is never opened)")
     .option("--verify-key <pub.pem>", "refuse the recording unless it is signed by this Ed25519 public key and unchanged since (fusiond verify)")
     .option("--allow-unsigned", "with --verify-key: replay an unsigned recording anyway, with a warning")

@@ -108,7 +108,7 @@ export default function register(program: Command): void {
     .option("--vehicle <id>", "vehicle id in the topics vehicles/{id}/... (default ego1)")
     .option("--sensor <kind/id>", "accept this sensor id, e.g. camera/front (repeatable; replaces the config's sensors; default: the simulator's camera/front camera_raw/front radar/front gnss/main voice/cabin); other ids are rejected and counted", collect)
     .option("--model <dir>", "model directory (default models/default)")
-    .option("--backend <name>", "inference backend: auto, tensorflow-gpu, tensorflow, wasm, cpu (default auto)")
+    .option("--backend <name>", "inference backend: auto (the fastest that works on the model), onnx, onnx-webgpu, webgpu, tensorflow-gpu, tensorflow, wasm, cpu (default auto)")
     .option("--record <dir>", "record the session (sensors, decisions) as MCAP files in this directory")
     .option("--http <host:port>", "listen address for /metrics /healthz /readyz, or off (default 127.0.0.1:9464)")
     .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view here (e.g. 8765: open ws://127.0.0.1:8765 in Foxglove)")

@@ -14,7 +14,7 @@ import type { Command } from "commander";
 import * as tf from "@tensorflow/tfjs";
 import { MODALITIES, type Modality } from "../../schemas/index.ts";
 import {
-  ACTIONS, BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_FEATURE_CONFIG, ensembleOf, evaluate, flopsPerSample, FsModelHandler, loadModelDir, makeInputSpec,
+  ACTIONS, TRAINING_BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_FEATURE_CONFIG, ensembleOf, evaluate, flopsPerSample, FsModelHandler, loadModelDir, makeInputSpec,
   mulberry32, pretrain, VOICE_COMMAND_DIR, PRETRAIN_TASKS, renderCard, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train, wideEnsembleOf,
   type BackendChoice, type ClassMetrics, type InputSpec, type LabelledSample, type ModelCard, type StrategyName, type TrainResult, type EpochReport,
 } from "../../fusion/index.ts";
@@ -100,7 +100,7 @@ export default function register(program: Command): void {
     .option("--pretrain <list>", "encoders to pretrain on their own task first (camera,voice), or none", "none")
     .option("--freeze <n>", "epochs the pretrained encoders stay frozen before fine-tuning", "3")
     .option("--max-minutes <m>", "stop training after this long, per ensemble member (best weights kept)", "18")
-    .option("--backend <b>", `TF.js backend: ${BACKEND_CHOICES.join(", ")}`, "wasm")
+    .option("--backend <b>", `TF.js backend: ${TRAINING_BACKEND_CHOICES.join(", ")}`, "wasm")
     .option("--compare <dir>", "a baseline model directory to evaluate on the same test data (deltas in the card)")
     .option("--description <text>", "one line for the model card")
     .option("--no-cache", "do not read or write the feature cache")
@@ -113,7 +113,7 @@ export default function register(program: Command): void {
       const log = (s: string): void => void process.stderr.write(`fusiond train: ${s}\n`);
       const modalities = flags.modalities.split(",").map((m) => m.trim()) as Modality[];
       const badMods = modalities.filter((m) => !MODALITIES.includes(m));
-      if (!STRATEGIES.includes(flags.strategy as StrategyName) || badMods.length || !BACKEND_CHOICES.includes(flags.backend as BackendChoice)) {
+      if (!STRATEGIES.includes(flags.strategy as StrategyName) || badMods.length || !(TRAINING_BACKEND_CHOICES as readonly string[]).includes(flags.backend)) {
         log(`bad option: strategy ${flags.strategy} (one of ${STRATEGIES.join(", ")}), modalities ${badMods.join(",") || "ok"}, backend ${flags.backend}`);
         process.exitCode = EXIT_USAGE;
         return;

@@ -5,8 +5,10 @@
  */
 import {
   DecisionEngine,
-  TfModelRunner,
+  createModelRunner,
   loadModelDir,
+  modelProbe,
+  nodeBackendEnv,
   selectBackend,
   warmUpDecisions,
   type BackendChoice,
@@ -45,25 +47,33 @@ export interface Decider {
 let selection: Promise<BackendSelection> | undefined;
 let selectedFor: BackendChoice | undefined;
 
-/** Selects the TF.js backend once per process (tf's backend is global). */
-export function ensureBackend(choice: BackendChoice = "auto"): Promise<BackendSelection> {
+/** Intra-op threads of the `onnx` backend: FUSIOND_ONNX_THREADS (default 1: the daemon shares the cores). */
+export const onnxThreads = (): number => Math.max(1, Number.parseInt(process.env["FUSIOND_ONNX_THREADS"] ?? "1", 10) || 1);
+/** Dawn toggles for the `webgpu` backend: FUSIOND_DAWN_FLAGS, comma-separated (e.g. backend=opengles). */
+const dawnFlags = (): string[] => (process.env["FUSIOND_DAWN_FLAGS"] ?? "").split(",").filter(Boolean);
+
+/**
+ * Selects the backend once per process (tf's backend is global). `auto` times the candidates that work on
+ * `probeDir`'s model (b1) and takes the fastest; without a model it takes the first that works.
+ */
+export function ensureBackend(choice: BackendChoice = "auto", probeDir?: string): Promise<BackendSelection> {
   if (!selection || selectedFor !== choice) {
     selectedFor = choice;
-    selection = selectBackend(choice);
+    selection = selectBackend(choice, nodeBackendEnv({ onnxThreads: onnxThreads(), dawnFlags: dawnFlags() }), probeDir ? modelProbe(probeDir, monoMs) : undefined);
   }
   return selection;
 }
 
-async function loadRunner(dir: string, onInference?: (ms: number) => void): Promise<ModelRunner> {
+async function loadRunner(dir: string, backend: BackendSelection, onInference?: (ms: number) => void): Promise<ModelRunner> {
   const loaded = await loadModelDir(dir);
-  const runner = new TfModelRunner(loaded, { now: monoMs, maxBatch: 8, maxQueue: 16, ...(onInference ? { onLatency: onInference } : {}) });
+  const runner = await createModelRunner(loaded, backend, { now: monoMs, maxBatch: 8, maxQueue: 16, ...(onInference ? { onLatency: onInference } : {}) });
   await runner.warmup();
   return runner;
 }
 
 export async function loadDecider(options: DeciderOptions): Promise<Decider> {
-  const backend = await ensureBackend(options.backend ?? "auto");
-  const fallbacks = await Promise.all((options.fallbackDirs ?? []).map((d) => loadRunner(d)));
+  const backend = await ensureBackend(options.backend ?? "auto", options.modelDir);
+  const fallbacks = await Promise.all((options.fallbackDirs ?? []).map((d) => loadRunner(d, backend)));
   const makeEngine = (primary: ModelRunner): DecisionEngine =>
     new DecisionEngine({
       primary,
@@ -72,7 +82,7 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
       ...(options.map ? { map: options.map } : {}),
       ...(options.vehicleId ? { vehicleId: options.vehicleId } : {}),
     });
-  let primary = await loadRunner(options.modelDir, options.onInference);
+  let primary = await loadRunner(options.modelDir, backend, options.onInference);
   await warmUpDecisions(() => makeEngine(primary));
   let engine = makeEngine(primary);
   let currentDir = options.modelDir;
@@ -87,7 +97,7 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
     },
     backend,
     async reload(modelDir = currentDir) {
-      const next = await loadRunner(modelDir, options.onInference); // throws before anything is swapped
+      const next = await loadRunner(modelDir, backend, options.onInference); // throws before anything is swapped
       await warmUpDecisions(() => makeEngine(next));
       const old = primary;
       primary = next;

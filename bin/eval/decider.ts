@@ -11,7 +11,7 @@ import { basename } from "node:path";
 import {
   DEFAULT_SUPERVISOR,
   DecisionEngine,
-  TfModelRunner,
+  createModelRunner,
   loadModelDir,
   roadMapView,
   type BackendChoice,
@@ -36,9 +36,9 @@ export interface EvalModel {
 
 /** Loads a model directory for evaluation (backend chosen once per process, as the daemon does). */
 export async function loadEvalModel(dir: string, backend: BackendChoice = "auto"): Promise<EvalModel> {
-  const sel = await ensureBackend(backend);
+  const sel = await ensureBackend(backend, dir);
   const loaded = await loadModelDir(dir);
-  const runner = new TfModelRunner(loaded, { now: () => performance.now(), maxBatch: 16, maxQueue: 64 });
+  const runner = await createModelRunner(loaded, sel, { now: () => performance.now(), maxBatch: 16, maxQueue: 64 });
   await runner.warmup();
   return {
     info: {

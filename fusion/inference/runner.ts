@@ -34,7 +34,7 @@ export interface RunnerStats {
 export interface ModelRunner {
   readonly modelId: string;
   readonly modelHash: string;
-  /** TF.js backend that runs it ("wasm", "cpu", "tensorflow"), or "fake". */
+  /** Backend that runs it ("wasm", "cpu", "tensorflow", "webgpu", "onnx", "onnx-webgpu"), or "fake". */
   readonly backend: string;
   readonly spec: InputSpec;
   /** Runs the model once on zeros so the first real frame does not pay for kernel setup. */
@@ -83,14 +83,14 @@ export abstract class BatchingRunner implements ModelRunner {
     this.maxQueue = Math.max(1, opts.maxQueue ?? 16);
   }
 
-  /** Class probabilities for a batch of samples, [n × classes] row-major. */
-  protected abstract predictBatch(rows: Record<string, Float32Array>[]): Float32Array;
+  /** Class probabilities for a batch of samples, [n × classes] row-major (a promise where the runtime is asynchronous). */
+  protected abstract predictBatch(rows: Record<string, Float32Array>[]): Float32Array | Promise<Float32Array>;
   protected abstract get classes(): number;
 
   async warmup(): Promise<void> {
     const zeros = Object.fromEntries(this.spec.inputs.map((i) => [i.name, new Float32Array(i.shape.reduce((a, b) => a * b, 1))]));
-    for (let i = 0; i < 3; i++) this.predictBatch([zeros]);
-    this.predictBatch(new Array(this.maxBatch).fill(zeros));
+    for (let i = 0; i < 3; i++) await this.predictBatch([zeros]);
+    await this.predictBatch(new Array(this.maxBatch).fill(zeros));
   }
 
   run(inputs: Record<string, Float32Array>): Promise<ModelOutput> {
@@ -112,30 +112,49 @@ export abstract class BatchingRunner implements ModelRunner {
   private drain(): void {
     const batch = this.queue.splice(0, this.maxBatch);
     this.s.queueDepth = this.queue.length;
-    if (batch.length > 0) {
-      const start = this.opts.now();
-      let probs: Float32Array | undefined;
-      try {
-        probs = this.predictBatch(batch.map((p) => p.inputs));
-      } catch (err) {
-        for (const p of batch) p.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-      if (probs) {
-        const end = this.opts.now();
-        const c = this.classes;
-        this.s.batches++;
-        this.s.largestBatch = Math.max(this.s.largestBatch, batch.length);
-        batch.forEach((p, i) => {
-          this.s.calls++;
-          const out = { probabilities: probs.slice(i * c, (i + 1) * c), queueMs: start - p.enqueuedAt, inferenceMs: end - start, batchSize: batch.length };
-          this.s.lastLatencyMs = end - p.enqueuedAt;
-          this.opts.onLatency?.(this.s.lastLatencyMs);
-          p.resolve(out);
-        });
-      }
+    if (batch.length === 0) return this.next();
+    const start = this.opts.now();
+    let probs: Float32Array | Promise<Float32Array>;
+    try {
+      probs = this.predictBatch(batch.map((p) => p.inputs));
+    } catch (err) {
+      this.fail(batch, err);
+      return this.next();
     }
+    // Runtimes that compute off the calling stack (ONNX Runtime, WebGPU) answer with a promise; TF.js on
+    // wasm/cpu answers at once and keeps the path without a microtask.
+    if (probs instanceof Promise) {
+      void probs
+        .then((p) => this.finish(batch, start, p))
+        .catch((err: unknown) => this.fail(batch, err)) // the runtime's error, or one thrown while finishing
+        .finally(() => this.next());
+    } else {
+      this.finish(batch, start, probs);
+      this.next();
+    }
+  }
+
+  private next(): void {
     if (this.queue.length > 0 && !this.closed) setImmediate(() => this.drain());
     else this.draining = false;
+  }
+
+  private fail(batch: Pending[], err: unknown): void {
+    for (const p of batch) p.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  private finish(batch: Pending[], start: number, probs: Float32Array): void {
+    const end = this.opts.now();
+    const c = this.classes;
+    this.s.batches++;
+    this.s.largestBatch = Math.max(this.s.largestBatch, batch.length);
+    batch.forEach((p, i) => {
+      this.s.calls++;
+      const out = { probabilities: probs.slice(i * c, (i + 1) * c), queueMs: start - p.enqueuedAt, inferenceMs: end - start, batchSize: batch.length };
+      this.s.lastLatencyMs = end - p.enqueuedAt;
+      this.opts.onLatency?.(this.s.lastLatencyMs);
+      p.resolve(out);
+    });
   }
 
   stats(): RunnerStats {
@@ -149,14 +168,20 @@ export abstract class BatchingRunner implements ModelRunner {
   }
 }
 
+/** TF.js backends whose tensors can only be read back asynchronously. */
+const ASYNC_READ = new Set(["webgpu"]);
+
 /** Runs a loaded TF.js model on the active backend. */
 export class TfModelRunner extends BatchingRunner {
   readonly commands?: TfModelRunner;
   /** The model as a list of kernel calls (compiled.ts), or undefined where it runs through model.predict. */
   private readonly compiled: ReturnType<typeof compileForInference>;
+  private readonly asyncRead: boolean;
   constructor(private readonly loaded: LoadedModel, opts: RunnerOptions & { compile?: boolean }) {
     super(loaded.id, loaded.hash, tf.getBackend(), loaded.spec, opts);
-    this.compiled = opts.compile === false ? undefined : compileForInference(loaded.model);
+    this.asyncRead = ASYNC_READ.has(tf.getBackend());
+    // The compiled form reads results synchronously; backends without that run through model.predict.
+    this.compiled = opts.compile === false || this.asyncRead ? undefined : compileForInference(loaded.model);
     if (loaded.commands) this.commands = new TfModelRunner(loaded.commands, { ...opts, onLatency: () => {} });
   }
   /** Kernels per call when compiled for inference (compiled.ts); undefined: model.predict. */
@@ -170,9 +195,14 @@ export class TfModelRunner extends BatchingRunner {
   protected get classes(): number {
     return this.loaded.model.outputs[0]!.shape[1] as number;
   }
-  protected predictBatch(rows: Record<string, Float32Array>[]): Float32Array {
+  protected predictBatch(rows: Record<string, Float32Array>[]): Float32Array | Promise<Float32Array> {
     const stacked = stackInputs(rows, this.spec);
     if (this.compiled) return this.compiled.run(stacked.map((b) => b.data), rows.length);
+    if (this.asyncRead) {
+      // WebGPU has no synchronous read-back: the result is mapped from the GPU asynchronously.
+      const y = tf.tidy(() => this.loaded.model.predict(stacked.map((b) => tf.tensor(b.data, b.shape))) as tf.Tensor);
+      return y.data().then((d) => (y.dispose(), d as Float32Array));
+    }
     return tf.tidy(() => {
       const xs = stacked.map((b) => tf.tensor(b.data, b.shape));
       const y = this.loaded.model.predict(xs) as tf.Tensor;

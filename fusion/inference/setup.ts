@@ -7,8 +7,9 @@ import { loadModelDir } from "../model/model-dir.ts";
 import type { MapView } from "../features/gnss.ts";
 import { DecisionEngine } from "../policy/engine.ts";
 import type { SupervisorConfig } from "../policy/supervisor.ts";
-import { selectBackend, type BackendChoice, type BackendSelection } from "./backends.ts";
-import { TfModelRunner, type RunnerOptions } from "./runner.ts";
+import { nodeBackendEnv, selectBackend, type BackendChoice, type BackendSelection } from "./backends.ts";
+import { createModelRunner, modelProbe } from "./make-runner.ts";
+import type { ModelRunner, RunnerOptions } from "./runner.ts";
 
 export interface EngineSetup {
   /** Model directory (default: models/default). */
@@ -26,11 +27,12 @@ export interface EngineSetup {
 }
 
 export async function createDecisionEngine(o: EngineSetup): Promise<{ engine: DecisionEngine; backend: BackendSelection; close: () => void }> {
-  const backend = await selectBackend(o.backend ?? "auto");
+  const modelDir = o.model ?? "models/default";
+  const backend = await selectBackend(o.backend ?? "auto", nodeBackendEnv(), modelProbe(modelDir, o.runner.now));
   for (const line of backend.log) o.log?.(`backend ${line}`);
-  const primary = new TfModelRunner(await loadModelDir(o.model ?? "models/default"), o.runner);
-  const fallbacks: TfModelRunner[] = [];
-  for (const dir of o.fallbacks ?? []) fallbacks.push(new TfModelRunner(await loadModelDir(dir), o.runner));
+  const primary = await createModelRunner(await loadModelDir(modelDir), backend, o.runner);
+  const fallbacks: ModelRunner[] = [];
+  for (const dir of o.fallbacks ?? []) fallbacks.push(await createModelRunner(await loadModelDir(dir), backend, o.runner));
   for (const r of [primary, ...fallbacks]) {
     await r.warmup();
     o.log?.(`model ${r.modelId} (${r.modelHash}) on ${r.backend}: ${r.spec.modalities.join("+")}`);

@@ -20,7 +20,7 @@ ${c.description}
 - modalities: ${c.inputSpec.modalities.join(", ")}
 - parameters: ${c.params ?? "?"}; FLOPs per sample: ${c.flopsPerSample ?? "?"}
 - hash (model.json + weights.bin): \`${c.hash ?? "?"}\`
-- created: ${c.created ?? "?"}
+${c.onnx ? `- ONNX (opset ${c.onnx.opset}): ${c.onnx.sha256 ? `\`${c.onnx.file}\`, sha256 \`${c.onnx.sha256}\`` : `none (${c.onnx.error ?? "not exported"})`}\n` : ""}- created: ${c.created ?? "?"}
 
 ## Made by
 

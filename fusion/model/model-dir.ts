@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import { FusiondError } from "../../schemas/index.ts";
 import { specMismatches, type InputSpec } from "../features/config.ts";
 import { FsModelHandler, MODEL_JSON, WEIGHTS_BIN } from "./fs-io.ts";
+import { writeOnnxFile, type OnnxCardEntry } from "./onnx-file.ts";
 import "./layers.ts"; // registers the custom layers for deserialization
 
 export const INPUT_SPEC_JSON = "input-spec.json";
@@ -34,6 +35,8 @@ export interface ModelCard {
   flopsPerSample?: number;
   created?: string;
   notes?: string[];
+  /** model.onnx beside model.json (onnx-file.ts): its sha256, or why the model has none. */
+  onnx?: OnnxCardEntry;
 }
 
 export interface LoadedModel {
@@ -59,15 +62,33 @@ export function hashModelFiles(dir: string): string {
   return h.digest("hex").slice(0, 16);
 }
 
-/** Saves model, spec and card; the card gets the hash of what was written. Returns the hash. */
+/**
+ * Saves model, its ONNX form (model.onnx), spec and card; the card gets the hash of what was written and the
+ * ONNX file's sha256. Returns the hash.
+ */
 export async function saveModelDir(dir: string, model: tf.LayersModel, card: ModelCard, renderCard: (c: ModelCard) => string): Promise<string> {
   await model.save(new FsModelHandler(dir));
   const hash = hashModelFiles(dir);
-  const full = { ...card, hash, params: model.countParams() };
+  const full = { ...card, hash, params: model.countParams(), onnx: writeOnnxFile(dir, model, hash) };
   writeFileSync(join(dir, INPUT_SPEC_JSON), JSON.stringify(card.inputSpec, null, 2) + "\n");
-  writeFileSync(join(dir, CARD_JSON), JSON.stringify(full, null, 2) + "\n");
-  writeFileSync(join(dir, CARD_MD), renderCard(full));
+  writeCard(dir, full, renderCard);
   return hash;
+}
+
+/** Writes card.json and card.md. */
+export function writeCard(dir: string, card: ModelCard, renderCard: (c: ModelCard) => string): void {
+  writeFileSync(join(dir, CARD_JSON), JSON.stringify(card, null, 2) + "\n");
+  writeFileSync(join(dir, CARD_MD), renderCard(card));
+}
+
+/**
+ * `fusiond export`: writes model.onnx for a loaded model directory (and its command recogniser's) and puts the
+ * files' sha256 in the cards. Returns the entries, the model's first.
+ */
+export function exportModelDir(loaded: LoadedModel, renderCard: (c: ModelCard) => string): OnnxCardEntry[] {
+  const entry = writeOnnxFile(loaded.dir, loaded.model, loaded.hash);
+  writeCard(loaded.dir, { ...loaded.card, onnx: entry }, renderCard);
+  return [entry, ...(loaded.commands ? exportModelDir(loaded.commands, renderCard) : [])];
 }
 
 function readJson<T>(dir: string, file: string): T {

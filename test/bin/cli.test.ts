@@ -8,7 +8,7 @@ const fusiond = (...args: string[]) => spawnSync(process.execPath, ["bin/fusiond
 
 describe("bin: fusiond CLI", function () {
   this.timeout(120_000);
-  const commands = ["demo", "run", "sim", "record", "play", "replay", "info", "recover", "train", "eval", "echo", "verify", "sign-keygen"];
+  const commands = ["demo", "run", "sim", "record", "play", "replay", "info", "recover", "train", "eval", "export", "echo", "keygen", "verify", "sign-keygen"];
 
   it("lists every command of DESIGN.md, each with its own --help", () => {
     const help = fusiond("--help");

@@ -1,11 +1,45 @@
 import assert from "node:assert/strict";
 import { makeInputSpec } from "../../../fusion/features/config.ts";
-import { FakeModelRunner } from "../../../fusion/inference/runner.ts";
+import { BatchingRunner, FakeModelRunner } from "../../../fusion/inference/runner.ts";
 
 const spec = makeInputSpec(["ego"]);
 const inputs = (v: number) => ({ ego: new Float32Array(8).fill(v), presence: new Float32Array(10) });
 
+/** A runner whose runtime answers with a promise (as ONNX Runtime does); batches holding a 0 fail. */
+class AsyncRunner extends BatchingRunner {
+  readonly batchSizes: number[] = [];
+  constructor(maxBatch: number) {
+    super("async", "0000000000000000", "async", spec, { now: () => 0, maxBatch });
+  }
+  protected get classes(): number {
+    return 8;
+  }
+  protected async predictBatch(rows: Record<string, Float32Array>[]): Promise<Float32Array> {
+    this.batchSizes.push(rows.length);
+    await new Promise((r) => setTimeout(r, 5));
+    if (rows.some((r) => r["ego"]![0] === 0)) throw new Error("runtime failed");
+    const out = new Float32Array(rows.length * 8);
+    rows.forEach((r, i) => (out[i * 8] = r["ego"]![0]!));
+    return out;
+  }
+}
+
 describe("fusion/inference/runner", () => {
+  it("an asynchronous runtime: calls that arrive while a batch runs form the next batch; a failed batch rejects its calls and the runner goes on", async () => {
+    const r = new AsyncRunner(4);
+    const first = r.run(inputs(1));
+    await new Promise((res) => setImmediate(res)); // the first batch (of 1) is running
+    const rest = [2, 0, 3].map((v) => r.run(inputs(v)));
+    const later = await Promise.allSettled(rest);
+    assert.equal((await first).probabilities[0], 1);
+    assert.deepEqual(later.map((s) => s.status), ["rejected", "rejected", "rejected"], "the batch with the failing row fails as a whole");
+    assert.match((later[0] as PromiseRejectedResult).reason.message, /runtime failed/);
+    assert.deepEqual(r.batchSizes, [1, 3]);
+    assert.equal((await r.run(inputs(7))).probabilities[0], 7);
+    assert.deepEqual(r.stats().calls, 2);
+    r.close();
+  });
+
   it("runs one call at a time and micro-batches what queued up meanwhile", async () => {
     const r = new FakeModelRunner(spec, (x) => [x["ego"]![0]!, 0, 0, 0, 0, 0, 0, 0], { now: () => 0, maxBatch: 4 });
     const outs = await Promise.all([1, 2, 3, 4, 5, 6].map((v) => r.run(inputs(v))));

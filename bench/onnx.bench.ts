@@ -1,0 +1,133 @@
+/**
+ * ONNX Runtime against tfjs-wasm on the shipped default model (models/default/model.onnx and model.json), one
+ * thread each, in the same run: b1 latency p50/p99 (bare session.run beside wasm's compiled kernel list, and
+ * both through the ModelRunner), b32 and b256 samples/s and GFLOP/s (FLOPs from fusion/model/flops.ts) against
+ * one core's FP32 peak (~200 GFLOP/s). Inputs are the features of varied sim-like values (the models' cost does
+ * not depend on them). FUSIOND_ONNX_THREADS sets ORT's intra-op threads (default 1, as the daemon).
+ * Throughput is given per second of wall time and per second of the process's CPU time: on a shared machine
+ * (the 2-core one this was written on ran at a load of ~18) the wall figures mostly measure the wait for a core.
+ */
+import { compileForInference } from "../fusion/inference/compiled.ts";
+import { createModelRunner, flopsPerSample, loadModelDir, selectBackend, sessionOptions, TfModelRunner, type OrtTarget } from "../fusion/index.ts";
+import { readOnnxFile } from "../fusion/model/onnx-file.ts";
+import { quantile, type BenchRow, type BenchSuite } from "./harness.ts";
+
+const PEAK_GFLOPS = 200;
+const MODEL_DIR = "models/default";
+
+async function timeLoop(n: number, fn: () => unknown | Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+/**
+ * Samples per second of `fn` on batches of `b`, timed for about `ms` after a warm-up: per second of wall time,
+ * and per second of this process's CPU time (process.cpuUsage). The second is what the code costs; on a shared
+ * machine the first also counts the time the process waited for a core.
+ */
+async function throughput(b: number, ms: number, fn: () => unknown | Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  await timeLoop(3, fn);
+  let n = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    await fn();
+    n++;
+  }
+  const wallS = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { wall: (n * b) / wallS, cpu: (n * b) / ((c.user + c.system) / 1e6) };
+}
+
+/** Mean CPU time of one call, ms. */
+async function cpuPerCall(n: number, fn: () => unknown | Promise<unknown>): Promise<number> {
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) await fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / n;
+}
+
+const suite: BenchSuite = {
+  name: "onnx",
+  description: "ONNX Runtime (CPU EP) vs tfjs-wasm on models/default: b1 p50/p99, b32/b256 samples/s and GFLOP/s, same run",
+  async run(log) {
+    const threads = Math.max(1, Number(process.env["FUSIOND_ONNX_THREADS"] ?? 1));
+    let onnxSel;
+    try {
+      onnxSel = await selectBackend("onnx", undefined);
+    } catch (err) {
+      log(`onnx not available here: ${(err as Error).message}`);
+      return [];
+    }
+    const target: OrtTarget = { ...onnxSel.ort!, threads };
+    await selectBackend("wasm");
+    const loaded = await loadModelDir(MODEL_DIR);
+    const flops = flopsPerSample(loaded.model);
+    const spec = loaded.spec;
+    const sizes = spec.inputs.map((i) => i.shape.reduce((a, b) => a * b, 1));
+    const batchOf = (b: number): Float32Array[] => sizes.map((s, k) => Float32Array.from({ length: b * s }, (_, j) => ((j * 2654435761 + k) % 1000) / 1000));
+    const compiled = compileForInference(loaded.model);
+    if (!compiled) throw new Error("models/default does not compile for inference");
+    const file = readOnnxFile(loaded.dir, loaded.card.onnx, loaded.hash);
+    if ("error" in file) throw new Error(file.error);
+    const session = await target.ort.InferenceSession.create(file.bytes, sessionOptions(target));
+    const feedsOf = (b: number) => {
+      const data = batchOf(b);
+      return Object.fromEntries(session.inputNames.map((n, k) => [n, new target.ort.Tensor("float32", data[k]!, [b, ...spec.inputs[k]!.shape])]));
+    };
+    const onnxRun = (feeds: ReturnType<typeof feedsOf>) => () => session.run(feeds);
+    const wasmRun = (b: number) => {
+      const data = batchOf(b);
+      return () => compiled.run(data, b);
+    };
+    log(`${MODEL_DIR} (${loaded.card.strategy}, ${loaded.hash}), ${(flops / 1e6).toFixed(2)} MFLOP/sample; ORT intra-op threads ${threads}; wasm: compiled kernel list (the runner's path)`);
+
+    const f1 = feedsOf(1);
+    await timeLoop(200, onnxRun(f1));
+    const onnx1 = await timeLoop(3000, onnxRun(f1));
+    const w1 = wasmRun(1);
+    await timeLoop(100, w1);
+    const wasm1 = await timeLoop(1500, w1);
+
+    const onnxRunner = await createModelRunner(await loadModelDir(MODEL_DIR), onnxSel, { now: () => performance.now(), maxBatch: 32, maxQueue: 64 });
+    const wasmRunner = new TfModelRunner(await loadModelDir(MODEL_DIR), { now: () => performance.now(), maxBatch: 32, maxQueue: 64 });
+    const one = Object.fromEntries(spec.inputs.map((inp, k) => [inp.name, batchOf(1)[k]!]));
+    for (const r of [onnxRunner, wasmRunner]) await r.warmup();
+    const onnxR1 = await timeLoop(2000, () => onnxRunner.run(one));
+    const wasmR1 = await timeLoop(1000, () => wasmRunner.run(one));
+
+    const onnxCpu1 = await cpuPerCall(2000, onnxRun(f1));
+    const wasmCpu1 = await cpuPerCall(1000, w1);
+    const rows: BenchRow[] = [
+      { name: "onnx b1 p50 (session.run)", value: quantile(onnx1, 0.5), unit: "ms", baseline: { name: "wasm b1 p50 (compiled)", value: quantile(wasm1, 0.5) }, lowerIsBetter: true },
+      { name: "onnx b1 p99 (session.run)", value: quantile(onnx1, 0.99), unit: "ms", baseline: { name: "wasm b1 p99 (compiled)", value: quantile(wasm1, 0.99) }, lowerIsBetter: true, goal: "≤ 0.3 ms" },
+      { name: "onnx b1 CPU time per call (session.run)", value: onnxCpu1, unit: "ms", baseline: { name: "wasm b1 CPU time per call (compiled)", value: wasmCpu1 }, lowerIsBetter: true },
+      { name: "onnx b1 p50 (ModelRunner)", value: quantile(onnxR1, 0.5), unit: "ms", baseline: { name: "wasm b1 p50 (ModelRunner)", value: quantile(wasmR1, 0.5) }, lowerIsBetter: true },
+      { name: "onnx b1 p99 (ModelRunner)", value: quantile(onnxR1, 0.99), unit: "ms", baseline: { name: "wasm b1 p99 (ModelRunner)", value: quantile(wasmR1, 0.99) }, lowerIsBetter: true },
+    ];
+    for (const b of [32, 256]) {
+      const onnxThr = await throughput(b, 2000, onnxRun(feedsOf(b)));
+      const wasmThr = await throughput(b, 2000, wasmRun(b));
+      const gf = (rate: number): number => (flops * rate) / 1e9;
+      rows.push(
+        { name: `onnx b${b} throughput (wall)`, value: onnxThr.wall, unit: "samples/s", baseline: { name: `wasm b${b} throughput (wall)`, value: wasmThr.wall }, ...(b === 32 ? { goal: "≥ 8× wasm" } : {}) },
+        { name: `onnx b${b} throughput (per CPU-second)`, value: onnxThr.cpu, unit: "samples/s", baseline: { name: `wasm b${b} (per CPU-second)`, value: wasmThr.cpu }, ...(b === 32 ? { goal: "≥ 8× wasm" } : {}) },
+        { name: `onnx b${b} achieved (wall)`, value: gf(onnxThr.wall), unit: "GFLOP/s", baseline: { name: "one core FP32 peak", value: PEAK_GFLOPS }, note: `wasm: ${gf(wasmThr.wall).toFixed(1)} GFLOP/s` },
+        { name: `onnx b${b} achieved (per CPU-second)`, value: gf(onnxThr.cpu), unit: "GFLOP/s", baseline: { name: "one core FP32 peak", value: PEAK_GFLOPS }, ...(b === 256 ? { goal: "≥ 0.40× peak" } : {}), note: `wasm: ${gf(wasmThr.cpu).toFixed(1)} GFLOP/s` },
+      );
+      log(`b${b}: onnx ${onnxThr.wall.toFixed(0)} samples/s wall, ${onnxThr.cpu.toFixed(0)} per CPU-s (${gf(onnxThr.cpu).toFixed(1)} GFLOP/s); wasm ${wasmThr.wall.toFixed(0)} wall, ${wasmThr.cpu.toFixed(0)} per CPU-s (${gf(wasmThr.cpu).toFixed(1)} GFLOP/s)`);
+    }
+    onnxRunner.close();
+    wasmRunner.close();
+    compiled.dispose();
+    await session.release();
+    loaded.model.dispose();
+    return rows;
+  },
+};
+export default suite;

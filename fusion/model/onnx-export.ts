@@ -1,0 +1,299 @@
+/**
+ * A TF.js layers model of fusiond written as an ONNX model (opset 13), in TypeScript: no JavaScript exporter
+ * from tfjs to ONNX exists (tf2onnx is Python and reads TensorFlow graphs, not tfjs layers). The protobuf
+ * classes come from onnx-proto (generated from onnx.proto, onnx 1.10: IR version 8, opsets up to 15).
+ *
+ * Every layer the four strategies and the wide ensemble use is lowered: dense (Gemm on rank 2, MatMul + Add on
+ * rank 3, with its activation), flatten, reshape, concatenate, multiply, global max/average pooling, softmax,
+ * dropout (identity), average, the modality gate, late fusion's gate and the cross-modal attention block (its
+ * layer norm spelt out in ReduceMean/Sub/Mul/Sqrt/Div: LayerNormalization is opset 17, newer than onnx-proto).
+ * The graph computes what the layers' `call` computes, op for op, so only the kernels' summation order differs
+ * (tests compare logits with tfjs within 1e-4). A layer it does not know throws, naming the layer.
+ *
+ * Pure: model in, bytes out. The inputs keep the model's input order and the input layers' names; the batch
+ * dimension is symbolic ("N"); the one output is `OUTPUT_NAME` [N, classes].
+ */
+import * as tf from "@tensorflow/tfjs";
+import onnxProto from "onnx-proto";
+import { inboundLayerNames, GatedLateFusion, ModalityAttention, ModalityGate } from "./layers.ts";
+
+const { onnx } = onnxProto;
+
+export const ONNX_OPSET = 13;
+export const ONNX_OUTPUT_NAME = "probabilities";
+const IR_VERSION = 8;
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INT64 = onnx.TensorProto.DataType.INT64;
+
+type Attr = number | number[] | string;
+
+/** Builds the graph: nodes, initializers and unique value names. */
+class GraphBuilder {
+  readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
+  readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
+  private n = 0;
+
+  /** A fresh value name under `hint`. */
+  name(hint: string): string {
+    return `${hint}:${this.n++}`;
+  }
+
+  op(type: string, inputs: string[], hint: string, attrs: Record<string, Attr> = {}): string {
+    const out = this.name(hint);
+    this.nodes.push(
+      onnx.NodeProto.create({
+        opType: type,
+        input: inputs,
+        output: [out],
+        name: `${hint}/${type}:${this.nodes.length}`,
+        attribute: Object.entries(attrs).map(([name, v]) => attribute(name, v)),
+      }),
+    );
+    return out;
+  }
+
+  float(hint: string, data: Float32Array | readonly number[], dims: readonly number[]): string {
+    const name = this.name(hint);
+    const values = data instanceof Float32Array ? data : Float32Array.from(data);
+    this.initializers.push(onnx.TensorProto.create({ name, dataType: FLOAT, dims: [...dims], rawData: bytesOf(values) }));
+    return name;
+  }
+
+  int64(hint: string, values: readonly number[]): string {
+    const name = this.name(hint);
+    this.initializers.push(onnx.TensorProto.create({ name, dataType: INT64, dims: [values.length], rawData: bytesOf(BigInt64Array.from(values.map(BigInt))) }));
+    return name;
+  }
+
+  weight(hint: string, t: tf.Tensor): string {
+    return this.float(hint, t.dataSync() as Float32Array, t.shape);
+  }
+}
+
+/** Little-endian bytes of a typed array (ONNX raw_data is little-endian; so is every machine Node runs on here). */
+const bytesOf = (a: Float32Array | BigInt64Array): Uint8Array => new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+
+function attribute(name: string, v: Attr): InstanceType<typeof onnx.AttributeProto> {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof v === "string") return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(v) });
+  if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: v });
+  if (Number.isInteger(v)) return onnx.AttributeProto.create({ name, type: T.INT, i: v });
+  return onnx.AttributeProto.create({ name, type: T.FLOAT, f: v });
+}
+
+/** A value of the graph: its name and its shape without the batch axis. */
+interface Value {
+  name: string;
+  shape: number[];
+}
+
+const ACTIVATIONS: Record<string, string | undefined> = { linear: undefined, relu: "Relu", sigmoid: "Sigmoid", tanh: "Tanh", elu: "Elu", softmax: "Softmax" };
+
+const lastAxis = (v: Value): number => v.shape.length; // with the batch axis in front
+
+/** The weight of a custom layer by its name (tfjs names them `<layer>/<weight>`, with a suffix when repeated). */
+function weightNamed(layer: tf.layers.Layer, name: string): tf.Tensor {
+  const i = layer.weights.findIndex((w) => w.originalName.split("/").pop() === name || w.name.split("/").pop()?.replace(/_\d+$/, "") === name);
+  if (i < 0) throw new Error(`layer ${layer.name} has no weight ${name}`);
+  return layer.getWeights()[i]!;
+}
+
+function dense(g: GraphBuilder, layer: tf.layers.Layer, x: Value): Value {
+  const config = layer.getConfig();
+  const activation = config["activation"] as string;
+  if (!(activation in ACTIVATIONS)) throw new Error(`dense layer ${layer.name}: activation ${activation} has no ONNX export`);
+  const [k, b] = layer.getWeights();
+  const kernel = g.weight(`${layer.name}/kernel`, k!);
+  const units = k!.shape[1]!;
+  // Rank 3 ([B, rows, in], e.g. per-patch or per-return dense) runs as one Gemm on [B·rows, in] between two
+  // reshapes (free in ORT: no copy), so ORT fuses bias and activation into the GEMM as it does for rank 2.
+  const inDim = x.shape[x.shape.length - 1]!;
+  const rows = x.shape.length > 1 ? g.op("Reshape", [x.name, g.int64(`${layer.name}/rows`, [-1, inDim])], layer.name) : x.name;
+  let y = g.op("Gemm", b ? [rows, kernel, g.weight(`${layer.name}/bias`, b)] : [rows, kernel], layer.name);
+  const act = ACTIVATIONS[activation];
+  const shape = [...x.shape.slice(0, -1), units];
+  if (act === "Softmax") y = g.op(act, [y], layer.name, { axis: -1 });
+  else if (act) y = g.op(act, [y], layer.name);
+  if (x.shape.length > 1) y = g.op("Reshape", [y, g.int64(`${layer.name}/shape`, [-1, ...shape])], layer.name);
+  return { name: y, shape };
+}
+
+/** [B, P] presence → its columns `indices` as [B, M]. */
+const columns = (g: GraphBuilder, hint: string, presence: string, indices: readonly number[]): string => g.op("Gather", [presence, g.int64(`${hint}/indices`, indices)], hint, { axis: 1 });
+
+/** Stacks [B, D] values on a new axis 1: [B, M, D]. */
+function stack(g: GraphBuilder, hint: string, xs: readonly string[]): string {
+  const axes = g.int64(`${hint}/axis1`, [1]);
+  const un = xs.map((x) => g.op("Unsqueeze", [x, axes], hint));
+  return un.length === 1 ? un[0]! : g.op("Concat", un, hint, { axis: 1 });
+}
+
+/** (mask − 1) · 1e9: 0 where present, −1e9 where absent, as the layers add it to scores. */
+function maskPenalty(g: GraphBuilder, hint: string, mask: string): string {
+  return g.op("Mul", [g.op("Sub", [mask, g.float(`${hint}/one`, [1], [])], hint), g.float(`${hint}/big`, [1e9], [])], hint);
+}
+
+function lateGate(g: GraphBuilder, layer: GatedLateFusion, ins: Value[]): Value {
+  const h = layer.name;
+  const presence = ins[ins.length - 1]!.name;
+  const logits = stack(g, h, ins.slice(0, -1).map((v) => v.name)); // [B, M, C]
+  const mask = columns(g, h, presence, layer.indices);
+  let score = g.op("MatMul", [presence, g.weight(`${h}/gate_kernel`, weightNamed(layer, "gate_kernel"))], h);
+  score = g.op("Add", [score, g.weight(`${h}/gate_bias`, weightNamed(layer, "gate_bias"))], h);
+  score = g.op("Add", [score, maskPenalty(g, h, mask)], h);
+  const gate = g.op("Unsqueeze", [g.op("Softmax", [score], h, { axis: -1 }), g.int64(`${h}/axis2`, [2])], h);
+  const summed = g.op("ReduceSum", [g.op("Mul", [logits, gate], h), g.int64(`${h}/axis1`, [1])], h, { keepdims: 0 });
+  return { name: g.op("Softmax", [summed], h, { axis: -1 }), shape: ins[0]!.shape };
+}
+
+function layerNorm(g: GraphBuilder, hint: string, x: string, gamma: string, beta: string): string {
+  const mean = g.op("ReduceMean", [x], hint, { axes: [-1], keepdims: 1 });
+  const centred = g.op("Sub", [x, mean], hint);
+  const variance = g.op("ReduceMean", [g.op("Mul", [centred, centred], hint)], hint, { axes: [-1], keepdims: 1 });
+  const std = g.op("Sqrt", [g.op("Add", [variance, g.float(`${hint}/eps`, [1e-5], [])], hint)], hint);
+  return g.op("Add", [g.op("Mul", [g.op("Div", [centred, std], hint), gamma], hint), beta], hint);
+}
+
+function attention(g: GraphBuilder, layer: ModalityAttention, ins: Value[]): Value {
+  const h = layer.name;
+  const d = layer.units;
+  const m = layer.indices.length;
+  const w = (n: string): string => g.weight(`${h}/${n}`, weightNamed(layer, n));
+  const presence = ins[ins.length - 1]!.name;
+  const tokens = g.op("Add", [stack(g, h, ins.slice(0, -1).map((v) => v.name)), w("type_embedding")], h); // [B, M, D]
+  const mask = columns(g, h, presence, layer.indices); // [B, M]
+  const flatShape = g.int64(`${h}/flat`, [-1, d]);
+  const shape3 = g.int64(`${h}/shape3`, [-1, m, d]);
+  const flat = g.op("Reshape", [tokens, flatShape], h);
+  const proj = (n: string): string => g.op("Reshape", [g.op("MatMul", [flat, w(n)], h), shape3], h);
+  const [q, k, v] = [proj("wq"), proj("wk"), proj("wv")];
+  let scores = g.op("MatMul", [q, g.op("Transpose", [k], h, { perm: [0, 2, 1] })], h);
+  scores = g.op("Div", [scores, g.float(`${h}/sqrt_d`, [Math.sqrt(d)], [])], h);
+  scores = g.op("Add", [scores, g.op("Unsqueeze", [maskPenalty(g, h, mask), g.int64(`${h}/axis1`, [1])], h)], h);
+  const attended = g.op("MatMul", [g.op("Softmax", [scores], h, { axis: -1 }), v], h);
+  const ctx = g.op("MatMul", [g.op("Reshape", [attended, flatShape], h), w("wo")], h);
+  const h1 = layerNorm(g, `${h}/ln1`, g.op("Add", [flat, ctx], h), w("ln1_gamma"), w("ln1_beta"));
+  const hidden = g.op("Relu", [g.op("Add", [g.op("MatMul", [h1, w("ff1")], h), w("ff1_bias")], h)], h);
+  const ff = g.op("Add", [g.op("MatMul", [hidden, w("ff2")], h), w("ff2_bias")], h);
+  const h2 = g.op("Reshape", [layerNorm(g, `${h}/ln2`, g.op("Add", [h1, ff], h), w("ln2_gamma"), w("ln2_beta")), shape3], h);
+  const axis1 = g.int64(`${h}/axis1`, [1]);
+  const pooled = g.op("ReduceSum", [g.op("Mul", [h2, g.op("Unsqueeze", [mask, g.int64(`${h}/axis2`, [2])], h)], h), axis1], h, { keepdims: 0 });
+  const count = g.op("Max", [g.op("ReduceSum", [mask, axis1], h, { keepdims: 1 }), g.float(`${h}/one`, [1], [])], h);
+  return { name: g.op("Div", [pooled, count], h), shape: [d] };
+}
+
+/** One layer's ONNX nodes; returns its output value. */
+function lower(g: GraphBuilder, layer: tf.layers.Layer, ins: Value[]): Value {
+  const cls = layer.getClassName();
+  const config = layer.getConfig();
+  const x = ins[0]!;
+  switch (cls) {
+    case "Dense":
+      return dense(g, layer, x);
+    case "Flatten":
+      return { name: g.op("Flatten", [x.name], layer.name, { axis: 1 }), shape: [x.shape.reduce((a, b) => a * b, 1)] };
+    case "Reshape": {
+      const target = config["targetShape"] as number[];
+      return { name: g.op("Reshape", [x.name, g.int64(`${layer.name}/shape`, [-1, ...target])], layer.name), shape: target };
+    }
+    case "Concatenate": {
+      const axis = config["axis"] as number;
+      if (axis !== -1 && axis !== x.shape.length) throw new Error(`concatenate ${layer.name}: only the last axis is exported (axis ${axis})`);
+      const last = ins.reduce((a, v) => a + v.shape[v.shape.length - 1]!, 0);
+      return { name: g.op("Concat", ins.map((v) => v.name), layer.name, { axis: -1 }), shape: [...x.shape.slice(0, -1), last] };
+    }
+    case "Multiply": {
+      const widest = ins.reduce((a, v) => (v.shape[v.shape.length - 1]! > a.shape[a.shape.length - 1]! ? v : a));
+      return { name: ins.slice(1).reduce((a, v) => g.op("Mul", [a, v.name], layer.name), x.name), shape: widest.shape };
+    }
+    case "Average": {
+      const sum = ins.slice(1).reduce((a, v) => g.op("Add", [a, v.name], layer.name), x.name);
+      return { name: g.op("Div", [sum, g.float(`${layer.name}/n`, [ins.length], [])], layer.name), shape: x.shape };
+    }
+    case "GlobalMaxPooling1D":
+    case "GlobalAveragePooling1D": {
+      if ((config["dataFormat"] ?? "channelsLast") !== "channelsLast") throw new Error(`${cls} ${layer.name}: only channelsLast is exported`);
+      const op = cls === "GlobalMaxPooling1D" ? "ReduceMax" : "ReduceMean";
+      return { name: g.op(op, [x.name], layer.name, { axes: [1], keepdims: 0 }), shape: x.shape.slice(1) };
+    }
+    case "Softmax": {
+      const axis = config["axis"] as number | number[];
+      const a = Array.isArray(axis) ? axis : [axis];
+      if (a.length !== 1 || (a[0] !== -1 && a[0] !== lastAxis(x))) throw new Error(`softmax ${layer.name}: only the last axis is exported`);
+      return { name: g.op("Softmax", [x.name], layer.name, { axis: -1 }), shape: x.shape };
+    }
+    case "Dropout":
+      return x;
+    case ModalityGate.className: {
+      const column = columns(g, layer.name, ins[1]!.name, [(layer as ModalityGate).index]);
+      return { name: g.op("Mul", [x.name, column], layer.name), shape: x.shape };
+    }
+    case GatedLateFusion.className:
+      return lateGate(g, layer as GatedLateFusion, ins);
+    case ModalityAttention.className:
+      return attention(g, layer as ModalityAttention, ins);
+    default:
+      throw new Error(`layer ${layer.name} (${cls}) has no ONNX export; the exporter knows the layers of the early, intermediate, late and attention strategies and the ensembles`);
+  }
+}
+
+const valueInfo = (name: string, dims: (number | string)[]): InstanceType<typeof onnx.ValueInfoProto> =>
+  onnx.ValueInfoProto.create({
+    name,
+    type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === "string" ? { dimParam: d } : { dimValue: d })) } } },
+  });
+
+export interface OnnxExportOptions {
+  /** Written into the model's doc string and metadata (e.g. the model id and its tfjs hash). */
+  docString?: string;
+  metadata?: Record<string, string>;
+}
+
+/** The model as ONNX bytes (see the module comment). Throws, naming the layer, on a layer it cannot lower. */
+export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): Uint8Array {
+  if (model.outputs.length !== 1) throw new Error(`ONNX export needs a model with one output; ${model.name} has ${model.outputs.length}`);
+  const g = new GraphBuilder();
+  const values = new Map<string, Value>();
+  const inputs = model.inputs.map((t) => {
+    const name = t.sourceLayer.name;
+    const shape = t.shape.slice(1) as number[];
+    values.set(name, { name, shape });
+    return valueInfo(name, ["N", ...shape]);
+  });
+  for (const layer of model.layers) {
+    if (layer.getClassName() === "InputLayer") continue;
+    const ins = inboundLayerNames(layer);
+    if (!ins) throw new Error(`layer ${layer.name} is applied ${layer.inboundNodes.length} times; the ONNX export needs each layer applied once`);
+    values.set(layer.name, lower(g, layer, ins.map((n) => values.get(n)!)));
+  }
+  const out = values.get(model.outputLayers[0]!.name)!;
+  g.nodes.push(onnx.NodeProto.create({ opType: "Identity", input: [out.name], output: [ONNX_OUTPUT_NAME], name: "output/Identity" }));
+  const graph = onnx.GraphProto.create({
+    name: model.name,
+    node: g.nodes,
+    initializer: g.initializers,
+    input: inputs,
+    output: [valueInfo(ONNX_OUTPUT_NAME, ["N", ...out.shape])],
+  });
+  const proto = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    producerName: "fusiond",
+    producerVersion: "1",
+    opsetImport: [{ domain: "", version: ONNX_OPSET }],
+    graph,
+    ...(options.docString ? { docString: options.docString } : {}),
+    metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
+  });
+  return onnx.ModelProto.encode(proto).finish();
+}
+
+/** A one-node model (y = x + x, x: [N, 4]): what backend selection runs to check that an execution provider works. */
+export function tinyOnnxModel(): Uint8Array {
+  const graph = onnx.GraphProto.create({
+    name: "probe",
+    node: [onnx.NodeProto.create({ opType: "Add", input: ["x", "x"], output: ["y"], name: "add" })],
+    input: [valueInfo("x", ["N", 4])],
+    output: [valueInfo("y", ["N", 4])],
+  });
+  return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: IR_VERSION, producerName: "fusiond", opsetImport: [{ domain: "", version: ONNX_OPSET }], graph })).finish();
+}
