@@ -10,7 +10,7 @@ import type { McapRecorder } from "../recorder.ts";
 import { convertCamera, convertGnss, convertRadar, convertVoice, imuOf, MISSING_BY_TYPE, motionOf, stampOf, type Converted } from "./convert-message.ts";
 import { decoderFor, rosError, type RosDecode } from "./decode.ts";
 import { EgoMerger, type EgoOut } from "./ego-merger.ts";
-import { defaultSensorId, resolveConnection, type MappingRule, type RosMapping } from "./mapping.ts";
+import { defaultSensorId, EGO_SCALAR_FIELDS, INTEGER_TYPES, resolveConnection, type MappingRule, type RosMapping } from "./mapping.ts";
 import type { RosConnection, RosProblem, RosReader } from "./types.ts";
 
 export interface TopicCount {
@@ -75,6 +75,7 @@ export async function convertRos(reader: RosReader, recorder: McapRecorder, opti
   const missing = new Map<string, { to: string; from: string; fields: Set<string> }>();
   let egoMotionFrom: string | undefined;
   let egoImuFrom: string | undefined;
+  const scalarsFrom = new Set<string>();
   let messagesIn = 0;
   let messagesOut = 0;
   let stampFromReceive = 0;
@@ -114,7 +115,7 @@ export async function convertRos(reader: RosReader, recorder: McapRecorder, opti
       if (!e.paired) noteMissing(egoTopic, egoMotionFrom ?? "?", ["accel_mps2"]);
       write(egoTopic, "fusiond.EgoState", e.message, e.receiveNs, e.stampNs, egoConn!);
     },
-    { toleranceNs: 10_000_000n, windowNs: 200_000_000n, yawFromImu: false },
+    { toleranceNs: 10_000_000n, windowNs: 200_000_000n, yawFromImu: false, scalarMaxAgeNs: 1_000_000_000n },
   );
   const mergerOptions = merger.options;
 
@@ -128,7 +129,13 @@ export async function convertRos(reader: RosReader, recorder: McapRecorder, opti
       s.rule = r.rule;
       s.explicit = r.explicit;
       const kind = r.rule.to;
-      if (kind === "ego") {
+      if (kind === "ego" && (INTEGER_TYPES as readonly string[]).includes(c.type)) {
+        const field = r.rule.field ?? EGO_SCALAR_FIELDS.find((f) => c.topic.endsWith(f));
+        if (!field) throw rosError("bad_mapping", file, c, "an integer topic mapped to: ego needs field: lane_index or lane_change");
+        s.rule = { ...r.rule, field };
+        s.to = egoTopic;
+        scalarsFrom.add(field);
+      } else if (kind === "ego") {
         const isImu = c.type === "sensor_msgs/Imu";
         const taken = isImu ? egoImuFrom : egoMotionFrom;
         if (taken !== undefined && taken !== c.topic) {
@@ -177,7 +184,10 @@ export async function convertRos(reader: RosReader, recorder: McapRecorder, opti
     const { stampNs, fromHeader } = stampOf(m, s.rule, rec.receiveNs);
     if (!fromHeader && s.rule.stamp === "header" && c.type !== "audio_common_msgs/AudioData") stampFromReceive++;
     if (s.rule.to === "ego") {
-      if (c.type === "sensor_msgs/Imu") {
+      if (s.rule.field) {
+        const value = Number(m["data"]);
+        if (Number.isFinite(value)) merger.scalar(s.rule.field, value, rec.receiveNs);
+      } else if (c.type === "sensor_msgs/Imu") {
         const imu = imuOf(m);
         merger.imu({ stampNs, ...imu }, rec.receiveNs);
       } else {
@@ -231,7 +241,10 @@ export async function convertRos(reader: RosReader, recorder: McapRecorder, opti
     mapped,
     unmapped,
     rejected: [...rejected.values()],
-    missing: [...missing.values()].map((m) => ({ to: m.to, from: m.from, fields: [...m.fields] })).sort((a, b) => a.to.localeCompare(b.to)),
+    missing: [...missing.values()]
+      .map((m) => ({ to: m.to, from: m.from, fields: [...m.fields].filter((f) => m.to !== egoTopic || !scalarsFrom.has(f)) }))
+      .filter((m) => m.fields.length > 0)
+      .sort((a, b) => a.to.localeCompare(b.to)),
     stampFromReceive,
     problems: [...reader.problems],
     ...(startNs !== undefined ? { startNs } : {}),

@@ -34,11 +34,15 @@ export interface EgoMergerOptions {
   windowNs: bigint;
   /** Take the yaw rate from the Imu. */
   yawFromImu: boolean;
+  /** How long a lane_index / lane_change value from its own topic is held, ns of receive time. */
+  scalarMaxAgeNs: bigint;
 }
 
 export class EgoMerger {
   private readonly pending: MotionSample[] = [];
   private readonly imus: ImuSample[] = [];
+  /** The latest value of each scalar field (lane_index, lane_change) from its own topic, with its receive time. */
+  private readonly scalars = new Map<string, { value: number; receiveNs: bigint }>();
 
   /** The options may be changed between calls (the converter learns of the Imu's rule on its first message). */
   constructor(
@@ -64,6 +68,14 @@ export class EgoMerger {
       } else i++;
     }
     this.expire(receiveNs);
+  }
+
+  /**
+   * A field no motion type carries, from a topic of its own (std_msgs integers): held and written into every
+   * ego state until a newer one comes, for at most `scalarMaxAgeNs` of receive time (then missing again).
+   */
+  scalar(field: string, value: number, receiveNs: bigint): void {
+    this.scalars.set(field, { value, receiveNs });
   }
 
   /** Lets samples that waited longer than the window go out (call with each input's receive time). */
@@ -93,6 +105,10 @@ export class EgoMerger {
       frame_id: s.frameId,
     };
     if (imu) message["accel_mps2"] = imu.accel;
+    for (const [field, held] of this.scalars) {
+      const age = s.receiveNs - held.receiveNs;
+      if (age >= -this.options.toleranceNs && age <= this.options.scalarMaxAgeNs) message[field] = held.value;
+    }
     this.emit({ stampNs: s.stampNs, receiveNs: s.receiveNs, message, paired: imu !== undefined });
   }
 }

@@ -22,12 +22,16 @@ import type { RosConnection } from "./types.ts";
 export const TARGETS = ["camera", "radar", "gnss", "ego", "voice", "skip"] as const;
 export type Target = (typeof TARGETS)[number];
 
+/** std_msgs integers: an ego field no standard ROS type carries (lane_index, lane_change), on a topic of its own. */
+export const INTEGER_TYPES = ["std_msgs/Int8", "std_msgs/UInt8", "std_msgs/Int16", "std_msgs/UInt16", "std_msgs/Int32", "std_msgs/UInt32"] as const;
+export const EGO_SCALAR_FIELDS = ["lane_index", "lane_change"] as const;
+
 /** Which ROS types each target takes. */
 export const TYPES_FOR: Record<Exclude<Target, "skip">, readonly string[]> = {
   camera: ["sensor_msgs/CompressedImage", "sensor_msgs/Image"],
   radar: ["sensor_msgs/PointCloud2", "radar_msgs/RadarScan"],
   gnss: ["sensor_msgs/NavSatFix"],
-  ego: ["nav_msgs/Odometry", "geometry_msgs/TwistStamped", "geometry_msgs/TwistWithCovarianceStamped", "sensor_msgs/Imu"],
+  ego: ["nav_msgs/Odometry", "geometry_msgs/TwistStamped", "geometry_msgs/TwistWithCovarianceStamped", "sensor_msgs/Imu", ...INTEGER_TYPES],
   voice: ["audio_common_msgs/AudioData", "audio_common_msgs/AudioDataStamped"],
 };
 
@@ -50,6 +54,8 @@ const Rule = z
     sampleRate: z.number().int().positive().optional(),
     channels: z.number().int().positive().optional(),
     format: z.string().optional(),
+    /** std_msgs integer (ego): which EgoState field it carries (default: from a topic name ending in lane_index / lane_change). */
+    field: z.enum(EGO_SCALAR_FIELDS).optional(),
     /** Imu (ego): take the yaw rate from the Imu's angular_velocity.z instead of the Odometry/Twist. */
     yawRate: z.boolean().optional(),
     /** Imu (ego): pair an Imu sample with an Odometry/Twist sample when their stamps are this close, ms (default 10). */
@@ -111,6 +117,11 @@ export function resolveConnection(mapping: RosMapping, c: Pick<RosConnection, "t
   if (!mapping.defaults) return { reason: "no rule in the mapping names it" };
   const byType = (Object.keys(TYPES_FOR) as (keyof typeof TYPES_FOR)[]).find((t) => TYPES_FOR[t].includes(c.type));
   if (!byType) return { reason: "no fusiond stream takes this type" };
+  if ((INTEGER_TYPES as readonly string[]).includes(c.type)) {
+    const field = EGO_SCALAR_FIELDS.find((f) => c.topic.endsWith(f));
+    if (!field) return { reason: "an integer whose topic does not end in lane_index or lane_change; map it with to: ego, field: ..." };
+    return { rule: Rule.parse({ topic: c.topic, to: "ego", field, stamp: "receive" }), explicit: false };
+  }
   if (c.type === "sensor_msgs/PointCloud2" && !/radar/i.test(c.topic)) {
     return { reason: "a PointCloud2 whose topic does not say radar (lidar?); map it with to: radar" };
   }
