@@ -96,6 +96,8 @@ export function isBagMagic(head: Uint8Array): boolean {
   return head.length >= BAG_MAGIC.length && latin1(head.subarray(0, BAG_MAGIC.length)) === BAG_MAGIC;
 }
 
-export function bagError(code: string, file: string, offset: number, detail: string, topic?: string): FusiondError {
-  return new FusiondError(code, `${file}: ${detail} at byte offset ${offset}${topic ? ` (topic ${topic})` : ""}`, { file, offset, ...(topic ? { topic } : {}) });
+/** A FusiondError naming file, byte offset and (where known) topic, as the MCAP reader words its errors. */
+export function bagError(code: string, file: string, offset: number, detail: string, topic?: string, hint?: string): FusiondError {
+  const where = offset >= 0 ? ` at byte offset ${offset}` : "";
+  return new FusiondError(code, `${file}: ${detail}${where}${topic ? ` (topic ${topic})` : ""}${hint ? `; ${hint}` : ""}`, { file, offset, ...(topic ? { topic } : {}) });
 }

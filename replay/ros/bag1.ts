@@ -18,8 +18,9 @@ export function bz2Unsupported(file: string, offset: number, topic?: string): Fu
     "bag_bz2_unsupported",
     file,
     offset,
-    "bz2-compressed chunk: fusiond has no bz2 decoder; re-compress the bag with lz4 (rosbag compress --lz4 FILE.bag) or decompress it (rosbag decompress FILE.bag)",
+    "bz2-compressed chunk, which fusiond cannot decompress (it has no bz2 decoder)",
     topic,
+    `re-compress the bag with lz4 (rosbag compress --lz4 ${file}) or decompress it (rosbag decompress ${file})`,
   );
 }
 
@@ -52,6 +53,8 @@ export class Ros1BagReader implements RosReader {
   readonly problems: RosProblem[] = [];
   position = 0;
   private readonly connections = new Map<number, RosConnection>();
+  /** Chunk position → the topics in it, from the index (to name them when a chunk cannot be read). */
+  private readonly chunkTopics = new Map<number, string>();
 
   private constructor(
     private readonly source: ByteSource,
@@ -127,6 +130,10 @@ export class Ros1BagReader implements RosReader {
     } catch (err) {
       this.problems.push({ code: "bag_unindexed", offset: this.indexPos, detail: `the index does not read (${(err as Error).message}); recovered by a forward scan` });
       return undefined;
+    }
+    for (const info of bag.chunkInfos) {
+      const topics = [...new Set(info.connections.map((c) => bag.connections.get(c.conn)?.topic ?? `#${c.conn}`))].sort();
+      this.chunkTopics.set(info.chunkPosition, topics.join(", "));
     }
     for (const c of bag.connections.values()) {
       this.connections.set(c.conn, {
@@ -225,7 +232,14 @@ export class Ros1BagReader implements RosReader {
       }
       if (op === OP.CHUNK) {
         const compression = latin1(fields.get("compression") ?? new Uint8Array());
-        const raw = decompressChunk(file, compression, await win.get(at + 8 + hlen, dlen), u32(fields.get("size")), at);
+        let raw: Uint8Array;
+        try {
+          raw = decompressChunk(file, compression, await win.get(at + 8 + hlen, dlen), u32(fields.get("size")), at);
+        } catch (err) {
+          const topics = this.chunkTopics.get(at);
+          if (topics && err instanceof FusiondError) throw new FusiondError(err.code, err.message.replace(` at byte offset ${at}`, ` at byte offset ${at} (topics ${topics})`), { ...err.context, topics });
+          throw err;
+        }
         let inner;
         try {
           inner = [...recordsIn(raw, at)];
