@@ -59,7 +59,7 @@ export function convertCamera(type: string, m: Msg, rule: MappingRule, stampNs: 
   const height = num(m["height"]);
   const step = num(m["step"]);
   const data = bytes(m["data"]);
-  if (num(m["is_bigendian"]) > 1 || data.length < step * height) return { ok: false, reason: `Image data of ${data.length} bytes is shorter than step × height (${step} × ${height})` };
+  if (data.length < step * height) return { ok: false, reason: `Image data of ${data.length} bytes is shorter than step × height (${step} × ${height})` };
   return {
     ok: true,
     value: { kind: "camera_raw", type: "foxglove.RawImage", stampNs, message: { timestamp, frame_id: frameOf(m, rule), width, height, encoding, step, data } },
