@@ -31,6 +31,7 @@ import { loadDecider } from "../daemon/model.ts";
 import { parseRoadMap, readRoadMapFile } from "../daemon/road-map.ts";
 import { FUSIOND_VERSION } from "./record.ts";
 import { replayRecordedFrames, type RecordedFramesResult } from "./replay-recorded.ts";
+import { recordingInput, ROS_MAP_OPTION } from "./ros-input.ts";
 
 export interface ReplayOpts {
   model: string;
@@ -55,6 +56,8 @@ export interface ReplayOpts {
   frames?: string;
   /** Road map (JSON) for GNSS map context; default: the map named by the recorded daemon config, if any. */
   map?: string;
+  /** For a ROS recording: the topic mapping (docs/ros.md); it is converted to a temporary fusiond recording first. */
+  rosMap?: string;
   /** Called with each replayed decision's JSON view, keyed by frame stamp (ns, decimal); for tests and tools. */
   onDecision?: (key: string, decision: Record<string, unknown>) => void;
 }
@@ -92,12 +95,13 @@ export default function register(program: Command): void {
   program
     .command("replay")
     .description("run a recording through the pipeline in virtual time, decide with a model, and compare with the decisions recorded live")
-    .argument("<file>", "the .mcap recording")
+    .argument("<file>", "the .mcap recording (or a ROS 1 bag / ROS 2 MCAP: converted first, see fusiond convert)")
     .requiredOption("-m, --model <dir>", "model directory (model.json, weights, input-spec.json, card.json)")
     .option("-o, --out <report.json>", "write the report (decisions, metrics, comparison) as JSON")
     .option("--record <out.mcap>", "record the replayed session (inputs and the new decisions, stamped in virtual time)")
     .option("--backend <name>", "TF.js backend: auto, wasm, cpu, ...", "auto")
     .option("--map <file.json>", "road map for GNSS map context (default: the one the recorded daemon config names)")
+    .option(...ROS_MAP_OPTION)
     .option("--start <s>", "start this many seconds after the first message (latched GNSS/ego state first)")
     .option("--end <s>", "stop this many seconds after the first message")
     .option("-t, --topics <pattern...>", "only these input topics (MQTT-style patterns)")
@@ -122,7 +126,8 @@ The aligner settings come from the daemon config stored in the recording's metad
 Examples:
   fusiond replay drive.mcap --model models/fusion-v1 --out report.json
   fusiond replay drive.mcap -m models/fusion-v1 --start 30 --end 90 --record replayed.mcap
-  fusiond replay drive.mcap -m models/fusion-v2 --ignore latency_ms,inference_ms,model_id,model_hash -o v2.json`,
+  fusiond replay drive.mcap -m models/fusion-v2 --ignore latency_ms,inference_ms,model_id,model_hash -o v2.json
+  fusiond replay drive.bag -m models/default --ros-map ros.yaml     # a ROS recording, converted first`,
     )
     .action(async (file: string, opts: ReplayOpts) => {
       const report = await runReplay(file, opts);
@@ -144,7 +149,14 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
   const called = performance.now();
   const tolerance = Number(opts.tolerance);
   if (!Number.isFinite(tolerance) || tolerance < 0) throw new FusiondError("bad_option", `--tolerance must be a number ≥ 0, not "${opts.tolerance}"`);
-  const recording = await McapRecording.open(await fileSource(file));
+  const input = await recordingInput(file, opts.rosMap, opts.quiet ? undefined : (line) => process.stderr.write(`fusiond replay: ${line}\n`));
+  let recording: McapRecording;
+  try {
+    recording = await McapRecording.open(await fileSource(input.path));
+  } catch (err) {
+    await input.cleanup();
+    throw err;
+  }
   let recorder: McapRecorder | undefined;
   let decider: Awaited<ReturnType<typeof loadDecider>> | undefined;
   try {
@@ -345,5 +357,6 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     decider?.close();
     await recorder?.close();
     await recording.close();
+    await input.cleanup();
   }
 }
