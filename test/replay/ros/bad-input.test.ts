@@ -49,7 +49,7 @@ describe("ROS input: damaged, unindexed and unreadable files", function () {
 
   before(async () => {
     requireRosbag();
-    dir = mkdtempSync(join(tmpdir(), "fusiond-ros-bad-"));
+    dir = mkdtempSync(join(tmpdir(), "fusiond-rostest-bad-"));
     spawnSync("mkdir", [join(dir, "out")]);
     drive = await simDrive(dir, 3);
     bag = join(dir, "drive.bag");

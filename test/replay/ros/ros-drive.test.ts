@@ -5,11 +5,12 @@
  * cannot carry (the lane-change state, the steering angle) is named by convert and left missing.
  */
 import { strict as assert } from "node:assert";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeRecording, fileSource, McapRecording } from "../../../replay/index.ts";
 import { writeRos2Mcap } from "../../fixtures/ros/ros2-mcap-writer.ts";
+import { runReplay } from "../../../bin/commands/replay.ts";
 import { actionsOf, agreement } from "./agreement.ts";
 import { fusiond, requireRosbag, simDrive, writeBag, type Drive } from "./helpers.ts";
 
@@ -48,7 +49,7 @@ describe("ROS recordings → fusiond convert → replay (models/default)", funct
   let simSeen: Seen;
   before(async () => {
     requireRosbag();
-    dir = mkdtempSync(join(tmpdir(), "fusiond-ros-"));
+    dir = mkdtempSync(join(tmpdir(), "fusiond-rostest-"));
     drive = await simDrive(dir, 6);
     simActions = await actionsOf(drive.sim, MODEL);
     simSeen = await contents(drive.sim);
@@ -86,6 +87,25 @@ describe("ROS recordings → fusiond convert → replay (models/default)", funct
     const bag = join(dir, "drive.bag");
     writeBag(drive.jsonl, bag);
     await check(bag, "ros1");
+  });
+
+  it("info and replay read the bag directly with --ros-map (converted to a temporary file, removed after)", async () => {
+    const bag = join(dir, "drive.bag");
+    const map = join(dir, "ros.yaml");
+    writeFileSync(map, "vehicle: sim\ntopics:\n  - topic: /gps/fix\n    to: gnss\n    id: main\n  - topic: /imu/data\n    to: skip\n");
+    const temps = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith("fusiond-ros-"));
+    const before = temps();
+    const info = fusiond("info", bag, "--ros-map", map, "--json");
+    assert.equal(info.status, 0, info.stderr);
+    const topics = (JSON.parse(info.stdout) as { topics: { topic: string }[] }).topics.map((t) => t.topic);
+    assert.deepEqual(topics.sort(), ["vehicles/sim/ego", "vehicles/sim/sensors/camera/front", "vehicles/sim/sensors/gnss/main", "vehicles/sim/sensors/radar/front"]);
+    const report = await runReplay(bag, { rosMap: map, model: MODEL, backend: "wasm", ignore: "", tolerance: "0", quiet: true });
+    assert.equal(report.file, bag);
+    assert.ok(report.decisions >= 100, `${report.decisions} decisions`);
+    assert.deepEqual(temps(), before, "temporary conversions removed");
+    const bad = fusiond("info", drive.sim, "--ros-map", map);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--ros-map is for ROS recordings/);
   });
 
   it("a ROS 2 MCAP (CDR) recording of the same drive", async () => {
