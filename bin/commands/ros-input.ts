@@ -40,7 +40,7 @@ export async function recordingInput(file: string, rosMap: string | undefined, l
   const dir = await mkdtemp(join(tmpdir(), "fusiond-ros-"));
   const path = join(dir, basename(file).replace(/\.(bag|mcap)$/i, "") + ".fusiond.mcap");
   try {
-    const converted = await convertRosFile(file, path, { ...(m ? { mapping: m.mapping, mappingText: m.text } : {}), compression: "lz4" });
+    const converted = await convertRosFile(file, path, { ...(m ? { mapping: m.mapping, mappingText: m.text } : {}), compression: "none" });
     log?.(`${file}: converted from ${converted.format === "ros1" ? "ROS 1" : "ROS 2"} (${converted.messagesOut} messages; unmapped topics: ${converted.unmapped.length}; see fusiond convert for the details)`);
     return { path, converted, cleanup: () => rm(dir, { recursive: true, force: true }) };
   } catch (err) {
