@@ -5,7 +5,8 @@
  * cannot carry (the lane-change state, the steering angle) is named by convert and left missing.
  */
 import { strict as assert } from "node:assert";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeRecording, fileSource, McapRecording } from "../../../replay/index.ts";
@@ -91,8 +92,7 @@ describe("ROS recordings → fusiond convert → replay (models/default)", funct
 
   it("info and replay read the bag directly with --ros-map (converted to a temporary file, removed after)", async () => {
     const bag = join(dir, "drive.bag");
-    const map = join(dir, "ros.yaml");
-    writeFileSync(map, "vehicle: sim\ntopics:\n  - topic: /gps/fix\n    to: gnss\n    id: main\n  - topic: /imu/data\n    to: skip\n");
+    const map = fileURLToPath(new URL("../../fixtures/ros/ros.yaml", import.meta.url)); // the docs/ros.md example
     const temps = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith("fusiond-ros-"));
     const before = temps();
     const info = fusiond("info", bag, "--ros-map", map, "--json");
