@@ -70,10 +70,15 @@ export function* recordsIn(buf: Uint8Array, baseOffset: number): Generator<BagRe
   }
 }
 
-/** Reads a source front to back through a window, so records of any size can be fetched by offset. */
+/**
+ * Reads a source front to back through a window, so records of any size can be fetched by offset. With a
+ * source that can `readInto`, the window's buffer is reused: what `get` returned is valid only until the
+ * next `get` (a fresh buffer per block made the garbage collector a fifth of a conversion's CPU).
+ */
 export class BlockReader {
   private buf: Uint8Array = new Uint8Array(0);
   private start = 0;
+  private spare: Uint8Array | undefined;
   constructor(
     private readonly source: ByteSource,
     readonly size: number,
@@ -84,7 +89,15 @@ export class BlockReader {
   async get(offset: number, length: number): Promise<Uint8Array> {
     if (offset < this.start || offset + length > this.start + this.buf.length) {
       const n = Math.min(this.size - offset, Math.max(length, this.block));
-      this.buf = await this.source.read(BigInt(offset), BigInt(n));
+      if (this.source.readInto) {
+        // Keep what is still wanted of the old window? No: records are read front to back, and a record that
+        // straddles the window's end is fetched whole from its start.
+        if (!this.spare || this.spare.length < n) this.spare = new Uint8Array(Math.max(n, this.block));
+        const got = await this.source.readInto(BigInt(offset), this.spare.subarray(0, n));
+        this.buf = this.spare.subarray(0, got);
+      } else {
+        this.buf = await this.source.read(BigInt(offset), BigInt(n));
+      }
       this.start = offset;
     }
     return this.buf.subarray(offset - this.start, offset - this.start + length);

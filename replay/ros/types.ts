@@ -28,6 +28,7 @@ export interface RosRecord {
   connection: RosConnection;
   /** The bag's record time (ROS 1) or MCAP log_time (ROS 2): when the recorder received it, ns. */
   receiveNs: bigint;
+  /** The serialized message. Valid only until the next record is pulled: a reader may reuse its buffer. */
   data: Uint8Array;
   /** Byte offset of the record (or the chunk holding it), where the reader knows it; -1 where not. */
   offset: number;
