@@ -159,7 +159,9 @@ export class Ros1BagReader implements RosReader {
 
   private async *indexed(bag: Bag): AsyncGenerator<RosRecord> {
     try {
-      for await (const m of bag.messageIterator()) {
+      // From time 0: without a start the iterator begins at the first chunk's start time, and skips the
+      // messages of any later chunk that are earlier than that (a bag whose chunks are out of time order).
+      for await (const m of bag.messageIterator({ start: { sec: 0, nsec: 0 } })) {
         const connection = this.connections.get(m.connectionId)!;
         yield { connection, receiveNs: BigInt(m.timestamp.sec) * 1_000_000_000n + BigInt(m.timestamp.nsec), data: m.data, offset: -1 };
       }

@@ -69,6 +69,21 @@ describe("ROS input: damaged, unindexed and unreadable files", function () {
     assert.deepEqual(full.problems, []);
   });
 
+  it("a bag whose chunks are out of time order is read through @foxglove/rosbag's merged iterator: the same messages", async () => {
+    const lines = readFileSync(drive.jsonl, "utf8").trim().split("\n");
+    const half = Math.floor(lines.length / 2);
+    const swapped = join(dir, "swapped.jsonl");
+    writeFileSync(swapped, [...lines.slice(half), ...lines.slice(0, half)].join("\n") + "\n");
+    const file = join(dir, "swapped.bag");
+    writeBag(swapped, file, "lz4", 128 * 1024);
+    const r = await convertRosFile(file, out("swapped.mcap"));
+    rmSync(out("swapped.mcap"));
+    assert.equal(r.messagesIn, full.messagesIn);
+    assert.equal(r.messagesOut, full.messagesOut);
+    assert.equal(r.startNs, full.startNs);
+    assert.equal(r.endNs, full.endNs);
+  });
+
   it("a bag without an index (recorder killed) is recovered whole by a forward scan", async () => {
     const file = join(dir, "unindexed.bag");
     writeFileSync(file, unindex(readFileSync(bag)));
