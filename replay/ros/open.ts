@@ -43,10 +43,18 @@ export async function detectFormat(source: ByteSource): Promise<RecordingFormat>
   return "fusiond";
 }
 
+/** Is the file a ROS recording? False for anything else, unreadable files included (their reader says why). */
 export async function isRosRecording(path: string): Promise<boolean> {
-  const source = await fileSource(path);
+  let source: ByteSource;
+  try {
+    source = await fileSource(path);
+  } catch {
+    return false;
+  }
   try {
     return (await detectFormat(source)) !== "fusiond";
+  } catch {
+    return false;
   } finally {
     await source.close();
   }
