@@ -184,7 +184,7 @@ export async function convertRos(reader: RosReader, recorder: McapRecorder, opti
       continue;
     }
     const { stampNs, fromHeader } = stampOf(m, s.rule, rec.receiveNs);
-    if (!fromHeader && s.rule.stamp === "header" && c.type !== "audio_common_msgs/AudioData") stampFromReceive++;
+    if (!fromHeader && s.rule.stamp === "header" && m["header"] !== undefined) stampFromReceive++;
     if (s.rule.to === "ego") {
       if (s.rule.field) {
         const value = Number(m["data"]);
