@@ -2,7 +2,7 @@
  * ROS bag conversion: `fusiond convert`'s throughput (MB of bag per second) beside a bare sequential read
  * of the same file and a bare @foxglove/rosbag iteration of it, in the same run (interleaved, medians).
  * The bag is written by Debian's python3-rosbag (cached in the OS temp folder): a drive of 1280×720 JPEG
- * frames at 20 Hz, a 64-return float64 PointCloud2 radar at 20 Hz, NavSatFix at 10 Hz, Odometry + Imu
+ * frames (~100 KB, 32 distinct ones cycled) at 20 Hz, a 64-return float64 PointCloud2 radar at 20 Hz, NavSatFix at 10 Hz, Odometry + Imu
  * at 50 Hz. FUSIOND_BENCH_ROS_MB sets its size (default 256), FUSIOND_BENCH_RUNS the runs (default 5).
  */
 import { spawnSync } from "node:child_process";
@@ -23,11 +23,15 @@ const RUNS = Number(process.env["FUSIOND_BENCH_RUNS"] ?? 5);
 const TARGET_MB = Number(process.env["FUSIOND_BENCH_ROS_MB"] ?? 256);
 const WRITE_BAG = fileURLToPath(new URL("../test/fixtures/ros/write_ros1_bag.py", import.meta.url));
 
-/** Four distinct 1280×720 JPEG frames (smooth gradients with noise: ~100–200 KB, like a road camera). */
+/**
+ * FRAMES distinct 1280×720 JPEG frames (gradients with noise, ~100 KB each), cycled: more bytes than zstd's
+ * window between two copies of a frame, so the output compresses as a real camera's would (barely).
+ */
+const FRAMES = 32;
 async function frames(dir: string): Promise<{ paths: string[]; bytes: number }> {
   const paths: string[] = [];
   let bytes = 0;
-  for (let k = 0; k < 4; k++) {
+  for (let k = 0; k < FRAMES; k++) {
     const w = 1280;
     const h = 720;
     const raw = Buffer.alloc(w * h * 3);
@@ -35,9 +39,9 @@ async function frames(dir: string): Promise<{ paths: string[]; bytes: number }> 
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         seed = (seed * 1103515245 + 12345) >>> 0;
-        const n = (seed >>> 24) % 24;
+        const n = (seed >>> 24) % 48;
         const i = 3 * (y * w + x);
-        raw[i] = (x / 5 + k * 40 + n) & 255;
+        raw[i] = (x / 5 + k * 7 + n) & 255;
         raw[i + 1] = (y / 3 + n) & 255;
         raw[i + 2] = ((x + y) / 8 + n) & 255;
       }
@@ -48,7 +52,7 @@ async function frames(dir: string): Promise<{ paths: string[]; bytes: number }> 
     paths.push(path);
     bytes += jpeg.length;
   }
-  return { paths, bytes: bytes / 4 };
+  return { paths, bytes: bytes / FRAMES };
 }
 
 async function makeBag(path: string): Promise<void> {
@@ -62,7 +66,7 @@ async function makeBag(path: string): Promise<void> {
     for (let ms = 0; ms < seconds * 1000; ms += 10) {
       const s = ns(ms);
       const r = ns(ms + 3);
-      if (ms % 50 === 0) lines.push({ kind: "camera", receive_ns: r, stamp_ns: s, frame_id: "cam", format: "jpeg", data_file: paths[(ms / 50) % 4]! });
+      if (ms % 50 === 0) lines.push({ kind: "camera", receive_ns: r, stamp_ns: s, frame_id: "cam", format: "jpeg", data_file: paths[(ms / 50) % FRAMES]! });
       if (ms % 50 === 0) lines.push({ kind: "radar", receive_ns: r, stamp_ns: s, frame_id: "radar", seq: ms / 50, returns: Array.from({ length: 64 }, (_, i) => [5 + i, -0.5 + i / 64, 0, -2, 10]) });
       if (ms % 100 === 0) lines.push({ kind: "gnss", receive_ns: r, stamp_ns: s, frame_id: "gps", latitude: 48.1, longitude: 11.5, altitude: 500, covariance: [1, 0, 0, 0, 1, 0, 0, 0, 4], covariance_type: 2 });
       if (ms % 20 === 0) lines.push({ kind: "ego", receive_ns: r, stamp_ns: s, frame_id: "base", speed: 13, yaw_rate: 0.01, accel: 0.1, lane_index: 1 });
@@ -116,7 +120,7 @@ const suite: BenchSuite = {
   name: "ros",
   description: "fusiond convert of a ROS 1 bag (MB of bag/s) beside a bare read and a bare @foxglove/rosbag iteration of the same file",
   async run(log) {
-    const bag = join(tmpdir(), `fusiond-bench-ros-${TARGET_MB}.bag`);
+    const bag = join(tmpdir(), `fusiond-bench-ros-v2-${TARGET_MB}.bag`);
     if (!existsSync(bag)) {
       log(`writing ${bag} (${TARGET_MB} MB) with python3-rosbag ...`);
       await makeBag(bag);
@@ -145,7 +149,7 @@ const suite: BenchSuite = {
       iter.push(await time("iter", () => bareBag(bag)));
       zstd.push(await time("zstd", convert("zstd")));
       none.push(await time("none", convert("none")));
-      log(`run ${i + 1}: read ${read[i]!.toFixed(0)}, rosbag ${iter[i]!.toFixed(0)}, convert zstd ${zstd[i]!.toFixed(0)}, uncompressed ${none[i]!.toFixed(0)} MB/s (wall)`);
+      log(`run ${i + 1}: read ${read[i]!.toFixed(0)}, rosbag ${iter[i]!.toFixed(0)}, convert ${none[i]!.toFixed(0)}, convert --compression zstd ${zstd[i]!.toFixed(0)} MB/s (wall)`);
     }
     const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
     log(`load average at the end: ${load} (on ${cpus().length} cores)`);
@@ -153,10 +157,10 @@ const suite: BenchSuite = {
     const bareCpu = { name: "bare sequential read (CPU)", value: median(cpuRates["read"]!) };
     const rows: BenchRow[] = [
       { name: "bare @foxglove/rosbag iteration", value: median(iter), unit: "MB/s", baseline: bare },
-      { name: "fusiond convert (zstd output)", value: median(zstd), unit: "MB/s", baseline: bare, goal: "≥ 100 MB/s" },
-      { name: "fusiond convert (uncompressed output)", value: median(none), unit: "MB/s", baseline: bare, goal: "≥ 100 MB/s" },
-      { name: "fusiond convert (zstd), per CPU second", value: median(cpuRates["zstd"]!), unit: "MB/s", baseline: bareCpu, note: "MB of bag per second of this process's CPU time" },
-      { name: "fusiond convert (none), per CPU second", value: median(cpuRates["none"]!), unit: "MB/s", baseline: bareCpu },
+      { name: "fusiond convert (default: uncompressed output)", value: median(none), unit: "MB/s", baseline: bare, goal: "≥ 100 MB/s" },
+      { name: "fusiond convert --compression zstd (level -1)", value: median(zstd), unit: "MB/s", baseline: bare },
+      { name: "fusiond convert, per CPU second", value: median(cpuRates["none"]!), unit: "MB/s", baseline: bareCpu, goal: "≥ 100 MB/s", note: "MB of bag per second of this process's CPU time" },
+      { name: "fusiond convert --compression zstd, per CPU second", value: median(cpuRates["zstd"]!), unit: "MB/s", baseline: bareCpu },
     ];
     return rows;
   },
