@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeRecording, fileSource, McapRecording } from "../../../replay/index.ts";
+import { decodeRecording, fileSource, McapRecording, type ConvertReport } from "../../../replay/index.ts";
 import { writeRos2Mcap } from "../../fixtures/ros/ros2-mcap-writer.ts";
 import { runReplay } from "../../../bin/commands/replay.ts";
 import { actionsOf, agreement } from "./agreement.ts";
@@ -59,12 +59,24 @@ describe("ROS recordings → fusiond convert → replay (models/default)", funct
 
   const check = async (input: string, format: string): Promise<void> => {
     const out = join(dir, `${format}.fusiond.mcap`);
-    const r = fusiond("convert", input, "--out", out);
+    // ROS 1: the text report; ROS 2: the JSON one.
+    const r = fusiond("convert", input, "--out", out, ...(format === "ros2" ? ["--json"] : []));
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`${format === "ros1" ? "ROS 1 bag" : "ROS 2 MCAP"}`));
-    // Named as missing: the lane-change state and the steering angle (no standard ROS type carries them).
-    const missingLine = r.stdout.split("\n").find((l) => l.includes("vehicles/ros/ego") && l.includes("from nav_msgs/Odometry"));
-    assert.ok(missingLine && /lane_change/.test(missingLine) && /steering_rad/.test(missingLine), r.stdout);
+    if (format === "ros1") {
+      assert.match(r.stdout, /ROS 1 bag/);
+      // Named as missing: the lane-change state and the steering angle (no standard ROS type carries them).
+      const missingLine = r.stdout.split("\n").find((l) => l.includes("vehicles/ros/ego") && l.includes("from nav_msgs/Odometry"));
+      assert.ok(missingLine && /lane_change/.test(missingLine) && /steering_rad/.test(missingLine), r.stdout);
+      assert.match(r.stdout, /not mapped \(skipped\):\n  \/driver\/status +std_msgs\/String +\d+ +no fusiond stream takes this type/);
+    } else {
+      const report = JSON.parse(r.stdout) as ConvertReport & { out: string };
+      assert.equal(report.format, "ros2");
+      assert.equal(report.out, out);
+      const ego = report.missing.find((m) => m.to === "vehicles/ros/ego");
+      assert.deepEqual(ego, { to: "vehicles/ros/ego", from: "nav_msgs/Odometry", fields: ["steering_rad", "lane_change"] });
+      assert.deepEqual(report.unmapped, []);
+      assert.deepEqual(report.mapped.map((m) => m.to).sort(), ["vehicles/ros/ego", "vehicles/ros/ego", "vehicles/ros/ego", "vehicles/ros/sensors/camera/front", "vehicles/ros/sensors/gnss/0", "vehicles/ros/sensors/radar/front"]);
+    }
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith(".partial")), [], "no temporary file left");
 
     const seen = await contents(out);
