@@ -30,6 +30,14 @@ describe("EgoMerger", () => {
     assert.equal(out[2]!.message["yaw_rate_rps"], 0.1);
   });
 
+  it("yawFromImu: the yaw rate comes from the paired Imu sample", () => {
+    const out: EgoOut[] = [];
+    const m = new EgoMerger((e) => out.push(e), { ...options(), yawFromImu: true });
+    m.imu({ stampNs: ms(10), accel: 0.5, yawRate: 0.2 }, ms(10));
+    m.motion({ stampNs: ms(12), receiveNs: ms(12), speed: 10, yawRate: 0.1, frameId: "" });
+    assert.equal(out[0]!.message["yaw_rate_rps"], 0.2);
+  });
+
   it("holds a lane index from its own topic; stale after scalarMaxAgeNs", () => {
     const out: EgoOut[] = [];
     const m = new EgoMerger((e) => out.push(e), options());
