@@ -3,6 +3,7 @@
  * Each command lives in bin/commands/<name>.ts.
  */
 import { Command, CommanderError } from "commander";
+import convert from "./commands/convert.ts";
 import demo from "./commands/demo.ts";
 import echo from "./commands/echo.ts";
 import evalCmd from "./commands/eval.ts";
@@ -28,7 +29,7 @@ export function buildProgram(): Command {
     .version(FUSIOND_VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .showSuggestionAfterError(true);
-  for (const register of [demo, run, sim, record, play, replay, info, recover, train, evalCmd, exportCmd, echo, keygen, verify, signKeygen]) register(program);
+  for (const register of [demo, run, sim, record, play, replay, info, recover, convert, train, evalCmd, exportCmd, echo, keygen, verify, signKeygen]) register(program);
   return program;
 }
 

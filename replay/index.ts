@@ -19,3 +19,4 @@ export * from "./signature-keys.ts";
 export * from "./signature-verify.ts";
 export * from "./source.ts";
 export * from "./synthetic.ts";
+export * from "./ros/index.ts";

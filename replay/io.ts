@@ -20,6 +20,8 @@ export interface ByteSink {
 export interface ByteSource extends McapTypes.IReadable {
   readonly name: string;
   close(): Promise<void>;
+  /** Optional: reads up to `target.length` bytes at `offset` into `target` (a buffer reused across reads); resolves to the bytes read. */
+  readInto?(offset: bigint, target: Uint8Array): Promise<number>;
 }
 
 /** Collects everything written, for tests and for building files in memory. */
@@ -128,6 +130,15 @@ export async function fileSource(path: string): Promise<ByteSource> {
         done += bytesRead;
       }
       return buf;
+    },
+    async readInto(offset: bigint, target: Uint8Array): Promise<number> {
+      let done = 0;
+      while (done < target.length) {
+        const { bytesRead } = await handle.read(target, done, target.length - done, Number(offset) + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done;
     },
     async close(): Promise<void> {
       await handle.close();

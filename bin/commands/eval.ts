@@ -17,11 +17,13 @@ import { mqttEpisodeRunner } from "../eval/mqtt-loop.ts";
 import { parseSeeds, scenariosForSeeds, suiteScenarios, withDuration } from "../eval/scenarios.ts";
 import { EXIT_USAGE } from "./types.ts";
 import { checkRecordings } from "./verify.ts";
+import { recordingInput, ROS_MAP_OPTION, type RecordingInput } from "./ros-input.ts";
 
 interface EvalFlags {
   model?: string;
   compare?: string[];
   data?: string[];
+  rosMap?: string;
   closedLoop?: boolean;
   suite: string;
   seeds?: string;
@@ -103,6 +105,7 @@ export default function register(program: Command): void {
     .option("--allow-unsigned", "with --verify-key: evaluate unsigned recordings anyway, with a warning")
     .option("--json", "print the report JSON on stdout instead of the summary")
     .option("--quiet", "no progress on stderr")
+    .option(...ROS_MAP_OPTION)
     .action(async (flags: EvalFlags) => {
       const fail = (msg: string): void => {
         process.stderr.write(`fusiond eval: ${msg}\n`);
@@ -141,9 +144,22 @@ export default function register(program: Command): void {
         if (warnings.length > 3) process.stderr.write(`fusiond eval: ... and ${warnings.length - 3} more recordings like these\n`);
       }
       const started = performance.now();
+      // ROS recordings in --data are converted to temporary fusiond recordings first (removed at the end).
+      const inputs: RecordingInput[] = [];
+      try {
+        for (const f of flags.data ?? []) {
+          const input = await recordingInput(f, flags.rosMap, log);
+          inputs.push(input);
+          // Open-loop scores compare decisions with the simulator's labels: a ROS drive brings none.
+          if (input.converted) log(`${f}: a ROS recording carries no fusiond.GroundTruth labels, so the open loop scores none of its frames`);
+        }
+      } catch (err) {
+        for (const i of inputs) await i.cleanup();
+        throw err;
+      }
       const { report } = await evaluate({
         models,
-        data: flags.data ?? [],
+        data: inputs.map((i) => i.path),
         scenarios,
         suiteName: flags.seeds ? `seeds ${flags.seeds}` : flags.suite,
         ablation: Boolean(flags.ablation),
@@ -159,6 +175,8 @@ export default function register(program: Command): void {
         log,
         onOpenLoopProgress: (model, files, file, decisions) => progress.draw(`open loop ${model}: file ${file + 1}/${files}, ${decisions} decisions`),
         onClosedLoopProgress: (model, p) => progress.draw(closedLoopProgressText(model, p, (performance.now() - started) / 1000), p.done === p.episodes),
+      }).finally(async () => {
+        for (const i of inputs) await i.cleanup();
       });
       progress.end();
       const write = (path: string, text: string): void => {

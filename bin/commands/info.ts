@@ -2,13 +2,15 @@
 import type { Command } from "commander";
 import { redactMetadata } from "../../schemas/index.ts";
 import { fileSource, formatInfo, McapRecording, recordingInfo, scanError, signatureState } from "../../replay/index.ts";
+import { recordingInput, ROS_MAP_OPTION } from "./ros-input.ts";
 
 export default function register(program: Command): void {
   program
     .command("info")
     .description("summarise an MCAP recording: duration, topics, types, counts, rates, gaps, chunk stats, metadata")
-    .argument("<file>", "the .mcap recording")
+    .argument("<file>", "the .mcap recording (or a ROS 1 bag / ROS 2 MCAP: converted first, see fusiond convert)")
     .option("--json", "print the summary as JSON (stable field names)")
+    .option(...ROS_MAP_OPTION)
     .addHelpText(
       "after",
       `
@@ -18,12 +20,18 @@ a file that was not closed is scanned, and any problem is reported with its byte
 
 Examples:
   fusiond info drive.mcap
-  fusiond info drive.mcap --json | jq '.topics[] | {topic, rateHz}'`,
+  fusiond info drive.mcap --json | jq '.topics[] | {topic, rateHz}'
+  fusiond info drive.bag --ros-map ros.yaml        # a ROS recording, as fusiond convert would write it`,
     )
-    .action(async (file: string, opts: { json?: boolean }) => {
-      const rec = await McapRecording.open(await fileSource(file));
+    .action(async (file: string, opts: { json?: boolean; rosMap?: string }) => {
+      const input = await recordingInput(file, opts.rosMap, (line) => process.stderr.write(`fusiond info: ${line}\n`));
+      const rec = await McapRecording.open(await fileSource(input.path)).catch(async (err: unknown) => {
+        await input.cleanup();
+        throw err;
+      });
       try {
         const info = await recordingInfo(rec);
+        if (input.converted) info.file = file;
         // Recordings made before secrets were redacted at record time may hold them: never print one.
         info.metadata = redactMetadata(info.metadata);
         // Whether it is signed (not checked: that is fusiond verify --key).
@@ -37,6 +45,7 @@ Examples:
         }
       } finally {
         await rec.close();
+        await input.cleanup();
       }
     });
 }

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { FusiondError, TopicRegistry } from "../../schemas/index.ts";
 import { MqttTransport, ZmqSink, type RawSink } from "../../sensors/index.ts";
+import { recordingInput, ROS_MAP_OPTION } from "./ros-input.ts";
 import { fileSource, McapRecording, Pacer, parseRate, parseRemap, playRecording, type PlayProgress } from "../../replay/index.ts";
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -21,6 +22,7 @@ interface PlayOpts {
   topics?: string[];
   remap?: string[];
   quiet?: boolean;
+  rosMap?: string;
 }
 
 function seconds(text: string, name: string): bigint {
@@ -39,7 +41,8 @@ export default function register(program: Command): void {
   program
     .command("play")
     .description("publish a recording back onto MQTT or ZeroMQ (rate, loop, range, topic filter, remap)")
-    .argument("<file>", "the .mcap recording")
+    .argument("<file>", "the .mcap recording (or a ROS 1 bag / ROS 2 MCAP: converted first, see fusiond convert)")
+    .option(...ROS_MAP_OPTION)
     .option("--mqtt <url>", "MQTT broker URL, e.g. mqtt://127.0.0.1:1883")
     .option("--zmq <endpoint>", "ZeroMQ endpoint to bind a PUB socket on, e.g. tcp://127.0.0.1:5555")
     .option("--zmq-connect", "connect the PUB socket instead of binding")
@@ -59,13 +62,21 @@ The payload bytes are exactly the recorded ones; QoS comes from the topic regist
 Examples:
   fusiond play drive.mcap --mqtt mqtt://127.0.0.1:1883
   fusiond play drive.mcap --mqtt mqtt://127.0.0.1:1883 --rate 10 --start 30 --end 90 --topics 'vehicles/+/sensors/#'
-  fusiond play drive.mcap --zmq tcp://127.0.0.1:5555 --rate max --loop --remap vehicles/ego1/:vehicles/sim2/`,
+  fusiond play drive.mcap --zmq tcp://127.0.0.1:5555 --rate max --loop --remap vehicles/ego1/:vehicles/sim2/
+  fusiond play drive.bag --ros-map ros.yaml --mqtt mqtt://127.0.0.1:1883   # a ROS recording, converted first`,
     )
     .action(async (file: string, opts: PlayOpts) => {
       if (!opts.mqtt === !opts.zmq) throw new FusiondError("bad_option", "give exactly one of --mqtt URL or --zmq ENDPOINT");
       const rate = parseRate(opts.rate);
       const remap = (opts.remap ?? []).map(parseRemap);
-      const recording = await McapRecording.open(await fileSource(file));
+      const input = await recordingInput(file, opts.rosMap, (line) => !opts.quiet && process.stderr.write(`fusiond play: ${line}\n`));
+      let recording: McapRecording;
+      try {
+        recording = await McapRecording.open(await fileSource(input.path));
+      } catch (err) {
+        await input.cleanup();
+        throw err;
+      }
       const registry = new TopicRegistry();
       let sink: RawSink | undefined;
       const abort = new AbortController();
@@ -108,6 +119,7 @@ Examples:
         process.off("SIGTERM", onSignal);
         await sink?.close();
         await recording.close();
+        await input.cleanup();
       }
     });
 }

@@ -33,6 +33,7 @@ import { parseRoadMap, readRoadMapFile } from "../daemon/road-map.ts";
 import { FUSIOND_VERSION } from "./record.ts";
 import { replayRecordedFrames, type RecordedFramesResult } from "./replay-recorded.ts";
 import { checkRecordings } from "./verify.ts";
+import { recordingInput, ROS_MAP_OPTION } from "./ros-input.ts";
 
 export interface ReplayOpts {
   model: string;
@@ -63,6 +64,8 @@ export interface ReplayOpts {
   allowUnsigned?: boolean;
   /** Where warnings go (unsigned recording, a map the recording names but does not hold); default stderr. */
   onWarning?: (line: string) => void;
+  /** For a ROS recording: the topic mapping (docs/ros.md); it is converted to a temporary fusiond recording first. */
+  rosMap?: string;
   /** Called with each replayed decision's JSON view, keyed by frame stamp (ns, decimal); for tests and tools. */
   onDecision?: (key: string, decision: Record<string, unknown>) => void;
 }
@@ -102,7 +105,7 @@ export default function register(program: Command): void {
   program
     .command("replay")
     .description("run a recording through the pipeline in virtual time, decide with a model, and compare with the decisions recorded live")
-    .argument("<file>", "the .mcap recording")
+    .argument("<file>", "the .mcap recording (or a ROS 1 bag / ROS 2 MCAP: converted first, see fusiond convert)")
     .requiredOption("-m, --model <dir>", "model directory (model.json, weights, input-spec.json, card.json)")
     .option("-o, --out <report.json>", "write the report (decisions, metrics, comparison) as JSON")
     .option("--record <out.mcap>", "record the replayed session (inputs and the new decisions, stamped in virtual time)")
@@ -110,6 +113,7 @@ export default function register(program: Command): void {
     .option("--map <file.json>", "road map for GNSS map context (default: the one stored in the recording; a path the recording names is never opened)")
     .option("--verify-key <pub.pem>", "refuse the recording unless it is signed by this Ed25519 public key and unchanged since (fusiond verify)")
     .option("--allow-unsigned", "with --verify-key: replay an unsigned recording anyway, with a warning")
+    .option(...ROS_MAP_OPTION)
     .option("--start <s>", "start this many seconds after the first message (latched GNSS/ego state first)")
     .option("--end <s>", "stop this many seconds after the first message")
     .option("-t, --topics <pattern...>", "only these input topics (MQTT-style patterns)")
@@ -136,7 +140,8 @@ An unsigned recording is replayed with a warning; with --verify-key one that doe
 Examples:
   fusiond replay drive.mcap --model models/fusion-v1 --out report.json
   fusiond replay drive.mcap -m models/fusion-v1 --start 30 --end 90 --record replayed.mcap
-  fusiond replay drive.mcap -m models/fusion-v2 --ignore latency_ms,inference_ms,model_id,model_hash -o v2.json`,
+  fusiond replay drive.mcap -m models/fusion-v2 --ignore latency_ms,inference_ms,model_id,model_hash -o v2.json
+  fusiond replay drive.bag -m models/default --ros-map ros.yaml     # a ROS recording, converted first`,
     )
     .action(async (file: string, opts: ReplayOpts) => {
       const report = await runReplay(file, opts);
@@ -159,9 +164,17 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
   const tolerance = Number(opts.tolerance);
   if (!Number.isFinite(tolerance) || tolerance < 0) throw new FusiondError("bad_option", `--tolerance must be a number ≥ 0, not "${opts.tolerance}"`);
   const warn = opts.onWarning ?? ((line: string): void => void process.stderr.write(`fusiond replay: ${line}\n`));
-  // Before anything in the file is believed: is it what was signed?
-  const [signature] = await checkRecordings([file], { ...(opts.verifyKey ? { verifyKey: opts.verifyKey } : {}), ...(opts.allowUnsigned ? { allowUnsigned: true } : {}) }, warn);
-  const recording = await McapRecording.open(await fileSource(file));
+  const input = await recordingInput(file, opts.rosMap, opts.quiet ? undefined : (line) => process.stderr.write(`fusiond replay: ${line}\n`));
+  // Before anything in the file is believed: is it what was signed? (A ROS recording converted here carries no signature.)
+  let signature: Awaited<ReturnType<typeof checkRecordings>>[number] | undefined;
+  let recording: McapRecording;
+  try {
+    if (!input.converted) [signature] = await checkRecordings([file], { ...(opts.verifyKey ? { verifyKey: opts.verifyKey } : {}), ...(opts.allowUnsigned ? { allowUnsigned: true } : {}) }, warn);
+    recording = await McapRecording.open(await fileSource(input.path));
+  } catch (err) {
+    await input.cleanup();
+    throw err;
+  }
   let recorder: McapRecorder | undefined;
   let decider: Awaited<ReturnType<typeof loadDecider>> | undefined;
   try {
@@ -357,7 +370,9 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
       cpuS: (cpu.user + cpu.system) / 1e6,
       startupS: (wall0 - called) / 1000,
       frames: framesMode,
-      signature: { status: signature!.status, reason: signature!.reason, ...(signature!.keyId ? { keyId: signature!.keyId } : {}) },
+      signature: signature
+        ? { status: signature.status, reason: signature.reason, ...(signature.keyId ? { keyId: signature.keyId } : {}) }
+        : { status: "unsigned", reason: "converted from a ROS recording (a ROS bag carries no fusiond signature)" },
       ...(recordedFrames ? { recordedFrames: (({ messages: _m, rejectionsByReason: _r, startNs: _s, endNs: _e, ...counts }) => counts)(recordedFrames) } : {}),
       ...(live.size > 0 ? { comparison: compareDecisions(live, replayed, { ignore, tolerance }) } : {}),
       ...(metrics ? { metrics: m } : {}),
@@ -366,5 +381,6 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     decider?.close();
     await recorder?.close();
     await recording.close();
+    await input.cleanup();
   }
 }
