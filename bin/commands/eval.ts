@@ -154,6 +154,8 @@ export default function register(program: Command): void {
         writeFileSync(path, text);
         log(`wrote ${path}`);
       };
+      for (const f of report.failures ?? []) log(`failed: ${f.kind} ${f.model} ${f.unit}: ${f.reason}`);
+      if (report.failures?.length) process.exitCode = 1;
       if (flags.out) write(flags.out, JSON.stringify(report, null, 2) + "\n");
       if (flags.html) write(flags.html, renderHtml(report));
       process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + "\n" : summaryText(report as EvalReport));
