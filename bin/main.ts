@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import demo from "./commands/demo.ts";
 import echo from "./commands/echo.ts";
 import evalCmd from "./commands/eval.ts";
+import fleet from "./commands/fleet.ts";
 import info from "./commands/info.ts";
 import play from "./commands/play.ts";
 import record from "./commands/record.ts";
@@ -14,6 +15,7 @@ import replay from "./commands/replay.ts";
 import run from "./commands/run.ts";
 import sim from "./commands/sim.ts";
 import train from "./commands/train.ts";
+import worker from "./commands/worker.ts";
 import { FUSIOND_VERSION } from "./version.ts";
 
 
@@ -23,7 +25,7 @@ export function buildProgram(): Command {
     .version(FUSIOND_VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .showSuggestionAfterError(true);
-  for (const register of [demo, run, sim, record, play, replay, info, recover, train, evalCmd, echo]) register(program);
+  for (const register of [demo, run, sim, record, play, replay, info, recover, train, evalCmd, echo, worker, fleet]) register(program);
   return program;
 }
 
