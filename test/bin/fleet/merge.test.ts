@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { FakeModelRunner, makeInputSpec } from "../../../fusion/index.ts";
 import { ACTION_CLASSES } from "../../../replay/eval/open-loop.ts";
-import type { EvalReport } from "../../../replay/eval/report.ts";
 import { MODALITIES, type Modality } from "../../../schemas/index.ts";
 import { scenariosOf } from "../../../sim/scenarios.ts";
 import { evalModelOf, type EvalModel } from "../../../bin/eval/decider.ts";
@@ -13,16 +12,13 @@ import { evaluate, inProcessRunner, type EvalRunner, type EvaluateOptions } from
 import { memoryOpener, mergeOpenLoop, openLoopFile, runOpenLoop } from "../../../bin/eval/open-loop.ts";
 import { canonicalJson, identityOf } from "../../../bin/fleet/identity.ts";
 import { recordDrive } from "../eval-helpers.ts";
+import { withoutTiming } from "./helpers.ts";
 
 const oneHot = (action: string): number[] => ACTION_CLASSES.map((a) => (a === action ? 1 : 0));
 const fake = (id: string, fn: (inputs: Record<string, Float32Array>) => string, modalities: Modality[] = [...MODALITIES]): EvalModel =>
   evalModelOf(new FakeModelRunner(makeInputSpec(modalities), (x) => oneHot(fn(x)), { id, now: () => performance.now(), maxBatch: 16, maxQueue: 64 }));
 const RADAR = MODALITIES.indexOf("radar");
 
-/** The report without what measures this machine (wall time, inference time, creation time). */
-export function withoutTiming(report: EvalReport): unknown {
-  return JSON.parse(JSON.stringify(report), (k, v: unknown) => (k === "wallS" || k === "created" || k === "inferenceMs" || k === "totalMs" ? undefined : v));
-}
 
 describe("fleet: identity and merge", function () {
   this.timeout(120_000);
