@@ -1,6 +1,6 @@
 /**
  * The coordinator's side of the queue: submits jobs (idempotently: the id is the work), follows them until
- * they complete or fail, and counts progress. Job states are read by polling (pipelined ZSCOREs against
+ * they complete or fail, and counts progress. Job states are read by polling (ZMSCORE against
  * BullMQ's completed/failed sets, and the active list) rather than by events, so a coordinator that was
  * away — killed, or cut off while Redis restarted — sees exactly what happened meanwhile.
  */
@@ -152,7 +152,13 @@ export class JobTracker {
     if (!this.redis.connected) await this.redis.connect(); // Redis restarted: our own connection comes back here
     if (this.isCancelled && (await this.isCancelled())) this.cancelled?.("cancelled");
     const ids = [...this.pending.keys()];
-    const states = await Promise.all(ids.map((id) => Promise.all([this.redis.send("ZSCORE", [this.key("completed"), id]), this.redis.send("ZSCORE", [this.key("failed"), id])])));
+    // Two commands per poll per 5,000 pending jobs, whatever the run's size (ZMSCORE: Redis ≥ 6.2, as BullMQ needs).
+    const states: Array<[unknown, unknown]> = [];
+    for (let i = 0; i < ids.length; i += 5000) {
+      const chunk = ids.slice(i, i + 5000);
+      const [done, failed] = (await Promise.all([this.redis.send("ZMSCORE", [this.key("completed"), ...chunk]), this.redis.send("ZMSCORE", [this.key("failed"), ...chunk])])) as [unknown[], unknown[]];
+      chunk.forEach((_, j) => states.push([done[j] ?? null, failed[j] ?? null]));
+    }
     const ended = ids.filter((_, i) => states[i]![0] !== null || states[i]![1] !== null);
     const jobs = await Promise.all(ended.map((id) => this.queue.getJob(id)));
     for (const [i, id] of ended.entries()) {
