@@ -62,6 +62,7 @@ export class JobTracker {
   private failed = 0;
   private readonly t0 = performance.now();
   private firstPollDone = false;
+  private activeAt = -Infinity;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private closed = false;
@@ -181,14 +182,17 @@ export class JobTracker {
       this.finished.set(id, outcome);
       p.resolve(outcome);
     }
-    // Who runs what now (bounded by the fleet's total concurrency).
-    const active = (await this.queue.getJobs(["active"])) as Array<Job<JobData, JobReturn>>;
-    for (const w of this.byWorker.values()) w.running = 0;
-    this.running = 0;
-    for (const j of active) {
-      if (!j.id || !this.pending.has(j.id)) continue;
-      this.running++;
-      this.worker(j.processedBy ?? "?").running++;
+    // Who runs what now: one HGETALL per active job (bounded by the fleet's total concurrency), every 2 s at most.
+    if (performance.now() - this.activeAt >= 2000 || !this.pending.size) {
+      this.activeAt = performance.now();
+      const active = (await this.queue.getJobs(["active"])) as Array<Job<JobData, JobReturn>>;
+      for (const w of this.byWorker.values()) w.running = 0;
+      this.running = 0;
+      for (const j of active) {
+        if (!j.id || !this.pending.has(j.id)) continue;
+        this.running++;
+        this.worker(j.processedBy ?? "?").running++;
+      }
     }
     for (const p of this.pending.values()) p.seen = true;
     this.firstPollDone = true;
