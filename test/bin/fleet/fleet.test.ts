@@ -17,6 +17,7 @@ import { QUEUE, type JobData, type JobReturn } from "../../../bin/fleet/jobs.ts"
 import { redisConnection } from "../../../bin/fleet/redis.ts";
 import { JobTracker } from "../../../bin/fleet/tracker.ts";
 import { FUSIOND_VERSION } from "../../../bin/version.ts";
+import { ensureBackend } from "../../../bin/daemon/model.ts";
 import { recordDrive, tinyModelDir } from "../eval-helpers.ts";
 import { dropPrefix, fusiond, withoutTiming, OwnRedis, startWorker, testRedis, uniquePrefix, waitUntil, type WorkerProc } from "./helpers.ts";
 
@@ -36,6 +37,7 @@ describe("fleet: workers on a real Redis", function () {
   const withoutCommand = (r: EvalReport): unknown => ({ ...(withoutTiming(r) as object), command: "" });
 
   before(async () => {
+    await ensureBackend("cpu"); // TF.js ready before the fixture model is built, whatever ran before in this process
     dir = mkdtempSync(join(tmpdir(), "fusiond-fleet-"));
     model = await tinyModelDir("tiny", ["camera", "radar", "gnss", "ego", "voice"], "late", 2, dir);
     a = join(dir, "a.mcap");

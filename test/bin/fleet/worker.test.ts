@@ -12,6 +12,7 @@ import { modelMeta } from "../../../bin/fleet/identity.ts";
 import { QUEUE, jobIdOf, type JobData, type JobReturn } from "../../../bin/fleet/jobs.ts";
 import { redisConnection } from "../../../bin/fleet/redis.ts";
 import { FUSIOND_VERSION } from "../../../bin/version.ts";
+import { ensureBackend } from "../../../bin/daemon/model.ts";
 import { recordDrive, tinyModelDir } from "../eval-helpers.ts";
 import { dropPrefix, fusiond, startWorker, testRedis, uniquePrefix, waitUntil, type OwnRedis, type WorkerProc } from "./helpers.ts";
 
@@ -30,12 +31,15 @@ describe("fleet: a worker process", function () {
   let worker: WorkerProc;
   before(async () => {
     ({ url, own } = await testRedis());
+    await ensureBackend("cpu"); // TF.js ready before the fixture model is built, whatever ran before in this process
     dir = mkdtempSync(join(tmpdir(), "fusiond-fleet-worker-"));
     model = await tinyModelDir("tiny", ["camera", "radar", "gnss", "ego", "voice"], "late", 2, dir);
     files = [join(dir, "a.mcap"), join(dir, "b.mcap")];
     writeFileSync(files[0]!, await recordDrive([{ ...scenariosOf("test")[1]!, durationS: 2 }], 2));
     writeFileSync(files[1]!, await recordDrive([{ ...scenariosOf("test")[3]!, durationS: 2 }], 2));
-    worker = await startWorker(url, prefix, "solo", ["--http", "127.0.0.1:0", "--grace", "0"]);
+    // A long lock: on a loaded machine a 3 s lock can lapse mid-job and the job runs twice (harmless, but it would
+    // make the job counters below count twice).
+    worker = await startWorker(url, prefix, "solo", ["--http", "127.0.0.1:0", "--grace", "0", "--lock-duration", "20000"]);
   });
   after(async () => {
     worker?.proc.kill("SIGKILL");
@@ -70,7 +74,8 @@ describe("fleet: a worker process", function () {
     assert.ok(set.reports.every((r) => r.decisions > 10));
     assert.deepEqual(set, untimed(readFileSync(single, "utf8")));
     const m = await (await fetch(`${/metrics at (http:\/\/[^/\s]+)\/metrics/.exec(worker.log())![1]!}/metrics`)).text();
-    assert.match(m, /fusiond_fleet_jobs_total\{kind="replay",outcome="done"\} 2/);
+    const fleetLines = m.split("\n").filter((l) => l.startsWith("fusiond_fleet_jobs_total")).join("\n");
+    assert.match(fleetLines, /fusiond_fleet_jobs_total\{kind="replay",outcome="done"\} 2/, fleetLines);
   });
 
   it("SIGTERM: a job that cannot finish within --grace goes back to the queue, and the worker exits 0", async () => {
