@@ -52,7 +52,8 @@ The aligner settings come from the daemon config stored in the recording's metad
 Examples:
   fusiond replay drive.mcap --model models/fusion-v1 --out report.json
   fusiond replay drive.mcap -m models/fusion-v1 --start 30 --end 90 --record replayed.mcap
-  fusiond replay drive.mcap -m models/fusion-v2 --ignore latency_ms,inference_ms,model_id,model_hash -o v2.json`,
+  fusiond replay drive.mcap -m models/fusion-v2 --ignore latency_ms,inference_ms,model_id,model_hash -o v2.json
+  fusiond replay /mnt/drives/*.mcap -m models/fusion-v1 -o all.json --redis redis://10.0.0.5:6379   (fleet workers: docs/fleet.md)`,
     )
     .action(async (files: string[], opts: ReplayOpts & { redis?: string; prefix: string; attempts: string }) => {
       const log = (s: string): void => void process.stderr.write(`fusiond replay: ${s}\n`);
