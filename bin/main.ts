@@ -8,6 +8,7 @@ import demo from "./commands/demo.ts";
 import echo from "./commands/echo.ts";
 import evalCmd from "./commands/eval.ts";
 import exportCmd from "./commands/export.ts";
+import fleet from "./commands/fleet.ts";
 import info from "./commands/info.ts";
 import keygen from "./commands/keygen.ts";
 import play from "./commands/play.ts";
@@ -20,6 +21,7 @@ import sim from "./commands/sim.ts";
 import train from "./commands/train.ts";
 import verify from "./commands/verify.ts";
 import { redactText } from "../schemas/index.ts";
+import worker from "./commands/worker.ts";
 import { FUSIOND_VERSION } from "./version.ts";
 
 
@@ -29,7 +31,7 @@ export function buildProgram(): Command {
     .version(FUSIOND_VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .showSuggestionAfterError(true);
-  for (const register of [demo, run, sim, record, play, replay, info, recover, convert, train, evalCmd, exportCmd, echo, keygen, verify, signKeygen]) register(program);
+  for (const register of [demo, run, sim, record, play, replay, info, recover, convert, train, evalCmd, exportCmd, echo, keygen, verify, signKeygen, worker, fleet]) register(program);
   return program;
 }
 

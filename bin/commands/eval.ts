@@ -12,9 +12,12 @@ import { renderHtml } from "../../replay/eval/html.ts";
 import type { EvalReport } from "../../replay/eval/report.ts";
 import { summaryText } from "../../replay/eval/summary.ts";
 import type { SuiteProgress } from "../eval/closed-loop.ts";
-import { evaluate } from "../eval/evaluate.ts";
+import { evaluate, type EvaluateOptions } from "../eval/evaluate.ts";
 import { mqttEpisodeRunner } from "../eval/mqtt-loop.ts";
 import { parseSeeds, scenariosForSeeds, suiteScenarios, withDuration } from "../eval/scenarios.ts";
+import { fleetEval } from "../fleet/cli.ts";
+import { DEFAULT_PREFIX } from "../fleet/jobs.ts";
+import { planRun, type EvalRunSpec, type RunOutputs } from "../fleet/run.ts";
 import { EXIT_USAGE } from "./types.ts";
 import { checkRecordings } from "./verify.ts";
 import { recordingInput, ROS_MAP_OPTION, type RecordingInput } from "./ros-input.ts";
@@ -43,6 +46,9 @@ interface EvalFlags {
   quiet?: boolean;
   verifyKey?: string;
   allowUnsigned?: boolean;
+  redis?: string;
+  prefix: string;
+  attempts: string;
 }
 
 const pkgVersion = (): string => (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -106,6 +112,9 @@ export default function register(program: Command): void {
     .option("--json", "print the report JSON on stdout instead of the summary")
     .option("--quiet", "no progress on stderr")
     .option(...ROS_MAP_OPTION)
+    .option("--redis <url>", "run the units (one per recording, one per episode) on fleet workers through this Redis (docs/fleet.md)")
+    .option("--prefix <name>", "with --redis: the fleet's key prefix", DEFAULT_PREFIX)
+    .option("--attempts <n>", "with --redis: tries per unit before it is listed as failed", "3")
     .action(async (flags: EvalFlags) => {
       const fail = (msg: string): void => {
         process.stderr.write(`fusiond eval: ${msg}\n`);
@@ -157,7 +166,10 @@ export default function register(program: Command): void {
         for (const i of inputs) await i.cleanup();
         throw err;
       }
-      const { report } = await evaluate({
+      const cleanup = async (): Promise<void> => {
+        for (const i of inputs) await i.cleanup();
+      };
+      const options: EvaluateOptions = {
         models,
         data: inputs.map((i) => i.path),
         scenarios,
@@ -174,18 +186,53 @@ export default function register(program: Command): void {
         version: pkgVersion(),
         log,
         onOpenLoopProgress: (model, files, file, decisions) => progress.draw(`open loop ${model}: file ${file + 1}/${files}, ${decisions} decisions`),
-        onClosedLoopProgress: (model, p) => progress.draw(closedLoopProgressText(model, p, (performance.now() - started) / 1000), p.done === p.episodes),
-      }).finally(async () => {
-        for (const i of inputs) await i.cleanup();
-      });
-      progress.end();
-      const write = (path: string, text: string): void => {
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, text);
-        log(`wrote ${path}`);
+        onClosedLoopProgress: (model: string, p: SuiteProgress) => progress.draw(closedLoopProgressText(model, p, (performance.now() - started) / 1000), p.done === p.episodes),
       };
-      if (flags.out) write(flags.out, JSON.stringify(report, null, 2) + "\n");
-      if (flags.html) write(flags.html, renderHtml(report));
-      process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + "\n" : summaryText(report as EvalReport));
+      const outputs = { ...(flags.out ? { out: flags.out } : {}), ...(flags.html ? { html: flags.html } : {}), ...(flags.json ? { json: true } : {}) };
+      if (flags.redis) {
+        if (inputs.some((i) => i.converted)) {
+          await cleanup();
+          return fail("--redis takes fusiond recordings: convert ROS recordings first (fusiond convert IN --out OUT.mcap) so every worker reads the same file");
+        }
+        if (flags.mqtt) return fail("--mqtt and --redis do not go together: fleet workers run closed loop in process");
+        const attempts = num(flags.attempts, "--attempts", 1);
+        if (attempts === undefined) return;
+        const spec: EvalRunSpec = {
+          models: options.models,
+          data: options.data,
+          scenarios: options.scenarios,
+          suiteName: options.suiteName,
+          ablation: options.ablation,
+          baselines: options.baselines,
+          backend: options.backend,
+          maskUnused: options.maskUnused,
+          bootstrap: options.bootstrap,
+          parallel: options.parallel,
+          ...(options.timelineEpisode ? { timelineEpisode: options.timelineEpisode } : {}),
+          command: options.command,
+          version: options.version,
+        };
+        const manifest = await planRun("eval", spec, outputs, attempts);
+        const report = await fleetEval(manifest, { redis: flags.redis, prefix: flags.prefix, quiet: Boolean(flags.quiet), log });
+        if (report) writeEvalOutputs(report, manifest.outputs, log);
+        return;
+      }
+      const { report } = await evaluate(options).finally(cleanup);
+      progress.end();
+      writeEvalOutputs(report, outputs, log);
     });
+}
+
+/** Writes the report where asked, prints the summary (or the JSON), sets the exit status (1: a unit failed). */
+export function writeEvalOutputs(report: EvalReport, o: RunOutputs, log: (s: string) => void): void {
+  const write = (path: string, text: string): void => {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+    log(`wrote ${path}`);
+  };
+  for (const f of report.failures ?? []) log(`failed: ${f.kind} ${f.model} ${f.unit}: ${f.reason}`);
+  if (report.failures?.length) process.exitCode = 1;
+  if (o.out) write(o.out, JSON.stringify(report, null, 2) + "\n");
+  if (o.html) write(o.html, renderHtml(report));
+  process.stdout.write(o.json ? JSON.stringify(report, null, 2) + "\n" : summaryText(report));
 }

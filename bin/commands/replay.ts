@@ -1,111 +1,26 @@
 /**
- * `fusiond replay FILE --model DIR`: run a recording through the pipeline — the same graph the daemon
- * runs — on a virtual clock driven by the recorded receive stamps, and score the decisions against the
- * ones recorded live. Each message waits for the inference it triggered (driveReplay's `settle`), so the
- * decision stream depends on the recording and the model only, never on the speed of this machine.
+ * `fusiond replay FILES... --model DIR`: each recording through the pipeline (runReplay, replay-run.ts) in
+ * this process, or with --redis one fleet job per recording; the same report either way.
  */
 import { writeFileSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
-import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
-import { concatMap, from, map, Observable, of, timer, type SchedulerLike } from "rxjs";
-import { parse as parseYaml } from "yaml";
-import { roadMapView, type BackendChoice, type DrivingDecision, type MapView } from "../../fusion/index.ts";
-import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
-import { createPipeline, frameInputsMessage, resolveAlignerConfig, type PipelineMetrics } from "../../pipeline/index.ts";
-import { dropRedacted, FusiondError, MODALITIES, MessageDecoder, TopicRegistry, type SensorMessage } from "../../schemas/index.ts";
-import {
-  compareDecisions,
-  driveReplay,
-  fileSource,
-  hasRecordedInputs,
-  McapRecording,
-  Pacer,
-  parseRate,
-  recordToFile,
-  type Comparison,
-  type McapRecorder,
-  type SignatureStatus,
-} from "../../replay/index.ts";
-import { alignerConfigFrom } from "../daemon/daemon.ts";
-import { loadDecider } from "../daemon/model.ts";
-import { parseRoadMap, readRoadMapFile } from "../daemon/road-map.ts";
+import type { BackendChoice } from "../../fusion/index.ts";
+import { reasonOf } from "../eval/evaluate.ts";
+import { fleetReplay } from "../fleet/cli.ts";
+import { DEFAULT_PREFIX } from "../fleet/jobs.ts";
+import { planRun, type ReplayOutcome } from "../fleet/run.ts";
 import { FUSIOND_VERSION } from "./record.ts";
-import { replayRecordedFrames, type RecordedFramesResult } from "./replay-recorded.ts";
-import { checkRecordings } from "./verify.ts";
-import { recordingInput, ROS_MAP_OPTION } from "./ros-input.ts";
+import { bigintJson, DEFAULT_IGNORE, runReplay, type ReplayOpts, type ReplayReport } from "./replay-run.ts";
+import { EXIT_USAGE } from "./types.ts";
+import { ROS_MAP_OPTION } from "./ros-input.ts";
 
-export interface ReplayOpts {
-  model: string;
-  out?: string;
-  record?: string;
-  backend?: string;
-  start?: string;
-  end?: string;
-  topics?: string[];
-  ignore: string;
-  tolerance: string;
-  quiet?: boolean;
-  measured?: boolean;
-  rate?: string;
-  /** "zero" (default): decisions at once; "recorded": each released at the virtual instant it was made live. */
-  latency?: string;
-  /**
-   * "recorded": decide exactly the frames decided live, rebuilt from the inputs each decision lists;
-   * "aligner": run the whole pipeline (aligner, conflating decide stage) again on the virtual clock;
-   * "auto" (default): recorded when the recording's decisions list their inputs and --latency is not recorded.
-   */
-  frames?: string;
-  /** Road map (JSON) for GNSS map context; default: the map stored in the recording, if any (never a path the recording names). */
-  map?: string;
-  /** Public key (PEM) the recording must be signed with; a file that does not verify is refused. */
-  verifyKey?: string;
-  /** With verifyKey: replay an unsigned recording anyway (with a warning). */
-  allowUnsigned?: boolean;
-  /** Where warnings go (unsigned recording, a map the recording names but does not hold); default stderr. */
-  onWarning?: (line: string) => void;
-  /** For a ROS recording: the topic mapping (docs/ros.md); it is converted to a temporary fusiond recording first. */
-  rosMap?: string;
-  /** Called with each replayed decision's JSON view, keyed by frame stamp (ns, decimal); for tests and tools. */
-  onDecision?: (key: string, decision: Record<string, unknown>) => void;
-}
-
-/** Fields that measure this run rather than decide anything; not compared by default. */
-export const DEFAULT_IGNORE = ["latency_ms", "sensor_to_decision_ms", "inference_ms", "backend", "seq"];
-
-export interface ReplayReport {
-  file: string;
-  model: { dir: string; id: string; hash: string; backend: string };
-  recordedModel?: { id?: string; hash?: string };
-  messages: number;
-  rejectionsByReason: Record<string, number>;
-  decisions: number;
-  actions: Record<string, number>;
-  overrides: number;
-  /** Recorded span replayed, s; wall time it took, s; their ratio. */
-  recordedS: number;
-  wallS: number;
-  speedX: number;
-  /** CPU time of this process (user + system) during the replay, s: what one core did, whatever else shares it. */
-  cpuS: number;
-  /** Wall time before the replay began (open the file, read its metadata, load the model), s; not in wallS. */
-  startupS: number;
-  /** How frames were chosen (see --frames), and for "recorded" what became of each live decision. */
-  frames: "recorded" | "aligner";
-  /** The recording's signature: valid (checked with --verify-key), signed (not checked), unsigned, ... */
-  signature: { status: SignatureStatus; reason: string; keyId?: string };
-  recordedFrames?: Omit<RecordedFramesResult, "messages" | "rejectionsByReason" | "startNs" | "endNs">;
-  comparison?: Comparison;
-  metrics?: Omit<PipelineMetrics, "atNs" | "latency" | "sensorToDecision" | "alignerWait" | "topics" | "liveness">;
-}
-
-const bigintJson = (_k: string, v: unknown): unknown => (typeof v === "bigint" ? v.toString() : v);
+export { DEFAULT_IGNORE, runReplay, type ReplayOpts, type ReplayReport } from "./replay-run.ts";
 
 export default function register(program: Command): void {
   program
     .command("replay")
     .description("run a recording through the pipeline in virtual time, decide with a model, and compare with the decisions recorded live")
-    .argument("<file>", "the .mcap recording (or a ROS 1 bag / ROS 2 MCAP: converted first, see fusiond convert)")
+    .argument("<files...>", "the .mcap recording(s) (or ROS 1 bags / ROS 2 MCAP: converted first, see fusiond convert); several: one report each, --out writes fusiond.replay-set/1")
     .requiredOption("-m, --model <dir>", "model directory (model.json, weights, input-spec.json, card.json)")
     .option("-o, --out <report.json>", "write the report (decisions, metrics, comparison) as JSON")
     .option("--record <out.mcap>", "record the replayed session (inputs and the new decisions, stamped in virtual time)")
@@ -124,6 +39,9 @@ export default function register(program: Command): void {
     .option("--frames <mode>", "which frames to decide: recorded (exactly those decided live, rebuilt from the inputs each decision lists), aligner (align and decide again on the virtual clock), auto (recorded when the decisions list their inputs)", "auto")
     .option("--measured", "keep the wall-clock inference_ms in the replayed decisions (default: 0, so that two replays are byte-identical)")
     .option("-q, --quiet", "no summary on stderr")
+    .option("--redis <url>", "run one job per recording on fleet workers through this Redis (docs/fleet.md)")
+    .option("--prefix <name>", "with --redis: the fleet's key prefix", DEFAULT_PREFIX)
+    .option("--attempts <n>", "with --redis: tries per recording before it is listed as failed", "3")
     .addHelpText(
       "after",
       `
@@ -141,246 +59,105 @@ Examples:
   fusiond replay drive.mcap --model models/fusion-v1 --out report.json
   fusiond replay drive.mcap -m models/fusion-v1 --start 30 --end 90 --record replayed.mcap
   fusiond replay drive.mcap -m models/fusion-v2 --ignore latency_ms,inference_ms,model_id,model_hash -o v2.json
-  fusiond replay drive.bag -m models/default --ros-map ros.yaml     # a ROS recording, converted first`,
+  fusiond replay drive.bag -m models/default --ros-map ros.yaml     # a ROS recording, converted first
+  fusiond replay /mnt/drives/*.mcap -m models/fusion-v1 -o all.json --redis redis://10.0.0.5:6379   (fleet workers: docs/fleet.md)`,
     )
-    .action(async (file: string, opts: ReplayOpts) => {
-      const report = await runReplay(file, opts);
-      if (opts.out) writeFileSync(opts.out, JSON.stringify(report, bigintJson, 2) + "\n");
-      if (!opts.quiet) {
-        const c = report.comparison;
-        process.stderr.write(
-          `replayed ${report.recordedS.toFixed(1)} s in ${report.wallS.toFixed(1)} s (${report.speedX.toFixed(1)}× real time; ` +
-            `startup ${report.startupS.toFixed(1)} s before it): ` +
-            `${report.messages} messages, ${report.decisions} decisions` +
-            (c ? `; vs live: ${c.identical}/${c.live} identical, ${c.differing} differ, ${c.missingInReplay} missing, ${c.extraInReplay} extra` : "; no live decisions recorded") +
-            "\n",
+    .action(async (files: string[], opts: ReplayOpts & { redis?: string; prefix: string; attempts: string }) => {
+      const log = (s: string): void => void process.stderr.write(`fusiond replay: ${s}\n`);
+      if (opts.redis) {
+        const usage = (msg: string): void => {
+          log(msg);
+          process.exitCode = EXIT_USAGE;
+        };
+        if (opts.record) return usage("--record writes a file on this machine: it does not go with --redis");
+        if (opts.rosMap) return usage("--ros-map converts on this machine: convert first (fusiond convert IN --out OUT.mcap) so every worker reads the same file");
+        if (opts.verifyKey) return usage("--verify-key is checked on this machine: run fusiond verify FILES --key PUB first, then replay them with --redis");
+        if ((opts.rate ?? "max") !== "max") return usage("--rate paces one replay in real time: it does not go with --redis");
+        const attempts = Number(opts.attempts);
+        if (!Number.isInteger(attempts) || attempts < 1) return usage(`--attempts must be an integer ≥ 1, not "${opts.attempts}"`);
+        const manifest = await planRun(
+          "replay",
+          {
+            files,
+            model: opts.model,
+            backend: (opts.backend ?? "auto") as BackendChoice,
+            options: {
+              ignore: opts.ignore,
+              tolerance: opts.tolerance,
+              ...(opts.start !== undefined ? { start: opts.start } : {}),
+              ...(opts.end !== undefined ? { end: opts.end } : {}),
+              ...(opts.topics?.length ? { topics: opts.topics } : {}),
+              ...(opts.measured ? { measured: true } : {}),
+              ...(opts.latency !== undefined ? { latency: opts.latency } : {}),
+              ...(opts.frames !== undefined ? { frames: opts.frames } : {}),
+              ...(opts.map ? { map: opts.map } : {}),
+            },
+            version: FUSIOND_VERSION,
+          },
+          opts.out ? { out: opts.out } : {},
+          attempts,
         );
+        const outcomes = await fleetReplay(manifest, { redis: opts.redis, prefix: opts.prefix, quiet: Boolean(opts.quiet), log });
+        if (outcomes) writeReplayOutputs(outcomes, { ...manifest.outputs, quiet: Boolean(opts.quiet) });
+        return;
       }
+      if (files.length === 1) {
+        // One recording: exactly as ever (the report object; an error is the command's error).
+        const report = await runReplay(files[0]!, opts);
+        writeReplayOutputs([{ file: files[0]!, ok: true, report }], { ...(opts.out ? { out: opts.out } : {}), quiet: Boolean(opts.quiet) });
+        return;
+      }
+      if (opts.record) {
+        log("--record takes one recording");
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const outcomes: ReplayOutcome[] = [];
+      for (const file of files) {
+        try {
+          outcomes.push({ file, ok: true, report: await runReplay(file, opts) });
+        } catch (err) {
+          outcomes.push({ file, ok: false, reason: reasonOf(err) });
+        }
+      }
+      writeReplayOutputs(outcomes, { ...(opts.out ? { out: opts.out } : {}), quiet: Boolean(opts.quiet) });
     });
 }
 
-export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayReport> {
-  const called = performance.now();
-  const tolerance = Number(opts.tolerance);
-  if (!Number.isFinite(tolerance) || tolerance < 0) throw new FusiondError("bad_option", `--tolerance must be a number ≥ 0, not "${opts.tolerance}"`);
-  const warn = opts.onWarning ?? ((line: string): void => void process.stderr.write(`fusiond replay: ${line}\n`));
-  const input = await recordingInput(file, opts.rosMap, opts.quiet ? undefined : (line) => process.stderr.write(`fusiond replay: ${line}\n`));
-  // Before anything in the file is believed: is it what was signed? (A ROS recording converted here carries no signature.)
-  let signature: Awaited<ReturnType<typeof checkRecordings>>[number] | undefined;
-  let recording: McapRecording;
-  try {
-    if (!input.converted) [signature] = await checkRecordings([file], { ...(opts.verifyKey ? { verifyKey: opts.verifyKey } : {}), ...(opts.allowUnsigned ? { allowUnsigned: true } : {}) }, warn);
-    recording = await McapRecording.open(await fileSource(input.path));
-  } catch (err) {
-    await input.cleanup();
-    throw err;
-  }
-  let recorder: McapRecorder | undefined;
-  let decider: Awaited<ReturnType<typeof loadDecider>> | undefined;
-  try {
-    const meta = (await recording.metadata()).get("fusiond");
-    // Secrets were redacted when it was recorded ("[redacted]" may not fit the key's format): drop them.
-    const config = meta?.get("config") ? parseDaemonConfig(dropRedacted(parseYaml(meta.get("config")!) as unknown), `${file} (recorded config)`) : undefined;
-    const vehicle = config?.vehicle ?? meta?.get("vehicle") ?? "+";
-    const registry = new TopicRegistry(vehicle);
-    const codec = new MessageDecoder({ registry }).codec;
-    const base = await recording.startNs();
-    if (base === undefined) throw new FusiondError("empty_recording", `${file}: no messages to replay`, { file });
-    const seconds = (t: string, name: string): bigint => {
-      const n = Number(t);
-      if (!Number.isFinite(n) || n < 0) throw new FusiondError("bad_option", `${name} takes seconds from the first message, not "${t}"`);
-      return base + BigInt(Math.round(n * 1e9));
-    };
-    const sensorTopics = opts.topics?.length ? opts.topics : ["vehicles/+/sensors/#", "vehicles/+/ego"];
-    const read = {
-      topics: sensorTopics,
-      latched: ["vehicles/+/sensors/gnss/+", "vehicles/+/ego"],
-      ...(opts.start !== undefined ? { startNs: seconds(opts.start, "--start") } : {}),
-      ...(opts.end !== undefined ? { endNs: seconds(opts.end, "--end") } : {}),
-    };
-
-    let scheduler: SchedulerLike | undefined;
-    let fixedNowNs: bigint | undefined; // --frames recorded: the instant the frame being decided was decided live
-    const virtualNs = (): bigint => fixedNowNs ?? (scheduler ? BigInt(Math.round(scheduler.now() * 1e6)) : base);
-    // The daemon decided with this map's context: without it, replayed decisions could not agree with live ones.
-    // --map wins; else the map stored in the recording. A path named inside the recording (the recorded
-    // config's `map`) is never opened: the file decides nothing about what this machine reads.
-    const storedMap = opts.map ? undefined : meta?.get("map");
-    let roadMap: MapView | undefined;
-    if (opts.map) roadMap = roadMapView(readRoadMapFile(opts.map));
-    else if (storedMap) roadMap = roadMapView(parseRoadMap(storedMap, `road map stored in the recording ${file}`, file, "; pass --map FILE"));
-    else if (config?.map) warn(`the recorded config names a road map but the recording holds none; deciding without map context (pass --map FILE to use one)`);
-    decider = await loadDecider({
-      modelDir: opts.model,
-      backend: (opts.backend ?? "auto") as BackendChoice,
-      nowNs: virtualNs,
-      ...(roadMap ? { map: roadMap } : {}),
-      ...(vehicle !== "+" ? { vehicleId: vehicle } : {}),
-    });
-    if (opts.latency !== undefined && opts.latency !== "recorded" && opts.latency !== "zero") {
-      throw new FusiondError("bad_option", `--latency must be recorded or zero, not "${opts.latency}"`);
-    }
-    const framesOpt = opts.frames ?? "auto";
-    if (framesOpt !== "auto" && framesOpt !== "recorded" && framesOpt !== "aligner") {
-      throw new FusiondError("bad_option", `--frames must be recorded, aligner or auto, not "${framesOpt}"`);
-    }
-    const framesMode: "recorded" | "aligner" =
-      framesOpt === "auto" ? (opts.latency !== "recorded" && (await hasRecordedInputs(recording, ["vehicles/+/decision"], new MessageDecoder({ registry }))) ? "recorded" : "aligner") : framesOpt;
-    // When each frame was decided live (decision log_time by frame stamp): replaying that latency on the
-    // virtual clock makes the decide stage busy exactly when it was live, so it conflates the same frames.
-    const liveAt = new Map<bigint, bigint>();
-    if (opts.latency === "recorded") {
-      for await (const m of recording.messages({ topics: ["vehicles/+/decision"] })) if (!liveAt.has(m.publishNs)) liveAt.set(m.publishNs, m.receiveNs);
-    }
-    const pending = new Set<Promise<unknown>>();
-    const d = decider;
-    const decide = (frame: Parameters<typeof d.decide>[0]): Promise<DrivingDecision> | Observable<DrivingDecision> => {
-      const p = d.decide(frame);
-      pending.add(p);
-      void p.finally(() => pending.delete(p)).catch(() => undefined);
-      const at = liveAt.get(frame.stampNs);
-      if (at === undefined || !scheduler) return p;
-      const sched = scheduler;
-      return from(p).pipe(concatMap((decision) => {
-        const waitMs = Number(at - virtualNs()) / 1e6;
-        return waitMs > 0 ? timer(waitMs, sched).pipe(map(() => decision)) : of(decision);
-      }));
-    };
-    const settle = async (): Promise<void> => {
-      while (pending.size > 0) await Promise.allSettled([...pending]);
-    };
-
-    if (opts.record) {
-      recorder = await recordToFile(opts.record, {
-        library: `fusiond/${FUSIOND_VERSION}`,
-        metadata: {
-          vehicle: vehicle === "+" ? undefined : vehicle,
-          modelId: decider.primary.modelId,
-          modelHash: decider.primary.modelHash,
-          fusiondVersion: FUSIOND_VERSION,
-          replayOf: file,
-          ...(meta?.get("config") ? { config: meta.get("config") } : {}),
-        },
-      });
-    }
-    const rec = recorder;
-    const decisionTopic = (v: string): string => `vehicles/${v}/decision`;
-    let metrics: PipelineMetrics | undefined;
-    const replayed = new Map<string, unknown>();
-    const actions: Record<string, number> = {};
-    let overrides = 0;
-    // inference_ms is the one wall-clock measurement in a decision; everything else is a function of
-    // the recording, the model and the (virtual) clock.
-    const emit = (decided: DrivingDecision, stampNs: bigint, atNs: bigint): DrivingDecision => {
-      const decision = opts.measured ? decided : { ...decided, inference_ms: 0 };
-      actions[decision.action] = (actions[decision.action] ?? 0) + 1;
-      if (decision.overridden) overrides++;
-      const bytes = codec.encode("fusiond.DrivingDecision", decision);
-      const key = stampNs.toString();
-      const json = codec.toJSON("fusiond.DrivingDecision", codec.decode("fusiond.DrivingDecision", bytes));
-      replayed.set(key, json);
-      opts.onDecision?.(key, json);
-      const v = decision.vehicle_id || (vehicle === "+" ? "unknown" : vehicle);
-      rec?.addMessage({ topic: decisionTopic(v), type: "fusiond.DrivingDecision", bytes, receiveNs: atNs, stampNs });
-      return decision;
-    };
-    const wall0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    const rate = parseRate(opts.rate ?? "max");
-    const pacer = rate === "max" ? undefined : new Pacer({ rate, nowNs: () => process.hrtime.bigint(), sleep: (ms) => sleep(ms) });
-    let recordedFrames: RecordedFramesResult | undefined;
-    const result = framesMode === "recorded"
-      ? (recordedFrames = await replayRecordedFrames({
-          recording,
-          read: { topics: read.topics, ...(read.startNs !== undefined ? { startNs: read.startNs } : {}), ...(read.endNs !== undefined ? { endNs: read.endNs } : {}) },
-          decoder: new MessageDecoder({ registry }),
-          aligner: resolveAlignerConfig(config ? alignerConfigFrom(config.aligner, config.vehicle) : {}),
-          decide: (frame) => d.decide(frame),
-          setNow: (ns) => (fixedNowNs = ns),
-          ...(rec ? { onMessage: (m: SensorMessage) => void rec.addSensorMessage(m) } : {}),
-          onDecision: (decision, frame, atNs) => void emit(decision, frame.stampNs, atNs),
-          ...(pacer ? { pacer } : {}),
-        }))
-      : await driveReplay<DrivingDecision>({
-      recording,
-      read,
-      settle,
-      ...(pacer ? { pacer } : {}),
-      decoder: new MessageDecoder({ registry }),
-      collect: false,
-      build: (input: Observable<SensorMessage>, sched) => {
-        scheduler = sched;
-        return new Observable<DrivingDecision>((subscriber) => {
-          const pipeline = createPipeline<DrivingDecision>({
-            sources: input,
-            scheduler: sched,
-            registry,
-            ...(config ? { aligner: alignerConfigFrom(config.aligner, config.vehicle) } : {}),
-            decide,
-            sinks: {
-              message: rec ? (m) => void rec.addSensorMessage(m) : undefined,
-              decision: (dd) => {
-                const decision = { ...dd.decision, inputs: frameInputsMessage(dd.frame) };
-                subscriber.next(emit(decision, dd.frame.stampNs, dd.decidedNs));
-              },
-            },
-          });
-          const sub = pipeline.metrics$.subscribe((m) => (metrics = m));
-          pipeline.done.then(
-            (m) => {
-              metrics = m;
-              subscriber.complete();
-            },
-            (err: unknown) => subscriber.error(err),
-          );
-          pipeline.start();
-          return () => {
-            sub.unsubscribe();
-            pipeline.stop();
-          };
-        });
-      },
-    });
-    const wallS = (performance.now() - wall0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-
-    // The decisions the daemon made live, from the same recording.
-    const live = new Map<string, unknown>();
-    const liveRange = { ...(read.startNs !== undefined ? { startNs: read.startNs } : {}), ...(read.endNs !== undefined ? { endNs: read.endNs } : {}) };
-    for await (const m of recording.messages({ topics: ["vehicles/+/decision"], ...liveRange })) {
-      const decoded = codec.decode("fusiond.DrivingDecision", m.bytes);
-      live.set(m.publishNs.toString(), codec.toJSON("fusiond.DrivingDecision", decoded));
-    }
-    const recordedS = result.startNs !== undefined && result.endNs !== undefined ? Number(result.endNs - result.startNs) / 1e9 : 0;
-    const ignore = opts.ignore.split(",").map((s) => s.trim()).filter(Boolean);
-    // Scheduler-time figures (bigint ns) describe the run, not the drive: left out of the report.
-    const { atNs: _a, latency: _l, sensorToDecision: _s, alignerWait: _w, topics: _t, liveness: _v, ...m } = metrics ?? ({} as PipelineMetrics);
-    return {
-      file,
-      model: { dir: opts.model, id: decider.primary.modelId, hash: decider.primary.modelHash, backend: decider.backend.tfBackend },
-      ...(meta ? { recordedModel: { ...(meta.get("modelId") ? { id: meta.get("modelId") } : {}), ...(meta.get("modelHash") ? { hash: meta.get("modelHash") } : {}) } } : {}),
-      messages: result.messages,
-      rejectionsByReason: result.rejectionsByReason,
-      decisions: replayed.size,
-      actions,
-      overrides,
-      recordedS,
-      wallS,
-      speedX: wallS > 0 ? recordedS / wallS : 0,
-      cpuS: (cpu.user + cpu.system) / 1e6,
-      startupS: (wall0 - called) / 1000,
-      frames: framesMode,
-      signature: signature
-        ? { status: signature.status, reason: signature.reason, ...(signature.keyId ? { keyId: signature.keyId } : {}) }
-        : { status: "unsigned", reason: "converted from a ROS recording (a ROS bag carries no fusiond signature)" },
-      ...(recordedFrames ? { recordedFrames: (({ messages: _m, rejectionsByReason: _r, startNs: _s, endNs: _e, ...counts }) => counts)(recordedFrames) } : {}),
-      ...(live.size > 0 ? { comparison: compareDecisions(live, replayed, { ignore, tolerance }) } : {}),
-      ...(metrics ? { metrics: m } : {}),
-    };
-  } finally {
-    decider?.close();
-    await recorder?.close();
-    await recording.close();
-    await input.cleanup();
-  }
+/** The summary line of one replay. */
+export function replaySummary(report: ReplayReport): string {
+  const c = report.comparison;
+  return (
+    `replayed ${report.recordedS.toFixed(1)} s in ${report.wallS.toFixed(1)} s (${report.speedX.toFixed(1)}× real time; ` +
+    `startup ${report.startupS.toFixed(1)} s before it): ` +
+    `${report.messages} messages, ${report.decisions} decisions` +
+    (c ? `; vs live: ${c.identical}/${c.live} identical, ${c.differing} differ, ${c.missingInReplay} missing, ${c.extraInReplay} extra` : "; no live decisions recorded")
+  );
 }
+
+export const REPLAY_SET_SCHEMA = "fusiond.replay-set/1";
+
+/**
+ * Writes what `fusiond replay` writes, whoever ran the replays: one recording → its report object; several
+ * → fusiond.replay-set/1 (reports in file order, failures with their reason). Exit status 1 when one failed.
+ */
+export function writeReplayOutputs(outcomes: readonly ReplayOutcome[], o: { out?: string; quiet: boolean }): void {
+  for (const x of outcomes) {
+    if (!x.ok) process.stderr.write(`fusiond replay: ${x.file}: failed: ${x.reason}\n`);
+    else if (!o.quiet) process.stderr.write(`${outcomes.length > 1 ? `${x.file}: ` : ""}${replaySummary(x.report)}\n`);
+  }
+  if (outcomes.some((x) => !x.ok)) process.exitCode = 1;
+  if (!o.out) return;
+  if (outcomes.length === 1) {
+    const x = outcomes[0]!;
+    if (x.ok) writeFileSync(o.out, JSON.stringify(x.report, bigintJson, 2) + "\n");
+    return;
+  }
+  const set = {
+    schema: REPLAY_SET_SCHEMA,
+    reports: outcomes.flatMap((x) => (x.ok ? [x.report] : [])),
+    failures: outcomes.flatMap((x) => (x.ok ? [] : [{ file: x.file, reason: x.reason }])),
+  };
+  writeFileSync(o.out, JSON.stringify(set, bigintJson, 2) + "\n");
+}
+

@@ -139,7 +139,13 @@ export interface SuiteProgress {
 export async function runClosedLoopSuite(
   specs: readonly ScenarioSpec[],
   model: EvalModel,
-  o: ClosedLoopOptions & { parallel?: number; onProgress?: (p: SuiteProgress) => void; runEpisode?: typeof runEpisodeInProcess },
+  o: ClosedLoopOptions & {
+    parallel?: number;
+    onProgress?: (p: SuiteProgress) => void;
+    runEpisode?: typeof runEpisodeInProcess;
+    /** Given: an episode that throws is reported here and its slot left empty (the rest run on); else the suite fails. */
+    onFailure?: (index: number, err: unknown) => void;
+  },
 ): Promise<EpisodeResult[]> {
   const results = new Array<EpisodeResult>(specs.length);
   const running = new Map<number, EpisodeProgress>();
@@ -151,13 +157,23 @@ export async function runClosedLoopSuite(
   const worker = async (): Promise<void> => {
     while (next < specs.length) {
       const i = next++;
-      const r = await run(specs[i]!, model, {
-        ...o,
-        onStep: (p) => {
-          running.set(i, p);
-          if (p.step % 20 === 0) report();
-        },
-      });
+      let r: EpisodeResult;
+      try {
+        r = await run(specs[i]!, model, {
+          ...o,
+          onStep: (p) => {
+            running.set(i, p);
+            if (p.step % 20 === 0) report();
+          },
+        });
+      } catch (err) {
+        if (!o.onFailure) throw err;
+        o.onFailure(i, err);
+        running.delete(i);
+        done++;
+        report();
+        continue;
+      }
       running.delete(i);
       results[i] = r;
       done++;

@@ -12,9 +12,11 @@ import { buildTimeline } from "../../replay/eval/timeline.ts";
 import type { BackendChoice } from "../../fusion/index.ts";
 import type { Modality } from "../../schemas/index.ts";
 import type { ScenarioSpec } from "../../sim/scenario.ts";
+import type { ModelInfo, Failure } from "../../replay/eval/report.ts";
+import type { InputSpec } from "../../fusion/index.ts";
 import { runClosedLoopSuite, runEpisodeInProcess, type EpisodeResult, type SuiteProgress } from "./closed-loop.ts";
 import { loadEvalModel, unusedModalities, type EvalModel } from "./decider.ts";
-import { runOpenLoop, type OpenLoopOptions } from "./open-loop.ts";
+import { mergeOpenLoop, openLoopFile, type OpenLoopFilePart, type OpenLoopOptions } from "./open-loop.ts";
 
 export interface EvaluateOptions {
   /** Model directories; the first is the baseline of the comparisons. */
@@ -42,10 +44,92 @@ export interface EvaluateOptions {
   openLoopOptions?: Pick<OpenLoopOptions, "open">;
   /** Loads a model (tests inject fakes). */
   load?: (dir: string) => Promise<EvalModel>;
+  /** Where the units run (default: in this process, inProcessRunner). */
+  runner?: EvalRunner;
   log?: (line: string) => void;
   onOpenLoopProgress?: (model: string, files: number, file: number, decisions: number) => void;
   onClosedLoopProgress?: (model: string, p: SuiteProgress) => void;
   now?: () => number;
+}
+
+/** A model as the evaluation plans with it: what it is and what it reads. */
+export interface ModelHandle {
+  info: ModelInfo;
+  spec: InputSpec;
+}
+
+/** The result of one unit of work, or why there is none. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** How an open-loop pass over the recordings decides: which sensors are masked, which supervisor. */
+export interface OpenLoopSettings {
+  mask: Modality[];
+  /** The ablation's supervisor: the daemon's with no critical sensors (the model itself answers without one). */
+  ablation: boolean;
+}
+
+/**
+ * Runs the units of an evaluation — one recording open loop, one closed-loop episode — in this process or
+ * on a fleet of workers. Both run exactly openLoopFile / runEpisodeInProcess; evaluate() merges.
+ */
+export interface EvalRunner {
+  /** true: every pass may run at the same time (a fleet); false: one after another, one model loaded at a time. */
+  readonly concurrent: boolean;
+  model(dir: string): Promise<ModelHandle>;
+  release(model: ModelHandle): void;
+  openLoop(files: readonly string[], model: ModelHandle, s: OpenLoopSettings, onProgress?: (files: number, file: number, decisions: number) => void): Promise<Outcome<OpenLoopFilePart>[]>;
+  closedLoop(specs: readonly ScenarioSpec[], model: ModelHandle, s: { mask: Modality[]; parallel: number }, onProgress?: (p: SuiteProgress) => void): Promise<Outcome<EpisodeResult>[]>;
+}
+
+/** The daemon's supervisor with no critical sensors: the ablation's (the switch to a fallback is off). */
+export const ABLATION_SUPERVISOR = { ...DEFAULT_SUPERVISOR, critical: [] };
+
+/** Why a unit failed, as one line. */
+export const reasonOf = (err: unknown): string => {
+  const e = err as { message?: string; code?: string };
+  return `${e?.message ?? String(err)}${e?.code ? ` [${e.code}]` : ""}`;
+};
+
+/** The single-process runner: models loaded here, units run here (episodes `parallel` at a time). */
+export function inProcessRunner(o: Pick<EvaluateOptions, "backend" | "load" | "openLoopOptions" | "runEpisode">): EvalRunner {
+  const load = o.load ?? ((dir: string) => loadEvalModel(dir, o.backend));
+  const loaded = new WeakMap<ModelHandle, EvalModel>();
+  const get = (m: ModelHandle): EvalModel => loaded.get(m) ?? (m as EvalModel);
+  return {
+    concurrent: false,
+    async model(dir) {
+      const m = await load(dir);
+      loaded.set(m, m);
+      return m;
+    },
+    release: (m) => get(m).close(),
+    async openLoop(files, m, s, onProgress) {
+      const model = get(m);
+      const out: Outcome<OpenLoopFilePart>[] = [];
+      let decisions = 0;
+      for (const [fi, file] of files.entries()) {
+        try {
+          const part = await openLoopFile(file, model, { ...o.openLoopOptions, mask: s.mask, ...(s.ablation ? { supervisor: ABLATION_SUPERVISOR } : {}) }, (n) => onProgress?.(files.length, fi, decisions + n));
+          decisions += part.decisions;
+          out.push({ ok: true, value: part });
+        } catch (err) {
+          out.push({ ok: false, reason: reasonOf(err) });
+        }
+      }
+      return out;
+    },
+    async closedLoop(specs, m, s, onProgress) {
+      const failed = new Map<number, string>();
+      const results = await runClosedLoopSuite(specs, get(m), {
+        mask: s.mask,
+        parallel: s.parallel,
+        ...(o.runEpisode ? { runEpisode: o.runEpisode } : {}),
+        onFailure: (i, err) => failed.set(i, reasonOf(err)),
+        ...(onProgress ? { onProgress } : {}),
+      });
+      return specs.map((_, i) => (failed.has(i) ? { ok: false, reason: failed.get(i)! } : { ok: true, value: results[i]! }));
+    },
+  };
 }
 
 export interface EvaluateResult {
@@ -69,79 +153,150 @@ function ablationRow(name: string, kind: AblationRow["kind"], model: string, r: 
   };
 }
 
+/** A scenario as a failure names it. */
+export const episodeUnit = (spec: ScenarioSpec): string => `${spec.name} (seed ${spec.seed})`;
+
+/** What one model's passes gave, before scoring. */
+interface Gathered {
+  info: ModelInfo;
+  mask: Modality[];
+  openLoop?: Outcome<OpenLoopFilePart>[];
+  ablationFull?: Outcome<OpenLoopFilePart>[];
+  ablationMasked?: Array<[Modality, Outcome<OpenLoopFilePart>[]]>;
+  ablationBaselines?: Array<{ info: ModelInfo; mask: Modality[]; parts: Outcome<OpenLoopFilePart>[] }>;
+  closedLoop?: Outcome<EpisodeResult>[];
+}
+
+async function gatherModel(dir: string, o: EvaluateOptions, runner: EvalRunner, log: (line: string) => void): Promise<Gathered> {
+  const model = await runner.model(dir);
+  const mask: Modality[] = o.maskUnused ? unusedModalities(model.spec) : [];
+  const g: Gathered = { info: model.info, mask };
+  const all = <T,>(tasks: Array<() => Promise<T>>): Promise<T[]> =>
+    runner.concurrent ? Promise.all(tasks.map((t) => t())) : tasks.reduce<Promise<T[]>>(async (acc, t) => [...(await acc), await t()], Promise.resolve([]));
+  try {
+    log(`${model.info.id}: ${model.info.strategy}, reads ${model.info.modalities.join("+")}, backend ${model.info.backend}${mask.length ? `; masked: ${mask.join(", ")}` : ""}`);
+    const tasks: Array<() => Promise<unknown>> = [];
+    if (o.data.length) {
+      tasks.push(async () => {
+        g.openLoop = await runner.openLoop(o.data, model, { mask, ablation: false }, (n, f, d) => o.onOpenLoopProgress?.(model.info.id, n, f, d));
+      });
+      if (o.ablation) {
+        tasks.push(async () => {
+          g.ablationFull = await runner.openLoop(o.data, model, { mask, ablation: true });
+        });
+        g.ablationMasked = [];
+        model.spec.modalities.forEach((m, i) =>
+          tasks.push(async () => {
+            log(`${model.info.id}: ablation without ${m}`);
+            g.ablationMasked![i] = [m, await runner.openLoop(o.data, model, { mask: [...mask, m], ablation: true })];
+          }),
+        );
+        g.ablationBaselines = [];
+        o.baselines.forEach((b, i) =>
+          tasks.push(async () => {
+            const bm = await runner.model(b);
+            try {
+              log(`${model.info.id}: ablation baseline ${bm.info.id}`);
+              const bmask = o.maskUnused ? unusedModalities(bm.spec) : [];
+              g.ablationBaselines![i] = { info: bm.info, mask: bmask, parts: await runner.openLoop(o.data, bm, { mask: bmask, ablation: true }) };
+            } finally {
+              runner.release(bm);
+            }
+          }),
+        );
+      }
+    }
+    if (o.scenarios.length) {
+      tasks.push(async () => {
+        g.closedLoop = await runner.closedLoop(o.scenarios, model, { mask, parallel: o.parallel }, (p) => o.onClosedLoopProgress?.(model.info.id, p));
+      });
+    }
+    await all(tasks);
+  } finally {
+    runner.release(model);
+  }
+  return g;
+}
+
+/** Files and parts that gave a result (in file order); failures noted. */
+function scored(files: readonly string[], parts: Outcome<OpenLoopFilePart>[], model: string, failures: Failure[]): { files: string[]; parts: OpenLoopFilePart[] } {
+  const out = { files: [] as string[], parts: [] as OpenLoopFilePart[] };
+  parts.forEach((p, i) => {
+    if (p.ok) {
+      out.files.push(files[i]!);
+      out.parts.push(p.value);
+    } else if (!failures.some((f) => f.kind === "open-loop" && f.model === model && f.unit === files[i] && f.reason === p.reason)) {
+      failures.push({ kind: "open-loop", model, unit: files[i]!, reason: p.reason });
+    }
+  });
+  return out;
+}
+
+/**
+ * Runs every unit an evaluation needs (open loop per recording, its ablation, closed loop per episode) on
+ * the runner, then merges them into the report: the same merge whichever runner ran the units.
+ */
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const now = o.now ?? (() => performance.now());
   const t0 = now();
-  const load = o.load ?? ((dir: string) => loadEvalModel(dir, o.backend));
+  const runner = o.runner ?? inProcessRunner(o);
   const log = o.log ?? (() => {});
+  const gathered: Gathered[] = [];
+  if (runner.concurrent) gathered.push(...(await Promise.all(o.models.map((dir) => gatherModel(dir, o, runner, log)))));
+  else for (const dir of o.models) gathered.push(await gatherModel(dir, o, runner, log));
+  return mergeEvaluation(o, gathered, (now() - t0) / 1000);
+}
+
+function mergeEvaluation(o: EvaluateOptions, gathered: readonly Gathered[], wallS: number): EvaluateResult {
   const models: ModelReport[] = [];
   const records: DecisionRecord[][] = [];
   const episodes: EpisodeResult[][] = [];
+  const failures: Failure[] = [];
   let timelineIndex: number | undefined;
-  for (const dir of o.models) {
-    const model = await load(dir);
-    const mask: Modality[] = o.maskUnused ? unusedModalities(model.spec) : [];
-    const mr: ModelReport = { model: model.info };
-    try {
-      log(`${model.info.id}: ${model.info.strategy}, reads ${model.info.modalities.join("+")}, backend ${model.info.backend}${mask.length ? `; masked: ${mask.join(", ")}` : ""}`);
-      if (o.data.length) {
-        const r = await runOpenLoop(o.data, model, {
-          ...o.openLoopOptions,
-          mask,
-          ...(o.timelineEpisode ? { timelineEpisode: o.timelineEpisode } : {}),
-          onProgress: (f, n, d) => o.onOpenLoopProgress?.(model.info.id, n, f, d),
-        });
-        mr.openLoop = r.report;
-        records.push(r.records);
-        if (o.ablation) {
-          // The model itself answers without each sensor: the switch to a fallback is off (critical: []).
-          const supervisor = { ...DEFAULT_SUPERVISOR, critical: [] };
-          const full = (await runOpenLoop(o.data, model, { ...o.openLoopOptions, mask, supervisor })).report;
-          const rows: AblationRow[] = [ablationRow("all sensors", "full", model.info.id, full, full)];
-          for (const m of model.spec.modalities) {
-            log(`${model.info.id}: ablation without ${m}`);
-            const r2 = (await runOpenLoop(o.data, model, { ...o.openLoopOptions, mask: [...mask, m], supervisor })).report;
-            rows.push(ablationRow(`without ${m}`, "masked", model.info.id, r2, full));
-          }
-          for (const b of o.baselines) {
-            const bm = await load(b);
-            try {
-              log(`${model.info.id}: ablation baseline ${bm.info.id}`);
-              const r3 = (await runOpenLoop(o.data, bm, { ...o.openLoopOptions, mask: o.maskUnused ? unusedModalities(bm.spec) : [], supervisor })).report;
-              rows.push(ablationRow(`baseline ${bm.info.id} (${bm.info.modalities.join("+")})`, "baseline", bm.info.id, r3, full));
-            } finally {
-              bm.close();
-            }
-          }
-          mr.ablation = rows;
-        }
+  const openLoopOf = (parts: Outcome<OpenLoopFilePart>[], model: string, mask: Modality[], timeline: boolean) => {
+    const s = scored(o.data, parts, model, failures);
+    return mergeOpenLoop(s.files, s.parts, { mask, ...(timeline && o.timelineEpisode ? { timelineEpisode: o.timelineEpisode } : {}) });
+  };
+  for (const g of gathered) {
+    const mr: ModelReport = { model: g.info };
+    const id = g.info.id;
+    if (g.openLoop) {
+      const r = openLoopOf(g.openLoop, id, g.mask, true);
+      mr.openLoop = r.report;
+      records.push(r.records);
+    }
+    if (g.ablationFull) {
+      const full = openLoopOf(g.ablationFull, id, g.mask, false).report;
+      const rows: AblationRow[] = [ablationRow("all sensors", "full", id, full, full)];
+      for (const [m, parts] of g.ablationMasked ?? []) rows.push(ablationRow(`without ${m}`, "masked", id, openLoopOf(parts, id, [...g.mask, m], false).report, full));
+      for (const b of g.ablationBaselines ?? []) {
+        const r3 = openLoopOf(b.parts, b.info.id, b.mask, false).report;
+        rows.push(ablationRow(`baseline ${b.info.id} (${b.info.modalities.join("+")})`, "baseline", b.info.id, r3, full));
       }
-      if (o.scenarios.length) {
-        const results = await runClosedLoopSuite(o.scenarios, model, {
-          mask,
-          parallel: o.parallel,
-          ...(o.runEpisode ? { runEpisode: o.runEpisode } : {}),
-          onProgress: (p) => o.onClosedLoopProgress?.(model.info.id, p),
-        });
-        episodes.push(results);
-        // The timeline shows the same episode for every model: the first model's worst (most collisions).
-        if (timelineIndex === undefined) {
-          const byName = o.timelineEpisode ? results.findIndex((r) => r.row.scenario === o.timelineEpisode) : -1;
-          timelineIndex = byName >= 0 ? byName : results.reduce((best, r, i) => (r.row.collisions > results[best]!.row.collisions ? i : best), 0);
-        }
-        const shown = results[timelineIndex];
-        mr.closedLoop = scoreClosedLoop(
-          results.map((r) => r.row),
-          {
-            suite: o.suiteName,
-            transport: o.transport,
-            masked: mask,
-            ...(shown ? { timeline: buildTimeline(`${shown.row.scenario} (seed ${shown.row.seed})`, "closed-loop", shown.points) } : {}),
-          },
-        );
+      mr.ablation = rows;
+    }
+    if (g.closedLoop) {
+      const results: EpisodeResult[] = [];
+      g.closedLoop.forEach((r, i) => {
+        if (r.ok) results.push(r.value);
+        else failures.push({ kind: "closed-loop", model: id, unit: episodeUnit(o.scenarios[i]!), reason: r.reason });
+      });
+      episodes.push(results);
+      // The timeline shows the same episode for every model: the first model's worst (most collisions).
+      if (timelineIndex === undefined) {
+        const byName = o.timelineEpisode ? results.findIndex((r) => r.row.scenario === o.timelineEpisode) : -1;
+        timelineIndex = byName >= 0 ? byName : results.reduce((best, r, i) => (r.row.collisions > results[best]!.row.collisions ? i : best), 0);
       }
-    } finally {
-      model.close();
+      const shown = results[timelineIndex];
+      mr.closedLoop = scoreClosedLoop(
+        results.map((r) => r.row),
+        {
+          suite: o.suiteName,
+          transport: o.transport,
+          masked: g.mask,
+          ...(shown ? { timeline: buildTimeline(`${shown.row.scenario} (seed ${shown.row.seed})`, "closed-loop", shown.points) } : {}),
+        },
+      );
     }
     models.push(mr);
   }
@@ -159,12 +314,13 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     created: new Date().toISOString(),
     command: o.command,
     fusiondVersion: o.version,
-    wallS: (now() - t0) / 1000,
+    wallS,
     models,
     ...(first?.openLoop ? { openLoop: first.openLoop } : {}),
     ...(first?.closedLoop ? { closedLoop: first.closedLoop } : {}),
     comparisons,
     bootstrap: bo,
+    ...(failures.length ? { failures } : {}),
   } satisfies EvalReport);
   return { report, records, episodes };
 }

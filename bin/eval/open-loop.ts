@@ -114,49 +114,94 @@ async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, pr
 
 const actionName = (a: unknown): string => ACTION_CLASSES[classIndexOf(a)] ?? String(a ?? "none");
 
-/** Replays every file through the pipeline with `model`, joins decisions to labels, scores them. */
-export async function runOpenLoop(files: readonly string[], model: EvalModel, o: OpenLoopOptions): Promise<OpenLoopResult> {
+/**
+ * What one recording gives, whatever its path: the unit of open-loop work (one fleet job). Episodes are
+ * named by their GroundTruth episode id only; the merge prefixes the file as given (`file#id`), so a
+ * result computed for one path is valid for any path to the same bytes. JSON-safe (no bigint).
+ */
+export interface OpenLoopFilePart {
+  /** Decisions made (labelled or not). */
+  decisions: number;
+  /** Recorded span, ns, as a decimal string (0 when empty). */
+  durationNs: string;
+  /** Labelled decisions in frame-stamp order; `episode` is the bare episode id. */
+  records: DecisionRecord[];
+  /** Timeline points per bare episode id, in order of first appearance. */
+  points: Array<[string, TimelinePoint[]]>;
+}
+
+/** Replays one file through the pipeline with `model` and joins its decisions to their labels. */
+export async function openLoopFile(file: string, model: EvalModel, o: OpenLoopOptions, onDecisions: (n: number) => void = () => {}): Promise<OpenLoopFilePart> {
+  const { made, truths, firstNs, lastNs } = await decideFile(file, model, o, onDecisions);
+  const index = indexTruths(truths);
+  const episodeStart = new Map<string, bigint>();
+  const records: DecisionRecord[] = [];
+  const points = new Map<string, TimelinePoint[]>();
+  made.sort((a, b) => (a.frame.stampNs < b.frame.stampNs ? -1 : a.frame.stampNs > b.frame.stampNs ? 1 : 0));
+  for (const { frame, decision } of made) {
+    const truth = truthAt(index, frame.stampNs);
+    const label = truth ? classIndexOf(truth["expert_action"]) : -1;
+    if (!truth || label < 0) continue;
+    const episode = String(truth["episode_id"] ?? "");
+    if (!episodeStart.has(episode)) episodeStart.set(episode, frame.stampNs);
+    const tS = Number(frame.stampNs - episodeStart.get(episode)!) / 1e9;
+    const sensors = sensorStatus(frame, o.mask);
+    const probs = decision.probabilities.length ? ACTION_CLASSES.map((c) => decision.probabilities.find((p) => p.action === c)?.probability ?? 0) : undefined;
+    records.push({
+      episode,
+      tS,
+      truth: label,
+      pred: classIndexOf(decision.action),
+      ...(probs ? { probs } : {}),
+      conditions: conditionsOf(truth),
+      alignMs: Number(frame.emittedNs - frame.lastInputReceiveNs) / 1e6,
+      inferenceMs: decision.inference_ms,
+      override: decision.override_reason,
+      sensors,
+    });
+    let p = points.get(episode);
+    if (!p) points.set(episode, (p = []));
+    p.push({ tS, decision: decision.action, expert: actionName(truth["expert_action"]), sensors, speedMps: Number(truth["speed_mps"] ?? 0) });
+  }
+  const durationNs = firstNs !== undefined && lastNs !== undefined ? lastNs - firstNs : 0n;
+  return { decisions: made.length, durationNs: durationNs.toString(), records, points: [...points] };
+}
+
+/**
+ * The open-loop report of several files from their parts (in file order): the one merge both the
+ * single-process run and the fleet use. `parts[i]` belongs to `files[i]`.
+ */
+export function mergeOpenLoop(files: readonly string[], parts: readonly OpenLoopFilePart[], o: Pick<OpenLoopOptions, "mask" | "timelineEpisode">): OpenLoopResult {
   const records: DecisionRecord[] = [];
   const points = new Map<string, TimelinePoint[]>();
   let decisions = 0;
   let durationNs = 0n;
-  for (const [fi, file] of files.entries()) {
-    const { made, truths, firstNs, lastNs } = await decideFile(file, model, o, (n) => o.onProgress?.(fi, files.length, decisions + n));
-    decisions += made.length;
-    if (firstNs !== undefined && lastNs !== undefined) durationNs += lastNs - firstNs;
-    const index = indexTruths(truths);
-    const episodeStart = new Map<string, bigint>();
-    made.sort((a, b) => (a.frame.stampNs < b.frame.stampNs ? -1 : a.frame.stampNs > b.frame.stampNs ? 1 : 0));
-    for (const { frame, decision } of made) {
-      const truth = truthAt(index, frame.stampNs);
-      const label = truth ? classIndexOf(truth["expert_action"]) : -1;
-      if (!truth || label < 0) continue;
-      const episode = `${file}#${String(truth["episode_id"] ?? "")}`;
-      if (!episodeStart.has(episode)) episodeStart.set(episode, frame.stampNs);
-      const tS = Number(frame.stampNs - episodeStart.get(episode)!) / 1e9;
-      const sensors = sensorStatus(frame, o.mask);
-      const probs = decision.probabilities.length ? ACTION_CLASSES.map((c) => decision.probabilities.find((p) => p.action === c)?.probability ?? 0) : undefined;
-      records.push({
-        episode,
-        tS,
-        truth: label,
-        pred: classIndexOf(decision.action),
-        ...(probs ? { probs } : {}),
-        conditions: conditionsOf(truth),
-        alignMs: Number(frame.emittedNs - frame.lastInputReceiveNs) / 1e6,
-        inferenceMs: decision.inference_ms,
-        override: decision.override_reason,
-        sensors,
-      });
-      let p = points.get(episode);
-      if (!p) points.set(episode, (p = []));
-      p.push({ tS, decision: decision.action, expert: actionName(truth["expert_action"]), sensors, speedMps: Number(truth["speed_mps"] ?? 0) });
+  parts.forEach((part, fi) => {
+    const file = files[fi]!;
+    decisions += part.decisions;
+    durationNs += BigInt(part.durationNs);
+    for (const r of part.records) records.push({ ...r, episode: `${file}#${r.episode}` });
+    for (const [episode, p] of part.points) {
+      const key = `${file}#${episode}`;
+      points.set(key, [...(points.get(key) ?? []), ...p]);
     }
-  }
+  });
   const report = scoreOpenLoop(records, { files: [...files], decisions, durationS: Number(durationNs) / 1e9, masked: [...o.mask] });
   const pick = (o.timelineEpisode && [...points.keys()].find((k) => k.endsWith(`#${o.timelineEpisode}`) || k === o.timelineEpisode)) || points.keys().next().value;
   if (pick !== undefined) report.timeline = buildTimeline(pick, "open-loop", points.get(pick)!);
   return { report, records };
+}
+
+/** Replays every file through the pipeline with `model`, joins decisions to labels, scores them. */
+export async function runOpenLoop(files: readonly string[], model: EvalModel, o: OpenLoopOptions): Promise<OpenLoopResult> {
+  const parts: OpenLoopFilePart[] = [];
+  let decisions = 0;
+  for (const [fi, file] of files.entries()) {
+    const part = await openLoopFile(file, model, o, (n) => o.onProgress?.(fi, files.length, decisions + n));
+    decisions += part.decisions;
+    parts.push(part);
+  }
+  return mergeOpenLoop(files, parts, o);
 }
 
 /** Opens recordings from memory (tests): file name → bytes. */

@@ -213,6 +213,17 @@ export const ComparisonSchema = z.object({
   units: num,
 });
 
+/** A unit of work (one recording, one episode) that gave no result: left out of the figures, listed here. */
+export const FailureSchema = z.object({
+  kind: z.enum(["open-loop", "closed-loop"]),
+  /** Model id. */
+  model: z.string(),
+  /** The recording as given, or "scenario (seed N)". */
+  unit: z.string(),
+  /** What went wrong, as the runner said it. */
+  reason: z.string(),
+});
+
 export const EvalReportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA),
   created: z.string(),
@@ -228,6 +239,8 @@ export const EvalReportSchema = z.object({
   /** Each further model against the first (only with several models). */
   comparisons: z.array(ComparisonSchema),
   bootstrap: z.object({ iterations: num, level: num, seed: num }),
+  /** Units that failed (absent when none did); the command then exits 1. */
+  failures: z.array(FailureSchema).optional(),
 });
 
 export type Distribution = z.infer<typeof DistributionSchema>;
@@ -241,6 +254,7 @@ export type AblationRow = z.infer<typeof AblationRowSchema>;
 export type ModelInfo = z.infer<typeof ModelInfoSchema>;
 export type ModelReport = z.infer<typeof ModelReportSchema>;
 export type Comparison = z.infer<typeof ComparisonSchema>;
+export type Failure = z.infer<typeof FailureSchema>;
 export type EvalReport = z.infer<typeof EvalReportSchema>;
 
 /** Throws a readable error when a report does not match the schema (a bug in whoever made it). */
