@@ -2,7 +2,8 @@
  * The fusiond CLI: the composition root. Only bin/ picks transports and the wall clock.
  * Each command lives in bin/commands/<name>.ts.
  */
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
+import { routeCommanderErrors, runCli } from "./cli-errors.ts";
 import demo from "./commands/demo.ts";
 import echo from "./commands/echo.ts";
 import evalCmd from "./commands/eval.ts";
@@ -22,16 +23,16 @@ export function buildProgram(): Command {
     .description("Streaming sensor fusion for autonomous vehicles: ingest, align, fuse, decide, record, replay, simulate.")
     .version(FUSIOND_VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
+    .option("--verbose", "on an error, print its stack trace too")
     .showSuggestionAfterError(true);
   for (const register of [demo, run, sim, record, play, replay, info, recover, train, evalCmd, echo]) register(program);
-  return program;
+  return routeCommanderErrors(program);
 }
 
-try {
-  await buildProgram().parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) process.exit(err.exitCode);
-  const e = err as { code?: string; message?: string };
-  process.stderr.write(`fusiond: ${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ""}\n`);
-  process.exit(1);
+/**
+ * Runs the CLI (bin/fusiond.js calls this). Every error goes through one path (bin/cli-errors.ts): one line,
+ * exit 2 for usage, 1 for failures. Resolves to that exit status, or undefined when no error was thrown.
+ */
+export function main(argv: readonly string[] = process.argv, write?: (s: string) => void): Promise<number | undefined> {
+  return runCli(buildProgram(), argv, write);
 }

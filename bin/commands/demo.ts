@@ -4,7 +4,7 @@
  * real time, the daemon with the shipped default model deciding in closed loop, a recording of the
  * session, a live status line, and a summary with the command that replays the recording.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { pino } from "pino";
@@ -20,7 +20,8 @@ import { startDaemon } from "../daemon/daemon.ts";
 import { wallNs } from "../daemon/clock.ts";
 import { startLiveSim, type LiveStatus } from "../sim-live.ts";
 import { liveScenario } from "./sim.ts";
-import { EXIT_USAGE } from "./types.ts";
+import { usage } from "../cli-errors.ts";
+import { hostPort, number } from "../cli-validate.ts";
 import { FUSIOND_VERSION } from "../version.ts";
 
 interface DemoFlags {
@@ -57,13 +58,13 @@ export default function register(program: Command): void {
   program
     .command("demo")
     .description("the embedded default: in-process MQTT broker, the simulator, the daemon in closed loop, a recording, a summary")
-    .option("--duration <s>", "simulated seconds, run in real time", "60")
+    .option("--duration <s>", "simulated seconds, run in real time", number({ gt: 0 }), "60")
     .option("--weather <list>", `weather along the route (${WEATHERS.join(", ")}), e.g. fog or clear,night`)
-    .option("--seed <n>", "scenario seed", "1")
+    .option("--seed <n>", "scenario seed", number({ integer: true, min: 0 }), "1")
     .option("--model <dir>", "model directory", "models/default")
     .option("--zmq", "use ZeroMQ (tcp on 127.0.0.1) instead of the embedded MQTT broker")
     .option("--out <dir>", "where the recording goes", "recordings")
-    .option("--http <host:port>", "serve /metrics /healthz /readyz here while the demo runs (default: off)")
+    .option("--http <host:port>", "serve /metrics /healthz /readyz here while the demo runs (default: off)", hostPort())
     .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view (camera, GNSS map, radar, decisions, health), e.g. 8765")
     .option("--quiet", "no status line")
     .option("--json", "print the summary as JSON on stdout")
@@ -81,13 +82,8 @@ Examples:
       const seed = Number(flags.seed);
       const weather = flags.weather?.split(",").map((w) => w.trim().toLowerCase()) as MapWeather[] | undefined;
       const badWeather = weather?.filter((w) => !WEATHERS.includes(w)) ?? [];
-      if (!(durationS > 0) || !Number.isInteger(seed) || badWeather.length) {
-        process.stderr.write(
-          `fusiond demo: bad option: ${!(durationS > 0) ? `--duration must be a positive number of seconds (got ${flags.duration}) ` : ""}${!Number.isInteger(seed) ? `--seed must be an integer (got ${flags.seed}) ` : ""}${badWeather.length ? `--weather ${badWeather.join(",")} unknown (known: ${WEATHERS.join(", ")})` : ""}\n`,
-        );
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
+      if (badWeather.length) usage(`--weather must be a comma-separated list of ${WEATHERS.join(", ")}, not "${flags.weather}"`);
+      if (existsSync(flags.out) && !statSync(flags.out).isDirectory()) usage(`--out ${flags.out} is a file; the demo writes its recording into a directory`, "give a directory; it is created if missing");
       const say = (line: string): void => void (flags.quiet ? undefined : process.stderr.write(line + "\n"));
       const outDir = resolve(flags.out);
       mkdirSync(outDir, { recursive: true });

@@ -15,7 +15,8 @@ import type { SuiteProgress } from "../eval/closed-loop.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { mqttEpisodeRunner } from "../eval/mqtt-loop.ts";
 import { parseSeeds, scenariosForSeeds, suiteScenarios, withDuration } from "../eval/scenarios.ts";
-import { EXIT_USAGE } from "./types.ts";
+import { usage } from "../cli-errors.ts";
+import { number, oneOf } from "../cli-validate.ts";
 
 interface EvalFlags {
   model?: string;
@@ -84,25 +85,22 @@ export default function register(program: Command): void {
     .option("--closed-loop", "closed loop: the simulator in lockstep with the pipeline over a scenario suite")
     .option("--suite <name>", "closed loop: train, validation or test (the held-out split)", "test")
     .option("--seeds <A-B>", "closed loop: a seed range instead of a suite (suite seeds run their scenario, others a random one)")
-    .option("--duration <s>", "closed loop: cap each episode at this many seconds (quick runs)")
+    .option("--duration <s>", "closed loop: cap each episode at this many seconds (quick runs)", number({ min: 1 }))
     .option("--ablation", "open loop again with each modality masked, and any --baselines: what each sensor contributes")
     .option("--baselines <dirs...>", "with --ablation: single-modality (or other) baseline models for the ablation table")
     .option("--mqtt <url>", "closed loop over MQTT through this broker (default: in process, virtual time)")
     .option("--out <report.json>", "write the JSON report (schema: docs/eval.md)")
     .option("--html <report.html>", "write a self-contained HTML report")
-    .option("--backend <b>", `TF.js backend: ${BACKEND_CHOICES.join(", ")}`, "auto")
-    .option("--bootstrap <n>", "bootstrap resamples for the comparison intervals", "2000")
-    .option("--bootstrap-seed <n>", "seed of the bootstrap", "1")
-    .option("--parallel <n>", "closed loop: episodes run at once (their frames share model batches)", "4")
+    .option("--backend <b>", `TF.js backend: ${BACKEND_CHOICES.join(", ")}`, oneOf(BACKEND_CHOICES), "auto")
+    .option("--bootstrap <n>", "bootstrap resamples for the comparison intervals", number({ integer: true, min: 1 }), "2000")
+    .option("--bootstrap-seed <n>", "seed of the bootstrap", number({ integer: true, min: 0 }), "1")
+    .option("--parallel <n>", "closed loop: episodes run at once (their frames share model batches)", number({ integer: true, min: 1 }), "4")
     .option("--keep-unused-sensors", "do not mask the modalities a model does not read (by default a camera-only model drives without radar)")
     .option("--timeline <episode>", "episode for the report's timeline (default: open loop the first, closed loop the first model's worst)")
     .option("--json", "print the report JSON on stdout instead of the summary")
     .option("--quiet", "no progress on stderr")
     .action(async (flags: EvalFlags) => {
-      const fail = (msg: string): void => {
-        process.stderr.write(`fusiond eval: ${msg}\n`);
-        process.exitCode = EXIT_USAGE;
-      };
+      const fail = (msg: string): never => usage(msg);
       const models = [...(flags.model ? [flags.model] : []), ...(flags.compare ?? [])];
       if (!models.length) return fail("give --model DIR (and/or --compare DIR...)");
       if (!flags.data?.length && !flags.closedLoop) return fail("give --data FILES... (open loop) and/or --closed-loop");

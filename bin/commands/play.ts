@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { FusiondError, TopicRegistry } from "../../schemas/index.ts";
 import { MqttTransport, ZmqSink, type RawSink } from "../../sensors/index.ts";
 import { fileSource, McapRecording, Pacer, parseRate, parseRemap, playRecording, type PlayProgress } from "../../replay/index.ts";
+import { checkRange, number } from "../cli-validate.ts";
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -45,8 +46,8 @@ export default function register(program: Command): void {
     .option("--zmq-connect", "connect the PUB socket instead of binding")
     .option("-r, --rate <n|max>", "playback speed: 1 = real time, 2 = twice as fast, max = as fast as the bus takes", "1")
     .option("--loop", "start again at the end, until interrupted")
-    .option("--start <s>", "start this many seconds after the first message (latched GNSS/ego state is sent first)")
-    .option("--end <s>", "stop this many seconds after the first message")
+    .option("--start <s>", "start this many seconds after the first message (latched GNSS/ego state is sent first)", number({ min: 0 }))
+    .option("--end <s>", "stop this many seconds after the first message", number({ gt: 0 }))
     .option("-t, --topics <pattern...>", "only topics matching these MQTT-style patterns")
     .option("--remap <from:to>", "rename a topic or a topic prefix ending in / (repeatable)", collect)
     .option("-q, --quiet", "no progress bar")
@@ -63,6 +64,7 @@ Examples:
     )
     .action(async (file: string, opts: PlayOpts) => {
       if (!opts.mqtt === !opts.zmq) throw new FusiondError("bad_option", "give exactly one of --mqtt URL or --zmq ENDPOINT");
+      checkRange(opts.start, opts.end);
       const rate = parseRate(opts.rate);
       const remap = (opts.remap ?? []).map(parseRemap);
       const recording = await McapRecording.open(await fileSource(file));
@@ -103,6 +105,12 @@ Examples:
         });
         if (!opts.quiet) process.stderr.write(`${process.stderr.isTTY ? "\r" : ""}${bar({ ...final, atNs: abort.signal.aborted ? final.atNs : final.spanNs })}${process.stderr.isTTY ? "\u001b[K" : ""}\n`);
         if (final.failed > 0) process.exitCode = 1;
+        if (final.published === 0 && final.failed === 0 && !abort.signal.aborted) {
+          throw new FusiondError("nothing_sent", `${file}: no message matched${opts.topics?.length ? ` --topics ${opts.topics.join(" ")}` : ""}${opts.start !== undefined || opts.end !== undefined ? " in the --start/--end range" : ""}: nothing was sent`, {
+            file,
+            hint: `see its topics and span with: fusiond info ${file}`,
+          });
+        }
       } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);

@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { asyncScheduler } from "rxjs";
 import { FusiondError, MessageDecoder, TopicRegistry } from "../../schemas/index.ts";
 import { MqttTransport, ZmqSource, type RawSource } from "../../sensors/index.ts";
+import { existingFile, number, oneOf } from "../cli-validate.ts";
 import { COMPRESSIONS, RawRecorder, recordToFile, type Compression, type RotateOptions } from "../../replay/index.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -58,13 +59,13 @@ export default function register(program: Command): void {
     .option("--zmq-bind", "bind the ZeroMQ SUB socket instead of connecting")
     .option("-t, --topics <pattern...>", "MQTT-style topic patterns to record (+ one level, # the rest)", ["vehicles/#"])
     .requiredOption("-o, --out <file>", "output .mcap (with --rotate: FILE_000.mcap, FILE_001.mcap, ...)")
-    .option("--duration <s>", "stop after this many seconds")
-    .option("--max-size <mb>", "stop once this many MB have been written")
+    .option("--duration <s>", "stop after this many seconds", number({ gt: 0 }))
+    .option("--max-size <mb>", "stop once this many MB have been written", number({ gt: 0 }))
     .option("--rotate <limit>", "start a new file at a size (500MB) or a duration (90s, 10m, 1h)")
-    .option("--compression <kind>", `chunk compression: ${COMPRESSIONS.join(", ")}`, "zstd")
+    .option("--compression <kind>", `chunk compression: ${COMPRESSIONS.join(", ")}`, oneOf(COMPRESSIONS), "zstd")
     .option("--vehicle <id>", "vehicle id for the metadata record")
     .option("--meta <key=value>", "extra metadata (repeatable), e.g. --meta modelId=fusion-v3", collect)
-    .option("--config <file>", "daemon config to store in the metadata record")
+    .option("--config <file>", "daemon config to store in the metadata record", existingFile)
     .option("-q, --quiet", "no progress line")
     .addHelpText(
       "after",

@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { FusiondError } from "../../schemas/index.ts";
+import { oneOf } from "../cli-validate.ts";
 import { COMPRESSIONS, fileSink, fileSource, recoverRecording, type Compression } from "../../replay/index.ts";
 
 export default function register(program: Command): void {
@@ -10,7 +11,7 @@ export default function register(program: Command): void {
     .description("rebuild an MCAP recording that was not closed (or is damaged): every whole chunk is kept, with a new summary and indexes")
     .argument("<file>", "the damaged or unclosed .mcap")
     .requiredOption("-o, --out <fixed>", "where to write the rebuilt recording (must differ from FILE)")
-    .option("--compression <kind>", `chunk compression of the output: ${COMPRESSIONS.join(", ")}`, "zstd")
+    .option("--compression <kind>", `chunk compression of the output: ${COMPRESSIONS.join(", ")}`, oneOf(COMPRESSIONS), "zstd")
     .option("--json", "print the recovery report as JSON")
     .addHelpText(
       "after",

@@ -31,6 +31,8 @@ import { loadDecider } from "../daemon/model.ts";
 import { parseRoadMap, readRoadMapFile } from "../daemon/road-map.ts";
 import { FUSIOND_VERSION } from "./record.ts";
 import { replayRecordedFrames, type RecordedFramesResult } from "./replay-recorded.ts";
+import { BACKEND_CHOICES } from "../../fusion/index.ts";
+import { checkRange, number, oneOf } from "../cli-validate.ts";
 
 export interface ReplayOpts {
   model: string;
@@ -96,16 +98,16 @@ export default function register(program: Command): void {
     .requiredOption("-m, --model <dir>", "model directory (model.json, weights, input-spec.json, card.json)")
     .option("-o, --out <report.json>", "write the report (decisions, metrics, comparison) as JSON")
     .option("--record <out.mcap>", "record the replayed session (inputs and the new decisions, stamped in virtual time)")
-    .option("--backend <name>", "TF.js backend: auto, wasm, cpu, ...", "auto")
+    .option("--backend <name>", `TF.js backend: ${BACKEND_CHOICES.join(", ")}`, oneOf(BACKEND_CHOICES), "auto")
     .option("--map <file.json>", "road map for GNSS map context (default: the one the recorded daemon config names)")
-    .option("--start <s>", "start this many seconds after the first message (latched GNSS/ego state first)")
-    .option("--end <s>", "stop this many seconds after the first message")
+    .option("--start <s>", "start this many seconds after the first message (latched GNSS/ego state first)", number({ min: 0 }))
+    .option("--end <s>", "stop this many seconds after the first message", number({ gt: 0 }))
     .option("-t, --topics <pattern...>", "only these input topics (MQTT-style patterns)")
     .option("--ignore <fields>", "comma-separated decision fields not compared", DEFAULT_IGNORE.join(","))
-    .option("--tolerance <x>", "absolute tolerance for numeric fields", "1e-6")
+    .option("--tolerance <x>", "absolute tolerance for numeric fields", number({ min: 0 }), "1e-6")
     .option("-r, --rate <n|max>", "pace the replay: 1 = real time, N = N× real time, max = as fast as possible (virtual time is the same either way)", "max")
-    .option("--latency <mode>", "decision latency on the virtual clock: zero (every frame decided at once) or recorded (each decision released when it was made live, so the decide stage conflates frames as it did live)", "zero")
-    .option("--frames <mode>", "which frames to decide: recorded (exactly those decided live, rebuilt from the inputs each decision lists), aligner (align and decide again on the virtual clock), auto (recorded when the decisions list their inputs)", "auto")
+    .option("--latency <mode>", "decision latency on the virtual clock: zero (every frame decided at once) or recorded (each decision released when it was made live, so the decide stage conflates frames as it did live)", oneOf(["zero", "recorded"]), "zero")
+    .option("--frames <mode>", "which frames to decide: recorded (exactly those decided live, rebuilt from the inputs each decision lists), aligner (align and decide again on the virtual clock), auto (recorded when the decisions list their inputs)", oneOf(["recorded", "aligner", "auto"]), "auto")
     .option("--measured", "keep the wall-clock inference_ms in the replayed decisions (default: 0, so that two replays are byte-identical)")
     .option("-q, --quiet", "no summary on stderr")
     .addHelpText(
@@ -125,6 +127,7 @@ Examples:
   fusiond replay drive.mcap -m models/fusion-v2 --ignore latency_ms,inference_ms,model_id,model_hash -o v2.json`,
     )
     .action(async (file: string, opts: ReplayOpts) => {
+      checkRange(opts.start, opts.end);
       const report = await runReplay(file, opts);
       if (opts.out) writeFileSync(opts.out, JSON.stringify(report, bigintJson, 2) + "\n");
       if (!opts.quiet) {

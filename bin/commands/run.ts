@@ -5,7 +5,8 @@ import { parse as parseYaml } from "yaml";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
 import { FusiondError } from "../../schemas/index.ts";
 import { startDaemon } from "../daemon/daemon.ts";
-import { EXIT_USAGE } from "./types.ts";
+import { BACKEND_CHOICES } from "../../fusion/index.ts";
+import { existingFile, hostPort, number, oneOf } from "../cli-validate.ts";
 import { FUSIOND_VERSION } from "../version.ts";
 
 interface RunFlags {
@@ -69,18 +70,18 @@ export default function register(program: Command): void {
   program
     .command("run")
     .description("the daemon: subscribe, align, fuse, decide, publish decisions, record, expose /metrics /healthz /readyz")
-    .option("-c, --config <file>", "YAML or JSON config (keys: docs/deployment.md); flags below override it")
+    .option("-c, --config <file>", "YAML or JSON config (keys: docs/deployment.md); flags below override it", existingFile)
     .option("--mqtt <url>", "MQTT broker to subscribe to and publish decisions on, e.g. mqtt://127.0.0.1:1883")
     .option("--zmq <endpoint>", "ZeroMQ endpoint to SUB from (repeatable), e.g. tcp://127.0.0.1:5555", collect)
     .option("--zmq-publish <endpoint>", "bind a ZeroMQ PUB socket here and publish decisions on it too")
     .option("--vehicle <id>", "vehicle id in the topics vehicles/{id}/... (default ego1)")
     .option("--model <dir>", "model directory (default models/default)")
-    .option("--backend <name>", "inference backend: auto, tensorflow-gpu, tensorflow, wasm, cpu (default auto)")
+    .option("--backend <name>", `inference backend: ${BACKEND_CHOICES.join(", ")} (default auto)`, oneOf(BACKEND_CHOICES))
     .option("--record <dir>", "record the session (sensors, decisions) as MCAP files in this directory")
-    .option("--http <host:port>", "listen address for /metrics /healthz /readyz, or off (default 127.0.0.1:9464)")
+    .option("--http <host:port>", "listen address for /metrics /healthz /readyz, or off (default 127.0.0.1:9464)", hostPort({ off: true }))
     .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view here (e.g. 8765: open ws://127.0.0.1:8765 in Foxglove)")
-    .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (default info)")
-    .option("--realtime-priority <1-99>", "run the main thread SCHED_FIFO at this priority for a steady latency on a loaded machine (needs CAP_SYS_NICE or an RLIMIT_RTPRIO of N, e.g. systemd LimitRTPRIO; default off)")
+    .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (default info)", oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]))
+    .option("--realtime-priority <1-99>", "run the main thread SCHED_FIFO at this priority for a steady latency on a loaded machine (needs CAP_SYS_NICE or an RLIMIT_RTPRIO of N, e.g. systemd LimitRTPRIO; default off)", number({ integer: true, min: 1, max: 99 }))
     .option("--print-config", "print the effective configuration as JSON and exit")
     .addHelpText(
       "after",
@@ -95,14 +96,7 @@ Signals: SIGTERM/SIGINT stop intake, drain, close the recording and exit 0; SIGH
 (the old one serves until the new one is warm). Logs are JSON lines on stdout (pino).`,
     )
     .action(async (flags: RunFlags) => {
-      let parsed;
-      try {
-        parsed = configFromFlags(flags);
-      } catch (err) {
-        process.stderr.write(`fusiond run: ${(err as Error).message}\n`);
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
+      const parsed = configFromFlags(flags); // a bad config is a usage error (exit 2), reported by bin/cli-errors.ts
       if (flags.printConfig) {
         process.stdout.write(JSON.stringify(parsed.config, null, 2) + "\n");
         return;

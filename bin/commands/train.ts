@@ -20,7 +20,8 @@ import {
 } from "../../fusion/index.ts";
 import { loadAll, uncachedFiles } from "./train-data.ts";
 import type { FeaturesJob, FeaturesMessage, MemberJob, MemberMessage } from "./train-worker.ts";
-import { EXIT_USAGE } from "./types.ts";
+import { usage } from "../cli-errors.ts";
+import { listOf, number, oneOf } from "../cli-validate.ts";
 
 interface TrainFlags {
   data: string[];
@@ -87,55 +88,47 @@ export default function register(program: Command): void {
     .requiredOption("--data <files...>", "training recordings (MCAP with sensors and fusiond.GroundTruth)")
     .option("--val-data <files...>", "validation recordings (default: a split of --data by episode)")
     .option("--test-data <files...>", "held-out recordings to report test metrics on (per weather)")
-    .option("--strategy <s>", `fusion strategy: ${STRATEGIES.join(", ")}`, "intermediate")
+    .option("--strategy <s>", `fusion strategy: ${STRATEGIES.join(", ")}`, oneOf(STRATEGIES), "intermediate")
     .requiredOption("--out <dir>", "model directory to write (e.g. models/default)")
-    .option("--modalities <list>", "modalities the model reads", MODALITIES.join(","))
-    .option("--seed <n>", "seed of initialisation, shuffles and dropout", "1")
-    .option("--epochs <n>", "most epochs", "30")
-    .option("--batch <n>", "batch size", "64")
-    .option("--lr <x>", "Adam learning rate", "0.002")
-    .option("--patience <n>", "early stopping: epochs without a better validation macro-F1", "5")
-    .option("--dropout <p>", "modality dropout probability per modality and sample", "0.15")
-    .option("--every <n>", "take every n-th frame of a recording", "2")
-    .option("--pretrain <list>", "encoders to pretrain on their own task first (camera,voice), or none", "none")
-    .option("--freeze <n>", "epochs the pretrained encoders stay frozen before fine-tuning", "3")
-    .option("--max-minutes <m>", "stop training after this long, per ensemble member (best weights kept)", "18")
-    .option("--backend <b>", `TF.js backend: ${BACKEND_CHOICES.join(", ")}`, "wasm")
+    .option("--modalities <list>", "modalities the model reads", listOf(MODALITIES), MODALITIES.join(","))
+    .option("--seed <n>", "seed of initialisation, shuffles and dropout", number({ integer: true, min: 0 }), "1")
+    .option("--epochs <n>", "most epochs", number({ integer: true, min: 1 }), "30")
+    .option("--batch <n>", "batch size", number({ integer: true, min: 1 }), "64")
+    .option("--lr <x>", "Adam learning rate", number({ gt: 0, max: 1 }), "0.002")
+    .option("--patience <n>", "early stopping: epochs without a better validation macro-F1", number({ integer: true, min: 1 }), "5")
+    .option("--dropout <p>", "modality dropout probability per modality and sample", number({ min: 0, max: 1 }), "0.15")
+    .option("--every <n>", "take every n-th frame of a recording", number({ integer: true, min: 1 }), "2")
+    .option("--pretrain <list>", "encoders to pretrain on their own task first (camera,voice), or none", listOf(["camera", "voice", "none"]), "none")
+    .option("--freeze <n>", "epochs the pretrained encoders stay frozen before fine-tuning", number({ integer: true, min: 0 }), "3")
+    .option("--max-minutes <m>", "stop training after this long, per ensemble member (best weights kept)", number({ gt: 0 }), "18")
+    .option("--backend <b>", `TF.js backend: ${BACKEND_CHOICES.join(", ")}`, oneOf(BACKEND_CHOICES), "wasm")
     .option("--compare <dir>", "a baseline model directory to evaluate on the same test data (deltas in the card)")
     .option("--description <text>", "one line for the model card")
     .option("--no-cache", "do not read or write the feature cache")
     .option("--head <widths>", "hidden layer widths of the shared head, comma-separated (early, intermediate, attention)", "64")
-    .option("--units <n>", "embedding width of each modality's encoder", "32")
-    .option("--ensemble <n>", "train n members (seeds seed, seed+1, …) and ship their averaged probabilities as one model (early and intermediate: fused side by side into one wide model, one member's op count)", "1")
-    .option("--jobs <n>", "ensemble members trained at once, each in a worker thread on its own core (default: the cores, at most the members)")
+    .option("--units <n>", "embedding width of each modality's encoder", number({ integer: true, min: 1, max: 1024 }), "32")
+    .option("--ensemble <n>", "train n members (seeds seed, seed+1, …) and ship their averaged probabilities as one model (early and intermediate: fused side by side into one wide model, one member's op count)", number({ integer: true, min: 1, max: 8 }), "1")
+    .option("--jobs <n>", "ensemble members trained at once, each in a worker thread on its own core (default: the cores, at most the members)", number({ integer: true, min: 1, max: 64 }))
     .option("--ego-accel", "read the car's measured acceleration too (only for data from fusiond sim --perturb: on the expert's own drives it gives the label away)")
     .action(async (flags: TrainFlags) => {
       const log = (s: string): void => void process.stderr.write(`fusiond train: ${s}\n`);
       const modalities = flags.modalities.split(",").map((m) => m.trim()) as Modality[];
       const badMods = modalities.filter((m) => !MODALITIES.includes(m));
       if (!STRATEGIES.includes(flags.strategy as StrategyName) || badMods.length || !BACKEND_CHOICES.includes(flags.backend as BackendChoice)) {
-        log(`bad option: strategy ${flags.strategy} (one of ${STRATEGIES.join(", ")}), modalities ${badMods.join(",") || "ok"}, backend ${flags.backend}`);
-        process.exitCode = EXIT_USAGE;
-        return;
+        usage(`bad option: strategy ${flags.strategy} (one of ${STRATEGIES.join(", ")}), modalities ${badMods.join(",") || "ok"}, backend ${flags.backend}`);
       }
       const head = flags.head.split(",").map((w) => Number(w.trim()));
       const units = Number(flags.units);
       const members = Number(flags.ensemble);
       if (!Number.isInteger(members) || members < 1 || members > 8) {
-        log(`bad option: --ensemble ${flags.ensemble} (1 to 8 members)`);
-        process.exitCode = EXIT_USAGE;
-        return;
+        usage(`bad option: --ensemble ${flags.ensemble} (1 to 8 members)`);
       }
       const jobs = flags.jobs === undefined ? Math.min(members, availableParallelism()) : Number(flags.jobs);
       if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
-        log(`bad option: --jobs ${flags.jobs} (a positive integer: members trained at once)`);
-        process.exitCode = EXIT_USAGE;
-        return;
+        usage(`bad option: --jobs ${flags.jobs} (a positive integer: members trained at once)`);
       }
       if (head.some((w) => !Number.isInteger(w) || w < 1 || w > 4096) || !Number.isInteger(units) || units < 1 || units > 1024) {
-        log(`bad option: --head ${flags.head} (positive integers, e.g. 128,64), --units ${flags.units} (a positive integer)`);
-        process.exitCode = EXIT_USAGE;
-        return;
+        usage(`--head must be comma-separated whole numbers from 1 to 4096, e.g. 128,64, not "${flags.head}"`);
       }
       const t0 = performance.now();
       const backend = await selectBackend(flags.backend as BackendChoice);
