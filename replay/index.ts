@@ -15,3 +15,4 @@ export * from "./recover.ts";
 export * from "./scan.ts";
 export * from "./source.ts";
 export * from "./synthetic.ts";
+export * from "./time-format.ts";

@@ -170,7 +170,6 @@ Examples:
       let lastDecisions = 0;
       let lastT = started;
       const isTty = process.stderr.isTTY === true;
-      let lastPrinted = 0;
       const statusLine = (s: LiveStatus): void => {
         if (flags.quiet) return;
         const now = Date.now();
@@ -181,11 +180,8 @@ Examples:
         const alive = health.filter((h) => h.alive).map((h) => h.kind);
         const kinds = [...new Set(alive)].join(",") || "none";
         const line = `t=${s.simS.toFixed(1)}/${s.durationS}s  speed ${(s.speedMps * 3.6).toFixed(0)} km/h  lane ${s.lane}  action ${lastAction.padEnd(10)}  sensors ${kinds}  ${rate.toFixed(1)} dec/s  p99 ${p99(latencies).toFixed(1)} ms  collisions ${s.collisions}`;
+        // Progress is for a person at a terminal: a pipe or a log gets the start lines and the summary only.
         if (isTty) process.stderr.write(`\r${line.padEnd(130)}`);
-        else if (now - lastPrinted >= 5000) {
-          lastPrinted = now;
-          process.stderr.write(line + "\n");
-        }
       };
       const onSignal = (): void => sim.stop();
       process.once("SIGINT", onSignal);

@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import type { Subscription } from "rxjs";
 import { MessageDecoder, TopicRegistry, type Rejection, type SensorMessage } from "../../schemas/index.ts";
 import { MqttTransport, SensorSource, ZmqSource, type RawSource } from "../../sensors/index.ts";
+import { isoNs } from "../../replay/time-format.ts";
 import { wallNs } from "../daemon/clock.ts";
 import { usage as usageError } from "../cli-errors.ts";
 import { existingFile, number, oneOf } from "../cli-validate.ts";
@@ -43,13 +44,7 @@ export function echoLine(m: SensorMessage, json: Record<string, unknown>): strin
   });
 }
 
-/** ns since the epoch → ISO 8601 with nanoseconds, e.g. 2023-11-14T22:13:20.000000005Z. */
-export function isoNs(ns: bigint): string {
-  const ms = ns / 1_000_000n;
-  const base = new Date(Number(ms)).toISOString(); // ...T22:13:20.000Z
-  const frac = (((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n).toString().padStart(9, "0");
-  return `${base.slice(0, 19)}.${frac}Z`;
-}
+export { isoNs };
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 

@@ -4,7 +4,7 @@
  * side by side (`--compare DIR...`) with bootstrap intervals; a JSON report (`--out`, schema in
  * docs/eval.md) and a self-contained HTML page (`--html`). Progress goes to stderr, the summary to stdout.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
 import { BACKEND_CHOICES, type BackendChoice } from "../../fusion/index.ts";
@@ -17,6 +17,7 @@ import { mqttEpisodeRunner } from "../eval/mqtt-loop.ts";
 import { parseSeeds, scenariosForSeeds, suiteScenarios, withDuration } from "../eval/scenarios.ts";
 import { usage } from "../cli-errors.ts";
 import { number, oneOf } from "../cli-validate.ts";
+import { writeTextOutput } from "../output-file.ts";
 
 interface EvalFlags {
   model?: string;
@@ -89,8 +90,8 @@ export default function register(program: Command): void {
     .option("--ablation", "open loop again with each modality masked, and any --baselines: what each sensor contributes")
     .option("--baselines <dirs...>", "with --ablation: single-modality (or other) baseline models for the ablation table")
     .option("--mqtt <url>", "closed loop over MQTT through this broker (default: in process, virtual time)")
-    .option("--out <report.json>", "write the JSON report (schema: docs/eval.md)")
-    .option("--html <report.html>", "write a self-contained HTML report")
+    .option("--out <report.json>", "write the JSON report (schema: docs/eval.md; - for stdout)")
+    .option("--html <report.html>", "write a self-contained HTML report (- for stdout)")
     .option("--backend <b>", `TF.js backend: ${BACKEND_CHOICES.join(", ")}`, oneOf(BACKEND_CHOICES), "auto")
     .option("--bootstrap <n>", "bootstrap resamples for the comparison intervals", number({ integer: true, min: 1 }), "2000")
     .option("--bootstrap-seed <n>", "seed of the bootstrap", number({ integer: true, min: 0 }), "1")
@@ -147,13 +148,14 @@ export default function register(program: Command): void {
         onClosedLoopProgress: (model, p) => progress.draw(closedLoopProgressText(model, p, (performance.now() - started) / 1000), p.done === p.episodes),
       });
       progress.end();
-      const write = (path: string, text: string): void => {
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, text);
-        log(`wrote ${path}`);
+      // Each file appears whole or not at all (bin/output-file.ts); - means stdout (and no summary there).
+      const write = async (path: string, text: string): Promise<void> => {
+        if (path !== "-") mkdirSync(dirname(path), { recursive: true });
+        await writeTextOutput(path, text);
+        if (path !== "-") log(`wrote ${path}`);
       };
-      if (flags.out) write(flags.out, JSON.stringify(report, null, 2) + "\n");
-      if (flags.html) write(flags.html, renderHtml(report));
-      process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + "\n" : summaryText(report as EvalReport));
+      if (flags.out) await write(flags.out, JSON.stringify(report, null, 2) + "\n");
+      if (flags.html) await write(flags.html, renderHtml(report));
+      if (flags.out !== "-" && flags.html !== "-") process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + "\n" : summaryText(report as EvalReport));
     });
 }

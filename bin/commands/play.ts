@@ -22,6 +22,7 @@ interface PlayOpts {
   topics?: string[];
   remap?: string[];
   quiet?: boolean;
+  json?: boolean;
 }
 
 function seconds(text: string, name: string): bigint {
@@ -51,6 +52,7 @@ export default function register(program: Command): void {
     .option("-t, --topics <pattern...>", "only topics matching these MQTT-style patterns")
     .option("--remap <from:to>", "rename a topic or a topic prefix ending in / (repeatable)", collect)
     .option("-q, --quiet", "no progress bar")
+    .option("--json", "print the result as JSON on stdout: published, failed, loops, span")
     .addHelpText(
       "after",
       `
@@ -98,11 +100,13 @@ Examples:
           publish: async (topic, bytes, type) => (await target.publish(topic, bytes, { qos: registry.lookup(topic)?.qos ?? 0, type })).ok,
           onProgress: (p) => {
             const now = performance.now();
-            if (opts.quiet || now - lastDraw < 200) return;
+            // Progress is for a person at a terminal: a pipe or a log gets only the final line.
+            if (opts.quiet || !process.stderr.isTTY || now - lastDraw < 200) return;
             lastDraw = now;
-            process.stderr.write(process.stderr.isTTY ? `\r${bar(p)}\u001b[K` : `${bar(p)}\n`);
+            process.stderr.write(`\r${bar(p)}\u001b[K`);
           },
         });
+        if (opts.json) process.stdout.write(JSON.stringify({ file, published: final.published, failed: final.failed, loops: final.loop + 1, spanS: Number(final.spanNs) / 1e9, interrupted: abort.signal.aborted }) + "\n");
         if (!opts.quiet) process.stderr.write(`${process.stderr.isTTY ? "\r" : ""}${bar({ ...final, atNs: abort.signal.aborted ? final.atNs : final.spanNs })}${process.stderr.isTTY ? "\u001b[K" : ""}\n`);
         if (final.failed > 0) process.exitCode = 1;
         if (final.published === 0 && final.failed === 0 && !abort.signal.aborted) {

@@ -48,6 +48,7 @@ interface RecordOpts {
   meta?: string[];
   config?: string;
   quiet?: boolean;
+  json?: boolean;
 }
 
 export default function register(program: Command): void {
@@ -67,6 +68,7 @@ export default function register(program: Command): void {
     .option("--meta <key=value>", "extra metadata (repeatable), e.g. --meta modelId=fusion-v3", collect)
     .option("--config <file>", "daemon config to store in the metadata record", existingFile)
     .option("-q, --quiet", "no progress line")
+    .option("--json", "when it stops, print the result as JSON on stdout: files, messages, bytes, drops")
     .addHelpText(
       "after",
       `
@@ -96,6 +98,10 @@ Examples:
         meta[kv.slice(0, eq)] = kv.slice(eq + 1);
       }
       const registry = new TopicRegistry(opts.vehicle ?? "+");
+      // Connect first: a broker that does not answer leaves no file behind (an empty, unclosed recording).
+      const source: RawSource = opts.mqtt
+        ? await MqttTransport.connect({ url: opts.mqtt, now: wallClockNs, registry, clientId: `fusiond-record-${process.pid}` })
+        : new ZmqSource({ endpoint: opts.zmq!, now: wallClockNs, mode: opts.zmqBind ? "bind" : "connect" });
       const recorder = await recordToFile(opts.out, {
         compression: opts.compression as Compression,
         metadata: meta,
@@ -104,16 +110,14 @@ Examples:
         ...(opts.rotate ? { rotate: parseRotate(opts.rotate) } : {}),
       });
       const raw = new RawRecorder(recorder, new MessageDecoder({ registry }));
-      const source: RawSource = opts.mqtt
-        ? await MqttTransport.connect({ url: opts.mqtt, now: wallClockNs, registry, clientId: `fusiond-record-${process.pid}` })
-        : new ZmqSource({ endpoint: opts.zmq!, now: wallClockNs, mode: opts.zmqBind ? "bind" : "connect" });
       const started = wallClockNs();
       let stopping: Promise<void> | undefined;
       let finish!: () => void;
       const finished = new Promise<void>((r) => (finish = r));
       let progress: ReturnType<typeof setInterval> | undefined;
       const line = (final = false): void => {
-        if (opts.quiet) return;
+        // Progress is for a person at a terminal: a pipe or a log gets only the final line.
+        if (opts.quiet || (!final && !process.stderr.isTTY)) return;
         const s = raw.stats();
         const r = recorder.stats();
         const secs = Number(wallClockNs() - started) / 1e9;
@@ -130,7 +134,11 @@ Examples:
           await recorder.close();
           line(true);
           const r = recorder.stats();
-          process.stderr.write(`closed (${why}): ${r.files.join(", ")}\n`);
+          if (!opts.quiet) process.stderr.write(`closed (${why}): ${r.files.join(", ")}\n`);
+          if (opts.json) {
+            const s = raw.stats();
+            process.stdout.write(JSON.stringify({ files: r.files, stoppedBy: why, messages: s.recorded, dropped: s.dropped, skipped: s.skipped, bytesWritten: r.bytesWritten, chunks: r.chunks }) + "\n");
+          }
         })()
           .catch((err: unknown) => {
             process.stderr.write(`fusiond record: ${(err as Error).message}\n`);

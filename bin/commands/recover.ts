@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { FusiondError } from "../../schemas/index.ts";
 import { oneOf } from "../cli-validate.ts";
+import { writeAtomically } from "../output-file.ts";
 import { COMPRESSIONS, fileSink, fileSource, recoverRecording, type Compression } from "../../replay/index.ts";
 
 export default function register(program: Command): void {
@@ -33,7 +34,9 @@ Examples:
       }
       const source = await fileSource(file);
       try {
-        const report = await recoverRecording(source, await fileSink(opts.out), { compression: opts.compression as Compression });
+        // Written under a temporary name and renamed when whole: a failed recovery leaves no output file.
+        const recovered = await writeAtomically(opts.out, async (tmp) => recoverRecording(source, await fileSink(tmp), { compression: opts.compression as Compression }));
+        const report = { ...recovered, out: opts.out };
         if (opts.json) {
           process.stdout.write(JSON.stringify(report, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
           return;

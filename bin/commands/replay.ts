@@ -4,7 +4,6 @@
  * ones recorded live. Each message waits for the inference it triggered (driveReplay's `settle`), so the
  * decision stream depends on the recording and the model only, never on the speed of this machine.
  */
-import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
@@ -33,6 +32,7 @@ import { FUSIOND_VERSION } from "./record.ts";
 import { replayRecordedFrames, type RecordedFramesResult } from "./replay-recorded.ts";
 import { BACKEND_CHOICES } from "../../fusion/index.ts";
 import { checkRange, number, oneOf } from "../cli-validate.ts";
+import { writeAtomically, writeTextOutput } from "../output-file.ts";
 
 export interface ReplayOpts {
   model: string;
@@ -96,7 +96,7 @@ export default function register(program: Command): void {
     .description("run a recording through the pipeline in virtual time, decide with a model, and compare with the decisions recorded live")
     .argument("<file>", "the .mcap recording")
     .requiredOption("-m, --model <dir>", "model directory (model.json, weights, input-spec.json, card.json)")
-    .option("-o, --out <report.json>", "write the report (decisions, metrics, comparison) as JSON")
+    .option("-o, --out <report.json>", "write the report (decisions, metrics, comparison) as JSON (- for stdout)")
     .option("--record <out.mcap>", "record the replayed session (inputs and the new decisions, stamped in virtual time)")
     .option("--backend <name>", `TF.js backend: ${BACKEND_CHOICES.join(", ")}`, oneOf(BACKEND_CHOICES), "auto")
     .option("--map <file.json>", "road map for GNSS map context (default: the one the recorded daemon config names)")
@@ -110,6 +110,7 @@ export default function register(program: Command): void {
     .option("--frames <mode>", "which frames to decide: recorded (exactly those decided live, rebuilt from the inputs each decision lists), aligner (align and decide again on the virtual clock), auto (recorded when the decisions list their inputs)", oneOf(["recorded", "aligner", "auto"]), "auto")
     .option("--measured", "keep the wall-clock inference_ms in the replayed decisions (default: 0, so that two replays are byte-identical)")
     .option("-q, --quiet", "no summary on stderr")
+    .option("--json", "print the report as JSON on stdout (the same as -o -)")
     .addHelpText(
       "after",
       `
@@ -128,8 +129,10 @@ Examples:
     )
     .action(async (file: string, opts: ReplayOpts) => {
       checkRange(opts.start, opts.end);
-      const report = await runReplay(file, opts);
-      if (opts.out) writeFileSync(opts.out, JSON.stringify(report, bigintJson, 2) + "\n");
+      // Outputs appear whole or not at all (bin/output-file.ts); -o - writes the report to stdout.
+      const report = opts.record ? await writeAtomically(opts.record, (tmp) => runReplay(file, { ...opts, record: tmp })) : await runReplay(file, opts);
+      if (opts.out) await writeTextOutput(opts.out, JSON.stringify(report, bigintJson, 2) + "\n");
+      if ((opts as { json?: boolean }).json && opts.out !== "-") await writeTextOutput("-", JSON.stringify(report, bigintJson, 2) + "\n");
       if (!opts.quiet) {
         const c = report.comparison;
         process.stderr.write(

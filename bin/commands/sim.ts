@@ -24,6 +24,7 @@ import type { EpisodeScore } from "../../sim/score.ts";
 import { startLiveSim, wallClock, type LiveSimResult, type LiveStatus } from "../sim-live.ts";
 import { usage } from "../cli-errors.ts";
 import { listOf, number, oneOf } from "../cli-validate.ts";
+import { writeAtomically } from "../output-file.ts";
 
 interface SimFlags {
   seed: string;
@@ -109,7 +110,7 @@ export default function register(program: Command): void {
       if (!(perturb >= 0 && perturb <= 0.5)) {
         usage(`--perturb takes a fraction from 0 to 0.5, not "${flags.perturb}"`);
       }
-      const scores = await writeDataset(flags.out, seed, durationS ?? 60, {
+      const scores = await writeAtomically(flags.out, (tmp) => writeDataset(tmp, seed, durationS ?? 60, {
         vehicle: flags.vehicle,
         sensors,
         cameraFormat: flags.camera as "jpeg" | "raw",
@@ -117,7 +118,7 @@ export default function register(program: Command): void {
         perturb,
         compression: flags.compression as "zstd" | "lz4" | "none",
         ...(scenarios ? { scenarios } : {}),
-      });
+      }));
       if (flags.json) process.stdout.write(JSON.stringify(scores, null, 2) + "\n");
       else for (const s of scores) process.stdout.write(summary(s) + "\n");
     });
@@ -169,7 +170,6 @@ async function live(flags: SimFlags, seed: number, durationS: number | undefined
   const decisions = decoderSource?.messages([registry.topicFor("decision")]).pipe(map((m) => m.message as DecisionLike));
   const scenario = liveScenario(seed, durationS, named, weather);
   const tty = process.stderr.isTTY;
-  let lastLine = 0;
   const sim = startLiveSim({
     sink: new SensorSink(sink),
     ...(decisions ? { decisions } : {}),
@@ -182,12 +182,8 @@ async function live(flags: SimFlags, seed: number, durationS: number | undefined
     speed,
     onStatus: (s) => {
       if (flags.quiet) return;
-      // A TTY gets one line redrawn every second; a log gets a line every 5 s.
+      // A TTY gets one line redrawn every second; a pipe or a log gets none (the summary comes at the end).
       if (tty) process.stderr.write(`\r${statusLine(s)}\u001b[K`);
-      else if (s.wallS - lastLine >= 5) {
-        lastLine = s.wallS;
-        process.stderr.write(statusLine(s) + "\n");
-      }
     },
   });
   const where = flags.mqtt ?? `${flags.zmq}${flags.zmqDecisions ? ` (decisions from ${flags.zmqDecisions})` : ""}`;

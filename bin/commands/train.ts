@@ -22,6 +22,7 @@ import { loadAll, uncachedFiles } from "./train-data.ts";
 import type { FeaturesJob, FeaturesMessage, MemberJob, MemberMessage } from "./train-worker.ts";
 import { usage } from "../cli-errors.ts";
 import { listOf, number, oneOf } from "../cli-validate.ts";
+import { writeAtomically } from "../output-file.ts";
 
 interface TrainFlags {
   data: string[];
@@ -49,6 +50,7 @@ interface TrainFlags {
   units: string;
   ensemble: string;
   jobs?: string;
+  quiet?: boolean;
 }
 
 /** Overall and per-condition metrics on a sample set. */
@@ -67,9 +69,10 @@ export function conditionMetrics(model: tf.LayersModel, samples: LabelledSample[
   return out;
 }
 
-function progressBar(label: string): (p: { epoch: number; epochs: number; batch: number; batches: number; loss: number }) => void {
+function progressBar(label: string, quiet = false): (p: { epoch: number; epochs: number; batch: number; batches: number; loss: number }) => void {
   let lastDraw = 0;
   return (p) => {
+    if (quiet) return;
     const now = performance.now();
     // A log file (no terminal) gets one line per epoch, not a redraw every 200 ms.
     if (p.batch !== p.batches && (now - lastDraw < 200 || !process.stderr.isTTY)) return;
@@ -109,9 +112,10 @@ export default function register(program: Command): void {
     .option("--units <n>", "embedding width of each modality's encoder", number({ integer: true, min: 1, max: 1024 }), "32")
     .option("--ensemble <n>", "train n members (seeds seed, seed+1, …) and ship their averaged probabilities as one model (early and intermediate: fused side by side into one wide model, one member's op count)", number({ integer: true, min: 1, max: 8 }), "1")
     .option("--jobs <n>", "ensemble members trained at once, each in a worker thread on its own core (default: the cores, at most the members)", number({ integer: true, min: 1, max: 64 }))
+    .option("-q, --quiet", "no progress and no log lines on stderr (errors still; the result is on stdout)")
     .option("--ego-accel", "read the car's measured acceleration too (only for data from fusiond sim --perturb: on the expert's own drives it gives the label away)")
     .action(async (flags: TrainFlags) => {
-      const log = (s: string): void => void process.stderr.write(`fusiond train: ${s}\n`);
+      const log = (s: string): void => void (flags.quiet ? undefined : process.stderr.write(`fusiond train: ${s}\n`));
       const modalities = flags.modalities.split(",").map((m) => m.trim()) as Modality[];
       const badMods = modalities.filter((m) => !MODALITIES.includes(m));
       if (!STRATEGIES.includes(flags.strategy as StrategyName) || badMods.length || !BACKEND_CHOICES.includes(flags.backend as BackendChoice)) {
@@ -176,7 +180,7 @@ export default function register(program: Command): void {
         if (m !== "camera" && m !== "voice") throw new Error(`--pretrain: only camera and voice have pretraining tasks (got ${m})`);
         if (!modalities.includes(m)) continue;
         const task = m === "camera" ? PRETRAIN_TASKS.camera(2) : PRETRAIN_TASKS.voice(COMMAND_VOCAB.length);
-        const r = await pretrain(samples, memberSplit(0), task, spec.config, { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0, onProgress: progressBar(`pretrain ${m}`) });
+        const r = await pretrain(samples, memberSplit(0), task, spec.config, { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0, onProgress: progressBar(`pretrain ${m}`, flags.quiet) });
         log(`pretrained ${m} encoder (${m === "camera" ? "obstacle ahead" : "spoken command"}): validation accuracy ${r.val.accuracy.toFixed(3)}, macro-F1 ${r.val.macroF1.toFixed(3)}`);
         pretrainMetrics[`pretrain ${m}`] = { task: m === "camera" ? "obstacle ahead" : "command", accuracy: r.val.accuracy, macroF1: r.val.macroF1 };
         pretrained.push({ modality: m as Modality, model: r.model });
@@ -227,7 +231,7 @@ export default function register(program: Command): void {
               ...memberOptions(k),
               now: common.now,
               pretrained,
-              onProgress: progressBar(members > 1 ? `${flags.strategy} ${k + 1}/${members}` : flags.strategy),
+              onProgress: progressBar(members > 1 ? `${flags.strategy} ${k + 1}/${members}` : flags.strategy, flags.quiet),
               onEpoch: (e) => log(epochLine(e)),
             }),
           );
@@ -288,13 +292,14 @@ export default function register(program: Command): void {
         created: new Date().toISOString(),
         notes: flags.testData ? [`test data: ${flags.testData.map((f) => relative(process.cwd(), f)).join(", ")}`] : [],
       };
+      let saveRecogniser: ((dir: string) => Promise<unknown>) | undefined;
       // A model that reads the standing voice request ships the recogniser that feeds it at inference: the
       // voice encoder pretrained on the spoken command (pretrained now if --pretrain did not include voice).
       if (spec.inputs.some((i) => i.name === "intent")) {
         let rec = pretrained.find((p) => p.modality === "voice");
         let recMetrics = pretrainMetrics["pretrain voice"];
         if (!rec) {
-          const r = await pretrain(samples, memberSplit(0), PRETRAIN_TASKS.voice(COMMAND_VOCAB.length), spec.config, { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0, onProgress: progressBar("voice-command") });
+          const r = await pretrain(samples, memberSplit(0), PRETRAIN_TASKS.voice(COMMAND_VOCAB.length), spec.config, { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0, onProgress: progressBar("voice-command", flags.quiet) });
           rec = { modality: "voice", model: r.model };
           recMetrics = { task: "command", accuracy: r.val.accuracy, macroF1: r.val.macroF1 };
           card.metrics["voice-command recogniser"] = recMetrics;
@@ -311,9 +316,14 @@ export default function register(program: Command): void {
           flopsPerSample: flopsPerSample(rec.model),
           notes: [],
         };
-        await saveModelDir(join(flags.out, VOICE_COMMAND_DIR), rec.model, recCard, renderCard);
+        const recogniser = rec.model;
+        saveRecogniser = (dir) => saveModelDir(join(dir, VOICE_COMMAND_DIR), recogniser, recCard, renderCard);
       }
-      const hash = await saveModelDir(flags.out, model, card, renderCard);
+      // The model directory appears whole or not at all (bin/output-file.ts): a failed save leaves no half model.
+      const hash = await writeAtomically(flags.out, async (tmp) => {
+        await saveRecogniser?.(tmp);
+        return saveModelDir(tmp, model, card, renderCard);
+      });
       log(`wrote ${flags.out} (hash ${hash}); validation macro-F1 ${result.val.macroF1.toFixed(3)}`);
       process.stdout.write(JSON.stringify({ out: flags.out, hash, metrics }, null, 2) + "\n");
     });
