@@ -48,6 +48,11 @@ async function freeTcpEndpoint(): Promise<string> {
   return `tcp://127.0.0.1:${port}`;
 }
 
+/** A word the shell passes through as it is (quoted when it needs to be). */
+export function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 function p99(latencies: number[]): number {
   if (!latencies.length) return 0;
   const s = [...latencies].sort((a, b) => a - b);
@@ -220,7 +225,8 @@ Examples:
         latencyP99Ms: Number(p99(latencies).toFixed(2)),
         recording: files,
         log: relative(process.cwd(), logPath),
-        replay: files[0] ? `fusiond replay ${files[0]} --model ${flags.model}` : undefined,
+        // Runs as printed from a clone after npm install (npx finds the project's own bin), or installed.
+        replay: files[0] ? `npx fusiond replay ${shellWord(files[0])} --model ${shellWord(flags.model)}` : undefined,
       };
       writeFileSync(join(outDir, "demo-summary.json"), JSON.stringify(summary, null, 2));
       if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
