@@ -5,9 +5,14 @@
 import { Command } from "commander";
 import { routeCommanderErrors, runCli } from "./cli-errors.ts";
 import demo from "./commands/demo.ts";
+import cat from "./commands/cat.ts";
+import completion from "./commands/completion.ts";
 import echo from "./commands/echo.ts";
+import filter from "./commands/filter.ts";
 import evalCmd from "./commands/eval.ts";
 import info from "./commands/info.ts";
+import merge from "./commands/merge.ts";
+import models from "./commands/models.ts";
 import play from "./commands/play.ts";
 import record from "./commands/record.ts";
 import recover from "./commands/recover.ts";
@@ -15,17 +20,18 @@ import replay from "./commands/replay.ts";
 import run from "./commands/run.ts";
 import sim from "./commands/sim.ts";
 import train from "./commands/train.ts";
-import { FUSIOND_VERSION } from "./version.ts";
+import { versionText } from "./version.ts";
 
 
 export function buildProgram(): Command {
   const program = new Command("fusiond")
     .description("Streaming sensor fusion for autonomous vehicles: ingest, align, fuse, decide, record, replay, simulate.")
-    .version(FUSIOND_VERSION, "-V, --version")
+    .version(versionText(), "-V, --version", "print the version (and the git commit when run from a checkout)")
     .showHelpAfterError("(run with --help for usage)")
     .option("--verbose", "on an error, print its stack trace too")
     .showSuggestionAfterError(true);
   for (const register of [demo, run, sim, record, play, replay, info, recover, train, evalCmd, echo]) register(program);
+  for (const register of [cat, filter, merge, models, completion]) register(program);
   return routeCommanderErrors(program);
 }
 
