@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
 import { FusiondError } from "../../schemas/index.ts";
 import { startDaemon } from "../daemon/daemon.ts";
+import { createLogger, LOG_FORMATS, type LogFormat } from "../daemon/logger.ts";
 import { BACKEND_CHOICES } from "../../fusion/index.ts";
 import { existingFile, hostPort, number, oneOf } from "../cli-validate.ts";
 import { FUSIOND_VERSION } from "../version.ts";
@@ -21,6 +21,7 @@ interface RunFlags {
   http?: string;
   foxglove?: string;
   logLevel?: string;
+  logFormat?: string;
   realtimePriority?: string;
   printConfig?: boolean;
 }
@@ -81,6 +82,7 @@ export default function register(program: Command): void {
     .option("--http <host:port>", "listen address for /metrics /healthz /readyz, or off (default 127.0.0.1:9464)", hostPort({ off: true }))
     .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view here (e.g. 8765: open ws://127.0.0.1:8765 in Foxglove)")
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (default info)", oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]))
+    .option("--log-format <format>", "pretty (one readable line per event), json (JSON lines), or auto: pretty on a terminal, json otherwise", oneOf(LOG_FORMATS), "auto")
     .option("--realtime-priority <1-99>", "run the main thread SCHED_FIFO at this priority for a steady latency on a loaded machine (needs CAP_SYS_NICE or an RLIMIT_RTPRIO of N, e.g. systemd LimitRTPRIO; default off)", number({ integer: true, min: 1, max: 99 }))
     .option("--print-config", "print the effective configuration as JSON and exit")
     .addHelpText(
@@ -93,7 +95,8 @@ Examples:
   fusiond run --config /etc/fusiond/fusiond.yaml --realtime-priority 50   # main thread SCHED_FIFO (LimitRTPRIO=50 or root)
 
 Signals: SIGTERM/SIGINT stop intake, drain, close the recording and exit 0; SIGHUP reloads the model
-(the old one serves until the new one is warm). Logs are JSON lines on stdout (pino).`,
+(the old one serves until the new one is warm). Logs go to stdout: readable lines on a terminal, JSON lines
+(pino) otherwise (--log-format). A sensor's health change is logged once it has held for 2 s.`,
     )
     .action(async (flags: RunFlags) => {
       const parsed = configFromFlags(flags); // a bad config is a usage error (exit 2), reported by bin/cli-errors.ts
@@ -102,7 +105,7 @@ Signals: SIGTERM/SIGINT stop intake, drain, close the recording and exit 0; SIGH
         return;
       }
       const { config } = parsed;
-      const logger = pino({ level: config.log.level, base: { vehicle: config.vehicle } });
+      const logger = createLogger({ level: config.log.level, base: { vehicle: config.vehicle }, format: (flags.logFormat ?? "auto") as LogFormat });
       process.on("unhandledRejection", (err) => logger.error({ err: String(err) }, "unhandled rejection (the daemon goes on)"));
       const daemon = await startDaemon({ config, logger, configText: parsed.text, version: FUSIOND_VERSION });
       logger.info({ decisions: daemon.decisionTopic }, "running");

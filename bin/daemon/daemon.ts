@@ -4,6 +4,7 @@
  * validate → health → align → decide → publish decisions, record, expose /metrics /healthz /readyz.
  * Never exits because of bad input or a lost broker; stop() drains and closes within a bound.
  */
+import { HealthLogDebouncer } from "./health-log.ts";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -31,6 +32,9 @@ import { loadDecider, type Decider } from "./model.ts";
 import { setRealtimePriority } from "./realtime.ts";
 import { readRoadMapFile } from "./road-map.ts";
 import { DaemonMetrics } from "./prometheus.ts";
+
+/** How long a sensor's new health status must hold before the log says so, ms. */
+export const HEALTH_LOG_HOLD_MS = 2000;
 
 export interface DaemonOptions {
   config: DaemonConfig;
@@ -234,6 +238,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     recorder?.addMessage({ topic: decisionTopic, type: "fusiond.DrivingDecision", bytes, receiveNs: wallNs(), stampNs });
     live?.publish(decisionTopic, "fusiond.DrivingDecision", bytes, stampNs);
   };
+  // Health changes reach the log once they have held for HEALTH_LOG_HOLD_MS (a start flaps; /healthz sees every change).
+  const healthLog = new HealthLogDebouncer({
+    holdMs: HEALTH_LOG_HOLD_MS,
+    scheduler,
+    log: (_topic, ok, fields) =>
+      fields.unsteady ? logger.warn(fields, "sensor health unsteady (changing without holding 2 s; /healthz has each change)") : logger[ok ? "info" : "warn"](fields, ok ? "sensor healthy" : "sensor unhealthy"),
+  });
   const logOnce = (key: string, obj: object, msg: string): void => {
     if (onceLogged.has(key) || onceLogged.size > 1000) return;
     onceLogged.add(key);
@@ -260,7 +271,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       health: (c) => {
         const h = c.health;
         live?.publishJson(HEALTH_TOPIC, "fusiond.TopicHealth", h, c.atNs);
-        if (c.cause === "status") logger[h.ok ? "info" : "warn"]({ topic: c.topic, alive: h.alive, rateOk: h.rateOk, valid: h.valid, rateHz: h.rateHz }, h.ok ? "sensor healthy" : "sensor unhealthy");
+        if (c.cause === "status") healthLog.update(c.topic, h.ok, { topic: c.topic, alive: h.alive, rateOk: h.rateOk, valid: h.valid, rateHz: h.rateHz });
         else logOnce(`${c.cause}:${c.topic}`, { topic: c.topic, cause: c.cause }, "sensor stream irregular (logged once per topic; counted in health)");
       },
       decision: async (d) => {
@@ -336,6 +347,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         const timeoutMs = config.shutdownTimeoutS * 1000;
         const work = (async () => {
           pipeline.stop();
+          healthLog.close();
           for (const s of sources) s.close();
           if (recorder) {
             await recorder.close();
