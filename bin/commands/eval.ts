@@ -15,6 +15,7 @@ import type { SuiteProgress } from "../eval/closed-loop.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { mqttEpisodeRunner } from "../eval/mqtt-loop.ts";
 import { parseSeeds, scenariosForSeeds, suiteScenarios, withDuration } from "../eval/scenarios.ts";
+import { FusiondError } from "../../schemas/index.ts";
 import { usage } from "../cli-errors.ts";
 import { number, oneOf } from "../cli-validate.ts";
 import { writeTextOutput } from "../output-file.ts";
@@ -100,6 +101,15 @@ export default function register(program: Command): void {
     .option("--timeline <episode>", "episode for the report's timeline (default: open loop the first, closed loop the first model's worst)")
     .option("--json", "print the report JSON on stdout instead of the summary")
     .option("--quiet", "no progress on stderr")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  fusiond eval --model models/default --data test-*.mcap                              # open loop
+  fusiond eval --model models/camera-only --compare models/default --closed-loop --suite test --html report.html
+  fusiond eval --model models/default --data test-*.mcap --ablation --baselines models/radar-only models/camera-only
+  fusiond eval --model models/default --closed-loop --seeds 1-20 --duration 30 --out - | jq .models[0].closedLoop.collisions`,
+    )
     .action(async (flags: EvalFlags) => {
       const fail = (msg: string): never => usage(msg);
       const models = [...(flags.model ? [flags.model] : []), ...(flags.compare ?? [])];
@@ -148,6 +158,12 @@ export default function register(program: Command): void {
         onClosedLoopProgress: (model, p) => progress.draw(closedLoopProgressText(model, p, (performance.now() - started) / 1000), p.done === p.episodes),
       });
       progress.end();
+      const unlabelled = report.models.find((m) => m.openLoop && m.openLoop.data.labelled === 0);
+      if (unlabelled) {
+        throw new FusiondError("no_labels", `--data has no expert labels (fusiond.GroundTruth): open-loop scores of ${unlabelled.model.id} would be 0 for no reason`, {
+          hint: "give recordings made by fusiond sim --out (they carry the expert's label), or use --closed-loop",
+        });
+      }
       // Each file appears whole or not at all (bin/output-file.ts); - means stdout (and no summary there).
       const write = async (path: string, text: string): Promise<void> => {
         if (path !== "-") mkdirSync(dirname(path), { recursive: true });

@@ -123,9 +123,10 @@ Replaying one recording twice gives byte-identical decision streams in either mo
 The aligner settings come from the daemon config stored in the recording's metadata, if any.
 
 Examples:
-  fusiond replay drive.mcap --model models/fusion-v1 --out report.json
-  fusiond replay drive.mcap -m models/fusion-v1 --start 30 --end 90 --record replayed.mcap
-  fusiond replay drive.mcap -m models/fusion-v2 --ignore latency_ms,inference_ms,model_id,model_hash -o v2.json`,
+  fusiond replay drive.mcap --model models/default --out report.json
+  fusiond replay drive.mcap -m models/default --start 30 --end 90 --record replayed.mcap
+  fusiond replay drive.mcap -m models/late --ignore latency_ms,inference_ms,model_id,model_hash -o - | jq .comparison
+  (fusiond models lists the models shipped and found here)`,
     )
     .action(async (file: string, opts: ReplayOpts) => {
       checkRange(opts.start, opts.end);

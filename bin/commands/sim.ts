@@ -81,6 +81,15 @@ export default function register(program: Command): void {
     .option("--driver <who>", "who drives the ego: decisions (closed loop) or expert (open loop, decisions only counted)", oneOf(["decisions", "expert"]), "decisions")
     .option("--speed <x>", "live mode: simulated seconds per wall second", number({ gt: 0 }), "1")
     .option("--quiet", "no status line")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  fusiond sim --seed 7 --duration 120 --out train-7.mcap                  # a labelled dataset (deterministic bytes)
+  fusiond sim --scenario test-urban-fog-0 --out fog.mcap --compression lz4
+  fusiond sim --mqtt mqtt://127.0.0.1:1883 --vehicle ego1                  # live, closed loop on vehicles/ego1/decision
+  fusiond sim --mqtt mqtt://127.0.0.1:1883 --lockstep --timeout 500        # one step per decision (docs/simulator.md)`,
+    )
     .action(async (flags: SimFlags) => {
       const sensors = flags.sensors.split(",").map((s) => s.trim()) as SensorName[];
       const weather = flags.weather?.split(",").map((w) => w.trim().toLowerCase()) as MapWeather[] | undefined;

@@ -114,6 +114,14 @@ export default function register(program: Command): void {
     .option("--jobs <n>", "ensemble members trained at once, each in a worker thread on its own core (default: the cores, at most the members)", number({ integer: true, min: 1, max: 64 }))
     .option("-q, --quiet", "no progress and no log lines on stderr (errors still; the result is on stdout)")
     .option("--ego-accel", "read the car's measured acceleration too (only for data from fusiond sim --perturb: on the expert's own drives it gives the label away)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  fusiond train --data train-*.mcap --strategy intermediate --out models/mine
+  fusiond train --data train-*.mcap --test-data test-*.mcap --strategy late --epochs 20 --out models/late-20 --compare models/default
+  fusiond train --data train-*.mcap --modalities camera --out models/camera-mine --quiet`,
+    )
     .action(async (flags: TrainFlags) => {
       const log = (s: string): void => void (flags.quiet ? undefined : process.stderr.write(`fusiond train: ${s}\n`));
       const modalities = flags.modalities.split(",").map((m) => m.trim()) as Modality[];

@@ -133,6 +133,25 @@ describe("bin: one error path for every command", function () {
     assert.deepEqual(failures, []);
   });
 
+  it("eval on recordings without expert labels fails and says which recordings to use, instead of scoring 0", async () => {
+    const r = await inProcess(["eval", "--model", "models/default", "--data", "test/golden/live-drive.mcap", "--quiet", "--backend", "cpu"]);
+    assert.equal(r.status, 1);
+    const last = r.stderr.trimEnd().split("\n").pop()!;
+    assert.match(last, /^fusiond eval: --data has no expert labels \(fusiond\.GroundTruth\).* \(give recordings made by fusiond sim --out/);
+    assert.equal(r.stdout, "");
+  });
+
+  it("every command's --help ends with examples", async () => {
+    const { buildProgram } = await import("../../bin/main.ts");
+    const names = buildProgram().commands.map((c) => c.name()).filter((n) => n !== "help");
+    assert.ok(names.length >= 16, names.join(" "));
+    for (const name of names) {
+      const r = await inProcess([name, "--help"]);
+      assert.equal(r.status, 0, name);
+      assert.match(r.stdout, /\nExamples:\n {2}(fusiond|npm|source) /, `${name} --help has examples`);
+    }
+  });
+
   it("the executable prints the same line and exits with the same status (a sample of the table, run as processes)", async () => {
     const rows = table();
     const sample = [rows.find(([a]) => a.includes("--lr"))!, rows.find(([a]) => a.includes("lidar") && a[0] === "sim")!, rows.find(([a]) => a[0] === "info" && a[1] === dir)!];
