@@ -24,11 +24,18 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.partial-${process.pid}`);
 }
 
+/** Where the report of a command that writes its output to `path` goes: stderr when the output is stdout. */
+export function reportStream(path: string | undefined): NodeJS.WriteStream {
+  return path === "-" ? process.stderr : process.stdout;
+}
+
 /**
  * Runs `write` on a temporary path and renames the result (a file or a directory) to `path` when it resolves;
  * when it throws, removes whatever it wrote and rethrows. An existing directory at `path` is replaced whole.
+ * `-` writes straight to stdout (/dev/stdout), e.g. `fusiond filter IN -o - | ...`.
  */
 export async function writeAtomically<T>(path: string, write: (tmp: string) => Promise<T> | T): Promise<T> {
+  if (path === "-") return write("/dev/stdout");
   const tmp = tempPathFor(path);
   rmSync(tmp, { recursive: true, force: true });
   pending.add(tmp);

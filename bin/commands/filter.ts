@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { COMPRESSIONS, type Compression } from "../../replay/index.ts";
 import { usage } from "../cli-errors.ts";
 import { checkRange, number, oneOf } from "../cli-validate.ts";
-import { writeAtomically } from "../output-file.ts";
+import { reportStream, writeAtomically } from "../output-file.ts";
 import { fusiondMetadata, openRecording, rangeOf, writeMessages } from "../tools/recording-io.ts";
 
 interface FilterOpts {
@@ -21,7 +21,7 @@ export default function register(program: Command): void {
     .command("filter")
     .description("write a new recording with only the chosen topics and/or time range of another")
     .argument("<in>", "the .mcap recording to read")
-    .requiredOption("-o, --out <file>", "the .mcap to write (must differ from IN)")
+    .requiredOption("-o, --out <file>", "the .mcap to write (must differ from IN; - for stdout)")
     .option("-t, --topics <pattern...>", "keep only topics matching these MQTT-style patterns")
     .option("--start <s>", "keep from this many seconds after the first message", number({ min: 0 }))
     .option("--end <s>", "keep up to this many seconds after the first message", number({ gt: 0 }))
@@ -47,8 +47,8 @@ Examples:
         const metadata = { ...(await fusiondMetadata(rec)), filteredFrom: input };
         const messages = rec.messages({ ...range, ...(opts.topics?.length ? { topics: opts.topics } : {}) });
         const n = await writeAtomically(opts.out, (tmp) => writeMessages(tmp, messages, { compression: opts.compression as Compression, metadata }));
-        if (opts.json) process.stdout.write(JSON.stringify({ file: opts.out, messages: n }) + "\n");
-        else process.stderr.write(`fusiond filter: wrote ${opts.out}: ${n} messages\n`);
+        if (opts.json) reportStream(opts.out).write(JSON.stringify({ file: opts.out, messages: n }) + "\n");
+        else process.stderr.write(`fusiond filter: wrote ${opts.out === "-" ? "stdout" : opts.out}: ${n} messages\n`);
       } finally {
         await rec.close();
       }

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { COMPRESSIONS, type Compression, type McapRecording } from "../../replay/index.ts";
 import { usage } from "../cli-errors.ts";
 import { oneOf } from "../cli-validate.ts";
-import { writeAtomically } from "../output-file.ts";
+import { reportStream, writeAtomically } from "../output-file.ts";
 import { fusiondMetadata, mergeByLogTime, openRecording, writeMessages } from "../tools/recording-io.ts";
 
 interface MergeOpts {
@@ -18,7 +18,7 @@ export default function register(program: Command): void {
     .command("merge")
     .description("merge recordings into one, in log-time (receive) order")
     .argument("<files...>", "two or more .mcap recordings")
-    .requiredOption("-o, --out <file>", "the .mcap to write (must differ from every input)")
+    .requiredOption("-o, --out <file>", "the .mcap to write (must differ from every input; - for stdout)")
     .option("--compression <kind>", `chunk compression: ${COMPRESSIONS.join(", ")}`, oneOf(COMPRESSIONS), "zstd")
     .option("--json", "print the result as JSON: file, messages")
     .addHelpText(
@@ -41,7 +41,7 @@ Examples:
         const metadata = { ...(await fusiondMetadata(recs[0]!)), mergedFrom: files.join(",") };
         const merged = mergeByLogTime(recs.map((r) => r.messages()[Symbol.asyncIterator]()));
         const n = await writeAtomically(opts.out, (tmp) => writeMessages(tmp, merged, { compression: opts.compression as Compression, metadata }));
-        if (opts.json) process.stdout.write(JSON.stringify({ file: opts.out, messages: n }) + "\n");
+        if (opts.json) reportStream(opts.out).write(JSON.stringify({ file: opts.out, messages: n }) + "\n");
         else process.stderr.write(`fusiond merge: wrote ${opts.out}: ${n} messages from ${files.length} recordings\n`);
       } finally {
         for (const r of recs) await r.close();

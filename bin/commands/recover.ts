@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { FusiondError } from "../../schemas/index.ts";
 import { oneOf } from "../cli-validate.ts";
-import { writeAtomically } from "../output-file.ts";
+import { reportStream, writeAtomically } from "../output-file.ts";
 import { COMPRESSIONS, fileSink, fileSource, recoverRecording, type Compression } from "../../replay/index.ts";
 
 export default function register(program: Command): void {
@@ -11,7 +11,7 @@ export default function register(program: Command): void {
     .command("recover")
     .description("rebuild an MCAP recording that was not closed (or is damaged): every whole chunk is kept, with a new summary and indexes")
     .argument("<file>", "the damaged or unclosed .mcap")
-    .requiredOption("-o, --out <fixed>", "where to write the rebuilt recording (must differ from FILE)")
+    .requiredOption("-o, --out <fixed>", "where to write the rebuilt recording (must differ from FILE; - for stdout)")
     .option("--compression <kind>", `chunk compression of the output: ${COMPRESSIONS.join(", ")}`, oneOf(COMPRESSIONS), "zstd")
     .option("--json", "print the recovery report as JSON")
     .addHelpText(
@@ -38,15 +38,15 @@ Examples:
         const recovered = await writeAtomically(opts.out, async (tmp) => recoverRecording(source, await fileSink(tmp), { compression: opts.compression as Compression }));
         const report = { ...recovered, out: opts.out };
         if (opts.json) {
-          process.stdout.write(JSON.stringify(report, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
+          reportStream(opts.out).write(JSON.stringify(report, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
           return;
         }
         const span = report.startNs !== undefined && report.endNs !== undefined ? Number(report.endNs - report.startNs) / 1e9 : 0;
-        process.stdout.write(
+        reportStream(opts.out).write(
           `${report.out}: ${report.messages} messages from ${report.chunks} chunks (${span.toFixed(3)} s of log time), ${report.metadata} metadata records` +
             `${report.wasClosed ? "; the input was closed properly" : ""}\n`,
         );
-        for (const p of report.problems) process.stdout.write(`skipped: ${p.code} at byte offset ${p.offset}: ${p.detail}\n`);
+        for (const p of report.problems) reportStream(opts.out).write(`skipped: ${p.code} at byte offset ${p.offset}: ${p.detail}\n`);
       } finally {
         await source.close();
       }

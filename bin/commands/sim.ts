@@ -24,7 +24,7 @@ import type { EpisodeScore } from "../../sim/score.ts";
 import { startLiveSim, wallClock, type LiveSimResult, type LiveStatus } from "../sim-live.ts";
 import { usage } from "../cli-errors.ts";
 import { listOf, number, oneOf } from "../cli-validate.ts";
-import { writeAtomically } from "../output-file.ts";
+import { reportStream, writeAtomically } from "../output-file.ts";
 
 interface SimFlags {
   seed: string;
@@ -60,7 +60,7 @@ export default function register(program: Command): void {
     .description("the simulator alone: write a labelled dataset to MCAP, or publish sensors over MQTT/ZeroMQ (real time or lockstep)")
     .option("--seed <n>", "seed of the drive", number({ integer: true, min: 0 }), "1")
     .option("--duration <s>", "simulated seconds (default 60; with --scenario in live mode, the scenario's own)", number({ gt: 0 }))
-    .option("--out <file.mcap>", "dataset mode: write every topic, ground truth and expert label to this MCAP file")
+    .option("--out <file.mcap>", "dataset mode: write every topic, ground truth and expert label to this MCAP file (- for stdout)")
     .option("--vehicle <id>", "vehicle id in topic names", "sim")
     .option("--camera <format>", "camera output: jpeg (CompressedImage) or raw (RawImage rgb8)", oneOf(["jpeg", "raw"]), "jpeg")
     .option("--sensors <list>", "comma-separated sensors to model", listOf(ALL_SENSORS), ALL_SENSORS.join(","))
@@ -128,8 +128,8 @@ Examples:
         compression: flags.compression as "zstd" | "lz4" | "none",
         ...(scenarios ? { scenarios } : {}),
       }));
-      if (flags.json) process.stdout.write(JSON.stringify(scores, null, 2) + "\n");
-      else for (const s of scores) process.stdout.write(summary(s) + "\n");
+      if (flags.json) reportStream(flags.out).write(JSON.stringify(scores, null, 2) + "\n");
+      else for (const s of scores) reportStream(flags.out).write(summary(s) + "\n");
     });
 }
 

@@ -92,6 +92,20 @@ describe("bin: file and model tools", function () {
     assert.equal((await fusiond("merge", a, b, "-o", a)).status, 2, "writing over an input is refused");
   });
 
+  it("-o - writes the recording to stdout (the process's own, e.g. a file it was redirected to)", async () => {
+    const out = join(dir, "stdout.mcap");
+    const { openSync, closeSync } = await import("node:fs");
+    const fd = openSync(out, "w");
+    try {
+      const r = spawnSync(process.execPath, ["bin/fusiond.js", "filter", GOLDEN, "-t", "vehicles/+/ego", "-o", "-"], { stdio: ["ignore", fd, "pipe"], encoding: "utf8", timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /wrote stdout: 200 messages/);
+    } finally {
+      closeSync(fd);
+    }
+    assert.equal((await read(out)).length, 200);
+  });
+
   it("a filter that fails leaves no output", async () => {
     const bogus = join(dir, "bogus.mcap");
     writeFileSync(bogus, "not mcap");
