@@ -8,6 +8,8 @@
  * unless --verbose (or FUSIOND_VERBOSE=1). With --json the error is one JSON object on stderr instead:
  *   {"error":{"command":"sim","code":"bad_option","message":"...","hint":"...","exitCode":2}}
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { FusiondError } from "../schemas/index.ts";
 
@@ -107,6 +109,10 @@ export function describeError(err: unknown, command: string): CliErrorReport {
   }
   if (err instanceof FusiondError) {
     const usageError = USAGE_CODES.has(err.code);
+    const file = typeof err.context["file"] === "string" ? err.context["file"] : "";
+    if (err.code === "is_directory" && file && existsSync(join(file, "card.json"))) {
+      return { command, code: err.code, message: `${file} is a model directory, not a recording`, hint: `fusiond models ${file} describes it`, exitCode: EXIT_FAILURE };
+    }
     const hint = typeof err.context["hint"] === "string" ? err.context["hint"] : usageError ? help : systemHint(err.cause, err.context["file"]) || (FAILURE_HINTS[err.code] ?? "");
     // One line: a multi-line message (e.g. a config's list of problems) is joined with "; ".
     const message = err.message.replace(/:\n\s*/, ": ").replace(/\n\s*/g, "; ");

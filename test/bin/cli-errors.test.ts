@@ -87,6 +87,7 @@ describe("bin: one error path for every command", function () {
     [["play", notMcap], 2, /^fusiond play: give exactly one of --mqtt URL or --zmq ENDPOINT \(/],
     [["play", dir, "--mqtt", "mqtt://127.0.0.1:1"], 1, /^fusiond play: .* is a directory, not a file/],
     [["info", dir], 1, new RegExp(`^fusiond info: ${dir} is a directory, not a file \\(`)],
+    [["info", "models/default"], 1, /^fusiond info: models\/default is a model directory, not a recording \(fusiond models models\/default describes it\)$/],
     [["info", join(dir, "missing.mcap")], 1, /^fusiond info: .*missing\.mcap: cannot open for reading: .* \(check the path: .*missing\.mcap does not exist\)$/],
     [["info", "a", "b"], 2, /^fusiond info: too many arguments for 'info'.* \(see fusiond info --help\)$/],
     [["info", "--bogus", "x"], 2, /^fusiond info: unknown option '--bogus' \(see fusiond info --help\)$/],
