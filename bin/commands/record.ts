@@ -157,6 +157,8 @@ Examples:
         },
       });
       progress = setInterval(() => line(), 1000);
+      // One start line for logs and pipes too (the progress line is for terminals only).
+      if (!opts.quiet) process.stderr.write(`fusiond record: recording ${opts.out} from ${opts.mqtt ?? opts.zmq}: ${opts.topics.join(" ")} (Ctrl-C closes it)\n`);
       const timer = durationS === undefined ? undefined : setTimeout(() => void stop("--duration reached"), durationS * 1000);
       const onSignal = (sig: NodeJS.Signals): void => void stop(sig);
       process.once("SIGINT", onSignal);
