@@ -35,7 +35,15 @@ Examples:
       const source = await fileSource(file);
       try {
         // Written under a temporary name and renamed when whole: a failed recovery leaves no output file.
-        const recovered = await writeAtomically(opts.out, async (tmp) => recoverRecording(source, await fileSink(tmp), { compression: opts.compression as Compression }));
+        const recovered = await writeAtomically(opts.out, async (tmp) => {
+          const sink = await fileSink(tmp);
+          try {
+            return await recoverRecording(source, sink, { compression: opts.compression as Compression });
+          } catch (err) {
+            await sink.close().catch(() => undefined); // already closed, or failing: the error that matters is err
+            throw err;
+          }
+        });
         const report = { ...recovered, out: opts.out };
         if (opts.json) {
           reportStream(opts.out).write(JSON.stringify(report, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");

@@ -8,7 +8,13 @@ import { fileSource, McapRecording, recordToFile, type Compression, type Recorde
 import { FUSIOND_VERSION } from "../version.ts";
 
 export async function openRecording(file: string): Promise<McapRecording> {
-  return McapRecording.open(await fileSource(file));
+  const source = await fileSource(file);
+  try {
+    return await McapRecording.open(source);
+  } catch (err) {
+    await source.close();
+    throw err;
+  }
 }
 
 /** --start/--end (seconds after the recording's first message) → log-time bounds in ns. */
