@@ -96,7 +96,7 @@ function commanderMessage(err: CommanderError): string {
 export function describeError(err: unknown, command: string): CliErrorReport {
   const help = `see fusiond${command ? ` ${command}` : ""} --help`;
   if (err instanceof CommanderError) {
-    if (err.code === "commander.help") return { command, code: "usage", message: "give a command", hint: help, exitCode: EXIT_USAGE };
+    if (err.code === "commander.help" && err.exitCode !== 0) return { command, code: "usage", message: "give a command", hint: help, exitCode: EXIT_USAGE };
     const message = commanderMessage(err);
     const suggestion = /\((Did you mean [^)]*)\)/.exec(message);
     return {

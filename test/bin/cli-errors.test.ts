@@ -192,6 +192,9 @@ describe("bin: one error path for every command", function () {
 
     it("help and version exit 0 and print nothing more", () => {
       const out: string[] = [];
+      assert.equal(reportError(new CommanderError(0, "commander.help", "(outputHelp)"), { command: "", json: false, verbose: false, write: (s) => out.push(s) }), 0, "fusiond help sim");
+      assert.equal(reportError(new CommanderError(1, "commander.help", "(outputHelp)"), { command: "", json: false, verbose: false, write: (s) => out.push(s) }), 2, "fusiond alone");
+      out.length = 0;
       assert.equal(reportError(new CommanderError(0, "commander.helpDisplayed", "(outputHelp)"), { command: "", json: false, verbose: false, write: (s) => out.push(s) }), 0);
       assert.deepEqual(out, []);
     });
