@@ -3,4 +3,6 @@
 import { register } from "tsx/esm/api";
 
 register();
-await import("./main.ts");
+const { main } = await import("./main.ts");
+const status = await main();
+if (status !== undefined) process.exit(status);

@@ -20,3 +20,4 @@ export * from "./signature-verify.ts";
 export * from "./source.ts";
 export * from "./synthetic.ts";
 export * from "./ros/index.ts";
+export * from "./time-format.ts";

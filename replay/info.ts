@@ -3,6 +3,7 @@
  * An indexed file is summarised from its summary and message indexes (no chunk is decompressed); an
  * unclosed one is scanned, and its problems (by offset) are listed.
  */
+import { isoNs } from "./time-format.ts";
 import { McapStreamReader, type McapTypes } from "@mcap/core";
 import type { McapRecording } from "./reader.ts";
 import { scanRecords, type ScanProblem } from "./scan.ts";
@@ -32,6 +33,9 @@ export interface RecordingInfo {
   profile: string;
   startNs: string;
   endNs: string;
+  /** startNs and endNs as ISO 8601 UTC (with ns), for people; "" when there are no messages. */
+  startTime: string;
+  endTime: string;
   durationS: number;
   messages: number;
   topics: TopicInfo[];
@@ -192,6 +196,8 @@ export async function recordingInfo(rec: McapRecording): Promise<RecordingInfo> 
     profile: header.profile,
     startNs: start?.toString() ?? "",
     endNs: end?.toString() ?? "",
+    startTime: start === undefined ? "" : isoNs(start),
+    endTime: end === undefined ? "" : isoNs(end),
     durationS: start !== undefined && end !== undefined ? Number(end - start) / 1e9 : 0,
     messages: total,
     topics,
@@ -215,6 +221,7 @@ export function formatInfo(info: RecordingInfo): string {
   const lines = [
     `file:      ${info.file} (${mb(info.bytes)}, ${info.mode}${info.library ? `, written by ${info.library}` : ""})`,
     `duration:  ${info.durationS.toFixed(3)} s  (log_time ${info.startNs} → ${info.endNs})`,
+    ...(info.startTime ? [`time:      ${info.startTime} → ${info.endTime} (UTC)`] : []),
     `messages:  ${info.messages} on ${info.topics.length} topics`,
     `chunks:    ${info.chunks.count} (${info.chunks.compression.join(", ") || "-"}), ${mb(info.chunks.compressedBytes)} of ${mb(info.chunks.uncompressedBytes)} ` +
       `(ratio ${info.chunks.ratio.toFixed(2)}), longest ${info.chunks.maxSpanMs.toFixed(0)} ms, ${info.chunks.meanMessages.toFixed(1)} messages each`,

@@ -109,7 +109,12 @@ export async function fileSource(path: string): Promise<ByteSource> {
   } catch (err) {
     throw new FusiondError("open_failed", `${path}: cannot open for reading: ${(err as Error).message}`, { file: path }, { cause: err });
   }
-  const total = BigInt((await handle.stat()).size);
+  const stat = await handle.stat();
+  if (stat.isDirectory()) {
+    await handle.close();
+    throw new FusiondError("is_directory", `${path} is a directory, not a file`, { file: path, hint: "give a file inside it, e.g. an .mcap recording" });
+  }
+  const total = BigInt(stat.size);
   return {
     name: path,
     async size(): Promise<bigint> {

@@ -4,7 +4,7 @@
  * real time, the daemon with the shipped default model deciding in closed loop, a recording of the
  * session, a live status line, and a summary with the command that replays the recording.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { pino } from "pino";
@@ -22,6 +22,8 @@ import { startLiveSim, type LiveStatus } from "../sim-live.ts";
 import { liveScenario } from "./sim.ts";
 import { CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags } from "./camera-flags.ts";
 import { EXIT_USAGE } from "./types.ts";
+import { usage } from "../cli-errors.ts";
+import { hostPort, number } from "../cli-validate.ts";
 import { FUSIOND_VERSION } from "../version.ts";
 
 interface DemoFlags {
@@ -50,6 +52,11 @@ async function freeTcpEndpoint(): Promise<string> {
   return `tcp://127.0.0.1:${port}`;
 }
 
+/** A word the shell passes through as it is (quoted when it needs to be). */
+export function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 function quantile(latencies: number[], q: number): number {
   if (!latencies.length) return 0;
   const s = [...latencies].sort((a, b) => a - b);
@@ -61,13 +68,13 @@ export default function register(program: Command): void {
   program
     .command("demo")
     .description("the embedded default: in-process MQTT broker, the simulator, the daemon in closed loop, a recording, a summary")
-    .option("--duration <s>", "simulated seconds, run in real time", "60")
+    .option("--duration <s>", "simulated seconds, run in real time", number({ gt: 0 }), "60")
     .option("--weather <list>", `weather along the route (${WEATHERS.join(", ")}), e.g. fog or clear,night`)
-    .option("--seed <n>", "scenario seed", "1")
+    .option("--seed <n>", "scenario seed", number({ integer: true, min: 0 }), "1")
     .option("--model <dir>", "model directory", "models/default")
     .option("--zmq", "use ZeroMQ (tcp on 127.0.0.1) instead of the embedded MQTT broker")
     .option("--out <dir>", "where the recording goes", "recordings")
-    .option("--http <host:port>", "serve /metrics /healthz /readyz here while the demo runs (default: off)")
+    .option("--http <host:port>", "serve /metrics /healthz /readyz here while the demo runs (default: off)", hostPort())
     .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view (camera, GNSS map, radar, decisions, health), e.g. 8765")
     .option("--cameras <list>", CAMERAS_HELP)
     .option("--camera-size <WxH>", CAMERA_SIZE_HELP)
@@ -87,19 +94,10 @@ Examples:
       const seed = Number(flags.seed);
       const weather = flags.weather?.split(",").map((w) => w.trim().toLowerCase()) as MapWeather[] | undefined;
       const badWeather = weather?.filter((w) => !WEATHERS.includes(w)) ?? [];
-      if (!(durationS > 0) || !Number.isInteger(seed) || badWeather.length) {
-        process.stderr.write(
-          `fusiond demo: bad option: ${!(durationS > 0) ? `--duration must be a positive number of seconds (got ${flags.duration}) ` : ""}${!Number.isInteger(seed) ? `--seed must be an integer (got ${flags.seed}) ` : ""}${badWeather.length ? `--weather ${badWeather.join(",")} unknown (known: ${WEATHERS.join(", ")})` : ""}\n`,
-        );
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
+      if (badWeather.length) usage(`--weather must be a comma-separated list of ${WEATHERS.join(", ")}, not "${flags.weather}"`);
+      if (existsSync(flags.out) && !statSync(flags.out).isDirectory()) usage(`--out ${flags.out} is a file; the demo writes its recording into a directory`, "give a directory; it is created if missing");
       const cams = cameraSetFromFlags(flags.cameras, flags.cameraSize);
-      if ("error" in cams) {
-        process.stderr.write(`fusiond demo: ${cams.error}\n`);
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
+      if ("error" in cams) usage(cams.error);
       const say = (line: string): void => void (flags.quiet ? undefined : process.stderr.write(line + "\n"));
       const outDir = resolve(flags.out);
       mkdirSync(outDir, { recursive: true });
@@ -191,7 +189,6 @@ Examples:
       let lastDecisions = 0;
       let lastT = started;
       const isTty = process.stderr.isTTY === true;
-      let lastPrinted = 0;
       const statusLine = (s: LiveStatus): void => {
         if (flags.quiet) return;
         const now = Date.now();
@@ -202,11 +199,8 @@ Examples:
         const alive = health.filter((h) => h.alive).map((h) => h.kind);
         const kinds = [...new Set(alive)].join(",") || "none";
         const line = `t=${s.simS.toFixed(1)}/${s.durationS}s  speed ${(s.speedMps * 3.6).toFixed(0)} km/h  lane ${s.lane}  action ${lastAction.padEnd(10)}  sensors ${kinds}  ${rate.toFixed(1)} dec/s  sensor→decision p99 ${p99(sensorLatencies).toFixed(1)} ms  collisions ${s.collisions}`;
+        // Progress is for a person at a terminal: a pipe or a log gets the start lines and the summary only.
         if (isTty) process.stderr.write(`\r${line.padEnd(130)}`);
-        else if (now - lastPrinted >= 5000) {
-          lastPrinted = now;
-          process.stderr.write(line + "\n");
-        }
       };
       const onSignal = (): void => sim.stop();
       process.once("SIGINT", onSignal);
@@ -247,7 +241,8 @@ Examples:
         sensorToDecisionP99Ms: Number(p99(sensorLatencies).toFixed(2)),
         recording: files,
         log: relative(process.cwd(), logPath),
-        replay: files[0] ? `fusiond replay ${files[0]} --model ${flags.model}` : undefined,
+        // Runs as printed from a clone after npm install (npx finds the project's own bin), or installed.
+        replay: files[0] ? `npx fusiond replay ${shellWord(files[0])} --model ${shellWord(flags.model)}` : undefined,
       };
       writeFileSync(join(outDir, "demo-summary.json"), JSON.stringify(summary, null, 2));
       if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");

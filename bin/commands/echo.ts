@@ -8,8 +8,10 @@ import type { Command } from "commander";
 import type { Subscription } from "rxjs";
 import { MessageDecoder, TopicRegistry, type Rejection, type SensorMessage } from "../../schemas/index.ts";
 import { MqttTransport, SensorSource, ZmqSource, type RawSource } from "../../sensors/index.ts";
+import { isoNs } from "../../replay/time-format.ts";
 import { wallNs } from "../daemon/clock.ts";
-import { EXIT_USAGE } from "./types.ts";
+import { usage as usageError } from "../cli-errors.ts";
+import { existingFile, number, oneOf } from "../cli-validate.ts";
 
 interface EchoOpts {
   mqtt?: string;
@@ -42,13 +44,7 @@ export function echoLine(m: SensorMessage, json: Record<string, unknown>): strin
   });
 }
 
-/** ns since the epoch → ISO 8601 with nanoseconds, e.g. 2023-11-14T22:13:20.000000005Z. */
-export function isoNs(ns: bigint): string {
-  const ms = ns / 1_000_000n;
-  const base = new Date(Number(ms)).toISOString(); // ...T22:13:20.000Z
-  const frac = (((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n).toString().padStart(9, "0");
-  return `${base.slice(0, 19)}.${frac}Z`;
-}
+export { isoNs };
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -61,12 +57,12 @@ export default function register(program: Command): void {
     .option("--zmq-bind", "bind the ZeroMQ SUB socket instead of connecting (publishers connect to it)")
     .option("-t, --topic <pattern>", "topic pattern, + one level, # the rest (repeatable; default vehicles/{vehicle}/#)", collect)
     .option("--vehicle <id>", "only this vehicle's topics count as known (others are rejected as unknown_topic)")
-    .option("-C, --count <n>", "exit after printing this many messages (rejections do not count)")
-    .option("--bytes <mode>", "bytes fields as their length (<N bytes>) or as base64", "length")
-    .option("--max-bytes <n>", "reject payloads larger than this many bytes (default: each topic's registry limit)")
+    .option("-C, --count <n>", "exit after printing this many messages (rejections do not count)", number({ integer: true, min: 1 }))
+    .option("--bytes <mode>", "bytes fields as their length (<N bytes>) or as base64", oneOf(["length", "base64"]), "length")
+    .option("--max-bytes <n>", "reject payloads larger than this many bytes (default: each topic's registry limit)", number({ integer: true, min: 1 }))
     .option("--username <name>", "MQTT user name")
     .option("--password <secret>", "MQTT password (or set FUSIOND_MQTT_PASSWORD)")
-    .option("--ca <file>", "CA certificate (PEM) for mqtts:// brokers")
+    .option("--ca <file>", "CA certificate (PEM) for mqtts:// brokers", existingFile)
     .addHelpText(
       "after",
       `
@@ -85,8 +81,8 @@ Examples:
   fusiond echo --zmq tcp://127.0.0.1:5555 -t 'vehicles/ego1/ego' --bytes base64
   fusiond echo --mqtt mqtts://broker:8883 --ca ca.pem --username car --topic 'vehicles/#'`,
     )
-    .action(async (opts: EchoOpts, cmd: Command) => {
-      const usage = (message: string): never => cmd.error(`fusiond echo: ${message}`, { exitCode: EXIT_USAGE, code: "fusiond.bad_option" });
+    .action(async (opts: EchoOpts) => {
+      const usage = (message: string): never => usageError(message);
       if (!opts.mqtt === !opts.zmq) usage("give exactly one of --mqtt URL or --zmq ENDPOINT");
       if (opts.bytes !== "length" && opts.bytes !== "base64") usage("--bytes must be length or base64");
       const positiveInt = (text: string, name: string): number => {

@@ -4,7 +4,7 @@
  * side by side (`--compare DIR...`) with bootstrap intervals; a JSON report (`--out`, schema in
  * docs/eval.md) and a self-contained HTML page (`--html`). Progress goes to stderr, the summary to stdout.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
 import { BACKEND_CHOICES, type BackendChoice } from "../../fusion/index.ts";
@@ -21,6 +21,10 @@ import { planRun, type EvalRunSpec, type RunOutputs } from "../fleet/run.ts";
 import { EXIT_USAGE } from "./types.ts";
 import { checkRecordings } from "./verify.ts";
 import { recordingInput, ROS_MAP_OPTION, type RecordingInput } from "./ros-input.ts";
+import { FusiondError } from "../../schemas/index.ts";
+import { usage } from "../cli-errors.ts";
+import { number, oneOf } from "../cli-validate.ts";
+import { writeTextOutput } from "../output-file.ts";
 
 interface EvalFlags {
   model?: string;
@@ -95,16 +99,16 @@ export default function register(program: Command): void {
     .option("--closed-loop", "closed loop: the simulator in lockstep with the pipeline over a scenario suite")
     .option("--suite <name>", "closed loop: train, validation or test (the held-out split)", "test")
     .option("--seeds <A-B>", "closed loop: a seed range instead of a suite (suite seeds run their scenario, others a random one)")
-    .option("--duration <s>", "closed loop: cap each episode at this many seconds (quick runs)")
+    .option("--duration <s>", "closed loop: cap each episode at this many seconds (quick runs)", number({ min: 1 }))
     .option("--ablation", "open loop again with each modality masked, and any --baselines: what each sensor contributes")
     .option("--baselines <dirs...>", "with --ablation: single-modality (or other) baseline models for the ablation table")
     .option("--mqtt <url>", "closed loop over MQTT through this broker (default: in process, virtual time)")
-    .option("--out <report.json>", "write the JSON report (schema: docs/eval.md)")
-    .option("--html <report.html>", "write a self-contained HTML report")
-    .option("--backend <b>", `inference backend: ${BACKEND_CHOICES.join(", ")} (auto: the fastest that works on the model)`, "auto")
-    .option("--bootstrap <n>", "bootstrap resamples for the comparison intervals", "2000")
-    .option("--bootstrap-seed <n>", "seed of the bootstrap", "1")
-    .option("--parallel <n>", "closed loop: episodes run at once (their frames share model batches)", "4")
+    .option("--out <report.json>", "write the JSON report (schema: docs/eval.md; - for stdout)")
+    .option("--html <report.html>", "write a self-contained HTML report (- for stdout)")
+    .option("--backend <b>", `inference backend: ${BACKEND_CHOICES.join(", ")} (auto: the fastest that works on the model)`, oneOf(BACKEND_CHOICES), "auto")
+    .option("--bootstrap <n>", "bootstrap resamples for the comparison intervals", number({ integer: true, min: 1 }), "2000")
+    .option("--bootstrap-seed <n>", "seed of the bootstrap", number({ integer: true, min: 0 }), "1")
+    .option("--parallel <n>", "closed loop: episodes run at once (their frames share model batches)", number({ integer: true, min: 1 }), "4")
     .option("--keep-unused-sensors", "do not mask the modalities a model does not read (by default a camera-only model drives without radar)")
     .option("--timeline <episode>", "episode for the report's timeline (default: open loop the first, closed loop the first model's worst)")
     .option("--verify-key <pub.pem>", "open loop: refuse recordings not signed by this Ed25519 public key or changed since (fusiond verify)")
@@ -115,11 +119,17 @@ export default function register(program: Command): void {
     .option("--redis <url>", "run the units (one per recording, one per episode) on fleet workers through this Redis (docs/fleet.md)")
     .option("--prefix <name>", "with --redis: the fleet's key prefix", DEFAULT_PREFIX)
     .option("--attempts <n>", "with --redis: tries per unit before it is listed as failed", "3")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  fusiond eval --model models/default --data test-*.mcap                              # open loop
+  fusiond eval --model models/camera-only --compare models/default --closed-loop --suite test --html report.html
+  fusiond eval --model models/default --data test-*.mcap --ablation --baselines models/radar-only models/camera-only
+  fusiond eval --model models/default --closed-loop --seeds 1-20 --duration 30 --out - | jq .models[0].closedLoop.collisions`,
+    )
     .action(async (flags: EvalFlags) => {
-      const fail = (msg: string): void => {
-        process.stderr.write(`fusiond eval: ${msg}\n`);
-        process.exitCode = EXIT_USAGE;
-      };
+      const fail = (msg: string): never => usage(msg);
       const models = [...(flags.model ? [flags.model] : []), ...(flags.compare ?? [])];
       if (!models.length) return fail("give --model DIR (and/or --compare DIR...)");
       if (!flags.data?.length && !flags.closedLoop) return fail("give --data FILES... (open loop) and/or --closed-loop");
@@ -214,25 +224,34 @@ export default function register(program: Command): void {
         };
         const manifest = await planRun("eval", spec, outputs, attempts);
         const report = await fleetEval(manifest, { redis: flags.redis, prefix: flags.prefix, quiet: Boolean(flags.quiet), log });
-        if (report) writeEvalOutputs(report, manifest.outputs, log);
+        if (report) await writeEvalOutputs(report, manifest.outputs, log);
         return;
       }
       const { report } = await evaluate(options).finally(cleanup);
       progress.end();
-      writeEvalOutputs(report, outputs, log);
+      const unlabelled = report.models.find((m) => m.openLoop && m.openLoop.data.labelled === 0);
+      if (unlabelled) {
+        throw new FusiondError("no_labels", `--data has no expert labels (fusiond.GroundTruth): open-loop scores of ${unlabelled.model.id} would be 0 for no reason`, {
+          hint: "give recordings made by fusiond sim --out (they carry the expert's label), or use --closed-loop",
+        });
+      }
+      await writeEvalOutputs(report, outputs, log);
     });
 }
 
-/** Writes the report where asked, prints the summary (or the JSON), sets the exit status (1: a unit failed). */
-export function writeEvalOutputs(report: EvalReport, o: RunOutputs, log: (s: string) => void): void {
-  const write = (path: string, text: string): void => {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-    log(`wrote ${path}`);
+/**
+ * Writes the report where asked — each file whole or not at all (bin/output-file.ts), - for stdout — prints the
+ * summary (or the JSON) unless a report went to stdout, and sets the exit status (1: a unit failed).
+ */
+export async function writeEvalOutputs(report: EvalReport, o: RunOutputs, log: (s: string) => void): Promise<void> {
+  const write = async (path: string, text: string): Promise<void> => {
+    if (path !== "-") mkdirSync(dirname(path), { recursive: true });
+    await writeTextOutput(path, text);
+    if (path !== "-") log(`wrote ${path}`);
   };
   for (const f of report.failures ?? []) log(`failed: ${f.kind} ${f.model} ${f.unit}: ${f.reason}`);
   if (report.failures?.length) process.exitCode = 1;
-  if (o.out) write(o.out, JSON.stringify(report, null, 2) + "\n");
-  if (o.html) write(o.html, renderHtml(report));
-  process.stdout.write(o.json ? JSON.stringify(report, null, 2) + "\n" : summaryText(report));
+  if (o.out) await write(o.out, JSON.stringify(report, null, 2) + "\n");
+  if (o.html) await write(o.html, renderHtml(report));
+  if (o.out !== "-" && o.html !== "-") process.stdout.write(o.json ? JSON.stringify(report, null, 2) + "\n" : summaryText(report));
 }

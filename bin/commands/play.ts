@@ -8,6 +8,7 @@ import { FusiondError, TopicRegistry } from "../../schemas/index.ts";
 import { MqttTransport, ZmqSink, type RawSink } from "../../sensors/index.ts";
 import { recordingInput, ROS_MAP_OPTION } from "./ros-input.ts";
 import { fileSource, McapRecording, Pacer, parseRate, parseRemap, playRecording, type PlayProgress } from "../../replay/index.ts";
+import { checkRange, number } from "../cli-validate.ts";
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -23,6 +24,7 @@ interface PlayOpts {
   remap?: string[];
   quiet?: boolean;
   rosMap?: string;
+  json?: boolean;
 }
 
 function seconds(text: string, name: string): bigint {
@@ -48,11 +50,12 @@ export default function register(program: Command): void {
     .option("--zmq-connect", "connect the PUB socket instead of binding")
     .option("-r, --rate <n|max>", "playback speed: 1 = real time, 2 = twice as fast, max = as fast as the bus takes", "1")
     .option("--loop", "start again at the end, until interrupted")
-    .option("--start <s>", "start this many seconds after the first message (latched GNSS/ego state is sent first)")
-    .option("--end <s>", "stop this many seconds after the first message")
+    .option("--start <s>", "start this many seconds after the first message (latched GNSS/ego state is sent first)", number({ min: 0 }))
+    .option("--end <s>", "stop this many seconds after the first message", number({ gt: 0 }))
     .option("-t, --topics <pattern...>", "only topics matching these MQTT-style patterns")
     .option("--remap <from:to>", "rename a topic or a topic prefix ending in / (repeatable)", collect)
     .option("-q, --quiet", "no progress bar")
+    .option("--json", "print the result as JSON on stdout: published, failed, loops, span")
     .addHelpText(
       "after",
       `
@@ -67,6 +70,7 @@ Examples:
     )
     .action(async (file: string, opts: PlayOpts) => {
       if (!opts.mqtt === !opts.zmq) throw new FusiondError("bad_option", "give exactly one of --mqtt URL or --zmq ENDPOINT");
+      checkRange(opts.start, opts.end);
       const rate = parseRate(opts.rate);
       const remap = (opts.remap ?? []).map(parseRemap);
       const input = await recordingInput(file, opts.rosMap, (line) => !opts.quiet && process.stderr.write(`fusiond play: ${line}\n`));
@@ -107,13 +111,21 @@ Examples:
           publish: async (topic, bytes, type) => (await target.publish(topic, bytes, { qos: registry.lookup(topic)?.qos ?? 0, type })).ok,
           onProgress: (p) => {
             const now = performance.now();
-            if (opts.quiet || now - lastDraw < 200) return;
+            // Progress is for a person at a terminal: a pipe or a log gets only the final line.
+            if (opts.quiet || !process.stderr.isTTY || now - lastDraw < 200) return;
             lastDraw = now;
-            process.stderr.write(process.stderr.isTTY ? `\r${bar(p)}\u001b[K` : `${bar(p)}\n`);
+            process.stderr.write(`\r${bar(p)}\u001b[K`);
           },
         });
+        if (opts.json) process.stdout.write(JSON.stringify({ file, published: final.published, failed: final.failed, loops: final.loop + 1, spanS: Number(final.spanNs) / 1e9, interrupted: abort.signal.aborted }) + "\n");
         if (!opts.quiet) process.stderr.write(`${process.stderr.isTTY ? "\r" : ""}${bar({ ...final, atNs: abort.signal.aborted ? final.atNs : final.spanNs })}${process.stderr.isTTY ? "\u001b[K" : ""}\n`);
         if (final.failed > 0) process.exitCode = 1;
+        if (final.published === 0 && final.failed === 0 && !abort.signal.aborted) {
+          throw new FusiondError("nothing_sent", `${file}: no message matched${opts.topics?.length ? ` --topics ${opts.topics.join(" ")}` : ""}${opts.start !== undefined || opts.end !== undefined ? " in the --start/--end range" : ""}: nothing was sent`, {
+            file,
+            hint: `see its topics and span with: fusiond info ${file}`,
+          });
+        }
       } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);

@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { asyncScheduler } from "rxjs";
 import { FusiondError, MessageDecoder, TopicRegistry } from "../../schemas/index.ts";
 import { MqttTransport, ZmqSource, type RawSource } from "../../sensors/index.ts";
+import { existingFile, number, oneOf } from "../cli-validate.ts";
 import { COMPRESSIONS, RawRecorder, readSigningKey, recordToFile, type Compression, type RotateOptions } from "../../replay/index.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -48,6 +49,7 @@ interface RecordOpts {
   config?: string;
   signingKey?: string;
   quiet?: boolean;
+  json?: boolean;
 }
 
 export default function register(program: Command): void {
@@ -59,15 +61,16 @@ export default function register(program: Command): void {
     .option("--zmq-bind", "bind the ZeroMQ SUB socket instead of connecting")
     .option("-t, --topics <pattern...>", "MQTT-style topic patterns to record (+ one level, # the rest)", ["vehicles/#"])
     .requiredOption("-o, --out <file>", "output .mcap (with --rotate: FILE_000.mcap, FILE_001.mcap, ...)")
-    .option("--duration <s>", "stop after this many seconds")
-    .option("--max-size <mb>", "stop once this many MB have been written")
+    .option("--duration <s>", "stop after this many seconds", number({ gt: 0 }))
+    .option("--max-size <mb>", "stop once this many MB have been written", number({ gt: 0 }))
     .option("--rotate <limit>", "start a new file at a size (500MB) or a duration (90s, 10m, 1h)")
-    .option("--compression <kind>", `chunk compression: ${COMPRESSIONS.join(", ")}`, "zstd")
+    .option("--compression <kind>", `chunk compression: ${COMPRESSIONS.join(", ")}`, oneOf(COMPRESSIONS), "zstd")
     .option("--vehicle <id>", "vehicle id for the metadata record")
     .option("--meta <key=value>", "extra metadata (repeatable), e.g. --meta modelId=fusion-v3", collect)
-    .option("--config <file>", "daemon config to store in the metadata record (secrets redacted)")
+    .option("--config <file>", "daemon config to store in the metadata record (secrets redacted)", existingFile)
     .option("--signing-key <key.pem>", "sign each closed file with this Ed25519 private key (fusiond sign-keygen; check with fusiond verify)")
     .option("-q, --quiet", "no progress line")
+    .option("--json", "when it stops, print the result as JSON on stdout: files, messages, bytes, drops")
     .addHelpText(
       "after",
       `
@@ -97,6 +100,10 @@ Examples:
         meta[kv.slice(0, eq)] = kv.slice(eq + 1);
       }
       const registry = new TopicRegistry(opts.vehicle ?? "+");
+      // Connect first: a broker that does not answer leaves no file behind (an empty, unclosed recording).
+      const source: RawSource = opts.mqtt
+        ? await MqttTransport.connect({ url: opts.mqtt, now: wallClockNs, registry, clientId: `fusiond-record-${process.pid}` })
+        : new ZmqSource({ endpoint: opts.zmq!, now: wallClockNs, mode: opts.zmqBind ? "bind" : "connect" });
       const recorder = await recordToFile(opts.out, {
         compression: opts.compression as Compression,
         metadata: meta,
@@ -106,16 +113,14 @@ Examples:
         ...(opts.rotate ? { rotate: parseRotate(opts.rotate) } : {}),
       });
       const raw = new RawRecorder(recorder, new MessageDecoder({ registry }));
-      const source: RawSource = opts.mqtt
-        ? await MqttTransport.connect({ url: opts.mqtt, now: wallClockNs, registry, clientId: `fusiond-record-${process.pid}` })
-        : new ZmqSource({ endpoint: opts.zmq!, now: wallClockNs, mode: opts.zmqBind ? "bind" : "connect" });
       const started = wallClockNs();
       let stopping: Promise<void> | undefined;
       let finish!: () => void;
       const finished = new Promise<void>((r) => (finish = r));
       let progress: ReturnType<typeof setInterval> | undefined;
       const line = (final = false): void => {
-        if (opts.quiet) return;
+        // Progress is for a person at a terminal: a pipe or a log gets only the final line.
+        if (opts.quiet || (!final && !process.stderr.isTTY)) return;
         const s = raw.stats();
         const r = recorder.stats();
         const secs = Number(wallClockNs() - started) / 1e9;
@@ -132,7 +137,11 @@ Examples:
           await recorder.close();
           line(true);
           const r = recorder.stats();
-          process.stderr.write(`closed (${why}): ${r.files.join(", ")}\n`);
+          if (!opts.quiet) process.stderr.write(`closed (${why}): ${r.files.join(", ")}\n`);
+          if (opts.json) {
+            const s = raw.stats();
+            process.stdout.write(JSON.stringify({ files: r.files, stoppedBy: why, messages: s.recorded, dropped: s.dropped, skipped: s.skipped, bytesWritten: r.bytesWritten, chunks: r.chunks }) + "\n");
+          }
         })()
           .catch((err: unknown) => {
             process.stderr.write(`fusiond record: ${(err as Error).message}\n`);
@@ -151,6 +160,8 @@ Examples:
         },
       });
       progress = setInterval(() => line(), 1000);
+      // One start line for logs and pipes too (the progress line is for terminals only).
+      if (!opts.quiet) process.stderr.write(`fusiond record: recording ${opts.out} from ${opts.mqtt ?? opts.zmq}: ${opts.topics.join(" ")} (Ctrl-C closes it)\n`);
       const timer = durationS === undefined ? undefined : setTimeout(() => void stop("--duration reached"), durationS * 1000);
       const onSignal = (sig: NodeJS.Signals): void => void stop(sig);
       process.once("SIGINT", onSignal);

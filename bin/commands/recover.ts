@@ -2,6 +2,8 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { FusiondError } from "../../schemas/index.ts";
+import { oneOf } from "../cli-validate.ts";
+import { reportStream, writeAtomically } from "../output-file.ts";
 import { COMPRESSIONS, fileSink, fileSource, recoverRecording, type Compression } from "../../replay/index.ts";
 
 export default function register(program: Command): void {
@@ -9,8 +11,8 @@ export default function register(program: Command): void {
     .command("recover")
     .description("rebuild an MCAP recording that was not closed (or is damaged): every whole chunk is kept, with a new summary and indexes")
     .argument("<file>", "the damaged or unclosed .mcap")
-    .requiredOption("-o, --out <fixed>", "where to write the rebuilt recording (must differ from FILE)")
-    .option("--compression <kind>", `chunk compression of the output: ${COMPRESSIONS.join(", ")}`, "zstd")
+    .requiredOption("-o, --out <fixed>", "where to write the rebuilt recording (must differ from FILE; - for stdout)")
+    .option("--compression <kind>", `chunk compression of the output: ${COMPRESSIONS.join(", ")}`, oneOf(COMPRESSIONS), "zstd")
     .option("--json", "print the recovery report as JSON")
     .addHelpText(
       "after",
@@ -32,19 +34,29 @@ Examples:
       }
       const source = await fileSource(file);
       try {
-        const report = await recoverRecording(source, await fileSink(opts.out), { compression: opts.compression as Compression });
+        // Written under a temporary name and renamed when whole: a failed recovery leaves no output file.
+        const recovered = await writeAtomically(opts.out, async (tmp) => {
+          const sink = await fileSink(tmp);
+          try {
+            return await recoverRecording(source, sink, { compression: opts.compression as Compression });
+          } catch (err) {
+            await sink.close().catch(() => undefined); // already closed, or failing: the error that matters is err
+            throw err;
+          }
+        });
+        const report = { ...recovered, out: opts.out };
         if (opts.json) {
-          process.stdout.write(JSON.stringify(report, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
+          reportStream(opts.out).write(JSON.stringify(report, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
           return;
         }
         const span = report.startNs !== undefined && report.endNs !== undefined ? Number(report.endNs - report.startNs) / 1e9 : 0;
-        process.stdout.write(
+        reportStream(opts.out).write(
           `${report.out}: ${report.messages} messages from ${report.chunks} chunks (${span.toFixed(3)} s of log time), ${report.metadata} metadata records` +
             `${report.wasClosed ? "; the input was closed properly" : ""}\n`,
         );
         // A signature covers the bytes it was made over; a rebuilt file has other bytes.
-        process.stdout.write(`${report.out} is not signed (marked fusiond.recovered)${report.droppedSignature ? "; the input's signature was dropped: check the input with fusiond verify" : ""}\n`);
-        for (const p of report.problems) process.stdout.write(`skipped: ${p.code} at byte offset ${p.offset}: ${p.detail}\n`);
+        reportStream(opts.out).write(`${report.out} is not signed (marked fusiond.recovered)${report.droppedSignature ? "; the input's signature was dropped: check the input with fusiond verify" : ""}\n`);
+        for (const p of report.problems) reportStream(opts.out).write(`skipped: ${p.code} at byte offset ${p.offset}: ${p.detail}\n`);
       } finally {
         await source.close();
       }

@@ -2,16 +2,17 @@
  * `fusiond replay FILES... --model DIR`: each recording through the pipeline (runReplay, replay-run.ts) in
  * this process, or with --redis one fleet job per recording; the same report either way.
  */
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import type { BackendChoice } from "../../fusion/index.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../../fusion/index.ts";
+import { usage } from "../cli-errors.ts";
+import { checkRange, number, oneOf } from "../cli-validate.ts";
+import { writeAtomically, writeTextOutput } from "../output-file.ts";
 import { reasonOf } from "../eval/evaluate.ts";
 import { fleetReplay } from "../fleet/cli.ts";
 import { DEFAULT_PREFIX } from "../fleet/jobs.ts";
 import { planRun, type ReplayOutcome } from "../fleet/run.ts";
 import { FUSIOND_VERSION } from "./record.ts";
 import { bigintJson, DEFAULT_IGNORE, runReplay, type ReplayOpts, type ReplayReport } from "./replay-run.ts";
-import { EXIT_USAGE } from "./types.ts";
 import { ROS_MAP_OPTION } from "./ros-input.ts";
 
 export { DEFAULT_IGNORE, runReplay, type ReplayOpts, type ReplayReport } from "./replay-run.ts";
@@ -22,15 +23,15 @@ export default function register(program: Command): void {
     .description("run a recording through the pipeline in virtual time, decide with a model, and compare with the decisions recorded live")
     .argument("<files...>", "the .mcap recording(s) (or ROS 1 bags / ROS 2 MCAP: converted first, see fusiond convert); several: one report each, --out writes fusiond.replay-set/1")
     .requiredOption("-m, --model <dir>", "model directory (model.json, weights, input-spec.json, card.json)")
-    .option("-o, --out <report.json>", "write the report (decisions, metrics, comparison) as JSON")
+    .option("-o, --out <report.json>", "write the report (decisions, metrics, comparison) as JSON (- for stdout)")
     .option("--record <out.mcap>", "record the replayed session (inputs and the new decisions, stamped in virtual time)")
-    .option("--backend <name>", "inference backend: auto, onnx, onnx-webgpu, webgpu, wasm, cpu, ...", "auto")
+    .option("--backend <name>", `inference backend: ${BACKEND_CHOICES.join(", ")}`, oneOf(BACKEND_CHOICES), "auto")
     .option("--map <file.json>", "road map for GNSS map context (default: the one stored in the recording; a path the recording names is never opened)")
     .option("--verify-key <pub.pem>", "refuse the recording unless it is signed by this Ed25519 public key and unchanged since (fusiond verify)")
     .option("--allow-unsigned", "with --verify-key: replay an unsigned recording anyway, with a warning")
     .option(...ROS_MAP_OPTION)
-    .option("--start <s>", "start this many seconds after the first message (latched GNSS/ego state first)")
-    .option("--end <s>", "stop this many seconds after the first message")
+    .option("--start <s>", "start this many seconds after the first message (latched GNSS/ego state first)", number({ min: 0 }))
+    .option("--end <s>", "stop this many seconds after the first message", number({ gt: 0 }))
     .option("-t, --topics <pattern...>", "only these input topics (MQTT-style patterns)")
     .option("--ignore <fields>", "comma-separated decision fields not compared", DEFAULT_IGNORE.join(","))
     .option("--tolerance <x>", "absolute tolerance for numeric fields", "1e-6")
@@ -39,6 +40,7 @@ export default function register(program: Command): void {
     .option("--frames <mode>", "which frames to decide: recorded (exactly those decided live, rebuilt from the inputs each decision lists), aligner (align and decide again on the virtual clock), auto (recorded when the decisions list their inputs)", "auto")
     .option("--measured", "keep the wall-clock inference_ms in the replayed decisions (default: 0, so that two replays are byte-identical)")
     .option("-q, --quiet", "no summary on stderr")
+    .option("--json", "print the report as JSON on stdout (the same as -o -)")
     .option("--redis <url>", "run one job per recording on fleet workers through this Redis (docs/fleet.md)")
     .option("--prefix <name>", "with --redis: the fleet's key prefix", DEFAULT_PREFIX)
     .option("--attempts <n>", "with --redis: tries per recording before it is listed as failed", "3")
@@ -56,25 +58,24 @@ An unsigned recording is replayed with a warning; with --verify-key one that doe
 (or is unsigned, unless --allow-unsigned) is refused before anything is read from it.
 
 Examples:
-  fusiond replay drive.mcap --model models/fusion-v1 --out report.json
-  fusiond replay drive.mcap -m models/fusion-v1 --start 30 --end 90 --record replayed.mcap
-  fusiond replay drive.mcap -m models/fusion-v2 --ignore latency_ms,inference_ms,model_id,model_hash -o v2.json
+  fusiond replay drive.mcap --model models/default --out report.json
+  fusiond replay drive.mcap -m models/default --start 30 --end 90 --record replayed.mcap
+  fusiond replay drive.mcap -m models/late --ignore latency_ms,inference_ms,model_id,model_hash -o - | jq .comparison
   fusiond replay drive.bag -m models/default --ros-map ros.yaml     # a ROS recording, converted first
-  fusiond replay /mnt/drives/*.mcap -m models/fusion-v1 -o all.json --redis redis://10.0.0.5:6379   (fleet workers: docs/fleet.md)`,
+  fusiond replay /mnt/drives/*.mcap -m models/default -o all.json --redis redis://10.0.0.5:6379   (fleet workers: docs/fleet.md)
+  (fusiond models lists the models shipped and found here)`,
     )
-    .action(async (files: string[], opts: ReplayOpts & { redis?: string; prefix: string; attempts: string }) => {
+    .action(async (files: string[], opts: ReplayOpts & { redis?: string; prefix: string; attempts: string; json?: boolean }) => {
+      checkRange(opts.start, opts.end);
       const log = (s: string): void => void process.stderr.write(`fusiond replay: ${s}\n`);
+      const out = opts.json && !opts.out ? "-" : opts.out;
       if (opts.redis) {
-        const usage = (msg: string): void => {
-          log(msg);
-          process.exitCode = EXIT_USAGE;
-        };
-        if (opts.record) return usage("--record writes a file on this machine: it does not go with --redis");
-        if (opts.rosMap) return usage("--ros-map converts on this machine: convert first (fusiond convert IN --out OUT.mcap) so every worker reads the same file");
-        if (opts.verifyKey) return usage("--verify-key is checked on this machine: run fusiond verify FILES --key PUB first, then replay them with --redis");
-        if ((opts.rate ?? "max") !== "max") return usage("--rate paces one replay in real time: it does not go with --redis");
+        if (opts.record) usage("--record writes a file on this machine: it does not go with --redis");
+        if (opts.rosMap) usage("--ros-map converts on this machine: convert first (fusiond convert IN --out OUT.mcap) so every worker reads the same file");
+        if (opts.verifyKey) usage("--verify-key is checked on this machine: run fusiond verify FILES --key PUB first, then replay them with --redis");
+        if ((opts.rate ?? "max") !== "max") usage("--rate paces one replay in real time: it does not go with --redis");
         const attempts = Number(opts.attempts);
-        if (!Number.isInteger(attempts) || attempts < 1) return usage(`--attempts must be an integer ≥ 1, not "${opts.attempts}"`);
+        if (!Number.isInteger(attempts) || attempts < 1) usage(`--attempts must be an integer ≥ 1, not "${opts.attempts}"`);
         const manifest = await planRun(
           "replay",
           {
@@ -98,20 +99,18 @@ Examples:
           attempts,
         );
         const outcomes = await fleetReplay(manifest, { redis: opts.redis, prefix: opts.prefix, quiet: Boolean(opts.quiet), log });
-        if (outcomes) writeReplayOutputs(outcomes, { ...manifest.outputs, quiet: Boolean(opts.quiet) });
+        if (outcomes) await writeReplayOutputs(outcomes, { ...manifest.outputs, quiet: Boolean(opts.quiet) });
         return;
       }
       if (files.length === 1) {
-        // One recording: exactly as ever (the report object; an error is the command's error).
-        const report = await runReplay(files[0]!, opts);
-        writeReplayOutputs([{ file: files[0]!, ok: true, report }], { ...(opts.out ? { out: opts.out } : {}), quiet: Boolean(opts.quiet) });
+        // One recording: exactly as ever (the report object; an error is the command's error). Outputs appear
+        // whole or not at all (bin/output-file.ts).
+        const file = files[0]!;
+        const report = opts.record ? await writeAtomically(opts.record, (tmp) => runReplay(file, { ...opts, record: tmp })) : await runReplay(file, opts);
+        await writeReplayOutputs([{ file, ok: true, report }], { ...(out ? { out } : {}), quiet: Boolean(opts.quiet) });
         return;
       }
-      if (opts.record) {
-        log("--record takes one recording");
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
+      if (opts.record) usage("--record takes one recording");
       const outcomes: ReplayOutcome[] = [];
       for (const file of files) {
         try {
@@ -120,7 +119,7 @@ Examples:
           outcomes.push({ file, ok: false, reason: reasonOf(err) });
         }
       }
-      writeReplayOutputs(outcomes, { ...(opts.out ? { out: opts.out } : {}), quiet: Boolean(opts.quiet) });
+      await writeReplayOutputs(outcomes, { ...(out ? { out } : {}), quiet: Boolean(opts.quiet) });
     });
 }
 
@@ -141,7 +140,7 @@ export const REPLAY_SET_SCHEMA = "fusiond.replay-set/1";
  * Writes what `fusiond replay` writes, whoever ran the replays: one recording → its report object; several
  * → fusiond.replay-set/1 (reports in file order, failures with their reason). Exit status 1 when one failed.
  */
-export function writeReplayOutputs(outcomes: readonly ReplayOutcome[], o: { out?: string; quiet: boolean }): void {
+export async function writeReplayOutputs(outcomes: readonly ReplayOutcome[], o: { out?: string; quiet: boolean }): Promise<void> {
   for (const x of outcomes) {
     if (!x.ok) process.stderr.write(`fusiond replay: ${x.file}: failed: ${x.reason}\n`);
     else if (!o.quiet) process.stderr.write(`${outcomes.length > 1 ? `${x.file}: ` : ""}${replaySummary(x.report)}\n`);
@@ -150,7 +149,7 @@ export function writeReplayOutputs(outcomes: readonly ReplayOutcome[], o: { out?
   if (!o.out) return;
   if (outcomes.length === 1) {
     const x = outcomes[0]!;
-    if (x.ok) writeFileSync(o.out, JSON.stringify(x.report, bigintJson, 2) + "\n");
+    if (x.ok) await writeTextOutput(o.out, JSON.stringify(x.report, bigintJson, 2) + "\n");
     return;
   }
   const set = {
@@ -158,6 +157,6 @@ export function writeReplayOutputs(outcomes: readonly ReplayOutcome[], o: { out?
     reports: outcomes.flatMap((x) => (x.ok ? [x.report] : [])),
     failures: outcomes.flatMap((x) => (x.ok ? [] : [{ file: x.file, reason: x.reason }])),
   };
-  writeFileSync(o.out, JSON.stringify(set, bigintJson, 2) + "\n");
+  await writeTextOutput(o.out, JSON.stringify(set, bigintJson, 2) + "\n");
 }
 

@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
 import { configSecrets, parseDaemonConfig, redactedConfig } from "../../pipeline/daemon-config.ts";
 import { cutSecrets } from "../../sensors/index.ts";
 import { FusiondError, redactText } from "../../schemas/index.ts";
 import { startDaemon } from "../daemon/daemon.ts";
-import { EXIT_USAGE } from "./types.ts";
+import { createLogger, LOG_FORMATS, type LogFormat } from "../daemon/logger.ts";
+import { BACKEND_CHOICES } from "../../fusion/index.ts";
+import { existingFile, hostPort, number, oneOf } from "../cli-validate.ts";
 import { FUSIOND_VERSION } from "../version.ts";
 
 interface RunFlags {
@@ -28,6 +29,7 @@ interface RunFlags {
   foxgloveToken?: string;
   foxgloveOrigin?: string[];
   logLevel?: string;
+  logFormat?: string;
   realtimePriority?: string;
   printConfig?: boolean;
 }
@@ -101,16 +103,16 @@ export default function register(program: Command): void {
   program
     .command("run")
     .description("the daemon: subscribe, align, fuse, decide, publish decisions, record, expose /metrics /healthz /readyz")
-    .option("-c, --config <file>", "YAML or JSON config (keys: docs/deployment.md); flags below override it")
+    .option("-c, --config <file>", "YAML or JSON config (keys: docs/deployment.md); flags below override it", existingFile)
     .option("--mqtt <url>", "MQTT broker to subscribe to and publish decisions on, e.g. mqtt://127.0.0.1:1883")
     .option("--zmq <endpoint>", "ZeroMQ endpoint to SUB from (repeatable), e.g. tcp://127.0.0.1:5555", collect)
     .option("--zmq-publish <endpoint>", "bind a ZeroMQ PUB socket here and publish decisions on it too")
     .option("--vehicle <id>", "vehicle id in the topics vehicles/{id}/... (default ego1)")
     .option("--sensor <kind/id>", "accept this sensor id, e.g. camera/front (repeatable; replaces the config's sensors; default: the simulator's camera/front camera_raw/front radar/front gnss/main voice/cabin); other ids are rejected and counted", collect)
     .option("--model <dir>", "model directory (default models/default)")
-    .option("--backend <name>", "inference backend: auto (the fastest that works on the model), onnx, onnx-webgpu, webgpu, tensorflow-gpu, tensorflow, wasm, cpu (default auto)")
+    .option("--backend <name>", `inference backend: ${BACKEND_CHOICES.join(", ")} (default auto: the fastest that works on the model)`, oneOf(BACKEND_CHOICES))
     .option("--record <dir>", "record the session (sensors, decisions) as MCAP files in this directory")
-    .option("--http <host:port>", "listen address for /metrics /healthz /readyz, or off (default 127.0.0.1:9464)")
+    .option("--http <host:port>", "listen address for /metrics /healthz /readyz, or off (default 127.0.0.1:9464)", hostPort({ off: true }))
     .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view here (e.g. 8765: open ws://127.0.0.1:8765 in Foxglove)")
     .option("--mqtt-ca <file>", "CA certificate (PEM) that signed the broker's certificate")
     .option("--mqtt-cert <file>", "client certificate (PEM) for brokers that require one (key passphrase: FUSIOND_MQTT_KEY_PASSPHRASE)")
@@ -118,8 +120,9 @@ export default function register(program: Command): void {
     .option("--http-token <token>", "require 'Authorization: Bearer TOKEN' on /metrics /healthz /readyz (prefer FUSIOND_HTTP_TOKEN: ps shows flags)")
     .option("--foxglove-token <token>", "require this bearer token on the live view (prefer FUSIOND_FOXGLOVE_TOKEN)")
     .option("--foxglove-origin <origin>", "allow this browser Origin on the live view (repeatable), e.g. https://app.foxglove.dev; default: loopback only", collect)
-    .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (default info)")
-    .option("--realtime-priority <1-99>", "run the main thread SCHED_FIFO at this priority for a steady latency on a loaded machine (needs CAP_SYS_NICE or an RLIMIT_RTPRIO of N, e.g. systemd LimitRTPRIO; default off)")
+    .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (default info)", oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]))
+    .option("--log-format <format>", "pretty (one readable line per event), json (JSON lines), or auto: pretty on a terminal, json otherwise", oneOf(LOG_FORMATS), "auto")
+    .option("--realtime-priority <1-99>", "run the main thread SCHED_FIFO at this priority for a steady latency on a loaded machine (needs CAP_SYS_NICE or an RLIMIT_RTPRIO of N, e.g. systemd LimitRTPRIO; default off)", number({ integer: true, min: 1, max: 99 }))
     .option("--print-config", "print the effective configuration as JSON and exit")
     .addHelpText(
       "after",
@@ -131,26 +134,20 @@ Examples:
   fusiond run --config /etc/fusiond/fusiond.yaml --realtime-priority 50   # main thread SCHED_FIFO (LimitRTPRIO=50 or root)
 
 Signals: SIGTERM/SIGINT stop intake, drain, close the recording and exit 0; SIGHUP reloads the model
-(the old one serves until the new one is warm). Logs are JSON lines on stdout (pino).
+(the old one serves until the new one is warm). Logs go to stdout: readable lines on a terminal, JSON lines
+(pino) otherwise (--log-format). A sensor's health change is logged once it has held for 2 s.
 Secrets from the environment: FUSIOND_MQTT_PASSWORD, FUSIOND_MQTT_KEY_PASSPHRASE, FUSIOND_HTTP_TOKEN,
 FUSIOND_FOXGLOVE_TOKEN (never printed; --print-config shows them as [redacted]).`,
     )
     .action(async (flags: RunFlags) => {
-      let parsed;
-      try {
-        parsed = configFromFlags(flags);
-      } catch (err) {
-        process.stderr.write(`fusiond run: ${redactText((err as Error).message)}\n`);
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
+      const parsed = configFromFlags(flags); // a bad config is a usage error (exit 2), reported by bin/cli-errors.ts
       if (flags.printConfig) {
         // Secrets print as "[redacted]": this output ends up in tickets and chat.
         process.stdout.write(JSON.stringify(redactedConfig(parsed.config), null, 2) + "\n");
         return;
       }
       const { config } = parsed;
-      const logger = pino({ level: config.log.level, base: { vehicle: config.vehicle } });
+      const logger = createLogger({ level: config.log.level, base: { vehicle: config.vehicle }, format: (flags.logFormat ?? "auto") as LogFormat });
       process.on("unhandledRejection", (err) => logger.error({ err: String(err) }, "unhandled rejection (the daemon goes on)"));
       const daemon = await startDaemon({ config, logger, configText: parsed.text, version: FUSIOND_VERSION });
       logger.info({ decisions: daemon.decisionTopic }, "running");

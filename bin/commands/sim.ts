@@ -25,6 +25,9 @@ import { startLiveSim, wallClock, type LiveSimResult, type LiveStatus } from "..
 import type { CameraSetSpec } from "../../sim/sensors/camera-set.ts";
 import { CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags } from "./camera-flags.ts";
 import { EXIT_USAGE } from "./types.ts";
+import { usage } from "../cli-errors.ts";
+import { listOf, number, oneOf } from "../cli-validate.ts";
+import { reportStream, writeAtomically } from "../output-file.ts";
 
 interface SimFlags {
   seed: string;
@@ -60,51 +63,50 @@ export default function register(program: Command): void {
   program
     .command("sim")
     .description("the simulator alone: write a labelled dataset to MCAP, or publish sensors over MQTT/ZeroMQ (real time or lockstep)")
-    .option("--seed <n>", "seed of the drive", "1")
-    .option("--duration <s>", "simulated seconds (default 60; with --scenario in live mode, the scenario's own)")
-    .option("--out <file.mcap>", "dataset mode: write every topic, ground truth and expert label to this MCAP file")
+    .option("--seed <n>", "seed of the drive", number({ integer: true, min: 0 }), "1")
+    .option("--duration <s>", "simulated seconds (default 60; with --scenario in live mode, the scenario's own)", number({ gt: 0 }))
+    .option("--out <file.mcap>", "dataset mode: write every topic, ground truth and expert label to this MCAP file (- for stdout)")
     .option("--vehicle <id>", "vehicle id in topic names", "sim")
-    .option("--camera <format>", "camera output: jpeg (CompressedImage) or raw (RawImage rgb8)", "jpeg")
+    .option("--camera <format>", "camera output: jpeg (CompressedImage) or raw (RawImage rgb8)", oneOf(["jpeg", "raw"]), "jpeg")
     .option("--cameras <list>", CAMERAS_HELP)
     .option("--camera-size <WxH>", CAMERA_SIZE_HELP)
-    .option("--sensors <list>", "comma-separated sensors to model", ALL_SENSORS.join(","))
-    .option("--episode <s>", "dataset mode: longest episode, s (episodes run back to back)", "120")
-    .option("--perturb <fraction>", "dataset mode: fraction of the drive (0–0.5) in which the ego holds a random KEEP/ACCELERATE/DECELERATE instead of the expert's, still labelled by the expert (training data that shows how to recover)", "0")
+    .option("--sensors <list>", "comma-separated sensors to model", listOf(ALL_SENSORS), ALL_SENSORS.join(","))
+    .option("--episode <s>", "dataset mode: longest episode, s (episodes run back to back)", number({ gt: 0 }), "120")
+    .option("--perturb <fraction>", "dataset mode: fraction of the drive (0–0.5) in which the ego holds a random KEEP/ACCELERATE/DECELERATE instead of the expert's, still labelled by the expert (training data that shows how to recover)", number({ min: 0, max: 0.5 }), "0")
     .option("--scenario <name>", "run a named scenario of the suite (see sim/scenarios.ts) instead of random ones")
     .option("--weather <list>", `weather segments along the route, in order (${WEATHERS.join(", ")}), e.g. fog or clear,night`)
-    .option("--compression <c>", "MCAP chunk compression: zstd, lz4 or none", "zstd")
+    .option("--compression <c>", "MCAP chunk compression: zstd, lz4 or none", oneOf(["zstd", "lz4", "none"]), "zstd")
     .option("--json", "print the episode scores as JSON")
     .option("--mqtt <url>", "live mode over MQTT: publish the sensors, read vehicles/{v}/decision")
     .option("--zmq <endpoint>", "live mode over ZeroMQ: bind a PUB socket here for the sensors")
     .option("--zmq-connect", "with --zmq: connect the PUB socket instead of binding it")
     .option("--zmq-decisions <endpoint>", "with --zmq: SUB to the decider's PUB socket here (e.g. fusiond run --zmq-publish)")
     .option("--lockstep", "advance one step per decision (see docs/simulator.md)")
-    .option("--timeout <ms>", "lockstep: wait per step; live: how long a decision stays in force", "1000")
-    .option("--on-timeout <policy>", "hold (keep the last command), stop (brake to a standstill) or abort", "hold")
-    .option("--match <policy>", "lockstep: match decisions to steps by frame stamp (stamp) or by arrival", "stamp")
-    .option("--driver <who>", "who drives the ego: decisions (closed loop) or expert (open loop, decisions only counted)", "decisions")
-    .option("--speed <x>", "live mode: simulated seconds per wall second", "1")
+    .option("--timeout <ms>", "lockstep: wait per step; live: how long a decision stays in force", number({ gt: 0 }), "1000")
+    .option("--on-timeout <policy>", "hold (keep the last command), stop (brake to a standstill) or abort", oneOf(["hold", "stop", "abort"]), "hold")
+    .option("--match <policy>", "lockstep: match decisions to steps by frame stamp (stamp) or by arrival", oneOf(["stamp", "arrival"]), "stamp")
+    .option("--driver <who>", "who drives the ego: decisions (closed loop) or expert (open loop, decisions only counted)", oneOf(["decisions", "expert"]), "decisions")
+    .option("--speed <x>", "live mode: simulated seconds per wall second", number({ gt: 0 }), "1")
     .option("--quiet", "no status line")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  fusiond sim --seed 7 --duration 120 --out train-7.mcap                  # a labelled dataset (deterministic bytes)
+  fusiond sim --scenario test-urban-fog-0 --out fog.mcap --compression lz4
+  fusiond sim --mqtt mqtt://127.0.0.1:1883 --vehicle ego1                  # live, closed loop on vehicles/ego1/decision
+  fusiond sim --mqtt mqtt://127.0.0.1:1883 --lockstep --timeout 500        # one step per decision (docs/simulator.md)`,
+    )
     .action(async (flags: SimFlags) => {
       const sensors = flags.sensors.split(",").map((s) => s.trim()) as SensorName[];
-      const bad = sensors.filter((s) => !ALL_SENSORS.includes(s));
       const weather = flags.weather?.split(",").map((w) => w.trim().toLowerCase()) as MapWeather[] | undefined;
       const badWeather = weather?.filter((w) => !WEATHERS.includes(w)) ?? [];
       const seed = Number(flags.seed);
       const durationS = flags.duration === undefined ? undefined : Number(flags.duration);
-      if (!Number.isInteger(seed) || seed < 0 || (durationS !== undefined && !(durationS > 0)) || bad.length || badWeather.length || !["jpeg", "raw"].includes(flags.camera)) {
-        process.stderr.write(
-          `fusiond sim: bad option (seed ${flags.seed}, duration ${flags.duration}, camera ${flags.camera}` +
-            `${bad.length ? `, sensors ${bad.join(",")}` : ""}${badWeather.length ? `, weather ${badWeather.join(",")} (known: ${WEATHERS.join(", ")})` : ""})\n`,
-        );
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
+      if (badWeather.length) usage(`--weather must be a comma-separated list of ${WEATHERS.join(", ")}, not "${flags.weather}"`);
       const suite = flags.scenario ? scenarioSuite().filter((s) => s.name === flags.scenario) : undefined;
       if (flags.scenario && !suite?.length) {
-        process.stderr.write(`fusiond sim: no scenario "${flags.scenario}"; known: ${scenarioSuite().map((s) => s.name).join(", ")}\n`);
-        process.exitCode = EXIT_USAGE;
-        return;
+        usage(`no scenario "${flags.scenario}"; known: ${scenarioSuite().map((s) => s.name).join(", ")}`);
       }
       const scenarios = suite && weather ? suite.map((s) => ({ ...s, weather })) : suite;
       const cams = cameraSetFromFlags(flags.cameras, flags.cameraSize);
@@ -118,27 +120,19 @@ export default function register(program: Command): void {
         return;
       }
       if (flags.lockstep) {
-        process.stderr.write("fusiond sim: --lockstep needs a transport: --mqtt URL or --zmq ENDPOINT --zmq-decisions ENDPOINT\n");
-        process.exitCode = EXIT_USAGE;
-        return;
+        usage("--lockstep needs a transport: --mqtt URL or --zmq ENDPOINT --zmq-decisions ENDPOINT");
       }
       if (!flags.out) {
-        process.stderr.write("fusiond sim: give --out FILE.mcap (dataset mode), or --mqtt/--zmq (live mode)\n");
-        process.exitCode = EXIT_USAGE;
-        return;
+        usage("give --out FILE.mcap (dataset mode), or --mqtt/--zmq (live mode)");
       }
       if (weather && !scenarios) {
-        process.stderr.write("fusiond sim: in dataset mode --weather needs --scenario (random episodes draw their own weather)\n");
-        process.exitCode = EXIT_USAGE;
-        return;
+        usage("in dataset mode --weather needs --scenario (random episodes draw their own weather)");
       }
       const perturb = Number(flags.perturb);
       if (!(perturb >= 0 && perturb <= 0.5)) {
-        process.stderr.write(`fusiond sim: --perturb takes a fraction from 0 to 0.5, not "${flags.perturb}"\n`);
-        process.exitCode = EXIT_USAGE;
-        return;
+        usage(`--perturb takes a fraction from 0 to 0.5, not "${flags.perturb}"`);
       }
-      const scores = await writeDataset(flags.out, seed, durationS ?? 60, {
+      const scores = await writeAtomically(flags.out, (tmp) => writeDataset(tmp, seed, durationS ?? 60, {
         vehicle: flags.vehicle,
         sensors,
         cameraFormat: flags.camera as "jpeg" | "raw",
@@ -147,9 +141,9 @@ export default function register(program: Command): void {
         perturb,
         compression: flags.compression as "zstd" | "lz4" | "none",
         ...(scenarios ? { scenarios } : {}),
-      });
-      if (flags.json) process.stdout.write(JSON.stringify(scores, null, 2) + "\n");
-      else for (const s of scores) process.stdout.write(summary(s) + "\n");
+      }));
+      if (flags.json) reportStream(flags.out).write(JSON.stringify(scores, null, 2) + "\n");
+      else for (const s of scores) reportStream(flags.out).write(summary(s) + "\n");
     });
 }
 
@@ -171,10 +165,6 @@ async function live(
   const policy = flags.onTimeout as TimeoutPolicy;
   const timeoutMs = Number(flags.timeout);
   const speed = Number(flags.speed);
-  const usage = (msg: string): void => {
-    process.stderr.write(`fusiond sim: ${msg}\n`);
-    process.exitCode = EXIT_USAGE;
-  };
   if (!["hold", "stop", "abort"].includes(policy)) return usage(`--on-timeout is hold, stop or abort, not "${flags.onTimeout}"`);
   if (!["stamp", "arrival"].includes(flags.match)) return usage(`--match is stamp or arrival, not "${flags.match}"`);
   if (!["decisions", "expert"].includes(flags.driver)) return usage(`--driver is decisions or expert, not "${flags.driver}"`);
@@ -211,7 +201,6 @@ async function live(
   const decisions = decoderSource?.messages([registry.topicFor("decision")]).pipe(map((m) => m.message as DecisionLike));
   const scenario = liveScenario(seed, durationS, named, weather);
   const tty = process.stderr.isTTY;
-  let lastLine = 0;
   const sim = startLiveSim({
     sink: new SensorSink(sink),
     ...(decisions ? { decisions } : {}),
@@ -225,12 +214,8 @@ async function live(
     speed,
     onStatus: (s) => {
       if (flags.quiet) return;
-      // A TTY gets one line redrawn every second; a log gets a line every 5 s.
+      // A TTY gets one line redrawn every second; a pipe or a log gets none (the summary comes at the end).
       if (tty) process.stderr.write(`\r${statusLine(s)}\u001b[K`);
-      else if (s.wallS - lastLine >= 5) {
-        lastLine = s.wallS;
-        process.stderr.write(statusLine(s) + "\n");
-      }
     },
   });
   const where = flags.mqtt ?? `${flags.zmq}${flags.zmqDecisions ? ` (decisions from ${flags.zmqDecisions})` : ""}`;

@@ -20,7 +20,9 @@ import {
 } from "../../fusion/index.ts";
 import { loadAll, uncachedFiles } from "./train-data.ts";
 import type { FeaturesJob, FeaturesMessage, MemberJob, MemberMessage } from "./train-worker.ts";
-import { EXIT_USAGE } from "./types.ts";
+import { usage } from "../cli-errors.ts";
+import { listOf, number, oneOf } from "../cli-validate.ts";
+import { writeAtomically } from "../output-file.ts";
 
 interface TrainFlags {
   data: string[];
@@ -48,6 +50,7 @@ interface TrainFlags {
   units: string;
   ensemble: string;
   jobs?: string;
+  quiet?: boolean;
 }
 
 /** Overall and per-condition metrics on a sample set. */
@@ -66,9 +69,10 @@ export function conditionMetrics(model: tf.LayersModel, samples: LabelledSample[
   return out;
 }
 
-function progressBar(label: string): (p: { epoch: number; epochs: number; batch: number; batches: number; loss: number }) => void {
+function progressBar(label: string, quiet = false): (p: { epoch: number; epochs: number; batch: number; batches: number; loss: number }) => void {
   let lastDraw = 0;
   return (p) => {
+    if (quiet) return;
     const now = performance.now();
     // A log file (no terminal) gets one line per epoch, not a redraw every 200 ms.
     if (p.batch !== p.batches && (now - lastDraw < 200 || !process.stderr.isTTY)) return;
@@ -87,55 +91,56 @@ export default function register(program: Command): void {
     .requiredOption("--data <files...>", "training recordings (MCAP with sensors and fusiond.GroundTruth)")
     .option("--val-data <files...>", "validation recordings (default: a split of --data by episode)")
     .option("--test-data <files...>", "held-out recordings to report test metrics on (per weather)")
-    .option("--strategy <s>", `fusion strategy: ${STRATEGIES.join(", ")}`, "intermediate")
+    .option("--strategy <s>", `fusion strategy: ${STRATEGIES.join(", ")}`, oneOf(STRATEGIES), "intermediate")
     .requiredOption("--out <dir>", "model directory to write (e.g. models/default)")
-    .option("--modalities <list>", "modalities the model reads", MODALITIES.join(","))
-    .option("--seed <n>", "seed of initialisation, shuffles and dropout", "1")
-    .option("--epochs <n>", "most epochs", "30")
-    .option("--batch <n>", "batch size", "64")
-    .option("--lr <x>", "Adam learning rate", "0.002")
-    .option("--patience <n>", "early stopping: epochs without a better validation macro-F1", "5")
-    .option("--dropout <p>", "modality dropout probability per modality and sample", "0.15")
-    .option("--every <n>", "take every n-th frame of a recording", "2")
-    .option("--pretrain <list>", "encoders to pretrain on their own task first (camera,voice), or none", "none")
-    .option("--freeze <n>", "epochs the pretrained encoders stay frozen before fine-tuning", "3")
-    .option("--max-minutes <m>", "stop training after this long, per ensemble member (best weights kept)", "18")
-    .option("--backend <b>", `TF.js backend: ${TRAINING_BACKEND_CHOICES.join(", ")}`, "wasm")
+    .option("--modalities <list>", "modalities the model reads", listOf(MODALITIES), MODALITIES.join(","))
+    .option("--seed <n>", "seed of initialisation, shuffles and dropout", number({ integer: true, min: 0 }), "1")
+    .option("--epochs <n>", "most epochs", number({ integer: true, min: 1 }), "30")
+    .option("--batch <n>", "batch size", number({ integer: true, min: 1 }), "64")
+    .option("--lr <x>", "Adam learning rate", number({ gt: 0, max: 1 }), "0.002")
+    .option("--patience <n>", "early stopping: epochs without a better validation macro-F1", number({ integer: true, min: 1 }), "5")
+    .option("--dropout <p>", "modality dropout probability per modality and sample", number({ min: 0, max: 1 }), "0.15")
+    .option("--every <n>", "take every n-th frame of a recording", number({ integer: true, min: 1 }), "2")
+    .option("--pretrain <list>", "encoders to pretrain on their own task first (camera,voice), or none", listOf(["camera", "voice", "none"]), "none")
+    .option("--freeze <n>", "epochs the pretrained encoders stay frozen before fine-tuning", number({ integer: true, min: 0 }), "3")
+    .option("--max-minutes <m>", "stop training after this long, per ensemble member (best weights kept)", number({ gt: 0 }), "18")
+    .option("--backend <b>", `TF.js backend: ${TRAINING_BACKEND_CHOICES.join(", ")}`, oneOf(TRAINING_BACKEND_CHOICES), "wasm")
     .option("--compare <dir>", "a baseline model directory to evaluate on the same test data (deltas in the card)")
     .option("--description <text>", "one line for the model card")
     .option("--no-cache", "do not read or write the feature cache")
     .option("--head <widths>", "hidden layer widths of the shared head, comma-separated (early, intermediate, attention)", "64")
-    .option("--units <n>", "embedding width of each modality's encoder", "32")
-    .option("--ensemble <n>", "train n members (seeds seed, seed+1, …) and ship their averaged probabilities as one model (early and intermediate: fused side by side into one wide model, one member's op count)", "1")
-    .option("--jobs <n>", "ensemble members trained at once, each in a worker thread on its own core (default: the cores, at most the members)")
+    .option("--units <n>", "embedding width of each modality's encoder", number({ integer: true, min: 1, max: 1024 }), "32")
+    .option("--ensemble <n>", "train n members (seeds seed, seed+1, …) and ship their averaged probabilities as one model (early and intermediate: fused side by side into one wide model, one member's op count)", number({ integer: true, min: 1, max: 8 }), "1")
+    .option("--jobs <n>", "ensemble members trained at once, each in a worker thread on its own core (default: the cores, at most the members)", number({ integer: true, min: 1, max: 64 }))
+    .option("-q, --quiet", "no progress and no log lines on stderr (errors still; the result is on stdout)")
     .option("--ego-accel", "read the car's measured acceleration too (only for data from fusiond sim --perturb: on the expert's own drives it gives the label away)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  fusiond train --data train-*.mcap --strategy intermediate --out models/mine
+  fusiond train --data train-*.mcap --test-data test-*.mcap --strategy late --epochs 20 --out models/late-20 --compare models/default
+  fusiond train --data train-*.mcap --modalities camera --out models/camera-mine --quiet`,
+    )
     .action(async (flags: TrainFlags) => {
-      const log = (s: string): void => void process.stderr.write(`fusiond train: ${s}\n`);
+      const log = (s: string): void => void (flags.quiet ? undefined : process.stderr.write(`fusiond train: ${s}\n`));
       const modalities = flags.modalities.split(",").map((m) => m.trim()) as Modality[];
       const badMods = modalities.filter((m) => !MODALITIES.includes(m));
       if (!STRATEGIES.includes(flags.strategy as StrategyName) || badMods.length || !(TRAINING_BACKEND_CHOICES as readonly string[]).includes(flags.backend)) {
-        log(`bad option: strategy ${flags.strategy} (one of ${STRATEGIES.join(", ")}), modalities ${badMods.join(",") || "ok"}, backend ${flags.backend}`);
-        process.exitCode = EXIT_USAGE;
-        return;
+        usage(`bad option: strategy ${flags.strategy} (one of ${STRATEGIES.join(", ")}), modalities ${badMods.join(",") || "ok"}, backend ${flags.backend}`);
       }
       const head = flags.head.split(",").map((w) => Number(w.trim()));
       const units = Number(flags.units);
       const members = Number(flags.ensemble);
       if (!Number.isInteger(members) || members < 1 || members > 8) {
-        log(`bad option: --ensemble ${flags.ensemble} (1 to 8 members)`);
-        process.exitCode = EXIT_USAGE;
-        return;
+        usage(`bad option: --ensemble ${flags.ensemble} (1 to 8 members)`);
       }
       const jobs = flags.jobs === undefined ? Math.min(members, availableParallelism()) : Number(flags.jobs);
       if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
-        log(`bad option: --jobs ${flags.jobs} (a positive integer: members trained at once)`);
-        process.exitCode = EXIT_USAGE;
-        return;
+        usage(`bad option: --jobs ${flags.jobs} (a positive integer: members trained at once)`);
       }
       if (head.some((w) => !Number.isInteger(w) || w < 1 || w > 4096) || !Number.isInteger(units) || units < 1 || units > 1024) {
-        log(`bad option: --head ${flags.head} (positive integers, e.g. 128,64), --units ${flags.units} (a positive integer)`);
-        process.exitCode = EXIT_USAGE;
-        return;
+        usage(`--head must be comma-separated whole numbers from 1 to 4096, e.g. 128,64, not "${flags.head}"`);
       }
       const t0 = performance.now();
       const backend = await selectBackend(flags.backend as BackendChoice);
@@ -183,7 +188,7 @@ export default function register(program: Command): void {
         if (m !== "camera" && m !== "voice") throw new Error(`--pretrain: only camera and voice have pretraining tasks (got ${m})`);
         if (!modalities.includes(m)) continue;
         const task = m === "camera" ? PRETRAIN_TASKS.camera(2) : PRETRAIN_TASKS.voice(COMMAND_VOCAB.length);
-        const r = await pretrain(samples, memberSplit(0), task, spec.config, { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0, onProgress: progressBar(`pretrain ${m}`) });
+        const r = await pretrain(samples, memberSplit(0), task, spec.config, { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0, onProgress: progressBar(`pretrain ${m}`, flags.quiet) });
         log(`pretrained ${m} encoder (${m === "camera" ? "obstacle ahead" : "spoken command"}): validation accuracy ${r.val.accuracy.toFixed(3)}, macro-F1 ${r.val.macroF1.toFixed(3)}`);
         pretrainMetrics[`pretrain ${m}`] = { task: m === "camera" ? "obstacle ahead" : "command", accuracy: r.val.accuracy, macroF1: r.val.macroF1 };
         pretrained.push({ modality: m as Modality, model: r.model });
@@ -234,7 +239,7 @@ export default function register(program: Command): void {
               ...memberOptions(k),
               now: common.now,
               pretrained,
-              onProgress: progressBar(members > 1 ? `${flags.strategy} ${k + 1}/${members}` : flags.strategy),
+              onProgress: progressBar(members > 1 ? `${flags.strategy} ${k + 1}/${members}` : flags.strategy, flags.quiet),
               onEpoch: (e) => log(epochLine(e)),
             }),
           );
@@ -295,13 +300,14 @@ export default function register(program: Command): void {
         created: new Date().toISOString(),
         notes: flags.testData ? [`test data: ${flags.testData.map((f) => relative(process.cwd(), f)).join(", ")}`] : [],
       };
+      let saveRecogniser: ((dir: string) => Promise<unknown>) | undefined;
       // A model that reads the standing voice request ships the recogniser that feeds it at inference: the
       // voice encoder pretrained on the spoken command (pretrained now if --pretrain did not include voice).
       if (spec.inputs.some((i) => i.name === "intent")) {
         let rec = pretrained.find((p) => p.modality === "voice");
         let recMetrics = pretrainMetrics["pretrain voice"];
         if (!rec) {
-          const r = await pretrain(samples, memberSplit(0), PRETRAIN_TASKS.voice(COMMAND_VOCAB.length), spec.config, { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0, onProgress: progressBar("voice-command") });
+          const r = await pretrain(samples, memberSplit(0), PRETRAIN_TASKS.voice(COMMAND_VOCAB.length), spec.config, { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0, onProgress: progressBar("voice-command", flags.quiet) });
           rec = { modality: "voice", model: r.model };
           recMetrics = { task: "command", accuracy: r.val.accuracy, macroF1: r.val.macroF1 };
           card.metrics["voice-command recogniser"] = recMetrics;
@@ -318,9 +324,14 @@ export default function register(program: Command): void {
           flopsPerSample: flopsPerSample(rec.model),
           notes: [],
         };
-        await saveModelDir(join(flags.out, VOICE_COMMAND_DIR), rec.model, recCard, renderCard);
+        const recogniser = rec.model;
+        saveRecogniser = (dir) => saveModelDir(join(dir, VOICE_COMMAND_DIR), recogniser, recCard, renderCard);
       }
-      const hash = await saveModelDir(flags.out, model, card, renderCard);
+      // The model directory appears whole or not at all (bin/output-file.ts): a failed save leaves no half model.
+      const hash = await writeAtomically(flags.out, async (tmp) => {
+        await saveRecogniser?.(tmp);
+        return saveModelDir(tmp, model, card, renderCard);
+      });
       log(`wrote ${flags.out} (hash ${hash}); validation macro-F1 ${result.val.macroF1.toFixed(3)}`);
       process.stdout.write(JSON.stringify({ out: flags.out, hash, metrics }, null, 2) + "\n");
     });

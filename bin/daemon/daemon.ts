@@ -4,6 +4,7 @@
  * validate → health → align → decide → publish decisions, record, expose /metrics /healthz /readyz.
  * Never exits because of bad input or a lost broker; stop() drains and closes within a bound.
  */
+import { HealthLogDebouncer } from "./health-log.ts";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -34,6 +35,9 @@ import { setRealtimePriority } from "./realtime.ts";
 import { readRoadMapFile } from "./road-map.ts";
 import { DaemonMetrics } from "./prometheus.ts";
 import { readCurveSecretFile } from "./curve-keys.ts";
+
+/** How long a sensor's new health status must hold before the log says so, ms. */
+export const HEALTH_LOG_HOLD_MS = 2000;
 
 export interface DaemonOptions {
   config: DaemonConfig;
@@ -322,6 +326,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     recorder?.addMessage({ topic: decisionTopic, type: "fusiond.DrivingDecision", bytes, receiveNs: wallNs(), stampNs });
     live?.publish(decisionTopic, "fusiond.DrivingDecision", bytes, stampNs);
   };
+  // Health changes reach the log once they have held for HEALTH_LOG_HOLD_MS (a start flaps; /healthz sees every change).
+  const healthLog = new HealthLogDebouncer({
+    holdMs: HEALTH_LOG_HOLD_MS,
+    scheduler,
+    log: (_topic, ok, fields) =>
+      fields.unsteady ? logger.warn(fields, "sensor health unsteady (changing without holding 2 s; /healthz has each change)") : logger[ok ? "info" : "warn"](fields, ok ? "sensor healthy" : "sensor unhealthy"),
+  });
 
   // ---- the pipeline (the same code replay runs)
   const rejections: Observable<Rejection>[] = sources.map((s) => s.rejections);
@@ -350,7 +361,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       health: (c) => {
         const h = c.health;
         live?.publishJson(HEALTH_TOPIC, "fusiond.TopicHealth", h, c.atNs);
-        if (c.cause === "status") logger[h.ok ? "info" : "warn"]({ topic: c.topic, alive: h.alive, rateOk: h.rateOk, valid: h.valid, rateHz: h.rateHz }, h.ok ? "sensor healthy" : "sensor unhealthy");
+        if (c.cause === "status") healthLog.update(c.topic, h.ok, { topic: c.topic, alive: h.alive, rateOk: h.rateOk, valid: h.valid, rateHz: h.rateHz });
         else logOnce(`${c.cause}:${c.topic}`, { topic: c.topic, cause: c.cause }, "sensor stream irregular (logged once per topic; counted in health)");
       },
       decision: async (d) => {
@@ -439,6 +450,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         const timeoutMs = config.shutdownTimeoutS * 1000;
         const work = (async () => {
           pipeline.stop();
+          healthLog.close();
           for (const s of sources) s.close();
           if (recorder) {
             // Never fails the shutdown: a disk that failed was reported when it did; close what can be closed.

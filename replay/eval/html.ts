@@ -5,12 +5,17 @@
 import type { ClosedLoopReport, EvalReport, ModelReport, OpenLoopReport } from "./report.ts";
 import { comparisonCells, fmt, pct } from "./summary.ts";
 import { confusionSvg, esc, groupedBars, histogram, timelineSvg } from "./svg.ts";
+import { headlineRows, metricLabel, verdictSentences } from "./verdict.ts";
 
-const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
-h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc}h3{font-size:15px}
+const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px 32px;color:#222}
+h1{font-size:22px;margin-bottom:4px}h2{font-size:18px;margin-top:36px;border-bottom:1px solid #ccc}h3{font-size:15px}
+nav ol{columns:2;max-width:640px;margin:8px 0 0;padding-left:20px}nav a{color:#1f5fa8}
+.verdict{font-size:16px;background:#f5f9ff;border-left:4px solid #1f77b4;padding:10px 14px;margin:12px 0}.verdict p{margin:4px 0}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.muted{color:#777}
-figure{margin:12px 0}figcaption{font-size:12px;color:#555}svg{max-width:100%;height:auto;background:#fff}`;
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left;white-space:nowrap}.muted{color:#777}
+.plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:8px 24px;align-items:start}
+figure{margin:12px 0}figcaption{font-size:12px;color:#555}svg{max-width:100%;height:auto;background:#fff}
+figure.wide{grid-column:1/-1}.side-by-side{display:flex;flex-wrap:wrap;gap:0 24px}details{margin-top:24px}code{word-break:break-all}`;
 
 function htmlTable(id: string, head: string[], rows: string[][]): string {
   return `<table id="${esc(id)}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows
@@ -18,13 +23,20 @@ function htmlTable(id: string, head: string[], rows: string[][]): string {
     .join("")}</tbody></table>`;
 }
 
-const figure = (svg: string, caption: string): string => `<figure>${svg}<figcaption>${esc(caption)}</figcaption></figure>`;
+const figure = (svg: string, caption: string, wide = false): string => `<figure${wide ? ' class="wide"' : ""}>${svg}<figcaption>${esc(caption)}</figcaption></figure>`;
 
-function openLoopSection(models: ModelReport[]): string {
+/** A section's tables (in the body) and its plots (gathered in the Plots section, after all the tables). */
+interface Section {
+  tables: string[];
+  plots: string[];
+}
+
+function openLoopSection(models: ModelReport[]): Section {
   const ms = models.filter((m) => m.openLoop);
-  if (!ms.length) return "";
+  const plots: string[] = [];
+  if (!ms.length) return { tables: [], plots };
   const o0 = ms[0]!.openLoop!;
-  const parts = [`<h2>Open loop</h2><p class="muted">${esc(o0.data.files.join(", "))}: ${o0.data.decisions} decisions, ${o0.data.labelled} with an expert label, ${o0.data.episodes} episodes, ${fmt(o0.data.durationS, 0)} s.</p>`];
+  const parts = [`<p class="muted">${esc(o0.data.files.join(", "))}: ${o0.data.decisions} decisions, ${o0.data.labelled} with an expert label, ${o0.data.episodes} episodes, ${fmt(o0.data.durationS, 0)} s.</p>`];
   parts.push(
     htmlTable(
       "open-loop-summary",
@@ -35,10 +47,16 @@ function openLoopSection(models: ModelReport[]): string {
       }),
     ),
   );
-  for (const m of ms) parts.push(modelOpenLoop(m.model.id, m.openLoop!));
+  const perClass: string[] = [];
+  for (const m of ms) {
+    const { tables, plots: p } = modelOpenLoop(m.model.id, m.openLoop!);
+    perClass.push(`<div>${tables}</div>`);
+    plots.push(...p);
+  }
+  parts.push(`<div class="side-by-side">${perClass.join("")}</div>`);
   for (const dim of Object.keys(o0.byCondition)) {
     const cats = [...new Set(ms.flatMap((m) => Object.keys(m.openLoop!.byCondition[dim] ?? {})))];
-    parts.push(
+    plots.push(
       figure(
         groupedBars({ title: `macro-F1 by ${dim}`, categories: cats, series: ms.map((m) => ({ name: m.model.id, values: cats.map((c) => m.openLoop!.byCondition[dim]?.[c]?.macroF1 ?? null) })), max: 1 }),
         `Open-loop macro-F1 by ${dim} (n per value in the JSON report).`,
@@ -50,30 +68,32 @@ function openLoopSection(models: ModelReport[]): string {
     parts.push(`<h3>Ablation: ${esc(m.model.id)}</h3><p class="muted">Each modality masked in every frame (present=false, slot removed) and the model asked anyway (the switch to a fallback model is off); baselines are other models on the same frames.</p>`);
     parts.push(htmlTable(`ablation-${m.model.id}`, ["variant", "accuracy", "macro-F1", "Δ accuracy", "Δ macro-F1", "hazard mAP"], m.ablation.map((a) => [a.name, fmt(a.accuracy), fmt(a.macroF1), fmt(a.deltaAccuracy), fmt(a.deltaMacroF1), fmt(a.meanAP)])));
     const weathers = [...new Set(m.ablation.flatMap((a) => Object.keys(a.byWeatherMacroF1)))];
-    parts.push(figure(groupedBars({ title: "ablation: macro-F1 by weather", categories: weathers, series: m.ablation.map((a) => ({ name: a.name, values: weathers.map((w) => a.byWeatherMacroF1[w] ?? null) })), max: 1 }), "What each sensor contributes, per weather."));
+    plots.push(figure(groupedBars({ title: `ablation of ${m.model.id}: macro-F1 by weather`, categories: weathers, series: m.ablation.map((a) => ({ name: a.name, values: weathers.map((w) => a.byWeatherMacroF1[w] ?? null) })), max: 1 }), "What each sensor contributes, per weather."));
   }
-  return parts.join("\n");
+  return { tables: parts, plots };
 }
 
-function modelOpenLoop(id: string, o: OpenLoopReport): string {
+function modelOpenLoop(id: string, o: OpenLoopReport): { tables: string; plots: string[] } {
   const rows = o.classes.map((c) => {
     const s = o.perClass[c]!;
     return [c, String(s.support), String(s.predicted), fmt(s.precision), fmt(s.recall), fmt(s.f1), o.hazard.ap[c] === undefined ? "" : fmt(o.hazard.ap[c])];
   });
-  return [
-    `<h3>${esc(id)}: per class</h3>`,
-    htmlTable(`per-class-${id}`, ["action", "support", "predicted", "precision", "recall", "F1", "AP (hazard)"], rows),
-    figure(confusionSvg(o.classes, o.confusion), `Confusion matrix of ${id}: rows are the expert's action, columns the decision.`),
-    figure(histogram(`decision latency ${id}`, o.latency.totalMs), "Decision latency: last needed input → frame (virtual time, as on the vehicle) + model call (this machine), ms bins."),
-    o.timeline ? figure(timelineSvg(o.timeline), `Open-loop timeline of ${o.timeline.episode} with ${id}: decisions vs the expert vs sensor health.`) : "",
-  ].join("\n");
+  return {
+    tables: [`<h3>${esc(id)}: per class</h3>`, htmlTable(`per-class-${id}`, ["action", "support", "predicted", "precision", "recall", "F1", "AP (hazard)"], rows)].join("\n"),
+    plots: [
+      figure(confusionSvg(o.classes, o.confusion), `Confusion matrix of ${id}: rows are the expert's action, columns the decision.`),
+      figure(histogram(`decision latency ${id}`, o.latency.totalMs), "Decision latency: last needed input → frame (virtual time, as on the vehicle) + model call (this machine), ms bins."),
+      o.timeline ? figure(timelineSvg(o.timeline), `Open-loop timeline of ${o.timeline.episode} with ${id}: decisions vs the expert vs sensor health.`, true) : "",
+    ].filter(Boolean),
+  };
 }
 
-function closedLoopSection(models: ModelReport[]): string {
+function closedLoopSection(models: ModelReport[]): Section {
   const ms = models.filter((m) => m.closedLoop);
-  if (!ms.length) return "";
+  const plots: string[] = [];
+  if (!ms.length) return { tables: [], plots };
   const c0: ClosedLoopReport = ms[0]!.closedLoop!;
-  const parts = [`<h2>Closed loop</h2><p class="muted">Suite ${esc(c0.suite)}: ${c0.episodes} episodes, ${fmt(c0.km, 2)} km, ${esc(c0.transport)}.</p>`];
+  const parts = [`<p class="muted">Suite ${esc(c0.suite)}: ${c0.episodes} episodes, ${fmt(c0.km, 2)} km, ${esc(c0.transport)}.</p>`];
   parts.push(
     htmlTable(
       "closed-loop-summary",
@@ -87,7 +107,7 @@ function closedLoopSection(models: ModelReport[]): string {
   for (const dim of ["weather", "tunnel", "traffic"]) {
     const cats = [...new Set(ms.flatMap((m) => Object.keys(m.closedLoop!.byCondition[dim] ?? {})))];
     if (!cats.length) continue;
-    parts.push(
+    plots.push(
       figure(
         groupedBars({ title: `collisions per 100 km by ${dim}`, categories: cats, series: ms.map((m) => ({ name: m.model.id, values: cats.map((c) => m.closedLoop!.byCondition[dim]?.[c]?.collisionsPer100km ?? null) })) }),
         `Closed-loop collisions per 100 km by ${dim} (each collision counted where it began).`,
@@ -102,30 +122,56 @@ function closedLoopSection(models: ModelReport[]): string {
       c0.perEpisode.map((e, i) => [e.scenario, ...ms.map((m) => String(m.closedLoop!.perEpisode[i]?.collisions ?? "")), ...ms.map((m) => pct(m.closedLoop!.perEpisode[i]?.routeCompletion))]),
     ),
   );
-  for (const m of ms) if (m.closedLoop!.timeline) parts.push(figure(timelineSvg(m.closedLoop!.timeline), `Closed-loop timeline of ${m.closedLoop!.timeline.episode} driven by ${m.model.id}: the action applied each step vs the expert's, sensor health, speed, collisions (red).`));
-  return parts.join("\n");
+  for (const m of ms) if (m.closedLoop!.timeline) plots.push(figure(timelineSvg(m.closedLoop!.timeline), `Closed-loop timeline of ${m.closedLoop!.timeline.episode} driven by ${m.model.id}: the action applied each step vs the expert's, sensor health, speed, collisions (red).`, true));
+  return { tables: parts, plots };
 }
 
+/** The page: the verdict first, then the closed- and open-loop tables, the plots, and the full comparison table. */
 export function renderHtml(r: EvalReport): string {
   const title = `fusiond eval: ${r.models.map((m) => m.model.id).join(" vs ")}`;
-  const models = htmlTable(
-    "models",
-    ["model", "strategy", "reads", "hash", "backend", "directory"],
-    r.models.map((m) => [m.model.id, m.model.strategy, m.model.modalities.join("+"), m.model.hash, m.model.backend, m.model.dir]),
-  );
-  const comparisons = r.comparisons.length
-    ? `<h2>Comparisons</h2><p class="muted">Each model against ${esc(r.models[0]!.model.id)}, paired bootstrap over episodes (${r.bootstrap.iterations} resamples, seed ${r.bootstrap.seed}), ${pct(r.bootstrap.level)} percentile intervals. Reduction = 1 − model/baseline.</p>` +
-      htmlTable("comparisons", ["metric", "model", "baseline", "model value", "difference", "95% CI", "reduction [95% CI]"], r.comparisons.map(comparisonCells))
-    : "";
+  const closed = closedLoopSection(r.models);
+  const open = openLoopSection(r.models);
+  const plots = [...closed.plots, ...open.plots];
+  const headline = headlineRows(r.models);
+  const sentences = verdictSentences(r);
+  const sections: { id: string; title: string; html: string }[] = [
+    {
+      id: "verdict",
+      title: "Verdict",
+      html:
+        `<div class="verdict">${sentences.map((s) => `<p>${esc(s)}</p>`).join("") || "<p>One model: nothing to compare.</p>"}</div>` +
+        htmlTable("headline", headline.head, headline.rows) +
+        (r.models.length > 1 ? `<p class="muted">Intervals: paired bootstrap over episodes against ${esc(r.models[0]!.model.id)} (${r.bootstrap.iterations} resamples); "within noise" means the interval includes no difference.</p>` : ""),
+    },
+    { id: "closed-loop", title: "Closed loop", html: closed.tables.join("\n") },
+    { id: "open-loop", title: "Open loop", html: open.tables.join("\n") },
+    { id: "plots", title: "Plots", html: plots.length ? `<div class="plots">${plots.join("\n")}</div>` : "" },
+    {
+      id: "comparisons-section",
+      title: "All comparisons",
+      html: r.comparisons.length
+        ? `<p class="muted">Each model against ${esc(r.models[0]!.model.id)}, paired bootstrap over episodes (${r.bootstrap.iterations} resamples, seed ${r.bootstrap.seed}), ${pct(r.bootstrap.level)} percentile intervals. Reduction = 1 − model/baseline.</p>` +
+          htmlTable("comparisons", ["metric", "model", "baseline", "model value", "difference", "95% CI", "reduction [95% CI]"], r.comparisons.map((c) => {
+            const cells = comparisonCells(c);
+            return [metricLabel(c.metric), ...cells.slice(1)];
+          }))
+        : "",
+    },
+    {
+      id: "models-section",
+      title: "Models",
+      html: htmlTable("models", ["model", "strategy", "reads", "hash", "backend", "directory"], r.models.map((m) => [m.model.id, m.model.strategy, m.model.modalities.join("+"), m.model.hash, m.model.backend, m.model.dir])),
+    },
+  ].filter((s) => s.html);
+  const toc = `<nav aria-label="contents"><ol>${sections.map((s) => `<li><a href="#${s.id}">${esc(s.title)}</a></li>`).join("")}</ol></nav>`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${CSS}</style></head>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title><style>${CSS}</style></head>
 <body>
 <h1>${esc(title)}</h1>
-<p class="muted">${esc(r.command)} · ${esc(r.created)} · fusiond ${esc(r.fusiondVersion)} · ${fmt(r.wallS, 1)} s · schema ${esc(r.schema)}</p>
-${models}
-${comparisons}
-${openLoopSection(r.models)}
-${closedLoopSection(r.models)}
+<p class="muted">${esc(r.created)} · fusiond ${esc(r.fusiondVersion)} · ${fmt(r.wallS, 1)} s · schema ${esc(r.schema)} · the command is at the end</p>
+${toc}
+${sections.map((s) => `<section id="${s.id}"><h2>${esc(s.title)}</h2>\n${s.html}</section>`).join("\n")}
+<details id="provenance"><summary>How this report was made</summary><p><code>${esc(r.command)}</code></p></details>
 </body></html>
 `;
 }

@@ -21,10 +21,12 @@ const SENSOR_COLOURS = { ok: "#74c476", stale: "#fdd0a2", missing: "#fb6a4a" } a
 /** Grouped bars: one group per category, one bar per series; null values leave a gap marked "n/a". */
 export function groupedBars(o: { title: string; categories: string[]; series: { name: string; values: (number | null)[] }[]; unit?: string; max?: number }): string {
   const W = 640;
-  const H = 240;
   const left = 48;
   const bottom = 36;
-  const top = 28;
+  // The legend wraps onto as many rows as its entries need, and the plot moves down to make room.
+  const legendItems = legendLayout(o.series.map((s) => s.name), left, W - 10);
+  const top = 28 + 14 * (legendItems.rows - 1);
+  const H = 212 + top;
   const all = o.series.flatMap((s) => s.values).filter((v): v is number => v !== null && Number.isFinite(v));
   const max = o.max ?? Math.max(1e-9, ...all) * 1.1;
   const plotH = H - top - bottom;
@@ -49,8 +51,33 @@ export function groupedBars(o: { title: string; categories: string[]; series: { 
     });
     parts.push(`<text x="${n1(left + ci * groupW + groupW / 2)}" y="${H - bottom + 14}" font-size="10" text-anchor="middle">${esc(c)}</text>`);
   });
-  const legend = o.series.map((s, i) => `<rect x="${left + i * 140}" y="6" width="10" height="10" fill="${SERIES_COLOURS[i % SERIES_COLOURS.length]}"/><text x="${left + i * 140 + 14}" y="15" font-size="10">${esc(s.name)}</text>`).join("");
+  const legend = o.series
+    .map((s, i) => {
+      const at = legendItems.at[i]!;
+      return `<rect x="${at.x}" y="${at.y}" width="10" height="10" fill="${SERIES_COLOURS[i % SERIES_COLOURS.length]}"/><text class="legend" x="${at.x + 14}" y="${at.y + 9}" font-size="10">${esc(s.name)}</text>`;
+    })
+    .join("");
   return `<svg class="chart" role="img" aria-label="${esc(o.title)}" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}"><title>${esc(o.title)}</title>${legend}${parts.join("")}<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#333"/></svg>`;
+}
+
+/**
+ * Places legend entries left to right from x0, wrapping to a new row (14 px lower) before one would pass x1.
+ * Widths are estimated at 6 px per character of 10 px system-ui text, plus the swatch and a gap.
+ */
+export function legendLayout(names: string[], x0: number, x1: number): { at: { x: number; y: number }[]; rows: number } {
+  const at: { x: number; y: number }[] = [];
+  let x = x0;
+  let row = 0;
+  for (const name of names) {
+    const w = 14 + 6 * name.length + 16;
+    if (x > x0 && x + w > x1) {
+      row++;
+      x = x0;
+    }
+    at.push({ x, y: 6 + 14 * row });
+    x += w;
+  }
+  return { at, rows: row + 1 };
 }
 
 /** A histogram of a latency distribution (its fixed bins). */

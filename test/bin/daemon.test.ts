@@ -114,7 +114,8 @@ describe("bin/daemon: fusiond run under faults", function () {
       assert.equal(fallback["overridden"], true);
       assert.match(String(fallback["override_detail"]), /radar/);
       assert.ok(!(fallback["modalities_used"] as string[]).includes("radar"));
-      assert.ok(log.lines.some((l) => l["msg"] === "sensor unhealthy" && l["topic"] === radarTopic));
+      // The log says so once the new status has held (HEALTH_LOG_HOLD_MS), once.
+      await waitFor(() => log.lines.some((l) => l["msg"] === "sensor unhealthy" && l["topic"] === radarTopic), "the log to say radar is unhealthy", 10_000);
     } finally {
       await watch.stop();
       feed.sim.stop();

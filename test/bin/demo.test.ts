@@ -20,7 +20,8 @@ describe("fusiond demo (npm start)", function () {
   it("drives, records, and its recording replays to exactly the decisions it made", () => {
     const demo = spawnSync(process.execPath, [FUSIOND, "demo", "--duration", "6", "--quiet", "--json", "--out", dir], { encoding: "utf8" });
     assert.equal(demo.status, 0, demo.stderr);
-    const summary = JSON.parse(demo.stdout) as { decisions: number; recording: string[]; distanceM: number };
+    const summary = JSON.parse(demo.stdout) as { decisions: number; recording: string[]; distanceM: number; replay: string };
+    assert.match(summary.replay, /^npx fusiond replay \S+\.mcap --model models\/default$/, "the last line runs as printed from a clone");
     assert.ok(summary.decisions > 60, `${summary.decisions} decisions`);
     assert.ok(summary.distanceM > 20, `drove ${summary.distanceM} m`);
     const out = join(dir, "replay.json");

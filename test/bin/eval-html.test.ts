@@ -78,7 +78,7 @@ describe("fusiond eval: the HTML report in headless chromium", function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("is self-contained: no scripts, no external assets", () => {
-    assert.doesNotMatch(html, /<script|<link|src=|href=|url\(/i);
+    assert.doesNotMatch(html, /<script|<link|src=|href="(?!#)|url\(/i); // links only within the page (the contents)
     assert.match(html, /^<!doctype html>/);
   });
 
@@ -92,6 +92,27 @@ describe("fusiond eval: the HTML report in headless chromium", function () {
     assert.ok((dom.match(/<svg class="timeline"/g) ?? []).length >= 2, "open- and closed-loop timelines");
     assert.ok((dom.match(/<rect class="cell"/g) ?? []).length >= 128, "8×8 cells per confusion matrix");
     assert.match(dom, /macro-F1 by weather/);
+  });
+
+  it("leads with its answer: contents, the verdict and its table first, then closed loop, open loop, plots, all comparisons", async () => {
+    const dom = await chromium(["--dump-dom", `file://${file}`]);
+    const at = (needle: string): number => {
+      const i = dom.indexOf(needle);
+      assert.ok(i >= 0, `${needle} missing`);
+      return i;
+    };
+    const order = ['<nav aria-label="contents">', '<section id="verdict">', '<table id="headline"', '<section id="closed-loop">', '<section id="open-loop">', '<section id="plots">', '<section id="comparisons-section">'].map(at);
+    assert.deepEqual(order, [...order].sort((a, b) => a - b), "sections in order");
+    for (const id of ["verdict", "closed-loop", "open-loop", "plots", "comparisons-section", "models-section"]) assert.match(dom, new RegExp(`<a href="#${id}">`), `contents link to ${id}`);
+    assert.match(dom, /<div class="verdict"><p>Fewest collisions in closed loop: (camera|fused) \(/);
+    assert.match(dom, /<p>fused against camera: collisions \d+ vs \d+/);
+    assert.ok(at('<table id="headline"') < at("<svg"), "no plot before the verdict's table");
+    // Readable metric names in the comparison table, and the command line only at the end.
+    const comparisons = dom.slice(at('<table id="comparisons"'));
+    assert.match(comparisons, /<td>closed loop · collisions<\/td>/);
+    assert.doesNotMatch(comparisons.slice(0, comparisons.indexOf("</table>")), /closedLoop\.|openLoop\./);
+    assert.ok(at("fusiond eval --model camera") > at('<table id="comparisons"'));
+    assert.doesNotMatch(html, /max-width:1100px/, "full page width");
   });
 
   it("renders: a screenshot is not blank", async () => {

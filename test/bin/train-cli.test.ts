@@ -49,6 +49,6 @@ describe("fusiond train --ensemble: members in worker threads", function () {
   it("a bad --jobs exits 2 and says what it takes", () => {
     const r = fusiond(["train", "--data", "x.mcap", "--out", join(dir, "x"), "--ensemble", "2", "--jobs", "0"]);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /--jobs 0 \(a positive integer/);
+    assert.match(r.stderr, /--jobs must be a whole number from 1 to 64, not "0"/);
   });
 });

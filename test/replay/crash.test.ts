@@ -107,7 +107,7 @@ describe("replay/crash safety (fusiond record killed with SIGKILL, then fusiond 
     writeFileSync(bogus, "this is not mcap at all");
     const res = await run(["recover", bogus, "--out", join(dir, "x.mcap")]);
     assert.equal(res.code, 1);
-    assert.match(res.stderr, new RegExp(`^fusiond: ${bogus.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: no MCAP magic; not an MCAP file at byte offset 0 \\[not_mcap\\]\\n$`));
+    assert.match(res.stderr, new RegExp(`^fusiond recover: ${bogus.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: no MCAP magic; not an MCAP file at byte offset 0 \\(give an MCAP recording \\(\\.mcap\\)\\)\\n$`));
     assert.doesNotMatch(res.stderr, /\n\s+at .*:\d+:\d+/, "no stack frames");
   });
 });
