@@ -132,9 +132,14 @@ export const daemonConfigSchema = z
         backend: z.enum(["auto", "onnx", "onnx-webgpu", "webgpu", "tensorflow-gpu", "tensorflow", "wasm", "cpu"]).default("auto"),
         /** Model used when a critical modality is missing, by modality. */
         fallbacks: z.record(z.string(), z.string()).default({}),
+        /**
+         * Worker threads that decode large camera frames (at the size the model needs) off the main thread;
+         * small frames (≤ 128×128) are done inline. 0: everything on the main thread.
+         */
+        cameraWorkers: z.number().int().min(0).max(16).default(1),
       })
       .strict()
-      .default({ dir: "models/default", backend: "auto", fallbacks: {} }),
+      .default({ dir: "models/default", backend: "auto", fallbacks: {}, cameraWorkers: 1 }),
     outputs: z
       .object({
         /** Publish decisions on vehicles/{v}/decision over MQTT (when mqtt is configured). */

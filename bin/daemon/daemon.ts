@@ -137,6 +137,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     vehicleId: config.vehicle,
     ...(map ? { map } : {}),
     nowNs: () => BigInt(Math.round(scheduler.now() * 1e6)),
+    cameraWorkers: config.model.cameraWorkers,
   });
   cleanups.push(() => decider.close());
   logger.info({ model: decider.primary.modelId, hash: decider.primary.modelHash, backend: decider.backend.chosen, tried: decider.backend.log }, "model loaded");

@@ -17,6 +17,7 @@ import {
   type MapView,
   type ModelRunner,
 } from "../../fusion/index.ts";
+import { CameraFeaturePool, type CameraPoolStats } from "../../fusion/features/camera-pool.ts";
 import type { DecodedMessage, FusedFrame } from "../../schemas/index.ts";
 import { monoMs } from "./clock.ts";
 
@@ -30,6 +31,11 @@ export interface DeciderOptions {
   nowNs: () => bigint;
   /** Called with each inference latency, ms. */
   onInference?: (ms: number) => void;
+  /**
+   * Camera features off the main thread: large frames decoded (at the size the model needs) in a bounded
+   * worker pool of this many threads (the daemon: 1); 0 or absent decodes on the calling thread (replay, eval).
+   */
+  cameraWorkers?: number;
 }
 
 export interface Decider {
@@ -39,6 +45,8 @@ export interface Decider {
   readonly primary: ModelRunner;
   readonly backend: BackendSelection;
   readonly engine: DecisionEngine;
+  /** The camera feature pool's counters (absent without one). */
+  cameraPool?: () => CameraPoolStats;
   /** Loads the model directory again (or a new one), warms it, then swaps it in. */
   reload(modelDir?: string): Promise<ModelRunner>;
   close(): void;
@@ -74,14 +82,27 @@ async function loadRunner(dir: string, backend: BackendSelection, onInference?: 
 export async function loadDecider(options: DeciderOptions): Promise<Decider> {
   const backend = await ensureBackend(options.backend ?? "auto", options.modelDir);
   const fallbacks = await Promise.all((options.fallbackDirs ?? []).map((d) => loadRunner(d, backend)));
-  const makeEngine = (primary: ModelRunner): DecisionEngine =>
-    new DecisionEngine({
+  let pool: CameraFeaturePool | undefined;
+  const poolFor = (primary: ModelRunner): CameraFeaturePool | undefined => {
+    if (!options.cameraWorkers) return undefined;
+    if (pool && JSON.stringify(pool.config) === JSON.stringify(primary.spec.config)) return pool;
+    const old = pool;
+    pool = new CameraFeaturePool({ config: primary.spec.config, workers: options.cameraWorkers });
+    if (old) setTimeout(() => void old.close(), 2000).unref();
+    return pool;
+  };
+  const makeEngine = (primary: ModelRunner): DecisionEngine => {
+    const p = poolFor(primary);
+    return new DecisionEngine({
       primary,
       fallbacks,
       nowNs: options.nowNs,
+      // A job the pool dropped (queue full, closed) is done here instead: the decision never lacks the camera for it.
+      ...(p ? { cameraFeatures: async (m: DecodedMessage) => { const o = await p.extract(m); return o.ok ? o.features : undefined; } } : {}),
       ...(options.map ? { map: options.map } : {}),
       ...(options.vehicleId ? { vehicleId: options.vehicleId } : {}),
     });
+  };
   let primary = await loadRunner(options.modelDir, backend, options.onInference);
   await warmUpDecisions(() => makeEngine(primary));
   let engine = makeEngine(primary);
@@ -96,6 +117,7 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
       return engine;
     },
     backend,
+    ...(options.cameraWorkers ? { cameraPool: () => pool!.stats() } : {}),
     async reload(modelDir = currentDir) {
       const next = await loadRunner(modelDir, backend, options.onInference); // throws before anything is swapped
       await warmUpDecisions(() => makeEngine(next));
@@ -110,6 +132,7 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
     close() {
       primary.close();
       for (const f of fallbacks) f.close();
+      void pool?.close();
     },
   };
 }

@@ -138,6 +138,11 @@ export class CameraFeaturePool {
     });
   }
 
+  /** The feature config the features are computed in. */
+  get config(): FeatureConfig {
+    return this.o.config;
+  }
+
   stats(): CameraPoolStats {
     return { ...this.counts, rejected: { ...this.counts.rejected }, dropped: { ...this.counts.dropped }, queued: this.queue.length, inFlight: this.slots.filter((s) => s.job).length };
   }
@@ -207,7 +212,10 @@ export class CameraFeaturePool {
     slot.worker.ref();
     const data = job.frame.data;
     const owns = job.transfer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
-    const sent = owns ? data : data.slice();
+    // A copy of exactly its bytes: new Uint8Array(view), never view.slice() — on a Node Buffer (what protobufjs
+    // decodes bytes fields into) slice() is a view, and transferring its buffer would detach the caller's bytes
+    // (the recorder's payload, and every other message sharing Node's slab).
+    const sent = owns ? data : new Uint8Array(data);
     if (owns) this.counts.transferredBytes += data.byteLength;
     else this.counts.copiedBytes += data.byteLength;
     const msg: CameraJob = { id: job.id, msg: { ...job.frame, data: sent } };

@@ -9,6 +9,7 @@ import type { ActionName } from "../actions.ts";
 import { extractFeatures, modelInputs, usedModalities, type FrameFeatures } from "../features/frame.ts";
 import { COMMAND_VOCAB, VoiceIntentTracker } from "../features/intent.ts";
 import { radarPoints } from "../features/radar.ts";
+import type { CameraFeatures } from "../features/camera.ts";
 import { voiceFeatures } from "../features/voice.ts";
 import { TtcConfirmer } from "./ttc-confirm.ts";
 import type { MapView } from "../features/gnss.ts";
@@ -24,6 +25,12 @@ export interface EngineOptions {
   map?: MapView;
   vehicleId?: string;
   nowNs: () => bigint;
+  /**
+   * The camera slot's features computed off this thread (the daemon: CameraFeaturePool.extract), in the
+   * primary model's feature config; undefined (e.g. the pool dropped the job) computes them here. The pool
+   * gives exactly the features of the synchronous path, so decisions do not depend on which one ran.
+   */
+  cameraFeatures?: (message: DecodedMessage) => Promise<CameraFeatures | undefined>;
 }
 
 /** The action's target speed, capped by rule 3's deceleration over the next second when the speed is known. */
@@ -92,7 +99,9 @@ export class DecisionEngine {
   }
 
   async decide(frame: FusedFrame): Promise<DrivingDecision> {
-    const features = extractFeatures(frame, { config: this.o.primary.spec.config, map: this.o.map });
+    const slot = frame.slots.camera;
+    const camera = slot && this.o.cameraFeatures ? await this.o.cameraFeatures(slot.message) : undefined;
+    const features = extractFeatures(frame, { config: this.o.primary.spec.config, map: this.o.map, ...(camera ? { camera } : {}) });
     const intent = await this.voiceRequest(frame, features);
     if (intent) features.inputs.intent = intent;
     // The TTC rule reads confirmed returns only (ttc-confirm.ts): one scan's clutter must not brake the car.

@@ -1,0 +1,46 @@
+/**
+ * The daemon decodes large camera frames in a worker pool (model.cameraWorkers, default 1): the decisions are
+ * exactly those of the synchronous path that replay and eval use, for real-size frames and for bad ones.
+ */
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { loadDecider } from "../../bin/daemon/model.ts";
+import { emptyPresence, nsToTimestamp, type FusedFrame } from "../../schemas/index.ts";
+import { untrainedModel } from "./daemon-helpers.ts";
+
+const JPEG_720P = readFileSync(new URL("../fixtures/jpeg/camera-1280x720-420.jpg", import.meta.url));
+
+function frame(seq: number, data: Uint8Array): FusedFrame {
+  const t = 1_700_000_000_000_000_000n + BigInt(seq) * 50_000_000n;
+  const present = { ...emptyPresence(), camera: true, ego: true };
+  const camera = { message: { timestamp: nsToTimestamp(t), format: "jpeg", data }, topic: "vehicles/t/sensors/camera/front", stampNs: t, ageNs: 0n, receiveNs: t, interpolated: false, held: false };
+  const ego = { message: { timestamp: nsToTimestamp(t), speed_mps: 12, yaw_rate_rps: 0 }, topic: "vehicles/t/ego", stampNs: t, ageNs: 0n, receiveNs: t, interpolated: false, held: false };
+  return { stampNs: t, seq, slots: { camera, ego }, present, ageNs: { camera: 0n, ego: 0n }, lastInputReceiveNs: t, emittedNs: t };
+}
+
+describe("bin/daemon: camera features in a worker pool", function () {
+  this.timeout(120_000);
+  it("decides exactly as the synchronous path: real-size frames, a truncated one, an empty one", async () => {
+    const model = await untrainedModel();
+    const now = (): bigint => 1_700_000_001_000_000_000n;
+    const pooled = await loadDecider({ modelDir: model, backend: "wasm", nowNs: now, cameraWorkers: 1 });
+    const inline = await loadDecider({ modelDir: model, backend: "wasm", nowNs: now });
+    try {
+      const inputs = [JPEG_720P, JPEG_720P.subarray(0, 20_000), new Uint8Array(0), JPEG_720P];
+      for (const [i, data] of inputs.entries()) {
+        const a = await pooled.decide(frame(i, data));
+        const b = await inline.decide(frame(i, data));
+        const strip = (d: Record<string, unknown>) => ({ ...d, inference_ms: 0, latency_ms: 0, sensor_to_decision_ms: 0 });
+        assert.deepEqual(strip(a as unknown as Record<string, unknown>), strip(b as unknown as Record<string, unknown>), `frame ${i}`);
+      }
+      // The caller's bytes are never detached by the hand-over (a Buffer's slice() is a view, not a copy).
+      assert.ok(JPEG_720P.length > 50_000 && JPEG_720P.buffer.byteLength > 0, "the frame's bytes are still there");
+      const s = pooled.cameraPool!();
+      assert.ok(s.submitted >= 4 && s.completed >= 4, JSON.stringify(s));
+      assert.ok(s.completed - s.inline >= 2, `the 720p frames went to a worker: ${JSON.stringify(s)}`);
+    } finally {
+      pooled.close();
+      inline.close();
+    }
+  });
+});
