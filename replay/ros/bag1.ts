@@ -2,8 +2,7 @@
  * ROS 1 bags: read through their index with @foxglove/rosbag (messages in record-time order), or — when the
  * bag has no usable index (a recorder that was killed leaves `index_pos` 0; a cut file loses its index) —
  * recovered by a forward scan of the records, as `rosbag reindex` does. Chunks may be uncompressed or lz4
- * (@foxglove/wasm-lz4, as Foxglove Studio reads them); bz2 needs a decoder fusiond does not have (see
- * `bz2Unsupported`).
+ * (@foxglove/wasm-lz4, as Foxglove Studio reads them); bz2 chunks through seek-bzip.
  */
 import { Bag } from "@foxglove/rosbag";
 import lz4Decompress from "@foxglove/wasm-lz4";
@@ -11,17 +10,14 @@ import { FusiondError } from "../../schemas/index.ts";
 import type { ByteSource } from "../io.ts";
 import { bagError, BAG_MAGIC, BlockReader, isBagMagic, latin1, OP, parseFields, recordsIn, timeNs, u32, u64, utf8, type BagRecord } from "./bag1-records.ts";
 import { normaliseRosType, type RosConnection, type RosProblem, type RosReader, type RosRecord } from "./types.ts";
+import Bunzip from "seek-bzip";
 
-/** The error for a bz2 chunk (until a bz2 decoder is a dependency: compressjs is what rosbag.js's tests use). */
-export function bz2Unsupported(file: string, offset: number, topic?: string): FusiondError {
-  return bagError(
-    "bag_bz2_unsupported",
-    file,
-    offset,
-    "bz2-compressed chunk, which fusiond cannot decompress (it has no bz2 decoder)",
-    topic,
-    `re-compress the bag with lz4 (rosbag compress --lz4 ${file}) or decompress it (rosbag decompress ${file})`,
-  );
+/** bzip2 → bytes with seek-bzip (pure JavaScript, the decoder decompress-tarbz2 and others rely on). */
+function bz2Decompress(data: Uint8Array, size: number): Uint8Array {
+  const out = Buffer.alloc(size);
+  const n = Bunzip.decode(Buffer.from(data.buffer, data.byteOffset, data.byteLength), out);
+  if (n.length !== size) throw new Error(`${n.length} bytes, the chunk header says ${size}`);
+  return n;
 }
 
 function decompressChunk(file: string, compression: string, data: Uint8Array, size: number, offset: number): Uint8Array {
@@ -35,7 +31,11 @@ function decompressChunk(file: string, compression: string, data: Uint8Array, si
         throw bagError("bag_corrupt", file, offset, `lz4 chunk does not decompress (${(err as Error).message})`);
       }
     case "bz2":
-      throw bz2Unsupported(file, offset);
+      try {
+        return bz2Decompress(data, size);
+      } catch (err) {
+        throw bagError("bag_corrupt", file, offset, `bz2 chunk does not decompress (${(err as Error).message})`);
+      }
     default:
       throw bagError("bag_corrupt", file, offset, `chunk compression "${compression}" is not a ROS 1 compression (none, lz4, bz2)`);
   }
@@ -127,9 +127,7 @@ export class Ros1BagReader implements RosReader {
       parse: false,
       decompress: {
         lz4: (buffer: Uint8Array, size: number) => decompressChunk(file, "lz4", buffer, size, -1),
-        bz2: () => {
-          throw bz2Unsupported(file, -1);
-        },
+        bz2: (buffer: Uint8Array, size: number) => decompressChunk(file, "bz2", buffer, size, -1),
       },
     });
     try {

@@ -107,15 +107,30 @@ describe("ROS input: damaged, unindexed and unreadable files", function () {
     rmSync(out("cut.mcap"));
   });
 
-  it("bz2 chunks: one clear error (file, offset, the chunk's topics, what to do), no output", async () => {
+  it("bz2 chunks (Debian's rosbag writes them) read like uncompressed ones: every message, same count", async () => {
     const file = join(dir, "bz2.bag");
     writeBag(drive.jsonl, file, "bz2");
-    await rejectsWith(file, "bag_bz2_unsupported", /bz2.*topics \/camera\/front.*rosbag (compress --lz4|decompress)/);
-    const r = fusiond("convert", file, "--out", out("bz2.mcap"));
-    assert.equal(r.status, 1);
-    assert.equal(r.stderr.trim().split("\n").length, 1, `one line, no stack trace: ${r.stderr}`);
-    assert.match(r.stderr, /^fusiond: .*bz2\.bag: bz2-compressed chunk.* \[bag_bz2_unsupported\]$/m);
-    noOutput("bz2.mcap");
+    const r = await convertRosFile(file, out("bz2.mcap"));
+    rmSync(out("bz2.mcap"));
+    assert.equal(r.messagesIn, full.messagesIn);
+    assert.equal(r.messagesOut, full.messagesOut);
+    assert.deepEqual(r.problems, []);
+  });
+
+  it("a damaged bz2 chunk: recovered around as a cut chunk is, with the offset and the reason", async () => {
+    const file = join(dir, "bz2-bad.bag");
+    writeBag(drive.jsonl, file, "bz2");
+    const bytes = readFileSync(file);
+    // Flip bytes in the middle of the first chunk's compressed data (past the bag header and chunk header).
+    const at = bytes.indexOf(Buffer.from("BZh")) + 200;
+    for (let i = 0; i < 64; i++) bytes[at + i] = bytes[at + i]! ^ 0xff;
+    writeFileSync(file, bytes);
+    const r = fusiond("convert", file, "--out", out("bz2-bad.mcap"));
+    const said = r.stdout + r.stderr;
+    assert.match(said, /bz2 chunk does not decompress/, said);
+    assert.match(said, /offset \d+/);
+    if (r.status === 0) rmSync(out("bz2-bad.mcap"));
+    else noOutput("bz2-bad.mcap");
   });
 
   it("a connection without a message definition, of a type fusiond does not know: unknown_definition", async () => {
