@@ -43,7 +43,18 @@ async function runJobs(t: JobTracker, prefix: string, id: string): Promise<{ ids
 }
 
 export default function register(program: Command): void {
-  const fleet = program.command("fleet").description("fleet runs on Redis: status, resume, cancel (docs/fleet.md)");
+  const fleet = program
+    .command("fleet")
+    .description("fleet runs on Redis: status, resume, cancel (docs/fleet.md)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  fusiond fleet status --redis redis://127.0.0.1:6379                 # the runs
+  fusiond fleet status RUN --redis redis://127.0.0.1:6379             # one run's jobs by state and worker
+  fusiond fleet resume RUN --redis redis://127.0.0.1:6379             # after the coordinator stopped
+  fusiond fleet cancel RUN --redis redis://127.0.0.1:6379`,
+    );
   const common = (c: Command): Command =>
     c.requiredOption("--redis <url>", "Redis of the fleet, e.g. redis://10.0.0.5:6379").option("--prefix <name>", "the fleet's key prefix", DEFAULT_PREFIX);
   const open = (f: FleetFlags): Promise<JobTracker> => JobTracker.open({ redis: f.redis, prefix: f.prefix, attempts: 3, backoffMs: 1000 });

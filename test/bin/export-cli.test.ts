@@ -34,7 +34,7 @@ describe("bin: fusiond export", function () {
   it("a directory that is not a model is a clear error", () => {
     const r = spawnSync(process.execPath, ["bin/fusiond.js", "export", "--model", join(work, "nope")], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /does not exist \[model_not_found\]/);
+    assert.match(r.stderr, /model directory .*nope does not exist/);
     assert.ok(!existsSync(join(work, "nope")));
   });
 });

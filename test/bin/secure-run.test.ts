@@ -202,6 +202,7 @@ describe("fusiond run with secured transports: refusals, and no secret in any ou
     assert.match(run.out(), new RegExp(`the MQTT broker refused the subscription to "vehicles/${other}/`));
     assert.match(run.out(), /not authorized \(0x87\)/);
     assert.match(run.out(), /ACL must let/);
-    assert.match(run.out(), /\[subscribe_denied\]/);
+    assert.match(run.out(), /"code":"subscribe_denied"/); // logged with its code; the one error line says what to do
+    assert.match(run.out(), /^fusiond run: the MQTT broker refused the subscription to .*See docs\/deployment.md/m);
   });
 });
