@@ -116,7 +116,7 @@ describe("ROS recordings → fusiond convert → replay (models/default)", funct
     assert.ok(report.decisions >= 100, `${report.decisions} decisions`);
     assert.deepEqual(temps(), before, "temporary conversions removed");
     const bad = fusiond("info", drive.sim, "--ros-map", map);
-    assert.equal(bad.status, 1);
+    assert.equal(bad.status, 2, "a usage error (bin/cli-errors.ts)");
     assert.match(bad.stderr, /--ros-map is for ROS recordings/);
   });
 
