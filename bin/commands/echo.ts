@@ -10,7 +10,7 @@ import { MessageDecoder, TopicRegistry, type Rejection, type SensorMessage } fro
 import { MqttTransport, SensorSource, ZmqSource, type RawSource } from "../../sensors/index.ts";
 import { isoNs } from "../../replay/time-format.ts";
 import { wallNs } from "../daemon/clock.ts";
-import { usage as usageError } from "../cli-errors.ts";
+import { usage as usageError, reportError } from "../cli-errors.ts";
 import { existingFile, number, oneOf } from "../cli-validate.ts";
 
 interface EchoOpts {
@@ -142,8 +142,8 @@ Examples:
           );
         })()
           .catch((err: unknown) => {
-            process.stderr.write(`fusiond echo: ${(err as Error).message}\n`);
-            process.exitCode = 1;
+            // One error path (bin/cli-errors.ts): what went wrong and what to do, exit 1.
+            process.exitCode = reportError(err, { command: "echo", json: false, verbose: false });
           })
           .finally(finish));
       const onSignal = (signal: NodeJS.Signals): void => void stop(signal);
@@ -168,8 +168,7 @@ Examples:
           if (count !== undefined && printed >= count) void stop(`--count ${count} reached`);
         },
         error: (err: unknown) => {
-          process.stderr.write(`fusiond echo: ${(err as Error).message}\n`);
-          process.exitCode = 1;
+          process.exitCode = reportError(err, { command: "echo", json: false, verbose: false });
           void stop("subscription failed");
         },
         complete: () => void stop("source closed"),

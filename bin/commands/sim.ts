@@ -25,7 +25,7 @@ import { startLiveSim, wallClock, type LiveSimResult, type LiveStatus } from "..
 import type { CameraSetSpec } from "../../sim/sensors/camera-set.ts";
 import { CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags } from "./camera-flags.ts";
 import { EXIT_USAGE } from "./types.ts";
-import { usage } from "../cli-errors.ts";
+import { usage, reportError } from "../cli-errors.ts";
 import { listOf, number, oneOf } from "../cli-validate.ts";
 import { reportStream, writeAtomically } from "../output-file.ts";
 
@@ -110,11 +110,7 @@ Examples:
       }
       const scenarios = suite && weather ? suite.map((s) => ({ ...s, weather })) : suite;
       const cams = cameraSetFromFlags(flags.cameras, flags.cameraSize);
-      if ("error" in cams) {
-        process.stderr.write(`fusiond sim: ${cams.error}\n`);
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
+      if ("error" in cams) usage(cams.error);
       if (flags.mqtt || flags.zmq) {
         await live(flags, seed, durationS, sensors, scenarios?.[0], weather, cams.set);
         return;
@@ -193,8 +189,8 @@ async function live(
       transports = source ? [source, sink] : [sink];
     }
   } catch (err) {
-    process.stderr.write(`fusiond sim: ${(err as Error).message}\n`);
-    process.exitCode = 1;
+    // One error path (bin/cli-errors.ts): what went wrong and what to do, exit 1.
+    process.exitCode = reportError(err, { command: "sim", json: false, verbose: false });
     return;
   }
   const decoderSource = source ? new SensorSource(source) : undefined;
@@ -227,8 +223,8 @@ async function live(
   try {
     result = await sim.done;
   } catch (err) {
-    process.stderr.write(`\nfusiond sim: ${(err as Error).message}\n`);
-    process.exitCode = 1;
+    process.stderr.write("\n");
+    process.exitCode = reportError(err, { command: "sim", json: false, verbose: false });
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
