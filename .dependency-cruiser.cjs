@@ -1,12 +1,12 @@
 /**
- * The direction of imports from ../shared/DESIGN.md §3, checked mechanically in `npm test`.
+ * The direction of imports from docs/architecture.md §3, checked mechanically in `npm test`.
  * schemas → nothing of ours; sensors/pipeline/fusion/replay/sim → schemas only;
  * pipeline receives transports, models and recorders injected; nothing imports bin/, test/ or bench/.
  */
 const layer = (from, allowed) => ({
   name: `${from}-imports-only-${allowed.join("-") || "nothing"}`,
   severity: "error",
-  comment: `${from}/ may import only ${allowed.length ? allowed.map((a) => a + "/").join(", ") : "nothing of ours"} (DESIGN.md §3)`,
+  comment: `${from}/ may import only ${allowed.length ? allowed.map((a) => a + "/").join(", ") : "nothing of ours"} (docs/architecture.md §3)`,
   from: { path: `^${from}/` },
   to: {
     path: "^(schemas|sensors|pipeline|fusion|replay|sim|bin|test|bench|scripts|examples)/",

@@ -20,7 +20,7 @@ export interface RawMessage {
   contentType?: string;
 }
 
-/** The content type fusiond's MQTT 5 publishers put on protobuf payloads (DESIGN.md §2). */
+/** The content type fusiond's MQTT 5 publishers put on protobuf payloads (docs/architecture.md §2). */
 export const PROTOBUF_CONTENT_TYPE = "application/x-protobuf";
 
 export type DecodeResult = { ok: true; message: SensorMessage } | { ok: false; rejection: Rejection };

@@ -25,7 +25,7 @@ export interface TopicSpec {
 
 const MiB = 1024 * 1024;
 
-/** The default layout of DESIGN.md §2. */
+/** The default layout of docs/architecture.md §2. */
 export const DEFAULT_TOPICS: readonly TopicSpec[] = [
   { template: "vehicles/{v}/sensors/camera/{id}", kind: "camera", type: "foxglove.CompressedImage", rateHz: 20, qos: 0, record: true, maxBytes: 8 * MiB, stampField: "timestamp" },
   { template: "vehicles/{v}/sensors/camera_raw/{id}", kind: "camera", type: "foxglove.RawImage", rateHz: 20, qos: 0, record: true, maxBytes: 32 * MiB, stampField: "timestamp" },

@@ -1,4 +1,4 @@
-/** The CLI surface of DESIGN.md §2: every command is listed, has --help, and misuse exits 2 with a hint. */
+/** The CLI surface of docs/architecture.md §2: every command is listed, has --help, and misuse exits 2 with a hint. */
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -10,7 +10,7 @@ describe("bin: fusiond CLI", function () {
   this.timeout(120_000);
   const commands = ["demo", "run", "sim", "record", "play", "replay", "info", "recover", "train", "eval", "export", "echo", "keygen", "verify", "sign-keygen"];
 
-  it("lists every command of DESIGN.md, each with its own --help", () => {
+  it("lists every command of docs/architecture.md, each with its own --help", () => {
     const help = fusiond("--help");
     assert.equal(help.status, 0);
     for (const c of commands) assert.match(help.stdout, new RegExp(`^  ${c}\\b`, "m"), `${c} missing from --help`);

@@ -9,7 +9,7 @@ import { generateFoxgloveProtos } from "../../scripts/generate-foxglove-protos.t
 describe("schemas/codec", () => {
   const codec = defaultCodec();
 
-  it("knows every wire type of DESIGN.md", () => {
+  it("knows every wire type of docs/architecture.md", () => {
     for (const t of [
       "foxglove.CompressedImage",
       "foxglove.RawImage",

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { TopicRegistry, patternsOverlap, topicMatches } from "../../schemas/index.ts";
 
 describe("schemas/topics", () => {
-  it("maps the default topics of DESIGN.md to their types", () => {
+  it("maps the default topics of docs/architecture.md to their types", () => {
     const reg = new TopicRegistry("ego1");
     assert.equal(reg.lookup("vehicles/ego1/sensors/camera/front")?.type, "foxglove.CompressedImage");
     assert.equal(reg.lookup("vehicles/ego1/sensors/radar/front")?.type, "fusiond.RadarScan");
