@@ -54,12 +54,21 @@ export function registerZapDomain(allow: readonly string[] | undefined, onDenied
   };
   const started = chain.then(async () => {
     if (router || !domains.has(domain)) return;
-    const r = new Router({ linger: 0 });
-    try {
-      await r.bind(ZAP_ENDPOINT);
-    } catch (err) {
-      r.close();
-      throw new Error(`cannot start the ZeroMQ ZAP handler on ${ZAP_ENDPOINT} (${(err as Error).message}): is another ZAP handler bound in this process?`);
+    // A handler closed a moment ago may still hold the inproc endpoint (libzmq unbinds asynchronously): retry
+    // "in use" for up to a second before calling it another handler's.
+    let r = new Router({ linger: 0 });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await r.bind(ZAP_ENDPOINT);
+        break;
+      } catch (err) {
+        r.close();
+        if (!/in use/i.test((err as Error).message) || attempt >= 50) {
+          throw new Error(`cannot start the ZeroMQ ZAP handler on ${ZAP_ENDPOINT} (${(err as Error).message}): is another ZAP handler bound in this process?`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        r = new Router({ linger: 0 });
+      }
     }
     router = r;
     loopDone = serve(r);
