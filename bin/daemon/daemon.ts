@@ -101,6 +101,9 @@ export function alignerConfigFrom(c: DaemonConfig["aligner"], vehicle: string): 
 
 const readPem = (path: string | undefined): Buffer | undefined => (path ? readFileSync(path) : undefined);
 
+/** /readyz: not ready once no input was accepted for this long (ms). */
+const INPUT_QUIET_MS = 5000;
+
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
   const scheduler = options.scheduler ?? wallScheduler;
@@ -115,6 +118,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const patterns = config.topics ?? registry.topics.filter((t) => t.kind !== "decision" && !t.kind.startsWith("sim")).map((t) => t.pattern);
   const cleanups: Array<() => Promise<void> | void> = [];
   const onceLogged = new Set<string>();
+  let lastInputMs: number | undefined;
+  let inputsSinceMs = monoMs(); // reset when intake starts: the grace before "no input" counts from there
   const logOnce = (key: string, obj: object, msg: string): void => {
     if (onceLogged.has(key) || onceLogged.size > 1000) return;
     onceLogged.add(key);
@@ -348,6 +353,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     decide: (frame) => decider.decide(frame),
     sinks: {
       message: (m) => {
+        lastInputMs = monoMs();
         // An utterance's features are worked out on arrival, not by the first frame that holds it.
         if (m.kind === "voice") setImmediate(() => decider.prefetchVoice(m.message));
         recorder?.addSensorMessage(m);
@@ -391,6 +397,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   pipelineRef = pipeline;
   pipeline.start();
+  inputsSinceMs = monoMs();
   // A source that fails later (not at start) ends the pipeline: say so rather than leave an unhandled rejection.
   pipeline.done.catch((err: unknown) => logger.error({ err: (err as Error).message, code: (err as { code?: string }).code }, "input stream failed; decisions have stopped"));
 
@@ -421,7 +428,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // Not ready while recording is configured but failing: the daemon does not do all it was asked to.
       ready: () => {
         const rec = recordingState();
-        return { ok: transportUp === 1 && !rec.startsWith("failed"), detail: { model: decider.primary.modelId, backend: decider.backend.chosen, transport: transportUp ? "connected" : "disconnected", recording: rec, realtime } };
+        // Connected but nothing accepted for a while: a broker whose ACL grants a subscription and delivers nothing
+        // (Mosquitto's acl_file), sensors not started, a wrong vehicle id — not ready, and it says so.
+        const quietMs = monoMs() - (lastInputMs ?? inputsSinceMs);
+        const inputs = quietMs <= INPUT_QUIET_MS ? "flowing" : `none accepted for ${(quietMs / 1000).toFixed(1)} s (sensors on ${patterns.join(" ")}? a broker ACL that lets this client read them? the vehicle id?)`;
+        return {
+          ok: transportUp === 1 && !rec.startsWith("failed") && inputs === "flowing",
+          detail: { model: decider.primary.modelId, backend: decider.backend.chosen, transport: transportUp ? "connected" : "disconnected", inputs, recording: rec, realtime },
+        };
       },
     });
     logger.info({ url: http.url, auth: config.http.token ? "bearer token" : "none" }, "http endpoints: /metrics /healthz /readyz");

@@ -184,5 +184,19 @@ describe("bin/daemon: hostile inputs (a wrong clock, a full disk)", function () 
       fs.unmount();
     }
   });
-});
 
+  it("connected but nothing accepted (a broker ACL that grants and delivers nothing, sensors not started): not ready after 5 s, saying so", async () => {
+    const vehicle = uniqueVehicle("quiet");
+    const daemon = await startDaemon({ config: daemonConfig(vehicle, broker.url, model), logger: capturedLogger().logger });
+    try {
+      const early = await probe(`${daemon.http!.url}/readyz`);
+      assert.equal(early.status, 200, "ready at start (the grace)");
+      await sleep(5500);
+      const late = await probe(`${daemon.http!.url}/readyz`);
+      assert.equal(late.status, 503);
+      assert.match(String(late.body["inputs"]), /^none accepted for \d+\.\d s \(sensors on vehicles\/.*a broker ACL/);
+    } finally {
+      await daemon.stop("test");
+    }
+  });
+});
