@@ -6,7 +6,8 @@
  *  - two workers against one on the same N episodes (fresh seeds, so nothing is re-used);
  *  - Redis: bytes kept and commands sent per job (INFO memory / INFO commandstats on a redis-server of our
  *    own, so nobody else's keys or commands count), coordinator polling included.
- * Env: FUSIOND_BENCH_FLEET_EPISODES (default 6), FUSIOND_BENCH_FLEET_S (episode length, s, default 6).
+ * Env: FUSIOND_BENCH_FLEET_EPISODES (default 6), FUSIOND_BENCH_FLEET_S (episode length, s, default 6),
+ * FUSIOND_BENCH_FLEET_BACKEND (the workers' and jobs' backend, default auto).
  * Needs redis-server (Debian's) on PATH.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -40,7 +41,7 @@ const freePort = (): Promise<number> =>
   });
 
 async function startWorker(url: string, prefix: string, name: string): Promise<ChildProcess> {
-  const p = spawn(process.execPath, [BIN, "worker", "--redis", url, "--prefix", prefix, "--name", name, "--http", "off", "--backend", "auto"], { stdio: ["ignore", "ignore", "pipe"] });
+  const p = spawn(process.execPath, [BIN, "worker", "--redis", url, "--prefix", prefix, "--name", name, "--http", "off", "--backend", process.env["FUSIOND_BENCH_FLEET_BACKEND"] ?? "auto"], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   p.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   while (!err.includes("taking jobs")) {
@@ -83,7 +84,7 @@ const suite: BenchSuite = {
       }
       const ref = modelMeta(MODEL).ref;
       const episodes = (from: number): ScenarioSpec[] => withDuration(scenariosForSeeds(Array.from({ length: EPISODES }, (_, i) => from + i)), EPISODE_S);
-      const jobOf = (spec: ScenarioSpec, mask: ClosedLoopJob["mask"]): ClosedLoopJob => ({ kind: "closed-loop", version: FUSIOND_VERSION, backend: "auto", model: ref, spec, mask });
+      const jobOf = (spec: ScenarioSpec, mask: ClosedLoopJob["mask"]): ClosedLoopJob => ({ kind: "closed-loop", version: FUSIOND_VERSION, backend: (process.env["FUSIOND_BENCH_FLEET_BACKEND"] ?? "auto") as ClosedLoopJob["backend"], model: ref, spec, mask });
 
       // In process: the worker's code, one episode after another, after a warm-up episode.
       const model = await loadEvalModel(MODEL);
