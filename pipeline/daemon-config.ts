@@ -154,7 +154,7 @@ export const daemonConfigSchema = z
         dir: z.string(),
         rotateMB: z.number().positive().optional(),
         rotateSeconds: z.number().positive().optional(),
-        /** Topic patterns to record; default: every topic the registry marks as recorded. */
+        /** Topic patterns (MQTT-style) to record, sensors and decisions alike; default: every accepted topic and the decisions. */
         topics: z.array(z.string()).optional(),
         compression: z.enum(["zstd", "lz4", "none"]).default("zstd"),
         /** Free space below which recording stops (the open file is closed properly) until space is back, MB. */
@@ -181,14 +181,18 @@ export const daemonConfigSchema = z
       })
       .strict()
       .optional(),
-    http: z
-      .object({
-        listen: z.union([hostPort, z.literal("off")]).default("127.0.0.1:9464"),
-        /** Bearer token for /metrics /healthz /readyz (Authorization: Bearer ...); or FUSIOND_HTTP_TOKEN. */
-        token: bearerToken.optional(),
-      })
-      .strict()
-      .default({ listen: "127.0.0.1:9464" }),
+    /** `http: off` (or false) is short for `http: { listen: off }`, as docs/deployment.md offers it. */
+    http: z.preprocess(
+      (v) => (v === "off" || v === false ? { listen: "off" } : v),
+      z
+        .object({
+          listen: z.union([hostPort, z.literal("off")]).default("127.0.0.1:9464"),
+          /** Bearer token for /metrics /healthz /readyz (Authorization: Bearer ...); or FUSIOND_HTTP_TOKEN. */
+          token: bearerToken.optional(),
+        })
+        .strict()
+        .default({ listen: "127.0.0.1:9464" }),
+    ),
     log: z
       .object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
       .strict()

@@ -15,7 +15,7 @@ import type { RoadMap } from "../../schemas/map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { OTHER_TOPIC_LABEL, createPipeline, frameInputsMessage, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
 import { applyRetention, freeBytes, readSigningKey, recordToFile, type McapRecorder, type RecorderStatus } from "../../replay/index.ts";
-import { DEFAULT_SENSOR_IDS, MessageDecoder, SensorAllowList, TopicRegistry, msToNs, type Rejection, type SensorMessage } from "../../schemas/index.ts";
+import { DEFAULT_SENSOR_IDS, MessageDecoder, SensorAllowList, TopicRegistry, msToNs, topicMatches, type Rejection, type SensorMessage } from "../../schemas/index.ts";
 import {
   MqttTransport,
   SensorSink,
@@ -326,10 +326,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   metrics.registry.registerMetric(zmqRefused);
 
+  // recording.topics: MQTT-style patterns of what to record (sensors that passed validation, and the decisions);
+  // default every accepted topic.
+  const recordPatterns = config.recording?.topics;
+  const recorded = (topic: string): boolean => !recordPatterns || recordPatterns.some((p) => topicMatches(p, topic));
+  const recordDecisions = recorded(decisionTopic);
   const recordDecision = (d: DrivingDecision, stampNs: bigint): void => {
     if (!recorder && !live) return;
     const bytes = decoder.codec.encode("fusiond.DrivingDecision", d);
-    recorder?.addMessage({ topic: decisionTopic, type: "fusiond.DrivingDecision", bytes, receiveNs: wallNs(), stampNs });
+    if (recordDecisions) recorder?.addMessage({ topic: decisionTopic, type: "fusiond.DrivingDecision", bytes, receiveNs: wallNs(), stampNs });
     live?.publish(decisionTopic, "fusiond.DrivingDecision", bytes, stampNs);
   };
   // Health changes reach the log once they have held for HEALTH_LOG_HOLD_MS (a start flaps; /healthz sees every change).
@@ -356,7 +361,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         lastInputMs = monoMs();
         // An utterance's features are worked out on arrival, not by the first frame that holds it.
         if (m.kind === "voice") setImmediate(() => decider.prefetchVoice(m.message));
-        recorder?.addSensorMessage(m);
+        if (recorded(m.topic)) recorder?.addSensorMessage(m);
         live?.publish(m.topic, m.type, m.bytes, m.stampNs);
       },
       liveness: (l) => {

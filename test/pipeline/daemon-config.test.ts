@@ -30,4 +30,9 @@ describe("pipeline/daemon-config", () => {
     assert.throws(() => parseDaemonConfig({}), /no input: set mqtt\.url/);
     assert.doesNotThrow(() => parseDaemonConfig({ zmq: { subscribe: ["tcp://127.0.0.1:5555"] } }));
   });
+
+  it("takes `http: off` (and false) as docs/deployment.md offers it", () => {
+    for (const http of ["off", false]) assert.equal(parseDaemonConfig({ mqtt: { url: "mqtt://127.0.0.1:1883" }, http }).http.listen, "off");
+    assert.throws(() => parseDaemonConfig({ mqtt: { url: "mqtt://127.0.0.1:1883" }, http: "on" }), /http/);
+  });
 });
