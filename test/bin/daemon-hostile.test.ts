@@ -10,9 +10,7 @@
  * The tmpfs needs root (CI runs as root); elsewhere those cases say why they cannot run.
  */
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, unlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { McapIndexedReader } from "@mcap/core";
 import { startDaemon } from "../../bin/daemon/daemon.ts";
@@ -21,6 +19,7 @@ import { decompressHandlers, fileSource } from "../../replay/index.ts";
 import { defaultCodec, TopicRegistry } from "../../schemas/index.ts";
 import { mosquittoOrAedes, sleep, uniqueVehicle, waitFor, type TestBroker } from "../sensors/helpers.ts";
 import { capturedLogger, daemonConfig, simulatorOn, untrainedModel } from "./daemon-helpers.ts";
+import { tmpfs } from "./tmpfs.ts";
 
 const codec = defaultCodec();
 const ts = (ns: bigint) => ({ seconds: Number(ns / 1_000_000_000n), nanos: Number(ns % 1_000_000_000n) });
@@ -30,24 +29,6 @@ async function probe(url: string): Promise<{ status: number; body: Record<string
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-/** Mounts a tmpfs of `kb` KiB at a new directory; undefined (with the reason) where mounting is not permitted. */
-function tmpfs(kb: number): { dir: string; unmount: () => void } | { why: string } {
-  const dir = mkdtempSync(join(tmpdir(), "fusiond-fulldisk-"));
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${kb}k`, "tmpfs", dir], { stdio: "pipe" });
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    return { why: `cannot mount a tmpfs (${(err as Error).message.split("\n")[0]}): run as root, as CI does` };
-  }
-  return {
-    dir,
-    unmount: () => {
-      // Lazy: a test that failed half-way may still hold a file there; the mount goes once it is released.
-      execFileSync("umount", ["-l", dir], { stdio: "pipe" });
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 describe("bin/daemon: hostile inputs (a wrong clock, a full disk)", function () {
   this.timeout(120_000);

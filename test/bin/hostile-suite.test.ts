@@ -10,7 +10,7 @@
  * printed or served, nor the recording, holds the MQTT password.
  */
 import { strict as assert } from "node:assert";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +20,7 @@ import { defaultCodec, TopicRegistry } from "../../schemas/index.ts";
 import { MqttTransport } from "../../sensors/index.ts";
 import { freePort, mosquittoOrAedes, sleep, uniqueVehicle, waitFor, type TestBroker } from "../sensors/helpers.ts";
 import { decisionWatcher } from "./daemon-helpers.ts";
+import { tmpfs } from "./tmpfs.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const codec = defaultCodec();
@@ -42,23 +43,6 @@ function spawnFusiond(args: string[]): Proc {
 
 const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 
-/** A tmpfs of `kb` KiB (root only); undefined with the reason elsewhere. */
-function tmpfs(kb: number): { dir: string; unmount: () => void } | { why: string } {
-  const dir = mkdtempSync(join(tmpdir(), "fusiond-hostile-"));
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${kb}k`, "tmpfs", dir], { stdio: "pipe" });
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    return { why: `cannot mount a tmpfs (${(err as Error).message.split("\n")[0]})` };
-  }
-  return {
-    dir,
-    unmount: () => {
-      execFileSync("umount", ["-l", dir], { stdio: "pipe" });
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 describe("fusiond run under every attack at once-in-a-row (issue 22 acceptance)", function () {
   this.timeout(240_000);
