@@ -8,10 +8,9 @@ import { resolve } from "node:path";
 import type { BackendChoice } from "../../fusion/index.ts";
 import type { EvalReport } from "../../replay/eval/report.ts";
 import { FusiondError, type Modality } from "../../schemas/index.ts";
-import type { ScenarioSpec } from "../../sim/scenario.ts";
 import type { ReplayReport } from "../commands/replay-run.ts";
 import type { EpisodeResult } from "../eval/closed-loop.ts";
-import { evaluate, type EvalRunner, type ModelHandle, type Outcome } from "../eval/evaluate.ts";
+import { evaluate, type EvalRunner, type EvaluateOptions, type ModelHandle, type Outcome } from "../eval/evaluate.ts";
 import type { OpenLoopFilePart } from "../eval/open-loop.ts";
 import { fileSha256, identityOf, modelMeta, type ModelRef } from "./identity.ts";
 import type { ReplayJobOptions } from "./jobs.ts";
@@ -20,21 +19,10 @@ import { progressText, type FleetProgress, type JobOutcome, type JobTracker } fr
 export const RUN_SCHEMA = "fusiond.fleet-run/1";
 
 /** The serialisable part of EvaluateOptions: everything the merge needs. */
-export interface EvalRunSpec {
-  models: string[];
-  data: string[];
-  scenarios: ScenarioSpec[];
-  suiteName: string;
-  ablation: boolean;
-  baselines: string[];
-  backend: BackendChoice;
-  maskUnused: boolean;
-  bootstrap: { iterations: number; level: number; seed: number };
-  parallel: number;
-  timelineEpisode?: string;
-  command: string;
-  version: string;
-}
+export type EvalRunSpec = Pick<
+  EvaluateOptions,
+  "models" | "data" | "scenarios" | "suiteName" | "ablation" | "baselines" | "backend" | "maskUnused" | "bootstrap" | "parallel" | "timelineEpisode" | "command" | "version"
+>;
 
 export interface ReplayRunSpec {
   files: string[];
