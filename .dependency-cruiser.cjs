@@ -1,7 +1,8 @@
 /**
  * The direction of imports from docs/architecture.md §3, checked mechanically in `npm test`.
- * schemas → nothing of ours; sensors/pipeline/fusion/replay/sim → schemas only;
- * pipeline receives transports, models and recorders injected; nothing imports bin/, test/ or bench/.
+ * schemas → nothing of ours; domain → schemas; sensors/pipeline/replay → schemas; fusion/sim → schemas, domain;
+ * eval → the layers below it (not bin/); pipeline receives transports, models and recorders injected;
+ * nothing imports bin/, test/ or bench/.
  */
 const layer = (from, allowed) => ({
   name: `${from}-imports-only-${allowed.join("-") || "nothing"}`,
@@ -9,7 +10,7 @@ const layer = (from, allowed) => ({
   comment: `${from}/ may import only ${allowed.length ? allowed.map((a) => a + "/").join(", ") : "nothing of ours"} (docs/architecture.md §3)`,
   from: { path: `^${from}/` },
   to: {
-    path: "^(schemas|sensors|pipeline|fusion|replay|sim|bin|test|bench|scripts|examples)/",
+    path: "^(schemas|domain|sensors|pipeline|fusion|replay|sim|eval|bin|test|bench|scripts|examples)/",
     pathNot: [`^${from}/`, ...allowed.map((a) => `^${a}/`)],
   },
 });
@@ -17,11 +18,13 @@ const layer = (from, allowed) => ({
 module.exports = {
   forbidden: [
     layer("schemas", []),
+    layer("domain", ["schemas"]),
     layer("sensors", ["schemas"]),
     layer("pipeline", ["schemas"]),
-    layer("fusion", ["schemas"]),
+    layer("fusion", ["schemas", "domain"]),
     layer("replay", ["schemas"]),
-    layer("sim", ["schemas"]),
+    layer("sim", ["schemas", "domain"]),
+    layer("eval", ["schemas", "domain", "sensors", "pipeline", "fusion", "replay", "sim"]),
     {
       name: "nothing-imports-bin-test-bench",
       severity: "error",

@@ -17,7 +17,7 @@ import { TopicRegistry } from "../schemas/index.ts";
 import { EmbeddedBroker, MqttTransport, SensorSink } from "../sensors/index.ts";
 import { randomScenario } from "../sim/scenario.ts";
 import { startDaemon } from "../bin/daemon/daemon.ts";
-import { wallNs } from "../bin/daemon/clock.ts";
+import { wallNs } from "../sensors/wall-clock.ts";
 import { schedulingPolicyOf } from "../bin/daemon/realtime.ts";
 import { startLiveSim } from "../bin/sim-live.ts";
 import type { BenchSuite } from "./harness.ts";

@@ -14,9 +14,9 @@ import { MessageDecoder, MODALITIES } from "../schemas/index.ts";
 import { datasetMessages } from "../sim/dataset.ts";
 import { expertEpisode } from "../sim/episode.ts";
 import { scenariosOf } from "../sim/scenarios.ts";
-import { runClosedLoopSuite } from "../bin/eval/closed-loop.ts";
-import { loadEvalModel, unusedModalities } from "../bin/eval/decider.ts";
-import { runOpenLoop } from "../bin/eval/open-loop.ts";
+import { runClosedLoopSuite } from "../eval/run/closed-loop.ts";
+import { loadEvalModel, unusedModalities } from "../eval/run/decider.ts";
+import { runOpenLoop } from "../eval/run/open-loop.ts";
 import type { BenchRow, BenchSuite } from "./harness.ts";
 
 const DRIVE_S = 60;

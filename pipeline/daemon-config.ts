@@ -124,7 +124,7 @@ export const daemonConfigSchema = z
       })
       .strict()
       .default({ maxFutureMs: 100 }),
-    /** Road map (JSON, schemas/map.ts RoadMap) for map context: stop lines, speed limits, tunnels. */
+    /** Road map (JSON, domain/road-map.ts RoadMap) for map context: stop lines, speed limits, tunnels. */
     map: z.string().optional(),
     model: z
       .object({

@@ -4,8 +4,8 @@
  *   npx tsx scripts/render-eval-html.ts docs/reports/strategies.json docs/reports/strategies.html
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
-import { renderHtml } from "../replay/eval/html.ts";
-import { EvalReportSchema, type EvalReport } from "../replay/eval/report.ts";
+import { renderHtml } from "../eval/score/html.ts";
+import { EvalReportSchema, type EvalReport } from "../eval/score/report.ts";
 
 const [input, output] = process.argv.slice(2);
 if (!input || !output) {

@@ -5,7 +5,7 @@
  * acceleration: the label's bounds contain the expert's acceleration and the target speed is
  * v + a × TRACK_TAU_S.
  */
-import { laneCentre } from "../schemas/map.ts";
+import { laneCentre } from "../domain/road-map.ts";
 import { bodies, inCorridor, laneCorridor, nearest, type Body } from "./world/agents.ts";
 import { TRACK_TAU_S } from "./world/ego.ts";
 import { DEFAULT_IDM, idmAccel, type IdmParams } from "./world/idm.ts";

@@ -2,7 +2,7 @@
  * Scenarios: what an episode contains (weather, events, lanes, duration) and the seeded construction of its
  * road map and scripted events. Everything here is a pure function of the spec.
  */
-import type { Crosswalk, EnPoint, MapWeather, RoadMap, SpeedLimitZone, StationRange, StopLine, WeatherSegment } from "../schemas/map.ts";
+import type { Crosswalk, EnPoint, MapWeather, RoadMap, SpeedLimitZone, StationRange, StopLine, WeatherSegment } from "../domain/road-map.ts";
 import { Rng } from "./rng.ts";
 import type { ScriptedEvent, VoiceCommand } from "./world/types.ts";
 

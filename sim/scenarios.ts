@@ -3,7 +3,7 @@
  * weather (clear, rain, fog, night) and every event kind (cut-ins, stopped vehicles, pedestrians at
  * crosswalks, stop lines, speed-limit zones, tunnels, voice commands), on 2–4 lanes.
  */
-import type { MapWeather } from "../schemas/map.ts";
+import type { MapWeather } from "../domain/road-map.ts";
 import { EVENT_KINDS, WEATHERS, type EventKind, type ScenarioSpec, type Split } from "./scenario.ts";
 
 /** Two event mixes, so that each weather meets every event kind in each split. */

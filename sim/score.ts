@@ -3,7 +3,7 @@
  * violations, voice-command compliance (judged against the expert: voice-compliance.ts), route completion
  * and comfort (jerk). Feed it the world after every physics step; events are counted at their onset.
  */
-import { speedLimitAt } from "../schemas/map.ts";
+import { speedLimitAt } from "../domain/road-map.ts";
 import { VoiceCompliance, type VoiceCheck } from "./voice-compliance.ts";
 import type { World } from "./world/types.ts";
 import { egoLeader } from "./world/world.ts";

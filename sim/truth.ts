@@ -1,5 +1,5 @@
 /** Builds fusiond.GroundTruth messages (plain objects, proto field names) from the world. */
-import { inTunnel, speedLimitAt, weatherAt } from "../schemas/map.ts";
+import { inTunnel, speedLimitAt, weatherAt } from "../domain/road-map.ts";
 import { nsToTimestamp } from "../schemas/time.ts";
 import type { ExpertLabel } from "./expert.ts";
 import { stopLineGap } from "./world/rules.ts";

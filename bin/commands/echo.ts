@@ -9,7 +9,7 @@ import type { Subscription } from "rxjs";
 import { MessageDecoder, TopicRegistry, type Rejection, type SensorMessage } from "../../schemas/index.ts";
 import { MqttTransport, SensorSource, ZmqSource, type RawSource } from "../../sensors/index.ts";
 import { isoNs } from "../../replay/time-format.ts";
-import { wallNs } from "../daemon/clock.ts";
+import { wallNs } from "../../sensors/wall-clock.ts";
 import { usage as usageError, reportError } from "../cli-errors.ts";
 import { existingFile, number, oneOf } from "../cli-validate.ts";
 

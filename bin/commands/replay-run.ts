@@ -27,7 +27,7 @@ import {
   type SignatureStatus,
 } from "../../replay/index.ts";
 import { alignerConfigFrom } from "../daemon/daemon.ts";
-import { loadDecider } from "../daemon/model.ts";
+import { loadDecider } from "../../fusion/inference/decider.ts";
 import { parseRoadMap, readRoadMapFile } from "../daemon/road-map.ts";
 import { FUSIOND_VERSION } from "./record.ts";
 import { replayRecordedFrames, type RecordedFramesResult } from "./replay-recorded.ts";

@@ -12,7 +12,7 @@ export default function register(program: Command): void {
       `
 The private key (PKCS#8 PEM) goes to the vehicle: recording.signingKey in the daemon config, or
 fusiond record --signing-key. The public key (SPKI PEM) goes to whoever checks recordings:
-fusiond verify FILE --key NAME.pub, fusiond replay/eval --verify-key NAME.pub. Existing files are
+fusiond verify FILE --key NAME.pub, fusiond eval/score --verify-key NAME.pub. Existing files are
 never overwritten. openssl makes the same files: openssl genpkey -algorithm ed25519 -out NAME.key;
 openssl pkey -in NAME.key -pubout -out NAME.pub.
 

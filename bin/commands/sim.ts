@@ -9,7 +9,7 @@
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { map } from "rxjs";
-import type { MapWeather } from "../../schemas/map.ts";
+import type { MapWeather } from "../../domain/road-map.ts";
 import { defaultCodec } from "../../schemas/codec.ts";
 import { TopicRegistry } from "../../schemas/topics.ts";
 import { recordToFile } from "../../replay/recorder.ts";

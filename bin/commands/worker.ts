@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { BACKEND_CHOICES, type BackendChoice } from "../../fusion/index.ts";
 import { FleetWorker } from "../fleet/worker.ts";
-import { DEFAULT_PREFIX } from "../fleet/jobs.ts";
+import { DEFAULT_PREFIX } from "../../eval/fleet/jobs.ts";
 import { EXIT_USAGE } from "./types.ts";
 
 interface WorkerFlags {

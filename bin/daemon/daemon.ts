@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 import { Counter } from "prom-client";
 import { merge, type Observable, type SchedulerLike } from "rxjs";
 import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/index.ts";
-import type { RoadMap } from "../../schemas/map.ts";
+import type { RoadMap } from "../../domain/road-map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { OTHER_TOPIC_LABEL, createPipeline, frameInputsMessage, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
 import { applyRetention, freeBytes, readSigningKey, recordToFile, type McapRecorder, type RecorderStatus } from "../../replay/index.ts";
@@ -27,10 +27,10 @@ import {
   type RawSink,
   type ZapDenial,
 } from "../../sensors/index.ts";
-import { monoMs, wallNs, wallScheduler } from "./clock.ts";
+import { monoMs, wallNs, wallScheduler } from "../../sensors/wall-clock.ts";
 import { FoxgloveLiveView, HEALTH_TOPIC } from "./foxglove.ts";
 import { startHttpEndpoints, type HttpEndpoints } from "./http.ts";
-import { loadDecider, type Decider } from "./model.ts";
+import { loadDecider, type Decider } from "../../fusion/inference/decider.ts";
 import { setRealtimePriority } from "./realtime.ts";
 import { readRoadMapFile } from "./road-map.ts";
 import { DaemonMetrics } from "./prometheus.ts";

@@ -1,5 +1,5 @@
 /**
- * Reads a road map (schemas/map.ts RoadMap as JSON) from a file the operator named (config `map`, `--map`)
+ * Reads a road map (domain/road-map.ts RoadMap as JSON) from a file the operator named (config `map`, `--map`)
  * or from a recording's metadata, checked against the RoadMap shape; errors say what to do. Errors never
  * quote the text: a file that is not a map (say, one a recording tricked something into naming) must not
  * have its first bytes printed.
@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { FusiondError } from "../../schemas/index.ts";
-import type { RoadMap } from "../../schemas/map.ts";
+import type { RoadMap } from "../../domain/road-map.ts";
 
 const num = z.number().finite();
 const range = { startM: num, endM: num };
@@ -40,7 +40,7 @@ export function parseRoadMap(text: string, what: string, file: string, hint = ""
   const result = roadMapSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`);
-    throw new FusiondError("bad_map", `cannot load the ${what}${hint}: not a road map (schemas/map.ts): ${problems.join("; ")}`, { file, problems });
+    throw new FusiondError("bad_map", `cannot load the ${what}${hint}: not a road map (domain/road-map.ts): ${problems.join("; ")}`, { file, problems });
   }
   return raw as RoadMap;
 }

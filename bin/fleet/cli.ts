@@ -2,9 +2,9 @@
  * The coordinator as the commands use it: open the queue, record the run, follow it with a progress line,
  * merge, mark the run's state. `fusiond eval|replay ... --redis` and `fusiond fleet resume` share it.
  */
-import type { EvalReport } from "../../replay/eval/report.ts";
+import type { EvalReport } from "../../eval/score/report.ts";
 import { fleetProgress, runEvalOnFleet, runReplayOnFleet, saveRun, setRunState, type ReplayOutcome, type RunManifest } from "./run.ts";
-import { JobTracker } from "./tracker.ts";
+import { JobTracker } from "../../eval/fleet/tracker.ts";
 
 export interface FleetCliOptions {
   redis: string;

@@ -7,13 +7,13 @@
 import { UnrecoverableError } from "bullmq";
 import type { BackendChoice } from "../../fusion/index.ts";
 import { runReplay } from "../commands/replay-run.ts";
-import { runEpisodeInProcess } from "../eval/closed-loop.ts";
-import { loadEvalModel, type EvalModel } from "../eval/decider.ts";
-import { ABLATION_SUPERVISOR, reasonOf } from "../eval/evaluate.ts";
-import { openLoopFile } from "../eval/open-loop.ts";
+import { runEpisodeInProcess } from "../../eval/run/closed-loop.ts";
+import { loadEvalModel, type EvalModel } from "../../eval/run/decider.ts";
+import { ABLATION_SUPERVISOR, reasonOf } from "../../eval/run/evaluate.ts";
+import { openLoopFile } from "../../eval/run/open-loop.ts";
 import { FUSIOND_VERSION } from "../version.ts";
-import { fileSha256, modelMismatch, type ModelRef } from "./identity.ts";
-import { encodeResult, type JobData, type JobReturn, type RecordingRef } from "./jobs.ts";
+import { fileSha256, modelMismatch, type ModelRef } from "../../eval/fleet/identity.ts";
+import { encodeResult, type JobData, type JobReturn, type RecordingRef } from "../../eval/fleet/jobs.ts";
 
 /** A job this worker will not run, with why; retried (another worker may have the right files). */
 export class JobRefused extends Error {

@@ -6,15 +6,15 @@
  */
 import { resolve } from "node:path";
 import type { BackendChoice } from "../../fusion/index.ts";
-import type { EvalReport } from "../../replay/eval/report.ts";
+import type { EvalReport } from "../../eval/score/report.ts";
 import { FusiondError, type Modality } from "../../schemas/index.ts";
 import type { ReplayReport } from "../commands/replay-run.ts";
-import type { EpisodeResult } from "../eval/closed-loop.ts";
-import { evaluate, type EvalRunner, type EvaluateOptions, type ModelHandle, type Outcome } from "../eval/evaluate.ts";
-import type { OpenLoopFilePart } from "../eval/open-loop.ts";
-import { fileSha256, identityOf, modelMeta, type ModelRef } from "./identity.ts";
-import type { ReplayJobOptions } from "./jobs.ts";
-import { progressText, type FleetProgress, type JobOutcome, type JobTracker } from "./tracker.ts";
+import type { EpisodeResult } from "../../eval/run/closed-loop.ts";
+import { evaluate, type EvalRunner, type EvaluateOptions, type ModelHandle, type Outcome } from "../../eval/run/evaluate.ts";
+import type { OpenLoopFilePart } from "../../eval/run/open-loop.ts";
+import { fileSha256, identityOf, modelMeta, type ModelRef } from "../../eval/fleet/identity.ts";
+import type { ReplayJobOptions } from "../../eval/fleet/jobs.ts";
+import { progressText, type FleetProgress, type JobOutcome, type JobTracker } from "../../eval/fleet/tracker.ts";
 
 export const RUN_SCHEMA = "fusiond.fleet-run/1";
 

@@ -10,8 +10,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { BackendChoice } from "../../fusion/index.ts";
 import { startHttpEndpoints, type HttpEndpoints } from "../daemon/http.ts";
 import { JobExecutor, JobRefused, type ExecutorOptions } from "./execute.ts";
-import { DEFAULT_PREFIX, QUEUE, unitName, type JobData, type JobReturn } from "./jobs.ts";
-import { redisConnection, redisDriver } from "./redis.ts";
+import { DEFAULT_PREFIX, QUEUE, unitName, type JobData, type JobReturn } from "../../eval/fleet/jobs.ts";
+import { redisConnection, redisDriver } from "../../eval/fleet/redis.ts";
 
 export interface FleetWorkerOptions {
   redis: string;

@@ -6,7 +6,7 @@
 import type { DecodedMessage } from "../../schemas/index.ts";
 import { GNSS_AHEAD_FEATURES, GNSS_FEATURES } from "./config.ts";
 
-/** What the features need from a road map (schemas/map.ts provides one; tests use a stub). */
+/** What the features need from a road map (domain/road-map.ts provides one; tests use a stub). */
 export interface MapView {
   /** Identity of the map (saved with the model card). */
   readonly id: string;
@@ -20,7 +20,7 @@ export interface MapContext {
   speedLimitMps: number;
   /**
    * The speed the map advises now: the limit, lowered ahead of a lower one and in fog and rain, as variable
-   * speed limits are (schemas/map.ts conditionsSpeedAt).
+   * speed limits are (domain/road-map.ts conditionsSpeedAt).
    */
   advisorySpeedMps?: number | undefined;
   inTunnel: boolean;

@@ -3,13 +3,13 @@
  * lane change, a cruise-speed offset), kept for as long as it stands. A command stays in a frame's voice
  * slot only for the aligner's voice time-to-live (5 s), but "stop" holds until "continue", "slow down"
  * until the next speed request, and a lane request for LANE_REQUEST_S: without this memory the label the
- * expert gives (from the same request, schemas/voice-intent.ts) cannot be learnt from a frame.
+ * expert gives (from the same request, domain/voice-intent.ts) cannot be learnt from a frame.
  *
  * Stateful by nature, so it is kept by whoever sees frames in order: the DecisionEngine at inference,
  * the labelling loop in training; both feed it the same way (`hear` once per utterance, at the first
  * frame that holds it; `features` at every frame).
  */
-import { applyVoiceCommand, isVoiceCommand, lapseVoiceRequest, LANE_REQUEST_S, MIN_SPEED_OFFSET_MPS, type VoiceRequest } from "../../schemas/index.ts";
+import { applyVoiceCommand, isVoiceCommand, lapseVoiceRequest, LANE_REQUEST_S, MIN_SPEED_OFFSET_MPS, type VoiceRequest } from "../../domain/voice-intent.ts";
 
 /** Spoken commands a recogniser tells apart (index 0: no command / not understood); the pretraining task's classes. */
 export const COMMAND_VOCAB = ["", "stop", "pull over", "change lane left", "change lane right", "continue", "slow down", "speed up"] as const;

@@ -1,5 +1,5 @@
-/** A MapView over the road map of schemas/map.ts: GNSS fix → station on the route → stop line, limit, tunnel. */
-import { conditionsSpeedAt, geoToStation, inTunnel, laneAt, laneCentre, nextStopLine, speedLimitAt, type RoadMap } from "../../schemas/map.ts";
+/** A MapView over the road map of domain/road-map.ts: GNSS fix → station on the route → stop line, limit, tunnel. */
+import { conditionsSpeedAt, geoToStation, inTunnel, laneAt, laneCentre, nextStopLine, speedLimitAt, type RoadMap } from "../../domain/road-map.ts";
 import type { MapContext, MapView } from "./gnss.ts";
 
 /** Lateral distance beyond the road edges at which a fix counts as off the map, m. */

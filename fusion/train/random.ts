@@ -1,5 +1,5 @@
 /** The seeded PRNG (mulberry32) that makes shuffles, splits and modality dropout reproducible. */
-export { mulberry32 } from "../../schemas/random.ts";
+export { mulberry32 } from "../../domain/random.ts";
 
 /** Fisher–Yates shuffle of 0..n-1 with a seeded generator. */
 export function shuffledIndices(n: number, rand: () => number): number[] {

@@ -7,7 +7,7 @@
  *
  * Output is RGBA (what jpeg-js encodes); `toRgb` strips alpha for foxglove.RawImage rgb8.
  */
-import { inTunnel, weatherAt } from "../../schemas/map.ts";
+import { inTunnel, weatherAt } from "../../domain/road-map.ts";
 import type { Rng } from "../rng.ts";
 import type { World } from "../world/types.ts";
 import { JpegEncoder } from "./jpeg.ts";

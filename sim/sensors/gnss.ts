@@ -6,7 +6,7 @@
  * No-fix convention (docs/simulator.md): latitude, longitude and altitude are NaN, position_covariance is nine
  * zeros, position_covariance_type is UNKNOWN, and metadata has `fix` = `none`. A fix has `fix` = `3d`.
  */
-import { headingAt, inTunnel, stationToGeo, toLocal, localToGeo } from "../../schemas/map.ts";
+import { headingAt, inTunnel, stationToGeo, toLocal, localToGeo } from "../../domain/road-map.ts";
 import type { Rng } from "../rng.ts";
 import type { World } from "../world/types.ts";
 

@@ -5,7 +5,7 @@
  * multipath ghosts. Fog, rain and night do not change detection; rain adds a little clutter.
  * Frame: x forward, y left, at the ego's front bumper.
  */
-import { inTunnel, weatherAt } from "../../schemas/map.ts";
+import { inTunnel, weatherAt } from "../../domain/road-map.ts";
 import type { Rng } from "../rng.ts";
 import type { World } from "../world/types.ts";
 

@@ -4,7 +4,7 @@
  * (tracked with a 1 s time constant) chooses within those bounds. Acceleration changes are jerk-limited
  * like a real actuator.
  */
-import { laneAt, laneCentre } from "../../schemas/map.ts";
+import { laneAt, laneCentre } from "../../domain/road-map.ts";
 import { smooth } from "./agents.ts";
 import type { DrivingAction, Ego, World } from "./types.ts";
 

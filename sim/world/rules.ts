@@ -1,5 +1,5 @@
 /** Road rules every driver in the world follows: speed limits, weather caps, stop lines, crosswalks. */
-import { conditionsSpeedAt, nextStopLine, type RoadMap } from "../../schemas/map.ts";
+import { conditionsSpeedAt, nextStopLine, type RoadMap } from "../../domain/road-map.ts";
 import type { World } from "./types.ts";
 
 /** Distance before a stop line within which a full stop counts, m. */

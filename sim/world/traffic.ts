@@ -1,5 +1,5 @@
 /** The traffic: IDM car following, MOBIL lane changes, scripted cut-ins, spawning around the ego. */
-import { laneAt, laneCentre, speedLimitAt } from "../../schemas/map.ts";
+import { laneAt, laneCentre, speedLimitAt } from "../../domain/road-map.ts";
 import { bodies, inCorridor, laneCorridor, nearest, overlaps, smooth, type Body } from "./agents.ts";
 import { DEFAULT_IDM, DEFAULT_MOBIL, idmAccel, mobilIncentive, type IdmParams } from "./idm.ts";
 import { cruiseSpeed, crosswalkGap, STANDSTILL_MPS, STOP_ZONE_M, stopLineGap } from "./rules.ts";

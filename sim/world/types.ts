@@ -1,17 +1,17 @@
 /**
- * The simulated world's state. Stations are metres along the route (schemas/map.ts), lateral offsets metres
+ * The simulated world's state. Stations are metres along the route (domain/road-map.ts), lateral offsets metres
  * left of the road's right edge, speeds m/s, accelerations m/s², times seconds since the episode start.
  * A vehicle's station is its centre; its front bumper is at station + length / 2.
  */
-import type { RoadMap } from "../../schemas/map.ts";
+import type { RoadMap } from "../../domain/road-map.ts";
 import type { Rng } from "../rng.ts";
 
 /** The DrivingAction enum of fusiond.DrivingDecision, by name (the codec accepts names). */
 export const DRIVING_ACTIONS = ["KEEP", "ACCELERATE", "DECELERATE", "BRAKE_HARD", "LANE_LEFT", "LANE_RIGHT", "STOP", "PULL_OVER"] as const;
 export type DrivingAction = (typeof DRIVING_ACTIONS)[number];
 
-/** Voice commands the cabin microphone can hear (the phrase spoken): the contract in schemas/voice-intent.ts. */
-import { VOICE_COMMANDS, type VoiceCommand } from "../../schemas/voice-intent.ts";
+/** Voice commands the cabin microphone can hear (the phrase spoken): the contract in domain/voice-intent.ts. */
+import { VOICE_COMMANDS, type VoiceCommand } from "../../domain/voice-intent.ts";
 export { VOICE_COMMANDS, type VoiceCommand };
 
 /** What the ego is told to do for the next decision period. */

@@ -3,8 +3,8 @@
  * Rng, so the same scenario and the same ego commands give the same world, step for step. For speed the
  * step updates the state in place and returns it; cloneWorld gives an independent copy when one is needed.
  */
-import { applyVoiceCommand, lapseVoiceRequest, LANE_REQUEST_S, EXPERT_MARGIN_MPS } from "../../schemas/voice-intent.ts";
-import { laneCentre } from "../../schemas/map.ts";
+import { applyVoiceCommand, lapseVoiceRequest, LANE_REQUEST_S, EXPERT_MARGIN_MPS } from "../../domain/voice-intent.ts";
+import { laneCentre } from "../../domain/road-map.ts";
 import { Rng } from "../rng.ts";
 import { buildScenario, type BuiltScenario, type ScenarioSpec } from "../scenario.ts";
 import { bodies, egoBody, laneCorridor, nearest, overlaps } from "./agents.ts";
@@ -23,8 +23,8 @@ export interface WorldOptions {
 /** Noise-only lead-in and tail of every voice message, s. */
 export const VOICE_LEAD_S = 0.4;
 export const VOICE_TAIL_S = 0.3;
-/** A lane-change request lapses after this long, s (schemas/voice-intent.ts). */
-export { LANE_REQUEST_S, EXPERT_MARGIN_MPS } from "../../schemas/voice-intent.ts";
+/** A lane-change request lapses after this long, s (domain/voice-intent.ts). */
+export { LANE_REQUEST_S, EXPERT_MARGIN_MPS } from "../../domain/voice-intent.ts";
 /** A passenger waits this long for a pull-over the traffic does not allow, then says "continue", s. */
 export const PULL_OVER_PATIENCE_S = 45;
 

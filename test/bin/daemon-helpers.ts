@@ -10,7 +10,7 @@ import { MODALITIES, TopicRegistry } from "../../schemas/index.ts";
 import { MqttTransport, SensorSink, type RawSink, type PublishOptions, type PublishResult } from "../../sensors/index.ts";
 import { randomScenario } from "../../sim/scenario.ts";
 import { startLiveSim, type LiveSim } from "../../bin/sim-live.ts";
-import { wallNs } from "../../bin/daemon/clock.ts";
+import { wallNs } from "../../sensors/wall-clock.ts";
 import { saveRecogniserFor } from "../fusion/recogniser.ts";
 
 /** An untrained all-modality model: the daemon's plumbing does not depend on what the model learned. */

@@ -14,7 +14,7 @@ import { readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { McapIndexedReader } from "@mcap/core";
 import { startDaemon } from "../../bin/daemon/daemon.ts";
-import { wallNs } from "../../bin/daemon/clock.ts";
+import { wallNs } from "../../sensors/wall-clock.ts";
 import { decompressHandlers, fileSource } from "../../replay/index.ts";
 import { defaultCodec, TopicRegistry } from "../../schemas/index.ts";
 import { mosquittoOrAedes, sleep, uniqueVehicle, waitFor, type TestBroker } from "../sensors/helpers.ts";

@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDaemon } from "../../bin/daemon/daemon.ts";
-import { wallNs } from "../../bin/daemon/clock.ts";
+import { wallNs } from "../../sensors/wall-clock.ts";
 import { McapRecording, fileSource, recordingInfo } from "../../replay/index.ts";
 import { TopicRegistry, defaultCodec, nsToTimestamp } from "../../schemas/index.ts";
 import { MqttTransport } from "../../sensors/index.ts";

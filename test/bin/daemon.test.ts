@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { EmbeddedBroker, MqttTransport } from "../../sensors/index.ts";
 import { TopicRegistry } from "../../schemas/index.ts";
 import { startDaemon, type Daemon } from "../../bin/daemon/daemon.ts";
-import { wallNs } from "../../bin/daemon/clock.ts";
+import { wallNs } from "../../sensors/wall-clock.ts";
 import { freePort, mosquittoOrAedes, sleep, uniqueVehicle, waitFor } from "../sensors/helpers.ts";
 import { capturedLogger, daemonConfig, decisionWatcher, simulatorOn, untrainedModel } from "./daemon-helpers.ts";
 

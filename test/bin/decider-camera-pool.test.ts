@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
-import { loadDecider } from "../../bin/daemon/model.ts";
+import { loadDecider } from "../../fusion/inference/decider.ts";
 import { emptyPresence, nsToTimestamp, type FusedFrame } from "../../schemas/index.ts";
 import { untrainedModel } from "./daemon-helpers.ts";
 

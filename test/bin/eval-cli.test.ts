@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkReport } from "../../replay/eval/report.ts";
+import { checkReport } from "../../eval/score/report.ts";
 import { scenariosOf } from "../../sim/scenarios.ts";
 import { recordDrive, tinyModelDir } from "./eval-helpers.ts";
 

@@ -5,13 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import { FakeModelRunner, makeInputSpec } from "../../fusion/index.ts";
-import { renderHtml } from "../../replay/eval/html.ts";
-import { ACTION_CLASSES } from "../../replay/eval/open-loop.ts";
+import { renderHtml } from "../../eval/score/html.ts";
+import { ACTION_CLASSES } from "../../eval/score/open-loop.ts";
 import { MODALITIES, type Modality } from "../../schemas/index.ts";
 import { scenariosOf } from "../../sim/scenarios.ts";
-import { evalModelOf } from "../../bin/eval/decider.ts";
-import { evaluate } from "../../bin/eval/evaluate.ts";
-import { memoryOpener } from "../../bin/eval/open-loop.ts";
+import { evalModelOf } from "../../eval/run/decider.ts";
+import { evaluate } from "../../eval/run/evaluate.ts";
+import { memoryOpener } from "../../eval/run/open-loop.ts";
 import { recordDrive } from "./eval-helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

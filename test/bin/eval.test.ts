@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { DEFAULT_SUPERVISOR, FakeModelRunner, makeInputSpec } from "../../fusion/index.ts";
-import { checkReport } from "../../replay/eval/report.ts";
-import { ACTION_CLASSES } from "../../replay/eval/open-loop.ts";
+import { checkReport } from "../../eval/score/report.ts";
+import { ACTION_CLASSES } from "../../eval/score/open-loop.ts";
 import { MODALITIES, type Modality } from "../../schemas/index.ts";
 import { EmbeddedBroker } from "../../sensors/index.ts";
 import { scenariosOf } from "../../sim/scenarios.ts";
-import { runEpisodeInProcess } from "../../bin/eval/closed-loop.ts";
-import { evalModelOf, type EvalModel } from "../../bin/eval/decider.ts";
-import { evaluate } from "../../bin/eval/evaluate.ts";
-import { memoryOpener, runOpenLoop } from "../../bin/eval/open-loop.ts";
-import { mqttEpisodeRunner } from "../../bin/eval/mqtt-loop.ts";
-import { parseSeeds, scenariosForSeeds } from "../../bin/eval/scenarios.ts";
+import { runEpisodeInProcess } from "../../eval/run/closed-loop.ts";
+import { evalModelOf, type EvalModel } from "../../eval/run/decider.ts";
+import { evaluate } from "../../eval/run/evaluate.ts";
+import { memoryOpener, runOpenLoop } from "../../eval/run/open-loop.ts";
+import { mqttEpisodeRunner } from "../../eval/run/mqtt-loop.ts";
+import { parseSeeds, scenariosForSeeds } from "../../eval/run/scenarios.ts";
 import { portOpen } from "../sensors/helpers.ts";
 import { recordDrive } from "./eval-helpers.ts";
 

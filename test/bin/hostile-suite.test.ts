@@ -15,7 +15,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { wallNs } from "../../bin/daemon/clock.ts";
+import { wallNs } from "../../sensors/wall-clock.ts";
 import { defaultCodec, TopicRegistry } from "../../schemas/index.ts";
 import { MqttTransport } from "../../sensors/index.ts";
 import { freePort, mosquittoOrAedes, sleep, uniqueVehicle, waitFor, type TestBroker } from "../sensors/helpers.ts";

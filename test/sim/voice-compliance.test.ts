@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { expert } from "../../sim/expert.ts";
 import { scenariosOf, scenarioSuite } from "../../sim/scenarios.ts";
 import { EpisodeScorer, type EpisodeScore } from "../../sim/score.ts";
-import { laneCentre } from "../../schemas/map.ts";
+import { laneCentre } from "../../domain/road-map.ts";
 import type { EgoCommand, VoiceCommand, World } from "../../sim/world/types.ts";
 import { createWorld, stepWorld } from "../../sim/world/world.ts";
 

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { EvalReport } from "../../../replay/eval/report.ts";
-import { RedisCommands } from "../../../bin/fleet/redis.ts";
+import type { EvalReport } from "../../../eval/score/report.ts";
+import { RedisCommands } from "../../../eval/fleet/redis.ts";
 import { portOpen } from "../../sensors/helpers.ts";
 
 /** The report without what measures this machine (wall time, inference time, creation time). */

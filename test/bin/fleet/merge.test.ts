@@ -4,13 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { FakeModelRunner, makeInputSpec } from "../../../fusion/index.ts";
-import { ACTION_CLASSES } from "../../../replay/eval/open-loop.ts";
+import { ACTION_CLASSES } from "../../../eval/score/open-loop.ts";
 import { MODALITIES, type Modality } from "../../../schemas/index.ts";
 import { scenariosOf } from "../../../sim/scenarios.ts";
-import { evalModelOf, type EvalModel } from "../../../bin/eval/decider.ts";
-import { evaluate, inProcessRunner, type EvalRunner, type EvaluateOptions } from "../../../bin/eval/evaluate.ts";
-import { memoryOpener, mergeOpenLoop, openLoopFile, runOpenLoop } from "../../../bin/eval/open-loop.ts";
-import { canonicalJson, identityOf } from "../../../bin/fleet/identity.ts";
+import { evalModelOf, type EvalModel } from "../../../eval/run/decider.ts";
+import { evaluate, inProcessRunner, type EvalRunner, type EvaluateOptions } from "../../../eval/run/evaluate.ts";
+import { memoryOpener, mergeOpenLoop, openLoopFile, runOpenLoop } from "../../../eval/run/open-loop.ts";
+import { canonicalJson, identityOf } from "../../../eval/fleet/identity.ts";
 import { recordDrive } from "../eval-helpers.ts";
 import { withoutTiming } from "./helpers.ts";
 

@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
 import { scenariosOf } from "../../../sim/scenarios.ts";
-import { modelMeta } from "../../../bin/fleet/identity.ts";
-import { QUEUE, jobIdOf, type JobData, type JobReturn } from "../../../bin/fleet/jobs.ts";
-import { redisConnection } from "../../../bin/fleet/redis.ts";
+import { modelMeta } from "../../../eval/fleet/identity.ts";
+import { QUEUE, jobIdOf, type JobData, type JobReturn } from "../../../eval/fleet/jobs.ts";
+import { redisConnection } from "../../../eval/fleet/redis.ts";
 import { FUSIOND_VERSION } from "../../../bin/version.ts";
-import { ensureBackend } from "../../../bin/daemon/model.ts";
+import { ensureBackend } from "../../../fusion/inference/decider.ts";
 import { recordDrive, tinyModelDir } from "../eval-helpers.ts";
 import { dropPrefix, fusiond, startWorker, testRedis, uniquePrefix, waitUntil, type OwnRedis, type WorkerProc } from "./helpers.ts";
 

@@ -2,7 +2,7 @@ import { makeInputSpec } from "../../../fusion/features/config.ts";
 import type { Modality } from "../../../schemas/index.ts";
 import { buildScenario } from "../../../sim/scenario.ts";
 import { scenariosOf } from "../../../sim/scenarios.ts";
-import { advisorySpeedAt, conditionsSpeedAt, speedLimitAt, stationToGeo, weatherAt } from "../../../schemas/map.ts";
+import { advisorySpeedAt, conditionsSpeedAt, speedLimitAt, stationToGeo, weatherAt } from "../../../domain/road-map.ts";
 import { roadMapView } from "../../../fusion/features/map-view.ts";
 import assert from "node:assert/strict";
 import { egoFeatures } from "../../../fusion/features/ego.ts";

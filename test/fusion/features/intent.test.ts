@@ -1,11 +1,11 @@
 /**
  * The voice intent tracker keeps the request a command makes for as long as it stands, and agrees with the
  * simulator's world (whose voice state the expert labels from) tick by tick: both apply
- * schemas/voice-intent.ts, and this checks that the tracker, fed only what a vehicle hears, ends up there.
+ * domain/voice-intent.ts, and this checks that the tracker, fed only what a vehicle hears, ends up there.
  */
 import assert from "node:assert/strict";
 import { INTENT_FEATURES, VoiceIntentTracker } from "../../../fusion/features/intent.ts";
-import { LANE_REQUEST_S } from "../../../schemas/index.ts";
+import { LANE_REQUEST_S } from "../../../domain/voice-intent.ts";
 import { expert } from "../../../sim/expert.ts";
 import { scenariosOf } from "../../../sim/scenarios.ts";
 import type { VoiceCommand, World } from "../../../sim/world/types.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { RadarPoint } from "../../../fusion/features/radar.ts";
 import { TtcConfirmer } from "../../../fusion/policy/ttc-confirm.ts";
-import { mulberry32 } from "../../../schemas/index.ts";
+import { mulberry32 } from "../../../domain/random.ts";
 
 const MS = 1_000_000n;
 const pt = (range: number, vr: number, y = 0): RadarPoint => ({ x: range, y, range, vr, rcs: 0 });

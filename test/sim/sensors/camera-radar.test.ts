@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { MapWeather } from "../../../schemas/map.ts";
+import type { MapWeather } from "../../../domain/road-map.ts";
 import { Rng } from "../../../sim/rng.ts";
 import { CameraRenderer } from "../../../sim/sensors/camera.ts";
 import { radarSweep } from "../../../sim/sensors/radar.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { inTunnel } from "../../../schemas/map.ts";
+import { inTunnel } from "../../../domain/road-map.ts";
 import { timestampToNs, type TimestampLike } from "../../../schemas/time.ts";
 import { Episode, type SimMessage } from "../../../sim/episode.ts";
 import { pcmToFloat } from "../../../sim/sensors/voice.ts";

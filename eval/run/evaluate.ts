@@ -4,15 +4,15 @@
  * draws progress and writes files; this composes the runners and scoring.
  */
 import { DEFAULT_SUPERVISOR } from "../../fusion/index.ts";
-import { scoreClosedLoop } from "../../replay/eval/closed-loop.ts";
-import { compareClosedLoop, compareOpenLoop } from "../../replay/eval/compare.ts";
-import { episodeConfusions, type DecisionRecord } from "../../replay/eval/open-loop.ts";
-import { REPORT_SCHEMA, checkReport, type AblationRow, type Comparison, type EvalReport, type ModelReport, type OpenLoopReport } from "../../replay/eval/report.ts";
-import { buildTimeline } from "../../replay/eval/timeline.ts";
+import { scoreClosedLoop } from "../score/closed-loop.ts";
+import { compareClosedLoop, compareOpenLoop } from "../score/compare.ts";
+import { episodeConfusions, type DecisionRecord } from "../score/open-loop.ts";
+import { REPORT_SCHEMA, checkReport, type AblationRow, type Comparison, type EvalReport, type ModelReport, type OpenLoopReport } from "../score/report.ts";
+import { buildTimeline } from "../score/timeline.ts";
 import type { BackendChoice } from "../../fusion/index.ts";
 import type { Modality } from "../../schemas/index.ts";
 import type { ScenarioSpec } from "../../sim/scenario.ts";
-import type { ModelInfo, Failure } from "../../replay/eval/report.ts";
+import type { ModelInfo, Failure } from "../score/report.ts";
 import type { InputSpec } from "../../fusion/index.ts";
 import { runClosedLoopSuite, runEpisodeInProcess, type EpisodeResult, type SuiteProgress } from "./closed-loop.ts";
 import { loadEvalModel, unusedModalities, type EvalModel } from "./decider.ts";

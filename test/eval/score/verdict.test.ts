@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { legendLayout } from "../../../replay/eval/svg.ts";
-import { metricLabel } from "../../../replay/eval/verdict.ts";
+import { legendLayout } from "../../../eval/score/svg.ts";
+import { metricLabel } from "../../../eval/score/verdict.ts";
 
-describe("replay/eval: the report's verdict and names", () => {
+describe("eval/score: the report's verdict and names", () => {
   it("names metric ids as people read them", () => {
     assert.equal(metricLabel("closedLoop.collisions"), "closed loop · collisions");
     assert.equal(metricLabel("closedLoop.byCondition.weather.FOG.collisionsPer100km"), "closed loop · weather FOG · collisions per 100 km");

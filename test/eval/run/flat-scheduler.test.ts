@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { VirtualTimeScheduler } from "rxjs";
-import { FlatScheduler } from "../../bin/eval/flat-scheduler.ts";
+import { FlatScheduler } from "../../../eval/run/flat-scheduler.ts";
 
-describe("bin/eval FlatScheduler", () => {
+describe("eval/run FlatScheduler", () => {
   it("a periodic timer rescheduling itself 50,000 times fires on time and unsubscribes without a stack overflow", () => {
     const inner = new VirtualTimeScheduler();
     const flat = new FlatScheduler(inner);

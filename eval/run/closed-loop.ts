@@ -6,10 +6,10 @@
  */
 import { classIndexOf, roadMapView, type SupervisorConfig } from "../../fusion/index.ts";
 import { ReplayClock } from "../../replay/index.ts";
-import { ConditionTracker, episodeRow } from "../../replay/eval/closed-loop.ts";
-import { ACTION_CLASSES } from "../../replay/eval/open-loop.ts";
-import type { EpisodeRow } from "../../replay/eval/report.ts";
-import type { TimelinePoint } from "../../replay/eval/timeline.ts";
+import { ConditionTracker, episodeRow } from "../score/closed-loop.ts";
+import { ACTION_CLASSES } from "../score/open-loop.ts";
+import type { EpisodeRow } from "../score/report.ts";
+import type { TimelinePoint } from "../score/timeline.ts";
 import { MessageDecoder, type DecodedMessage, type Modality } from "../../schemas/index.ts";
 import { Episode } from "../../sim/episode.ts";
 import { runLockstep, type LockstepPort } from "../../sim/lockstep.ts";

@@ -1,7 +1,7 @@
 /**
  * Closed-loop scoring: the simulator's episode scores pooled over a suite (collisions per 100 km, near
  * misses, rule violations, voice compliance, route completion, comfort), and the same events attributed to
- * the condition they happened in, step by step from each GroundTruth. Pure: bin/eval runs the episodes.
+ * the condition they happened in, step by step from each GroundTruth. Pure: eval/run runs the episodes.
  */
 import type { DecodedMessage } from "../../schemas/index.ts";
 import { CONDITION_DIMENSIONS, conditionsOf, orderedValues, type ConditionDimension } from "./conditions.ts";

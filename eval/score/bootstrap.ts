@@ -5,7 +5,7 @@
  * same episodes) use the same draw for both sides. Seeded: the same seed gives the same interval.
  */
 
-import { mulberry32 } from "../../schemas/random.ts";
+import { mulberry32 } from "../../domain/random.ts";
 
 export { mulberry32 };
 

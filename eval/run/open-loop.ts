@@ -4,10 +4,10 @@
  * each decision joined to the expert label of its step (fusion/'s truth index, as training joins them).
  */
 import { classIndexOf, indexTruths, truthAt, type DrivingDecision } from "../../fusion/index.ts";
-import { conditionsOf } from "../../replay/eval/conditions.ts";
-import { ACTION_CLASSES, scoreOpenLoop, type DecisionRecord } from "../../replay/eval/open-loop.ts";
-import type { OpenLoopReport } from "../../replay/eval/report.ts";
-import { buildTimeline, type TimelinePoint } from "../../replay/eval/timeline.ts";
+import { conditionsOf } from "../score/conditions.ts";
+import { ACTION_CLASSES, scoreOpenLoop, type DecisionRecord } from "../score/open-loop.ts";
+import type { OpenLoopReport } from "../score/report.ts";
+import { buildTimeline, type TimelinePoint } from "../score/timeline.ts";
 import { McapRecording, ReplayClock, decodeRecording, fileSource, MemorySource } from "../../replay/index.ts";
 import type { DecodedMessage, FusedFrame, Modality } from "../../schemas/index.ts";
 import { makeDecide, mapForScenario, sensorStatus, type EvalModel } from "./decider.ts";

@@ -21,11 +21,11 @@ import {
   type ModelRunner,
   type SupervisorConfig,
 } from "../../fusion/index.ts";
-import type { ModelInfo } from "../../replay/eval/report.ts";
+import type { ModelInfo } from "../score/report.ts";
 import { MODALITIES, type FusedFrame, type Modality } from "../../schemas/index.ts";
 import { buildScenario } from "../../sim/scenario.ts";
 import { scenarioSuite } from "../../sim/scenarios.ts";
-import { ensureBackend } from "../daemon/model.ts";
+import { ensureBackend } from "../../fusion/inference/decider.ts";
 
 export interface EvalModel {
   info: ModelInfo;

@@ -12,8 +12,8 @@ import { MqttTransport, SensorSink, SensorSource } from "../../sensors/index.ts"
 import { Episode } from "../../sim/episode.ts";
 import { DecisionMailbox, runLockstep, type DecisionLike } from "../../sim/lockstep.ts";
 import { buildScenario } from "../../sim/scenario.ts";
-import { episodeRow } from "../../replay/eval/closed-loop.ts";
-import { wallNs } from "../daemon/clock.ts";
+import { episodeRow } from "../score/closed-loop.ts";
+import { wallNs } from "../../sensors/wall-clock.ts";
 import { actionName, StepLog, type EpisodeResult, type runEpisodeInProcess } from "./closed-loop.ts";
 import { makeDecide, sensorStatus } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { classificationMetrics, metricsFromConfusion } from "../../../replay/eval/classification.ts";
-import { averagePrecision, meanAveragePrecision } from "../../../replay/eval/ranking.ts";
-import { distribution } from "../../../replay/eval/distribution.ts";
+import { classificationMetrics, metricsFromConfusion } from "../../../eval/score/classification.ts";
+import { averagePrecision, meanAveragePrecision } from "../../../eval/score/ranking.ts";
+import { distribution } from "../../../eval/score/distribution.ts";
 import { classMetrics } from "../../../fusion/train/metrics.ts";
 
 const close = (a: number | null, b: number, eps = 1e-9): void => {
   assert.ok(a !== null && Math.abs(a - b) < eps, `${a} ≉ ${b}`);
 };
 
-describe("replay/eval metrics (hand-computed cases)", () => {
+describe("eval/score metrics (hand-computed cases)", () => {
   it("a 3-class confusion matrix: per-class precision/recall/F1, macro averages, accuracy", () => {
     // truth 0 0 1 1 2 / pred 0 1 1 1 0 → rows (truth) [1 1 0] [0 2 0] [1 0 0]
     const m = classificationMetrics([0, 0, 1, 1, 2], [0, 1, 1, 1, 0], 3);

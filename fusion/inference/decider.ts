@@ -16,10 +16,12 @@ import {
   type DrivingDecision,
   type MapView,
   type ModelRunner,
-} from "../../fusion/index.ts";
-import { CameraFeaturePool, type CameraPoolStats } from "../../fusion/features/camera-pool.ts";
+} from "../index.ts";
+import { CameraFeaturePool, type CameraPoolStats } from "../features/camera-pool.ts";
 import type { DecodedMessage, FusedFrame } from "../../schemas/index.ts";
-import { monoMs } from "./clock.ts";
+import { performance } from "node:perf_hooks";
+
+const monoMs = (): number => performance.now();
 
 export interface DeciderOptions {
   modelDir: string;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { bootstrap, mulberry32, quantileSorted, resampleWeights } from "../../../replay/eval/bootstrap.ts";
-import { ConditionTracker, episodeRow, scoreClosedLoop } from "../../../replay/eval/closed-loop.ts";
-import { compareClosedLoop, compareOpenLoop } from "../../../replay/eval/compare.ts";
-import type { EpisodeRow } from "../../../replay/eval/report.ts";
+import { bootstrap, mulberry32, quantileSorted, resampleWeights } from "../../../eval/score/bootstrap.ts";
+import { ConditionTracker, episodeRow, scoreClosedLoop } from "../../../eval/score/closed-loop.ts";
+import { compareClosedLoop, compareOpenLoop } from "../../../eval/score/compare.ts";
+import type { EpisodeRow } from "../../../eval/score/report.ts";
 
 const mean = (xs: number[]) => (w: readonly number[]) => xs.reduce((a, x, i) => a + w[i]! * x, 0) / w.reduce((a, b) => a + b, 0);
 
@@ -34,7 +34,7 @@ function row(scenario: string, collisions: number, km: number, fog: { collisions
   };
 }
 
-describe("replay/eval bootstrap and comparisons", () => {
+describe("eval/score bootstrap and comparisons", () => {
   it("the seeded generator is deterministic and uniform enough", () => {
     const a = mulberry32(42);
     const b = mulberry32(42);
