@@ -1,4 +1,5 @@
 /** Fixtures for the eval tests: a tiny untrained model directory, and a short recorded drive in memory. */
+import * as tf from "@tensorflow/tfjs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,9 @@ import { saveRecogniserFor } from "../fusion/recogniser.ts";
 /** Saves an untrained (seeded) model of a strategy over some modalities; returns its directory. */
 export async function tinyModelDir(name: string, modalities: Modality[], strategy: StrategyName = "late", seed = 3, parent?: string): Promise<string> {
   const dir = join(parent ?? mkdtempSync(join(tmpdir(), "fusiond-eval-model-")), name);
+  // Whatever backend an earlier test left selected (wasm initialises asynchronously) must be ready before
+  // layers are built: building on a registered but uninitialised wasm backend throws.
+  await tf.ready();
   const spec = makeInputSpec(modalities);
   const model = strategyByName(strategy).build(spec, { seed, units: 8 });
   const card: ModelCard = { name, strategy, description: "untrained test model", command: "test", data: { files: [], samples: 0, train: 0, val: 0 }, training: {}, metrics: {}, inputSpec: spec };
