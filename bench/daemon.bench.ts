@@ -5,6 +5,12 @@
  * `fusiond run` composes it, with the shipped default model) ingests, aligns, decides, publishes and
  * records. Reported: heap after GC at the start and every 10 s (flat = bounded queues), drops counted
  * by reason, and decisions/s beside the camera frames/s offered (the baseline: what came in).
+ * Real cameras (issue 16, nominal rate only): FUSIOND_BENCH_DAEMON_CAMERAS=front,rear,left,right and
+ * FUSIOND_BENCH_DAEMON_CAMERA_SIZE=1280x720 have the simulator publish that camera set (the daemon is told the
+ * same cameras, the first the reference); FUSIOND_BENCH_DAEMON_LATENCY scales the simulator's modelled
+ * transport latency (`fusiond sim --sensor-latency`; 0 = every sample sent at its capture stamp, as a foreign
+ * publisher that stamps on send does — what the issue's measurement did), so that sensor-to-decision shows what
+ * the daemon adds rather than what the simulated network does.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync, readFileSync } from "node:fs";
@@ -23,6 +29,9 @@ import { startLiveSim } from "../bin/sim-live.ts";
 import type { BenchSuite } from "./harness.ts";
 
 const RATE = Number(process.env["FUSIOND_BENCH_DAEMON_RATE"] ?? 3);
+const CAMERAS = process.env["FUSIOND_BENCH_DAEMON_CAMERAS"]?.split(",").map((c) => c.trim()).filter(Boolean);
+const CAMERA_SIZE = process.env["FUSIOND_BENCH_DAEMON_CAMERA_SIZE"];
+const LATENCY = process.env["FUSIOND_BENCH_DAEMON_LATENCY"];
 const WALL_S = Number(process.env["FUSIOND_BENCH_DAEMON_S"] ?? 60);
 /**
  * Steady state starts this many seconds after the first decision: the first frames after start pay for the
@@ -51,8 +60,10 @@ const suite: BenchSuite = {
     const vehicleSuffix = external ? `-${process.pid}` : "";
     const vehicle = `bench${vehicleSuffix}`;
     const registry = new TopicRegistry(vehicle);
+    if ((CAMERAS || CAMERA_SIZE || LATENCY) && RATE !== 1) throw new Error("FUSIOND_BENCH_DAEMON_CAMERAS/_CAMERA_SIZE/_LATENCY need FUSIOND_BENCH_DAEMON_RATE=1 (the simulator in its own process)");
     const config = parseDaemonConfig({
       vehicle,
+      ...(CAMERAS ? { aligner: { cameras: CAMERAS }, sensors: [...CAMERAS.map((c) => `camera/${c}`), "radar/front", "gnss/main", "voice/cabin"] } : {}),
       mqtt: { url: broker.url, protocolVersion: 4 },
       model: { dir: model },
       ...(process.env["FUSIOND_BENCH_DAEMON_RECORD"] === "0" ? {} : { recording: { dir, compression: "zstd" as const } }),
@@ -72,7 +83,7 @@ const suite: BenchSuite = {
     // that its rendering does not sit on the daemon's event loop and in its latency.
     const child =
       RATE === 1
-        ? spawn(process.execPath, [join(process.cwd(), "bin/fusiond.js"), "sim", "--mqtt", broker.url, "--vehicle", vehicle, "--seed", "11", "--duration", String(WALL_S), "--driver", "expert", "--quiet", "--json"], { stdio: ["ignore", "pipe", "inherit"] })
+        ? spawn(process.execPath, [join(process.cwd(), "bin/fusiond.js"), "sim", "--mqtt", broker.url, "--vehicle", vehicle, "--seed", "11", "--duration", String(WALL_S), "--driver", "expert", "--quiet", "--json", ...(CAMERAS ? ["--cameras", CAMERAS.join(",")] : []), ...(CAMERA_SIZE ? ["--camera-size", CAMERA_SIZE] : []), ...(LATENCY ? ["--sensor-latency", LATENCY] : [])], { stdio: ["ignore", "pipe", "inherit"] })
         : undefined;
     const sim = child
       ? {
@@ -191,7 +202,7 @@ const suite: BenchSuite = {
     log(`drops by stage/reason: ${JSON.stringify(byReason)}`);
     log(`simulated ${score.durationS.toFixed(0)} s in ${wallS.toFixed(0)} s wall; heap samples ${samples.map((s) => s.toFixed(1)).join(" ")} MiB`);
     const mid = samples[Math.floor(samples.length / 2)]!;
-    const cameraOffered = m.topics[registry.topicFor("camera", "front")]?.in ?? 0;
+    const cameraOffered = m.topics[registry.topicFor("camera", CAMERAS?.[0] ?? "front")]?.in ?? 0;
     return [
       { name: "heap after GC, end of run", value: samples.at(-1)!, unit: "MiB", baseline: { name: "heap after GC, mid-run", value: mid }, lowerIsBetter: true, goal: "flat (ratio ≈ 1)" },
       { name: "decisions/s", value: m.decisions / wallS, unit: "/s", baseline: { name: "camera frames offered/s", value: cameraOffered / wallS }, goal: "drops counted, not queued" },

@@ -49,6 +49,8 @@ export interface LiveSimOptions {
   cameraFormat?: "jpeg" | "raw";
   /** Cameras at real size (EpisodeOptions.cameraSet); absent: the single 64×64 front camera. */
   cameraSet?: CameraSetSpec | undefined;
+  /** Scales the sensors' modelled transport latency (EpisodeOptions.latencyScale; default 1, 0: none). */
+  latencyScale?: number;
   /** Who drives the ego: the decisions (closed loop, default) or the expert (open loop; decisions only counted). */
   driver?: "decisions" | "expert";
   /** Lockstep mode (one step per decision, no pacing); absent: live mode. */
@@ -113,7 +115,7 @@ export interface LiveSim {
 export function startLiveSim(o: LiveSimOptions): LiveSim {
   const clock = o.clock ?? wallClock;
   const startNs = o.startNs ?? clock.nowNs();
-  const ep = new Episode(o.scenario, { vehicle: o.vehicle ?? "sim", startNs, ...(o.sensors ? { sensors: o.sensors } : {}), ...(o.cameraFormat ? { cameraFormat: o.cameraFormat } : {}), ...(o.cameraSet ? { cameraSet: o.cameraSet } : {}) });
+  const ep = new Episode(o.scenario, { vehicle: o.vehicle ?? "sim", startNs, ...(o.sensors ? { sensors: o.sensors } : {}), ...(o.cameraFormat ? { cameraFormat: o.cameraFormat } : {}), ...(o.cameraSet ? { cameraSet: o.cameraSet } : {}), ...(o.latencyScale !== undefined ? { latencyScale: o.latencyScale } : {}) });
   const mode = o.lockstep ? "lockstep" : "live";
   const wall0 = clock.nowNs();
   const counters = { published: 0, publishFailed: 0, decisions: 0, timeouts: 0, stale: 0, lagMs: 0, maxLagMs: 0 };

@@ -58,6 +58,12 @@ export interface EpisodeOptions {
   cameraSet?: CameraSetSpec;
   /** Voice clips (default: the shipped ones). */
   clips?: ClipCatalog;
+  /**
+   * Scales every sensor's modelled transport latency (default 1; 0: each message leaves at its capture stamp,
+   * as a publisher that stamps on send does). The draws are made as always, so messages, stamps and the rest
+   * of the episode are the same for every scale; only receive times move.
+   */
+  latencyScale?: number;
 }
 
 export const DEFAULT_START_NS = 1_700_000_000n * 1_000_000_000n;
@@ -94,6 +100,7 @@ export class Episode {
   private readonly gnss: GnssModel;
   private readonly clips: ClipCatalog;
   private readonly cameraFormat: "jpeg" | "raw";
+  private readonly latencyScale: number;
   private readonly jpegQuality: number;
   private voiceSeen = 0;
   private stepUtterances: { u: Utterance; stampNs: bigint; clip: string }[] = [];
@@ -107,6 +114,8 @@ export class Episode {
     this.startNs = options.startNs ?? DEFAULT_START_NS;
     this.sensors = new Set(options.sensors ?? ["camera", "radar", "gnss", "ego", "voice"]);
     this.cameraFormat = options.cameraFormat ?? "jpeg";
+    this.latencyScale = options.latencyScale ?? 1;
+    if (!(this.latencyScale >= 0) || !Number.isFinite(this.latencyScale)) throw new RangeError(`latencyScale must be a finite number ≥ 0, not ${this.latencyScale}`);
     this.jpegQuality = options.jpegQuality ?? 85;
     this.clips = options.clips ?? (this.sensors.has("voice") ? loadClipCatalog() : {});
     this.world = createWorld(buildScenario(spec), { dtS: Number(PHYSICS_DT_NS) / 1e9, clipSpeechS: clipDurations(this.clips) });
@@ -201,7 +210,7 @@ export class Episode {
   }
 
   private latency(range: readonly [number, number]): bigint {
-    return BigInt(Math.round(this.rng.latency.uniform(range[0], range[1]) * 1e6));
+    return BigInt(Math.round(this.rng.latency.uniform(range[0], range[1]) * this.latencyScale * 1e6));
   }
 
   /** Samples every sensor due at the current tick. */

@@ -37,6 +37,7 @@ interface SimFlags {
   camera: string;
   cameras?: string;
   cameraSize?: string;
+  sensorLatency: string;
   sensors: string;
   episode: string;
   perturb: string;
@@ -70,6 +71,7 @@ export default function register(program: Command): void {
     .option("--camera <format>", "camera output: jpeg (CompressedImage) or raw (RawImage rgb8)", oneOf(["jpeg", "raw"]), "jpeg")
     .option("--cameras <list>", CAMERAS_HELP)
     .option("--camera-size <WxH>", CAMERA_SIZE_HELP)
+    .option("--sensor-latency <scale>", "scale every sensor's modelled transport latency (camera 25–45 ms, radar 8–15, GNSS 60–110, ego 2–6, voice 20–40); 0: each message leaves at its capture stamp, as a publisher that stamps on send", number({ min: 0 }), "1")
     .option("--sensors <list>", "comma-separated sensors to model", listOf(ALL_SENSORS), ALL_SENSORS.join(","))
     .option("--episode <s>", "dataset mode: longest episode, s (episodes run back to back)", number({ gt: 0 }), "120")
     .option("--perturb <fraction>", "dataset mode: fraction of the drive (0–0.5) in which the ego holds a random KEEP/ACCELERATE/DECELERATE instead of the expert's, still labelled by the expert (training data that shows how to recover)", number({ min: 0, max: 0.5 }), "0")
@@ -95,7 +97,8 @@ Examples:
   fusiond sim --seed 7 --duration 120 --out train-7.mcap                  # a labelled dataset (deterministic bytes)
   fusiond sim --scenario test-urban-fog-0 --out fog.mcap --compression lz4
   fusiond sim --mqtt mqtt://127.0.0.1:1883 --vehicle ego1                  # live, closed loop on vehicles/ego1/decision
-  fusiond sim --mqtt mqtt://127.0.0.1:1883 --lockstep --timeout 500        # one step per decision (docs/simulator.md)`,
+  fusiond sim --mqtt mqtt://127.0.0.1:1883 --lockstep --timeout 500        # one step per decision (docs/simulator.md)
+  fusiond sim --mqtt mqtt://127.0.0.1:1883 --driver expert --cameras front,rear,left,right --camera-size 1280x720 --sensor-latency 0`,
     )
     .action(async (flags: SimFlags) => {
       const sensors = flags.sensors.split(",").map((s) => s.trim()) as SensorName[];
@@ -133,6 +136,7 @@ Examples:
         sensors,
         cameraFormat: flags.camera as "jpeg" | "raw",
         ...(cams.set ? { cameraSet: cams.set } : {}),
+        latencyScale: Number(flags.sensorLatency),
         episodeS: Number(flags.episode),
         perturb,
         compression: flags.compression as "zstd" | "lz4" | "none",
@@ -205,6 +209,7 @@ async function live(
     sensors,
     cameraFormat: flags.camera as "jpeg" | "raw",
     cameraSet,
+    latencyScale: Number(flags.sensorLatency),
     driver: flags.driver as "decisions" | "expert",
     ...(flags.lockstep ? { lockstep: { timeoutMs, policy, match: flags.match as MatchPolicy } } : { decisionTimeoutMs: timeoutMs, policy }),
     speed,
@@ -259,6 +264,8 @@ interface WriteOptions {
   sensors: SensorName[];
   cameraFormat: "jpeg" | "raw";
   cameraSet?: CameraSetSpec;
+  /** EpisodeOptions.latencyScale (default 1). */
+  latencyScale?: number;
   episodeS: number;
   /** DatasetOptions.perturb. */
   perturb?: number;
@@ -273,9 +280,9 @@ export async function writeDataset(out: string, seed: number, durationS: number,
   const rec = await recordToFile(out, {
     compression: o.compression,
     library: `fusiond/${version} sim`,
-    metadata: { vehicle: o.vehicle, source: "fusiond sim", seed: String(seed), durationS: String(durationS), sensors: o.sensors.join(","), camera: o.cameraFormat, ...(o.cameraSet ? { cameras: o.cameraSet.ids.join(","), cameraSize: `${o.cameraSet.width}x${o.cameraSet.height}` } : {}), ...(o.perturb ? { perturb: String(o.perturb) } : {}) },
+    metadata: { vehicle: o.vehicle, source: "fusiond sim", seed: String(seed), durationS: String(durationS), sensors: o.sensors.join(","), camera: o.cameraFormat, ...(o.cameraSet ? { cameras: o.cameraSet.ids.join(","), cameraSize: `${o.cameraSet.width}x${o.cameraSet.height}` } : {}), ...(o.perturb ? { perturb: String(o.perturb) } : {}), ...(o.latencyScale !== undefined && o.latencyScale !== 1 ? { sensorLatency: String(o.latencyScale) } : {}) },
   });
-  const gen = datasetMessages(seed, durationS, { vehicle: o.vehicle, sensors: o.sensors, cameraFormat: o.cameraFormat, ...(o.cameraSet ? { cameraSet: o.cameraSet } : {}), episodeS: o.episodeS, ...(o.perturb ? { perturb: o.perturb } : {}), ...(o.scenarios ? { scenarios: o.scenarios } : {}) });
+  const gen = datasetMessages(seed, durationS, { vehicle: o.vehicle, sensors: o.sensors, cameraFormat: o.cameraFormat, ...(o.cameraSet ? { cameraSet: o.cameraSet } : {}), episodeS: o.episodeS, ...(o.perturb ? { perturb: o.perturb } : {}), ...(o.latencyScale !== undefined ? { latencyScale: o.latencyScale } : {}), ...(o.scenarios ? { scenarios: o.scenarios } : {}) });
   let n = 0;
   let r = gen.next();
   while (!r.done) {

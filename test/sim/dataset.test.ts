@@ -3,13 +3,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeDataset } from "../../bin/commands/sim.ts";
-import { datasetMessages } from "../../sim/dataset.ts";
+import { datasetMessages, type DatasetOptions } from "../../sim/dataset.ts";
 import type { SimMessage } from "../../sim/episode.ts";
 import { DEFAULT_TOPICS } from "../../schemas/topics.ts";
 
-function collect(seed: number, durationS: number): SimMessage[] {
+function collect(seed: number, durationS: number, options: DatasetOptions = {}): SimMessage[] {
   const out: SimMessage[] = [];
-  const gen = datasetMessages(seed, durationS);
+  const gen = datasetMessages(seed, durationS, options);
   for (let r = gen.next(); !r.done; r = gen.next()) out.push(r.value);
   return out;
 }
@@ -29,6 +29,32 @@ describe("sim dataset mode", function () {
     assert.ok(a.equals(b), "same seed must give the same bytes");
     await writeDataset(join(dir, "c.mcap"), 12, 20, { ...opts, sensors: [...opts.sensors] });
     assert.ok(!a.equals(readFileSync(join(dir, "c.mcap"))));
+  });
+
+  it("--sensor-latency scales only the modelled transport latency: 0 sends each sample at its capture stamp, the rest of the drive unchanged", () => {
+    const key = (m: SimMessage): string => `${m.topic}@${m.stampNs}`;
+    const modelled = collect(5, 12);
+    const none = collect(5, 12, { latencyScale: 0 });
+    const half = collect(5, 12, { latencyScale: 0.5 });
+    // Every sample of the drive with latency is in the one without (which may hold a few more at the end:
+    // samples whose modelled arrival falls after the drive ends are never received).
+    assert.ok(none.length >= modelled.length && none.length <= modelled.length + 20, `${none.length} vs ${modelled.length}`);
+    const noLatency = new Map(none.map((m) => [key(m), m]));
+    const halfLatency = new Map(half.map((m) => [key(m), m]));
+    let late = 0;
+    for (const ref of modelled) {
+      const m = noLatency.get(key(ref));
+      assert.ok(m, `${key(ref)} is missing without latency`);
+      assert.deepEqual(m.message, ref.message, "same message content");
+      const full = Number(ref.receiveNs - ref.stampNs);
+      if (full > 0) late++;
+      if (ref.kind !== "camera" && ref.kind !== "radar" && ref.kind !== "gnss" && ref.kind !== "ego") continue;
+      assert.equal(m.receiveNs, m.stampNs, `${m.kind} leaves at its stamp`);
+      const h = halfLatency.get(key(ref))!;
+      assert.ok(Math.abs(Number(h.receiveNs - h.stampNs) - full / 2) <= 1, `${ref.kind}: half the latency`);
+    }
+    assert.ok(late > modelled.length / 2, "with the modelled latency most samples arrive after their stamp");
+    assert.throws(() => collect(5, 1, { latencyScale: -1 }), /latencyScale must be a finite number ≥ 0/);
   });
 
   it("publishes every topic at its nominal rate (±5%) in receive-time order", () => {
