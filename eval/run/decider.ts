@@ -26,16 +26,39 @@ import { MODALITIES, type FusedFrame, type Modality } from "../../schemas/index.
 import { buildScenario } from "../../sim/scenario.ts";
 import { scenarioSuite } from "../../sim/scenarios.ts";
 import { ensureBackend } from "../../fusion/inference/decider.ts";
+import { CLASSIC_MODEL_ID, ClassicRunner } from "../../fusion/classic/runner.ts";
 
 export interface EvalModel {
   info: ModelInfo;
   runner: ModelRunner;
   spec: InputSpec;
   close(): void;
+  /** A runner for one more stream of frames (an episode, a recording), for runners that keep state across frames. */
+  stream?: () => ModelRunner;
+}
+
+/** The shipped model whose spoken-command recogniser the classic controller hears with. */
+const RECOGNISER_MODEL = new URL("../../models/default", import.meta.url).pathname;
+
+/**
+ * `classic` (issue #20's non-learned baseline, fusion/classic/): the rules on the daemon's own inputs; it hears
+ * voice commands through the default model's recogniser, as the daemon would.
+ */
+async function loadClassic(backend: BackendChoice): Promise<EvalModel> {
+  const voice = await loadEvalModel(RECOGNISER_MODEL, backend);
+  const classic = new ClassicRunner(voice.runner.commands);
+  return {
+    info: { id: CLASSIC_MODEL_ID, hash: classic.modelHash, dir: CLASSIC_MODEL_ID, strategy: "classic", modalities: [...classic.spec.modalities], backend: classic.backend },
+    runner: classic,
+    spec: classic.spec,
+    close: () => voice.close(),
+    stream: () => classic.fresh(),
+  };
 }
 
 /** Loads a model directory for evaluation (backend chosen once per process, as the daemon does). */
 export async function loadEvalModel(dir: string, backend: BackendChoice = "auto"): Promise<EvalModel> {
+  if (dir === CLASSIC_MODEL_ID) return loadClassic(backend);
   const sel = await ensureBackend(backend, dir);
   const loaded = await loadModelDir(dir);
   const runner = await createModelRunner(loaded, sel, { now: () => performance.now(), maxBatch: 16, maxQueue: 64 });
@@ -112,7 +135,7 @@ export function makeDecide(model: EvalModel, s: DecideSettings): DecideFn {
     const map = s.mapAt(frame.stampNs);
     let engine = engines.get(map);
     if (!engine) {
-      engine = new DecisionEngine({ primary: model.runner, supervisor: s.supervisor ?? DEFAULT_SUPERVISOR, nowNs: s.nowNs, ...(map ? { map } : {}) });
+      engine = new DecisionEngine({ primary: model.stream?.() ?? model.runner, supervisor: s.supervisor ?? DEFAULT_SUPERVISOR, nowNs: s.nowNs, ...(map ? { map } : {}) });
       engines.set(map, engine);
     }
     return engine.decide(maskFrame(frame, s.mask));

@@ -39,8 +39,11 @@ export interface ModelRunner {
   readonly spec: InputSpec;
   /** Runs the model once on zeros so the first real frame does not pay for kernel setup. */
   warmup(): Promise<void>;
-  /** One sample's inputs (as modelInputs makes them) → class probabilities. */
-  run(inputs: Record<string, Float32Array>): Promise<ModelOutput>;
+  /**
+   * One sample's inputs (as modelInputs makes them) → class probabilities. `frame`: the frame they come from
+   * (learned models ignore it; a runner that keeps state across frames, fusion/classic/, reads its stamp).
+   */
+  run(inputs: Record<string, Float32Array>, frame?: { stampNs: bigint }): Promise<ModelOutput>;
   stats(): RunnerStats;
   close(): void;
   /** For a model that reads the standing voice request: the runner of its spoken-command recogniser. */

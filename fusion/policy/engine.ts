@@ -129,7 +129,7 @@ export class DecisionEngine {
             runner === this.o.primary || JSON.stringify(runner.spec.config) === JSON.stringify(this.o.primary.spec.config)
               ? features
               : extractFeatures(frame, { config: runner.spec.config, map: this.o.map, intent: features.inputs.intent });
-          const out = await runner.run(modelInputs(own, runner.spec));
+          const out = await runner.run(modelInputs(own, runner.spec), { stampNs: frame.stampNs });
           probs = out.probabilities;
           inferenceMs = out.inferenceMs;
           modelAction = argmaxAction(probs);
