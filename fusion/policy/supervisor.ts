@@ -70,7 +70,24 @@ export interface SensorFacts {
   minTtcS: number | undefined;
   /** Min radar TTC in the lane to the left and to the right, s (absent: unknown, so no lane change is let through). */
   sideTtcS?: { left: number; right: number };
+  /** The confirmed approaching in-lane returns of the frame's radar scan, m and m/s (ttc-confirm.ts; absent: no radar in the frame). */
+  confirmed?: readonly { range: number; closingMps: number }[];
 }
+
+/** What a rule is handed and hands on: the action, and the deceleration (m/s², 0: none) that caps its target speed. */
+export interface Proposal {
+  action: ActionName;
+  envelopeDecelMps2: number;
+}
+
+/** A rule's answer: the proposal it lets through (changed or not), and why, when it changed the action. */
+export interface RuleOutcome {
+  proposal: Proposal;
+  override?: Override;
+}
+
+/** A supervisor rule (rules/, one per file): pure, (proposed decision, facts, config) → outcome. */
+export type Rule = (proposed: Proposal, facts: SensorFacts, cfg: SupervisorConfig) => RuleOutcome;
 
 /** Usable and younger than staleAfterS. */
 export function fresh(f: SensorFacts, m: Modality, cfg: SupervisorConfig): boolean {
