@@ -15,7 +15,8 @@ import { TtcConfirmer } from "./ttc-confirm.ts";
 import type { MapView } from "../features/gnss.ts";
 import type { ModelRunner } from "../inference/runner.ts";
 import { argmaxAction, frameStamp, probabilityList, targetSpeed, type DrivingDecision } from "./decision.ts";
-import { DEFAULT_SUPERVISOR, ENVELOPE, missingCritical, requiredDecel, staleOverride, standstillGap, ttcRule, type Override, type SupervisorConfig } from "./supervisor.ts";
+import { NO_MODEL, SUPERVISOR_RULES, supervise, type Verdict } from "./supervise.ts";
+import { DEFAULT_SUPERVISOR, missingCritical, type Override, type SensorFacts, type SupervisorConfig } from "./supervisor.ts";
 
 export interface EngineOptions {
   primary: ModelRunner;
@@ -33,13 +34,20 @@ export interface EngineOptions {
   cameraFeatures?: (message: DecodedMessage) => Promise<CameraFeatures | undefined>;
 }
 
-/** The action's target speed, capped by rule 3's deceleration over the next second when the speed is known. */
+/** The action's target speed, capped by rule 3's deceleration (rules/envelope.ts) over the next second when the speed is known. */
 function envelopeTarget(target: number, speedMps: number | undefined, decel: number): number {
   return decel > 0 && speedMps !== undefined ? Math.max(0, Math.min(target, speedMps - decel)) : target;
 }
 
 /** A recognised command below this probability counts as not understood. */
 export const COMMAND_CONFIDENCE = 0.5;
+
+/** What the model said about a frame, for the decision's provenance (none: no model was asked, or it failed). */
+interface ModelOutputs {
+  modelAction: ActionName | "ACTION_UNSPECIFIED";
+  probs?: Float32Array;
+  inferenceMs: number;
+}
 
 export interface EngineStats {
   decisions: number;
@@ -53,10 +61,14 @@ export class DecisionEngine {
   private readonly intent = new VoiceIntentTracker();
   private readonly ttc = new TtcConfirmer();
   private readonly cfg: SupervisorConfig;
+  /** Fallbacks made with another feature config than the primary's: they get the frame's features in their own. */
+  private readonly ownConfig: ReadonlySet<ModelRunner>;
   readonly counts: EngineStats = { decisions: 0, overrides: {}, modelErrors: 0 };
 
   constructor(private readonly o: EngineOptions) {
     this.cfg = o.supervisor ?? DEFAULT_SUPERVISOR;
+    const primaryConfig = JSON.stringify(o.primary.spec.config);
+    this.ownConfig = new Set((o.fallbacks ?? []).filter((r) => r !== o.primary && JSON.stringify(r.spec.config) !== primaryConfig));
   }
 
   /** Picks the runner for a frame: the primary, or the fallback that needs none of the missing critical sensors. */
@@ -109,92 +121,54 @@ export class DecisionEngine {
     const laneHalf = this.o.primary.spec.config.radar.laneHalfWidthM;
     const minTtcS = radar ? this.ttc.confirmedTtc(radar.stampNs, radarPoints(radar.message), laneHalf) : undefined;
     const sideTtcS = radar ? { left: this.ttc.sideTtc(1, laneHalf), right: this.ttc.sideTtc(-1, laneHalf) } : undefined;
-    const facts = { present: features.present, ageS: features.ageS, minTtcS, ...(sideTtcS ? { sideTtcS } : {}) };
-    let override: Override | undefined = staleOverride(facts, this.cfg);
-    let action: ActionName = "STOP";
-    let modelAction: ActionName | "ACTION_UNSPECIFIED" = "ACTION_UNSPECIFIED";
-    let probs: Float32Array | undefined;
-    let inferenceMs = 0;
-    let runner: ModelRunner | undefined;
-    let envelopeDecel = 0;
-    if (!override) {
-      const choice = this.choose(missingCritical(facts, this.cfg));
-      runner = choice.runner;
-      override = choice.override;
-      action = "DECELERATE";
-      if (runner) {
-        try {
-          // A fallback made with another feature config gets the frame's features in its own config.
-          const own =
-            runner === this.o.primary || JSON.stringify(runner.spec.config) === JSON.stringify(this.o.primary.spec.config)
-              ? features
-              : extractFeatures(frame, { config: runner.spec.config, map: this.o.map, intent: features.inputs.intent });
-          const out = await runner.run(modelInputs(own, runner.spec), { stampNs: frame.stampNs });
-          probs = out.probabilities;
-          inferenceMs = out.inferenceMs;
-          modelAction = argmaxAction(probs);
-          action = modelAction;
-        } catch (err) {
-          this.counts.modelErrors++;
-          override = { reason: "OVERRIDE_OTHER", detail: `model ${runner.modelId} failed (${(err as Error).message}): rule DECELERATE` };
-        }
-      }
-      const ttc = ttcRule(action, facts, this.cfg);
-      if (ttc.override) {
-        action = ttc.action;
-        override = override ? { reason: ttc.override.reason, detail: `${ttc.override.detail}; ${override.detail}` } : ttc.override;
-      }
-      // Rule 3: brake at least as hard as the nearest confirmed closing return needs.
-      if (radar) {
-        const need = requiredDecel(this.ttc.confirmed);
-        if (need && need.decel > ENVELOPE.hardDecelMps2 && action !== "BRAKE_HARD") {
-          const detail = `closing at ${need.closingMps.toFixed(1)} m/s on a return ${need.range.toFixed(1)} m ahead needs ${need.decel.toFixed(1)} m/s²: ${action} → BRAKE_HARD`;
-          action = "BRAKE_HARD";
-          override = override ? { reason: "OVERRIDE_TTC", detail: `${detail}; ${override.detail}` } : { reason: "OVERRIDE_TTC", detail };
-        }
-        // Below a comfortable 0.5 m/s² the closing is the model's to handle (a far lead, a gentle approach).
-        if (need && need.decel >= ENVELOPE.comfortDecelMps2) envelopeDecel = need.decel;
-        // Rule 4: not one more metre toward a return inside the standstill gap.
-        const gap = standstillGap(action, this.ttc.confirmed);
-        if (gap.override) {
-          action = gap.action;
-          override = override ? { reason: gap.override.reason, detail: `${gap.override.detail}; ${override.detail}` } : gap.override;
-        }
-      }
-    }
-    return this.finish(frame, features, runner, action, modelAction, probs, inferenceMs, override, envelopeDecel);
+    const facts: SensorFacts = { present: features.present, ageS: features.ageS, minTtcS, ...(sideTtcS ? { sideTtcS } : {}), ...(radar ? { confirmed: this.ttc.confirmed } : {}) };
+    const gate = supervise(SUPERVISOR_RULES.beforeModel, NO_MODEL, facts, this.cfg);
+    if (gate.override) return this.finish(frame, features, undefined, { ...gate, modelAction: "ACTION_UNSPECIFIED", inferenceMs: 0 });
+    const { runner, proposal, outputs } = await this.ask(frame, features, missingCritical(facts, this.cfg));
+    return this.finish(frame, features, runner, { ...supervise(SUPERVISOR_RULES.afterModel, proposal, facts, this.cfg), ...outputs });
   }
 
-  private finish(
-    frame: FusedFrame,
-    features: FrameFeatures,
-    runner: ModelRunner | undefined,
-    action: ActionName,
-    modelAction: ActionName | "ACTION_UNSPECIFIED",
-    probs: Float32Array | undefined,
-    inferenceMs: number,
-    override: Override | undefined,
-    envelopeDecel = 0,
-  ): DrivingDecision {
+  /**
+   * The model's proposal: the chosen runner's action (a fallback's when a critical sensor is missing, with the
+   * override that says so), or the rule answer NO_MODEL when there is no runner for the frame or it failed.
+   */
+  private async ask(frame: FusedFrame, features: FrameFeatures, missing: Modality[]): Promise<{ runner: ModelRunner | undefined; proposal: Verdict; outputs: ModelOutputs }> {
+    const { runner, override } = this.choose(missing);
+    const noAnswer: ModelOutputs = { modelAction: "ACTION_UNSPECIFIED", inferenceMs: 0 };
+    if (!runner) return { runner, proposal: { ...NO_MODEL, ...(override ? { override } : {}) }, outputs: noAnswer };
+    try {
+      const own = this.ownConfig.has(runner) ? extractFeatures(frame, { config: runner.spec.config, map: this.o.map, intent: features.inputs.intent }) : features;
+      const out = await runner.run(modelInputs(own, runner.spec), { stampNs: frame.stampNs });
+      const modelAction = argmaxAction(out.probabilities);
+      return { runner, proposal: { action: modelAction, envelopeDecelMps2: 0, ...(override ? { override } : {}) }, outputs: { modelAction, probs: out.probabilities, inferenceMs: out.inferenceMs } };
+    } catch (err) {
+      this.counts.modelErrors++;
+      const failed: Override = { reason: "OVERRIDE_OTHER", detail: `model ${runner.modelId} failed (${(err as Error).message}): rule DECELERATE` };
+      return { runner, proposal: { ...NO_MODEL, override: failed }, outputs: noAnswer };
+    }
+  }
+
+  private finish(frame: FusedFrame, features: FrameFeatures, runner: ModelRunner | undefined, d: Verdict & ModelOutputs): DrivingDecision {
+    const { action, override } = d;
     this.counts.decisions++;
     if (override) this.counts.overrides[override.reason] = (this.counts.overrides[override.reason] ?? 0) + 1;
     return {
       frame_stamp: frameStamp(frame.stampNs),
       action,
-      probabilities: probabilityList(probs),
+      probabilities: probabilityList(d.probs),
       // The action's target, never above what the envelope (rule 3) allows in the next second.
-      target_speed_mps: envelopeTarget(targetSpeed(action, features.facts.speedMps, features.facts.map), features.facts.speedMps, envelopeDecel),
+      target_speed_mps: envelopeTarget(targetSpeed(action, features.facts.speedMps, features.facts.map), features.facts.speedMps, d.envelopeDecelMps2),
       model_id: runner?.modelId ?? "rules",
       model_hash: runner?.modelHash ?? "",
       backend: runner?.backend ?? "none",
       modalities_used: runner ? usedModalities(features, runner.spec) : [],
       latency_ms: Math.max(0, nsToMs(this.o.nowNs() - frame.lastInputReceiveNs)),
       sensor_to_decision_ms: Math.max(0, nsToMs(this.o.nowNs() - frame.stampNs)),
-      inference_ms: inferenceMs,
+      inference_ms: d.inferenceMs,
       overridden: override !== undefined,
       override_reason: override?.reason ?? "OVERRIDE_NONE",
       override_detail: override?.detail ?? "",
-      model_action: modelAction,
+      model_action: d.modelAction,
       seq: this.seq++,
       vehicle_id: this.o.vehicleId ?? "",
     };

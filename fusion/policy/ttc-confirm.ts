@@ -14,6 +14,10 @@
  * return is missed coasts on its prediction for up to `coastScans` scans. Pedestrians are detected in about
  * 60% of scans; without tracks the 3-of-4 rule would see one only in ~40% of them, and the TTC rule would
  * flicker on and off while it walks into the lane.
+ *
+ * This is the supervisor's one state across frames, kept here and out of the rules: the engine holds one
+ * TtcConfirmer per drive, feeds it each new scan, and hands what it confirms to the rules as facts
+ * (SensorFacts.minTtcS, sideTtcS, confirmed in supervisor.ts), so that every rule stays a pure function.
  */
 import type { RadarPoint } from "../features/radar.ts";
 import { ttcOf } from "../features/radar.ts";

@@ -7,7 +7,6 @@ import { FakeModelRunner } from "../../../fusion/inference/runner.ts";
 import { DecisionEngine } from "../../../fusion/policy/engine.ts";
 import { syntheticFrame, WARMUP_FRAMES, warmUpDecisions } from "../../../fusion/policy/warmup.ts";
 import { extractFeatures } from "../../../fusion/features/frame.ts";
-import { DEFAULT_SUPERVISOR, requiredDecel, standstillGap, ttcRule } from "../../../fusion/policy/supervisor.ts";
 import { mulberry32 } from "../../../fusion/train/random.ts";
 import { sceneFrame, type Scene } from "../synthetic.ts";
 
@@ -98,9 +97,6 @@ describe("fusion/policy/engine and supervisor", () => {
   });
 
   it("rule 3: brakes hard when a confirmed closing return needs more than 4 m/s², and caps every target speed by what it needs", async () => {
-    assert.equal(requiredDecel([{ range: 24, closingMps: 2 }])!.decel, 0.1);
-    assert.ok(Math.abs(requiredDecel([{ range: 14, closingMps: 10 }, { range: 50, closingMps: 5 }])!.decel - 5) < 1e-9, "the worst return counts");
-    assert.equal(requiredDecel([{ range: 20, closingMps: -3 }]), undefined, "a return moving away needs nothing");
     // 14 m ahead closing at 10 m/s: TTC 1.4 s and 5 m/s² needed.
     const primary = runner("DECELERATE");
     const engine = new DecisionEngine({ primary, nowNs: () => 0n });
@@ -123,23 +119,8 @@ describe("fusion/policy/engine and supervisor", () => {
     keep.close();
   });
 
-  it("TTC rule lets a lane change out of the obstacle's lane stand when there is time and the target lane is clear", () => {
-    const facts = { present: { camera: true, radar: true, gnss: true, ego: true, voice: false }, ageS: {}, minTtcS: 2.5, sideTtcS: { left: Infinity, right: 1 } };
-    assert.equal(ttcRule("LANE_LEFT", facts, DEFAULT_SUPERVISOR).override, undefined);
-    assert.deepEqual(ttcRule("LANE_RIGHT", facts, DEFAULT_SUPERVISOR).action, "DECELERATE", "a closing return in the right lane");
-    assert.deepEqual(ttcRule("LANE_LEFT", { ...facts, minTtcS: 1 }, DEFAULT_SUPERVISOR).action, "BRAKE_HARD", "no time left to change lanes");
-    const { sideTtcS: _, ...unknown } = facts;
-    assert.deepEqual(ttcRule("LANE_LEFT", unknown, DEFAULT_SUPERVISOR).action, "DECELERATE", "the lanes beside unknown");
-    assert.deepEqual(ttcRule("KEEP", facts, DEFAULT_SUPERVISOR).action, "DECELERATE");
-  });
-
   it("rule 4: no KEEP/ACCELERATE toward a confirmed closing return inside the 5 m standstill gap, however slow", async () => {
-    assert.equal(standstillGap("ACCELERATE", [{ range: 4.6, closingMps: 0.3 }]).action, "STOP");
-    assert.match(standstillGap("KEEP", [{ range: 9, closingMps: 1 }, { range: 4.2, closingMps: 0.5 }]).override!.detail, /4\.2 m ahead .* KEEP → STOP/);
-    assert.equal(standstillGap("ACCELERATE", [{ range: 6, closingMps: 0.3 }]).override, undefined, "outside the gap");
-    assert.equal(standstillGap("ACCELERATE", [{ range: 4, closingMps: -0.5 }]).override, undefined, "moving away");
-    assert.equal(standstillGap("DECELERATE", [{ range: 4, closingMps: 0.5 }]).override, undefined, "already braking");
-    // Through the engine: creeping at 0.5 m/s toward a return 4.8 m ahead (rule 3 would ask only 0.16 m/s²).
+    // Creeping at 0.5 m/s toward a return 4.8 m ahead (rule 3 would ask only 0.16 m/s²).
     const primary = runner("ACCELERATE");
     const engine = new DecisionEngine({ primary, nowNs: () => 0n });
     for (const k of [0, 1]) await engine.decide(sceneFrame(scene({ obstacleM: 4.9 - 0.025 * k, closingMps: 0.5 }), k, mulberry32(3)));
@@ -148,12 +129,6 @@ describe("fusion/policy/engine and supervisor", () => {
     assert.equal(d.action, "STOP");
     assert.match(d.override_detail, /standstill gap/);
     primary.close();
-  });
-
-  it("TTC rule leaves braking actions alone", () => {
-    const facts = { present: { camera: true, radar: true, gnss: true, ego: true, voice: false }, ageS: {}, minTtcS: 0.5 };
-    for (const a of ["DECELERATE", "BRAKE_HARD", "STOP", "PULL_OVER"] as const) assert.equal(ttcRule(a, facts, DEFAULT_SUPERVISOR).override, undefined);
-    assert.equal(ttcRule("KEEP", { ...facts, minTtcS: Infinity }, DEFAULT_SUPERVISOR).override, undefined);
   });
 
   it("camera and radar both stale or missing: STOP without asking the model", async () => {
@@ -198,6 +173,37 @@ describe("fusion/policy/engine and supervisor", () => {
     assert.equal(noCamera.seen[0]!["ego"]!.length, 8, "the old model's 8 ego values");
     assert.equal(noCamera.seen[0]!["gnss"]!.length, 12);
     assert.equal(noCamera.seen[0]!["intent"], undefined);
+    primary.close();
+    noCamera.close();
+  });
+
+  it("a model that fails: a rule decides (DECELERATE), the failure replaces the fallback's reason and is counted", async () => {
+    const primary = runner("ACCELERATE");
+    const broken = new FakeModelRunner(makeInputSpec(["radar", "gnss", "ego", "voice"]), () => { throw new Error("out of memory"); }, { now: () => 0, id: "no-camera" });
+    const engine = new DecisionEngine({ primary, fallbacks: [broken], nowNs: () => 0n });
+    const d = await engine.decide(sceneFrame(scene(), 0, mulberry32(1), ["camera"]));
+    assert.equal(d.action, "DECELERATE");
+    assert.equal(d.model_id, "no-camera");
+    assert.equal(d.model_action, "ACTION_UNSPECIFIED");
+    assert.deepEqual(d.probabilities, []);
+    assert.equal(d.override_reason, "OVERRIDE_OTHER");
+    assert.match(d.override_detail, /^model no-camera failed \(.*out of memory.*\): rule DECELERATE$/);
+    assert.equal(engine.counts.modelErrors, 1);
+    primary.close();
+    broken.close();
+  });
+
+  it("a fallback's decision is supervised too: the TTC override comes first in the detail, the fallback's after it", async () => {
+    const primary = runner("ACCELERATE");
+    const noCamera = runner("KEEP", ["radar", "gnss", "ego", "voice"], "no-camera");
+    const engine = new DecisionEngine({ primary, fallbacks: [noCamera], nowNs: () => 0n });
+    let d;
+    for (const k of [0, 1, 2]) d = await engine.decide(sceneFrame(scene({ obstacleM: 25 - 0.5 * k, closingMps: 10 }), k, mulberry32(1), ["camera"]));
+    assert.equal(d!.model_id, "no-camera");
+    assert.equal(d!.model_action, "KEEP");
+    assert.equal(d!.action, "DECELERATE");
+    assert.equal(d!.override_reason, "OVERRIDE_TTC");
+    assert.match(d!.override_detail, /^radar TTC 2\.\d\d s < 3 s: KEEP → DECELERATE; camera missing or stale: fallback model no-camera \(trained without it\)$/);
     primary.close();
     noCamera.close();
   });
