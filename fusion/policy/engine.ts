@@ -11,11 +11,11 @@ import { COMMAND_VOCAB, VoiceIntentTracker } from "../features/intent.ts";
 import { radarPoints } from "../features/radar.ts";
 import type { CameraFeatures } from "../features/camera.ts";
 import { voiceFeatures } from "../features/voice.ts";
-import { TtcConfirmer } from "./ttc-confirm.ts";
+import { TtcConfirmer, type ConfirmedReturn } from "./ttc-confirm.ts";
 import type { MapView } from "../features/gnss.ts";
 import type { ModelRunner } from "../inference/runner.ts";
 import { argmaxAction, frameStamp, probabilityList, targetSpeed, type DrivingDecision } from "./decision.ts";
-import { DEFAULT_SUPERVISOR, ENVELOPE, missingCritical, requiredDecel, staleOverride, standstillGap, ttcRule, type Override, type SupervisorConfig } from "./supervisor.ts";
+import { DEFAULT_SUPERVISOR, ENVELOPE, missingCritical, requiredDecel, staleOverride, standstillGap, ttcRule, type Override, type SensorFacts, type SupervisorConfig } from "./supervisor.ts";
 
 export interface EngineOptions {
   primary: ModelRunner;
@@ -47,8 +47,20 @@ export interface EngineStats {
   modelErrors: number;
 }
 
+/** A frame with what was worked out for it before the model call (DecisionEngine.prepare). */
+interface Prepared {
+  frame: FusedFrame;
+  features: FrameFeatures;
+  radar: boolean;
+  confirmed: readonly ConfirmedReturn[];
+  facts: SensorFacts;
+  seq: number;
+}
+
 export class DecisionEngine {
   private seq = 0;
+  /** The latest prepare(): the next frame's waits for it (decide). */
+  private preparing: Promise<unknown> = Promise.resolve();
   /** The standing voice request, for models that read it (fed by their command recogniser). */
   private readonly intent = new VoiceIntentTracker();
   private readonly ttc = new TtcConfirmer();
@@ -98,7 +110,21 @@ export class DecisionEngine {
     voiceFeatures(message, this.o.primary.spec.config);
   }
 
-  async decide(frame: FusedFrame): Promise<DrivingDecision> {
+  /**
+   * Decides one frame. Concurrent calls are decided exactly as if each waited for the one before: the
+   * per-frame state (camera features, the standing voice request, TTC confirmation, seq) advances in call
+   * order, each frame's rules read the state as of that frame, and only the model calls overlap, so the
+   * runner runs the frames waiting for it as one batch. `at.nowNs` is the instant the decision stands for
+   * (replay: the instant it was decided live); default: the clock when the decision is made.
+   */
+  decide(frame: FusedFrame, at: { nowNs?: bigint } = {}): Promise<DrivingDecision> {
+    const prepared = this.preparing.then(() => this.prepare(frame));
+    this.preparing = prepared.catch(() => undefined);
+    return prepared.then((p) => this.complete(p, at));
+  }
+
+  /** Everything before the model call, in call order (see decide). */
+  private async prepare(frame: FusedFrame): Promise<Prepared> {
     const slot = frame.slots.camera;
     const camera = slot && this.o.cameraFeatures ? await this.o.cameraFeatures(slot.message) : undefined;
     const features = extractFeatures(frame, { config: this.o.primary.spec.config, map: this.o.map, ...(camera ? { camera } : {}) });
@@ -110,6 +136,13 @@ export class DecisionEngine {
     const minTtcS = radar ? this.ttc.confirmedTtc(radar.stampNs, radarPoints(radar.message), laneHalf) : undefined;
     const sideTtcS = radar ? { left: this.ttc.sideTtc(1, laneHalf), right: this.ttc.sideTtc(-1, laneHalf) } : undefined;
     const facts = { present: features.present, ageS: features.ageS, minTtcS, ...(sideTtcS ? { sideTtcS } : {}) };
+    // This frame's confirmed returns (a later frame's scan replaces the confirmer's, never this array).
+    return { frame, features, radar: radar !== undefined, confirmed: this.ttc.confirmed, facts, seq: this.seq++ };
+  }
+
+  /** The model call and the rules after it, on the state prepare() took. */
+  private async complete(p: Prepared, at: { nowNs?: bigint }): Promise<DrivingDecision> {
+    const { frame, features, facts } = p;
     let override: Override | undefined = staleOverride(facts, this.cfg);
     let action: ActionName = "STOP";
     let modelAction: ActionName | "ACTION_UNSPECIFIED" = "ACTION_UNSPECIFIED";
@@ -145,8 +178,8 @@ export class DecisionEngine {
         override = override ? { reason: ttc.override.reason, detail: `${ttc.override.detail}; ${override.detail}` } : ttc.override;
       }
       // Rule 3: brake at least as hard as the nearest confirmed closing return needs.
-      if (radar) {
-        const need = requiredDecel(this.ttc.confirmed);
+      if (p.radar) {
+        const need = requiredDecel(p.confirmed);
         if (need && need.decel > ENVELOPE.hardDecelMps2 && action !== "BRAKE_HARD") {
           const detail = `closing at ${need.closingMps.toFixed(1)} m/s on a return ${need.range.toFixed(1)} m ahead needs ${need.decel.toFixed(1)} m/s²: ${action} → BRAKE_HARD`;
           action = "BRAKE_HARD";
@@ -155,26 +188,26 @@ export class DecisionEngine {
         // Below a comfortable 0.5 m/s² the closing is the model's to handle (a far lead, a gentle approach).
         if (need && need.decel >= ENVELOPE.comfortDecelMps2) envelopeDecel = need.decel;
         // Rule 4: not one more metre toward a return inside the standstill gap.
-        const gap = standstillGap(action, this.ttc.confirmed);
+        const gap = standstillGap(action, p.confirmed);
         if (gap.override) {
           action = gap.action;
           override = override ? { reason: gap.override.reason, detail: `${gap.override.detail}; ${override.detail}` } : gap.override;
         }
       }
     }
-    return this.finish(frame, features, runner, action, modelAction, probs, inferenceMs, override, envelopeDecel);
+    return this.finish(p, runner, action, modelAction, probs, inferenceMs, override, envelopeDecel, at.nowNs ?? this.o.nowNs());
   }
 
   private finish(
-    frame: FusedFrame,
-    features: FrameFeatures,
+    { frame, features, seq }: Prepared,
     runner: ModelRunner | undefined,
     action: ActionName,
     modelAction: ActionName | "ACTION_UNSPECIFIED",
     probs: Float32Array | undefined,
     inferenceMs: number,
     override: Override | undefined,
-    envelopeDecel = 0,
+    envelopeDecel: number,
+    nowNs: bigint,
   ): DrivingDecision {
     this.counts.decisions++;
     if (override) this.counts.overrides[override.reason] = (this.counts.overrides[override.reason] ?? 0) + 1;
@@ -188,14 +221,14 @@ export class DecisionEngine {
       model_hash: runner?.modelHash ?? "",
       backend: runner?.backend ?? "none",
       modalities_used: runner ? usedModalities(features, runner.spec) : [],
-      latency_ms: Math.max(0, nsToMs(this.o.nowNs() - frame.lastInputReceiveNs)),
-      sensor_to_decision_ms: Math.max(0, nsToMs(this.o.nowNs() - frame.stampNs)),
+      latency_ms: Math.max(0, nsToMs(nowNs - frame.lastInputReceiveNs)),
+      sensor_to_decision_ms: Math.max(0, nsToMs(nowNs - frame.stampNs)),
       inference_ms: inferenceMs,
       overridden: override !== undefined,
       override_reason: override?.reason ?? "OVERRIDE_NONE",
       override_detail: override?.detail ?? "",
       model_action: modelAction,
-      seq: this.seq++,
+      seq,
       vehicle_id: this.o.vehicleId ?? "",
     };
   }
