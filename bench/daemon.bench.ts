@@ -5,6 +5,7 @@
  * `fusiond run` composes it, with the shipped default model) ingests, aligns, decides, publishes and
  * records. Reported: heap after GC at the start and every 10 s (flat = bounded queues), drops counted
  * by reason, and decisions/s beside the camera frames/s offered (the baseline: what came in).
+ * FUSIOND_BENCH_DAEMON_BACKEND picks the model's backend (one per process: compare two runs back to back).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync, readFileSync } from "node:fs";
@@ -54,7 +55,8 @@ const suite: BenchSuite = {
     const config = parseDaemonConfig({
       vehicle,
       mqtt: { url: broker.url, protocolVersion: 4 },
-      model: { dir: model },
+      // FUSIOND_BENCH_DAEMON_BACKEND=onnx|wasm|...: the model's backend (default auto, as `fusiond run`).
+      model: { dir: model, ...(process.env["FUSIOND_BENCH_DAEMON_BACKEND"] ? { backend: process.env["FUSIOND_BENCH_DAEMON_BACKEND"] } : {}) },
       ...(process.env["FUSIOND_BENCH_DAEMON_RECORD"] === "0" ? {} : { recording: { dir, compression: "zstd" as const } }),
       http: { listen: "off" },
       // FUSIOND_BENCH_DAEMON_RT=N: the daemon's main thread SCHED_FIFO at priority N (`--realtime-priority N`).
