@@ -11,6 +11,7 @@
  * transport latency (`fusiond sim --sensor-latency`; 0 = every sample sent at its capture stamp, as a foreign
  * publisher that stamps on send does — what the issue's measurement did), so that sensor-to-decision shows what
  * the daemon adds rather than what the simulated network does.
+ * FUSIOND_BENCH_DAEMON_BACKEND picks the model's backend (one per process: compare two runs back to back).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync, readFileSync } from "node:fs";
@@ -65,7 +66,8 @@ const suite: BenchSuite = {
       vehicle,
       ...(CAMERAS ? { aligner: { cameras: CAMERAS }, sensors: [...CAMERAS.map((c) => `camera/${c}`), "radar/front", "gnss/main", "voice/cabin"] } : {}),
       mqtt: { url: broker.url, protocolVersion: 4 },
-      model: { dir: model },
+      // FUSIOND_BENCH_DAEMON_BACKEND=onnx|wasm|...: the model's backend (default auto, as `fusiond run`).
+      model: { dir: model, ...(process.env["FUSIOND_BENCH_DAEMON_BACKEND"] ? { backend: process.env["FUSIOND_BENCH_DAEMON_BACKEND"] } : {}) },
       ...(process.env["FUSIOND_BENCH_DAEMON_RECORD"] === "0" ? {} : { recording: { dir, compression: "zstd" as const } }),
       http: { listen: "off" },
       // FUSIOND_BENCH_DAEMON_RT=N: the daemon's main thread SCHED_FIFO at priority N (`--realtime-priority N`).

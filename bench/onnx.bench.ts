@@ -6,6 +6,8 @@
  * not depend on them). FUSIOND_ONNX_THREADS sets ORT's intra-op threads (default 1, as the daemon).
  * Throughput is given per second of wall time and per second of the process's CPU time: on a shared machine
  * (the 2-core one this was written on ran at a load of ~18) the wall figures mostly measure the wait for a core.
+ * b32/b256 alternate ORT and wasm in short slices (paired), so both see the same load; FUSIOND_BENCH_ORT_SWEEP=1
+ * also times other session options against fusiond's (onnx-runtime.ts sessionOptions).
  */
 import { compileForInference } from "../fusion/inference/compiled.ts";
 import { createModelRunner, flopsPerSample, loadModelDir, selectBackend, sessionOptions, TfModelRunner, type OrtTarget } from "../fusion/index.ts";
@@ -42,6 +44,25 @@ async function throughput(b: number, ms: number, fn: () => unknown | Promise<unk
   const wallS = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   return { wall: (n * b) / wallS, cpu: (n * b) / ((c.user + c.system) / 1e6) };
+}
+
+const median = (xs: number[]): number => quantile(xs, 0.5);
+
+/**
+ * `a` against `b` in alternating slices of about `ms` each (`rounds` of each): on a machine others load, the
+ * load changes over seconds, and two figures taken one after the other compare two loads as much as two
+ * runtimes. Gives each one's median samples/s (wall, per CPU-second) and the median of the per-round ratios a/b.
+ */
+async function paired(batch: number, rounds: number, ms: number, a: () => unknown, b: () => unknown) {
+  const ra: { wall: number; cpu: number }[] = [];
+  const rb: { wall: number; cpu: number }[] = [];
+  for (let i = 0; i < rounds; i++) {
+    ra.push(await throughput(batch, ms, a));
+    rb.push(await throughput(batch, ms, b));
+  }
+  const pick = (r: typeof ra, k: "wall" | "cpu") => median(r.map((x) => x[k]));
+  const ratio = (k: "wall" | "cpu") => median(ra.map((x, i) => x[k] / rb[i]![k]));
+  return { a: { wall: pick(ra, "wall"), cpu: pick(ra, "cpu") }, b: { wall: pick(rb, "wall"), cpu: pick(rb, "cpu") }, ratio: { wall: ratio("wall"), cpu: ratio("cpu") } };
 }
 
 /** Mean CPU time of one call, ms. */
@@ -110,17 +131,45 @@ const suite: BenchSuite = {
       { name: "onnx b1 p50 (ModelRunner)", value: quantile(onnxR1, 0.5), unit: "ms", baseline: { name: "wasm b1 p50 (ModelRunner)", value: quantile(wasmR1, 0.5) }, lowerIsBetter: true },
       { name: "onnx b1 p99 (ModelRunner)", value: quantile(onnxR1, 0.99), unit: "ms", baseline: { name: "wasm b1 p99 (ModelRunner)", value: quantile(wasmR1, 0.99) }, lowerIsBetter: true },
     ];
+    // FUSIOND_BENCH_ROUNDS alternating slices of 300 ms per runtime (default 8).
+    const rounds = Math.max(1, Number(process.env["FUSIOND_BENCH_ROUNDS"] ?? 8));
     for (const b of [32, 256]) {
-      const onnxThr = await throughput(b, 2000, onnxRun(feedsOf(b)));
-      const wasmThr = await throughput(b, 2000, wasmRun(b));
+      const p = await paired(b, rounds, 300, onnxRun(feedsOf(b)), wasmRun(b));
+      const [onnxThr, wasmThr] = [p.a, p.b];
       const gf = (rate: number): number => (flops * rate) / 1e9;
+      const note = (k: "wall" | "cpu") => `median of ${rounds} alternating slices; per-slice ratio median ${p.ratio[k].toFixed(2)}×`;
       rows.push(
-        { name: `onnx b${b} throughput (wall)`, value: onnxThr.wall, unit: "samples/s", baseline: { name: `wasm b${b} throughput (wall)`, value: wasmThr.wall }, ...(b === 32 ? { goal: "≥ 8× wasm" } : {}) },
-        { name: `onnx b${b} throughput (per CPU-second)`, value: onnxThr.cpu, unit: "samples/s", baseline: { name: `wasm b${b} (per CPU-second)`, value: wasmThr.cpu }, ...(b === 32 ? { goal: "≥ 8× wasm" } : {}) },
+        { name: `onnx b${b} throughput (wall)`, value: onnxThr.wall, unit: "samples/s", baseline: { name: `wasm b${b} throughput (wall)`, value: wasmThr.wall }, ...(b === 32 ? { goal: "≥ 8× wasm" } : {}), note: note("wall") },
+        { name: `onnx b${b} throughput (per CPU-second)`, value: onnxThr.cpu, unit: "samples/s", baseline: { name: `wasm b${b} (per CPU-second)`, value: wasmThr.cpu }, ...(b === 32 ? { goal: "≥ 8× wasm" } : {}), note: note("cpu") },
         { name: `onnx b${b} achieved (wall)`, value: gf(onnxThr.wall), unit: "GFLOP/s", baseline: { name: "one core FP32 peak", value: PEAK_GFLOPS }, note: `wasm: ${gf(wasmThr.wall).toFixed(1)} GFLOP/s` },
         { name: `onnx b${b} achieved (per CPU-second)`, value: gf(onnxThr.cpu), unit: "GFLOP/s", baseline: { name: "one core FP32 peak", value: PEAK_GFLOPS }, ...(b === 256 ? { goal: "≥ 0.40× peak" } : {}), note: `wasm: ${gf(wasmThr.cpu).toFixed(1)} GFLOP/s` },
       );
-      log(`b${b}: onnx ${onnxThr.wall.toFixed(0)} samples/s wall, ${onnxThr.cpu.toFixed(0)} per CPU-s (${gf(onnxThr.cpu).toFixed(1)} GFLOP/s); wasm ${wasmThr.wall.toFixed(0)} wall, ${wasmThr.cpu.toFixed(0)} per CPU-s (${gf(wasmThr.cpu).toFixed(1)} GFLOP/s)`);
+      log(`b${b}: onnx ${onnxThr.wall.toFixed(0)} samples/s wall, ${onnxThr.cpu.toFixed(0)} per CPU-s (${gf(onnxThr.cpu).toFixed(1)} GFLOP/s); wasm ${wasmThr.wall.toFixed(0)} wall, ${wasmThr.cpu.toFixed(0)} per CPU-s (${gf(wasmThr.cpu).toFixed(1)} GFLOP/s); per-slice ratio medians ${p.ratio.wall.toFixed(2)}× wall, ${p.ratio.cpu.toFixed(2)}× per CPU-s`);
+    }
+    // FUSIOND_BENCH_ORT_SWEEP=1: session options against the ones fusiond uses (sessionOptions), b32 and b256,
+    // alternating slices as above; logged, not rows.
+    if (process.env["FUSIOND_BENCH_ORT_SWEEP"] === "1") {
+      const variants: Record<string, Record<string, unknown>> = {
+        "enableCpuMemArena false": { enableCpuMemArena: false },
+        "enableMemPattern false": { enableMemPattern: false },
+        "executionMode parallel": { executionMode: "parallel" },
+        "graphOptimizationLevel basic": { graphOptimizationLevel: "basic" },
+        "intra-op spinning off": { extra: { session: { intra_op: { allow_spinning: "0" } } } },
+      };
+      const create = target.ort.InferenceSession.create as unknown as (m: Uint8Array, o: Record<string, unknown>) => Promise<typeof session>;
+      for (const b of [32, 256]) {
+        const feeds = feedsOf(b);
+        const out = { [session.outputNames[0]!]: new target.ort.Tensor("float32", new Float32Array(b * 8), [b, 8]) };
+        const pre = await paired(b, rounds, 300, () => (session.run as (f: unknown, o: unknown) => Promise<unknown>)(feeds, out), onnxRun(feeds));
+        log(`sweep b${b}: preallocated output / fusiond's options: ${pre.ratio.cpu.toFixed(2)}× per CPU-s, ${pre.ratio.wall.toFixed(2)}× wall`);
+        for (const [name, extra] of Object.entries(variants)) {
+          const v = await create(file.bytes, { ...sessionOptions(target), ...extra });
+          const vFeeds = Object.fromEntries(v.inputNames.map((n, k) => [n, feeds[session.inputNames[k]!]!]));
+          const r = await paired(b, rounds, 300, () => v.run(vFeeds), onnxRun(feeds));
+          log(`sweep b${b}: ${name} / fusiond's options: ${r.ratio.cpu.toFixed(2)}× per CPU-s, ${r.ratio.wall.toFixed(2)}× wall`);
+          await v.release();
+        }
+      }
     }
     onnxRunner.close();
     wasmRunner.close();

@@ -1,11 +1,15 @@
 /**
  * `fusiond replay --frames recorded`: decide exactly the frames the daemon decided live, each rebuilt
  * from exactly the messages its decision lists as inputs (through the aligner's own slot code), in the
- * order they were decided, one at a time, with the clock at the instant each was decided live. Which
+ * order they were decided, with the clock at the instant each was decided live. Which
  * frames live decided depended on the wall clock (the decide stage conflates while inference is busy)
  * and what each frame held depended on what had arrived when the aligner emitted it; neither is
  * guessed here, both are read from the recording. The other mode (--frames aligner) runs the whole
  * pipeline again on the virtual clock.
+ *
+ * `batch` frames are handed to decide() together (their model calls run as one batch, see
+ * DecisionEngine.decide) and everything this function reports — messages, decisions — comes out in the
+ * recording's order all the same, so the output does not depend on `batch`.
  */
 import type { DrivingDecision } from "../../fusion/index.ts";
 import { frameFromInputs, frameInputs, frameInputsMessage, sameInputs, type ResolvedAlignerConfig } from "../../pipeline/index.ts";
@@ -18,10 +22,13 @@ export interface RecordedFramesOptions {
   read: ReadOptions;
   decoder: MessageDecoder;
   aligner: ResolvedAlignerConfig;
-  /** The model and policy; awaited frame by frame. */
-  decide: (frame: FusedFrame) => Promise<DrivingDecision>;
-  /** Sets the clock decide() reads (its latency_ms): the instant the frame was decided live. */
-  setNow: (ns: bigint) => void;
+  /**
+   * The model and policy, given the instant the frame was decided live (the clock its latency_ms reads). Up to
+   * `batch` calls are made before the first is awaited; they must decide as if made one after another.
+   */
+  decide: (frame: FusedFrame, atNs: bigint) => Promise<DrivingDecision>;
+  /** Frames handed to decide() at once (default 1: each awaited before the next). */
+  batch?: number;
   /** Each sensor message in range, in log_time order (e.g. to record it). */
   onMessage?: (m: SensorMessage) => void;
   /** Each new decision, with provenance (inputs) added, and the instant it stands for. */
@@ -45,8 +52,32 @@ export interface RecordedFramesResult {
   endNs?: bigint;
 }
 
+/** What comes out, in recording order: a sensor message, or a frame to decide. */
+type Out = { message: SensorMessage } | { frame: FusedFrame; atNs: bigint };
+
 export async function replayRecordedFrames(o: RecordedFramesOptions): Promise<RecordedFramesResult> {
   const c = o.aligner;
+  const batch = Math.max(1, Math.floor(o.batch ?? 1));
+  let held: Out[] = [];
+  let heldFrames = 0;
+  // Decides the held frames together, then hands everything held on in order.
+  const flush = async (): Promise<void> => {
+    const out = held;
+    held = [];
+    heldFrames = 0;
+    const decisions = out.map((e) => ("frame" in e ? o.decide(e.frame, e.atNs) : undefined));
+    // Handled below in order; one that fails after an earlier failure must not be an unhandled rejection.
+    for (const d of decisions) d?.catch(() => undefined);
+    for (const [i, e] of out.entries()) {
+      if ("message" in e) {
+        o.onMessage?.(e.message);
+        continue;
+      }
+      const decision = await decisions[i]!;
+      r.decided++;
+      o.onDecision({ ...decision, inputs: frameInputsMessage(e.frame) }, e.frame, e.atNs);
+    }
+  };
   const lookbackNs = [c.radarToleranceNs, c.gnssMaxAgeNs, c.egoMaxAgeNs, c.voiceTtlNs].reduce((a, b) => (a > b ? a : b));
   const startNs = o.read.startNs;
   // Inputs of the first frames in range may have arrived before it: read from a lookback (and 1 s of
@@ -72,7 +103,8 @@ export async function replayRecordedFrames(o: RecordedFramesOptions): Promise<Re
     }
     if (item.kind === "message") {
       r.messages++;
-      o.onMessage?.(item.message);
+      if (heldFrames > 0) held.push({ message: item.message });
+      else o.onMessage?.(item.message);
       continue;
     }
     const f = item.frame;
@@ -91,11 +123,10 @@ export async function replayRecordedFrames(o: RecordedFramesOptions): Promise<Re
       continue;
     }
     if (!sameInputs(frameInputs(frame), f.inputs)) r.inputsDiffer++;
-    o.setNow(atNs);
-    const decision = await o.decide(frame);
-    r.decided++;
-    o.onDecision({ ...decision, inputs: frameInputsMessage(frame) }, frame, atNs);
+    held.push({ frame, atNs });
+    if (++heldFrames >= batch) await flush();
   }
+  await flush();
   r.evicted = stats.evicted;
   return r;
 }

@@ -55,6 +55,11 @@ export interface ReplayOpts {
    * "auto" (default): recorded when the recording's decisions list their inputs and --latency is not recorded.
    */
   frames?: string;
+  /**
+   * With frames "recorded": frames handed to the model together (their model calls run as one batch; the
+   * decisions are the same for any value, DecisionEngine.decide). Default 32; 1 when paced (--rate).
+   */
+  batch?: string;
   /** Road map (JSON) for GNSS map context; default: the map stored in the recording, if any (never a path the recording names). */
   map?: string;
   /** Public key (PEM) the recording must be signed with; a file that does not verify is refused. */
@@ -141,8 +146,7 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     };
 
     let scheduler: SchedulerLike | undefined;
-    let fixedNowNs: bigint | undefined; // --frames recorded: the instant the frame being decided was decided live
-    const virtualNs = (): bigint => fixedNowNs ?? (scheduler ? BigInt(Math.round(scheduler.now() * 1e6)) : base);
+    const virtualNs = (): bigint => (scheduler ? BigInt(Math.round(scheduler.now() * 1e6)) : base);
     // The daemon decided with this map's context: without it, replayed decisions could not agree with live ones.
     // --map wins; else the map stored in the recording. A path named inside the recording (the recorded
     // config's `map`) is never opened: the file decides nothing about what this machine reads.
@@ -151,7 +155,11 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     if (opts.map) roadMap = roadMapView(readRoadMapFile(opts.map));
     else if (storedMap) roadMap = roadMapView(parseRoadMap(storedMap, `road map stored in the recording ${file}`, file, "; pass --map FILE"));
     else if (config?.map) warn(`the recorded config names a road map but the recording holds none; deciding without map context (pass --map FILE to use one)`);
+    const rate = parseRate(opts.rate ?? "max");
+    const batch = rate === "max" ? Number(opts.batch ?? 32) : 1;
+    if (!Number.isInteger(batch) || batch < 1) throw new FusiondError("bad_option", `--batch must be a whole number ≥ 1, not "${opts.batch}"`);
     decider = await loadDecider({
+      maxBatch: batch,
       modelDir: opts.model,
       backend: (opts.backend ?? "auto") as BackendChoice,
       nowNs: virtualNs,
@@ -227,7 +235,6 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     };
     const wall0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const rate = parseRate(opts.rate ?? "max");
     const pacer = rate === "max" ? undefined : new Pacer({ rate, nowNs: () => process.hrtime.bigint(), sleep: (ms) => sleep(ms) });
     let recordedFrames: RecordedFramesResult | undefined;
     const result = framesMode === "recorded"
@@ -236,8 +243,9 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
           read: { topics: read.topics, ...(read.startNs !== undefined ? { startNs: read.startNs } : {}), ...(read.endNs !== undefined ? { endNs: read.endNs } : {}) },
           decoder: new MessageDecoder({ registry }),
           aligner: resolveAlignerConfig(config ? alignerConfigFrom(config.aligner, config.vehicle) : {}),
-          decide: (frame) => d.decide(frame),
-          setNow: (ns) => (fixedNowNs = ns),
+          // Each decision stands for the instant it was made live (its latency_ms reads that clock).
+          decide: (frame, atNs) => d.decide(frame, { nowNs: atNs }),
+          batch,
           ...(rec ? { onMessage: (m: SensorMessage) => void rec.addSensorMessage(m) } : {}),
           onDecision: (decision, frame, atNs) => void emit(decision, frame.stampNs, atNs),
           ...(pacer ? { pacer } : {}),

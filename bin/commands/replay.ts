@@ -38,6 +38,7 @@ export default function register(program: Command): void {
     .option("-r, --rate <n|max>", "pace the replay: 1 = real time, N = N× real time, max = as fast as possible (virtual time is the same either way)", "max")
     .option("--latency <mode>", "decision latency on the virtual clock: zero (every frame decided at once) or recorded (each decision released when it was made live, so the decide stage conflates frames as it did live)", "zero")
     .option("--frames <mode>", "which frames to decide: recorded (exactly those decided live, rebuilt from the inputs each decision lists), aligner (align and decide again on the virtual clock), auto (recorded when the decisions list their inputs)", "auto")
+    .option("--batch <n>", "with --frames recorded: frames whose model calls run as one batch (the decisions do not depend on it; 1 with --rate)", number({ min: 1, integer: true }), "32")
     .option("--measured", "keep the wall-clock inference_ms in the replayed decisions (default: 0, so that two replays are byte-identical)")
     .option("-q, --quiet", "no summary on stderr")
     .option("--json", "print the report as JSON on stdout (the same as -o -)")

@@ -5,7 +5,8 @@
  *    the ablation and for models that do not read a sensor (a camera-only model drives a car without
  *    radar: the supervisor's radar TTC rule must not help it);
  *  - the road map of the scenario the frame belongs to (training used the same per-scenario map).
- * Runners micro-batch (maxBatch 16): open loop keeps several frames in flight, so the model runs batched.
+ * Runners micro-batch (maxBatch 32 by default): open loop keeps a batch of frames in flight, so the model runs
+ * batched (DecisionEngine.decide decides them exactly as one at a time).
  */
 import { basename } from "node:path";
 import {
@@ -56,12 +57,15 @@ async function loadClassic(backend: BackendChoice): Promise<EvalModel> {
   };
 }
 
-/** Loads a model directory for evaluation (backend chosen once per process, as the daemon does). */
-export async function loadEvalModel(dir: string, backend: BackendChoice = "auto"): Promise<EvalModel> {
+/**
+ * Loads a model directory for evaluation (backend chosen once per process, as the daemon does); its runner
+ * runs up to `maxBatch` waiting calls as one batch (open loop's `batch` should not exceed it).
+ */
+export async function loadEvalModel(dir: string, backend: BackendChoice = "auto", maxBatch = 32): Promise<EvalModel> {
   if (dir === CLASSIC_MODEL_ID) return loadClassic(backend);
   const sel = await ensureBackend(backend, dir);
   const loaded = await loadModelDir(dir);
-  const runner = await createModelRunner(loaded, sel, { now: () => performance.now(), maxBatch: 16, maxQueue: 64 });
+  const runner = await createModelRunner(loaded, sel, { now: () => performance.now(), maxBatch, maxQueue: Math.max(64, 2 * maxBatch) });
   await runner.warmup();
   return {
     info: {

@@ -22,6 +22,12 @@ export interface OpenLoopOptions {
   timelineEpisode?: string;
   /** Bytes of a file instead of reading it (tests). */
   open?: (file: string) => Promise<McapRecording>;
+  /**
+   * Frames decided at once (default 32): their model calls run as one batch where they are waiting together
+   * (DecisionEngine.decide); the decisions are the same for any value. The model's runner must take as many
+   * (loadEvalModel's maxBatch).
+   */
+  batch?: number;
   /** Called with (file index, fraction of its messages read). */
   onProgress?: (file: number, files: number, decisions: number) => void;
 }
@@ -36,7 +42,10 @@ interface Made {
   decision: DrivingDecision;
 }
 
-const MAX_IN_FLIGHT = 32;
+/** Frames in flight before the reader waits for them all to be decided: at least two batches. */
+const inFlight = (batch: number): number => Math.max(32, 2 * batch);
+
+export const DEFAULT_OPEN_LOOP_BATCH = 32;
 
 async function openFile(file: string): Promise<McapRecording> {
   return McapRecording.open(await fileSource(file));
@@ -65,11 +74,12 @@ async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, pr
   const truths: DecodedMessage[] = [];
   const made: Made[] = [];
   const scenarios = new ScenarioIndex();
+  const batch = Math.max(1, Math.floor(o.batch ?? DEFAULT_OPEN_LOOP_BATCH));
   // Built at the first message's instant: the pipeline's periodic timers start there, not at time zero.
   const start = (): EvalHarness =>
     new EvalHarness({
       scheduler: new FlatScheduler(clock.scheduler),
-      concurrency: 16,
+      concurrency: batch,
       decide: makeDecide(model, {
         mask: o.mask,
         ...(o.supervisor ? { supervisor: o.supervisor } : {}),
@@ -96,7 +106,7 @@ async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, pr
       clock.advanceTo(at);
       h ??= start();
       if (d.message) h.input.next(d.message);
-      if (h.outstanding >= MAX_IN_FLIGHT) await h.settle(0);
+      if (h.outstanding >= inFlight(batch)) await h.settle(0);
     }
     h ??= start();
     // Let the aligner's deadlines fall, as replay does, then end the input (which flushes the rest).

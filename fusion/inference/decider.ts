@@ -38,10 +38,13 @@ export interface DeciderOptions {
    * worker pool of this many threads (the daemon: 1); 0 or absent decodes on the calling thread (replay, eval).
    */
   cameraWorkers?: number;
+  /** Frames the runner may run as one batch (default 8, the daemon's); its queue holds at least twice as many. */
+  maxBatch?: number;
 }
 
 export interface Decider {
-  decide(frame: FusedFrame): Promise<DrivingDecision>;
+  /** DecisionEngine.decide: concurrent calls decide as if in sequence, their model calls batched. */
+  decide(frame: FusedFrame, at?: { nowNs?: bigint }): Promise<DrivingDecision>;
   /** Works out an utterance's voice features on arrival (see DecisionEngine.prefetchVoice). */
   prefetchVoice(message: DecodedMessage): void;
   readonly primary: ModelRunner;
@@ -74,16 +77,16 @@ export function ensureBackend(choice: BackendChoice = "auto", probeDir?: string)
   return selection;
 }
 
-async function loadRunner(dir: string, backend: BackendSelection, onInference?: (ms: number) => void): Promise<ModelRunner> {
+async function loadRunner(dir: string, backend: BackendSelection, onInference?: (ms: number) => void, maxBatch = 8): Promise<ModelRunner> {
   const loaded = await loadModelDir(dir);
-  const runner = await createModelRunner(loaded, backend, { now: monoMs, maxBatch: 8, maxQueue: 16, ...(onInference ? { onLatency: onInference } : {}) });
+  const runner = await createModelRunner(loaded, backend, { now: monoMs, maxBatch, maxQueue: 2 * maxBatch, ...(onInference ? { onLatency: onInference } : {}) });
   await runner.warmup();
   return runner;
 }
 
 export async function loadDecider(options: DeciderOptions): Promise<Decider> {
   const backend = await ensureBackend(options.backend ?? "auto", options.modelDir);
-  const fallbacks = await Promise.all((options.fallbackDirs ?? []).map((d) => loadRunner(d, backend)));
+  const fallbacks = await Promise.all((options.fallbackDirs ?? []).map((d) => loadRunner(d, backend, undefined, options.maxBatch)));
   let pool: CameraFeaturePool | undefined;
   const poolFor = (primary: ModelRunner): CameraFeaturePool | undefined => {
     if (!options.cameraWorkers) return undefined;
@@ -105,12 +108,12 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
       ...(options.vehicleId ? { vehicleId: options.vehicleId } : {}),
     });
   };
-  let primary = await loadRunner(options.modelDir, backend, options.onInference);
+  let primary = await loadRunner(options.modelDir, backend, options.onInference, options.maxBatch);
   await warmUpDecisions(() => makeEngine(primary));
   let engine = makeEngine(primary);
   let currentDir = options.modelDir;
   return {
-    decide: (frame) => engine.decide(frame),
+    decide: (frame, at) => engine.decide(frame, at),
     prefetchVoice: (message) => engine.prefetchVoice(message),
     get primary() {
       return primary;
@@ -121,7 +124,7 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
     backend,
     ...(options.cameraWorkers ? { cameraPool: () => pool!.stats() } : {}),
     async reload(modelDir = currentDir) {
-      const next = await loadRunner(modelDir, backend, options.onInference); // throws before anything is swapped
+      const next = await loadRunner(modelDir, backend, options.onInference, options.maxBatch); // throws before anything is swapped
       await warmUpDecisions(() => makeEngine(next));
       const old = primary;
       primary = next;

@@ -55,8 +55,18 @@ export interface EngineStats {
   modelErrors: number;
 }
 
+/** A frame with what was worked out for it before the model call (DecisionEngine.prepare). */
+interface Prepared {
+  frame: FusedFrame;
+  features: FrameFeatures;
+  facts: SensorFacts;
+  seq: number;
+}
+
 export class DecisionEngine {
   private seq = 0;
+  /** The latest prepare(): the next frame's waits for it (decide). */
+  private preparing: Promise<unknown> = Promise.resolve();
   /** The standing voice request, for models that read it (fed by their command recogniser). */
   private readonly intent = new VoiceIntentTracker();
   private readonly ttc = new TtcConfirmer();
@@ -110,7 +120,21 @@ export class DecisionEngine {
     voiceFeatures(message, this.o.primary.spec.config);
   }
 
-  async decide(frame: FusedFrame): Promise<DrivingDecision> {
+  /**
+   * Decides one frame. Concurrent calls are decided exactly as if each waited for the one before: the
+   * per-frame state (camera features, the standing voice request, TTC confirmation, seq) advances in call
+   * order, each frame's rules read the state as of that frame, and only the model calls overlap, so the
+   * runner runs the frames waiting for it as one batch. `at.nowNs` is the instant the decision stands for
+   * (replay: the instant it was decided live); default: the clock when the decision is made.
+   */
+  decide(frame: FusedFrame, at: { nowNs?: bigint } = {}): Promise<DrivingDecision> {
+    const prepared = this.preparing.then(() => this.prepare(frame));
+    this.preparing = prepared.catch(() => undefined);
+    return prepared.then((p) => this.complete(p, at));
+  }
+
+  /** Everything before the model call, in call order (see decide). */
+  private async prepare(frame: FusedFrame): Promise<Prepared> {
     const slot = frame.slots.camera;
     const camera = slot && this.o.cameraFeatures ? await this.o.cameraFeatures(slot.message) : undefined;
     const features = extractFeatures(frame, { config: this.o.primary.spec.config, map: this.o.map, ...(camera ? { camera } : {}) });
@@ -121,11 +145,18 @@ export class DecisionEngine {
     const laneHalf = this.o.primary.spec.config.radar.laneHalfWidthM;
     const minTtcS = radar ? this.ttc.confirmedTtc(radar.stampNs, radarPoints(radar.message), laneHalf) : undefined;
     const sideTtcS = radar ? { left: this.ttc.sideTtc(1, laneHalf), right: this.ttc.sideTtc(-1, laneHalf) } : undefined;
+    // This frame's confirmed returns: the confirmer makes a new array per scan, so a later frame's scan never changes it.
     const facts: SensorFacts = { present: features.present, ageS: features.ageS, minTtcS, ...(sideTtcS ? { sideTtcS } : {}), ...(radar ? { confirmed: this.ttc.confirmed } : {}) };
+    return { frame, features, facts, seq: this.seq++ };
+  }
+
+  /** The rules before the model, the model call and the rules after it, on the state prepare() took. */
+  private async complete(p: Prepared, at: { nowNs?: bigint }): Promise<DrivingDecision> {
+    const { frame, features, facts } = p;
     const gate = supervise(SUPERVISOR_RULES.beforeModel, NO_MODEL, facts, this.cfg);
-    if (gate.override) return this.finish(frame, features, undefined, { ...gate, modelAction: "ACTION_UNSPECIFIED", inferenceMs: 0 });
+    if (gate.override) return this.finish(p, undefined, { ...gate, modelAction: "ACTION_UNSPECIFIED", inferenceMs: 0 }, at.nowNs ?? this.o.nowNs());
     const { runner, proposal, outputs } = await this.ask(frame, features, missingCritical(facts, this.cfg));
-    return this.finish(frame, features, runner, { ...supervise(SUPERVISOR_RULES.afterModel, proposal, facts, this.cfg), ...outputs });
+    return this.finish(p, runner, { ...supervise(SUPERVISOR_RULES.afterModel, proposal, facts, this.cfg), ...outputs }, at.nowNs ?? this.o.nowNs());
   }
 
   /**
@@ -148,7 +179,7 @@ export class DecisionEngine {
     }
   }
 
-  private finish(frame: FusedFrame, features: FrameFeatures, runner: ModelRunner | undefined, d: Verdict & ModelOutputs): DrivingDecision {
+  private finish({ frame, features, seq }: Prepared, runner: ModelRunner | undefined, d: Verdict & ModelOutputs, nowNs: bigint): DrivingDecision {
     const { action, override } = d;
     this.counts.decisions++;
     if (override) this.counts.overrides[override.reason] = (this.counts.overrides[override.reason] ?? 0) + 1;
@@ -162,14 +193,14 @@ export class DecisionEngine {
       model_hash: runner?.modelHash ?? "",
       backend: runner?.backend ?? "none",
       modalities_used: runner ? usedModalities(features, runner.spec) : [],
-      latency_ms: Math.max(0, nsToMs(this.o.nowNs() - frame.lastInputReceiveNs)),
-      sensor_to_decision_ms: Math.max(0, nsToMs(this.o.nowNs() - frame.stampNs)),
+      latency_ms: Math.max(0, nsToMs(nowNs - frame.lastInputReceiveNs)),
+      sensor_to_decision_ms: Math.max(0, nsToMs(nowNs - frame.stampNs)),
       inference_ms: d.inferenceMs,
       overridden: override !== undefined,
       override_reason: override?.reason ?? "OVERRIDE_NONE",
       override_detail: override?.detail ?? "",
       model_action: d.modelAction,
-      seq: this.seq++,
+      seq,
       vehicle_id: this.o.vehicleId ?? "",
     };
   }
