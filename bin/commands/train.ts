@@ -16,7 +16,7 @@ import { MODALITIES, type Modality } from "../../schemas/index.ts";
 import {
   ACTIONS, TRAINING_BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_FEATURE_CONFIG, ensembleOf, evaluate, flopsPerSample, FsModelHandler, loadModelDir, makeInputSpec,
   mulberry32, pretrain, VOICE_COMMAND_DIR, PRETRAIN_TASKS, renderCard, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train, wideEnsembleOf,
-  type BackendChoice, type ClassMetrics, type InputSpec, type LabelledSample, type ModelCard, type StrategyName, type TrainResult, type EpochReport,
+  type BackendChoice, type ClassificationMetrics, type InputSpec, type LabelledSample, type ModelCard, type StrategyName, type TrainResult, type EpochReport,
 } from "../../fusion/index.ts";
 import { loadAll, uncachedFiles } from "./train-data.ts";
 import type { FeaturesJob, FeaturesMessage, MemberJob, MemberMessage } from "./train-worker.ts";
@@ -57,9 +57,9 @@ interface TrainFlags {
 export function conditionMetrics(model: tf.LayersModel, samples: LabelledSample[], spec: InputSpec): Record<string, unknown> {
   const all = samples.map((_, i) => i);
   const out: Record<string, unknown> = {};
-  const summary = (m: ClassMetrics) => ({ n: m.n, macroF1: m.macroF1, accuracy: m.accuracy });
+  const summary = (m: ClassificationMetrics) => ({ n: m.n, macroF1: m.macroF1, accuracy: m.accuracy });
   const overall = evaluate(model, samples, all, spec);
-  out["overall"] = { ...summary(overall), ...Object.fromEntries(ACTIONS.map((a, i) => [`F1 ${a}`, overall.perClassF1[i] ?? "n/a"])) };
+  out["overall"] = { ...summary(overall), ...Object.fromEntries(ACTIONS.map((a, i) => [`F1 ${a}`, overall.perClass[i]?.f1 ?? "n/a"])) };
   for (const w of ["CLEAR", "RAIN", "FOG", "NIGHT"]) {
     const idx = all.filter((i) => samples[i]!.tags.weather === w);
     if (idx.length) out[`weather ${w}`] = summary(evaluate(model, samples, idx, spec));

@@ -10,7 +10,7 @@ import type { InputSpec } from "../features/config.ts";
 import { NUM_ACTIONS } from "../actions.ts";
 import { strategyByName, type StrategyName } from "../model/strategies.ts";
 import { buildBatch, type LabelledSample } from "./dataset.ts";
-import { argmaxRows, classMetrics, type ClassMetrics } from "./metrics.ts";
+import { argmaxRows, classificationMetrics, type ClassificationMetrics } from "./metrics.ts";
 import { mulberry32, shuffledIndices } from "./random.ts";
 
 export interface TrainOptions {
@@ -49,7 +49,7 @@ export interface Progress {
 export interface EpochReport {
   epoch: number;
   loss: number;
-  val: ClassMetrics;
+  val: ClassificationMetrics;
   best: boolean;
   frozen: boolean;
 }
@@ -58,7 +58,7 @@ export interface TrainResult {
   model: tf.LayersModel;
   history: EpochReport[];
   bestEpoch: number;
-  val: ClassMetrics;
+  val: ClassificationMetrics;
   samplesPerSecond: number;
 }
 
@@ -99,10 +99,10 @@ export function predictSamples(model: tf.LayersModel, samples: readonly Labelled
   return out;
 }
 
-export function evaluate(model: tf.LayersModel, samples: readonly LabelledSample[], idx: readonly number[], spec: InputSpec, labelOf = (s: LabelledSample) => s.label): ClassMetrics {
+export function evaluate(model: tf.LayersModel, samples: readonly LabelledSample[], idx: readonly number[], spec: InputSpec, labelOf = (s: LabelledSample) => s.label): ClassificationMetrics {
   const classes = model.outputs[0]!.shape[1] as number;
   const probs = predictSamples(model, samples, idx, spec);
-  return classMetrics(idx.map((i) => labelOf(samples[i]!)), argmaxRows(probs, classes), classes);
+  return classificationMetrics(idx.map((i) => labelOf(samples[i]!)), argmaxRows(probs, classes), classes);
 }
 
 function setEncodersTrainable(model: tf.LayersModel, modalities: Modality[], trainable: boolean): void {
