@@ -29,4 +29,3 @@ export * from "./train/metrics.ts";
 export * from "./train/pretrain.ts";
 export * from "./train/random.ts";
 export * from "./train/trainer.ts";
-export * from "./inference/setup.ts";
