@@ -7,7 +7,8 @@
  */
 import { Observable, VirtualTimeScheduler, type SchedulerLike, type Subscription } from "rxjs";
 import type { SensorMessage } from "../schemas/types.ts";
-import { CLOCK_RESOLUTION_NS, delayMs, nowNs } from "./clock.ts";
+import { nsToMs } from "../schemas/time.ts";
+import { CLOCK_RESOLUTION_NS, delayMs, schedulerNowNs } from "../schemas/scheduler-time.ts";
 
 /**
  * @param messages in receive order (as recorded); a receive stamp earlier than the previous one
@@ -20,7 +21,7 @@ export function pacedByReceiveTime(messages: Iterable<SensorMessage>, scheduler:
   if (!(speed > 0)) throw new RangeError(`speed must be > 0, got ${speed}`);
   return new Observable<SensorMessage>((subscriber) => {
     const it = messages[Symbol.iterator]();
-    const startNs = nowNs(scheduler);
+    const startNs = schedulerNowNs(scheduler);
     let firstRx: bigint | undefined;
     let action: Subscription | undefined;
     let due: SensorMessage | undefined; // read from the iterator, not yet delivered
@@ -41,7 +42,7 @@ export function pacedByReceiveTime(messages: Iterable<SensorMessage>, scheduler:
           }
           due = step.value;
         }
-        const wait = targetOf(due) - nowNs(scheduler);
+        const wait = targetOf(due) - schedulerNowNs(scheduler);
         if (wait >= CLOCK_RESOLUTION_NS) {
           // One action at a time, held here (not added to the subscriber: that would keep every
           // executed action of a long recording alive).
@@ -66,6 +67,6 @@ export function pacedByReceiveTime(messages: Iterable<SensorMessage>, scheduler:
  */
 export function virtualTimeAt(startNs: bigint): VirtualTimeScheduler {
   const scheduler = new VirtualTimeScheduler();
-  scheduler.frame = Number(startNs) / 1e6;
+  scheduler.frame = nsToMs(startNs);
   return scheduler;
 }

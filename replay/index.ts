@@ -1,5 +1,6 @@
 /** replay/: MCAP recorder and reader, recovery, virtual-clock replay. Imports only schemas/. */
-export * from "./clock.ts";
+export * from "./replay-clock.ts";
+export * from "./pacer.ts";
 export * from "./compare.ts";
 export * from "./compression.ts";
 export * from "./decided-frames.ts";

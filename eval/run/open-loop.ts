@@ -10,6 +10,7 @@ import type { OpenLoopReport } from "../score/report.ts";
 import { buildTimeline, type TimelinePoint } from "../score/timeline.ts";
 import { McapRecording, ReplayClock, decodeRecording, fileSource, MemorySource } from "../../replay/index.ts";
 import type { DecodedMessage, FusedFrame, Modality } from "../../schemas/index.ts";
+import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import { makeDecide, mapForScenario, sensorStatus, type EvalModel } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";
 import { FlatScheduler } from "./flat-scheduler.ts";
@@ -73,7 +74,7 @@ async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, pr
       decide: makeDecide(model, {
         mask: o.mask,
         ...(o.supervisor ? { supervisor: o.supervisor } : {}),
-        nowNs: () => BigInt(Math.round(clock.scheduler.now() * 1e6)),
+        nowNs: () => schedulerNowNs(clock.scheduler),
         mapAt: (ns) => mapForScenario(scenarios.at(ns) ?? ""),
       }),
       onTruth: (t, m) => {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { MemoryBus, MemoryTransport } from "../../sensors/index.ts";
-import { Pacer } from "../../replay/clock.ts";
+import { Pacer } from "../../replay/pacer.ts";
 import { MemorySink, MemorySource } from "../../replay/io.ts";
 import { parseRemap, playRecording, remapTopic } from "../../replay/play.ts";
 import { RawRecorder } from "../../replay/raw-recorder.ts";

@@ -1,18 +1,21 @@
 /**
- * Scheduler time in fusiond units. RxJS schedulers count milliseconds as numbers; fusiond counts
- * bigint nanoseconds. Every time-based operator here reads time only through these two helpers,
- * so the wall clock never enters pipeline/ (bin/ chooses the scheduler).
+ * Scheduler time in fusiond units. RxJS schedulers count milliseconds as float numbers; fusiond counts
+ * bigint nanoseconds. Every layer that runs on an injected scheduler (pipeline/, replay/, eval/, bin/)
+ * reads its time through `schedulerNowNs` and sets its delays with `delayMs`, so the wall clock never
+ * enters the pure layers and the ms→ns conversion is written once. Here in schemas/ because pipeline/ and
+ * replay/ may import only schemas/.
  */
 import { Subscription, type SchedulerLike } from "rxjs";
+import { msToNs, nsToMs } from "./time.ts";
 
 /** The scheduler's current time, ns. */
-export function nowNs(scheduler: SchedulerLike): bigint {
-  return BigInt(Math.round(scheduler.now() * 1e6));
+export function schedulerNowNs(scheduler: Pick<SchedulerLike, "now">): bigint {
+  return msToNs(scheduler.now());
 }
 
 /** A duration in ns as a scheduler delay in ms (never negative). */
 export function delayMs(ns: bigint): number {
-  return ns <= 0n ? 0 : Number(ns) / 1e6;
+  return ns <= 0n ? 0 : nsToMs(ns);
 }
 
 /**
