@@ -17,7 +17,6 @@ import { runLockstep, type LockstepPort } from "../../sim/lockstep.ts";
 import { buildScenario, type ScenarioSpec } from "../../sim/scenario.ts";
 import { makeDecide, sensorStatus, type EvalModel } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";
-import { FlatScheduler } from "./flat-scheduler.ts";
 import { StepResponder } from "./responder.ts";
 
 export interface EpisodeProgress {
@@ -81,7 +80,7 @@ export async function runEpisodeInProcess(spec: ScenarioSpec, model: EvalModel, 
   let h: EvalHarness | undefined;
   const start = (): EvalHarness =>
     new EvalHarness({
-      scheduler: new FlatScheduler(clock.scheduler),
+      scheduler: clock.scheduler,
       decide: makeDecide(model, { mask: o.mask, ...(o.supervisor ? { supervisor: o.supervisor } : {}), nowNs: () => schedulerNowNs(clock.scheduler), mapAt: () => map }),
       onDecision: (d) => responder.onDecision(d),
       onTruth: (t, m) => log.truth(t, m.stampNs),

@@ -13,7 +13,6 @@ import type { DecodedMessage, FusedFrame, Modality } from "../../schemas/index.t
 import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import { makeDecide, mapForScenario, sensorStatus, type EvalModel } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";
-import { FlatScheduler } from "./flat-scheduler.ts";
 import type { SupervisorConfig } from "../../fusion/index.ts";
 
 export interface OpenLoopOptions {
@@ -69,7 +68,7 @@ async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, pr
   // Built at the first message's instant: the pipeline's periodic timers start there, not at time zero.
   const start = (): EvalHarness =>
     new EvalHarness({
-      scheduler: new FlatScheduler(clock.scheduler),
+      scheduler: clock.scheduler,
       concurrency: 16,
       decide: makeDecide(model, {
         mask: o.mask,

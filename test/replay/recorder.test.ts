@@ -89,6 +89,28 @@ describe("replay/recorder", () => {
     await inline.close();
   });
 
+  it("with a scheduler, an idle open chunk is closed every flushIntervalMs, and close() stops the timer after hours of virtual time", async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const rec = await McapRecorder.create({ open: () => new MemorySink("f.mcap"), scheduler, flushIntervalMs: 1000 });
+    const at = (s: number): RecordInput => ({ ...drive[0]!, receiveNs: BigInt(s * 1e9), stampNs: BigInt(s * 1e9) });
+    rec.addMessage(at(0));
+    scheduler.maxFrames = 999;
+    scheduler.flush();
+    assert.equal(rec.stats().chunks, 0, "not before the interval");
+    scheduler.maxFrames = 1000;
+    scheduler.flush();
+    assert.equal(rec.stats().chunks, 1, "the idle chunk is closed at the first tick");
+    rec.addMessage(at(1.2));
+    scheduler.maxFrames = 3 * 3600 * 1000; // 10,800 ticks: each a fresh action, so nothing chains
+    scheduler.flush();
+    assert.equal(rec.stats().chunks, 2);
+    assert.equal(scheduler.actions.length, 1, "one pending tick at most");
+    await rec.close();
+    scheduler.maxFrames = Infinity;
+    scheduler.flush();
+    assert.equal(scheduler.actions.length, 0, "closed: no tick is left to fire");
+  });
+
   it("is deterministic: the same input gives byte-identical files", async () => {
     const a = (await recordAll(drive)).sinks[0]!.bytes();
     const b = (await recordAll(drive)).sinks[0]!.bytes();
