@@ -5,7 +5,6 @@ export * from "./frame-slots.ts";
 export * from "./frame-aligner.ts";
 export * from "./frame-inputs.ts";
 export * from "./align.ts";
-export * from "./paced-source.ts";
 export * from "./validate.ts";
 export * from "./health.ts";
 export * from "./decision-liveness.ts";

@@ -1,14 +1,13 @@
 /**
- * `pacedByReceiveTime`: a recorded sequence of messages as a live-like stream, each message
- * delivered when the injected scheduler's clock has advanced by its receive stamp's distance from
- * the first one. With a virtual-time scheduler this is replay (a drive runs in milliseconds, every
- * timeout at its recorded instant); with the async scheduler it re-enacts the recording in real time.
- * Both feed exactly the same downstream code.
+ * Test and bench helper: a sequence of messages as a live-like stream, each message delivered when the
+ * injected scheduler's clock has advanced by its receive stamp's distance from the first one, so pipeline
+ * tests can run synthetic drives (and marble tests) in virtual time. Replaying a recording is
+ * replay/driver.ts on replay/replay-clock.ts's ReplayClock, the one virtual-time replay of the product.
  */
 import { Observable, VirtualTimeScheduler, type SchedulerLike, type Subscription } from "rxjs";
-import type { SensorMessage } from "../schemas/types.ts";
-import { nsToMs } from "../schemas/time.ts";
-import { CLOCK_RESOLUTION_NS, delayMs, schedulerNowNs } from "../schemas/scheduler-time.ts";
+import type { SensorMessage } from "../../schemas/types.ts";
+import { nsToMs } from "../../schemas/time.ts";
+import { CLOCK_RESOLUTION_NS, delayMs, schedulerNowNs } from "../../schemas/scheduler-time.ts";
 
 /**
  * @param messages in receive order (as recorded); a receive stamp earlier than the previous one
