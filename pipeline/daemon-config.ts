@@ -232,19 +232,6 @@ export function configSecrets(c: DaemonConfig): string[] {
   return [...new Set(out.filter((s): s is string => typeof s === "string" && s.length > 0))];
 }
 
-/** A copy of the config fit to print or store: each secret replaced by "[redacted]", userinfo cut from the MQTT URL. */
-export function redactedConfig(c: DaemonConfig): DaemonConfig {
-  const out = structuredClone(c);
-  if (out.mqtt) {
-    out.mqtt.url = out.mqtt.url.replace(/^([a-z]+:\/\/)[^/@]*@/i, "$1");
-    if (out.mqtt.password !== undefined) out.mqtt.password = "[redacted]";
-    if (out.mqtt.keyPassphrase !== undefined) out.mqtt.keyPassphrase = "[redacted]";
-  }
-  if (out.http.token !== undefined) out.http.token = "[redacted]";
-  if (out.foxglove?.token !== undefined) out.foxglove.token = "[redacted]";
-  return out;
-}
-
 /**
  * Validates a parsed config object. Throws FusiondError `bad_config` listing every problem as
  * `key.path: what is wrong`, e.g. "aligner.maxWaitMs: Too big: expected number to be <=5000".
