@@ -99,7 +99,8 @@ export function predictSamples(model: tf.LayersModel, samples: readonly Labelled
   return out;
 }
 
-export function evaluate(model: tf.LayersModel, samples: readonly LabelledSample[], idx: readonly number[], spec: InputSpec, labelOf = (s: LabelledSample) => s.label): ClassificationMetrics {
+/** Classification metrics of `model` on the samples at `idx` (validation, test, a condition slice). eval/run/evaluate.ts is the evaluation of a model on drives. */
+export function modelMetrics(model: tf.LayersModel, samples: readonly LabelledSample[], idx: readonly number[], spec: InputSpec, labelOf = (s: LabelledSample) => s.label): ClassificationMetrics {
   const classes = model.outputs[0]!.shape[1] as number;
   const probs = predictSamples(model, samples, idx, spec);
   return classificationMetrics(idx.map((i) => labelOf(samples[i]!)), argmaxRows(probs, classes), classes);
@@ -168,7 +169,7 @@ export async function fitModel(
       seen += idx.length;
       o.onProgress?.({ epoch, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / (b + 1) });
     }
-    const val = evaluate(model, samples, split.val.length ? split.val : split.train, o.spec, labelOf);
+    const val = modelMetrics(model, samples, split.val.length ? split.val : split.train, o.spec, labelOf);
     const isBest = !best || val.macroF1 > best.f1;
     if (isBest) {
       best?.weights.forEach((w) => w.dispose());
