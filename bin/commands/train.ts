@@ -13,9 +13,10 @@ import { Worker } from "node:worker_threads";
 import type { Command } from "commander";
 import * as tf from "@tensorflow/tfjs";
 import { MODALITIES, type Modality } from "../../schemas/index.ts";
+import { mulberry32 } from "../../domain/random.ts";
 import {
   ACTIONS, TRAINING_BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_FEATURE_CONFIG, ensembleOf, modelMetrics, flopsPerSample, FsModelHandler, loadModelDir, makeInputSpec,
-  mulberry32, pretrain, VOICE_COMMAND_DIR, PRETRAIN_TASKS, renderCard, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train, wideEnsembleOf,
+  pretrain, VOICE_COMMAND_DIR, PRETRAIN_TASKS, renderCard, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train, wideEnsembleOf,
   type BackendChoice, type ClassificationMetrics, type InputSpec, type LabelledSample, type ModelCard, type StrategyName, type TrainResult, type EpochReport,
 } from "../../fusion/index.ts";
 import { loadAll, uncachedFiles } from "./train-data.ts";

@@ -7,8 +7,6 @@
 
 import { mulberry32 } from "../../domain/random.ts";
 
-export { mulberry32 };
-
 export interface BootstrapOptions {
   /** Resamples (default 2000). */
   iterations?: number;

@@ -11,7 +11,7 @@ import { NUM_ACTIONS } from "../actions.ts";
 import { strategyByName, type StrategyName } from "../model/strategies.ts";
 import { buildBatch, type LabelledSample } from "./dataset.ts";
 import { argmaxRows, classificationMetrics, type ClassificationMetrics } from "./metrics.ts";
-import { mulberry32, shuffledIndices } from "./random.ts";
+import { mulberry32, shuffledIndices } from "../../domain/random.ts";
 
 export interface TrainOptions {
   strategy: StrategyName;

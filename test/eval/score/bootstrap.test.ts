@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { bootstrap, mulberry32, quantileSorted, resampleWeights } from "../../../eval/score/bootstrap.ts";
+import { bootstrap, quantileSorted, resampleWeights } from "../../../eval/score/bootstrap.ts";
+import { mulberry32 } from "../../../domain/random.ts";
 import { ConditionTracker, episodeRow, scoreClosedLoop } from "../../../eval/score/closed-loop.ts";
 import { compareClosedLoop, compareOpenLoop } from "../../../eval/score/compare.ts";
 import type { EpisodeRow } from "../../../eval/score/report.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadDecider } from "../../../fusion/inference/decider.ts";
-import { mulberry32 } from "../../../fusion/train/random.ts";
+import { mulberry32 } from "../../../domain/random.ts";
 import { randomScene, sceneFrame } from "../synthetic.ts";
 
 describe("fusion/inference/decider: the one model loader", function () {

@@ -8,7 +8,7 @@ import { DecisionEngine } from "../../../fusion/policy/engine.ts";
 import { syntheticFrame, WARMUP_FRAMES, warmUpDecisions } from "../../../fusion/policy/warmup.ts";
 import { extractFeatures } from "../../../fusion/features/frame.ts";
 import { DEFAULT_SUPERVISOR, requiredDecel, standstillGap, ttcRule } from "../../../fusion/policy/supervisor.ts";
-import { mulberry32 } from "../../../fusion/train/random.ts";
+import { mulberry32 } from "../../../domain/random.ts";
 import { sceneFrame, type Scene } from "../synthetic.ts";
 
 const ALL: Modality[] = ["camera", "radar", "gnss", "ego", "voice"];
