@@ -1,6 +1,5 @@
 /** The pipeline core: RxJS operators and the graph. Imports only schemas/ and rxjs. */
 export * from "./drops.ts";
-export * from "./approximate-time.ts";
 export * from "./frame-slots.ts";
 export * from "./frame-aligner.ts";
 export * from "./frame-inputs.ts";

@@ -19,6 +19,5 @@ export * from "./signature.ts";
 export * from "./signature-keys.ts";
 export * from "./signature-verify.ts";
 export * from "./source.ts";
-export * from "./synthetic.ts";
 export * from "./ros/index.ts";
 export * from "./time-format.ts";

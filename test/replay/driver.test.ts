@@ -6,7 +6,7 @@ import { Pacer, parseRate } from "../../replay/pacer.ts";
 import { driveReplay } from "../../replay/driver.ts";
 import { MemorySource } from "../../replay/io.ts";
 import { McapRecording } from "../../replay/reader.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "./synthetic.ts";
 import { hex, recordToMemory } from "./helpers.ts";
 
 /**

@@ -6,7 +6,7 @@ import { parseRemap, playRecording, remapTopic } from "../../replay/play.ts";
 import { RawRecorder } from "../../replay/raw-recorder.ts";
 import { McapRecording } from "../../replay/reader.ts";
 import { McapRecorder } from "../../replay/recorder.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "./synthetic.ts";
 import { hex, recordToMemory } from "./helpers.ts";
 
 describe("replay/play and raw recording (through the in-memory transport)", () => {

@@ -4,7 +4,7 @@ import { McapIndexedReader, McapStreamReader, type McapTypes } from "@mcap/core"
 import { decompressHandlers } from "../../replay/compression.ts";
 import { MemorySink, MemorySource, type ByteSink } from "../../replay/io.ts";
 import { McapRecorder, outputPath, type RecordInput } from "../../replay/recorder.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "./synthetic.ts";
 
 async function recordAll(inputs: RecordInput[], options: Partial<Parameters<typeof McapRecorder.create>[0]> = {}): Promise<{ sinks: MemorySink[]; rec: McapRecorder }> {
   const sinks: MemorySink[] = [];
