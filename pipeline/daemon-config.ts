@@ -212,9 +212,6 @@ export const daemonConfigSchema = z
 
 export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
 
-/** Where the config holds secrets (for redaction): key paths, as in the file. */
-export const SECRET_KEYS = ["mqtt.password", "mqtt.keyPassphrase", "http.token", "foxglove.token"] as const;
-
 /** The secrets a config holds (to cut them out of anything printed), including a password in the MQTT URL. */
 export function configSecrets(c: DaemonConfig): string[] {
   const out = [c.mqtt?.password, c.mqtt?.keyPassphrase, c.http.token, c.foxglove?.token];

@@ -305,8 +305,3 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
   };
   return pipeline;
 }
-
-/** createPipeline(options).start(). */
-export function runPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
-  return createPipeline(options).start();
-}

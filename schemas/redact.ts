@@ -81,11 +81,6 @@ export function cutSecrets(text: string, secrets: ReadonlyArray<string | undefin
   return out;
 }
 
-/** A URL with its userinfo (`user:password@`) and secret query parameters (`?token=`) redacted. */
-export function redactUrl(url: string): string {
-  return redactText(url);
-}
-
 /**
  * Free text (an error message, a log line, a URL) with secrets redacted: URL userinfo, secret query
  * parameters, PEM private keys, and `secret-key: value` / `secret-key=value` pairs.

@@ -1,7 +1,8 @@
 /**
  * Scheduler time in fusiond units. RxJS schedulers count milliseconds as float numbers; fusiond counts
  * bigint nanoseconds. Every layer that runs on an injected scheduler (pipeline/, replay/, eval/, bin/)
- * reads its time through `schedulerNowNs` and sets its delays with `delayMs`, so the wall clock never
+ * reads its time through `schedulerNowNs`, sets its delays with `delayMs` and runs periodic work with
+ * `every` (the one answer to self-rescheduling timers), so the wall clock never
  * enters the pure layers and the ms→ns conversion is written once. Here in schemas/ because pipeline/ and
  * replay/ may import only schemas/.
  */
@@ -17,13 +18,6 @@ export function schedulerNowNs(scheduler: Pick<SchedulerLike, "now">): bigint {
 export function delayMs(ns: bigint): number {
   return ns <= 0n ? 0 : nsToMs(ns);
 }
-
-/**
- * Scheduler clocks are float64 milliseconds: at an epoch-sized time (1.7e12 ms) one step is about
- * 0.24 µs, so a timer set for time T may fire a fraction of a µs before T. Times closer than this
- * are the same instant; waiting for the rest would schedule a zero-length timer forever.
- */
-export const CLOCK_RESOLUTION_NS = 1_000n;
 
 /**
  * Runs `fn` every `intervalNs` of scheduler time until the returned subscription is closed.

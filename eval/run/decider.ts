@@ -7,7 +7,6 @@
  *  - the road map of the scenario the frame belongs to (training used the same per-scenario map).
  * Runners micro-batch (maxBatch 16): open loop keeps several frames in flight, so the model runs batched.
  */
-import { basename } from "node:path";
 import {
   DEFAULT_SUPERVISOR,
   DecisionEngine,
@@ -128,5 +127,3 @@ export function sensorStatus(frame: FusedFrame, masked: readonly Modality[], sta
   }
   return out;
 }
-
-export const modelLabel = (info: ModelInfo): string => info.id || basename(info.dir);

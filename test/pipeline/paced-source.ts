@@ -7,7 +7,14 @@
 import { Observable, VirtualTimeScheduler, type SchedulerLike, type Subscription } from "rxjs";
 import type { SensorMessage } from "../../schemas/types.ts";
 import { nsToMs } from "../../schemas/time.ts";
-import { CLOCK_RESOLUTION_NS, delayMs, schedulerNowNs } from "../../schemas/scheduler-time.ts";
+import { delayMs, schedulerNowNs } from "../../schemas/scheduler-time.ts";
+
+/**
+ * Scheduler clocks are float64 milliseconds: at an epoch-sized time (1.7e12 ms) one step is about
+ * 0.24 µs, so a timer set for time T may fire a fraction of a µs before T. Times closer than this
+ * are the same instant; waiting for the rest would schedule a zero-length timer forever.
+ */
+export const CLOCK_RESOLUTION_NS = 1_000n;
 
 /**
  * @param messages in receive order (as recorded); a receive stamp earlier than the previous one
