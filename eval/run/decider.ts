@@ -10,8 +10,6 @@
 import {
   DEFAULT_SUPERVISOR,
   DecisionEngine,
-  createModelRunner,
-  loadModelDir,
   roadMapView,
   type BackendChoice,
   type DrivingDecision,
@@ -24,7 +22,7 @@ import type { ModelInfo } from "../score/report.ts";
 import { MODALITIES, type FusedFrame, type Modality } from "../../schemas/index.ts";
 import { buildScenario } from "../../sim/scenario.ts";
 import { scenarioSuite } from "../../sim/scenarios.ts";
-import { ensureBackend } from "../../fusion/inference/decider.ts";
+import { ensureBackend, loadWarmRunner } from "../../fusion/inference/decider.ts";
 
 export interface EvalModel {
   info: ModelInfo;
@@ -36,9 +34,7 @@ export interface EvalModel {
 /** Loads a model directory for evaluation (backend chosen once per process, as the daemon does). */
 export async function loadEvalModel(dir: string, backend: BackendChoice = "auto"): Promise<EvalModel> {
   const sel = await ensureBackend(backend, dir);
-  const loaded = await loadModelDir(dir);
-  const runner = await createModelRunner(loaded, sel, { now: () => performance.now(), maxBatch: 16, maxQueue: 64 });
-  await runner.warmup();
+  const { loaded, runner } = await loadWarmRunner(dir, sel, { now: () => performance.now(), maxBatch: 16, maxQueue: 64 });
   return {
     info: {
       id: loaded.id,
