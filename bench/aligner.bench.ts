@@ -5,7 +5,8 @@
  * the input itself takes no memory. Run: `npm run bench -- aligner` (node --expose-gc).
  */
 import { from, map, Observable, type VirtualTimeScheduler } from "rxjs";
-import { alignFrames, pacedByReceiveTime, virtualTimeAt, createPipeline } from "../pipeline/index.ts";
+import { alignFrames, createPipeline } from "../pipeline/index.ts";
+import { pacedByReceiveTime, virtualTimeAt } from "../test/pipeline/paced-source.ts";
 import { nsToTimestamp } from "../schemas/time.ts";
 import type { Modality, SensorMessage, TopicKind } from "../schemas/types.ts";
 import { median, type BenchRow, type BenchSuite } from "./harness.ts";

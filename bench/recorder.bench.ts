@@ -22,9 +22,9 @@ import {
   McapRecorder,
   McapRecording,
   recordingInfo,
-  syntheticDrive,
   type RecordInput,
 } from "../replay/index.ts";
+import { syntheticDrive } from "../test/replay/synthetic.ts";
 import { median, type BenchRow, type BenchSuite } from "./harness.ts";
 
 /**

@@ -10,6 +10,7 @@
 import type { Observable, Subscription } from "rxjs";
 import { timestampToNs } from "../schemas/time.ts";
 import type { SensorSink } from "../sensors/index.ts";
+import { wallNs } from "../sensors/wall-clock.ts";
 import { Episode, type SensorName, type SimMessage } from "../sim/episode.ts";
 import { DecisionMailbox, decisionToCommand, runLockstep, type DecisionLike, type MatchPolicy, type TimeoutPolicy } from "../sim/lockstep.ts";
 import type { ScenarioSpec } from "../sim/scenario.ts";
@@ -23,8 +24,7 @@ export interface LiveClock {
   nowNs(): bigint;
 }
 
-const ORIGIN_NS = BigInt(Math.round(performance.timeOrigin * 1e6));
-export const wallClock: LiveClock = { nowNs: () => ORIGIN_NS + BigInt(Math.round(performance.now() * 1e6)) };
+export const wallClock: LiveClock = { nowNs: wallNs };
 
 export interface LockstepSettings {
   /** Wait per step for its decision, wall ms (default 1000). */

@@ -6,9 +6,6 @@ export const ACTIONS = ["KEEP", "ACCELERATE", "DECELERATE", "BRAKE_HARD", "LANE_
 export type ActionName = (typeof ACTIONS)[number];
 export const NUM_ACTIONS = ACTIONS.length;
 
-/** fusiond.DrivingAction enum value of a class index. */
-export const actionValue = (classIndex: number): number => classIndex + 1;
-
 /**
  * Class index of a DrivingAction as protobufjs decodes it (a number, or a name when decoded with enums as
  * strings); -1 for ACTION_UNSPECIFIED or anything unknown.

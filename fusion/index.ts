@@ -27,6 +27,4 @@ export * from "./train/dataset.ts";
 export * from "./train/labelled.ts";
 export * from "./train/metrics.ts";
 export * from "./train/pretrain.ts";
-export * from "./train/random.ts";
 export * from "./train/trainer.ts";
-export * from "./inference/setup.ts";

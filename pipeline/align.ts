@@ -6,7 +6,7 @@
  */
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from "rxjs";
 import type { FusedFrame, SensorMessage } from "../schemas/types.ts";
-import { delayMs, nowNs } from "./clock.ts";
+import { delayMs, schedulerNowNs } from "../schemas/scheduler-time.ts";
 import type { DropEvent } from "./drops.ts";
 import { FrameAligner, type AlignerConfig } from "./frame-aligner.ts";
 
@@ -40,19 +40,19 @@ export function alignFrames(options: AlignOptions): OperatorFunction<SensorMessa
           // Expire by the deadline itself, not by now(): ms↔ns rounding must not skip a frame.
           timer = undefined;
           timerAt = undefined;
-          emit(aligner.expire(due, nowNs(scheduler)));
+          emit(aligner.expire(due, schedulerNowNs(scheduler)));
           arm();
-        }, delayMs(due - nowNs(scheduler)));
+        }, delayMs(due - schedulerNowNs(scheduler)));
       };
       const sub = source.subscribe({
         next: (msg) => {
-          emit(aligner.push(msg, nowNs(scheduler)));
+          emit(aligner.push(msg, schedulerNowNs(scheduler)));
           arm();
         },
         error: (err) => subscriber.error(err),
         complete: () => {
           timer?.unsubscribe();
-          emit(aligner.flush(nowNs(scheduler)));
+          emit(aligner.flush(schedulerNowNs(scheduler)));
           subscriber.complete();
         },
       });

@@ -212,9 +212,6 @@ export const daemonConfigSchema = z
 
 export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
 
-/** Where the config holds secrets (for redaction): key paths, as in the file. */
-export const SECRET_KEYS = ["mqtt.password", "mqtt.keyPassphrase", "http.token", "foxglove.token"] as const;
-
 /** The secrets a config holds (to cut them out of anything printed), including a password in the MQTT URL. */
 export function configSecrets(c: DaemonConfig): string[] {
   const out = [c.mqtt?.password, c.mqtt?.keyPassphrase, c.http.token, c.foxglove?.token];
@@ -230,19 +227,6 @@ export function configSecrets(c: DaemonConfig): string[] {
     }
   }
   return [...new Set(out.filter((s): s is string => typeof s === "string" && s.length > 0))];
-}
-
-/** A copy of the config fit to print or store: each secret replaced by "[redacted]", userinfo cut from the MQTT URL. */
-export function redactedConfig(c: DaemonConfig): DaemonConfig {
-  const out = structuredClone(c);
-  if (out.mqtt) {
-    out.mqtt.url = out.mqtt.url.replace(/^([a-z]+:\/\/)[^/@]*@/i, "$1");
-    if (out.mqtt.password !== undefined) out.mqtt.password = "[redacted]";
-    if (out.mqtt.keyPassphrase !== undefined) out.mqtt.keyPassphrase = "[redacted]";
-  }
-  if (out.http.token !== undefined) out.http.token = "[redacted]";
-  if (out.foxglove?.token !== undefined) out.foxglove.token = "[redacted]";
-  return out;
 }
 
 /**

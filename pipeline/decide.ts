@@ -9,7 +9,7 @@
 import { catchError, defer, EMPTY, from, isObservable, map, of, take, type Observable, type OperatorFunction, type SchedulerLike } from "rxjs";
 import type { FusedFrame } from "../schemas/types.ts";
 import { boundedMap, type BufferPolicy } from "./backpressure.ts";
-import { nowNs } from "./clock.ts";
+import { schedulerNowNs } from "../schemas/scheduler-time.ts";
 import type { DropEvent } from "./drops.ts";
 
 export type DecideFn<D> = (frame: FusedFrame) => D | PromiseLike<D> | Observable<D>;
@@ -49,7 +49,7 @@ export function decide<D>(fn: DecideFn<D>, options: DecideOptions): OperatorFunc
       return of(out as D);
     }).pipe(
       map((decision) => {
-        const decidedNs = nowNs(scheduler);
+        const decidedNs = schedulerNowNs(scheduler);
         return { frame, decision, decidedNs, latencyNs: decidedNs - frame.lastInputReceiveNs };
       }),
     );

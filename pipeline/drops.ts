@@ -7,12 +7,10 @@ import type { RejectReason } from "../schemas/errors.ts";
 /**
  * Why a message (or a frame) was thrown away. The RejectReason values cover bad or late input;
  * the others are policy decisions of a stage:
- * - `max_interval`: ApproximateTime could not fit it into a set within the max interval;
- * - `superseded`: ApproximateTime found a better set past it, so it can never be used;
  * - `conflated`: a conflating buffer replaced it with a newer item;
  * - `decide_error`: the injected decide() failed for this frame.
  */
-export type DropReason = RejectReason | "max_interval" | "superseded" | "conflated" | "decide_error";
+export type DropReason = RejectReason | "conflated" | "decide_error";
 
 export interface DropEvent {
   /** The stage that dropped it, e.g. "validate", "align", "decide". */

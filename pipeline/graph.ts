@@ -14,7 +14,7 @@ import type { Rejection } from "../schemas/errors.ts";
 import { TopicRegistry } from "../schemas/topics.ts";
 import type { FusedFrame, SensorMessage } from "../schemas/types.ts";
 import { alignFrames } from "./align.ts";
-import { every, nowNs } from "./clock.ts";
+import { every, schedulerNowNs } from "../schemas/scheduler-time.ts";
 import { decide, type Decided, type DecideFn } from "./decide.ts";
 import { DecisionLivenessMonitor, type DecisionLiveness, type DecisionLivenessOptions } from "./decision-liveness.ts";
 import { DropCounter, type DropEvent } from "./drops.ts";
@@ -165,7 +165,7 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
     const s = aligner?.stats;
     const h = health.snapshot();
     return {
-      atNs: nowNs(scheduler),
+      atNs: schedulerNowNs(scheduler),
       topics: Object.fromEntries([...topics].map(([k, v]) => [k, { ...v }])),
       messagesIn: totals.in,
       accepted: totals.accepted,
@@ -181,7 +181,7 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
       alignerWait: alignerWait.snapshot(),
       healthTopics: h.length,
       unhealthyTopics: h.filter((t) => !t.ok).length,
-      liveness: liveness.snapshot(nowNs(scheduler)),
+      liveness: liveness.snapshot(schedulerNowNs(scheduler)),
       done: finished,
     };
   };
@@ -216,7 +216,7 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
     health,
     done,
     metrics: snapshot,
-    liveness: () => liveness.snapshot(nowNs(scheduler)),
+    liveness: () => liveness.snapshot(schedulerNowNs(scheduler)),
     start() {
       if (running) throw new Error("pipeline already started");
       healthSub = health.changes$.subscribe((c) => toSinks("health", c, c.topic));
@@ -236,8 +236,8 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
             }
             if (isReference(m)) {
               const was = liveness.snapshot(0n).stalled;
-              liveness.arrived(m.topic, nowNs(scheduler));
-              if (!was && liveness.snapshot(0n).stalled) toSinks("liveness", liveness.snapshot(nowNs(scheduler)), m.topic);
+              liveness.arrived(m.topic, schedulerNowNs(scheduler));
+              if (!was && liveness.snapshot(0n).stalled) toSinks("liveness", liveness.snapshot(schedulerNowNs(scheduler)), m.topic);
             }
             subscriber.next(m);
           },
@@ -286,8 +286,8 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
           next: (d) => {
             totals.decisions++;
             const wasStalled = liveness.snapshot(0n).stalled;
-            liveness.decision(nowNs(scheduler));
-            if (wasStalled) toSinks("liveness", liveness.snapshot(nowNs(scheduler)), d.frame.slots.camera?.topic ?? "frames");
+            liveness.decision(schedulerNowNs(scheduler));
+            if (wasStalled) toSinks("liveness", liveness.snapshot(schedulerNowNs(scheduler)), d.frame.slots.camera?.topic ?? "frames");
             latency.observe(d.latencyNs);
             sensorLatency.observe(d.decidedNs - d.frame.stampNs);
             decisionsSubject.next(d);
@@ -304,9 +304,4 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
     },
   };
   return pipeline;
-}
-
-/** createPipeline(options).start(). */
-export function runPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
-  return createPipeline(options).start();
 }

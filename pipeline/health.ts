@@ -14,7 +14,7 @@ import type { Rejection } from "../schemas/errors.ts";
 import { NS_PER_MS, NS_PER_S } from "../schemas/time.ts";
 import type { TopicRegistry } from "../schemas/topics.ts";
 import type { SensorMessage, TopicKind } from "../schemas/types.ts";
-import { every, nowNs } from "./clock.ts";
+import { every, schedulerNowNs } from "../schemas/scheduler-time.ts";
 
 export interface HealthOptions {
   registry: TopicRegistry;
@@ -124,7 +124,7 @@ export class HealthMonitor {
   message(m: SensorMessage): void {
     const t = this.track(m.topic);
     if (!t) return;
-    const now = nowNs(this.o.scheduler);
+    const now = schedulerNowNs(this.o.scheduler);
     const before = { ...t.h };
     const h = t.h;
     h.messages++;
@@ -152,7 +152,7 @@ export class HealthMonitor {
   rejection(r: Rejection): void {
     const t = this.track(r.topic);
     if (!t) return;
-    const now = nowNs(this.o.scheduler);
+    const now = schedulerNowNs(this.o.scheduler);
     const before = { ...t.h };
     t.h.rejected++;
     t.h.valid = false;
@@ -166,7 +166,7 @@ export class HealthMonitor {
 
   /** Re-evaluates every topic at the scheduler's now (alive and rate change with time alone). */
   tick(): void {
-    const now = nowNs(this.o.scheduler);
+    const now = schedulerNowNs(this.o.scheduler);
     for (const t of this.tracks.values()) this.evaluate(t, now, { ...t.h });
   }
 

@@ -1,12 +1,9 @@
 /** The pipeline core: RxJS operators and the graph. Imports only schemas/ and rxjs. */
-export * from "./clock.ts";
 export * from "./drops.ts";
-export * from "./approximate-time.ts";
 export * from "./frame-slots.ts";
 export * from "./frame-aligner.ts";
 export * from "./frame-inputs.ts";
 export * from "./align.ts";
-export * from "./paced-source.ts";
 export * from "./validate.ts";
 export * from "./health.ts";
 export * from "./decision-liveness.ts";

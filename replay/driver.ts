@@ -4,8 +4,8 @@
  * recording alone: replaying it twice gives the same outputs at the same virtual instants.
  */
 import { Subject, type Observable, type SchedulerLike, type Subscription } from "rxjs";
-import { MessageDecoder, type Rejection, type SensorMessage } from "../schemas/index.ts";
-import { ReplayClock } from "./clock.ts";
+import { MessageDecoder, schedulerNowNs, type Rejection, type SensorMessage } from "../schemas/index.ts";
+import { ReplayClock } from "./replay-clock.ts";
 import type { McapRecording, ReadOptions } from "./reader.ts";
 import { decodeRecording } from "./source.ts";
 
@@ -66,7 +66,7 @@ export async function driveReplay<T>(options: DriveOptions<T>): Promise<DriveRes
   const start = (): void => {
     sub = options.build(input.asObservable(), clock.scheduler).subscribe({
       next: (value) => {
-        const out = { atNs: BigInt(Math.round(clock.scheduler.now() * 1e6)), value };
+        const out = { atNs: schedulerNowNs(clock.scheduler), value };
         options.onOutput?.(out);
         if (collect) result.outputs.push(out);
       },

@@ -1,5 +1,6 @@
 /** replay/: MCAP recorder and reader, recovery, virtual-clock replay. Imports only schemas/. */
-export * from "./clock.ts";
+export * from "./replay-clock.ts";
+export * from "./pacer.ts";
 export * from "./compare.ts";
 export * from "./compression.ts";
 export * from "./decided-frames.ts";
@@ -18,6 +19,5 @@ export * from "./signature.ts";
 export * from "./signature-keys.ts";
 export * from "./signature-verify.ts";
 export * from "./source.ts";
-export * from "./synthetic.ts";
 export * from "./ros/index.ts";
 export * from "./time-format.ts";

@@ -3,7 +3,7 @@
  * with topic remapping and looping. The publisher is injected (bin/ passes MQTT or ZeroMQ).
  */
 import { FusiondError } from "../schemas/index.ts";
-import type { Pacer } from "./clock.ts";
+import type { Pacer } from "./pacer.ts";
 import type { McapRecording, ReadOptions } from "./reader.ts";
 
 export interface Remap {

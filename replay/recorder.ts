@@ -18,6 +18,8 @@
  */
 import type { SchedulerLike, Subscription } from "rxjs";
 import { defaultCodec, FusiondError, redactMetadataValues, type ProtoCodec, type SensorMessage } from "../schemas/index.ts";
+import { every } from "../schemas/scheduler-time.ts";
+import { msToNs } from "../schemas/time.ts";
 import { compressionReady, compressor, type Compression } from "./compression.ts";
 import { fileSink, type ByteSink } from "./io.ts";
 import { McapFileWriter, type ChunkStats } from "./mcap-file-writer.ts";
@@ -199,13 +201,7 @@ export class McapRecorder {
     const low = options.checkSpace?.();
     if (low) this.fail(undefined, new FusiondError("low_space", low));
     else this.openNext();
-    if (options.scheduler) {
-      const interval = options.flushIntervalMs ?? 1000;
-      this.timer = options.scheduler.schedule(function tick(this: { schedule(s?: unknown, d?: number): void }, rec?: McapRecorder) {
-        rec?.flushChunk();
-        this.schedule(rec, interval);
-      }, interval, this);
-    }
+    if (options.scheduler) this.timer = every(options.scheduler, msToNs(options.flushIntervalMs ?? 1000), () => this.flushChunk());
   }
 
   static async create(options: RecorderOptions): Promise<McapRecorder> {

@@ -4,6 +4,7 @@ export * from "./errors.ts";
 export * from "./sensor-allow-list.ts";
 export * from "./stamp.ts";
 export * from "./time.ts";
+export * from "./scheduler-time.ts";
 export * from "./topics.ts";
 export * from "./types.ts";
 export * from "./redact.ts";

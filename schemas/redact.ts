@@ -2,7 +2,8 @@
  * Redaction of secrets — passwords, key passphrases, tokens, secret and private keys, URL userinfo — from
  * anything fusiond stores or prints: recorded metadata (the daemon config), `fusiond info`, `run
  * --print-config`, errors that echo a URL, logs and health endpoints. One list of secret key names, one
- * function per shape (value, config text, free text), so every output is redacted by the same rules.
+ * function per shape (value, config text, free text, a URL's userinfo, secrets known by value), so every
+ * output is redacted by the same rules.
  *
  * It lives in schemas/ because every layer that prints or stores something (sensors, pipeline, replay,
  * bin) may import schemas/ and nothing else of ours. Pure: no I/O.
@@ -52,9 +53,32 @@ const KEY_VALUE = new RegExp(
   "gi",
 );
 
-/** A URL with its userinfo (`user:password@`) and secret query parameters (`?token=`) redacted. */
-export function redactUrl(url: string): string {
-  return redactText(url);
+/**
+ * The URL without its userinfo (`mqtt://user:secret@host` → `mqtt://host`), for logs and errors: a
+ * password given in the URL must never be printed. Anything unparsable is cut at the last "@".
+ */
+export function withoutUserinfo(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/$/, url.endsWith("/") ? "/" : "");
+  } catch {
+    const at = url.lastIndexOf("@");
+    const scheme = url.indexOf("://");
+    return at > scheme && scheme >= 0 ? url.slice(0, scheme + 3) + url.slice(at + 1) : url;
+  }
+}
+
+/**
+ * Replaces every occurrence of each known secret value in `text` with REDACTED, however short the secret: for
+ * text whose secrets are known by value rather than by key (an mqtt.js error message, config text as read).
+ */
+export function cutSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
+  let out = text;
+  for (const s of secrets) if (s) out = out.split(s).join(REDACTED);
+  return out;
 }
 
 /**

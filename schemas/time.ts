@@ -42,7 +42,6 @@ export function nsToTimestamp(ns: bigint): { seconds: number; nanos: number } {
   return { seconds: Number(seconds), nanos: Number(nanos) };
 }
 
-export const secondsToNs = (s: number): bigint => BigInt(Math.round(s * 1e9));
 export const nsToSeconds = (ns: bigint): number => Number(ns) / 1e9;
 export const msToNs = (ms: number): bigint => BigInt(Math.round(ms * 1e6));
 export const nsToMs = (ns: bigint): number => Number(ns) / 1e6;

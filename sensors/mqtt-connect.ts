@@ -5,7 +5,7 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Socket } from "node:net";
-import { FusiondError } from "../schemas/index.ts";
+import { cutSecrets, FusiondError, withoutUserinfo } from "../schemas/index.ts";
 
 export interface MqttTlsOptions {
   ca?: string | Buffer | string[] | Buffer[];
@@ -42,31 +42,6 @@ export type MqttStatusEvent =
   | { kind: "offline" }
   | { kind: "reconnecting"; delayMs: number }
   | { kind: "error"; message: string };
-
-/**
- * The URL without its userinfo (`mqtt://user:secret@host` → `mqtt://host`), for logs and errors: a
- * password given in the URL must never be printed. Anything unparsable is cut at the last "@".
- */
-export function withoutUserinfo(url: string): string {
-  try {
-    const u = new URL(url);
-    if (!u.username && !u.password) return url;
-    u.username = "";
-    u.password = "";
-    return u.toString().replace(/\/$/, url.endsWith("/") ? "/" : "");
-  } catch {
-    const at = url.lastIndexOf("@");
-    const scheme = url.indexOf("://");
-    return at > scheme && scheme >= 0 ? url.slice(0, scheme + 3) + url.slice(at + 1) : url;
-  }
-}
-
-/** Replaces every occurrence of each secret in `text` with "[redacted]", however short the secret. */
-export function cutSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
-  let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join("[redacted]");
-  return out;
-}
 
 /** mqtt.js connack return code 1 (3.1.1) / reason 132 (5): unsupported protocol version. */
 const isUnsupportedProtocol = (err: unknown): boolean => {

@@ -1,17 +1,17 @@
-/** The wall clock, chosen here in bin/ only: epoch nanoseconds with sub-millisecond resolution. */
+/** The wall clock (only bin/ chooses it): epoch nanoseconds with sub-millisecond resolution, and the live scheduler on the same clock. */
 import { performance } from "node:perf_hooks";
 import { asyncScheduler, type SchedulerLike } from "rxjs";
+import { msToNs } from "../schemas/time.ts";
 
-const originNs = BigInt(Math.round(performance.timeOrigin * 1e6));
+const originNs = msToNs(performance.timeOrigin);
 
 /** Wall-clock time in ns since the epoch (monotonic within the process). */
 export function wallNs(): bigint {
-  return originNs + BigInt(Math.round(performance.now() * 1e6));
+  return originNs + msToNs(performance.now());
 }
 
 /** Monotonic ms for latency measurement. */
 export const monoMs = (): number => performance.now();
-
 
 /**
  * The live scheduler: asyncScheduler's timers, with now() on the same clock as wallNs (asyncScheduler

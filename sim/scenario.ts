@@ -45,7 +45,6 @@ const LIMITS = [16.7, 19.4, 22.2, 25];
 const URBAN_LIMIT = 13.9;
 /** The last zone's end (finite, so that maps survive JSON). */
 const OPEN_END = 1e9;
-export const CLEAR_VISIBILITY_M = 10_000;
 
 /** A random scenario (dataset mode): all weather and event kinds are likely. */
 export function randomScenario(seed: number, durationS: number, name = `random-${seed}`): ScenarioSpec {

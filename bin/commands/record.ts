@@ -8,16 +8,13 @@ import type { Command } from "commander";
 import { asyncScheduler } from "rxjs";
 import { FusiondError, MessageDecoder, TopicRegistry } from "../../schemas/index.ts";
 import { MqttTransport, ZmqSource, type RawSource } from "../../sensors/index.ts";
+import { wallNs } from "../../sensors/wall-clock.ts";
 import { existingFile, number, oneOf } from "../cli-validate.ts";
 import { COMPRESSIONS, RawRecorder, readSigningKey, recordToFile, type Compression, type RotateOptions } from "../../replay/index.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 export const FUSIOND_VERSION = pkg.version;
 
-/** The wall clock as epoch ns, with sub-ms resolution (receive stamps). Only bin/ reads it. */
-export function wallClockNs(): bigint {
-  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
-}
 
 /** "500MB", "2GB", "64k" → bytes; "90s", "10m", "1h", "30" (s) → ns. */
 export function parseRotate(text: string): RotateOptions {
@@ -102,8 +99,8 @@ Examples:
       const registry = new TopicRegistry(opts.vehicle ?? "+");
       // Connect first: a broker that does not answer leaves no file behind (an empty, unclosed recording).
       const source: RawSource = opts.mqtt
-        ? await MqttTransport.connect({ url: opts.mqtt, now: wallClockNs, registry, clientId: `fusiond-record-${process.pid}` })
-        : new ZmqSource({ endpoint: opts.zmq!, now: wallClockNs, mode: opts.zmqBind ? "bind" : "connect" });
+        ? await MqttTransport.connect({ url: opts.mqtt, now: wallNs, registry, clientId: `fusiond-record-${process.pid}` })
+        : new ZmqSource({ endpoint: opts.zmq!, now: wallNs, mode: opts.zmqBind ? "bind" : "connect" });
       const recorder = await recordToFile(opts.out, {
         compression: opts.compression as Compression,
         metadata: meta,
@@ -113,7 +110,7 @@ Examples:
         ...(opts.rotate ? { rotate: parseRotate(opts.rotate) } : {}),
       });
       const raw = new RawRecorder(recorder, new MessageDecoder({ registry }));
-      const started = wallClockNs();
+      const started = wallNs();
       let stopping: Promise<void> | undefined;
       let finish!: () => void;
       const finished = new Promise<void>((r) => (finish = r));
@@ -123,7 +120,7 @@ Examples:
         if (opts.quiet || (!final && !process.stderr.isTTY)) return;
         const s = raw.stats();
         const r = recorder.stats();
-        const secs = Number(wallClockNs() - started) / 1e9;
+        const secs = Number(wallNs() - started) / 1e9;
         const text =
           `recording ${opts.out}: ${secs.toFixed(0)} s, ${s.recorded} messages, ${(r.bytesWritten / 1024 / 1024).toFixed(1)} MB written` +
           `, ${r.chunks} chunks, ${s.dropped} dropped, ${Object.values(s.skipped).reduce((a, b) => a + (b ?? 0), 0)} skipped`;

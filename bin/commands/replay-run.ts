@@ -13,6 +13,7 @@ import { roadMapView, type BackendChoice, type DrivingDecision, type MapView } f
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
 import { createPipeline, frameInputsMessage, resolveAlignerConfig, type PipelineMetrics } from "../../pipeline/index.ts";
 import { dropRedacted, FusiondError, MODALITIES, MessageDecoder, TopicRegistry, type SensorMessage } from "../../schemas/index.ts";
+import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import {
   compareDecisions,
   driveReplay,
@@ -146,7 +147,7 @@ export async function runReplay(file: string, opts: ReplayOpts): Promise<ReplayR
     };
 
     let scheduler: SchedulerLike | undefined;
-    const virtualNs = (): bigint => (scheduler ? BigInt(Math.round(scheduler.now() * 1e6)) : base);
+    const virtualNs = (): bigint => (scheduler ? schedulerNowNs(scheduler) : base);
     // The daemon decided with this map's context: without it, replayed decisions could not agree with live ones.
     // --map wins; else the map stored in the recording. A path named inside the recording (the recorded
     // config's `map`) is never opened: the file decides nothing about what this machine reads.

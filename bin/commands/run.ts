@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
-import { configSecrets, parseDaemonConfig, redactedConfig } from "../../pipeline/daemon-config.ts";
-import { cutSecrets } from "../../sensors/index.ts";
-import { FusiondError, redactText } from "../../schemas/index.ts";
+import { configSecrets, parseDaemonConfig } from "../../pipeline/daemon-config.ts";
+import { cutSecrets, FusiondError, redactSecrets, redactText } from "../../schemas/index.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { createLogger, LOG_FORMATS, type LogFormat } from "../daemon/logger.ts";
 import { BACKEND_CHOICES } from "../../fusion/index.ts";
@@ -143,7 +142,7 @@ FUSIOND_FOXGLOVE_TOKEN (never printed; --print-config shows them as [redacted]).
       const parsed = configFromFlags(flags); // a bad config is a usage error (exit 2), reported by bin/cli-errors.ts
       if (flags.printConfig) {
         // Secrets print as "[redacted]": this output ends up in tickets and chat.
-        process.stdout.write(JSON.stringify(redactedConfig(parsed.config), null, 2) + "\n");
+        process.stdout.write(JSON.stringify(redactSecrets(parsed.config), null, 2) + "\n");
         return;
       }
       const { config } = parsed;

@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
-import { FsModelHandler, selectBackend, train, type BackendChoice, type ClassMetrics, type EpochReport, type FeatureConfig, type Progress, type TrainOptions } from "../../fusion/index.ts";
+import { FsModelHandler, selectBackend, train, type BackendChoice, type ClassificationMetrics, type EpochReport, type FeatureConfig, type Progress, type TrainOptions } from "../../fusion/index.ts";
 import type { Modality } from "../../schemas/index.ts";
 import { loadAll } from "./train-data.ts";
 
@@ -44,7 +44,7 @@ export type FeaturesMessage = { kind: "extracted"; file: string; line: string } 
 export type MemberMessage =
   | { kind: "progress"; member: number; progress: Progress }
   | { kind: "epoch"; member: number; epoch: EpochReport }
-  | { kind: "done"; member: number; history: EpochReport[]; bestEpoch: number; val: ClassMetrics; samplesPerSecond: number }
+  | { kind: "done"; member: number; history: EpochReport[]; bestEpoch: number; val: ClassificationMetrics; samplesPerSecond: number }
   | { kind: "error"; member: number; message: string };
 
 async function run(job: MemberJob): Promise<void> {

@@ -13,10 +13,11 @@ import { Worker } from "node:worker_threads";
 import type { Command } from "commander";
 import * as tf from "@tensorflow/tfjs";
 import { MODALITIES, type Modality } from "../../schemas/index.ts";
+import { mulberry32 } from "../../domain/random.ts";
 import {
-  ACTIONS, TRAINING_BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_FEATURE_CONFIG, ensembleOf, evaluate, flopsPerSample, FsModelHandler, loadModelDir, makeInputSpec,
-  mulberry32, pretrain, VOICE_COMMAND_DIR, PRETRAIN_TASKS, renderCard, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train, wideEnsembleOf,
-  type BackendChoice, type ClassMetrics, type InputSpec, type LabelledSample, type ModelCard, type StrategyName, type TrainResult, type EpochReport,
+  ACTIONS, TRAINING_BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_FEATURE_CONFIG, ensembleOf, modelMetrics, flopsPerSample, FsModelHandler, loadModelDir, makeInputSpec,
+  pretrain, VOICE_COMMAND_DIR, PRETRAIN_TASKS, renderCard, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train, wideEnsembleOf,
+  type BackendChoice, type ClassificationMetrics, type InputSpec, type LabelledSample, type ModelCard, type StrategyName, type TrainResult, type EpochReport,
 } from "../../fusion/index.ts";
 import { loadAll, uncachedFiles } from "./train-data.ts";
 import type { FeaturesJob, FeaturesMessage, MemberJob, MemberMessage } from "./train-worker.ts";
@@ -57,15 +58,15 @@ interface TrainFlags {
 export function conditionMetrics(model: tf.LayersModel, samples: LabelledSample[], spec: InputSpec): Record<string, unknown> {
   const all = samples.map((_, i) => i);
   const out: Record<string, unknown> = {};
-  const summary = (m: ClassMetrics) => ({ n: m.n, macroF1: m.macroF1, accuracy: m.accuracy });
-  const overall = evaluate(model, samples, all, spec);
-  out["overall"] = { ...summary(overall), ...Object.fromEntries(ACTIONS.map((a, i) => [`F1 ${a}`, overall.perClassF1[i] ?? "n/a"])) };
+  const summary = (m: ClassificationMetrics) => ({ n: m.n, macroF1: m.macroF1, accuracy: m.accuracy });
+  const overall = modelMetrics(model, samples, all, spec);
+  out["overall"] = { ...summary(overall), ...Object.fromEntries(ACTIONS.map((a, i) => [`F1 ${a}`, overall.perClass[i]?.f1 ?? "n/a"])) };
   for (const w of ["CLEAR", "RAIN", "FOG", "NIGHT"]) {
     const idx = all.filter((i) => samples[i]!.tags.weather === w);
-    if (idx.length) out[`weather ${w}`] = summary(evaluate(model, samples, idx, spec));
+    if (idx.length) out[`weather ${w}`] = summary(modelMetrics(model, samples, idx, spec));
   }
   const tunnel = all.filter((i) => samples[i]!.tags.inTunnel);
-  if (tunnel.length) out["in tunnel"] = summary(evaluate(model, samples, tunnel, spec));
+  if (tunnel.length) out["in tunnel"] = summary(modelMetrics(model, samples, tunnel, spec));
   return out;
 }
 
@@ -249,7 +250,7 @@ Examples:
       // batch 1); late and attention ones (per-modality gates, attention) become one flat graph.
       const sideBySide = flags.strategy === "early" || flags.strategy === "intermediate";
       const model = members === 1 ? trained[0]!.model : sideBySide ? wideEnsembleOf(trained.map((r) => r.model)) : await ensembleOf(trained.map((r) => r.model));
-      const val = members > 1 ? evaluate(model, samples, split.val.length ? split.val : split.train, spec) : trained[0]!.val;
+      const val = members > 1 ? modelMetrics(model, samples, split.val.length ? split.val : split.train, spec) : trained[0]!.val;
       if (members > 1) log(`ensemble of ${members}: validation macro-F1 ${val.macroF1.toFixed(3)} (members ${trained.map((r) => r.val.macroF1.toFixed(3)).join(", ")})`);
       const result = { ...trained[0]!, val };
       // Test data is read after training, so a held-out suite may still be being written while we train.

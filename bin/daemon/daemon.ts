@@ -16,6 +16,7 @@ import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { OTHER_TOPIC_LABEL, createPipeline, frameInputsMessage, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
 import { applyRetention, freeBytes, readSigningKey, recordToFile, type McapRecorder, type RecorderStatus } from "../../replay/index.ts";
 import { DEFAULT_SENSOR_IDS, MessageDecoder, SensorAllowList, TopicRegistry, msToNs, topicMatches, type Rejection, type SensorMessage } from "../../schemas/index.ts";
+import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import {
   MqttTransport,
   SensorSink,
@@ -141,7 +142,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     backend: config.model.backend,
     vehicleId: config.vehicle,
     ...(map ? { map } : {}),
-    nowNs: () => BigInt(Math.round(scheduler.now() * 1e6)),
+    nowNs: () => schedulerNowNs(scheduler),
     cameraWorkers: config.model.cameraWorkers,
   });
   cleanups.push(() => decider.close());

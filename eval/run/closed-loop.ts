@@ -11,12 +11,12 @@ import { ACTION_CLASSES } from "../score/open-loop.ts";
 import type { EpisodeRow } from "../score/report.ts";
 import type { TimelinePoint } from "../score/timeline.ts";
 import { MessageDecoder, type DecodedMessage, type Modality } from "../../schemas/index.ts";
+import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import { Episode } from "../../sim/episode.ts";
 import { runLockstep, type LockstepPort } from "../../sim/lockstep.ts";
 import { buildScenario, type ScenarioSpec } from "../../sim/scenario.ts";
 import { makeDecide, sensorStatus, type EvalModel } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";
-import { FlatScheduler } from "./flat-scheduler.ts";
 import { StepResponder } from "./responder.ts";
 
 export interface EpisodeProgress {
@@ -80,8 +80,8 @@ export async function runEpisodeInProcess(spec: ScenarioSpec, model: EvalModel, 
   let h: EvalHarness | undefined;
   const start = (): EvalHarness =>
     new EvalHarness({
-      scheduler: new FlatScheduler(clock.scheduler),
-      decide: makeDecide(model, { mask: o.mask, ...(o.supervisor ? { supervisor: o.supervisor } : {}), nowNs: () => BigInt(Math.round(clock.scheduler.now() * 1e6)), mapAt: () => map }),
+      scheduler: clock.scheduler,
+      decide: makeDecide(model, { mask: o.mask, ...(o.supervisor ? { supervisor: o.supervisor } : {}), nowNs: () => schedulerNowNs(clock.scheduler), mapAt: () => map }),
       onDecision: (d) => responder.onDecision(d),
       onTruth: (t, m) => log.truth(t, m.stampNs),
     });

@@ -8,12 +8,9 @@
  * Runners micro-batch (maxBatch 32 by default): open loop keeps a batch of frames in flight, so the model runs
  * batched (DecisionEngine.decide decides them exactly as one at a time).
  */
-import { basename } from "node:path";
 import {
   DEFAULT_SUPERVISOR,
   DecisionEngine,
-  createModelRunner,
-  loadModelDir,
   roadMapView,
   type BackendChoice,
   type DrivingDecision,
@@ -26,7 +23,7 @@ import type { ModelInfo } from "../score/report.ts";
 import { MODALITIES, type FusedFrame, type Modality } from "../../schemas/index.ts";
 import { buildScenario } from "../../sim/scenario.ts";
 import { scenarioSuite } from "../../sim/scenarios.ts";
-import { ensureBackend } from "../../fusion/inference/decider.ts";
+import { ensureBackend, loadWarmRunner } from "../../fusion/inference/decider.ts";
 import { CLASSIC_MODEL_ID, ClassicRunner } from "../../fusion/classic/runner.ts";
 
 export interface EvalModel {
@@ -64,9 +61,7 @@ async function loadClassic(backend: BackendChoice): Promise<EvalModel> {
 export async function loadEvalModel(dir: string, backend: BackendChoice = "auto", maxBatch = 32): Promise<EvalModel> {
   if (dir === CLASSIC_MODEL_ID) return loadClassic(backend);
   const sel = await ensureBackend(backend, dir);
-  const loaded = await loadModelDir(dir);
-  const runner = await createModelRunner(loaded, sel, { now: () => performance.now(), maxBatch, maxQueue: Math.max(64, 2 * maxBatch) });
-  await runner.warmup();
+  const { loaded, runner } = await loadWarmRunner(dir, sel, { now: () => performance.now(), maxBatch, maxQueue: Math.max(64, 2 * maxBatch) });
   return {
     info: {
       id: loaded.id,
@@ -155,5 +150,3 @@ export function sensorStatus(frame: FusedFrame, masked: readonly Modality[], sta
   }
   return out;
 }
-
-export const modelLabel = (info: ModelInfo): string => info.id || basename(info.dir);

@@ -10,9 +10,9 @@ import type { OpenLoopReport } from "../score/report.ts";
 import { buildTimeline, type TimelinePoint } from "../score/timeline.ts";
 import { McapRecording, ReplayClock, decodeRecording, fileSource, MemorySource } from "../../replay/index.ts";
 import type { DecodedMessage, FusedFrame, Modality } from "../../schemas/index.ts";
+import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import { makeDecide, mapForScenario, sensorStatus, type EvalModel } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";
-import { FlatScheduler } from "./flat-scheduler.ts";
 import type { SupervisorConfig } from "../../fusion/index.ts";
 
 export interface OpenLoopOptions {
@@ -78,12 +78,12 @@ async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, pr
   // Built at the first message's instant: the pipeline's periodic timers start there, not at time zero.
   const start = (): EvalHarness =>
     new EvalHarness({
-      scheduler: new FlatScheduler(clock.scheduler),
+      scheduler: clock.scheduler,
       concurrency: batch,
       decide: makeDecide(model, {
         mask: o.mask,
         ...(o.supervisor ? { supervisor: o.supervisor } : {}),
-        nowNs: () => BigInt(Math.round(clock.scheduler.now() * 1e6)),
+        nowNs: () => schedulerNowNs(clock.scheduler),
         mapAt: (ns) => mapForScenario(scenarios.at(ns) ?? ""),
       }),
       onTruth: (t, m) => {

@@ -7,8 +7,6 @@
 
 import { mulberry32 } from "../../domain/random.ts";
 
-export { mulberry32 };
-
 export interface BootstrapOptions {
   /** Resamples (default 2000). */
   iterations?: number;
@@ -66,14 +64,3 @@ export function bootstrap(units: number, stat: (weights: readonly number[]) => n
   const tail = (1 - level) / 2;
   return { estimate, lo: quantileSorted(values, tail), hi: quantileSorted(values, 1 - tail), level, iterations, undefinedResamples };
 }
-
-/** Σ w_i x_i / Σ w_i y_i: a ratio of sums, e.g. collisions per km pooled over episodes. */
-export const weightedRatio = (x: readonly number[], y: readonly number[], w: readonly number[]): number => {
-  let a = 0;
-  let b = 0;
-  w.forEach((wi, i) => {
-    a += wi * x[i]!;
-    b += wi * y[i]!;
-  });
-  return a / b;
-};

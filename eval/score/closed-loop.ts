@@ -4,25 +4,9 @@
  * the condition they happened in, step by step from each GroundTruth. Pure: eval/run runs the episodes.
  */
 import type { DecodedMessage } from "../../schemas/index.ts";
+import type { EpisodeScore } from "../../sim/score.ts";
 import { CONDITION_DIMENSIONS, conditionsOf, orderedValues, type ConditionDimension } from "./conditions.ts";
 import type { ClosedLoopReport, ConditionDriving, EpisodeRow, Timeline } from "./report.ts";
-
-/** The fields of sim/score.ts's EpisodeScore this reads (replay/ does not import sim/). */
-export interface EpisodeScoreLike {
-  distanceM: number;
-  durationS: number;
-  routeCompletion: number;
-  completed: boolean;
-  collisions: number;
-  nearMisses: number;
-  stopLinesPassed: number;
-  stopLineViolations: number;
-  speedLimitViolations: number;
-  speedingS: number;
-  voice: readonly { outcome: string }[];
-  jerkRms: number;
-  maxAbsJerk: number;
-}
 
 interface Acc {
   m: number;
@@ -106,7 +90,7 @@ export interface EpisodeRunInfo {
   scenario: string;
   seed: number;
   weather: string[];
-  score: EpisodeScoreLike;
+  score: EpisodeScore;
   byCondition: EpisodeRow["byCondition"];
   decisions: number;
   stepsWithoutDecision: number;

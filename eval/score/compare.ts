@@ -3,7 +3,7 @@
  * episodes, so each resample draws episodes once and computes both sides on that draw. Rates are ratios
  * of pooled sums (collisions / km over the drawn episodes), never means of per-episode rates. Pure.
  */
-import { metricsFromConfusion } from "./classification.ts";
+import { metricsFromConfusion } from "../../fusion/train/metrics.ts";
 import { bootstrap, type BootstrapOptions, type Interval } from "./bootstrap.ts";
 import { pooledConfusion } from "./open-loop.ts";
 import type { Comparison, EpisodeRow } from "./report.ts";

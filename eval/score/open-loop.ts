@@ -2,7 +2,7 @@
  * Open-loop scoring: decisions made on recorded frames against the expert's label of the same step,
  * overall, per class, per condition, the hazard ranking, and latency. Pure: eval/run makes the records.
  */
-import { addConfusion, confusionOf, emptyConfusion, metricsFromConfusion, type ClassificationMetrics } from "./classification.ts";
+import { addConfusion, confusionOf, emptyConfusion, metricsFromConfusion, type ClassificationMetrics } from "../../fusion/train/metrics.ts";
 import { CONDITION_DIMENSIONS, orderedValues, type Conditions } from "./conditions.ts";
 import { distribution } from "./distribution.ts";
 import { meanAveragePrecision } from "./ranking.ts";

@@ -15,7 +15,9 @@ import {
   type BackendSelection,
   type DrivingDecision,
   type MapView,
+  type LoadedModel,
   type ModelRunner,
+  type RunnerOptions,
 } from "../index.ts";
 import { CameraFeaturePool, type CameraPoolStats } from "../features/camera-pool.ts";
 import type { DecodedMessage, FusedFrame } from "../../schemas/index.ts";
@@ -77,11 +79,17 @@ export function ensureBackend(choice: BackendChoice = "auto", probeDir?: string)
   return selection;
 }
 
-async function loadRunner(dir: string, backend: BackendSelection, onInference?: (ms: number) => void, maxBatch = 8): Promise<ModelRunner> {
+/** The one way a model directory becomes a warm runner: load and check it, make the backend's runner, warm it up. */
+export async function loadWarmRunner(dir: string, backend: BackendSelection, options: RunnerOptions): Promise<{ loaded: LoadedModel; runner: ModelRunner }> {
   const loaded = await loadModelDir(dir);
-  const runner = await createModelRunner(loaded, backend, { now: monoMs, maxBatch, maxQueue: 2 * maxBatch, ...(onInference ? { onLatency: onInference } : {}) });
+  const runner = await createModelRunner(loaded, backend, options);
   await runner.warmup();
-  return runner;
+  return { loaded, runner };
+}
+
+/** The daemon's runner: small batches and queue (it decides frame by frame), latency reported. */
+async function loadRunner(dir: string, backend: BackendSelection, onInference?: (ms: number) => void, maxBatch = 8): Promise<ModelRunner> {
+  return (await loadWarmRunner(dir, backend, { now: monoMs, maxBatch, maxQueue: 2 * maxBatch, ...(onInference ? { onLatency: onInference } : {}) })).runner;
 }
 
 export async function loadDecider(options: DeciderOptions): Promise<Decider> {

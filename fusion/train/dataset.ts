@@ -5,7 +5,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { MODALITIES, type Modality } from "../../schemas/index.ts";
 import { INPUT_MODALITY, sizeOf, type InputName, type InputSpec } from "../features/config.ts";
-import type { FrameFeatures } from "../features/frame.ts";
 
 export interface LabelledSample {
   /** Every input as extractFeatures made it (full modality set; restricted to a spec when batched). */
@@ -18,10 +17,6 @@ export interface LabelledSample {
   tags: { weather: string; inTunnel: boolean };
   /** Labels of the unimodal pretraining tasks. */
   aux: { obstacleAhead: number; command: number };
-}
-
-export function sampleFrom(features: FrameFeatures, label: number, group: string, tags: LabelledSample["tags"], aux: LabelledSample["aux"]): LabelledSample {
-  return { inputs: features.inputs, label, group, tags, aux };
 }
 
 export interface DropoutOptions {

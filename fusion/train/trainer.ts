@@ -10,8 +10,8 @@ import type { InputSpec } from "../features/config.ts";
 import { NUM_ACTIONS } from "../actions.ts";
 import { strategyByName, type StrategyName } from "../model/strategies.ts";
 import { buildBatch, type LabelledSample } from "./dataset.ts";
-import { argmaxRows, classMetrics, type ClassMetrics } from "./metrics.ts";
-import { mulberry32, shuffledIndices } from "./random.ts";
+import { argmaxRows, classificationMetrics, type ClassificationMetrics } from "./metrics.ts";
+import { mulberry32, shuffledIndices } from "../../domain/random.ts";
 
 export interface TrainOptions {
   strategy: StrategyName;
@@ -49,7 +49,7 @@ export interface Progress {
 export interface EpochReport {
   epoch: number;
   loss: number;
-  val: ClassMetrics;
+  val: ClassificationMetrics;
   best: boolean;
   frozen: boolean;
 }
@@ -58,7 +58,7 @@ export interface TrainResult {
   model: tf.LayersModel;
   history: EpochReport[];
   bestEpoch: number;
-  val: ClassMetrics;
+  val: ClassificationMetrics;
   samplesPerSecond: number;
 }
 
@@ -99,10 +99,11 @@ export function predictSamples(model: tf.LayersModel, samples: readonly Labelled
   return out;
 }
 
-export function evaluate(model: tf.LayersModel, samples: readonly LabelledSample[], idx: readonly number[], spec: InputSpec, labelOf = (s: LabelledSample) => s.label): ClassMetrics {
+/** Classification metrics of `model` on the samples at `idx` (validation, test, a condition slice). eval/run/evaluate.ts is the evaluation of a model on drives. */
+export function modelMetrics(model: tf.LayersModel, samples: readonly LabelledSample[], idx: readonly number[], spec: InputSpec, labelOf = (s: LabelledSample) => s.label): ClassificationMetrics {
   const classes = model.outputs[0]!.shape[1] as number;
   const probs = predictSamples(model, samples, idx, spec);
-  return classMetrics(idx.map((i) => labelOf(samples[i]!)), argmaxRows(probs, classes), classes);
+  return classificationMetrics(idx.map((i) => labelOf(samples[i]!)), argmaxRows(probs, classes), classes);
 }
 
 function setEncodersTrainable(model: tf.LayersModel, modalities: Modality[], trainable: boolean): void {
@@ -168,7 +169,7 @@ export async function fitModel(
       seen += idx.length;
       o.onProgress?.({ epoch, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / (b + 1) });
     }
-    const val = evaluate(model, samples, split.val.length ? split.val : split.train, o.spec, labelOf);
+    const val = modelMetrics(model, samples, split.val.length ? split.val : split.train, o.spec, labelOf);
     const isBest = !best || val.macroF1 > best.f1;
     if (isBest) {
       best?.weights.forEach((w) => w.dispose());

@@ -6,7 +6,7 @@
  * No-fix convention (docs/simulator.md): latitude, longitude and altitude are NaN, position_covariance is nine
  * zeros, position_covariance_type is UNKNOWN, and metadata has `fix` = `none`. A fix has `fix` = `3d`.
  */
-import { headingAt, inTunnel, stationToGeo, toLocal, localToGeo } from "../../domain/road-map.ts";
+import { headingAt, inTunnel, toLocal, localToGeo } from "../../domain/road-map.ts";
 import type { Rng } from "../rng.ts";
 import type { World } from "../world/types.ts";
 
@@ -95,9 +95,4 @@ export class GnssModel {
     }
     return fix;
   }
-}
-
-/** Truth position of the ego (for tests and scoring). */
-export function egoGeo(w: World): { latitude: number; longitude: number } {
-  return stationToGeo(w.map, w.ego.s, w.ego.d);
 }

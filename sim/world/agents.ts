@@ -1,5 +1,5 @@
 /** Neighbour queries over the ego and the traffic: leaders and followers in a lateral corridor. */
-import type { Ego, Vehicle, World } from "./types.ts";
+import type { Ego, World } from "./types.ts";
 
 /** A body on the road, as the neighbour queries see it. */
 export interface Body {
@@ -62,18 +62,8 @@ export function overlaps(a: Body, b: Body): boolean {
   return Math.abs(a.s - b.s) < (a.lengthM + b.lengthM) / 2 && Math.abs(a.d - b.d) < (a.widthM + b.widthM) / 2;
 }
 
-export function isVehicle(b: Body): b is Vehicle {
-  return b.id !== EGO_ID;
-}
-
 /** Quintic smoothstep for lane changes: zero speed and acceleration at both ends. */
 export function smooth(x: number): number {
   const t = Math.min(1, Math.max(0, x));
   return t * t * t * (10 + t * (-15 + 6 * t));
-}
-
-/** Derivative of smooth() with respect to x. */
-export function smoothRate(x: number): number {
-  if (x <= 0 || x >= 1) return 0;
-  return 30 * x * x * (1 - x) * (1 - x);
 }

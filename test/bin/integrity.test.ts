@@ -14,7 +14,7 @@ import sinon from "sinon";
 import { EmbeddedBroker } from "../../sensors/index.ts";
 import { MessageDecoder, nsToTimestamp, redactText } from "../../schemas/index.ts";
 import { readSigningKey, recordToFile } from "../../replay/index.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "../replay/synthetic.ts";
 import { startDaemon } from "../../bin/daemon/daemon.ts";
 import evalCmd from "../../bin/commands/eval.ts";
 import recover from "../../bin/commands/recover.ts";

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configFromFlags } from "../../bin/commands/run.ts";
-import { configSecrets, parseDaemonConfig, redactedConfig } from "../../pipeline/daemon-config.ts";
-import { withoutUserinfo } from "../../sensors/index.ts";
+import { configSecrets, parseDaemonConfig } from "../../pipeline/daemon-config.ts";
+import { redactSecrets, withoutUserinfo } from "../../schemas/index.ts";
 
 describe("bin: run's secrets — sources and redaction", () => {
   let dir: string;
@@ -36,9 +36,10 @@ describe("bin: run's secrets — sources and redaction", () => {
     const { config, text } = configFromFlags({ config: file }, { FUSIOND_MQTT_KEY_PASSPHRASE: "env-pass" });
     for (const s of ["url-secret", "file-secret", "file-token-0123456789"]) assert.ok(!text.includes(s), `${s} in the stored text: ${text}`);
     assert.deepEqual(configSecrets(config).sort(), ["env-pass", "file-secret", "file-token-0123456789", "url-secret"].sort());
-    const shown = JSON.stringify(redactedConfig(config));
+    const shown = JSON.stringify(redactSecrets(config));
     for (const s of configSecrets(config)) assert.ok(!shown.includes(s), `${s} in ${shown}`);
-    assert.equal(redactedConfig(config).mqtt?.url, "mqtts://broker:8883");
+    assert.equal(redactSecrets(config).mqtt?.url, "mqtts://[redacted]@broker:8883");
+    assert.equal(redactSecrets(config).mqtt?.password, "[redacted]");
     assert.equal(config.mqtt?.password, "file-secret", "redaction copies; the config itself keeps its secrets");
     // Flags only (no file): the stored text is the flags as JSON, with the environment's secrets cut out too.
     const flagsOnly = configFromFlags({ mqtt: "mqtt://127.0.0.1:1883", httpToken: "flag-token-0123456789" }, { FUSIOND_MQTT_PASSWORD: "env-secret" });

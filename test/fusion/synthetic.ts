@@ -7,7 +7,7 @@ import type { FeatureConfig } from "../../fusion/features/config.ts";
 import { emptyPresence, MODALITIES, msToNs, nsToTimestamp, type FusedFrame, type Modality } from "../../schemas/index.ts";
 import type { LabelledSample } from "../../fusion/train/dataset.ts";
 import { extractFeatures } from "../../fusion/features/frame.ts";
-import { mulberry32 } from "../../fusion/train/random.ts";
+import { mulberry32 } from "../../domain/random.ts";
 import { classIndexOf } from "../../fusion/actions.ts";
 
 export const COMMANDS = ["", "stop", "change lane left", "change lane right", "pull over"] as const;

@@ -8,7 +8,8 @@
 import { strict as assert } from "node:assert";
 import { asyncScheduler, lastValueFrom, toArray, VirtualTimeScheduler, type SchedulerLike } from "rxjs";
 import type { FusedFrame } from "../../schemas/types.ts";
-import { alignFrames, pacedByReceiveTime, type AlignerConfig, type DropEvent, type FrameAligner } from "../../pipeline/index.ts";
+import { alignFrames, type AlignerConfig, type DropEvent, type FrameAligner } from "../../pipeline/index.ts";
+import { pacedByReceiveTime } from "./paced-source.ts";
 import { frameContent, MS, syntheticDrive } from "./helpers.ts";
 
 const drive = syntheticDrive({ durationMs: 1200, gridMs: 50, stall: { fromMs: 500, toMs: 700, atMs: 800 } });

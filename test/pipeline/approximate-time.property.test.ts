@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
-import { ApproximateTimePolicy, type ApproxDrop } from "../../pipeline/index.ts";
+import { ApproximateTimePolicy, type ApproxDrop } from "./approximate-time.ts";
 
 interface Msg {
   input: number;
@@ -82,7 +82,7 @@ function checkNoReuseNoCrossing(n: number, run: Run): void {
   }
 }
 
-describe("pipeline/approximate-time (properties)", () => {
+describe("test/pipeline/approximate-time (properties)", () => {
   it("never reuses a message, never crosses sets, and accounts for every message", () => {
     fc.assert(
       fc.property(

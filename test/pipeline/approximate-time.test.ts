@@ -9,7 +9,7 @@
 import { strict as assert } from "node:assert";
 import { TestScheduler } from "rxjs/testing";
 import type { Observable } from "rxjs";
-import { approximateTime, approximateTimeWithDrops, type ApproximateTimeOptions } from "../../pipeline/index.ts";
+import { approximateTime, approximateTimeWithDrops, type ApproximateTimeOptions } from "./approximate-time.ts";
 
 interface Msg {
   id: string;
@@ -55,7 +55,7 @@ function scenario(
   });
 }
 
-describe("pipeline/approximate-time (upstream scenarios)", () => {
+describe("test/pipeline/approximate-time (upstream scenarios)", () => {
   it("ExactMatch: equal stamps pair up at once", () => {
     scenario(
       [{ stamps: "a..b..c" }, { stamps: "A..B..C" }],
@@ -178,7 +178,7 @@ describe("pipeline/approximate-time (upstream scenarios)", () => {
   });
 });
 
-describe("pipeline/approximate-time (drops and limits)", () => {
+describe("test/pipeline/approximate-time (drops and limits)", () => {
   it("reports the messages a better set supersedes, as they go", () => {
     makeScheduler().run(({ hot, expectObservable }) => {
       const { obs, m } = inputs(hot as TestScheduler["createHotObservable"], [{ stamps: "a.xb..c." }, { stamps: ".A...B.C" }]);

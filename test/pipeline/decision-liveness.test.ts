@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { NEVER } from "rxjs";
 import { TopicRegistry } from "../../schemas/topics.ts";
-import { createPipeline, DecisionLivenessMonitor, pacedByReceiveTime, virtualTimeAt, type DecisionLiveness } from "../../pipeline/index.ts";
+import { createPipeline, DecisionLivenessMonitor, type DecisionLiveness } from "../../pipeline/index.ts";
+import { pacedByReceiveTime, virtualTimeAt } from "./paced-source.ts";
 import { MS, syntheticDrive, TOPIC } from "./helpers.ts";
 
 describe("pipeline/decision-liveness", () => {

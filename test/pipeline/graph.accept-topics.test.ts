@@ -5,7 +5,8 @@
  */
 import { strict as assert } from "node:assert";
 import { map, of, Subject } from "rxjs";
-import { OTHER_TOPIC_LABEL, createPipeline, pacedByReceiveTime, virtualTimeAt, type PipelineMetrics } from "../../pipeline/index.ts";
+import { OTHER_TOPIC_LABEL, createPipeline, type PipelineMetrics } from "../../pipeline/index.ts";
+import { pacedByReceiveTime, virtualTimeAt } from "./paced-source.ts";
 import { SensorAllowList } from "../../schemas/sensor-allow-list.ts";
 import { TopicRegistry } from "../../schemas/topics.ts";
 import type { Rejection } from "../../schemas/errors.ts";

@@ -6,7 +6,8 @@ import { strict as assert } from "node:assert";
 import { timer, map } from "rxjs";
 import { TopicRegistry } from "../../schemas/topics.ts";
 import type { FusedFrame } from "../../schemas/types.ts";
-import { createPipeline, pacedByReceiveTime, virtualTimeAt, type Decided, type PipelineMetrics } from "../../pipeline/index.ts";
+import { createPipeline, type Decided, type PipelineMetrics } from "../../pipeline/index.ts";
+import { pacedByReceiveTime, virtualTimeAt } from "./paced-source.ts";
 import { msg, MS, syntheticDrive, TOPIC } from "./helpers.ts";
 
 const registry = new TopicRegistry("t");

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { pacedByReceiveTime, virtualTimeAt } from "../../pipeline/index.ts";
+import { pacedByReceiveTime, virtualTimeAt } from "./paced-source.ts";
 import { makeScheduler, msg, MS } from "./helpers.ts";
 
 describe("pipeline/paced-source (marbles)", () => {

@@ -12,7 +12,8 @@ import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { TopicRegistry } from "../../schemas/topics.ts";
 import type { FusedFrame, Modality, SensorMessage } from "../../schemas/types.ts";
-import { createPipeline, pacedByReceiveTime, virtualTimeAt, type PipelineMetrics, type ValidateOptions } from "../../pipeline/index.ts";
+import { createPipeline, type PipelineMetrics, type ValidateOptions } from "../../pipeline/index.ts";
+import { pacedByReceiveTime, virtualTimeAt } from "./paced-source.ts";
 import { msg, MS, reading, syntheticDrive, TOPIC } from "./helpers.ts";
 
 const registry = new TopicRegistry("t");

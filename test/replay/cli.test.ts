@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseRotate } from "../../bin/commands/record.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "./synthetic.ts";
 import { recordToMemory } from "./helpers.ts";
 
 const FUSIOND = fileURLToPath(new URL("../../bin/fusiond.js", import.meta.url));

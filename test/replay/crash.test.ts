@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MqttTransport } from "../../sensors/index.ts";
 import { fileSource, McapRecording } from "../../replay/index.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "./synthetic.ts";
 import { mosquittoOrAedes, now, sleep, uniqueVehicle, type TestBroker } from "../sensors/helpers.ts";
 import { hex } from "./helpers.ts";
 

@@ -1,11 +1,12 @@
 import { strict as assert } from "node:assert";
 import { bufferTime, debounceTime, filter, map, merge, type Observable, type SchedulerLike } from "rxjs";
 import { defaultCodec, nsToTimestamp, type SensorMessage } from "../../schemas/index.ts";
-import { ReplayClock, Pacer, parseRate } from "../../replay/clock.ts";
+import { ReplayClock } from "../../replay/replay-clock.ts";
+import { Pacer, parseRate } from "../../replay/pacer.ts";
 import { driveReplay } from "../../replay/driver.ts";
 import { MemorySource } from "../../replay/io.ts";
 import { McapRecording } from "../../replay/reader.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "./synthetic.ts";
 import { hex, recordToMemory } from "./helpers.ts";
 
 /**
@@ -80,7 +81,7 @@ describe("replay/driver", () => {
   });
 });
 
-describe("replay/clock", () => {
+describe("replay/replay-clock and replay/pacer", () => {
   it("advances virtual time only forwards and runs due actions in order", () => {
     const clock = new ReplayClock();
     const seen: number[] = [];

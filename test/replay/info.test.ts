@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { MemorySource } from "../../replay/io.ts";
 import { recordingInfo, formatInfo } from "../../replay/info.ts";
 import { McapRecording } from "../../replay/reader.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "./synthetic.ts";
 import { recordToMemory } from "./helpers.ts";
 
 describe("replay/info", () => {

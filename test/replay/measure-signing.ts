@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { MemorySource } from "../../replay/io.ts";
 import { recordingSigner } from "../../replay/signature.ts";
 import { verifyRecording } from "../../replay/signature-verify.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "./synthetic.ts";
 import { recordToMemory } from "./helpers.ts";
 
 const seconds = Number(process.argv[2] ?? 60);

@@ -1,12 +1,12 @@
 import { strict as assert } from "node:assert";
 import { MemoryBus, MemoryTransport } from "../../sensors/index.ts";
-import { Pacer } from "../../replay/clock.ts";
+import { Pacer } from "../../replay/pacer.ts";
 import { MemorySink, MemorySource } from "../../replay/io.ts";
 import { parseRemap, playRecording, remapTopic } from "../../replay/play.ts";
 import { RawRecorder } from "../../replay/raw-recorder.ts";
 import { McapRecording } from "../../replay/reader.ts";
 import { McapRecorder } from "../../replay/recorder.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "./synthetic.ts";
 import { hex, recordToMemory } from "./helpers.ts";
 
 describe("replay/play and raw recording (through the in-memory transport)", () => {

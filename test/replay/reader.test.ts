@@ -5,7 +5,7 @@ import { FusiondError, MessageDecoder } from "../../schemas/index.ts";
 import { MemorySource } from "../../replay/io.ts";
 import { DEFAULT_LATCHED, McapRecording, type RecordedMessage } from "../../replay/reader.ts";
 import { decodeRecording } from "../../replay/source.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "./synthetic.ts";
 import { hex, recordToMemory } from "./helpers.ts";
 
 async function all(rec: McapRecording, options = {}): Promise<RecordedMessage[]> {

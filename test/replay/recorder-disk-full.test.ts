@@ -9,7 +9,7 @@ import { decompressHandlers } from "../../replay/compression.ts";
 import { MemorySink, MemorySource, type ByteSink } from "../../replay/io.ts";
 import { McapRecorder, type RecorderStatus, type RecordInput } from "../../replay/recorder.ts";
 import { recoverRecording } from "../../replay/recover.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "./synthetic.ts";
 
 /** A disk shared by the files: `free` bytes left; a write that does not fit fails with ENOSPC (nothing written). */
 class Disk {

@@ -4,7 +4,7 @@ import { McapIndexedReader, McapStreamReader, type McapTypes } from "@mcap/core"
 import { decompressHandlers } from "../../replay/compression.ts";
 import { MemorySink, MemorySource, type ByteSink } from "../../replay/io.ts";
 import { McapRecorder, outputPath, type RecordInput } from "../../replay/recorder.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "./synthetic.ts";
 
 async function recordAll(inputs: RecordInput[], options: Partial<Parameters<typeof McapRecorder.create>[0]> = {}): Promise<{ sinks: MemorySink[]; rec: McapRecorder }> {
   const sinks: MemorySink[] = [];
@@ -87,6 +87,28 @@ describe("replay/recorder", () => {
     inline.addMessage(at(1.5));
     assert.equal(inline.stats().chunks, 1);
     await inline.close();
+  });
+
+  it("with a scheduler, an idle open chunk is closed every flushIntervalMs, and close() stops the timer after hours of virtual time", async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const rec = await McapRecorder.create({ open: () => new MemorySink("f.mcap"), scheduler, flushIntervalMs: 1000 });
+    const at = (s: number): RecordInput => ({ ...drive[0]!, receiveNs: BigInt(s * 1e9), stampNs: BigInt(s * 1e9) });
+    rec.addMessage(at(0));
+    scheduler.maxFrames = 999;
+    scheduler.flush();
+    assert.equal(rec.stats().chunks, 0, "not before the interval");
+    scheduler.maxFrames = 1000;
+    scheduler.flush();
+    assert.equal(rec.stats().chunks, 1, "the idle chunk is closed at the first tick");
+    rec.addMessage(at(1.2));
+    scheduler.maxFrames = 3 * 3600 * 1000; // 10,800 ticks: each a fresh action, so nothing chains
+    scheduler.flush();
+    assert.equal(rec.stats().chunks, 2);
+    assert.equal(scheduler.actions.length, 1, "one pending tick at most");
+    await rec.close();
+    scheduler.maxFrames = Infinity;
+    scheduler.flush();
+    assert.equal(scheduler.actions.length, 0, "closed: no tick is left to fire");
   });
 
   it("is deterministic: the same input gives byte-identical files", async () => {

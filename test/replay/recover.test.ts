@@ -6,7 +6,7 @@ import { MemorySink, MemorySource } from "../../replay/io.ts";
 import { McapRecording } from "../../replay/reader.ts";
 import { recoverRecording } from "../../replay/recover.ts";
 import { scanRecords } from "../../replay/scan.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "./synthetic.ts";
 import { hex, recordToMemory } from "./helpers.ts";
 
 /** Offsets of the chunk records of a good file, with the log_time range of each. */

@@ -8,7 +8,7 @@ import { McapRecorder } from "../../replay/recorder.ts";
 import { recoverRecording } from "../../replay/recover.ts";
 import { keyIdOf, recordingSigner, SIGNATURE_RECORD, SIGNATURE_RECORD_LENGTH } from "../../replay/signature.ts";
 import { signatureState, verifyRecording } from "../../replay/signature-verify.ts";
-import { syntheticDrive } from "../../replay/synthetic.ts";
+import { syntheticDrive } from "./synthetic.ts";
 import { moveRadarReturns } from "./tamper.ts";
 import { hex, recordToMemory } from "./helpers.ts";
 

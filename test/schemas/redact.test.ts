@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { stringify } from "yaml";
-import { isSecretKey, REDACTED, redactConfigText, redactMetadata, redactSecrets, redactText, redactUrl } from "../../schemas/redact.ts";
+import { isSecretKey, REDACTED, redactConfigText, redactMetadata, redactSecrets, redactText } from "../../schemas/redact.ts";
 
 /** Secret values carry a marker no other generated value can contain, so "survives" means "appears". */
 const secretValue = fc.stringMatching(/^[A-Za-z0-9]{4,12}$/).map((s) => `S3CRET${s}`);
@@ -106,9 +106,9 @@ describe("schemas/redact", () => {
   });
 
   it("free text: URL userinfo, secret query parameters, PEM private keys, key=value pairs", () => {
-    assert.equal(redactUrl("mqtt://alice:hunter2@127.0.0.1:1883"), "mqtt://[redacted]@127.0.0.1:1883");
-    assert.equal(redactUrl("wss://host/mqtt?token=abc&client=ego1"), "wss://host/mqtt?token=[redacted]&client=ego1");
-    assert.equal(redactUrl("mqtt://127.0.0.1:1883"), "mqtt://127.0.0.1:1883");
+    assert.equal(redactText("mqtt://alice:hunter2@127.0.0.1:1883"), "mqtt://[redacted]@127.0.0.1:1883");
+    assert.equal(redactText("wss://host/mqtt?token=abc&client=ego1"), "wss://host/mqtt?token=[redacted]&client=ego1");
+    assert.equal(redactText("mqtt://127.0.0.1:1883"), "mqtt://127.0.0.1:1883");
     assert.equal(
       redactText("fusiond: cannot connect to mqtt://u:p%40ss@h:1883 (MQTT 5): Not authorized [mqtt_connect_failed]"),
       "fusiond: cannot connect to mqtt://[redacted]@h:1883 (MQTT 5): Not authorized [mqtt_connect_failed]",

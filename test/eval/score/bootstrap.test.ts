@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { bootstrap, mulberry32, quantileSorted, resampleWeights } from "../../../eval/score/bootstrap.ts";
+import { bootstrap, quantileSorted, resampleWeights } from "../../../eval/score/bootstrap.ts";
+import { mulberry32 } from "../../../domain/random.ts";
 import { ConditionTracker, episodeRow, scoreClosedLoop } from "../../../eval/score/closed-loop.ts";
 import { compareClosedLoop, compareOpenLoop } from "../../../eval/score/compare.ts";
 import type { EpisodeRow } from "../../../eval/score/report.ts";
@@ -125,7 +126,29 @@ describe("eval/score bootstrap and comparisons", () => {
       scenario: "s",
       seed: 1,
       weather: ["fog"],
-      score: { distanceM: 60, durationS: 3, routeCompletion: 0.5, completed: false, collisions: 1, nearMisses: 0, stopLinesPassed: 0, stopLineViolations: 0, speedLimitViolations: 0, speedingS: 0, voice: [{ outcome: "complied" }, { outcome: "excused" }], jerkRms: 1, maxAbsJerk: 3 },
+      score: {
+        episodeId: "s-1",
+        distanceM: 60,
+        durationS: 3,
+        routeCompletion: 0.5,
+        completed: false,
+        collisions: 1,
+        nearMisses: 0,
+        minTtcS: 1.5,
+        stopLinesPassed: 0,
+        stopLineViolations: 0,
+        speedLimitViolations: 0,
+        speedingS: 0,
+        voiceCommands: 2,
+        voiceComplied: 1,
+        voiceCompliance: 1,
+        voice: [
+          { command: "stop", heardAtS: 0.5, outcome: "complied", feasibleS: 1 },
+          { command: "speed up", heardAtS: 1, outcome: "excused", feasibleS: 0 },
+        ],
+        jerkRms: 1,
+        maxAbsJerk: 3,
+      },
       byCondition: by,
       decisions: 3,
       stepsWithoutDecision: 1,

@@ -4,7 +4,7 @@ import { CameraFeaturePool, type PoolOutcome } from "../../../fusion/features/ca
 import { cameraFeatures } from "../../../fusion/features/camera.ts";
 import { DEFAULT_FEATURE_CONFIG } from "../../../fusion/features/config.ts";
 import { extractFeatures } from "../../../fusion/features/frame.ts";
-import { mulberry32 } from "../../../fusion/train/random.ts";
+import { mulberry32 } from "../../../domain/random.ts";
 import { randomScene, sceneFrame } from "../synthetic.ts";
 import { Rng } from "../../../sim/rng.ts";
 

@@ -12,7 +12,7 @@ import { FakeModelRunner } from "../../../fusion/inference/runner.ts";
 import { DecisionEngine } from "../../../fusion/policy/engine.ts";
 import { buildBatch } from "../../../fusion/train/dataset.ts";
 import { indexTruths, labelFrames } from "../../../fusion/train/labelled.ts";
-import { mulberry32 } from "../../../fusion/train/random.ts";
+import { mulberry32 } from "../../../domain/random.ts";
 import { randomScene, sceneFrame } from "../synthetic.ts";
 import { useBackend } from "../tf-setup.ts";
 

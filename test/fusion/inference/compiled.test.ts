@@ -6,7 +6,7 @@ import { compileForInference } from "../../../fusion/inference/compiled.ts";
 import { TfModelRunner } from "../../../fusion/inference/runner.ts";
 import { strategyByName, type StrategyName } from "../../../fusion/model/strategies.ts";
 import { wideEnsembleOf } from "../../../fusion/model/wide-ensemble.ts";
-import { mulberry32 } from "../../../fusion/train/random.ts";
+import { mulberry32 } from "../../../domain/random.ts";
 import { useBackend } from "../tf-setup.ts";
 
 const spec = makeInputSpec([...MODALITIES]);

@@ -5,7 +5,7 @@ import { makeInputSpec } from "../../../fusion/features/config.ts";
 import { STRATEGIES, strategyByName } from "../../../fusion/model/strategies.ts";
 import { flopsPerSample } from "../../../fusion/model/flops.ts";
 import { buildBatch, splitByGroup } from "../../../fusion/train/dataset.ts";
-import { mulberry32 } from "../../../fusion/train/random.ts";
+import { mulberry32 } from "../../../domain/random.ts";
 import { train } from "../../../fusion/train/trainer.ts";
 import { pretrain, PRETRAIN_TASKS } from "../../../fusion/train/pretrain.ts";
 import { COMMANDS, syntheticSamples } from "../synthetic.ts";

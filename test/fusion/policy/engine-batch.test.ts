@@ -9,7 +9,7 @@ import { DEFAULT_FEATURE_CONFIG, makeInputSpec } from "../../../fusion/features/
 import { COMMAND_VOCAB } from "../../../fusion/features/intent.ts";
 import { FakeModelRunner } from "../../../fusion/inference/runner.ts";
 import { DecisionEngine } from "../../../fusion/policy/engine.ts";
-import { mulberry32 } from "../../../fusion/train/random.ts";
+import { mulberry32 } from "../../../domain/random.ts";
 import type { FusedFrame, Modality } from "../../../schemas/index.ts";
 import { sceneFrame, type Scene } from "../synthetic.ts";
 

@@ -7,7 +7,7 @@ import { FakeModelRunner } from "../../../fusion/inference/runner.ts";
 import { DecisionEngine } from "../../../fusion/policy/engine.ts";
 import { syntheticFrame, WARMUP_FRAMES, warmUpDecisions } from "../../../fusion/policy/warmup.ts";
 import { extractFeatures } from "../../../fusion/features/frame.ts";
-import { mulberry32 } from "../../../fusion/train/random.ts";
+import { mulberry32 } from "../../../domain/random.ts";
 import { sceneFrame, type Scene } from "../synthetic.ts";
 
 const ALL: Modality[] = ["camera", "radar", "gnss", "ego", "voice"];

@@ -2,8 +2,8 @@
  * A synthetic drive: messages of every recorded type at the registry's nominal rates, with small,
  * deterministic payloads. For tests, benchmarks and the crash-safety child process — not a simulator.
  */
-import { defaultCodec, nsToTimestamp, type ProtoCodec } from "../schemas/index.ts";
-import type { RecordInput } from "./recorder.ts";
+import { defaultCodec, nsToTimestamp, type ProtoCodec } from "../../schemas/index.ts";
+import type { RecordInput } from "../../replay/recorder.ts";
 
 export interface SyntheticOptions {
   vehicle?: string;

@@ -1,26 +1,23 @@
 /**
- * Scheduler time in fusiond units. RxJS schedulers count milliseconds as numbers; fusiond counts
- * bigint nanoseconds. Every time-based operator here reads time only through these two helpers,
- * so the wall clock never enters pipeline/ (bin/ chooses the scheduler).
+ * Scheduler time in fusiond units. RxJS schedulers count milliseconds as float numbers; fusiond counts
+ * bigint nanoseconds. Every layer that runs on an injected scheduler (pipeline/, replay/, eval/, bin/)
+ * reads its time through `schedulerNowNs`, sets its delays with `delayMs` and runs periodic work with
+ * `every` (the one answer to self-rescheduling timers), so the wall clock never
+ * enters the pure layers and the ms→ns conversion is written once. Here in schemas/ because pipeline/ and
+ * replay/ may import only schemas/.
  */
 import { Subscription, type SchedulerLike } from "rxjs";
+import { msToNs, nsToMs } from "./time.ts";
 
 /** The scheduler's current time, ns. */
-export function nowNs(scheduler: SchedulerLike): bigint {
-  return BigInt(Math.round(scheduler.now() * 1e6));
+export function schedulerNowNs(scheduler: Pick<SchedulerLike, "now">): bigint {
+  return msToNs(scheduler.now());
 }
 
 /** A duration in ns as a scheduler delay in ms (never negative). */
 export function delayMs(ns: bigint): number {
-  return ns <= 0n ? 0 : Number(ns) / 1e6;
+  return ns <= 0n ? 0 : nsToMs(ns);
 }
-
-/**
- * Scheduler clocks are float64 milliseconds: at an epoch-sized time (1.7e12 ms) one step is about
- * 0.24 µs, so a timer set for time T may fire a fraction of a µs before T. Times closer than this
- * are the same instant; waiting for the rest would schedule a zero-length timer forever.
- */
-export const CLOCK_RESOLUTION_NS = 1_000n;
 
 /**
  * Runs `fn` every `intervalNs` of scheduler time until the returned subscription is closed.

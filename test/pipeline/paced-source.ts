@@ -1,13 +1,20 @@
 /**
- * `pacedByReceiveTime`: a recorded sequence of messages as a live-like stream, each message
- * delivered when the injected scheduler's clock has advanced by its receive stamp's distance from
- * the first one. With a virtual-time scheduler this is replay (a drive runs in milliseconds, every
- * timeout at its recorded instant); with the async scheduler it re-enacts the recording in real time.
- * Both feed exactly the same downstream code.
+ * Test and bench helper: a sequence of messages as a live-like stream, each message delivered when the
+ * injected scheduler's clock has advanced by its receive stamp's distance from the first one, so pipeline
+ * tests can run synthetic drives (and marble tests) in virtual time. Replaying a recording is
+ * replay/driver.ts on replay/replay-clock.ts's ReplayClock, the one virtual-time replay of the product.
  */
 import { Observable, VirtualTimeScheduler, type SchedulerLike, type Subscription } from "rxjs";
-import type { SensorMessage } from "../schemas/types.ts";
-import { CLOCK_RESOLUTION_NS, delayMs, nowNs } from "./clock.ts";
+import type { SensorMessage } from "../../schemas/types.ts";
+import { nsToMs } from "../../schemas/time.ts";
+import { delayMs, schedulerNowNs } from "../../schemas/scheduler-time.ts";
+
+/**
+ * Scheduler clocks are float64 milliseconds: at an epoch-sized time (1.7e12 ms) one step is about
+ * 0.24 µs, so a timer set for time T may fire a fraction of a µs before T. Times closer than this
+ * are the same instant; waiting for the rest would schedule a zero-length timer forever.
+ */
+export const CLOCK_RESOLUTION_NS = 1_000n;
 
 /**
  * @param messages in receive order (as recorded); a receive stamp earlier than the previous one
@@ -20,7 +27,7 @@ export function pacedByReceiveTime(messages: Iterable<SensorMessage>, scheduler:
   if (!(speed > 0)) throw new RangeError(`speed must be > 0, got ${speed}`);
   return new Observable<SensorMessage>((subscriber) => {
     const it = messages[Symbol.iterator]();
-    const startNs = nowNs(scheduler);
+    const startNs = schedulerNowNs(scheduler);
     let firstRx: bigint | undefined;
     let action: Subscription | undefined;
     let due: SensorMessage | undefined; // read from the iterator, not yet delivered
@@ -41,7 +48,7 @@ export function pacedByReceiveTime(messages: Iterable<SensorMessage>, scheduler:
           }
           due = step.value;
         }
-        const wait = targetOf(due) - nowNs(scheduler);
+        const wait = targetOf(due) - schedulerNowNs(scheduler);
         if (wait >= CLOCK_RESOLUTION_NS) {
           // One action at a time, held here (not added to the subscriber: that would keep every
           // executed action of a long recording alive).
@@ -66,6 +73,6 @@ export function pacedByReceiveTime(messages: Iterable<SensorMessage>, scheduler:
  */
 export function virtualTimeAt(startNs: bigint): VirtualTimeScheduler {
   const scheduler = new VirtualTimeScheduler();
-  scheduler.frame = Number(startNs) / 1e6;
+  scheduler.frame = nsToMs(startNs);
   return scheduler;
 }

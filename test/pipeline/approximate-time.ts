@@ -2,6 +2,9 @@
  * `approximateTime`: N input streams → sets of one message per input, with the exact semantics of
  * ROS 2 message_filters' ApproximateTime policy (see approximate-time-policy.ts). It is not
  * time-based (it never waits on a clock), so it takes no scheduler.
+ *
+ * Under test/ because only its own tests use it: no stage of the daemon synchronises this way (the
+ * fused-frame aligner, pipeline/frame-aligner.ts, does); it moved here from pipeline/ (#15).
  */
 import { Observable, Subject, share, filter, map } from "rxjs";
 import { ApproximateTimePolicy, type ApproxDrop, type ApproxDropReason, type ApproximateTimeOptions } from "./approximate-time-policy.ts";
