@@ -17,6 +17,7 @@ export * from "./scan.ts";
 export * from "./signature.ts";
 export * from "./signature-keys.ts";
 export * from "./signature-verify.ts";
+export * from "./signature-check.ts";
 export * from "./source.ts";
 export * from "./synthetic.ts";
 export * from "./ros/index.ts";

@@ -10,9 +10,8 @@ import { FusiondError, MessageDecoder, TopicRegistry } from "../../schemas/index
 import { MqttTransport, ZmqSource, type RawSource } from "../../sensors/index.ts";
 import { existingFile, number, oneOf } from "../cli-validate.ts";
 import { COMPRESSIONS, RawRecorder, readSigningKey, recordToFile, type Compression, type RotateOptions } from "../../replay/index.ts";
+import { FUSIOND_VERSION } from "../version.ts";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-export const FUSIOND_VERSION = pkg.version;
 
 /** The wall clock as epoch ns, with sub-ms resolution (receive stamps). Only bin/ reads it. */
 export function wallClockNs(): bigint {

@@ -13,7 +13,7 @@ import { merge, type Observable, type SchedulerLike } from "rxjs";
 import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import type { RoadMap } from "../../domain/road-map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
-import { OTHER_TOPIC_LABEL, createPipeline, frameInputsMessage, type AlignerConfig, type Pipeline } from "../../pipeline/index.ts";
+import { OTHER_TOPIC_LABEL, alignerConfigFrom, createPipeline, frameInputsMessage, type Pipeline } from "../../pipeline/index.ts";
 import { applyRetention, freeBytes, readSigningKey, recordToFile, type McapRecorder, type RecorderStatus } from "../../replay/index.ts";
 import { DEFAULT_SENSOR_IDS, MessageDecoder, SensorAllowList, TopicRegistry, msToNs, topicMatches, type Rejection, type SensorMessage } from "../../schemas/index.ts";
 import {
@@ -32,7 +32,7 @@ import { FoxgloveLiveView, HEALTH_TOPIC } from "./foxglove.ts";
 import { startHttpEndpoints, type HttpEndpoints } from "./http.ts";
 import { loadDecider, type Decider } from "../../fusion/inference/decider.ts";
 import { setRealtimePriority } from "./realtime.ts";
-import { readRoadMapFile } from "./road-map.ts";
+import { readRoadMapFile } from "../../domain/road-map-file.ts";
 import { DaemonMetrics } from "./prometheus.ts";
 import { readCurveSecretFile } from "./curve-keys.ts";
 
@@ -69,34 +69,6 @@ export interface Daemon {
   /** Stops intake, drains, closes the recording and sockets. Resolves within shutdownTimeoutS. */
   stop(reason: string): Promise<void>;
   readonly decisionTopic: string;
-}
-
-const msOpt = (ms: number | undefined): bigint | undefined => (ms === undefined ? undefined : msToNs(ms));
-
-/** The aligner's settings from the config's (ms → ns; camera ids → this vehicle's camera topics). */
-export function alignerConfigFrom(c: DaemonConfig["aligner"], vehicle: string): AlignerConfig {
-  const out: AlignerConfig = {};
-  if (c.referenceTopic !== undefined) out.referenceTopic = c.referenceTopic;
-  if (c.cameras?.length) {
-    const registry = new TopicRegistry(vehicle);
-    out.cameras = c.cameras.map((id) => registry.topicFor("camera", id));
-    if (c.referenceTopic === undefined) out.referenceTopic = out.cameras[0];
-  }
-  const set = <K extends keyof AlignerConfig>(k: K, v: AlignerConfig[K] | undefined): void => {
-    if (v !== undefined) out[k] = v;
-  };
-  set("radarToleranceNs", msOpt(c.radarToleranceMs));
-  set("cameraToleranceNs", msOpt(c.cameraToleranceMs));
-  set("gnssMaxAgeNs", msOpt(c.gnssMaxAgeMs));
-  set("egoMaxAgeNs", msOpt(c.egoMaxAgeMs));
-  set("voiceTtlNs", msOpt(c.voiceTtlMs));
-  set("allowedLatenessNs", msOpt(c.allowedLatenessMs));
-  set("maxDelayNs", msOpt(c.maxDelayMs));
-  set("maxBuffer", c.maxBuffer);
-  set("maxPendingFrames", c.maxPendingFrames);
-  set("noWaitFor", c.noWaitFor);
-  set("extrapolate", c.extrapolate);
-  return out;
 }
 
 const readPem = (path: string | undefined): Buffer | undefined => (path ? readFileSync(path) : undefined);

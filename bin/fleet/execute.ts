@@ -6,7 +6,7 @@
  */
 import { UnrecoverableError } from "bullmq";
 import type { BackendChoice } from "../../fusion/index.ts";
-import { runReplay } from "../commands/replay-run.ts";
+import { runReplay } from "../../eval/run/replay.ts";
 import { runEpisodeInProcess } from "../../eval/run/closed-loop.ts";
 import { loadEvalModel, type EvalModel } from "../../eval/run/decider.ts";
 import { ABLATION_SUPERVISOR, reasonOf } from "../../eval/run/evaluate.ts";

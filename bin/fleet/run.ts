@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import type { BackendChoice } from "../../fusion/index.ts";
 import type { EvalReport } from "../../eval/score/report.ts";
 import { FusiondError, type Modality } from "../../schemas/index.ts";
-import type { ReplayReport } from "../commands/replay-run.ts";
+import type { ReplayReport } from "../../eval/run/replay.ts";
 import type { EpisodeResult } from "../../eval/run/closed-loop.ts";
 import { evaluate, type EvalRunner, type EvaluateOptions, type ModelHandle, type Outcome } from "../../eval/run/evaluate.ts";
 import type { OpenLoopFilePart } from "../../eval/run/open-loop.ts";
