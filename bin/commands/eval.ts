@@ -17,7 +17,7 @@ import { mqttEpisodeRunner } from "../../eval/run/mqtt-loop.ts";
 import { parseSeeds, scenariosForSeeds, suiteScenarios, withDuration } from "../../eval/run/scenarios.ts";
 import { fleetEval } from "../fleet/cli.ts";
 import { DEFAULT_PREFIX } from "../../eval/fleet/jobs.ts";
-import { planRun, type EvalRunSpec, type RunOutputs } from "../fleet/run.ts";
+import { planRun, type EvalRunSpec, type RunOutputs } from "../../eval/fleet/run.ts";
 import { EXIT_USAGE } from "./types.ts";
 import { checkRecordings, recordingInput, type RecordingInput } from "../../replay/index.ts";
 import { ROS_MAP_OPTION } from "./ros-flags.ts";

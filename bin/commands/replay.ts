@@ -10,7 +10,7 @@ import { writeAtomically, writeTextOutput } from "../output-file.ts";
 import { reasonOf } from "../../eval/run/evaluate.ts";
 import { fleetReplay } from "../fleet/cli.ts";
 import { DEFAULT_PREFIX } from "../../eval/fleet/jobs.ts";
-import { planRun, type ReplayOutcome } from "../fleet/run.ts";
+import { planRun, type ReplayOutcome } from "../../eval/fleet/run.ts";
 import { FUSIOND_VERSION } from "../version.ts";
 import { bigintJson, DEFAULT_IGNORE, runReplay, type ReplayOpts, type ReplayReport } from "../../eval/run/replay.ts";
 import { ROS_MAP_OPTION } from "./ros-flags.ts";
