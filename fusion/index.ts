@@ -29,4 +29,8 @@ export * from "./train/metrics.ts";
 export * from "./train/pretrain.ts";
 export * from "./train/random.ts";
 export * from "./train/trainer.ts";
+export * from "./train/condition-metrics.ts";
+export * from "./train/members.ts";
+export * from "./train/model-card.ts";
+export * from "./train/pretrain-encoders.ts";
 export * from "./inference/setup.ts";
