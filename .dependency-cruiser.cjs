@@ -1,8 +1,9 @@
 /**
  * The direction of imports from docs/architecture.md §3, checked mechanically in `npm test`.
  * schemas → nothing of ours; domain → schemas; sensors/pipeline/replay → schemas; fusion/sim → schemas, domain;
- * eval → the layers below it (not bin/); pipeline receives transports, models and recorders injected;
- * nothing imports bin/, test/ or bench/.
+ * eval → the layers below it (not bin/), and inside it score/ (pure scoring) → schemas, domain, run/ → not fleet/;
+ * pipeline receives transports, models and recorders injected; bin/commands/ (the composition roots) is imported by
+ * no other part of bin/ but main.ts; nothing imports bin/, test/ or bench/.
  */
 const layer = (from, allowed) => ({
   name: `${from}-imports-only-${allowed.join("-") || "nothing"}`,
@@ -25,6 +26,22 @@ module.exports = {
     layer("replay", ["schemas"]),
     layer("sim", ["schemas", "domain"]),
     layer("eval", ["schemas", "domain", "sensors", "pipeline", "fusion", "replay", "sim"]),
+    // Scores are pure functions of results: they do not run anything.
+    layer("eval/score", ["schemas", "domain"]),
+    {
+      name: "eval-run-not-fleet",
+      severity: "error",
+      comment: "eval/run/ runs units in this process; eval/fleet/ distributes them and may import run/, not the other way (docs/architecture.md §3)",
+      from: { path: "^eval/run/" },
+      to: { path: "^eval/fleet/" },
+    },
+    {
+      name: "bin-commands-are-roots",
+      severity: "error",
+      comment: "bin/commands/ are composition roots: the daemon, the fleet worker and other bin/ code do not import them; shared code goes below bin/ (docs/architecture.md §3)",
+      from: { path: "^bin/", pathNot: ["^bin/commands/", "^bin/main\\.ts$"] },
+      to: { path: "^bin/commands/" },
+    },
     {
       name: "nothing-imports-bin-test-bench",
       severity: "error",
