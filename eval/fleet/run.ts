@@ -24,6 +24,25 @@ export type EvalRunSpec = Pick<
   "models" | "data" | "scenarios" | "suiteName" | "ablation" | "baselines" | "backend" | "maskUnused" | "bootstrap" | "parallel" | "timelineEpisode" | "command" | "version"
 >;
 
+/** The serialisable part of a run's options, as the fleet manifest keeps it. */
+export function evalRunSpec(o: EvaluateOptions): EvalRunSpec {
+  return {
+    models: o.models,
+    data: o.data,
+    scenarios: o.scenarios,
+    suiteName: o.suiteName,
+    ablation: o.ablation,
+    baselines: o.baselines,
+    backend: o.backend,
+    maskUnused: o.maskUnused,
+    bootstrap: o.bootstrap,
+    parallel: o.parallel,
+    ...(o.timelineEpisode ? { timelineEpisode: o.timelineEpisode } : {}),
+    command: o.command,
+    version: o.version,
+  };
+}
+
 export interface ReplayRunSpec {
   files: string[];
   model: string;

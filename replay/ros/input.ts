@@ -49,3 +49,27 @@ export async function recordingInput(file: string, rosMap: string | undefined, l
     throw err;
   }
 }
+
+/**
+ * recordingInput for each file, in order (`onEach` sees each as it is made); on a failure the ones made so far
+ * are removed.
+ */
+export async function recordingInputs(
+  files: readonly string[],
+  rosMap: string | undefined,
+  log?: (line: string) => void,
+  onEach?: (input: RecordingInput, file: string) => void,
+): Promise<RecordingInput[]> {
+  const inputs: RecordingInput[] = [];
+  try {
+    for (const file of files) {
+      const input = await recordingInput(file, rosMap, log);
+      inputs.push(input);
+      onEach?.(input, file);
+    }
+  } catch (err) {
+    for (const i of inputs) await i.cleanup();
+    throw err;
+  }
+  return inputs;
+}
