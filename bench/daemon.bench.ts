@@ -26,7 +26,7 @@ import { randomScenario } from "../sim/scenario.ts";
 import { startDaemon } from "../bin/daemon/daemon.ts";
 import { wallNs } from "../sensors/wall-clock.ts";
 import { schedulingPolicyOf } from "../bin/daemon/realtime.ts";
-import { startLiveSim } from "../bin/sim-live.ts";
+import { startLiveSim } from "../sim/live.ts";
 import type { BenchSuite } from "./harness.ts";
 
 const RATE = Number(process.env["FUSIOND_BENCH_DAEMON_RATE"] ?? 3);

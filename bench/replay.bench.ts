@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { runReplay, type ReplayReport } from "../bin/commands/replay.ts";
+import { runReplay, type ReplayReport } from "../eval/run/replay.ts";
 import { writeDataset } from "../bin/commands/sim.ts";
 import { driveReplay, fileSource, McapRecording } from "../replay/index.ts";
 import { median, type BenchRow, type BenchSuite } from "./harness.ts";

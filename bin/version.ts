@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { FUSIOND_VERSION } from "../schemas/version.ts";
 
-/** fusiond's version, from package.json. */
-export const FUSIOND_VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+export { FUSIOND_VERSION };
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 

@@ -28,3 +28,7 @@ export * from "./train/labelled.ts";
 export * from "./train/metrics.ts";
 export * from "./train/pretrain.ts";
 export * from "./train/trainer.ts";
+export * from "./train/condition-metrics.ts";
+export * from "./train/members.ts";
+export * from "./train/model-card.ts";
+export * from "./train/pretrain-encoders.ts";

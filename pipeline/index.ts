@@ -11,3 +11,4 @@ export * from "./backpressure.ts";
 export * from "./decide.ts";
 export * from "./metrics.ts";
 export * from "./graph.ts";
+export * from "./daemon-aligner.ts";

@@ -18,6 +18,7 @@ export * from "./scan.ts";
 export * from "./signature.ts";
 export * from "./signature-keys.ts";
 export * from "./signature-verify.ts";
+export * from "./signature-check.ts";
 export * from "./source.ts";
 export * from "./ros/index.ts";
 export * from "./time-format.ts";

@@ -4,8 +4,8 @@ import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
 import { FusiondError } from "../../schemas/index.ts";
 import { COMPRESSIONS, convertRosFile, type Compression, type ConvertReport } from "../../replay/index.ts";
-import { FUSIOND_VERSION } from "./record.ts";
-import { readMapping } from "./ros-input.ts";
+import { FUSIOND_VERSION } from "../version.ts";
+import { readMapping } from "../../replay/index.ts";
 
 interface ConvertFlags {
   out: string;

@@ -13,18 +13,19 @@ import type { DrivingDecision } from "../../fusion/index.ts";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
 import { MessageDecoder, TopicRegistry } from "../../schemas/index.ts";
 import type { MapWeather } from "../../domain/road-map.ts";
-import { EmbeddedBroker, MqttTransport, SensorSink, SensorSource, ZmqSink, ZmqSource, type RawSink, type RawSource } from "../../sensors/index.ts";
+import { SensorSink, SensorSource } from "../../sensors/index.ts";
 import type { DecisionLike } from "../../sim/lockstep.ts";
 import { buildScenario, WEATHERS } from "../../sim/scenario.ts";
 import { startDaemon } from "../daemon/daemon.ts";
-import { wallNs } from "../../sensors/wall-clock.ts";
-import { startLiveSim, type LiveStatus } from "../sim-live.ts";
-import { liveScenario } from "./sim.ts";
+import { startLiveSim, type LiveStatus } from "../../sim/live.ts";
+import { liveScenario } from "../../sim/live-scenario.ts";
 import { CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags } from "./camera-flags.ts";
 import { EXIT_USAGE } from "./types.ts";
 import { usage } from "../cli-errors.ts";
 import { hostPort, number } from "../cli-validate.ts";
 import { FUSIOND_VERSION } from "../version.ts";
+import { p99, quantile, summaryText } from "./demo-summary.ts";
+import { openDemoTransports } from "./demo-transports.ts";
 
 interface DemoFlags {
   duration: string;
@@ -43,26 +44,10 @@ interface DemoFlags {
 
 const VEHICLE = "demo";
 
-async function freeTcpEndpoint(): Promise<string> {
-  const { createServer } = await import("node:net");
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return `tcp://127.0.0.1:${port}`;
-}
-
 /** A word the shell passes through as it is (quoted when it needs to be). */
 export function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
-
-function quantile(latencies: number[], q: number): number {
-  if (!latencies.length) return 0;
-  const s = [...latencies].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-}
-const p99 = (latencies: number[]): number => quantile(latencies, 0.99);
 
 export default function register(program: Command): void {
   program
@@ -108,29 +93,7 @@ Examples:
       const roadMap = buildScenario(scenario).map;
 
       // ---- transports: the embedded broker, or ZeroMQ sockets on free ports
-      const closers: Array<() => Promise<void> | void> = [];
-      let broker: EmbeddedBroker | undefined;
-      let simSink: RawSink;
-      let simDecisions: RawSource;
-      let daemonInput: { mqtt?: { url: string; protocolVersion: 4 }; zmq?: { subscribe: string[]; publish: string } };
-      if (flags.zmq) {
-        const sensorsAt = await freeTcpEndpoint();
-        const decisionsAt = await freeTcpEndpoint();
-        const pub = await ZmqSink.open({ endpoint: sensorsAt, mode: "bind" });
-        simSink = pub;
-        simDecisions = new ZmqSource({ endpoint: decisionsAt, now: wallNs, mode: "connect" });
-        daemonInput = { zmq: { subscribe: [sensorsAt], publish: decisionsAt } };
-        closers.push(() => simDecisions.close(), () => pub.close());
-        say(`fusiond demo: ZeroMQ sensors on ${sensorsAt}, decisions on ${decisionsAt}`);
-      } else {
-        broker = await EmbeddedBroker.start();
-        const simClient = await MqttTransport.connect({ url: broker.url, protocolVersion: 4, now: wallNs, registry, clientId: "fusiond-demo-sim" });
-        simSink = simClient;
-        simDecisions = simClient;
-        daemonInput = { mqtt: { url: broker.url, protocolVersion: 4 } };
-        closers.push(() => simClient.close());
-        say(`fusiond demo: embedded MQTT broker on ${broker.url}`);
-      }
+      const { broker, simSink, simDecisions, daemonInput, closers } = await openDemoTransports(Boolean(flags.zmq), registry, say);
 
       // ---- the daemon, exactly as `fusiond run` composes it
       const latencies: number[] = [];
@@ -246,16 +209,6 @@ Examples:
       };
       writeFileSync(join(outDir, "demo-summary.json"), JSON.stringify(summary, null, 2));
       if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
-      else {
-        const out = process.stdout;
-        out.write(`\nfusiond demo — ${summary.scenario} (${summary.weather.join(",")}) over ${summary.transport}\n`);
-        out.write(`  drove        ${summary.distanceM} m in ${summary.simulatedS} s (route ${(summary.routeCompletion * 100).toFixed(0)}%), collisions ${summary.collisions}, near misses ${summary.nearMisses}\n`);
-        out.write(`  rules        stop-line violations ${summary.stopLineViolations}, speed-limit violations ${summary.speedLimitViolations}, voice compliance ${summary.voiceCompliance}\n`);
-        out.write(`  pipeline     ${summary.messages} messages (${summary.rejected} rejected), ${summary.frames} frames, ${summary.decisions} decisions, ${summary.dropped} dropped\n`);
-        out.write(`  latency      sensor to decision p50 ${summary.sensorToDecisionP50Ms} ms, p99 ${summary.sensorToDecisionP99Ms} ms (after the last input arrived: p99 ${summary.latencyP99Ms} ms)\n`);
-        out.write(`  model        ${summary.model} on ${summary.backend}\n`);
-        out.write(`  recording    ${files.join(", ") || "(none)"}\n  log          ${summary.log}\n`);
-        if (summary.replay) out.write(`\nRun it again, deterministically:\n  ${summary.replay}\n`);
-      }
+      else process.stdout.write(summaryText(summary, files));
     });
 }

@@ -4,7 +4,7 @@
  * side by side (`--compare DIR...`) with bootstrap intervals; a JSON report (`--out`, schema in
  * docs/eval.md) and a self-contained HTML page (`--html`). Progress goes to stderr, the summary to stdout.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
 import { BACKEND_CHOICES, type BackendChoice } from "../../fusion/index.ts";
@@ -17,11 +17,13 @@ import { mqttEpisodeRunner } from "../../eval/run/mqtt-loop.ts";
 import { parseSeeds, scenariosForSeeds, suiteScenarios, withDuration } from "../../eval/run/scenarios.ts";
 import { fleetEval } from "../fleet/cli.ts";
 import { DEFAULT_PREFIX } from "../../eval/fleet/jobs.ts";
-import { planRun, type EvalRunSpec, type RunOutputs } from "../fleet/run.ts";
+import { evalRunSpec, planRun, type RunOutputs } from "../../eval/fleet/run.ts";
 import { EXIT_USAGE } from "./types.ts";
-import { checkRecordings } from "./verify.ts";
-import { recordingInput, ROS_MAP_OPTION, type RecordingInput } from "./ros-input.ts";
+import { checkRecordings, recordingInputs } from "../../replay/index.ts";
+import { ROS_MAP_OPTION } from "./ros-flags.ts";
 import { FusiondError } from "../../schemas/index.ts";
+import { FUSIOND_VERSION } from "../../schemas/version.ts";
+import { closedLoopProgressText, progressLine } from "./eval-progress.ts";
 import { usage } from "../cli-errors.ts";
 import { number, oneOf } from "../cli-validate.ts";
 import { writeTextOutput } from "../output-file.ts";
@@ -55,46 +57,12 @@ interface EvalFlags {
   attempts: string;
 }
 
-const pkgVersion = (): string => (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-
-/** A progress line on stderr, redrawn at most 5 times a second (only on a terminal unless forced). */
-function progressLine(enabled: boolean): { draw: (s: string, force?: boolean) => void; end: () => void } {
-  let last = 0;
-  let drawn = false;
-  return {
-    draw(s, force = false) {
-      if (!enabled) return;
-      const now = performance.now();
-      if (!force && now - last < 200) return;
-      last = now;
-      drawn = true;
-      process.stderr.write(`\r\x1b[2K${s}`);
-    },
-    end() {
-      if (drawn) process.stderr.write("\n");
-      drawn = false;
-    },
-  };
-}
-
-const bar = (fraction: number, width = 24): string => {
-  const f = Math.round(Math.max(0, Math.min(1, fraction)) * width);
-  return `[${"#".repeat(f)}${".".repeat(width - f)}]`;
-};
-
-export function closedLoopProgressText(model: string, p: SuiteProgress, elapsedS: number): string {
-  const partial = p.running.reduce((a, r) => a + Math.min(1, r.step / Math.max(1, r.steps)), 0);
-  const frac = (p.done + partial) / Math.max(1, p.episodes);
-  const now = p.running.map((r) => `${r.scenario} ${r.step}/${r.steps}`).slice(0, 2).join(", ");
-  return `closed loop ${model} ${bar(frac)} ${p.done}/${p.episodes} episodes · collisions ${p.collisions} · ${elapsedS.toFixed(0)} s${now ? ` · ${now}` : ""}`;
-}
-
 export default function register(program: Command): void {
   program
     .command("eval")
     .description("evaluate models: open loop on recordings, modality ablation, closed loop on the scenario suite; JSON and HTML reports")
     .option("--model <dir>", "model directory to evaluate (the baseline when --compare adds others)")
-    .option("--compare <dirs...>", "further model directories, side by side with paired bootstrap intervals (the first model is the baseline); `classic` names the built-in non-learned controller (radar ACC and AEB, map stop lines and speed limits, spoken commands)")
+    .option("--compare <dirs...>", "further model directories, side by side with paired bootstrap intervals (the first model is the baseline); `classic` names the built-in non-learned controller (radar ACC and AEB, map stop lines and speed limits, spoken commands), `expert` the simulator's privileged expert (closed loop only: the upper bound)")
     .option("--data <files...>", "open loop: recordings with fusiond.GroundTruth (e.g. from `fusiond sim --out`)")
     .option("--closed-loop", "closed loop: the simulator in lockstep with the pipeline over a scenario suite")
     .option("--suite <name>", "closed loop: train, validation or test (the held-out split)", "test")
@@ -126,6 +94,7 @@ Examples:
   fusiond eval --model models/default --data test-*.mcap                              # open loop
   fusiond eval --model models/camera-only --compare models/default --closed-loop --suite test --html report.html
   fusiond eval --model models/default --compare classic --closed-loop --seeds 1000-1099 --duration 60         # against the classic baseline
+  fusiond eval --model models/default --compare classic expert --closed-loop --seeds 1000-1019 --duration 60  # with the expert's bound
   fusiond eval --model models/default --data test-*.mcap --ablation --baselines models/radar-only models/camera-only
   fusiond eval --model models/default --closed-loop --seeds 1-20 --duration 30 --out - | jq .models[0].closedLoop.collisions`,
     )
@@ -165,18 +134,10 @@ Examples:
       }
       const started = performance.now();
       // ROS recordings in --data are converted to temporary fusiond recordings first (removed at the end).
-      const inputs: RecordingInput[] = [];
-      try {
-        for (const f of flags.data ?? []) {
-          const input = await recordingInput(f, flags.rosMap, log);
-          inputs.push(input);
-          // Open-loop scores compare decisions with the simulator's labels: a ROS drive brings none.
-          if (input.converted) log(`${f}: a ROS recording carries no fusiond.GroundTruth labels, so the open loop scores none of its frames`);
-        }
-      } catch (err) {
-        for (const i of inputs) await i.cleanup();
-        throw err;
-      }
+      const inputs = await recordingInputs(flags.data ?? [], flags.rosMap, log, (input, f) => {
+        // Open-loop scores compare decisions with the simulator's labels: a ROS drive brings none.
+        if (input.converted) log(`${f}: a ROS recording carries no fusiond.GroundTruth labels, so the open loop scores none of its frames`);
+      });
       const cleanup = async (): Promise<void> => {
         for (const i of inputs) await i.cleanup();
       };
@@ -194,7 +155,7 @@ Examples:
         ...(flags.timeline ? { timelineEpisode: flags.timeline } : {}),
         ...(flags.mqtt ? { runEpisode: mqttEpisodeRunner(flags.mqtt), transport: "mqtt" as const } : { transport: "in-process" as const }),
         command: `fusiond ${process.argv.slice(2).join(" ")}`,
-        version: pkgVersion(),
+        version: FUSIOND_VERSION,
         log,
         onOpenLoopProgress: (model, files, file, decisions) => progress.draw(`open loop ${model}: file ${file + 1}/${files}, ${decisions} decisions`),
         onClosedLoopProgress: (model: string, p: SuiteProgress) => progress.draw(closedLoopProgressText(model, p, (performance.now() - started) / 1000), p.done === p.episodes),
@@ -208,22 +169,7 @@ Examples:
         if (flags.mqtt) return fail("--mqtt and --redis do not go together: fleet workers run closed loop in process");
         const attempts = num(flags.attempts, "--attempts", 1);
         if (attempts === undefined) return;
-        const spec: EvalRunSpec = {
-          models: options.models,
-          data: options.data,
-          scenarios: options.scenarios,
-          suiteName: options.suiteName,
-          ablation: options.ablation,
-          baselines: options.baselines,
-          backend: options.backend,
-          maskUnused: options.maskUnused,
-          bootstrap: options.bootstrap,
-          parallel: options.parallel,
-          ...(options.timelineEpisode ? { timelineEpisode: options.timelineEpisode } : {}),
-          command: options.command,
-          version: options.version,
-        };
-        const manifest = await planRun("eval", spec, outputs, attempts);
+        const manifest = await planRun("eval", evalRunSpec(options), outputs, attempts);
         const report = await fleetEval(manifest, { redis: flags.redis, prefix: flags.prefix, quiet: Boolean(flags.quiet), log });
         if (report) await writeEvalOutputs(report, manifest.outputs, log);
         return;

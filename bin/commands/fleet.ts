@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import { fleetEval, fleetReplay } from "../fleet/cli.ts";
 import { DEFAULT_PREFIX, unitName, type JobData } from "../../eval/fleet/jobs.ts";
-import { listRuns, loadRun, setRunState } from "../fleet/run.ts";
+import { listRuns, loadRun, setRunState } from "../../eval/fleet/run.ts";
 import { JobTracker, runJobsKey } from "../../eval/fleet/tracker.ts";
 import { writeEvalOutputs } from "./eval.ts";
 import { writeReplayOutputs } from "./replay.ts";

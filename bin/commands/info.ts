@@ -2,7 +2,8 @@
 import type { Command } from "commander";
 import { redactMetadata } from "../../schemas/index.ts";
 import { fileSource, formatInfo, McapRecording, recordingInfo, scanError, signatureState } from "../../replay/index.ts";
-import { recordingInput, ROS_MAP_OPTION } from "./ros-input.ts";
+import { recordingInput } from "../../replay/index.ts";
+import { ROS_MAP_OPTION } from "./ros-flags.ts";
 
 export default function register(program: Command): void {
   program

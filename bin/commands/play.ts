@@ -6,7 +6,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { FusiondError, TopicRegistry } from "../../schemas/index.ts";
 import { MqttTransport, ZmqSink, type RawSink } from "../../sensors/index.ts";
-import { recordingInput, ROS_MAP_OPTION } from "./ros-input.ts";
+import { recordingInput } from "../../replay/index.ts";
+import { ROS_MAP_OPTION } from "./ros-flags.ts";
 import { fileSource, McapRecording, Pacer, parseRate, parseRemap, playRecording, type PlayProgress } from "../../replay/index.ts";
 import { checkRange, number } from "../cli-validate.ts";
 

@@ -11,9 +11,8 @@ import { MqttTransport, ZmqSource, type RawSource } from "../../sensors/index.ts
 import { wallNs } from "../../sensors/wall-clock.ts";
 import { existingFile, number, oneOf } from "../cli-validate.ts";
 import { COMPRESSIONS, RawRecorder, readSigningKey, recordToFile, type Compression, type RotateOptions } from "../../replay/index.ts";
+import { FUSIOND_VERSION } from "../version.ts";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-export const FUSIOND_VERSION = pkg.version;
 
 
 /** "500MB", "2GB", "64k" → bytes; "90s", "10m", "1h", "30" (s) → ns. */

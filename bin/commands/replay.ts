@@ -1,5 +1,5 @@
 /**
- * `fusiond replay FILES... --model DIR`: each recording through the pipeline (runReplay, replay-run.ts) in
+ * `fusiond replay FILES... --model DIR`: each recording through the pipeline (runReplay, eval/run/replay.ts) in
  * this process, or with --redis one fleet job per recording; the same report either way.
  */
 import type { Command } from "commander";
@@ -10,12 +10,12 @@ import { writeAtomically, writeTextOutput } from "../output-file.ts";
 import { reasonOf } from "../../eval/run/evaluate.ts";
 import { fleetReplay } from "../fleet/cli.ts";
 import { DEFAULT_PREFIX } from "../../eval/fleet/jobs.ts";
-import { planRun, type ReplayOutcome } from "../fleet/run.ts";
-import { FUSIOND_VERSION } from "./record.ts";
-import { bigintJson, DEFAULT_IGNORE, runReplay, type ReplayOpts, type ReplayReport } from "./replay-run.ts";
-import { ROS_MAP_OPTION } from "./ros-input.ts";
+import { planRun, type ReplayOutcome } from "../../eval/fleet/run.ts";
+import { FUSIOND_VERSION } from "../version.ts";
+import { bigintJson, DEFAULT_IGNORE, runReplay, type ReplayOpts, type ReplayReport } from "../../eval/run/replay.ts";
+import { ROS_MAP_OPTION } from "./ros-flags.ts";
 
-export { DEFAULT_IGNORE, runReplay, type ReplayOpts, type ReplayReport } from "./replay-run.ts";
+export { DEFAULT_IGNORE, runReplay, type ReplayOpts, type ReplayReport } from "../../eval/run/replay.ts";
 
 export default function register(program: Command): void {
   program

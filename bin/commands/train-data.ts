@@ -15,8 +15,7 @@ import { MessageDecoder, type DecodedMessage, type FusedFrame } from "../../sche
 import { fileSource, McapRecording } from "../../replay/index.ts";
 import { FrameAligner } from "../../pipeline/frame-aligner.ts";
 import { alignerSchema } from "../../pipeline/daemon-config.ts";
-import type { AlignerConfig } from "../../pipeline/index.ts";
-import { alignerConfigFrom } from "../daemon/daemon.ts";
+import { alignerConfigFrom, type AlignerConfig } from "../../pipeline/index.ts";
 import { buildScenario } from "../../sim/scenario.ts";
 import { scenarioSuite } from "../../sim/scenarios.ts";
 import { DEFAULT_FEATURE_CONFIG, indexTruths, labelFrames, roadMapView, type FeatureConfig, type LabelledSample, type MapView } from "../../fusion/index.ts";

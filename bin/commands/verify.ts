@@ -1,53 +1,10 @@
 /**
  * `fusiond verify FILE... --key PUB`: is each recording signed by that key, and not a byte changed since?
- * Also the check `replay` and `eval` run on their input files (`checkRecordings`).
+ * The check itself (also run by `replay` and `eval` on their input files): replay/signature-check.ts.
  */
 import type { Command } from "commander";
-import { FusiondError } from "../../schemas/index.ts";
-import { fileSource, readVerifyKey, signatureState, verifyRecording, type SignatureCheck } from "../../replay/index.ts";
+import { checkSignature, readVerifyKey, type SignatureCheck } from "../../replay/index.ts";
 import { EXIT_USAGE } from "./types.ts";
-
-export interface IntegrityOptions {
-  /** Public key file (PEM) to verify with; without it, files are only looked at (signed or not). */
-  verifyKey?: string;
-  /** With a key: replay unsigned files anyway (with a warning) instead of refusing them. */
-  allowUnsigned?: boolean;
-}
-
-/** One line for a check: "FILE: status: reason". */
-export const checkLine = (c: SignatureCheck): string => `${c.file}: ${c.status}: ${c.reason}`;
-
-async function checkOne(file: string, key: ReturnType<typeof readVerifyKey> | undefined): Promise<SignatureCheck> {
-  const source = await fileSource(file);
-  try {
-    return key ? await verifyRecording(source, key) : await signatureState(source);
-  } finally {
-    await source.close();
-  }
-}
-
-/**
- * Checks recordings before they are replayed or evaluated. Without a key: warns about unsigned files
- * (and about a signature record that was moved or altered). With a key: refuses (throws
- * `recording_tampered`) a file that does not verify, and an unsigned one unless `allowUnsigned`, since
- * stripping the signature would otherwise get any change past the check.
- */
-export async function checkRecordings(files: readonly string[], opts: IntegrityOptions, warn: (line: string) => void): Promise<SignatureCheck[]> {
-  const key = opts.verifyKey ? readVerifyKey(opts.verifyKey, "--verify-key") : undefined;
-  const checks: SignatureCheck[] = [];
-  for (const file of files) {
-    const c = await checkOne(file, key);
-    checks.push(c);
-    if (c.status === "valid" || c.status === "signed") continue;
-    const refuse = key !== undefined && (c.status !== "unsigned" || !opts.allowUnsigned);
-    if (refuse) {
-      const hint = c.status === "unsigned" ? " (pass --allow-unsigned to use it anyway)" : "";
-      throw new FusiondError(c.status === "unsigned" ? "recording_unsigned" : "recording_tampered", `${checkLine(c)}; refused${hint}`, { file, status: c.status });
-    }
-    warn(`warning: ${checkLine(c)}${key ? "" : " (pass --verify-key PUB to check signatures)"}`);
-  }
-  return checks;
-}
 
 export default function register(program: Command): void {
   program
@@ -86,7 +43,7 @@ Examples:
       for (const file of files) {
         let c: SignatureCheck | { file: string; status: "unreadable"; reason: string };
         try {
-          c = await checkOne(file, key);
+          c = await checkSignature(file, key);
         } catch (err) {
           c = { file, status: "unreadable", reason: (err as Error).message };
         }

@@ -3,8 +3,8 @@
  * merge, mark the run's state. `fusiond eval|replay ... --redis` and `fusiond fleet resume` share it.
  */
 import type { EvalReport } from "../../eval/score/report.ts";
-import { fleetProgress, runEvalOnFleet, runReplayOnFleet, saveRun, setRunState, type ReplayOutcome, type RunManifest } from "./run.ts";
-import { JobTracker } from "../../eval/fleet/tracker.ts";
+import { runEvalOnFleet, runReplayOnFleet, saveRun, setRunState, type ReplayOutcome, type RunManifest } from "../../eval/fleet/run.ts";
+import { JobTracker, progressText, type FleetProgress } from "../../eval/fleet/tracker.ts";
 
 export interface FleetCliOptions {
   redis: string;
@@ -50,3 +50,26 @@ export const fleetEval = (m: RunManifest, o: FleetCliOptions): Promise<EvalRepor
 
 export const fleetReplay = (m: RunManifest, o: FleetCliOptions): Promise<ReplayOutcome[] | undefined> =>
   withRun(m, o, (t) => runReplayOnFleet(t, m), (r) => r.some((x) => !x.ok));
+
+/** Progress on stderr: redrawn on a terminal, else one line every `everyS` seconds. */
+export function fleetProgress(enabled: boolean, tty: boolean, everyS = 5): { update: (p: FleetProgress) => void; end: () => void } {
+  let last = -Infinity;
+  let drawn = false;
+  return {
+    update(p) {
+      if (!enabled) return;
+      const now = performance.now();
+      if (tty) {
+        process.stderr.write(`\r\x1b[2K${progressText(p)}`);
+        drawn = true;
+      } else if (now - last >= everyS * 1000) {
+        last = now;
+        process.stderr.write(`${progressText(p)}\n`);
+      }
+    },
+    end() {
+      if (drawn) process.stderr.write("\n");
+      drawn = false;
+    },
+  };
+}

@@ -9,7 +9,7 @@ import { Worker, WaitingError, type Job } from "bullmq";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { BackendChoice } from "../../fusion/index.ts";
 import { startHttpEndpoints, type HttpEndpoints } from "../daemon/http.ts";
-import { JobExecutor, JobRefused, type ExecutorOptions } from "./execute.ts";
+import { JobExecutor, JobRefused, type ExecutorOptions } from "../../eval/fleet/execute.ts";
 import { DEFAULT_PREFIX, QUEUE, unitName, type JobData, type JobReturn } from "../../eval/fleet/jobs.ts";
 import { redisConnection, redisDriver } from "../../eval/fleet/redis.ts";
 

@@ -9,3 +9,4 @@ export * from "./mapping.ts";
 export * from "./open.ts";
 export * from "./ros2-mcap.ts";
 export * from "./types.ts";
+export * from "./input.ts";

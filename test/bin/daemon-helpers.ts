@@ -9,7 +9,7 @@ import { parseDaemonConfig, type DaemonConfig } from "../../pipeline/daemon-conf
 import { MODALITIES, TopicRegistry } from "../../schemas/index.ts";
 import { MqttTransport, SensorSink, type RawSink, type PublishOptions, type PublishResult } from "../../sensors/index.ts";
 import { randomScenario } from "../../sim/scenario.ts";
-import { startLiveSim, type LiveSim } from "../../bin/sim-live.ts";
+import { startLiveSim, type LiveSim } from "../../sim/live.ts";
 import { wallNs } from "../../sensors/wall-clock.ts";
 import { saveRecogniserFor } from "../fusion/recogniser.ts";
 

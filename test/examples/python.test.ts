@@ -14,7 +14,7 @@ import { PROTO_DIR } from "../../schemas/index.ts";
 import { TopicRegistry } from "../../schemas/topics.ts";
 import type { SensorMessage } from "../../schemas/types.ts";
 import { MqttTransport, SensorSink, SensorSource } from "../../sensors/index.ts";
-import { startLiveSim, wallClock } from "../../bin/sim-live.ts";
+import { startLiveSim, wallClock } from "../../sim/live.ts";
 import type { DecisionLike } from "../../sim/lockstep.ts";
 import { protoc, requireTool } from "../interop/tools.ts";
 import { mosquittoOrAedes, uniqueVehicle, type TestBroker } from "../sensors/helpers.ts";

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { runReplay, type ReplayReport } from "../../bin/commands/replay.ts";
+import { runReplay, type ReplayReport } from "../../eval/run/replay.ts";
 
 export const GOLDEN_DIR = fileURLToPath(new URL("../golden/", import.meta.url));
 export const GOLDEN_RECORDING = `${GOLDEN_DIR}live-drive.mcap`;

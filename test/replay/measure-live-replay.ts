@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runReplay } from "../../bin/commands/replay.ts";
+import { runReplay } from "../../eval/run/replay.ts";
 import { EmbeddedBroker } from "../../sensors/index.ts";
 import { goldenModel, recordLiveSession } from "./live-session.ts";
 

@@ -16,7 +16,7 @@ import { makeInputSpec } from "../../fusion/features/config.ts";
 import { renderCard } from "../../fusion/model/card.ts";
 import { saveModelDir } from "../../fusion/model/model-dir.ts";
 import { strategyByName } from "../../fusion/model/strategies.ts";
-import { runReplay, type ReplayOpts } from "../../bin/commands/replay.ts";
+import { runReplay, type ReplayOpts } from "../../eval/run/replay.ts";
 import { useBackend } from "../fusion/tf-setup.ts";
 import { saveRecogniserFor } from "../fusion/recogniser.ts";
 

@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runReplay, type ReplayOpts } from "../../bin/commands/replay.ts";
+import { runReplay, type ReplayOpts } from "../../eval/run/replay.ts";
 import { fileSource, hasRecordedInputs, McapRecording } from "../../replay/index.ts";
 import { GOLDEN_IGNORE, GOLDEN_RECORDING } from "./golden.ts";
 import { goldenModel } from "./live-session.ts";

@@ -1,5 +1,5 @@
 /**
- * The simulator over MQTT (bin/sim-live.ts): lockstep with a stub decider completes an episode with no lost
+ * The simulator over MQTT (sim/live.ts): lockstep with a stub decider completes an episode with no lost
  * or duplicated steps; live mode paces by receive stamps and applies the latest decision (closed loop);
  * stop() ends an episode cleanly. Mosquitto on 127.0.0.1:1883, or the embedded aedes broker (said so).
  */
@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { map } from "rxjs";
 import { TopicRegistry } from "../../schemas/topics.ts";
 import { MqttTransport, SensorSink, SensorSource } from "../../sensors/index.ts";
-import { startLiveSim, wallClock } from "../../bin/sim-live.ts";
+import { startLiveSim, wallClock } from "../../sim/live.ts";
 import type { DecisionLike } from "../../sim/lockstep.ts";
 import type { ScenarioSpec } from "../../sim/scenario.ts";
 import { mosquittoOrAedes, uniqueVehicle, type TestBroker } from "../sensors/helpers.ts";
@@ -40,7 +40,7 @@ async function settled(cond: () => boolean): Promise<void> {
 const decisionsOf = (source: SensorSource, vehicle: string) =>
   source.messages([new TopicRegistry(vehicle).topicFor("decision")]).pipe(map((m) => m.message as DecisionLike));
 
-describe("sim over MQTT (bin/sim-live.ts)", function () {
+describe("sim over MQTT (sim/live.ts)", function () {
   this.timeout(90_000);
   let broker: TestBroker;
   before(async () => {

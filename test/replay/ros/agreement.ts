@@ -1,5 +1,5 @@
 /** Replays two recordings with a model and compares their actions frame by frame (by frame stamp). */
-import { runReplay } from "../../../bin/commands/replay.ts";
+import { runReplay } from "../../../eval/run/replay.ts";
 
 export async function actionsOf(file: string, model: string): Promise<Map<string, string>> {
   const actions = new Map<string, string>();

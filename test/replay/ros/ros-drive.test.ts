@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeRecording, fileSource, McapRecording, type ConvertReport } from "../../../replay/index.ts";
 import { writeRos2Mcap } from "../../fixtures/ros/ros2-mcap-writer.ts";
-import { runReplay } from "../../../bin/commands/replay.ts";
+import { runReplay } from "../../../eval/run/replay.ts";
 import { actionsOf, agreement } from "./agreement.ts";
 import { fusiond, requireRosbag, simDrive, writeBag, type Drive } from "./helpers.ts";
 

@@ -6,14 +6,14 @@
  */
 import { UnrecoverableError } from "bullmq";
 import type { BackendChoice } from "../../fusion/index.ts";
-import { runReplay } from "../commands/replay-run.ts";
-import { runEpisodeInProcess } from "../../eval/run/closed-loop.ts";
-import { loadEvalModel, type EvalModel } from "../../eval/run/decider.ts";
-import { ABLATION_SUPERVISOR, reasonOf } from "../../eval/run/evaluate.ts";
-import { openLoopFile } from "../../eval/run/open-loop.ts";
-import { FUSIOND_VERSION } from "../version.ts";
-import { fileSha256, modelMismatch, type ModelRef } from "../../eval/fleet/identity.ts";
-import { encodeResult, type JobData, type JobReturn, type RecordingRef } from "../../eval/fleet/jobs.ts";
+import { runReplay } from "../run/replay.ts";
+import { runEpisodeInProcess } from "../run/closed-loop.ts";
+import { loadEvalModel, type EvalModel } from "../run/decider.ts";
+import { ABLATION_SUPERVISOR, reasonOf } from "../run/evaluate.ts";
+import { openLoopFile } from "../run/open-loop.ts";
+import { FUSIOND_VERSION } from "../../schemas/version.ts";
+import { fileSha256, modelMismatch, type ModelRef } from "./identity.ts";
+import { encodeResult, type JobData, type JobReturn, type RecordingRef } from "./jobs.ts";
 
 /** A job this worker will not run, with why; retried (another worker may have the right files). */
 export class JobRefused extends Error {

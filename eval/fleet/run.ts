@@ -6,15 +6,15 @@
  */
 import { resolve } from "node:path";
 import type { BackendChoice } from "../../fusion/index.ts";
-import type { EvalReport } from "../../eval/score/report.ts";
+import type { EvalReport } from "../score/report.ts";
 import { FusiondError, type Modality } from "../../schemas/index.ts";
-import type { ReplayReport } from "../commands/replay-run.ts";
-import type { EpisodeResult } from "../../eval/run/closed-loop.ts";
-import { evaluate, type EvalRunner, type EvaluateOptions, type ModelHandle, type Outcome } from "../../eval/run/evaluate.ts";
-import type { OpenLoopFilePart } from "../../eval/run/open-loop.ts";
-import { fileSha256, identityOf, modelMeta, type ModelRef } from "../../eval/fleet/identity.ts";
-import type { ReplayJobOptions } from "../../eval/fleet/jobs.ts";
-import { progressText, type FleetProgress, type JobOutcome, type JobTracker } from "../../eval/fleet/tracker.ts";
+import type { ReplayReport } from "../run/replay.ts";
+import type { EpisodeResult } from "../run/closed-loop.ts";
+import { evaluate, type EvalRunner, type EvaluateOptions, type ModelHandle, type Outcome } from "../run/evaluate.ts";
+import type { OpenLoopFilePart } from "../run/open-loop.ts";
+import { fileSha256, identityOf, modelMeta, type ModelRef } from "./identity.ts";
+import type { ReplayJobOptions } from "./jobs.ts";
+import type { JobOutcome, JobTracker } from "./tracker.ts";
 
 export const RUN_SCHEMA = "fusiond.fleet-run/1";
 
@@ -23,6 +23,25 @@ export type EvalRunSpec = Pick<
   EvaluateOptions,
   "models" | "data" | "scenarios" | "suiteName" | "ablation" | "baselines" | "backend" | "maskUnused" | "bootstrap" | "parallel" | "timelineEpisode" | "command" | "version"
 >;
+
+/** The serialisable part of a run's options, as the fleet manifest keeps it. */
+export function evalRunSpec(o: EvaluateOptions): EvalRunSpec {
+  return {
+    models: o.models,
+    data: o.data,
+    scenarios: o.scenarios,
+    suiteName: o.suiteName,
+    ablation: o.ablation,
+    baselines: o.baselines,
+    backend: o.backend,
+    maskUnused: o.maskUnused,
+    bootstrap: o.bootstrap,
+    parallel: o.parallel,
+    ...(o.timelineEpisode ? { timelineEpisode: o.timelineEpisode } : {}),
+    command: o.command,
+    version: o.version,
+  };
+}
 
 export interface ReplayRunSpec {
   files: string[];
@@ -168,27 +187,4 @@ export async function runReplayOnFleet(t: JobTracker, m: RunManifest): Promise<R
       throw new FusiondError("run_cancelled", `fleet run ${m.id} was cancelled`, { id: m.id });
     }),
   ]);
-}
-
-/** Progress on stderr: redrawn on a terminal, else one line every `everyS` seconds. */
-export function fleetProgress(enabled: boolean, tty: boolean, everyS = 5): { update: (p: FleetProgress) => void; end: () => void } {
-  let last = -Infinity;
-  let drawn = false;
-  return {
-    update(p) {
-      if (!enabled) return;
-      const now = performance.now();
-      if (tty) {
-        process.stderr.write(`\r\x1b[2K${progressText(p)}`);
-        drawn = true;
-      } else if (now - last >= everyS * 1000) {
-        last = now;
-        process.stderr.write(`${progressText(p)}\n`);
-      }
-    },
-    end() {
-      if (drawn) process.stderr.write("\n");
-      drawn = false;
-    },
-  };
 }

@@ -9,14 +9,17 @@
  */
 import type { Observable, Subscription } from "rxjs";
 import { timestampToNs } from "../schemas/time.ts";
-import type { SensorSink } from "../sensors/index.ts";
-import { wallNs } from "../sensors/wall-clock.ts";
-import { Episode, type SensorName, type SimMessage } from "../sim/episode.ts";
-import { DecisionMailbox, decisionToCommand, runLockstep, type DecisionLike, type MatchPolicy, type TimeoutPolicy } from "../sim/lockstep.ts";
-import type { ScenarioSpec } from "../sim/scenario.ts";
-import type { CameraSetSpec } from "../sim/sensors/camera-set.ts";
-import type { EpisodeScore } from "../sim/score.ts";
-import type { EgoCommand } from "../sim/world/types.ts";
+import { Episode, type SensorName, type SimMessage } from "./episode.ts";
+import { DecisionMailbox, decisionToCommand, runLockstep, type DecisionLike, type MatchPolicy, type TimeoutPolicy } from "./lockstep.ts";
+import type { ScenarioSpec } from "./scenario.ts";
+import type { CameraSetSpec } from "./sensors/camera-set.ts";
+import type { EpisodeScore } from "./score.ts";
+import type { EgoCommand } from "./world/types.ts";
+
+/** Where the simulator publishes (sensors/'s SensorSink: it encodes with the topic's type and QoS); delivery problems come back, never thrown. */
+export interface SimSink {
+  publish(topic: string, message: object): Promise<{ ok: boolean }>;
+}
 
 /** Wall clock, injected (tests may pass a fake); default: epoch ns from performance.now. */
 export interface LiveClock {
@@ -24,7 +27,8 @@ export interface LiveClock {
   nowNs(): bigint;
 }
 
-export const wallClock: LiveClock = { nowNs: wallNs };
+const ORIGIN_NS = BigInt(Math.round(performance.timeOrigin * 1e6));
+export const wallClock: LiveClock = { nowNs: () => ORIGIN_NS + BigInt(Math.round(performance.now() * 1e6)) };
 
 export interface LockstepSettings {
   /** Wait per step for its decision, wall ms (default 1000). */
@@ -39,7 +43,7 @@ export interface LockstepSettings {
 
 export interface LiveSimOptions {
   /** Where every message goes (topics and QoS from the sink's registry). Not closed here. */
-  sink: SensorSink;
+  sink: SimSink;
   /** Decoded fusiond.DrivingDecision messages for this vehicle. Subscribed at start, released at the end. */
   decisions?: Observable<DecisionLike>;
   scenario: ScenarioSpec;

@@ -1,14 +1,17 @@
 /**
  * Lets a command that reads a fusiond recording take a ROS 1 bag or ROS 2 MCAP file as it is: the file is
  * converted (with the --ros-map mapping, or the defaults) to a temporary fusiond recording, which the
- * command reads and `cleanup` removes. A fusiond recording passes through untouched.
+ * command reads and `cleanup` removes. A fusiond recording passes through untouched. (The --ros-map flag itself: bin/commands/ros-flags.ts.)
  */
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { FusiondError } from "../../schemas/index.ts";
-import { convertRosFile, isRosRecording, parseMapping, type ConvertReport, type RosMapping } from "../../replay/index.ts";
+import type { ConvertReport } from "./convert.ts";
+import { convertRosFile } from "./convert-file.ts";
+import { parseMapping, type RosMapping } from "./mapping.ts";
+import { isRosRecording } from "./open.ts";
 
 export interface RecordingInput {
   /** The fusiond recording to read. */
@@ -17,8 +20,6 @@ export interface RecordingInput {
   converted?: ConvertReport;
   cleanup(): Promise<void>;
 }
-
-export const ROS_MAP_OPTION = ["--ros-map <ros.yaml>", "for a ROS 1 bag or ROS 2 MCAP input: the topic mapping (docs/ros.md; default: common types by type)"] as const;
 
 export function readMapping(path: string): { mapping: RosMapping; text: string } {
   let text: string;
@@ -47,4 +48,28 @@ export async function recordingInput(file: string, rosMap: string | undefined, l
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * recordingInput for each file, in order (`onEach` sees each as it is made); on a failure the ones made so far
+ * are removed.
+ */
+export async function recordingInputs(
+  files: readonly string[],
+  rosMap: string | undefined,
+  log?: (line: string) => void,
+  onEach?: (input: RecordingInput, file: string) => void,
+): Promise<RecordingInput[]> {
+  const inputs: RecordingInput[] = [];
+  try {
+    for (const file of files) {
+      const input = await recordingInput(file, rosMap, log);
+      inputs.push(input);
+      onEach?.(input, file);
+    }
+  } catch (err) {
+    for (const i of inputs) await i.cleanup();
+    throw err;
+  }
+  return inputs;
 }

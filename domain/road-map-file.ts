@@ -6,8 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { FusiondError } from "../../schemas/index.ts";
-import type { RoadMap } from "../../domain/road-map.ts";
+import { FusiondError } from "../schemas/index.ts";
+import type { RoadMap } from "./road-map.ts";
 
 const num = z.number().finite();
 const range = { startM: num, endM: num };

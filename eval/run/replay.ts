@@ -11,10 +11,11 @@ import { concatMap, from, map, Observable, of, timer, type SchedulerLike } from 
 import { parse as parseYaml } from "yaml";
 import { roadMapView, type BackendChoice, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
-import { createPipeline, frameInputsMessage, resolveAlignerConfig, type PipelineMetrics } from "../../pipeline/index.ts";
+import { alignerConfigFrom, createPipeline, frameInputsMessage, resolveAlignerConfig, type PipelineMetrics } from "../../pipeline/index.ts";
 import { dropRedacted, FusiondError, MODALITIES, MessageDecoder, TopicRegistry, type SensorMessage } from "../../schemas/index.ts";
 import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import {
+  checkRecordings,
   compareDecisions,
   driveReplay,
   fileSource,
@@ -22,18 +23,16 @@ import {
   McapRecording,
   Pacer,
   parseRate,
+  recordingInput,
   recordToFile,
   type Comparison,
   type McapRecorder,
   type SignatureStatus,
 } from "../../replay/index.ts";
-import { alignerConfigFrom } from "../daemon/daemon.ts";
 import { loadDecider } from "../../fusion/inference/decider.ts";
-import { parseRoadMap, readRoadMapFile } from "../daemon/road-map.ts";
-import { FUSIOND_VERSION } from "./record.ts";
-import { replayRecordedFrames, type RecordedFramesResult } from "./replay-recorded.ts";
-import { checkRecordings } from "./verify.ts";
-import { recordingInput } from "./ros-input.ts";
+import { parseRoadMap, readRoadMapFile } from "../../domain/road-map-file.ts";
+import { FUSIOND_VERSION } from "../../schemas/version.ts";
+import { replayRecordedFrames, type RecordedFramesResult } from "./recorded-frames.ts";
 
 export interface ReplayOpts {
   model: string;

@@ -1,0 +1,53 @@
+/**
+ * The daemon's pipeline sinks other than decisions (decision-output.ts has those): accepted inputs recorded
+ * (as recording.topics allows) and shown on the live view, voice features prefetched, rejections and irregular
+ * streams logged once, health changes logged once they hold, decision liveness logged.
+ */
+import type { Logger } from "pino";
+import type { DrivingDecision } from "../../fusion/index.ts";
+import type { Decider } from "../../fusion/inference/decider.ts";
+import { OTHER_TOPIC_LABEL, type PipelineSink } from "../../pipeline/index.ts";
+import type { McapRecorder } from "../../replay/index.ts";
+import { HEALTH_TOPIC, type FoxgloveLiveView } from "./foxglove.ts";
+import type { HealthLogDebouncer } from "./health-log.ts";
+
+export type LogOnce = (key: string, obj: object, msg: string) => void;
+
+export interface ObserverContext {
+  logger: Logger;
+  logOnce: LogOnce;
+  acceptTopic: (topic: string) => boolean;
+  live: FoxgloveLiveView | undefined;
+  healthLog: HealthLogDebouncer;
+  recorder: McapRecorder | undefined;
+  recorded: (topic: string) => boolean;
+  decider: Decider;
+  /** An input was accepted (for /readyz). */
+  onInput: () => void;
+}
+
+/** The pipeline's sinks other than decisions: record and show accepted inputs, log rejections, health and liveness. */
+export function observers(c: ObserverContext): Omit<PipelineSink<DrivingDecision>, "decision"> {
+  const { logger, logOnce, live } = c;
+  return {
+    message: (m) => {
+      c.onInput();
+      // An utterance's features are worked out on arrival, not by the first frame that holds it.
+      if (m.kind === "voice") setImmediate(() => c.decider.prefetchVoice(m.message));
+      if (c.recorded(m.topic)) c.recorder?.addSensorMessage(m);
+      live?.publish(m.topic, m.type, m.bytes, m.stampNs);
+    },
+    liveness: (l) => {
+      if (l.stalled) logger.error({ referencesSinceDecision: l.referencesSinceDecision }, `decisions stalled: ${l.reason} (/healthz answers 503 until a decision comes out)`);
+      else logger.info("decisions flowing again");
+    },
+    rejection: (r) =>
+      logOnce(`${r.reason}:${c.acceptTopic(r.topic) ? r.topic : OTHER_TOPIC_LABEL}`, { topic: r.topic, reason: r.reason, detail: r.detail }, "input rejected (logged once per accepted topic and reason, once for all others; counted in /metrics)"),
+    health: (h) => {
+      const th = h.health;
+      live?.publishJson(HEALTH_TOPIC, "fusiond.TopicHealth", th, h.atNs);
+      if (h.cause === "status") c.healthLog.update(h.topic, th.ok, { topic: h.topic, alive: th.alive, rateOk: th.rateOk, valid: th.valid, rateHz: th.rateHz });
+      else logOnce(`${h.cause}:${h.topic}`, { topic: h.topic, cause: h.cause }, "sensor stream irregular (logged once per topic; counted in health)");
+    },
+  };
+}

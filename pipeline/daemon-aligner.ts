@@ -1,0 +1,35 @@
+/**
+ * The daemon config's `aligner` section as the frame aligner's settings: ms → ns, camera ids → this vehicle's
+ * camera topics. The daemon, replay (with the config stored in a recording) and training data all align so.
+ */
+import { msToNs, TopicRegistry } from "../schemas/index.ts";
+import type { DaemonConfig } from "./daemon-config.ts";
+import type { AlignerConfig } from "./frame-aligner.ts";
+
+const msOpt = (ms: number | undefined): bigint | undefined => (ms === undefined ? undefined : msToNs(ms));
+
+/** The aligner's settings from the config's (ms → ns; camera ids → this vehicle's camera topics). */
+export function alignerConfigFrom(c: DaemonConfig["aligner"], vehicle: string): AlignerConfig {
+  const out: AlignerConfig = {};
+  if (c.referenceTopic !== undefined) out.referenceTopic = c.referenceTopic;
+  if (c.cameras?.length) {
+    const registry = new TopicRegistry(vehicle);
+    out.cameras = c.cameras.map((id) => registry.topicFor("camera", id));
+    if (c.referenceTopic === undefined) out.referenceTopic = out.cameras[0];
+  }
+  const set = <K extends keyof AlignerConfig>(k: K, v: AlignerConfig[K] | undefined): void => {
+    if (v !== undefined) out[k] = v;
+  };
+  set("radarToleranceNs", msOpt(c.radarToleranceMs));
+  set("cameraToleranceNs", msOpt(c.cameraToleranceMs));
+  set("gnssMaxAgeNs", msOpt(c.gnssMaxAgeMs));
+  set("egoMaxAgeNs", msOpt(c.egoMaxAgeMs));
+  set("voiceTtlNs", msOpt(c.voiceTtlMs));
+  set("allowedLatenessNs", msOpt(c.allowedLatenessMs));
+  set("maxDelayNs", msOpt(c.maxDelayMs));
+  set("maxBuffer", c.maxBuffer);
+  set("maxPendingFrames", c.maxPendingFrames);
+  set("noWaitFor", c.noWaitFor);
+  set("extrapolate", c.extrapolate);
+  return out;
+}
