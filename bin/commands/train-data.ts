@@ -28,6 +28,16 @@ import { DEFAULT_FEATURE_CONFIG, indexTruths, labelFrames, roadMapView, type Fea
  */
 const TRAIN_ALIGNER: AlignerConfig = { inOrderPerTopic: true, ...alignerConfigFrom(alignerSchema.parse({}), "ego1") };
 
+/**
+ * A model with several cameras (config.cameras) learns from frames aligned as a daemon configured with those
+ * cameras aligns them (aligner.cameras: the first is the reference), on the recording's own vehicle.
+ */
+function trainAligner(config: FeatureConfig, vehicle: string): AlignerConfig {
+  if (!config.cameras) return TRAIN_ALIGNER;
+  return { inOrderPerTopic: true, ...alignerConfigFrom(alignerSchema.parse({ cameras: config.cameras }), vehicle) };
+}
+const vehicleOf = (topic: string): string => /^vehicles\/([^/]+)\//.exec(topic)?.[1] ?? "sim";
+
 const mapCache = new Map<string, MapView | undefined>();
 function mapForScenario(name: string): MapView | undefined {
   if (!mapCache.has(name)) {
@@ -72,7 +82,8 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
   const cached = cachePath(file, every, config);
   if (useCache && existsSync(cached)) return deserialize(readFileSync(cached)) as LabelledSample[];
   const decoder = new MessageDecoder();
-  const aligner = new FrameAligner(TRAIN_ALIGNER);
+  // Made at the first message, which names the recording's vehicle (several cameras' topics contain it).
+  let aligner: FrameAligner | undefined;
   const frames: FusedFrame[] = [];
   const truths: DecodedMessage[] = [];
   let rejected = 0;
@@ -86,6 +97,7 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
         continue;
       }
       last = m.receiveNs;
+      aligner ??= new FrameAligner(trainAligner(config, vehicleOf(m.topic)));
       // Deadlines that fall before this arrival fire first, as the pipeline's timers would.
       for (let due = aligner.nextDeadlineNs(); due !== undefined && due <= m.receiveNs; due = aligner.nextDeadlineNs()) frames.push(...aligner.expire(due, due));
       if (r.message.kind === "sim_truth") truths.push(r.message.message);
@@ -94,7 +106,7 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
   } finally {
     await rec.close();
   }
-  frames.push(...aligner.flush(last));
+  if (aligner) frames.push(...aligner.flush(last));
   const { samples, skipped } = labelFrames(frames, indexTruths(truths), (t) => ({ config, map: mapForScenario(String(t["scenario"] ?? "")) }), (t) => String(t["episode_id"] ?? file), every);
   log(`${relative(process.cwd(), file)}: ${frames.length} frames, ${samples.length} samples (every ${every}), ${skipped} without a label, ${rejected} rejected messages`);
   if (useCache) {

@@ -14,7 +14,7 @@ import type { Command } from "commander";
 import * as tf from "@tensorflow/tfjs";
 import { MODALITIES, type Modality } from "../../schemas/index.ts";
 import {
-  ACTIONS, TRAINING_BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_FEATURE_CONFIG, ensembleOf, evaluate, flopsPerSample, FsModelHandler, loadModelDir, makeInputSpec,
+  ACTIONS, TRAINING_BACKEND_CHOICES, COMMAND_VOCAB, DEFAULT_CAMERA_IDS, DEFAULT_FEATURE_CONFIG, ensembleOf, evaluate, flopsPerSample, FsModelHandler, loadModelDir, makeInputSpec,
   mulberry32, pretrain, VOICE_COMMAND_DIR, PRETRAIN_TASKS, renderCard, saveModelDir, selectBackend, splitByGroup, STRATEGIES, train, wideEnsembleOf,
   type BackendChoice, type ClassMetrics, type InputSpec, type LabelledSample, type ModelCard, type StrategyName, type TrainResult, type EpochReport,
 } from "../../fusion/index.ts";
@@ -46,6 +46,7 @@ interface TrainFlags {
   description?: string;
   cache: boolean;
   egoAccel?: boolean;
+  cameras?: string;
   head: string;
   units: string;
   ensemble: string;
@@ -113,6 +114,7 @@ export default function register(program: Command): void {
     .option("--ensemble <n>", "train n members (seeds seed, seed+1, …) and ship their averaged probabilities as one model (early and intermediate: fused side by side into one wide model, one member's op count)", number({ integer: true, min: 1, max: 8 }), "1")
     .option("--jobs <n>", "ensemble members trained at once, each in a worker thread on its own core (default: the cores, at most the members)", number({ integer: true, min: 1, max: 64 }))
     .option("-q, --quiet", "no progress and no log lines on stderr (errors still; the result is on stdout)")
+    .option("--cameras <ids>", `camera slots, one per camera id in this order, a shared camera encoder over them (e.g. ${DEFAULT_CAMERA_IDS.join(",")}, the simulator's set: data from fusiond sim --cameras); default: the one reference camera`)
     .option("--ego-accel", "read the car's measured acceleration too (only for data from fusiond sim --perturb: on the expert's own drives it gives the label away)")
     .addHelpText(
       "after",
@@ -120,7 +122,8 @@ export default function register(program: Command): void {
 Examples:
   fusiond train --data train-*.mcap --strategy intermediate --out models/mine
   fusiond train --data train-*.mcap --test-data test-*.mcap --strategy late --epochs 20 --out models/late-20 --compare models/default
-  fusiond train --data train-*.mcap --modalities camera --out models/camera-mine --quiet`,
+  fusiond train --data train-*.mcap --modalities camera --out models/camera-mine --quiet
+  fusiond train --data 4cam/train-*.mcap --cameras front,rear,left,right --out models/multi-mine   # data: fusiond sim --cameras front,rear,left,right`,
     )
     .action(async (flags: TrainFlags) => {
       const log = (s: string): void => void (flags.quiet ? undefined : process.stderr.write(`fusiond train: ${s}\n`));
@@ -147,7 +150,16 @@ Examples:
       log(`backend ${backend.chosen} (${backend.log.join("; ")})`);
       const every = Number(flags.every);
       // The spec's feature config (it drops cross-modal features whose other modality the model does not read).
-      const spec = makeInputSpec(modalities, flags.egoAccel ? { ...DEFAULT_FEATURE_CONFIG, egoAccel: true } : DEFAULT_FEATURE_CONFIG);
+      const cameras = flags.cameras?.split(",").map((c) => c.trim()).filter((c) => c.length > 0);
+      if (cameras !== undefined && (cameras.length === 0 || new Set(cameras).size !== cameras.length || cameras.some((c) => !/^[^/#+]+$/.test(c)))) {
+        usage(`--cameras takes distinct camera ids separated by commas, e.g. ${DEFAULT_CAMERA_IDS.join(",")}, not "${flags.cameras}"`);
+      }
+      // Side by side (wide-ensemble.ts) knows one camera's encoder only: several cameras train one model, or late/attention ensembles.
+      if (cameras && members > 1 && (flags.strategy === "early" || flags.strategy === "intermediate")) {
+        usage(`--cameras with --ensemble ${members} needs --strategy late or attention (early and intermediate ensembles are fused side by side, which takes one camera); or train one member`);
+      }
+      const baseConfig = { ...DEFAULT_FEATURE_CONFIG, ...(flags.egoAccel ? { egoAccel: true } : {}), ...(cameras ? { cameras } : {}) };
+      const spec = makeInputSpec(modalities, baseConfig);
       // An ensemble is bagged by phase: member k takes every n-th training frame starting at frame k, so that
       // together the members see every frame (all are loaded; each member's split picks its phase).
       const phased = members > 1 && every > 1;
