@@ -275,7 +275,10 @@ Examples:
         for (const [k, v] of Object.entries(m)) metrics[`test ${k}`] = v;
         const base = flags.compare ? await loadModelDir(flags.compare).catch((err: Error) => void log(`--compare ${flags.compare}: ${err.message} (no baseline in the card)`)) : undefined;
         if (base) {
-          const b = conditionMetrics(base.model, test, base.spec);
+          // A baseline with other camera slots reads the same recordings as its own features (a single-camera one: the first camera).
+          const sameCameras = JSON.stringify(base.spec.config.cameras) === JSON.stringify(spec.config.cameras);
+          const baseTest = sameCameras ? test : await loadAll(flags.testData!, 1, flags.cache, log, base.spec.config, base.spec.config.cameras ?? spec.config.cameras?.slice(0, 1));
+          const b = conditionMetrics(base.model, baseTest, base.spec);
           for (const [k, v] of Object.entries(b)) {
             const mine = (m[k] as { macroF1: number } | undefined)?.macroF1;
             const theirs = (v as { macroF1: number }).macroF1;
