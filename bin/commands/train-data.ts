@@ -27,6 +27,16 @@ import { DEFAULT_FEATURE_CONFIG, indexTruths, labelFrames, roadMapView, type Fea
  */
 const TRAIN_ALIGNER: AlignerConfig = { inOrderPerTopic: true, ...alignerConfigFrom(alignerSchema.parse({}), "ego1") };
 
+/**
+ * A model with several cameras (config.cameras) learns from frames aligned as a daemon configured with those
+ * cameras aligns them (aligner.cameras: the first is the reference), on the recording's own vehicle.
+ */
+function trainAligner(cameras: readonly string[] | undefined, vehicle: string): AlignerConfig {
+  if (!cameras) return TRAIN_ALIGNER;
+  return { inOrderPerTopic: true, ...alignerConfigFrom(alignerSchema.parse({ cameras }), vehicle) };
+}
+const vehicleOf = (topic: string): string => /^vehicles\/([^/]+)\//.exec(topic)?.[1] ?? "sim";
+
 const mapCache = new Map<string, MapView | undefined>();
 function mapForScenario(name: string): MapView | undefined {
   if (!mapCache.has(name)) {
@@ -55,9 +65,9 @@ function featureCodeHash(): string {
 const cacheDir = (): string => join(tmpdir(), "fusiond-features");
 
 /** The cache file of one recording's samples (it exists once they were extracted with this code and config). */
-function cachePath(file: string, every: number, config: FeatureConfig): string {
+function cachePath(file: string, every: number, config: FeatureConfig, cameras: readonly string[] | undefined = config.cameras): string {
   const st = statSync(file);
-  const alignerKey = JSON.stringify(TRAIN_ALIGNER, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+  const alignerKey = JSON.stringify(cameras ? [TRAIN_ALIGNER, cameras] : TRAIN_ALIGNER, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v));
   const key = createHash("sha256").update(JSON.stringify([file, st.size, st.mtimeMs, every, config, alignerKey, featureCodeHash()])).digest("hex").slice(0, 16);
   return join(cacheDir(), `${basename(file)}.${key}.v9`);
 }
@@ -67,11 +77,12 @@ export function uncachedFiles(files: readonly string[], every: number, config: F
   return files.filter((f) => !existsSync(cachePath(f, every, config)));
 }
 
-async function samplesOfFile(file: string, every: number, useCache: boolean, log: (s: string) => void, config: FeatureConfig = DEFAULT_FEATURE_CONFIG): Promise<LabelledSample[]> {
-  const cached = cachePath(file, every, config);
+async function samplesOfFile(file: string, every: number, useCache: boolean, log: (s: string) => void, config: FeatureConfig = DEFAULT_FEATURE_CONFIG, cameras: readonly string[] | undefined = config.cameras): Promise<LabelledSample[]> {
+  const cached = cachePath(file, every, config, cameras);
   if (useCache && existsSync(cached)) return deserialize(readFileSync(cached)) as LabelledSample[];
   const decoder = new MessageDecoder();
-  const aligner = new FrameAligner(TRAIN_ALIGNER);
+  // Made at the first message, which names the recording's vehicle (several cameras' topics contain it).
+  let aligner: FrameAligner | undefined;
   const frames: FusedFrame[] = [];
   const truths: DecodedMessage[] = [];
   let rejected = 0;
@@ -85,6 +96,7 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
         continue;
       }
       last = m.receiveNs;
+      aligner ??= new FrameAligner(trainAligner(cameras, vehicleOf(m.topic)));
       // Deadlines that fall before this arrival fire first, as the pipeline's timers would.
       for (let due = aligner.nextDeadlineNs(); due !== undefined && due <= m.receiveNs; due = aligner.nextDeadlineNs()) frames.push(...aligner.expire(due, due));
       if (r.message.kind === "sim_truth") truths.push(r.message.message);
@@ -93,7 +105,7 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
   } finally {
     await rec.close();
   }
-  frames.push(...aligner.flush(last));
+  if (aligner) frames.push(...aligner.flush(last));
   const { samples, skipped } = labelFrames(frames, indexTruths(truths), (t) => ({ config, map: mapForScenario(String(t["scenario"] ?? "")) }), (t) => String(t["episode_id"] ?? file), every);
   log(`${relative(process.cwd(), file)}: ${frames.length} frames, ${samples.length} samples (every ${every}), ${skipped} without a label, ${rejected} rejected messages`);
   if (useCache) {
@@ -104,9 +116,13 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
   return samples;
 }
 
-export async function loadAll(files: string[], every: number, cache: boolean, log: (s: string) => void, config: FeatureConfig): Promise<LabelledSample[]> {
+/**
+ * Samples of every recording, in order. `cameras`: the cameras the frames are aligned with (default: the
+ * config's); a single-camera baseline compared on several cameras' recordings is aligned on their first.
+ */
+export async function loadAll(files: string[], every: number, cache: boolean, log: (s: string) => void, config: FeatureConfig, cameras: readonly string[] | undefined = config.cameras): Promise<LabelledSample[]> {
   const out: LabelledSample[] = [];
-  for (const f of files) for (const s of await samplesOfFile(f, every, cache, log, config)) out.push(s);
+  for (const f of files) for (const s of await samplesOfFile(f, every, cache, log, config, cameras)) out.push(s);
   return out;
 }
 

@@ -13,7 +13,7 @@ import type { Command } from "commander";
 import { MODALITIES, type Modality } from "../../schemas/index.ts";
 import { mulberry32 } from "../../domain/random.ts";
 import {
-  combineMembers, DEFAULT_FEATURE_CONFIG, fusesSideBySide, loadModelDir, makeInputSpec, pretrainEncoders, recogniserCard, renderCard, saveModelDir,
+  combineMembers, DEFAULT_CAMERA_IDS, DEFAULT_FEATURE_CONFIG, fusesSideBySide, loadModelDir, makeInputSpec, pretrainEncoders, recogniserCard, renderCard, saveModelDir,
   selectBackend, splitByGroup, STRATEGIES, testMetrics, trainingCard, trainMembers, TRAINING_BACKEND_CHOICES, VOICE_COMMAND_DIR, voiceRecogniser,
   type BackendChoice, type PretrainRun, type StrategyName, type TrainResult,
 } from "../../fusion/index.ts";
@@ -46,6 +46,7 @@ interface TrainFlags {
   description?: string;
   cache: boolean;
   egoAccel?: boolean;
+  cameras?: string;
   head: string;
   units: string;
   ensemble: string;
@@ -82,6 +83,7 @@ export default function register(program: Command): void {
     .option("--ensemble <n>", "train n members (seeds seed, seed+1, …) and ship their averaged probabilities as one model (early and intermediate: fused side by side into one wide model, one member's op count)", number({ integer: true, min: 1, max: 8 }), "1")
     .option("--jobs <n>", "ensemble members trained at once, each in a worker thread on its own core (default: the cores, at most the members)", number({ integer: true, min: 1, max: 64 }))
     .option("-q, --quiet", "no progress and no log lines on stderr (errors still; the result is on stdout)")
+    .option("--cameras <ids>", `camera slots, one per camera id in this order, a shared camera encoder over them (e.g. ${DEFAULT_CAMERA_IDS.join(",")}, the simulator's set: data from fusiond sim --cameras); default: the one reference camera`)
     .option("--ego-accel", "read the car's measured acceleration too (only for data from fusiond sim --perturb: on the expert's own drives it gives the label away)")
     .addHelpText(
       "after",
@@ -89,7 +91,8 @@ export default function register(program: Command): void {
 Examples:
   fusiond train --data train-*.mcap --strategy intermediate --out models/mine
   fusiond train --data train-*.mcap --test-data test-*.mcap --strategy late --epochs 20 --out models/late-20 --compare models/default
-  fusiond train --data train-*.mcap --modalities camera --out models/camera-mine --quiet`,
+  fusiond train --data train-*.mcap --modalities camera --out models/camera-mine --quiet
+  fusiond train --data 4cam/train-*.mcap --cameras front,rear,left,right --out models/multi-mine   # data: fusiond sim --cameras front,rear,left,right`,
     )
     .action(async (flags: TrainFlags) => {
       const log = (s: string): void => void (flags.quiet ? undefined : process.stderr.write(`fusiond train: ${s}\n`));
@@ -99,7 +102,16 @@ Examples:
       log(`backend ${backend.chosen} (${backend.log.join("; ")})`);
       const every = Number(flags.every);
       // The spec's feature config (it drops cross-modal features whose other modality the model does not read).
-      const spec = makeInputSpec(modalities, flags.egoAccel ? { ...DEFAULT_FEATURE_CONFIG, egoAccel: true } : DEFAULT_FEATURE_CONFIG);
+      const cameras = flags.cameras?.split(",").map((c) => c.trim()).filter((c) => c.length > 0);
+      if (cameras !== undefined && (cameras.length === 0 || new Set(cameras).size !== cameras.length || cameras.some((c) => !/^[^/#+]+$/.test(c)))) {
+        usage(`--cameras takes distinct camera ids separated by commas, e.g. ${DEFAULT_CAMERA_IDS.join(",")}, not "${flags.cameras}"`);
+      }
+      // Side by side (wide-ensemble.ts) knows one camera's encoder only: several cameras train one model, or late/attention ensembles.
+      if (cameras && members > 1 && (flags.strategy === "early" || flags.strategy === "intermediate")) {
+        usage(`--cameras with --ensemble ${members} needs --strategy late or attention (early and intermediate ensembles are fused side by side, which takes one camera); or train one member`);
+      }
+      const baseConfig = { ...DEFAULT_FEATURE_CONFIG, ...(flags.egoAccel ? { egoAccel: true } : {}), ...(cameras ? { cameras } : {}) };
+      const spec = makeInputSpec(modalities, baseConfig);
       // An ensemble is bagged by phase: member k takes every n-th training frame starting at frame k, so that
       // together the members see every frame (all are loaded; each member's split picks its phase).
       const phased = members > 1 && every > 1;
@@ -185,7 +197,10 @@ Examples:
       if (members > 1) log(`ensemble of ${members}: validation macro-F1 ${val.macroF1.toFixed(3)} (members ${trained.map((r) => r.val.macroF1.toFixed(3)).join(", ")})`);
       // Test data is read after training, so a held-out suite may still be being written while we train.
       const test = flags.testData ? await loadAll(flags.testData, 1, flags.cache, log, spec.config) : [];
-      const base = test.length && flags.compare ? await loadModelDir(flags.compare).catch((err: Error) => void log(`--compare ${flags.compare}: ${err.message} (no baseline in the card)`)) : undefined;
+      const baseModel = test.length && flags.compare ? await loadModelDir(flags.compare).catch((err: Error) => void log(`--compare ${flags.compare}: ${err.message} (no baseline in the card)`)) : undefined;
+      // A baseline with other camera slots reads the same recordings as its own features (a single-camera one: the first camera).
+      const sameCameras = baseModel && JSON.stringify(baseModel.spec.config.cameras) === JSON.stringify(spec.config.cameras);
+      const base = baseModel ? { ...baseModel, test: sameCameras ? test : await loadAll(flags.testData!, 1, flags.cache, log, baseModel.spec.config, baseModel.spec.config.cameras ?? spec.config.cameras?.slice(0, 1)) } : undefined;
       const metrics: Record<string, unknown> = {
         validation: { n: val.n, macroF1: val.macroF1, accuracy: val.accuracy },
         ...pretrainMetrics,

@@ -34,7 +34,17 @@ export interface FeatureConfig {
    * Only for models trained on perturbed drives (fusiond sim --perturb), where it no longer gives the label away.
    */
   egoAccel?: boolean;
+  /**
+   * Several cameras, by id (camera/{id}), one model slot each in this order: the `camera` input becomes
+   * [cameras, patches, patch values] and `camera_mask` [cameras] says which slots hold a usable frame (a
+   * missing, stale or undecodable camera is zeros with mask 0). Absent: the one camera of the frame's
+   * reference slot, as in every model made before it.
+   */
+  cameras?: string[];
 }
+
+/** The simulator's camera set (sim/sensors/camera-set.ts CAMERA_MOUNTS): the default slots of a multi-camera model. */
+export const DEFAULT_CAMERA_IDS: readonly string[] = ["front", "rear", "left", "right"];
 
 export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
   version: FEATURES_VERSION,
@@ -64,11 +74,12 @@ export const EGO_VS_MAP_FEATURES = 3;
 export const PRESENCE_FEATURES = MODALITIES.length * 2;
 
 /** Model input names. Each belongs to one modality except `presence`. */
-export const INPUT_NAMES = ["camera", "radar_points", "radar_point_mask", "radar_summary", "gnss", "ego", "voice", "intent", "presence"] as const;
+export const INPUT_NAMES = ["camera", "camera_mask", "radar_points", "radar_point_mask", "radar_summary", "gnss", "ego", "voice", "intent", "presence"] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 
 export const INPUT_MODALITY: Record<InputName, Modality | null> = {
   camera: "camera",
+  camera_mask: "camera",
   radar_points: "radar",
   radar_point_mask: "radar",
   radar_summary: "radar",
@@ -98,8 +109,10 @@ export interface InputSpec {
 export function inputShapes(cfg: FeatureConfig): Record<InputName, number[]> {
   const p = cfg.camera.patch;
   const patches = (cfg.camera.size / p) ** 2;
+  const slots = cfg.cameras?.length;
   return {
-    camera: [patches, p * p * 3],
+    camera: slots ? [slots, patches, p * p * 3] : [patches, p * p * 3],
+    camera_mask: [slots ?? 1],
     radar_points: [cfg.radar.maxReturns, RADAR_POINT_FEATURES],
     radar_point_mask: [cfg.radar.maxReturns, 1],
     radar_summary: [RADAR_SUMMARY_FEATURES],
@@ -114,11 +127,17 @@ export function inputShapes(cfg: FeatureConfig): Record<InputName, number[]> {
 /** The spec the current feature code produces for a config and a set of modalities. */
 export function makeInputSpec(modalities: readonly Modality[], cfg: FeatureConfig = DEFAULT_FEATURE_CONFIG): InputSpec {
   if (cfg.camera.size % cfg.camera.patch !== 0) throw new Error(`camera size ${cfg.camera.size} is not a multiple of patch ${cfg.camera.patch}`);
+  if (cfg.cameras !== undefined) {
+    const ids = cfg.cameras;
+    if (ids.length === 0 || new Set(ids).size !== ids.length || ids.some((id) => !/^[^/#+]+$/.test(id))) {
+      throw new Error(`feature config cameras must be distinct camera ids such as front (no /, # or +), got [${ids.join(", ")}]`);
+    }
+  }
   const used = MODALITIES.filter((m) => modalities.includes(m));
   // Ego's speed-against-the-map features come from GNSS: a model that does not read GNSS does without them.
   if (cfg.egoVsMap === true && !used.includes("gnss")) cfg = { ...cfg, egoVsMap: false };
   const shapes = inputShapes(cfg);
-  const inputs = INPUT_NAMES.filter((n) => (n !== "intent" || cfg.intent === true) && (INPUT_MODALITY[n] === null || used.includes(INPUT_MODALITY[n]!))).map((name) => ({
+  const inputs = INPUT_NAMES.filter((n) => (n !== "intent" || cfg.intent === true) && (n !== "camera_mask" || cfg.cameras !== undefined) && (INPUT_MODALITY[n] === null || used.includes(INPUT_MODALITY[n]!))).map((name) => ({
     name,
     shape: shapes[name],
   }));

@@ -2,8 +2,9 @@
  * FusedFrame → features: the one function both training and inference call, so the tensors a model
  * was trained on and the tensors it sees in the daemon cannot drift apart.
  */
-import { MODALITIES, nsToSeconds, type FusedFrame, type Modality } from "../../schemas/index.ts";
+import { MODALITIES, nsToSeconds, type DecodedMessage, type FusedFrame, type Modality } from "../../schemas/index.ts";
 import { cameraFeatures, type CameraFeatures } from "./camera.ts";
+import { cameraSlotFeatures } from "./cameras.ts";
 import { DEFAULT_FEATURE_CONFIG, INPUT_MODALITY, PRESENCE_FEATURES, sizeOf, type FeatureConfig, type InputName, type InputSpec } from "./config.ts";
 import { egoFeatures } from "./ego.ts";
 import { gnssFeatures, type MapContext, type MapView } from "./gnss.ts";
@@ -34,12 +35,18 @@ export interface FeatureContext {
    * with this config): used instead of decoding here. Same values as decoding here would give.
    */
   camera?: CameraFeatures | undefined;
+  /** With several cameras (config.cameras): features of camera messages computed already, as `camera` is. */
+  cameraOf?: ((message: DecodedMessage) => CameraFeatures | undefined) | undefined;
 }
 
 export function extractFeatures(frame: FusedFrame, ctx: FeatureContext = {}): FrameFeatures {
   const cfg = ctx.config ?? DEFAULT_FEATURE_CONFIG;
   const msg = (m: Modality) => (frame.present[m] ? frame.slots[m]?.message : undefined);
-  const cam = ctx.camera ?? cameraFeatures(msg("camera"), cfg);
+  // With config.cameras, every named camera has its own slot (cameras.ts); otherwise the reference camera's.
+  const reference = msg("camera");
+  const given = (m: DecodedMessage): CameraFeatures | undefined => (m === reference && ctx.camera ? ctx.camera : ctx.cameraOf?.(m));
+  const slots = cfg.cameras ? cameraSlotFeatures(frame, cfg.cameras, cfg, given) : undefined;
+  const cam = slots ? { present: slots.present, patches: slots.patches } : (ctx.camera ?? cameraFeatures(reference, cfg));
   const radar = radarFeatures(msg("radar"), cfg);
   const gnss = gnssFeatures(msg("gnss"), ctx.map, cfg.mapAhead === true);
   const ego = egoFeatures(msg("ego"), cfg.egoManeuver === true, cfg.egoVsMap === true ? { map: gnss.context } : undefined, cfg.egoAccel === true);
@@ -52,14 +59,15 @@ export function extractFeatures(frame: FusedFrame, ctx: FeatureContext = {}): Fr
     voice: voice.present,
   };
   const problems: string[] = [];
-  if (cam.problem) problems.push(`camera: ${cam.problem}`);
+  if ("problem" in cam && cam.problem) problems.push(`camera: ${cam.problem}`);
+  if (slots) problems.push(...slots.problems);
   if (voice.problem) problems.push(`voice: ${voice.problem}`);
   if (frame.present.gnss && !gnss.present) problems.push("gnss: no position in fix");
   const presence = new Float32Array(PRESENCE_FEATURES);
   const ageS: Partial<Record<Modality, number>> = {};
   MODALITIES.forEach((m, i) => {
     if (!present[m]) return;
-    const age = Math.max(0, nsToSeconds(frame.ageNs[m] ?? frame.slots[m]?.ageNs ?? 0n));
+    const age = Math.max(0, nsToSeconds((m === "camera" ? slots?.ageNs : undefined) ?? frame.ageNs[m] ?? frame.slots[m]?.ageNs ?? 0n));
     ageS[m] = age;
     presence[i] = 1;
     presence[MODALITIES.length + i] = Math.min(1, age / (m === "voice" ? cfg.voiceMaxAgeS : cfg.maxAgeS));
@@ -67,6 +75,7 @@ export function extractFeatures(frame: FusedFrame, ctx: FeatureContext = {}): Fr
   return {
     inputs: {
       camera: cam.patches,
+      camera_mask: slots?.mask ?? Float32Array.of(cam.present ? 1 : 0),
       radar_points: radar.points,
       radar_point_mask: radar.pointMask,
       radar_summary: radar.summary,

@@ -159,4 +159,60 @@ export class ModalityAttention extends tf.layers.Layer {
   }
 }
 
-for (const cls of [ModalityGate, GatedLateFusion, ModalityAttention]) tf.serialization.registerClass(cls);
+/** [B, N] mask → [B, N, 1, …] broadcastable against a slot tensor of rank `rank` (with the batch axis). */
+const slotMask = (mask: tf.Tensor, rank: number): tf.Tensor => mask.reshape([...mask.shape, ...Array<number>(rank - 2).fill(1)]);
+
+/**
+ * Zeroes the masked camera slots of a slot tensor [B, N, …] with the camera mask [B, N]: a masked slot's
+ * features reach nothing downstream, whatever they hold (early fusion, which reads the features raw).
+ */
+export class CameraSlotMask extends tf.layers.Layer {
+  static className = "FusiondCameraSlotMask";
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return (inputShape as Shape[])[0]!;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const [x, mask] = asList(inputs) as [tf.Tensor, tf.Tensor];
+      return x.mul(slotMask(mask, x.rank));
+    });
+  }
+}
+
+/**
+ * The camera slots pooled into one embedding: each slot's embedding from the shared encoder [B, N, D] plus a
+ * learned embedding of its camera (front, rear, …) [N, D], through ReLU, averaged over the slots whose mask
+ * [B, N] is 1 → [B, D]. A masked slot contributes exactly nothing (it is multiplied by 0 before the sum and
+ * not counted), so a frame with one camera masked gives what the frame without that camera gives; no slot
+ * present gives zeros.
+ */
+export class CameraSlotPool extends tf.layers.Layer {
+  static className = "FusiondCameraSlotPool";
+  readonly seed: number | undefined;
+  private embedding!: tf.LayerVariable;
+  constructor(config: { seed?: number; name?: string }) {
+    super(config);
+    this.seed = config.seed;
+  }
+  override build(inputShape: Shape | Shape[]): void {
+    const [, n, d] = (inputShape as Shape[])[0]!;
+    this.embedding = this.addWeight("camera_embedding", [n!, d!], "float32", seeded(this.seed));
+    this.built = true;
+  }
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const s = (inputShape as Shape[])[0]!;
+    return [s[0]!, s[2]!];
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const [emb, mask] = asList(inputs) as [tf.Tensor, tf.Tensor];
+      const slots = tf.relu(emb.add(this.embedding.read())).mul(mask.expandDims(2)); // [B, N, D]
+      return slots.sum(1).div(mask.sum(1, true).maximum(1));
+    });
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), ...(this.seed === undefined ? {} : { seed: this.seed }) };
+  }
+}
+
+for (const cls of [ModalityGate, GatedLateFusion, ModalityAttention, CameraSlotMask, CameraSlotPool]) tf.serialization.registerClass(cls);

@@ -5,7 +5,7 @@
  *
  * Every layer the four strategies and the wide ensemble use is lowered: dense (Gemm on rank 2, MatMul + Add on
  * rank 3, with its activation), flatten, reshape, concatenate, multiply, global max/average pooling, softmax,
- * dropout (identity), average, the modality gate, late fusion's gate and the cross-modal attention block (its
+ * dropout (identity), average, the modality gate, late fusion's gate, the camera slots' mask and pool and the cross-modal attention block (its
  * layer norm spelt out in ReduceMean/Sub/Mul/Sqrt/Div: LayerNormalization is opset 17, newer than onnx-proto).
  * The graph computes what the layers' `call` computes, op for op, so only the kernels' summation order differs
  * (tests compare logits with tfjs within 1e-4). A layer it does not know throws, naming the layer.
@@ -15,7 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import onnxProto from "onnx-proto";
-import { inboundLayerNames, GatedLateFusion, ModalityAttention, ModalityGate } from "./layers.ts";
+import { inboundLayerNames, CameraSlotMask, CameraSlotPool, GatedLateFusion, ModalityAttention, ModalityGate } from "./layers.ts";
 
 const { onnx } = onnxProto;
 
@@ -182,6 +182,24 @@ function attention(g: GraphBuilder, layer: ModalityAttention, ins: Value[]): Val
   return { name: g.op("Div", [pooled, count], h), shape: [d] };
 }
 
+/** CameraSlotMask: x [B, N, …] · mask [B, N] reshaped to [B, N, 1, …]. */
+function cameraSlotMask(g: GraphBuilder, layer: CameraSlotMask, [x, mask]: Value[]): Value {
+  const h = layer.name;
+  const shape = g.int64(`${h}/shape`, [-1, mask!.shape[0]!, ...Array<number>(x!.shape.length - 1).fill(1)]);
+  return { name: g.op("Mul", [x!.name, g.op("Reshape", [mask!.name, shape], h)], h), shape: x!.shape };
+}
+
+/** CameraSlotPool: Σ_n mask · relu(emb + E) / max(Σ mask, 1). */
+function cameraSlotPool(g: GraphBuilder, layer: CameraSlotPool, [emb, mask]: Value[]): Value {
+  const h = layer.name;
+  const axis1 = g.int64(`${h}/axis1`, [1]);
+  const slots = g.op("Relu", [g.op("Add", [emb!.name, g.weight(`${h}/camera_embedding`, weightNamed(layer, "camera_embedding"))], h)], h);
+  const kept = g.op("Mul", [slots, g.op("Unsqueeze", [mask!.name, g.int64(`${h}/axis2`, [2])], h)], h);
+  const summed = g.op("ReduceSum", [kept, axis1], h, { keepdims: 0 });
+  const count = g.op("Max", [g.op("ReduceSum", [mask!.name, axis1], h, { keepdims: 1 }), g.float(`${h}/one`, [1], [])], h);
+  return { name: g.op("Div", [summed, count], h), shape: [emb!.shape[1]!] };
+}
+
 /** One layer's ONNX nodes; returns its output value. */
 function lower(g: GraphBuilder, layer: tf.layers.Layer, ins: Value[]): Value {
   const cls = layer.getClassName();
@@ -232,6 +250,10 @@ function lower(g: GraphBuilder, layer: tf.layers.Layer, ins: Value[]): Value {
       return lateGate(g, layer as GatedLateFusion, ins);
     case ModalityAttention.className:
       return attention(g, layer as ModalityAttention, ins);
+    case CameraSlotMask.className:
+      return cameraSlotMask(g, layer as CameraSlotMask, ins);
+    case CameraSlotPool.className:
+      return cameraSlotPool(g, layer as CameraSlotPool, ins);
     default:
       throw new Error(`layer ${layer.name} (${cls}) has no ONNX export; the exporter knows the layers of the early, intermediate, late and attention strategies and the ensembles`);
   }

@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import { MODALITIES, type Modality } from "../../schemas/index.ts";
 import type { InputName, InputSpec } from "../features/config.ts";
 import { NUM_ACTIONS } from "../actions.ts";
-import { GatedLateFusion, ModalityAttention, ModalityGate } from "./layers.ts";
+import { CameraSlotMask, CameraSlotPool, GatedLateFusion, ModalityAttention, ModalityGate } from "./layers.ts";
 
 export const STRATEGIES = ["early", "intermediate", "late", "attention"] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
@@ -74,6 +74,7 @@ export function encode(m: Modality, x: Partial<Record<InputName, Sym>>, s: Seeds
   };
   switch (m) {
     case "camera": {
+      if (need("camera").shape.length === 4) return encodeCameraSlots(need("camera"), need("camera_mask"), s, units);
       const patches = apply(dense(s, 16, "camera_enc_patch"), need("camera")); // patch embedding [B, P, 16]
       // No layer norm here: tfjs-layers' LayerNormalization gradient costs ~4x the whole model on wasm.
       return apply(dense(s, units, "camera_enc_out"), apply(tf.layers.flatten({ name: "camera_enc_flat" }), patches));
@@ -96,6 +97,19 @@ export function encode(m: Modality, x: Partial<Record<InputName, Sym>>, s: Seeds
   }
 }
 
+/**
+ * Several cameras (config.cameras): one camera encoder shared by every slot (the same layers and names as the
+ * single camera's, so a pretrained one copies in), then CameraSlotPool adds each camera's learned embedding
+ * and averages the slots the camera mask [B, N] keeps: a failed camera masks only its own slot.
+ */
+function encodeCameraSlots(camera: Sym, mask: Sym, s: Seeds, units: number): Sym {
+  const [, slots, patches] = camera.shape as number[];
+  const embedded = apply(dense(s, 16, "camera_enc_patch"), camera); // [B, N, P, 16]
+  const flat = apply(tf.layers.reshape({ targetShape: [slots!, patches! * 16], name: "camera_enc_flat" }), embedded);
+  const perSlot = apply(dense(s, units, "camera_enc_out", "linear"), flat); // [B, N, units]
+  return apply(new CameraSlotPool({ seed: s.next(), name: "camera_enc_pool" }), [perSlot, mask]);
+}
+
 /** Encoder embeddings of every modality of the spec, each multiplied by its presence mask. */
 function gatedEmbeddings(spec: InputSpec, x: Partial<Record<InputName, Sym>>, s: Seeds, units: number): Sym[] {
   const presence = x.presence!;
@@ -106,9 +120,10 @@ function gatedEmbeddings(spec: InputSpec, x: Partial<Record<InputName, Sym>>, s:
 
 /**
  * Inputs every strategy joins at its head, ungated: presence, and the standing voice request when the
- * spec has it (it outlives the utterance, so the voice slot's presence must not gate it).
+ * spec has it (it outlives the utterance, so the voice slot's presence must not gate it), and which camera
+ * slots hold a frame, when the spec has several cameras.
  */
-const context = (x: Partial<Record<InputName, Sym>>): Sym[] => [x.presence!, ...(x.intent ? [x.intent] : [])];
+const context = (x: Partial<Record<InputName, Sym>>): Sym[] => [x.presence!, ...(x.intent ? [x.intent] : []), ...(x.camera_mask ? [x.camera_mask] : [])];
 
 const head = (s: Seeds, x: Sym, classes: number, widths: readonly number[] = DEFAULT_HEAD): Sym => {
   if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`head widths must be positive integers, got [${widths.join(", ")}]`);
@@ -125,7 +140,9 @@ export const early: FusionStrategy = {
   build(spec, o) {
     const s = new Seeds(o.seed);
     const { list, byName } = specInputs(spec);
-    const flat = spec.inputs.map((i) => (i.shape.length > 1 ? apply(tf.layers.flatten({ name: `${i.name}_flat` }), byName[i.name]!) : byName[i.name]!));
+    // Several cameras: a masked slot's features are zeroed whatever they hold (they reach the MLP raw).
+    const raw = (n: InputName): Sym => (n === "camera" && byName.camera_mask ? apply(new CameraSlotMask({ name: "camera_slot_mask" }), [byName.camera!, byName.camera_mask]) : byName[n]!);
+    const flat = spec.inputs.map((i) => (i.shape.length > 1 ? apply(tf.layers.flatten({ name: `${i.name}_flat` }), raw(i.name)) : raw(i.name)));
     const joined = flat.length > 1 ? apply(tf.layers.concatenate({ name: "early_join" }), flat) : flat[0]!;
     const hidden = apply(dense(s, 96, "early_hidden"), joined);
     return tf.model({ inputs: list, outputs: head(s, hidden, o.classes ?? NUM_ACTIONS, o.head), name: "early" });
@@ -152,8 +169,11 @@ export const late: FusionStrategy = {
     const { list, byName } = specInputs(spec);
     const classes = o.classes ?? NUM_ACTIONS;
     const embs = gatedEmbeddings(spec, byName, s, o.units ?? 32);
-    // Each modality's head also reads the standing voice request, when the spec has it.
-    const headIn = (m: Modality, e: Sym): Sym => (byName.intent ? apply(tf.layers.concatenate({ name: `${m}_head_join` }), [e, byName.intent]) : e);
+    // Each modality's head also reads the standing voice request, when the spec has it; the camera's, which camera slots hold a frame.
+    const headIn = (m: Modality, e: Sym): Sym => {
+      const extra = [...(byName.intent ? [byName.intent] : []), ...(m === "camera" && byName.camera_mask ? [byName.camera_mask] : [])];
+      return extra.length ? apply(tf.layers.concatenate({ name: `${m}_head_join` }), [e, ...extra]) : e;
+    };
     const logits = spec.modalities.map((m, i) =>
       apply(dense(s, classes, `${m}_head_out`, "linear"), apply(dense(s, 32, `${m}_head_hidden`), headIn(m, embs[i]!))),
     );

@@ -27,8 +27,8 @@ export interface EngineOptions {
   vehicleId?: string;
   nowNs: () => bigint;
   /**
-   * The camera slot's features computed off this thread (the daemon: CameraFeaturePool.extract), in the
-   * primary model's feature config; undefined (e.g. the pool dropped the job) computes them here. The pool
+   * A camera message's features computed off this thread (the daemon: CameraFeaturePool.extract), in the
+   * primary model's feature config (the reference camera's, and each other camera's for a model with several); undefined (e.g. the pool dropped the job) computes them here. The pool
    * gives exactly the features of the synchronous path, so decisions do not depend on which one ran.
    */
   cameraFeatures?: (message: DecodedMessage) => Promise<CameraFeatures | undefined>;
@@ -120,6 +120,17 @@ export class DecisionEngine {
     voiceFeatures(message, this.o.primary.spec.config);
   }
 
+  /** A model with several camera slots: the other cameras' features through the same provider, side by side. */
+  private async otherCameras(frame: FusedFrame): Promise<Map<DecodedMessage, CameraFeatures>> {
+    const out = new Map<DecodedMessage, CameraFeatures>();
+    const provide = this.o.cameraFeatures;
+    if (!provide || !this.o.primary.spec.config.cameras || !frame.cameras) return out;
+    const messages = Object.values(frame.cameras).flatMap((s) => (s ? [s.message] : []));
+    const got = await Promise.all(messages.map((m) => provide(m)));
+    messages.forEach((m, i) => got[i] && out.set(m, got[i]));
+    return out;
+  }
+
   /**
    * Decides one frame. Concurrent calls are decided exactly as if each waited for the one before: the
    * per-frame state (camera features, the standing voice request, TTC confirmation, seq) advances in call
@@ -137,7 +148,8 @@ export class DecisionEngine {
   private async prepare(frame: FusedFrame): Promise<Prepared> {
     const slot = frame.slots.camera;
     const camera = slot && this.o.cameraFeatures ? await this.o.cameraFeatures(slot.message) : undefined;
-    const features = extractFeatures(frame, { config: this.o.primary.spec.config, map: this.o.map, ...(camera ? { camera } : {}) });
+    const others = await this.otherCameras(frame);
+    const features = extractFeatures(frame, { config: this.o.primary.spec.config, map: this.o.map, ...(camera ? { camera } : {}), cameraOf: (m) => others.get(m) });
     const intent = await this.voiceRequest(frame, features);
     if (intent) features.inputs.intent = intent;
     // The TTC rule reads confirmed returns only (ttc-confirm.ts): one scan's clutter must not brake the car.

@@ -26,12 +26,13 @@ export function conditionMetrics(model: tf.LayersModel, samples: LabelledSample[
  * The model card's test entries: "test K" for each of conditionMetrics' keys, and with a baseline model
  * "baseline ID test K" with its macro-F1 and this model's difference to it.
  */
-export function testMetrics(model: tf.LayersModel, spec: InputSpec, test: LabelledSample[], baseline?: { id: string; model: tf.LayersModel; spec: InputSpec }): Record<string, unknown> {
+export function testMetrics(model: tf.LayersModel, spec: InputSpec, test: LabelledSample[], baseline?: { id: string; model: tf.LayersModel; spec: InputSpec; test?: LabelledSample[] }): Record<string, unknown> {
   const metrics: Record<string, unknown> = {};
   const m = conditionMetrics(model, test, spec);
   for (const [k, v] of Object.entries(m)) metrics[`test ${k}`] = v;
   if (!baseline) return metrics;
-  const b = conditionMetrics(baseline.model, test, baseline.spec);
+  // A baseline with other camera slots reads the same recordings through its own features (baseline.test).
+  const b = conditionMetrics(baseline.model, baseline.test ?? test, baseline.spec);
   for (const [k, v] of Object.entries(b)) {
     const mine = (m[k] as { macroF1: number } | undefined)?.macroF1;
     const theirs = (v as { macroF1: number }).macroF1;

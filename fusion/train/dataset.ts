@@ -28,12 +28,16 @@ export interface DropoutOptions {
 /**
  * Model inputs [B, ...shape] for samples `idx`, in spec order. Modalities outside the spec have their
  * presence zeroed. With dropout, each sample loses each modality with probability p (its inputs and its
- * presence zeroed, as if the sensor were missing), keeping at least one present modality.
+ * presence zeroed, as if the sensor were missing), keeping at least one present modality; with several
+ * cameras, each present camera slot of a kept camera modality is also dropped with probability p (its
+ * features and mask bit zeroed, as when that one camera fails), keeping at least one.
  */
 export function buildBatch(samples: readonly LabelledSample[], idx: readonly number[], spec: InputSpec, dropout?: DropoutOptions): tf.Tensor[] {
   const arrays = spec.inputs.map((i) => new Float32Array(idx.length * sizeOf(i.shape)));
   const sizes = spec.inputs.map((i) => sizeOf(i.shape));
   const presenceAt = spec.inputs.findIndex((i) => i.name === "presence");
+  const cameraAt = spec.inputs.findIndex((i) => i.name === "camera");
+  const maskAt = spec.inputs.findIndex((i) => i.name === "camera_mask");
   const nm = MODALITIES.length;
   idx.forEach((si, row) => {
     const s = samples[si]!;
@@ -48,6 +52,7 @@ export function buildBatch(samples: readonly LabelledSample[], idx: readonly num
       if (mod !== null && dropped.has(mod)) return; // stays zero
       arrays[k]!.set(s.inputs[input.name], row * sizes[k]!);
     });
+    if (dropout && dropout.p > 0 && maskAt >= 0 && !dropped.has("camera")) dropCameraSlots(arrays[cameraAt]!, arrays[maskAt]!, row, sizes[maskAt]!, dropout);
     if (presenceAt >= 0) {
       const p = arrays[presenceAt]!;
       const base = row * sizes[presenceAt]!;
@@ -57,6 +62,18 @@ export function buildBatch(samples: readonly LabelledSample[], idx: readonly num
     }
   });
   return spec.inputs.map((i, k) => tf.tensor(arrays[k]!, [idx.length, ...i.shape]));
+}
+
+/** Camera-slot dropout of one batch row (see buildBatch): slots of [slots × per] camera values and their mask. */
+function dropCameraSlots(camera: Float32Array, mask: Float32Array, row: number, slots: number, dropout: DropoutOptions): void {
+  const per = camera.length / mask.length;
+  const present = Array.from({ length: slots }, (_, i) => row * slots + i).filter((k) => mask[k] === 1);
+  const drop = present.filter(() => dropout.rand() < dropout.p);
+  if (drop.length === present.length) drop.splice(Math.floor(dropout.rand() * drop.length), 1);
+  for (const k of drop) {
+    mask[k] = 0;
+    camera.fill(0, k * per, (k + 1) * per);
+  }
 }
 
 /** Split by group: a seeded fraction of the groups (at least one, when there are two or more) validates. */

@@ -49,11 +49,22 @@ describe("onnx backend ≡ wasm on every shipped model (held-out recordings)", f
   this.timeout(300_000);
   let work: string;
   const files: string[] = [];
+  /** The same held-out drives with the simulator's four cameras, for models with camera slots (written when one is shipped). */
+  let cameraSetFiles: Promise<string[]> | undefined;
+  const writeCameraSet = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for (const seed of [9101, 9102]) {
+      const f = join(work, `held-out-4cam-${seed}.mcap`);
+      await writeDataset(f, seed, 30, { vehicle: "sim", sensors: ["camera", "radar", "gnss", "ego", "voice"], cameraFormat: "jpeg", cameraSet: { ids: ["front", "rear", "left", "right"], width: 64, height: 64 }, episodeS: 30, compression: "zstd" });
+      out.push(f);
+    }
+    return out;
+  };
   /** Samples by feature config (models made with other configs read other features). */
   const samples = new Map<string, Promise<LabelledSample[]>>();
   const samplesFor = (config: ModelRunner["spec"]["config"]): Promise<LabelledSample[]> => {
     const key = JSON.stringify(config);
-    if (!samples.has(key)) samples.set(key, loadAll(files, 1, false, () => {}, config));
+    if (!samples.has(key)) samples.set(key, config.cameras ? (cameraSetFiles ??= writeCameraSet()).then((f) => loadAll(f, 1, false, () => {}, config)) : loadAll(files, 1, false, () => {}, config));
     return samples.get(key)!;
   };
   let ort: Awaited<ReturnType<typeof ortOrSkip>>;

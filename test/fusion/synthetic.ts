@@ -109,12 +109,29 @@ export function sceneFrame(s: Scene, seq: number, rand: () => number, drop: Moda
   return frame;
 }
 
+/**
+ * The frame as a camera set sees it: the reference camera on camera/{ids[0]}, and every other camera's frame
+ * (the same scene, its own noise) in FusedFrame.cameras on camera/{id}; `missing` ids are null (stale).
+ */
+export function withCameras(frame: FusedFrame, s: Scene, ids: readonly string[], rand: () => number, missing: readonly string[] = []): FusedFrame {
+  const ref = frame.slots.camera;
+  if (!ref) return frame;
+  const topic = (id: string): string => `vehicles/t/sensors/camera/${id}`;
+  const cameras: Record<string, FusedFrame["slots"]["camera"] | null> = {};
+  for (const id of ids.slice(1)) {
+    const message = { ...ref.message, frame_id: id, data: cameraImage(s, rand) };
+    cameras[topic(id)] = missing.includes(id) ? null : { ...ref, message, topic: topic(id) };
+  }
+  return { ...frame, slots: { ...frame.slots, camera: { ...ref, topic: topic(ids[0]!) } }, cameras: cameras as NonNullable<FusedFrame["cameras"]> };
+}
+
 /** n labelled samples in `episodes` groups, with the features of `config` (default: the current one). */
 export function syntheticSamples(n: number, seed: number, episodes = 4, config?: FeatureConfig): LabelledSample[] {
   const rand = mulberry32(seed);
   return Array.from({ length: n }, (_, i) => {
     const s = randomScene(rand);
-    const f = extractFeatures(sceneFrame(s, i, rand), config ? { config } : {});
+    const frame = sceneFrame(s, i, rand);
+    const f = extractFeatures(config?.cameras ? withCameras(frame, s, config.cameras, rand) : frame, config ? { config } : {});
     const obstacleAhead = s.obstacleM !== undefined && s.obstacleM < 50 ? 1 : 0;
     return {
       inputs: f.inputs,
