@@ -246,7 +246,7 @@ interface Row {
   /** What differs. Exactly one of the three probes. */
   aligner?: true;
   logger?: true;
-  daemon?: { pick: (o: Obs, ctx: Ctx) => unknown } & RunOptions;
+  daemon?: { pick: (o: Obs) => unknown } & RunOptions;
 }
 
 const msgs = (o: Obs): string[] => o.logs.map((l) => String(l["msg"]));
@@ -423,7 +423,26 @@ function configOf(ctx: Ctx, extra: Record<string, unknown>): DaemonConfig {
   return parseDaemonConfig(merge(base, extra), "the row's config");
 }
 
+/**
+ * Daemon baselines that rows share (the same base, hook and feed): one run serves them all. Sound because a
+ * row's pick never depends on the vehicle id, the folder or the ports, which differ between the runs.
+ */
+const baselines = new Map<string, Promise<unknown>>();
+const refIds = new Map<unknown, number>();
+const refId = (f: unknown): number => (f === undefined ? 0 : (refIds.get(f) ?? (refIds.set(f, refIds.size + 1), refIds.size)));
+
 async function observe(row: Row, withChange: boolean, vehicle: string): Promise<unknown> {
+  const d = row.daemon;
+  if (d && !withChange) {
+    const key = `${refId(row.base)} ${refId(d.during)} ${d.feed ?? 0}`;
+    let obs = baselines.get(key);
+    if (!obs) baselines.set(key, (obs = observeOnce(row, false, vehicle, (o) => o)));
+    return d.pick((await obs) as Obs);
+  }
+  return observeOnce(row, withChange, vehicle, (o) => d!.pick(o));
+}
+
+async function observeOnce(row: Row, withChange: boolean, vehicle: string, pick: (o: Obs) => unknown): Promise<unknown> {
   const ctx = await freshCtx(vehicle);
   try {
     const extra = withChange ? merge(row.base?.(ctx) ?? {}, row.changed(ctx)) : (row.base?.(ctx) ?? {});
@@ -433,7 +452,7 @@ async function observe(row: Row, withChange: boolean, vehicle: string): Promise<
     if (row.logger) return infoLogged(config);
     const d = row.daemon!;
     if (extra["vehicle"]) ctx.vehicle = String(extra["vehicle"]);
-    return d.pick(await runDaemon(config, ctx, d), ctx);
+    return pick(await runDaemon(config, ctx, d));
   } finally {
     rmSync(ctx.dir, { recursive: true, force: true });
   }
