@@ -79,15 +79,16 @@ export const alignerSchema = z
     maxPendingFrames: z.number().int().positive().max(100_000).optional(),
     /**
      * Modalities a frame does not wait for (uses what has arrived: interpolated, extrapolated or held).
-     * Default ["gnss", "ego"]: waiting for the 10 Hz fix after the camera stamp would add up to 100 ms of
-     * latency, and the 50 Hz ego sample after it up to 20 ms.
+     * Default: the aligner's, ["gnss", "ego"] (waiting for the 10 Hz fix after the camera stamp would add up
+     * to 100 ms of latency, and the 50 Hz ego sample after it up to 20 ms); [] waits for every modality.
      */
-    noWaitFor: z.array(z.enum(["gnss", "ego"])).default(["gnss", "ego"]),
+    noWaitFor: z.array(z.enum(["gnss", "ego"])).optional(),
     /**
      * Modalities estimated at the frame time from their last two samples when the one after it has not
-     * arrived (default ["gnss", "ego"]): with noWaitFor, the frame leaves when camera and radar are there.
+     * arrived. Default: the aligner's, ["gnss", "ego"]: with noWaitFor, the frame leaves when camera and
+     * radar are there; [] holds the last sample instead.
      */
-    extrapolate: z.array(z.enum(["gnss", "ego"])).default(["gnss", "ego"]),
+    extrapolate: z.array(z.enum(["gnss", "ego"])).optional(),
   })
   .strict();
 
@@ -113,7 +114,7 @@ export const daemonConfigSchema = z
       )
       .min(1)
       .optional(),
-    aligner: alignerSchema.default({ noWaitFor: ["gnss", "ego"], extrapolate: ["gnss", "ego"] }),
+    aligner: alignerSchema.default({}),
     validate: z
       .object({
         /**
@@ -231,7 +232,7 @@ export function configSecrets(c: DaemonConfig): string[] {
 
 /**
  * Validates a parsed config object. Throws FusiondError `bad_config` listing every problem as
- * `key.path: what is wrong`, e.g. "aligner.maxWaitMs: Too big: expected number to be <=5000".
+ * `key.path: what is wrong`, e.g. "aligner.maxDelayMs: Too big: expected number to be <=60000".
  */
 export function parseDaemonConfig(input: unknown, source = "config"): DaemonConfig {
   const result = daemonConfigSchema.safeParse(input ?? {});

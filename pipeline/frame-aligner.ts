@@ -86,13 +86,15 @@ export interface AlignerConfig {
    * (interpolated if the sample after t is already there, else the last one held within the max age).
    * For GNSS at 10 Hz, waiting for the fix after t costs up to 100 ms of decision latency to gain
    * at most speed × 0.1 s of position — less than GNSS noise. Such frames depend on arrival timing;
-   * replay reproduces them from the inputs each decision records. Default: none (wait for every one).
+   * replay reproduces them from the inputs each decision records. Default ["gnss", "ego"] (the daemon's
+   * and training's: the config of `fusiond run` takes these unless it names its own); [] waits for every one.
    */
   noWaitFor?: readonly ("gnss" | "ego")[];
   /**
    * Modalities whose value at t is extrapolated from their last two samples when the sample after t has
    * not arrived (instead of holding the last one). Meant with noWaitFor: the frame leaves as soon as camera
-   * and radar are there, and ego/GNSS are still estimated at the camera's instant. Default: none.
+   * and radar are there, and ego/GNSS are still estimated at the camera's instant. Default ["gnss", "ego"];
+   * [] holds the last sample instead.
    */
   extrapolate?: readonly ("gnss" | "ego")[];
 }
@@ -102,6 +104,7 @@ export type ResolvedAlignerConfig = Required<Omit<AlignerConfig, "referenceTopic
   interpolate: { gnss: readonly string[]; ego: readonly string[] };
 };
 
+/** The aligner's defaults: the only ones (pipeline/daemon-config.ts leaves an omitted key to these). */
 export const DEFAULT_ALIGNER_CONFIG: Omit<ResolvedAlignerConfig, "referenceTopic"> = {
   cameras: [],
   cameraToleranceNs: 50n * NS_PER_MS,
@@ -121,8 +124,8 @@ export const DEFAULT_ALIGNER_CONFIG: Omit<ResolvedAlignerConfig, "referenceTopic
   },
   stampField: "timestamp",
   inOrderPerTopic: false,
-  noWaitFor: [],
-  extrapolate: [],
+  noWaitFor: ["gnss", "ego"],
+  extrapolate: ["gnss", "ego"],
 };
 
 export function resolveAlignerConfig(config: AlignerConfig = {}): ResolvedAlignerConfig {

@@ -1,5 +1,6 @@
 /**
- * The topic registry: topic → message type, nominal rate, QoS and whether it is recorded.
+ * The topic registry: topic → message type, nominal rate, QoS, payload bound and stamp field. What is
+ * recorded is the daemon config's `recording.topics` (default: every accepted topic and the decisions).
  * Liveness and rate checks (pipeline/health) are derived from it, as in openpilot's services.py.
  */
 import { FusiondError } from "./errors.ts";
@@ -16,7 +17,6 @@ export interface TopicSpec {
   /** Nominal rate, Hz; null for sporadic topics (voice, decisions on demand). */
   rateHz: number | null;
   qos: QoS;
-  record: boolean;
   /** Largest accepted payload, bytes. */
   maxBytes: number;
   /** Field holding the event stamp (a google.protobuf.Timestamp). */
@@ -27,15 +27,15 @@ const MiB = 1024 * 1024;
 
 /** The default layout of docs/architecture.md §2. */
 export const DEFAULT_TOPICS: readonly TopicSpec[] = [
-  { template: "vehicles/{v}/sensors/camera/{id}", kind: "camera", type: "foxglove.CompressedImage", rateHz: 20, qos: 0, record: true, maxBytes: 8 * MiB, stampField: "timestamp" },
-  { template: "vehicles/{v}/sensors/camera_raw/{id}", kind: "camera", type: "foxglove.RawImage", rateHz: 20, qos: 0, record: true, maxBytes: 32 * MiB, stampField: "timestamp" },
-  { template: "vehicles/{v}/sensors/radar/{id}", kind: "radar", type: "fusiond.RadarScan", rateHz: 20, qos: 0, record: true, maxBytes: 1 * MiB, stampField: "timestamp" },
-  { template: "vehicles/{v}/sensors/gnss/{id}", kind: "gnss", type: "foxglove.LocationFix", rateHz: 10, qos: 0, record: true, maxBytes: 64 * 1024, stampField: "timestamp" },
-  { template: "vehicles/{v}/sensors/voice/{id}", kind: "voice", type: "foxglove.RawAudio", rateHz: null, qos: 1, record: true, maxBytes: 4 * MiB, stampField: "timestamp" },
-  { template: "vehicles/{v}/ego", kind: "ego", type: "fusiond.EgoState", rateHz: 50, qos: 0, record: true, maxBytes: 64 * 1024, stampField: "timestamp" },
-  { template: "vehicles/{v}/decision", kind: "decision", type: "fusiond.DrivingDecision", rateHz: 20, qos: 1, record: true, maxBytes: 64 * 1024, stampField: "frame_stamp" },
-  { template: "vehicles/{v}/sim/step", kind: "sim_step", type: "fusiond.SimStep", rateHz: null, qos: 1, record: true, maxBytes: 64 * 1024, stampField: "stamp" },
-  { template: "vehicles/{v}/sim/truth", kind: "sim_truth", type: "fusiond.GroundTruth", rateHz: null, qos: 1, record: true, maxBytes: 1 * MiB, stampField: "stamp" },
+  { template: "vehicles/{v}/sensors/camera/{id}", kind: "camera", type: "foxglove.CompressedImage", rateHz: 20, qos: 0, maxBytes: 8 * MiB, stampField: "timestamp" },
+  { template: "vehicles/{v}/sensors/camera_raw/{id}", kind: "camera", type: "foxglove.RawImage", rateHz: 20, qos: 0, maxBytes: 32 * MiB, stampField: "timestamp" },
+  { template: "vehicles/{v}/sensors/radar/{id}", kind: "radar", type: "fusiond.RadarScan", rateHz: 20, qos: 0, maxBytes: 1 * MiB, stampField: "timestamp" },
+  { template: "vehicles/{v}/sensors/gnss/{id}", kind: "gnss", type: "foxglove.LocationFix", rateHz: 10, qos: 0, maxBytes: 64 * 1024, stampField: "timestamp" },
+  { template: "vehicles/{v}/sensors/voice/{id}", kind: "voice", type: "foxglove.RawAudio", rateHz: null, qos: 1, maxBytes: 4 * MiB, stampField: "timestamp" },
+  { template: "vehicles/{v}/ego", kind: "ego", type: "fusiond.EgoState", rateHz: 50, qos: 0, maxBytes: 64 * 1024, stampField: "timestamp" },
+  { template: "vehicles/{v}/decision", kind: "decision", type: "fusiond.DrivingDecision", rateHz: 20, qos: 1, maxBytes: 64 * 1024, stampField: "frame_stamp" },
+  { template: "vehicles/{v}/sim/step", kind: "sim_step", type: "fusiond.SimStep", rateHz: null, qos: 1, maxBytes: 64 * 1024, stampField: "stamp" },
+  { template: "vehicles/{v}/sim/truth", kind: "sim_truth", type: "fusiond.GroundTruth", rateHz: null, qos: 1, maxBytes: 1 * MiB, stampField: "stamp" },
 ];
 
 /** A registry entry bound to a vehicle: the concrete patterns to subscribe to and to match. */

@@ -11,6 +11,9 @@ import { createPipeline, type AlignerConfig, type Decided, type Pipeline } from 
 import type { DecodedMessage, Rejection, SensorMessage } from "../../schemas/index.ts";
 import type { DecideFn } from "./decider.ts";
 
+/** The evaluation's alignment (see the constructor). */
+export const EVAL_ALIGNER: AlignerConfig = { noWaitFor: ["gnss"], extrapolate: [] };
+
 export interface HarnessOptions {
   scheduler: SchedulerLike;
   decide: DecideFn;
@@ -40,8 +43,10 @@ export class EvalHarness {
       sources: o.sources ?? this.input.asObservable(),
       ...(o.rejections ? { rejections: o.rejections } : {}),
       scheduler: o.scheduler,
-      // The daemon's default alignment (daemon-config: GNSS does not hold frames back) unless told otherwise.
-      aligner: o.aligner ?? { noWaitFor: ["gnss"] },
+      // Unless told otherwise: GNSS does not hold frames back, ego does, nothing is extrapolated. Not the
+      // daemon's alignment (the aligner's defaults: neither holds frames back, both extrapolated); kept so that
+      // the evaluation reports stay comparable with those made before (issue #15).
+      aligner: o.aligner ?? EVAL_ALIGNER,
       decide: o.decide,
       // Evaluation decides every frame: nothing is conflated (settle() keeps the queue short).
       decideOptions: { concurrency, policy: "hold", capacity: 1 << 16 },

@@ -18,6 +18,9 @@ const config: AlignerConfig = {
   voiceTtlNs: 30n * MS,
   allowedLatenessNs: 0n,
   maxDelayNs: 15n * MS,
+  // Wait for every input, nothing extrapolated (the aligner's defaults are the daemon's: gnss and ego neither).
+  noWaitFor: [],
+  extrapolate: [],
 };
 
 function timeline(lines: KindLine[], expected: string, frames: Record<string, string>, extra: AlignerConfig = {}): DropEvent[] {

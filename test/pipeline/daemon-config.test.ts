@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import { FusiondError } from "../../schemas/index.ts";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
+import { DEFAULT_ALIGNER_CONFIG, resolveAlignerConfig } from "../../pipeline/index.ts";
+import { alignerConfigFrom } from "../../bin/daemon/daemon.ts";
 
 describe("pipeline/daemon-config", () => {
   it("fills defaults around a minimal config", () => {
@@ -8,7 +10,13 @@ describe("pipeline/daemon-config", () => {
     assert.equal(c.vehicle, "ego1");
     assert.equal(c.model.dir, "models/default");
     assert.equal(c.http.listen, "127.0.0.1:9464");
-    assert.deepEqual(c.aligner, { noWaitFor: ["gnss", "ego"], extrapolate: ["gnss", "ego"] });
+    assert.deepEqual(c.aligner, {}, "an omitted aligner key is left to the aligner");
+  });
+
+  it("has no aligner defaults of its own: an empty config resolves to the aligner's DEFAULT_ALIGNER_CONFIG", () => {
+    const c = parseDaemonConfig({ mqtt: { url: "mqtt://127.0.0.1:1883" } });
+    assert.deepEqual(resolveAlignerConfig(alignerConfigFrom(c.aligner, c.vehicle)), { ...DEFAULT_ALIGNER_CONFIG, referenceTopic: undefined });
+    assert.deepEqual(DEFAULT_ALIGNER_CONFIG.noWaitFor, ["gnss", "ego"], "the daemon's (and training's) alignment: neither holds a frame back");
   });
 
   it("names every bad key and what is allowed", () => {

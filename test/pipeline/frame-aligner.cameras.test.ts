@@ -30,7 +30,7 @@ function drive(durationMs: number, silent: (topic: string, ms: number) => boolea
 }
 
 function run(messages: SensorMessage[], config: AlignerConfig): { frames: FusedFrame[]; aligner: FrameAligner } {
-  const aligner = new FrameAligner({ inOrderPerTopic: true, noWaitFor: ["gnss"], ...config });
+  const aligner = new FrameAligner({ inOrderPerTopic: true, noWaitFor: ["gnss"], extrapolate: [], ...config });
   const frames: FusedFrame[] = [];
   for (const m of messages) frames.push(...aligner.push(m, m.receiveNs));
   frames.push(...aligner.flush(messages.at(-1)!.receiveNs));
@@ -77,7 +77,7 @@ describe("pipeline/frame-aligner: several cameras", () => {
     const messages = drive(500);
     const { frames } = run(messages, config);
     const byKey = new Map(messages.map((m) => [`${m.topic}@${m.stampNs}`, m]));
-    const resolved = resolveAlignerConfig({ inOrderPerTopic: true, noWaitFor: ["gnss"], ...config });
+    const resolved = resolveAlignerConfig({ inOrderPerTopic: true, noWaitFor: ["gnss"], extrapolate: [], ...config });
     for (const f of frames) {
       const inputs = frameInputs(f);
       assert.deepEqual(inputs.filter((i) => i.modality === "camera").map((i) => i.topic), CAMERAS);
@@ -102,7 +102,7 @@ describe("pipeline/frame-aligner: several cameras", () => {
 describe("pipeline/frame-aligner: per-topic buffer shares", () => {
   it("a flood on one radar topic evicts its own scans, never the real radar's", () => {
     const evicted: string[] = [];
-    const aligner = new FrameAligner({ inOrderPerTopic: true, noWaitFor: ["gnss", "ego"], maxBuffer: 64 }, (d) => void (d.reason === "queue_overflow" && evicted.push(d.topic)));
+    const aligner = new FrameAligner({ inOrderPerTopic: true, noWaitFor: ["gnss", "ego"], extrapolate: [], maxBuffer: 64 }, (d) => void (d.reason === "queue_overflow" && evicted.push(d.topic)));
     const flood = "vehicles/t/sensors/radar/flood";
     const frames: FusedFrame[] = [];
     for (let ms = 0; ms < 2000; ms += 50) {

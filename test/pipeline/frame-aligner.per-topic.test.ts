@@ -10,7 +10,7 @@ import { MODALITIES, type FusedFrame, type Modality, type SensorMessage } from "
 import { FrameAligner, type AlignerConfig } from "../../pipeline/index.ts";
 import { eventContent, msg, MS, reading } from "./helpers.ts";
 
-const base: AlignerConfig = { radarToleranceNs: 30n * MS, gnssMaxAgeNs: 150n * MS, egoMaxAgeNs: 40n * MS, voiceTtlNs: 500n * MS, allowedLatenessNs: 60n * MS, maxDelayNs: 10_000n * MS };
+const base: AlignerConfig = { radarToleranceNs: 30n * MS, gnssMaxAgeNs: 150n * MS, egoMaxAgeNs: 40n * MS, voiceTtlNs: 500n * MS, allowedLatenessNs: 60n * MS, maxDelayNs: 10_000n * MS, noWaitFor: [], extrapolate: [] };
 
 const at = (kind: Modality, ms: number, recvMs = ms): SensorMessage => msg(kind, BigInt(ms) * MS, reading(kind, BigInt(ms) * MS), BigInt(recvMs) * MS);
 
@@ -99,7 +99,7 @@ describe("pipeline/frame-aligner (inOrderPerTopic)", () => {
 
 describe("pipeline/frame-aligner (noWaitFor)", () => {
   it("does not hold a frame back for the GNSS fix after t: it holds the last one instead", () => {
-    const a = new FrameAligner({ ...base, inOrderPerTopic: true, noWaitFor: ["gnss"] });
+    const a = new FrameAligner({ ...base, inOrderPerTopic: true, noWaitFor: ["gnss"], extrapolate: [] });
     for (const m of [at("gnss", 50), at("ego", 80), at("radar", 100), at("camera", 100)]) assert.deepEqual(a.push(m, m.receiveNs), []);
     const frames = a.push(at("ego", 110), 110n * MS);
     assert.equal(frames.length, 1, "complete once ego is past t, without the GNSS fix after t");
@@ -119,7 +119,7 @@ describe("pipeline/frame-aligner (noWaitFor)", () => {
       }
       return { frames, dropped: a.stats.dropped };
     };
-    const kept = fed({ ...base, inOrderPerTopic: true, noWaitFor: ["gnss"] });
+    const kept = fed({ ...base, inOrderPerTopic: true, noWaitFor: ["gnss"], extrapolate: [] });
     assert.equal(kept.dropped, 0, "no fix dropped as late");
     const late = kept.frames.filter((f) => f.stampNs >= 300n * MS);
     assert.ok(late.length > 0 && late.every((f) => f.present.gnss), `every frame after the first fixes holds one: ${late.filter((f) => !f.present.gnss).map((f) => f.stampNs / MS).join(",")}`);
@@ -130,7 +130,7 @@ describe("pipeline/frame-aligner (noWaitFor)", () => {
 
 describe("pipeline/frame-aligner (voice lateness)", () => {
   it("keeps an utterance that arrives seconds after its stamp (speech start) and puts it in the next frames", () => {
-    const a = new FrameAligner({ ...base, voiceTtlNs: 5000n * MS, inOrderPerTopic: true, noWaitFor: ["gnss"] });
+    const a = new FrameAligner({ ...base, voiceTtlNs: 5000n * MS, inOrderPerTopic: true, noWaitFor: ["gnss"], extrapolate: [] });
     const frames: FusedFrame[] = [];
     for (let ms = 0; ms <= 3000; ms += 50) {
       for (const m of [at("ego", ms), at("radar", ms), at("camera", ms)]) frames.push(...a.push(m, m.receiveNs));

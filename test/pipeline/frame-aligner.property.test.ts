@@ -17,6 +17,9 @@ const config: AlignerConfig = {
   voiceTtlNs: 500n * MS,
   allowedLatenessNs: 60n * MS,
   maxDelayNs: 10_000n * MS,
+  // Wait for every input, nothing extrapolated (the aligner's defaults are the daemon's: gnss and ego neither).
+  noWaitFor: [],
+  extrapolate: [],
 };
 
 /** Stamps of one modality: strictly increasing, gaps 1..maxGap ms with rare long gaps (sensor dropouts). */

@@ -11,8 +11,8 @@ import type { Rejection } from "../../schemas/errors.ts";
 import { makeScheduler, msg, MS } from "./helpers.ts";
 
 const specs: TopicSpec[] = [
-  { template: "vehicles/{v}/ego", kind: "ego", type: "fusiond.EgoState", rateHz: 100, qos: 0, record: true, maxBytes: 65536, stampField: "timestamp" },
-  { template: "vehicles/{v}/sensors/voice/{id}", kind: "voice", type: "foxglove.RawAudio", rateHz: null, qos: 1, record: true, maxBytes: 65536, stampField: "timestamp" },
+  { template: "vehicles/{v}/ego", kind: "ego", type: "fusiond.EgoState", rateHz: 100, qos: 0, maxBytes: 65536, stampField: "timestamp" },
+  { template: "vehicles/{v}/sensors/voice/{id}", kind: "voice", type: "foxglove.RawAudio", rateHz: null, qos: 1, maxBytes: 65536, stampField: "timestamp" },
 ];
 const registry = new TopicRegistry("t", specs);
 const flags = (c: HealthChange): string => `${c.cause}:${c.health.alive ? "A" : "a"}${c.health.rateOk ? "R" : "r"}${c.health.valid ? "V" : "v"}`;

@@ -50,7 +50,7 @@ function run(hostile: Hostile | undefined, validate: Omit<ValidateOptions, "onRe
     sources: [pacedByReceiveTime(drive, scheduler)],
     scheduler,
     registry,
-    aligner: { noWaitFor: ["gnss"], maxDelayNs: MAX_DELAY_MS * MS },
+    aligner: { noWaitFor: ["gnss"], extrapolate: [], maxDelayNs: MAX_DELAY_MS * MS },
     validate,
     decide: (f: FusedFrame) => (f.present.radar ? "follow" : "cruise"),
     sinks: { decision: (d) => void (d.frame.stampNs <= steadyUntilNs && decidedNs.push(d.decidedNs)) },
