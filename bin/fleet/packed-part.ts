@@ -1,11 +1,14 @@
 /**
  * An open-loop part (one recording's labelled decisions and timeline points) packed for Redis: columns
- * instead of one JSON object per decision. Numbers go in the narrowest binary type that holds every value
- * of their column exactly (int8…int32, float32 when every value is a float32 — class probabilities and
- * speeds are —, else float64); strings and small objects (episode ids, conditions, sensor states, override
- * reasons) go once into a table that the columns index. The whole is gzip'd by the job's encoding.
+ * instead of one JSON object per decision. A column of numbers is stored as binary in the narrowest type
+ * that holds all its values exactly — int8…int32, or float32 when every value is one (the class
+ * probabilities a model gives are) — its bytes shuffled by significance so that gzip finds the repeats; a
+ * column of other doubles (times, latencies, speeds) stays JSON numbers, whose repeated decimal digits gzip
+ * packs better than their bits (float64 bits only where JSON cannot say the value: NaN, ±Infinity, -0).
+ * Strings and small objects (episode ids, conditions, sensor states, override reasons) go once into a table
+ * that the columns index. The whole is gzip'd by the job's encoding (jobs.ts).
  * Unpacking gives back the part field for field, key order included, so the merge — and the report — are
- * the single-process ones; a number keeps its exact bits (even NaN and -0, which JSON would have changed).
+ * the single-process ones; a number keeps its exact bits.
  */
 import type { DecisionRecord } from "../../replay/eval/open-loop.ts";
 import type { TimelinePoint } from "../../replay/eval/timeline.ts";
