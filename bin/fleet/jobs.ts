@@ -99,7 +99,7 @@ export const encodeResult = (v: unknown, meta: Omit<JobReturn, "gz">): JobReturn
   gz: gzipSync(JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x)), { level: 6 }).toString("base64"),
 });
 
-/** An open-loop part, packed in columns (packed-part.ts): about a third of its JSON's size, gzip'd both. */
+/** An open-loop part, packed in columns (packed-part.ts): under half its JSON's size, both gzip'd. */
 export const encodeOpenLoopPart = (part: OpenLoopFilePart, meta: Omit<JobReturn, "gz" | "enc">): JobReturn => ({
   ...meta,
   enc: "open-loop-part",
