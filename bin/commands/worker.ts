@@ -27,7 +27,7 @@ export default function register(program: Command): void {
     .command("worker")
     .description("fleet worker: take eval and replay jobs from Redis (BullMQ) and run them")
     .requiredOption("--redis <url>", "Redis of the fleet, e.g. redis://10.0.0.5:6379")
-    .option("--concurrency <n>", "jobs at once (≈ cores; a job uses one core, jobs of one model share its batches)", "1")
+    .option("--concurrency <n>", "jobs at once in this process: they overlap their waits and share a model's batches, but a process runs its JavaScript on one core — start one worker per core", "1")
     .option("--prefix <name>", "key prefix of the fleet's queue in Redis (one per installation)", DEFAULT_PREFIX)
     .option("--backend <b>", `TF.js backend: ${BACKEND_CHOICES.join(", ")}`, "auto")
     .option("--name <name>", "worker name in progress lines and job records (default host-pid)")
@@ -40,9 +40,12 @@ export default function register(program: Command): void {
       `
 Recordings and models are read at the paths the jobs name (shared storage mounted at the same place on
 every machine); a worker whose model files do not match the job's model hash refuses the job and says why.
+One worker process uses about one core: on an N-core machine start N of them (docs/fleet.md has a systemd
+template unit). A fresh worker runs its first few minutes of jobs slower, while V8 compiles the hot code.
 
 Examples:
-  fusiond worker --redis redis://10.0.0.5:6379 --concurrency 8 --http 0.0.0.0:9465
+  fusiond worker --redis redis://10.0.0.5:6379 --http 0.0.0.0:9465
+  fusiond worker --redis redis://10.0.0.5:6379 --http 0.0.0.0:9466 --name "$(hostname)-2"
   fusiond eval --model models/default --closed-loop --suite test --redis redis://10.0.0.5:6379`,
     )
     .action(async (flags: WorkerFlags) => {

@@ -13,7 +13,7 @@ import { ABLATION_SUPERVISOR, reasonOf } from "../run/evaluate.ts";
 import { openLoopFile } from "../run/open-loop.ts";
 import { FUSIOND_VERSION } from "../../schemas/version.ts";
 import { fileSha256, modelMismatch, type ModelRef } from "./identity.ts";
-import { encodeResult, type JobData, type JobReturn, type RecordingRef } from "./jobs.ts";
+import { encodeOpenLoopPart, encodeResult, type JobData, type JobReturn, type RecordingRef } from "./jobs.ts";
 
 /** A job this worker will not run, with why; retried (another worker may have the right files). */
 export class JobRefused extends Error {
@@ -128,7 +128,7 @@ export class JobExecutor {
     try {
       if (d.kind === "open-loop") {
         const part = await openLoopFile(d.recording.path, model, { mask: d.mask, ...(d.ablation ? { supervisor: ABLATION_SUPERVISOR } : {}) });
-        return encodeResult(part, meta());
+        return encodeOpenLoopPart(part, meta());
       }
       const episode = await runEpisodeInProcess(d.spec, model, { mask: d.mask });
       return encodeResult(episode, meta());

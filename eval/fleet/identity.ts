@@ -5,9 +5,9 @@
  * computed once is re-used by every run that needs it.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, readFileSync } from "node:fs";
+import { createReadStream, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { CARD_JSON, INPUT_SPEC_JSON, hashModelFiles, type InputSpec, type ModelCard } from "../../fusion/index.ts";
+import { CARD_JSON, INPUT_SPEC_JSON, MODEL_JSON, VOICE_COMMAND_DIR, WEIGHTS_BIN, hashModelFiles, type InputSpec, type ModelCard } from "../../fusion/index.ts";
 import { FusiondError } from "../../schemas/index.ts";
 
 /** JSON with object keys sorted at every level: equal values, equal text. */
@@ -76,7 +76,7 @@ export function modelMeta(dir: string): ModelMeta {
 export function modelMismatch(ref: ModelRef): string | undefined {
   let here: ModelRef;
   try {
-    here = modelMeta(ref.dir).ref;
+    here = modelRefHere(ref.dir);
   } catch (err) {
     return `model ${ref.dir} cannot be read on this worker: ${(err as Error).message}`;
   }
@@ -84,4 +84,47 @@ export function modelMismatch(ref: ModelRef): string | undefined {
     return `model files at ${ref.dir} on this worker are hash ${here.hash} (spec ${here.specHash}), the run was planned with ${ref.hash} (spec ${ref.specHash}): sync the model directory to this machine (or resubmit the run against the new model)`;
   }
   return undefined;
+}
+
+/**
+ * The files a model's hashes cover, as stat sees them (size, times, inode): equal only while no byte of
+ * them can have changed — a write moves ctime, which no one can set back.
+ */
+function statSignature(dir: string): { signature: string; newestCtimeMs: number } {
+  const files = [MODEL_JSON, WEIGHTS_BIN, INPUT_SPEC_JSON, join(VOICE_COMMAND_DIR, MODEL_JSON), join(VOICE_COMMAND_DIR, WEIGHTS_BIN)];
+  let newestCtimeMs = 0;
+  const signature = files
+    .map((f) => {
+      try {
+        const st = statSync(join(dir, f), { bigint: true });
+        newestCtimeMs = Math.max(newestCtimeMs, Number(st.ctimeNs / 1_000_000n));
+        return `${f}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+      } catch {
+        return `${f}:-`;
+      }
+    })
+    .join("|");
+  return { signature, newestCtimeMs };
+}
+
+/** Files changed this recently may change again within the file system's clock tick, unseen by stat. */
+const SETTLED_MS = 2000;
+
+const refsHere = new Map<string, { signature: string; ref: ModelRef }>();
+
+/**
+ * modelMeta(dir).ref, hashed again only when the files changed: a worker checks the model of every job, and
+ * hashing the weights (18 ms for models/default on this machine) would cost a short job a few percent.
+ */
+function modelRefHere(dir: string): ModelRef {
+  const before = statSignature(dir);
+  const known = refsHere.get(dir);
+  if (known?.signature === before.signature) return known.ref;
+  const ref = modelMeta(dir).ref;
+  // Remembered only if nothing changed while hashing and the files have settled (as git does with racily
+  // clean files): a write in the same clock tick as the last one would leave the signature as it was.
+  const after = statSignature(dir);
+  if (after.signature === before.signature && Date.now() - after.newestCtimeMs > SETTLED_MS) refsHere.set(dir, { signature: after.signature, ref });
+  else refsHere.delete(dir);
+  return ref;
 }

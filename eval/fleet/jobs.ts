@@ -7,7 +7,9 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import type { BackendChoice } from "../../fusion/index.ts";
 import type { Modality } from "../../schemas/index.ts";
 import type { ScenarioSpec } from "../../sim/scenario.ts";
+import type { OpenLoopFilePart } from "../run/open-loop.ts";
 import { identityOf, type ModelRef } from "./identity.ts";
+import { packOpenLoopPart, unpackOpenLoopPart } from "./packed-part.ts";
 
 /** The BullMQ queue every fleet job goes through (the key prefix separates installations and tests). */
 export const QUEUE = "jobs";
@@ -82,11 +84,13 @@ function identityPart(d: JobData): unknown {
 /** The job's id: its kind and the identity of what it computes (no ':' — BullMQ reserves it). */
 export const jobIdOf = (d: JobData): string => `${KIND_PREFIX[d.kind]}-${identityOf(identityPart(d))}`;
 
-/** What a worker hands back: who ran it, on what, how long, and the result (gzip'd JSON, base64). */
+/** What a worker hands back: who ran it, on what, how long, and the result (gzip'd, base64). */
 export interface JobReturn {
   worker: string;
   backend: string;
   ms: number;
+  /** How `gz` is encoded: absent, JSON; "open-loop-part", packedPart's columns (open-loop results are big). */
+  enc?: "open-loop-part";
   gz: string;
 }
 
@@ -95,7 +99,18 @@ export const encodeResult = (v: unknown, meta: Omit<JobReturn, "gz">): JobReturn
   gz: gzipSync(JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x)), { level: 6 }).toString("base64"),
 });
 
-export const decodeResult = <T>(r: JobReturn): T => JSON.parse(gunzipSync(Buffer.from(r.gz, "base64")).toString("utf8")) as T;
+/** An open-loop part, packed in columns (packed-part.ts): under half its JSON's size, both gzip'd. */
+export const encodeOpenLoopPart = (part: OpenLoopFilePart, meta: Omit<JobReturn, "gz" | "enc">): JobReturn => ({
+  ...meta,
+  enc: "open-loop-part",
+  gz: gzipSync(packOpenLoopPart(part), { level: 6 }).toString("base64"),
+});
+
+export function decodeResult<T>(r: JobReturn): T {
+  const bytes = gunzipSync(Buffer.from(r.gz, "base64"));
+  if (r.enc === "open-loop-part") return unpackOpenLoopPart(bytes) as T;
+  return JSON.parse(bytes.toString("utf8")) as T;
+}
 
 /** A unit as people name it in progress lines and failures. */
 export function unitName(d: JobData): string {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { FusiondError } from "../../schemas/index.ts";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
 import { DEFAULT_ALIGNER_CONFIG, resolveAlignerConfig } from "../../pipeline/index.ts";
-import { alignerConfigFrom } from "../../bin/daemon/daemon.ts";
+import { alignerConfigFrom } from "../../pipeline/daemon-aligner.ts";
 
 describe("pipeline/daemon-config", () => {
   it("fills defaults around a minimal config", () => {

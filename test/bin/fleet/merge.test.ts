@@ -3,6 +3,9 @@
  * through JSON, merged into exactly the report the single-process run writes (timing fields aside).
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { FakeModelRunner, makeInputSpec } from "../../../fusion/index.ts";
 import { ACTION_CLASSES } from "../../../eval/score/open-loop.ts";
 import { MODALITIES, type Modality } from "../../../schemas/index.ts";
@@ -10,7 +13,7 @@ import { scenariosOf } from "../../../sim/scenarios.ts";
 import { evalModelOf, type EvalModel } from "../../../eval/run/decider.ts";
 import { evaluate, inProcessRunner, type EvalRunner, type EvaluateOptions } from "../../../eval/run/evaluate.ts";
 import { memoryOpener, mergeOpenLoop, openLoopFile, runOpenLoop } from "../../../eval/run/open-loop.ts";
-import { canonicalJson, identityOf } from "../../../eval/fleet/identity.ts";
+import { canonicalJson, identityOf, modelMeta, modelMismatch } from "../../../eval/fleet/identity.ts";
 import { recordDrive } from "../eval-helpers.ts";
 import { withoutTiming } from "./helpers.ts";
 
@@ -36,6 +39,27 @@ describe("fleet: identity and merge", function () {
     assert.notEqual(identityOf(job), identityOf({ ...job, mask: [] }));
     assert.notEqual(identityOf(job), identityOf({ ...job, model: { hash: "m2", specHash: "s1" } }));
     assert.match(identityOf(job), /^[0-9a-f]{32}$/);
+  });
+
+  it("a worker notices model files that changed since it last hashed them (same size, rewritten in place)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fusiond-model-"));
+    try {
+      writeFileSync(join(dir, "model.json"), '{"format":"layers-model"}');
+      writeFileSync(join(dir, "weights.bin"), Buffer.alloc(4096, 1));
+      writeFileSync(join(dir, "input-spec.json"), JSON.stringify(makeInputSpec([...MODALITIES])));
+      writeFileSync(join(dir, "card.json"), '{"name":"m","strategy":"test"}');
+      const ref = modelMeta(dir).ref;
+      assert.equal(modelMismatch(ref), undefined);
+      assert.equal(modelMismatch(ref), undefined); // files this new are hashed again on every check (identity.ts: SETTLED_MS)
+      writeFileSync(join(dir, "weights.bin"), Buffer.alloc(4096, 2));
+      assert.match(modelMismatch(ref) ?? "", new RegExp(`model files at ${dir} on this worker are hash (?!${ref.hash})[0-9a-f]{16} .*planned with ${ref.hash}`));
+      writeFileSync(join(dir, "input-spec.json"), JSON.stringify(makeInputSpec(["camera"])));
+      writeFileSync(join(dir, "weights.bin"), Buffer.alloc(4096, 1));
+      assert.match(modelMismatch(ref) ?? "", /\(spec [0-9a-f]{16}\), the run was planned with/);
+      assert.notEqual(modelMeta(dir).ref.specHash, ref.specHash);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("open loop per file, merged, is runOpenLoop over all files (whatever path the part was computed under)", async () => {
