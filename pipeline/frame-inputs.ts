@@ -48,13 +48,13 @@ export function sameInputs(a: readonly FrameInput[], b: readonly FrameInput[]): 
  * they describe a run, not the frame's content. `config`: resolveAlignerConfig(the live aligner config).
  */
 export function frameFromInputs(
-  inputs: ReadonlyArray<{ modality: Modality; message: SensorMessage }>,
+  inputs: ReadonlyArray<{ modality: Modality; message: SensorMessage<Modality> }>,
   config: ResolvedAlignerConfig,
   seq: number,
   nowNs: bigint,
 ): FusedFrame | undefined {
   const buffers = Object.fromEntries(BUFFERED.map((m) => [m, [] as SampleBuffer])) as Record<Buffered, SampleBuffer>;
-  let ref: SensorMessage | undefined;
+  let ref: SensorMessage<Modality> | undefined;
   const otherCameras: SampleBuffer = [];
   for (const { modality, message } of inputs) {
     // The first camera input is the reference; further ones are the other cameras' frames.

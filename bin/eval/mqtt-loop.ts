@@ -48,7 +48,7 @@ export function mqttEpisodeRunner(url: string, options: { timeoutMs?: number } =
       const source = new SensorSource(dec, decoder);
       closers.push(() => source.close());
       const decisions = new SensorSink(dec, { codec: decoder.codec, registry });
-      const patterns = registry.topics.filter((t) => t.kind !== "decision" && t.kind !== "diagnostics").map((t) => t.pattern);
+      const patterns = registry.topics.filter((t) => t.kind !== "decision").map((t) => t.pattern);
       const h: EvalHarness = new EvalHarness({
         scheduler: asyncScheduler,
         sources: source.messages(patterns),

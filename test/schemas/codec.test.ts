@@ -34,9 +34,8 @@ describe("schemas/codec", () => {
     });
     const msg = codec.decode("fusiond.RadarScan", bytes);
     assert.equal(eventStampNs(msg, "timestamp"), stamp);
-    const returns = msg["returns"] as Array<Record<string, number>>;
-    assert.equal(returns[0]!["range_m"], 12.5);
-    assert.equal(returns[0]!["azimuth_rad"], -0.25);
+    assert.equal(msg.returns[0]!.range_m, 12.5);
+    assert.equal(msg.returns[0]!.azimuth_rad, -0.25);
   });
 
   it("encodes the action enum by name and number", () => {

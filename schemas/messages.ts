@@ -1,0 +1,115 @@
+/**
+ * The message types of fusiond, by full protobuf name and by topic kind. The interfaces and enums are generated
+ * from schemas/proto into schemas/generated (npm run generate:types; never edited by hand); this file only names
+ * them and says which topic kind carries which.
+ */
+import type Long from "long";
+import type { CompressedImage } from "./generated/foxglove/CompressedImage.ts";
+import type { LocationFix, LocationFix_PositionCovarianceType } from "./generated/foxglove/LocationFix.ts";
+import type { RawAudio } from "./generated/foxglove/RawAudio.ts";
+import type { RawImage } from "./generated/foxglove/RawImage.ts";
+import { DrivingAction, type DrivingDecision as DecodedDrivingDecision, OverrideReason } from "./generated/fusiond/driving_decision.ts";
+import type { EgoState } from "./generated/fusiond/ego_state.ts";
+import type { RadarScan } from "./generated/fusiond/radar_scan.ts";
+import { type GroundTruth, type SimStep, TruthObject_Kind, Weather } from "./generated/fusiond/sim.ts";
+
+export { DrivingAction, OverrideReason, TruthObject_Kind, Weather };
+export type { Timestamp } from "./generated/google/protobuf/timestamp.ts";
+export type { ActionProbability, FrameInput } from "./generated/fusiond/driving_decision.ts";
+export type { RadarReturn } from "./generated/fusiond/radar_scan.ts";
+export type { TruthObject, VoiceUtterance } from "./generated/fusiond/sim.ts";
+export type { Color } from "./generated/foxglove/Color.ts";
+export type { KeyValuePair } from "./generated/foxglove/KeyValuePair.ts";
+export type { Vector3 } from "./generated/foxglove/Vector3.ts";
+
+/**
+ * A message as fusiond carries it in process: decoded by the codec (64-bit integers as Long, enums as numbers,
+ * absent sub-messages and optionals as null), or built in process by the simulator or the aligner and not yet
+ * encoded (64-bit integers as numbers, enums by name, absent optionals undefined). The codec encodes both forms
+ * to the same bytes. Read stamps with timestampToNs and enums with enumValue, which accept either.
+ */
+export type Carried<T> = T extends Long
+  ? Long | number
+  : T extends Uint8Array
+    ? T
+    : T extends number
+      ? number extends T
+        ? T
+        : CarriedEnum<T>
+      : T extends readonly (infer U)[]
+        ? Carried<U>[]
+        : T extends object
+          ? { [K in keyof T]: Carried<T[K]> }
+          : T;
+
+/** An enum value carried as its number or its name. */
+type CarriedEnum<T> = T extends DrivingAction
+  ? DrivingAction | keyof typeof DrivingAction
+  : T extends OverrideReason
+    ? OverrideReason | keyof typeof OverrideReason
+    : T extends Weather
+      ? Weather | keyof typeof Weather
+      : T extends TruthObject_Kind
+        ? TruthObject_Kind | keyof typeof TruthObject_Kind
+        : T extends LocationFix_PositionCovarianceType
+          ? LocationFix_PositionCovarianceType | keyof typeof LocationFix_PositionCovarianceType
+          : T;
+
+/** The wire types by full protobuf name, as ProtoCodec.decode returns them. */
+export interface DecodedMessages {
+  "foxglove.CompressedImage": CompressedImage;
+  "foxglove.RawImage": RawImage;
+  "foxglove.LocationFix": LocationFix;
+  "foxglove.RawAudio": RawAudio;
+  "fusiond.RadarScan": RadarScan;
+  "fusiond.EgoState": EgoState;
+  "fusiond.DrivingDecision": DecodedDrivingDecision;
+  "fusiond.SimStep": SimStep;
+  "fusiond.GroundTruth": GroundTruth;
+}
+export type MessageTypeName = keyof DecodedMessages;
+
+/** What each topic kind of the registry may carry (full protobuf names); TopicSpec checks its `type` against it. */
+export interface KindTypeNames {
+  camera: "foxglove.CompressedImage" | "foxglove.RawImage";
+  radar: "fusiond.RadarScan";
+  gnss: "foxglove.LocationFix";
+  voice: "foxglove.RawAudio";
+  ego: "fusiond.EgoState";
+  decision: "fusiond.DrivingDecision";
+  sim_step: "fusiond.SimStep";
+  sim_truth: "fusiond.GroundTruth";
+}
+
+/** The message a topic of kind K carries in process. */
+export type KindMessage<K extends keyof KindTypeNames> = Carried<DecodedMessages[KindTypeNames[K]]>;
+
+export type CameraMessage = KindMessage<"camera">;
+export type CompressedImageMessage = Carried<CompressedImage>;
+export type RawImageMessage = Carried<RawImage>;
+export type RadarMessage = KindMessage<"radar">;
+export type GnssMessage = KindMessage<"gnss">;
+export type VoiceMessage = KindMessage<"voice">;
+export type EgoMessage = KindMessage<"ego">;
+export type DecisionMessage = KindMessage<"decision">;
+export type SimStepMessage = KindMessage<"sim_step">;
+export type TruthMessage = KindMessage<"sim_truth">;
+
+/**
+ * The numeric value of an enum field, whichever form it is carried in (a number, or a name from a message built
+ * in process); undefined for a name the enum does not have.
+ */
+export function enumValue<E extends Record<string, string | number>>(e: E, v: number | string | null | undefined): number | undefined {
+  if (typeof v === "number") return v;
+  if (typeof v !== "string") return undefined;
+  const n = e[v];
+  return typeof n === "number" ? n : undefined;
+}
+
+/** The name of an enum field's value, whichever form it is carried in; undefined for an unknown value. */
+export function enumName<E extends Record<string, string | number>>(e: E, v: number | string | null | undefined): keyof E & string | undefined {
+  if (typeof v === "string") return typeof e[v] === "number" ? v : undefined;
+  if (typeof v !== "number") return undefined;
+  const name = (e as Record<number, string | undefined>)[v];
+  return name;
+}
