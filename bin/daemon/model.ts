@@ -18,7 +18,7 @@ import {
   type ModelRunner,
 } from "../../fusion/index.ts";
 import { CameraFeaturePool, type CameraPoolStats } from "../../fusion/features/camera-pool.ts";
-import type { DecodedMessage, FusedFrame } from "../../schemas/index.ts";
+import type { CameraMessage, FusedFrame, VoiceMessage } from "../../schemas/index.ts";
 import { monoMs } from "./clock.ts";
 
 export interface DeciderOptions {
@@ -41,7 +41,7 @@ export interface DeciderOptions {
 export interface Decider {
   decide(frame: FusedFrame): Promise<DrivingDecision>;
   /** Works out an utterance's voice features on arrival (see DecisionEngine.prefetchVoice). */
-  prefetchVoice(message: DecodedMessage): void;
+  prefetchVoice(message: VoiceMessage): void;
   readonly primary: ModelRunner;
   readonly backend: BackendSelection;
   readonly engine: DecisionEngine;
@@ -98,7 +98,7 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
       fallbacks,
       nowNs: options.nowNs,
       // A job the pool dropped (queue full, closed) is done here instead: the decision never lacks the camera for it.
-      ...(p ? { cameraFeatures: async (m: DecodedMessage) => { const o = await p.extract(m); return o.ok ? o.features : undefined; } } : {}),
+      ...(p ? { cameraFeatures: async (m: CameraMessage) => { const o = await p.extract(m); return o.ok ? o.features : undefined; } } : {}),
       ...(options.map ? { map: options.map } : {}),
       ...(options.vehicleId ? { vehicleId: options.vehicleId } : {}),
     });

@@ -2,7 +2,7 @@
  * FusedFrame → features: the one function both training and inference call, so the tensors a model
  * was trained on and the tensors it sees in the daemon cannot drift apart.
  */
-import { MODALITIES, nsToSeconds, type FusedFrame, type Modality } from "../../schemas/index.ts";
+import { MODALITIES, nsToSeconds, type FusedFrame, type Modality, type ModalityMessage } from "../../schemas/index.ts";
 import { cameraFeatures, type CameraFeatures } from "./camera.ts";
 import { DEFAULT_FEATURE_CONFIG, INPUT_MODALITY, PRESENCE_FEATURES, sizeOf, type FeatureConfig, type InputName, type InputSpec } from "./config.ts";
 import { egoFeatures } from "./ego.ts";
@@ -38,7 +38,7 @@ export interface FeatureContext {
 
 export function extractFeatures(frame: FusedFrame, ctx: FeatureContext = {}): FrameFeatures {
   const cfg = ctx.config ?? DEFAULT_FEATURE_CONFIG;
-  const msg = (m: Modality) => (frame.present[m] ? frame.slots[m]?.message : undefined);
+  const msg = <M extends Modality>(m: M): ModalityMessage<M> | undefined => (frame.present[m] ? (frame.slots[m]?.message as ModalityMessage<M> | undefined) : undefined);
   const cam = ctx.camera ?? cameraFeatures(msg("camera"), cfg);
   const radar = radarFeatures(msg("radar"), cfg);
   const gnss = gnssFeatures(msg("gnss"), ctx.map, cfg.mapAhead === true);
