@@ -33,7 +33,7 @@ export type Carried<T> = T extends Long
   : T extends Uint8Array
     ? T
     : T extends number
-      ? number extends T
+      ? -0.5 extends T // a plain number (an enum member would not take -0.5; \`number\` itself is assignable to numeric enums)
         ? T
         : CarriedEnum<T>
       : T extends readonly (infer U)[]

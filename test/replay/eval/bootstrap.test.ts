@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { bootstrap, mulberry32, quantileSorted, resampleWeights } from "../../../replay/eval/bootstrap.ts";
+import type { TruthMessage } from "../../../schemas/index.ts";
 import { ConditionTracker, episodeRow, scoreClosedLoop } from "../../../replay/eval/closed-loop.ts";
 import { compareClosedLoop, compareOpenLoop } from "../../../replay/eval/compare.ts";
 import type { EpisodeRow } from "../../../replay/eval/report.ts";
@@ -110,7 +111,7 @@ describe("replay/eval bootstrap and comparisons", () => {
 
   it("conditions: distance and time go to the condition of the step they start from; onsets count once", () => {
     const t = new ConditionTracker();
-    const truth = (station: number, weather: string, collision = false) => ({ station_m: station, weather, in_tunnel: false, voice_command: "", objects: [], collision });
+    const truth = (station: number, weather: "FOG" | "CLEAR", collision = false): Partial<TruthMessage> => ({ station_m: station, weather, in_tunnel: false, voice_command: "", objects: [], collision });
     t.observe(truth(0, "FOG"), 0);
     t.observe(truth(10, "FOG", true), 1);
     t.observe(truth(30, "CLEAR", true), 2);
