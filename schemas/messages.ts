@@ -113,3 +113,15 @@ export function enumName<E extends Record<string, string | number>>(e: E, v: num
   const name = (e as Record<number, string | undefined>)[v];
   return name;
 }
+
+/** A fusiond.DrivingAction by name, ACTION_UNSPECIFIED excluded: what a model predicts and the ego does. */
+export type ActionName = Exclude<keyof typeof DrivingAction, "ACTION_UNSPECIFIED">;
+
+/**
+ * The action classes, in DrivingAction value order (class i is value i + 1): read from the proto's enum, so the
+ * list is written down once, in schemas/proto/fusiond/driving_decision.proto.
+ */
+export const ACTION_NAMES: readonly ActionName[] = Object.values(DrivingAction)
+  .filter((v): v is DrivingAction => typeof v === "number" && v !== DrivingAction.ACTION_UNSPECIFIED)
+  .sort((a, b) => a - b)
+  .map((v) => DrivingAction[v] as ActionName);

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import Long from "long";
 import protobuf from "protobufjs";
-import { defaultCodec } from "../../schemas/index.ts";
+import { ACTION_NAMES, DrivingAction, defaultCodec } from "../../schemas/index.ts";
 import { GENERATED_DIR, generateMessageTypes } from "../../scripts/generate-message-types.ts";
 
 function committedFiles(dir: string): string[] {
@@ -25,6 +25,11 @@ describe("schemas/generated (message types from schemas/proto)", function () {
     for (const [rel, text] of fresh) {
       assert.equal(readFileSync(join(GENERATED_DIR, rel), "utf8"), text, `schemas/generated/${rel} is stale: run \`npm run generate:types\``);
     }
+  });
+
+  it("give the one action list: DrivingAction by name in value order, class i being value i + 1", () => {
+    assert.deepEqual(ACTION_NAMES, ["KEEP", "ACCELERATE", "DECELERATE", "BRAKE_HARD", "LANE_LEFT", "LANE_RIGHT", "STOP", "PULL_OVER"]);
+    ACTION_NAMES.forEach((name, i) => assert.equal(DrivingAction[name], i + 1, name));
   });
 
   // The generator options claim a shape for what ProtoCodec.decode returns; this checks the claim field by field
