@@ -7,6 +7,7 @@
  * they had live, whatever arrived late or was conflated on the live clock.
  */
 import { MODALITIES, type FusedFrame, type Modality, type SensorMessage } from "../schemas/types.ts";
+import type { Built, FrameInput as FrameInputMessage } from "../schemas/messages.ts";
 import { nsToTimestamp } from "../schemas/time.ts";
 import { BUFFERED, buildFrame, type Buffered, type ResolvedAlignerConfig } from "./frame-aligner.ts";
 import { insertSample, type SampleBuffer } from "./frame-slots.ts";
@@ -33,7 +34,7 @@ export function frameInputs(frame: FusedFrame): FrameInput[] {
 }
 
 /** The same list in fusiond.FrameInput form (proto field names), for DrivingDecision.inputs. */
-export function frameInputsMessage(frame: FusedFrame): Array<{ modality: string; topic: string; stamp: { seconds: number; nanos: number } }> {
+export function frameInputsMessage(frame: FusedFrame): Built<FrameInputMessage>[] {
   return frameInputs(frame).map((i) => ({ modality: i.modality, topic: i.topic, stamp: nsToTimestamp(i.stampNs) }));
 }
 

@@ -55,6 +55,42 @@ type CarriedEnum<T> = T extends DrivingAction
           ? LocationFix_PositionCovarianceType | keyof typeof LocationFix_PositionCovarianceType
           : T;
 
+/**
+ * A message as fusiond builds it for the codec: 64-bit integers as numbers, enums by name, sub-messages given
+ * (no null), absent optionals undefined. What the decision engine makes; encode turns it into the same bytes
+ * as the decoded form.
+ */
+export type Built<T> = T extends null
+  ? never
+  : T extends Long
+    ? number
+    : T extends Uint8Array
+      ? T
+      : T extends number
+        ? -0.5 extends T
+          ? T
+          : BuiltEnum<T>
+        : T extends readonly (infer U)[]
+          ? Built<U>[]
+          : T extends object
+            ? { [K in keyof T]: Built<T[K]> }
+            : T;
+
+type BuiltEnum<T> = T extends DrivingAction
+  ? keyof typeof DrivingAction
+  : T extends OverrideReason
+    ? keyof typeof OverrideReason
+    : T extends Weather
+      ? keyof typeof Weather
+      : T extends TruthObject_Kind
+        ? keyof typeof TruthObject_Kind
+        : T extends LocationFix_PositionCovarianceType
+          ? keyof typeof LocationFix_PositionCovarianceType
+          : T;
+
+/** fusiond.DrivingDecision as the generated interface (what decode returns). */
+export type { DecodedDrivingDecision };
+
 /** The wire types by full protobuf name, as ProtoCodec.decode returns them. */
 export interface DecodedMessages {
   "foxglove.CompressedImage": CompressedImage;
