@@ -331,9 +331,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const recordPatterns = config.recording?.topics;
   const recorded = (topic: string): boolean => !recordPatterns || recordPatterns.some((p) => topicMatches(p, topic));
   const recordDecisions = recorded(decisionTopic);
-  const recordDecision = (d: DrivingDecision, stampNs: bigint): void => {
-    if (!recorder && !live) return;
-    const bytes = decoder.codec.encode("fusiond.DrivingDecision", d);
+  // The decision is encoded once (in the decision sink below) for the recorder, the live view and every transport.
+  const recordDecision = (bytes: Uint8Array, stampNs: bigint): void => {
     if (recordDecisions) recorder?.addMessage({ topic: decisionTopic, type: "fusiond.DrivingDecision", bytes, receiveNs: wallNs(), stampNs });
     live?.publish(decisionTopic, "fusiond.DrivingDecision", bytes, stampNs);
   };
@@ -378,17 +377,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
       decision: async (d) => {
         // Provenance: the messages the frame was built from, so replay rebuilds exactly this frame.
-        const decision: DrivingDecision & { inputs: ReturnType<typeof frameInputsMessage> } = { ...d.decision, inputs: frameInputsMessage(d.frame) };
+        const decision: DrivingDecision = { ...d.decision, inputs: frameInputsMessage(d.frame) };
         decisionsByAction[decision.action] = (decisionsByAction[decision.action] ?? 0) + 1;
         if (decision.overridden) overridesByReason[decision.override_reason] = (overridesByReason[decision.override_reason] ?? 0) + 1;
         metrics.endToEnd.observe(Number(d.latencyNs) / 1e9);
         metrics.inference.observe(decision.inference_ms / 1000);
         metrics.alignerWait.observe(Number(d.frame.emittedNs - (d.frame.slots.camera?.receiveNs ?? d.frame.lastInputReceiveNs)) / 1e9);
-        recordDecision(decision, d.frame.stampNs);
+        const bytes = recorder || live || sinks.length > 0 ? decoder.codec.encode("fusiond.DrivingDecision", decision) : undefined;
+        if (bytes) recordDecision(bytes, d.frame.stampNs);
         // Sensor to decision as a user measures it: the capture stamp to the moment the decision is handed to the transports.
         const sensorNs = wallNs() - d.frame.stampNs;
         metrics.sensorToDecision.observe(Number(sensorNs) / 1e9);
-        const results: PublishResult[] = await Promise.all(sinks.map((s) => s.publish(decisionTopic, decision)));
+        const results: PublishResult[] = bytes ? await Promise.all(sinks.map((s) => s.publishEncoded(decisionTopic, bytes))) : [];
         for (const r of results) {
           if (r.ok) publishes.sent++;
           else {

@@ -20,6 +20,19 @@ describe("sensors/sensor-sink", () => {
     await transport.close();
   });
 
+  it("publishEncoded sends bytes encoded once as they are, with the topic's QoS and type", async () => {
+    const bus = new MemoryBus();
+    const transport = new MemoryTransport(bus, { now });
+    const sink = new SensorSink(transport);
+    const bytes = codec.encode("fusiond.DrivingDecision", decision);
+    assert.deepEqual(await sink.publishEncoded("vehicles/ego1/decision", bytes), { ok: true });
+    const [sent] = bus.history;
+    assert.deepEqual([...sent!.payload], [...bytes]);
+    assert.deepEqual(sent!.options, { qos: 1, type: "fusiond.DrivingDecision" });
+    await assert.rejects(sink.publishEncoded("nowhere/x", bytes), (e: unknown) => e instanceof FusiondError && e.code === "unknown_topic");
+    await transport.close();
+  });
+
   it("refuses a topic outside the registry and a message that does not fit its type", async () => {
     const sink = new SensorSink(new MemoryTransport(new MemoryBus(), { now }));
     await assert.rejects(sink.publish("nowhere/x", decision), (e: unknown) => e instanceof FusiondError && e.code === "unknown_topic");
