@@ -88,6 +88,24 @@ type BuiltEnum<T> = T extends DrivingAction
           ? keyof typeof LocationFix_PositionCovarianceType
           : T;
 
+/**
+ * What the codec encodes for a type: any subset of its fields (an absent one is its proto3 default), each in
+ * the decoded or the built form. What the simulator emits before it is encoded.
+ */
+export type Encodable<T> = T extends Long
+  ? Long | number
+  : T extends Uint8Array
+    ? T
+    : T extends number
+      ? -0.5 extends T
+        ? T
+        : CarriedEnum<T>
+      : T extends readonly (infer U)[]
+        ? Encodable<U>[]
+        : T extends object
+          ? { [K in keyof T]?: Encodable<T[K]> }
+          : T;
+
 /** fusiond.DrivingDecision as the generated interface (what decode returns). */
 export type { DecodedDrivingDecision };
 
@@ -130,6 +148,8 @@ export type EgoMessage = KindMessage<"ego">;
 export type DecisionMessage = KindMessage<"decision">;
 export type SimStepMessage = KindMessage<"sim_step">;
 export type TruthMessage = KindMessage<"sim_truth">;
+/** fusiond.GroundTruth as decode returns it. */
+export type GroundTruthMessage = GroundTruth;
 
 /**
  * The numeric value of an enum field, whichever form it is carried in (a number, or a name from a message built

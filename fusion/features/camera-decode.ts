@@ -21,7 +21,7 @@
  */
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
-import type { CompressedImageMessage, RawImageMessage } from "../../schemas/index.ts";
+import type { CompressedImageMessage, Encodable, RawImageMessage } from "../../schemas/index.ts";
 import { readJpegHeader, readPngHeader } from "./image-header.ts";
 import { decodeJpegRgb, decodeJpegRgbScaled, type ScaleDenominator } from "./jpeg-decode.ts";
 
@@ -132,7 +132,7 @@ const bytesOf = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array
  * A camera message as the features read it: a foxglove.CompressedImage or foxglove.RawImage, any field possibly
  * absent (read as its proto3 default).
  */
-export type CameraImage = Partial<CompressedImageMessage> | Partial<RawImageMessage>;
+export type CameraImage = Encodable<CompressedImageMessage> | Encodable<RawImageMessage>;
 
 export function cameraPixels(msg: CameraImage, size: number, limits: CameraDecodeLimits = DEFAULT_CAMERA_LIMITS): PixelsOutcome {
   const data = bytesOf(msg.data);
@@ -207,7 +207,7 @@ const RAW_LAYOUT: Record<string, { channels: number; r: number; g: number; b: nu
   mono8: { channels: 1, r: 0, g: 0, b: 0 },
 };
 
-function rawPixels(msg: Partial<RawImageMessage>, data: Uint8Array, limits: CameraDecodeLimits): PixelsOutcome {
+function rawPixels(msg: Encodable<RawImageMessage>, data: Uint8Array, limits: CameraDecodeLimits): PixelsOutcome {
   const width = Number(msg.width ?? 0);
   const height = Number(msg.height ?? 0);
   const encoding = String(msg.encoding);

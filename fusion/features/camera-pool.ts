@@ -19,7 +19,7 @@
  *   then terminates the workers. Never throws, never rejects: every outcome is a value.
  */
 import { Worker } from "node:worker_threads";
-import type { CompressedImageMessage, RawImageMessage } from "../../schemas/index.ts";
+import type { CompressedImageMessage, Encodable, RawImageMessage } from "../../schemas/index.ts";
 import { CAMERA_REJECT_CODES, DEFAULT_CAMERA_LIMITS, type CameraDecodeLimits, type CameraImage, type CameraRejectCode } from "./camera-decode.ts";
 import type { CameraFrame, CameraJob, CameraJobResult } from "./camera-pool-protocol.ts";
 import { cameraFeatures, type CameraFeatures } from "./camera.ts";
@@ -121,7 +121,7 @@ export class CameraFeaturePool {
     }
     const frame: CameraFrame = { data };
     for (const k of ["format", "encoding", "width", "height", "step"] as const) {
-      const v = (msg as Partial<CompressedImageMessage & RawImageMessage>)[k]; // whichever of the two types has k
+      const v = (msg as Encodable<CompressedImageMessage & RawImageMessage>)[k]; // whichever of the two types has k
       if (typeof v === "string" || typeof v === "number") (frame as unknown as Record<string, unknown>)[k] = v;
     }
     return new Promise<PoolOutcome>((resolve) => {
