@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 import descriptor from "protobufjs/ext/descriptor.js";
 import { FusiondError } from "./errors.ts";
-import type { DecodedMessages, MessageTypeName } from "./messages.ts";
+import type { DecodedMessages, Encodable, MessageTypeName } from "./messages.ts";
 import { wireMismatch } from "./wire-check.ts";
 
 export const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), "proto");
@@ -97,7 +97,7 @@ export class ProtoCodec {
   }
 
   /** Encodes a plain object (proto field names) as protobuf bytes. Throws `invalid_message` on a bad field. */
-  encode(typeName: string, value: object): Uint8Array {
+  encode<N extends string>(typeName: N, value: N extends MessageTypeName ? Encodable<DecodedMessages[N]> : object): Uint8Array {
     const t = this.type(typeName);
     const badEnum = findUnknownEnumName(t, value as Record<string, unknown>, typeName);
     if (badEnum) throw new FusiondError("invalid_message", badEnum, { typeName });

@@ -46,7 +46,10 @@ describe("schemas/codec", () => {
   });
 
   it("refuses an unknown enum name instead of encoding it as 0", () => {
+    // The types refuse these at compile time; the codec must refuse them at run time too (names from the wire or a config).
+    // @ts-expect-error not a DrivingAction
     assert.throws(() => codec.encode("fusiond.DrivingDecision", { action: "FLY" }), /action: unknown DrivingAction value "FLY"; allowed: .*BRAKE_HARD/);
+    // @ts-expect-error not a DrivingAction
     assert.throws(() => codec.encode("fusiond.DrivingDecision", { probabilities: [{ action: "NOPE" }] }), /probabilities\.action: unknown DrivingAction/);
   });
 

@@ -5,7 +5,7 @@ import { MemoryBus, MemoryTransport, SensorSink, type PublishResult, type RawSin
 import { codec, now, STAMP0 } from "./helpers.ts";
 
 describe("sensors/sensor-sink", () => {
-  const decision = { frame_stamp: nsToTimestamp(STAMP0), action: "BRAKE_HARD", target_speed_mps: 0 };
+  const decision = { frame_stamp: nsToTimestamp(STAMP0), action: "BRAKE_HARD" as const, target_speed_mps: 0 };
 
   it("encodes with the topic's type and publishes with its registry QoS and type", async () => {
     const bus = new MemoryBus();
