@@ -98,13 +98,7 @@ export function neighbours(buf: SampleBuffer, t: bigint, maxAgeNs: bigint): { pr
  * fields interpolated linearly (every other field from the nearer sample, the stamp field set to
  * t); with one neighbour only, that sample held (held = true).
  */
-export function interpolatedSlot(
-  buf: SampleBuffer,
-  t: bigint,
-  maxAgeNs: bigint,
-  fields: readonly string[],
-  stampField: string,
-): FrameSlot | undefined {
+export function interpolatedSlot(buf: SampleBuffer, t: bigint, maxAgeNs: bigint, fields: readonly string[], stampField: string): FrameSlot | undefined {
   const { prev, next } = neighbours(buf, t, maxAgeNs);
   if (prev && next) {
     if (prev === next) return slotOf(prev, t, false);
@@ -134,13 +128,7 @@ export function interpolatedSlot(
  * before t: that is how a recorded decision says "extrapolated"), so replay rebuilds the same values. The age
  * stays that of the newest sample: the value is estimated, the evidence is that old.
  */
-export function extrapolatedSlot(
-  buf: SampleBuffer,
-  t: bigint,
-  maxAgeNs: bigint,
-  fields: readonly string[],
-  stampField: string,
-): FrameSlot | undefined {
+export function extrapolatedSlot(buf: SampleBuffer, t: bigint, maxAgeNs: bigint, fields: readonly string[], stampField: string): FrameSlot | undefined {
   const { prev, next } = neighbours(buf, t, maxAgeNs);
   if (!prev || next) return interpolatedSlot(buf, t, maxAgeNs, fields, stampField);
   let older: SensorMessage<Modality> | undefined;

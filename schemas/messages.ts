@@ -28,19 +28,40 @@ export type { Vector3 } from "./generated/foxglove/Vector3.ts";
  * encoded (64-bit integers as numbers, enums by name, absent optionals undefined). The codec encodes both forms
  * to the same bytes. Read stamps with timestampToNs and enums with enumValue, which accept either.
  */
-export type Carried<T> = T extends Long
-  ? Long | number
-  : T extends Uint8Array
-    ? T
+export type Carried<T> = Shaped<T, "carried">;
+
+/**
+ * The three forms of a message (Carried, Built, Encodable) share their walk: arrays element by element, objects
+ * field by field (every field optional for "encodable"), and each leaf (a 64-bit integer, an enum value, a null)
+ * turned as the form says. Bytes are a leaf, not an object.
+ */
+type Form = "carried" | "built" | "encodable";
+type Shaped<T, F extends Form> = T extends Long | Uint8Array | number | null
+  ? Leaf<T, F>
+  : T extends readonly (infer U)[]
+    ? Shaped<U, F>[]
+    : T extends object
+      ? F extends "encodable"
+        ? { [K in keyof T]?: Shaped<T[K], F> }
+        : { [K in keyof T]: Shaped<T[K], F> }
+      : T;
+
+/** A 64-bit integer: Long decoded, a number built. An enum: its number or its name, only its name built. */
+type Leaf<T, F extends Form> = T extends null
+  ? F extends "built"
+    ? never
+    : T
+  : T extends Long
+    ? F extends "built"
+      ? number
+      : Long | number
     : T extends number
-      ? -0.5 extends T // a plain number (an enum member would not take -0.5; \`number\` itself is assignable to numeric enums)
+      ? -0.5 extends T // a plain number (an enum member would not take -0.5; `number` itself is assignable to numeric enums)
         ? T
-        : CarriedEnum<T>
-      : T extends readonly (infer U)[]
-        ? Carried<U>[]
-        : T extends object
-          ? { [K in keyof T]: Carried<T[K]> }
-          : T;
+        : F extends "built"
+          ? Exclude<CarriedEnum<T>, number>
+          : CarriedEnum<T>
+      : T;
 
 /** An enum value carried as its number or its name. */
 type CarriedEnum<T> = T extends DrivingAction
@@ -60,51 +81,13 @@ type CarriedEnum<T> = T extends DrivingAction
  * (no null), absent optionals undefined. What the decision engine makes; encode turns it into the same bytes
  * as the decoded form.
  */
-export type Built<T> = T extends null
-  ? never
-  : T extends Long
-    ? number
-    : T extends Uint8Array
-      ? T
-      : T extends number
-        ? -0.5 extends T
-          ? T
-          : BuiltEnum<T>
-        : T extends readonly (infer U)[]
-          ? Built<U>[]
-          : T extends object
-            ? { [K in keyof T]: Built<T[K]> }
-            : T;
-
-type BuiltEnum<T> = T extends DrivingAction
-  ? keyof typeof DrivingAction
-  : T extends OverrideReason
-    ? keyof typeof OverrideReason
-    : T extends Weather
-      ? keyof typeof Weather
-      : T extends TruthObject_Kind
-        ? keyof typeof TruthObject_Kind
-        : T extends LocationFix_PositionCovarianceType
-          ? keyof typeof LocationFix_PositionCovarianceType
-          : T;
+export type Built<T> = Shaped<T, "built">;
 
 /**
  * What the codec encodes for a type: any subset of its fields (an absent one is its proto3 default), each in
  * the decoded or the built form. What the simulator emits before it is encoded.
  */
-export type Encodable<T> = T extends Long
-  ? Long | number
-  : T extends Uint8Array
-    ? T
-    : T extends number
-      ? -0.5 extends T
-        ? T
-        : CarriedEnum<T>
-      : T extends readonly (infer U)[]
-        ? Encodable<U>[]
-        : T extends object
-          ? { [K in keyof T]?: Encodable<T[K]> }
-          : T;
+export type Encodable<T> = Shaped<T, "encodable">;
 
 /** fusiond.DrivingDecision as the generated interface (what decode returns). */
 export type { DecodedDrivingDecision };
