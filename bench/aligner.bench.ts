@@ -34,7 +34,8 @@ function message(kind: Modality, ms: number, rxMs: number): SensorMessage {
           ? { returns: [{ range_m: 30, azimuth_rad: 0.1, elevation_rad: 0, radial_velocity_mps: -1, rcs_dbsm: 10 }] }
           : { format: "jpeg" };
   const [topic, type] = TOPICS[kind];
-  return { topic, type, kind: kind as TopicKind, message: { timestamp: nsToTimestamp(stampNs), ...fields }, stampNs, receiveNs: BigInt(ORIGIN_MS + rxMs) * MS, bytes: EMPTY };
+  // Only the fields the aligner reads: not every field of the type (hence the cast).
+  return { topic, type, kind: kind as TopicKind, message: { timestamp: nsToTimestamp(stampNs), ...fields }, stampNs, receiveNs: BigInt(ORIGIN_MS + rxMs) * MS, bytes: EMPTY } as unknown as SensorMessage;
 }
 
 /** The drive in receive order, generated on the fly (a merge of per-sensor schedules). */

@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import jpeg from "jpeg-js";
 import * as tf from "@tensorflow/tfjs";
-import { emptyPresence, MODALITIES, nsToTimestamp, type FusedFrame, type Modality } from "../schemas/index.ts";
+import { emptyPresence, MODALITIES, nsToTimestamp, type FrameSlot, type FusedFrame, type Modality, type ModalityMessage } from "../schemas/index.ts";
 import {
   DecisionEngine, extractFeatures, flopsPerSample, loadModelDir, makeInputSpec, modelInputs, selectBackend, stackInputs, strategyByName, TfModelRunner,
   type BackendCandidate, type InputSpec, type LoadedModel,
@@ -38,7 +38,7 @@ function benchFrame(): FusedFrame {
   for (const m of MODALITIES) {
     present[m] = true;
     frame.ageNs[m] = 0n;
-    frame.slots[m] = { message: messages[m], topic: `bench/${m}`, stampNs: t, ageNs: 0n, receiveNs: t, interpolated: false, held: false };
+    (frame.slots as Record<Modality, FrameSlot>)[m] = { message: messages[m] as ModalityMessage, topic: `bench/${m}`, stampNs: t, ageNs: 0n, receiveNs: t, interpolated: false, held: false };
   }
   return frame;
 }

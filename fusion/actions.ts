@@ -1,9 +1,11 @@
+import { ACTION_NAMES, type ActionName } from "../schemas/index.ts";
+
+export type { ActionName };
 /**
  * The action classes a fusion model predicts, in output order. Class i is DrivingAction value i + 1
  * (fusiond.DrivingAction; ACTION_UNSPECIFIED is never a model output).
  */
-export const ACTIONS = ["KEEP", "ACCELERATE", "DECELERATE", "BRAKE_HARD", "LANE_LEFT", "LANE_RIGHT", "STOP", "PULL_OVER"] as const;
-export type ActionName = (typeof ACTIONS)[number];
+export const ACTIONS = ACTION_NAMES;
 export const NUM_ACTIONS = ACTIONS.length;
 
 /**

@@ -22,7 +22,8 @@
  * Memory. Buffers are pruned by stamp (nothing older than any future frame can use is kept) and
  * capped per modality; pending frames are capped too. Overflow drops are counted.
  */
-import type { Modality, FrameSlot, FusedFrame, SensorMessage } from "../schemas/types.ts";
+import type { CameraMessage, EgoMessage, GnssMessage, RadarMessage, VoiceMessage } from "../schemas/messages.ts";
+import { isModalityMessage, type Modality, type FrameSlot, type FusedFrame, type SensorMessage } from "../schemas/types.ts";
 import { emptyPresence } from "../schemas/types.ts";
 import { NS_PER_MS, NS_PER_S } from "../schemas/time.ts";
 import type { DropEvent } from "./drops.ts";
@@ -149,7 +150,7 @@ export type Buffered = Exclude<Modality, "camera">;
 export const BUFFERED: readonly Buffered[] = ["radar", "gnss", "ego", "voice"];
 
 interface Pending {
-  ref: SensorMessage;
+  ref: SensorMessage<Modality>;
   /** Scheduler time after which it is emitted even if not final, ns. */
   deadlineNs: bigint;
 }
@@ -185,7 +186,7 @@ export class FrameAligner {
   private maxStamp: bigint | undefined;
   /** inOrderPerTopic: the last stamp of each topic, by modality (bounded by the number of topics). */
   private readonly topicLast: Record<Buffered, Map<string, bigint>> = { radar: new Map(), gnss: new Map(), ego: new Map(), voice: new Map() };
-  private lastEmitted: SensorMessage | undefined;
+  private lastEmitted: SensorMessage<Modality> | undefined;
   private seq = 0;
   readonly stats: AlignerStats = { frames: 0, final: 0, deadline: 0, overflow: 0, flushed: 0, accepted: 0, dropped: 0, evicted: 0, cameraMissing: 0, cameraMissingBy: {} };
 
@@ -228,18 +229,19 @@ export class FrameAligner {
     return this.watermarkNs;
   }
 
-  private drop(msg: SensorMessage, reason: DropEvent["reason"]): void {
+  private drop(msg: SensorMessage<Modality>, reason: DropEvent["reason"]): void {
     if (reason === "queue_overflow") this.stats.evicted++;
     else this.stats.dropped++;
     this.onDrop({ stage: "align", topic: msg.topic, reason, stampNs: msg.stampNs });
   }
 
-  private isReference(msg: SensorMessage): boolean {
+  private isReference(msg: SensorMessage<Modality>): boolean {
     return msg.kind === "camera" && (this.config.referenceTopic === undefined || msg.topic === this.config.referenceTopic);
   }
 
   /** Takes one message arriving at scheduler time nowNs; returns the frames it completes, in order. */
   push(msg: SensorMessage, nowNs: bigint): FusedFrame[] {
+    if (!isModalityMessage(msg)) return []; // decisions, simulator topics: not aligned
     const buffered = (BUFFERED as readonly string[]).includes(msg.kind);
     const ref = this.isReference(msg);
     const other = !ref && msg.kind === "camera" && this.secondaryTopics.has(msg.topic);
@@ -449,7 +451,7 @@ export class FrameAligner {
  * flood on one topic (a second radar gone wild, an intruder on an accepted id) evicts its own samples and
  * never another topic's.
  */
-function evictFairly(buf: SampleBuffer, max: number, drop: (m: SensorMessage) => void): void {
+function evictFairly(buf: SampleBuffer, max: number, drop: (m: SensorMessage<Modality>) => void): void {
   const counts = new Map<string, number>();
   for (const m of buf) counts.set(m.topic, (counts.get(m.topic) ?? 0) + 1);
   while (buf.length > max) {
@@ -467,20 +469,21 @@ function evictFairly(buf: SampleBuffer, max: number, drop: (m: SensorMessage) =>
  * The aligner calls it with everything it holds; replay calls it with exactly the messages a live
  * frame recorded as its inputs (pipeline/frame-inputs.ts), which yields the same slots.
  */
-export function buildFrame(ref: SensorMessage, buffers: Readonly<Record<Buffered, SampleBuffer>>, c: ResolvedAlignerConfig, seq: number, nowNs: bigint, otherCameras: SampleBuffer = []): FusedFrame {
+export function buildFrame(ref: SensorMessage<Modality>, buffers: Readonly<Record<Buffered, SampleBuffer>>, c: ResolvedAlignerConfig, seq: number, nowNs: bigint, otherCameras: SampleBuffer = []): FusedFrame {
   const t = ref.stampNs;
-  const slots: Partial<Record<Modality, FrameSlot>> = {
-    camera: { message: ref.message, topic: ref.topic, stampNs: t, ageNs: 0n, receiveNs: ref.receiveNs, interpolated: false, held: false, inputs: [{ topic: ref.topic, stampNs: t }] },
+  // Each buffer holds only its modality's messages (push files them by kind), so each slot has that modality's type.
+  const slots: FusedFrame["slots"] = {
+    camera: { message: ref.message as CameraMessage, topic: ref.topic, stampNs: t, ageNs: 0n, receiveNs: ref.receiveNs, interpolated: false, held: false, inputs: [{ topic: ref.topic, stampNs: t }] },
   };
   const radar = nearestSlot(buffers.radar, t, c.radarToleranceNs);
-  if (radar) slots.radar = radar;
+  if (radar) slots.radar = radar as FrameSlot<RadarMessage>;
   const valueAt = (m: "gnss" | "ego") => (c.extrapolate.includes(m) ? extrapolatedSlot : interpolatedSlot);
   const gnss = valueAt("gnss")(buffers.gnss, t, c.gnssMaxAgeNs, c.interpolate.gnss, c.stampField);
-  if (gnss) slots.gnss = gnss;
+  if (gnss) slots.gnss = gnss as FrameSlot<GnssMessage>;
   const ego = valueAt("ego")(buffers.ego, t, c.egoMaxAgeNs, c.interpolate.ego, c.stampField);
-  if (ego) slots.ego = ego;
+  if (ego) slots.ego = ego as FrameSlot<EgoMessage>;
   const voice = latestSlot(buffers.voice, t, c.voiceTtlNs);
-  if (voice) slots.voice = voice;
+  if (voice) slots.voice = voice as FrameSlot<VoiceMessage>;
   const present = emptyPresence();
   const ageNs: Partial<Record<Modality, bigint>> = {};
   let lastInputReceiveNs = ref.receiveNs;
@@ -491,11 +494,11 @@ export function buildFrame(ref: SensorMessage, buffers: Readonly<Record<Buffered
   }
   const frame: FusedFrame = { stampNs: t, seq, slots, present, ageNs, lastInputReceiveNs, emittedNs: nowNs };
   if (c.cameras.length > 1) {
-    const cameras: Record<string, FrameSlot | null> = {};
+    const cameras: NonNullable<FusedFrame["cameras"]> = {};
     for (const topic of c.cameras) {
       if (topic === ref.topic) continue;
       const slot = nearestSlot(otherCameras.filter((m) => m.topic === topic), t, c.cameraToleranceNs);
-      cameras[topic] = slot ?? null;
+      cameras[topic] = (slot as FrameSlot<CameraMessage> | undefined) ?? null;
       if (slot && slot.receiveNs > frame.lastInputReceiveNs) frame.lastInputReceiveNs = slot.receiveNs;
     }
     frame.cameras = cameras;

@@ -7,6 +7,7 @@
  * they had live, whatever arrived late or was conflated on the live clock.
  */
 import { MODALITIES, type FusedFrame, type Modality, type SensorMessage } from "../schemas/types.ts";
+import type { Built, FrameInput as FrameInputMessage } from "../schemas/messages.ts";
 import { nsToTimestamp } from "../schemas/time.ts";
 import { BUFFERED, buildFrame, type Buffered, type ResolvedAlignerConfig } from "./frame-aligner.ts";
 import { insertSample, type SampleBuffer } from "./frame-slots.ts";
@@ -33,7 +34,7 @@ export function frameInputs(frame: FusedFrame): FrameInput[] {
 }
 
 /** The same list in fusiond.FrameInput form (proto field names), for DrivingDecision.inputs. */
-export function frameInputsMessage(frame: FusedFrame): Array<{ modality: string; topic: string; stamp: { seconds: number; nanos: number } }> {
+export function frameInputsMessage(frame: FusedFrame): Built<FrameInputMessage>[] {
   return frameInputs(frame).map((i) => ({ modality: i.modality, topic: i.topic, stamp: nsToTimestamp(i.stampNs) }));
 }
 
@@ -48,13 +49,13 @@ export function sameInputs(a: readonly FrameInput[], b: readonly FrameInput[]): 
  * they describe a run, not the frame's content. `config`: resolveAlignerConfig(the live aligner config).
  */
 export function frameFromInputs(
-  inputs: ReadonlyArray<{ modality: Modality; message: SensorMessage }>,
+  inputs: ReadonlyArray<{ modality: Modality; message: SensorMessage<Modality> }>,
   config: ResolvedAlignerConfig,
   seq: number,
   nowNs: bigint,
 ): FusedFrame | undefined {
   const buffers = Object.fromEntries(BUFFERED.map((m) => [m, [] as SampleBuffer])) as Record<Buffered, SampleBuffer>;
-  let ref: SensorMessage | undefined;
+  let ref: SensorMessage<Modality> | undefined;
   const otherCameras: SampleBuffer = [];
   for (const { modality, message } of inputs) {
     // The first camera input is the reference; further ones are the other cameras' frames.

@@ -3,14 +3,13 @@
  * samples sorted by (stamp, topic): nearest within a tolerance (radar), linear interpolation
  * between neighbours or hold (GNSS, ego), latest within a time-to-live (voice). Pure functions.
  */
-import type { DecodedMessage } from "../schemas/codec.ts";
 import { nsToTimestamp } from "../schemas/time.ts";
-import type { FrameSlot, SensorMessage } from "../schemas/types.ts";
+import type { FrameSlot, Modality, SensorMessage } from "../schemas/types.ts";
 
 /** A buffer of samples sorted by (stampNs, topic); the aligner keeps one per modality. */
-export type SampleBuffer = SensorMessage[];
+export type SampleBuffer = SensorMessage<Modality>[];
 
-export const bySample = (a: SensorMessage, b: SensorMessage): number =>
+export const bySample = (a: SensorMessage<Modality>, b: SensorMessage<Modality>): number =>
   a.stampNs < b.stampNs ? -1 : a.stampNs > b.stampNs ? 1 : a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0;
 
 /** Index of the first sample with stamp ≥ t (binary search). */
@@ -26,7 +25,7 @@ export function lowerBound(buf: SampleBuffer, t: bigint): number {
 }
 
 /** Inserts keeping (stamp, topic) order; false if the same topic and stamp is already there. */
-export function insertSample(buf: SampleBuffer, msg: SensorMessage): boolean {
+export function insertSample(buf: SampleBuffer, msg: SensorMessage<Modality>): boolean {
   let i = lowerBound(buf, msg.stampNs);
   while (i < buf.length && buf[i]!.stampNs === msg.stampNs) {
     if (buf[i]!.topic === msg.topic) return false;
@@ -39,7 +38,7 @@ export function insertSample(buf: SampleBuffer, msg: SensorMessage): boolean {
 
 const abs = (x: bigint): bigint => (x < 0n ? -x : x);
 
-function slotOf(msg: SensorMessage, t: bigint, held: boolean): FrameSlot {
+function slotOf(msg: SensorMessage<Modality>, t: bigint, held: boolean): FrameSlot {
   return {
     message: msg.message,
     topic: msg.topic,
@@ -53,8 +52,8 @@ function slotOf(msg: SensorMessage, t: bigint, held: boolean): FrameSlot {
 }
 
 /** The sample nearest t within ±tolerance; ties go to the earlier stamp, then the lower topic. */
-export function nearest(buf: SampleBuffer, t: bigint, toleranceNs: bigint): SensorMessage | undefined {
-  let best: SensorMessage | undefined;
+export function nearest(buf: SampleBuffer, t: bigint, toleranceNs: bigint): SensorMessage<Modality> | undefined {
+  let best: SensorMessage<Modality> | undefined;
   let bestD = 0n;
   for (let i = lowerBound(buf, t - toleranceNs); i < buf.length && buf[i]!.stampNs <= t + toleranceNs; i++) {
     const d = abs(buf[i]!.stampNs - t);
@@ -72,7 +71,7 @@ export function nearestSlot(buf: SampleBuffer, t: bigint, toleranceNs: bigint): 
 }
 
 /** The latest sample with stamp in [t − ttl, t]. */
-export function latestWithin(buf: SampleBuffer, t: bigint, ttlNs: bigint): SensorMessage | undefined {
+export function latestWithin(buf: SampleBuffer, t: bigint, ttlNs: bigint): SensorMessage<Modality> | undefined {
   const i = lowerBound(buf, t + 1n) - 1;
   const m = buf[i];
   return m && m.stampNs >= t - ttlNs ? m : undefined;
@@ -84,7 +83,7 @@ export function latestSlot(buf: SampleBuffer, t: bigint, ttlNs: bigint): FrameSl
 }
 
 /** The neighbours of t within ±maxAge: the last sample ≤ t and the first ≥ t (one sample at t is both). */
-export function neighbours(buf: SampleBuffer, t: bigint, maxAgeNs: bigint): { prev?: SensorMessage; next?: SensorMessage } {
+export function neighbours(buf: SampleBuffer, t: bigint, maxAgeNs: bigint): { prev?: SensorMessage<Modality>; next?: SensorMessage<Modality> } {
   const i = lowerBound(buf, t);
   const at = buf[i];
   const next = at && at.stampNs <= t + maxAgeNs ? at : undefined;
@@ -105,11 +104,11 @@ export function interpolatedSlot(buf: SampleBuffer, t: bigint, maxAgeNs: bigint,
     if (prev === next) return slotOf(prev, t, false);
     const w = Number(t - prev.stampNs) / Number(next.stampNs - prev.stampNs);
     const nearer = t - prev.stampNs <= next.stampNs - t ? prev : next;
-    const message: DecodedMessage = { ...nearer.message, [stampField]: nsToTimestamp(t) };
+    const message = withStamp(nearer.message, stampField, t);
     for (const f of fields) {
-      const a = prev.message[f];
-      const b = next.message[f];
-      if (typeof a === "number" && typeof b === "number") message[f] = a + (b - a) * w;
+      const a = numberField(prev.message, f);
+      const b = numberField(next.message, f);
+      if (a !== undefined && b !== undefined) message[f] = a + (b - a) * w;
     }
     const receiveNs = prev.receiveNs > next.receiveNs ? prev.receiveNs : next.receiveNs;
     const inputs = [
@@ -132,7 +131,7 @@ export function interpolatedSlot(buf: SampleBuffer, t: bigint, maxAgeNs: bigint,
 export function extrapolatedSlot(buf: SampleBuffer, t: bigint, maxAgeNs: bigint, fields: readonly string[], stampField: string): FrameSlot | undefined {
   const { prev, next } = neighbours(buf, t, maxAgeNs);
   if (!prev || next) return interpolatedSlot(buf, t, maxAgeNs, fields, stampField);
-  let older: SensorMessage | undefined;
+  let older: SensorMessage<Modality> | undefined;
   for (let i = lowerBound(buf, prev.stampNs) - 1; i >= 0; i--) {
     const c = buf[i]!;
     if (c.topic === prev.topic && c.stampNs < prev.stampNs) {
@@ -142,15 +141,29 @@ export function extrapolatedSlot(buf: SampleBuffer, t: bigint, maxAgeNs: bigint,
   }
   if (!older || prev.stampNs - older.stampNs > maxAgeNs) return slotOf(prev, t, true);
   const w = Number(t - prev.stampNs) / Number(prev.stampNs - older.stampNs);
-  const message: DecodedMessage = { ...prev.message, [stampField]: nsToTimestamp(t) };
+  const message = withStamp(prev.message, stampField, t);
   for (const f of fields) {
-    const a = older.message[f];
-    const b = prev.message[f];
-    if (typeof a === "number" && typeof b === "number") message[f] = b + (b - a) * w;
+    const a = numberField(older.message, f);
+    const b = numberField(prev.message, f);
+    if (a !== undefined && b !== undefined) message[f] = b + (b - a) * w;
   }
   const inputs = [
     { topic: older.topic, stampNs: older.stampNs },
     { topic: prev.topic, stampNs: prev.stampNs },
   ];
   return { message, topic: prev.topic, stampNs: t, ageNs: t - prev.stampNs, receiveNs: prev.receiveNs, interpolated: false, held: false, extrapolated: true, inputs };
+}
+
+/*
+ * The fields to interpolate and the stamp field are configuration (aligner `interpolate`, `stampField`), named as
+ * in the .proto: these two are the aligner's only reads and writes of a message field by name. The copy keeps the
+ * message's type; only numeric fields are written, and only with numbers.
+ */
+function withStamp<M extends object>(message: M, stampField: string, t: bigint): M & Record<string, unknown> {
+  return { ...message, [stampField]: nsToTimestamp(t) } as M & Record<string, unknown>;
+}
+
+function numberField(message: object, field: string): number | undefined {
+  const v = (message as Readonly<Record<string, unknown>>)[field];
+  return typeof v === "number" ? v : undefined;
 }

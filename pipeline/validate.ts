@@ -109,7 +109,7 @@ export class MessageValidator {
     const bad = firstNonFinite(m.message, "", nanOk, { n: MAX_SCAN });
     if (bad) return reject("invalid", `${bad} is not finite`);
     for (const [field, [min, max]] of Object.entries(this.ranges[m.kind] ?? {})) {
-      const v = m.message[field];
+      const v = (m.message as Readonly<Record<string, unknown>>)[field]; // field names from the config (ranges)
       if (typeof v === "number" && !Number.isNaN(v) && (v < min || v > max)) return reject("invalid", `${field} = ${v} outside [${min}, ${max}]`);
     }
     const prev = this.last.get(m.topic);

@@ -11,7 +11,7 @@
  * sensor messages read so far, which are kept only as long as a later frame could use them (by event
  * stamp, `lookbackNs` behind the newest decided frame) and at most `maxHeld` of them.
  */
-import { MODALITIES, MessageDecoder, timestampToNs, type Modality, type Rejection, type SensorMessage, type TimestampLike } from "../schemas/index.ts";
+import { MODALITIES, MessageDecoder, isModalityMessage, timestampToNs, type DecisionMessage, type Modality, type Rejection, type SensorMessage } from "../schemas/index.ts";
 import type { McapRecording, ReadOptions } from "./reader.ts";
 import { decodeRecording } from "./source.ts";
 
@@ -24,11 +24,11 @@ export interface RecordedInput {
 
 export interface DecidedFrame {
   /** The decision recorded live (kind "decision"; receiveNs is when it was made). */
-  decision: SensorMessage;
+  decision: SensorMessage<"decision">;
   /** Its inputs as recorded, in order (empty for decisions recorded without provenance). */
   inputs: RecordedInput[];
   /** The recorded messages for them, same order, those found. */
-  messages: Array<{ modality: Modality; message: SensorMessage }>;
+  messages: Array<{ modality: Modality; message: SensorMessage<Modality> }>;
   /** Inputs not in the recording as read (dropped by the recorder, in an earlier file, before --start). */
   missing: RecordedInput[];
 }
@@ -64,13 +64,11 @@ const key = (topic: string, stampNs: bigint): string => `${stampNs}\u0000${topic
 const isModality = (m: unknown): m is Modality => typeof m === "string" && (MODALITIES as readonly string[]).includes(m);
 
 /** The inputs a decoded DrivingDecision lists; entries with an unknown modality are skipped. */
-export function recordedInputs(decision: Record<string, unknown>): RecordedInput[] {
-  const list = decision["inputs"];
-  if (!Array.isArray(list)) return [];
+export function recordedInputs(decision: Pick<DecisionMessage, "inputs">): RecordedInput[] {
   const out: RecordedInput[] = [];
-  for (const i of list as Array<Record<string, unknown>>) {
-    if (!isModality(i["modality"]) || typeof i["topic"] !== "string") continue;
-    out.push({ modality: i["modality"], topic: i["topic"], stampNs: timestampToNs(i["stamp"] as TimestampLike | undefined) });
+  for (const i of decision.inputs ?? []) {
+    if (!isModality(i.modality) || typeof i.topic !== "string") continue;
+    out.push({ modality: i.modality, topic: i.topic, stampNs: timestampToNs(i.stamp) });
   }
   return out;
 }
@@ -95,14 +93,14 @@ export async function* decidedFrames(recording: McapRecording, options: DecidedF
   let head = 0;
   const maxHeld = options.maxHeld ?? 100_000;
   const graceNs = options.graceNs ?? 100_000_000n;
-  const waiting: SensorMessage[] = [];
-  const resolve = (m: SensorMessage): RecordedItem => {
+  const waiting: SensorMessage<"decision">[] = [];
+  const resolve = (m: SensorMessage<"decision">): RecordedItem => {
     const inputs = recordedInputs(m.message);
     const messages: DecidedFrame["messages"] = [];
     const missing: RecordedInput[] = [];
     for (const i of inputs) {
       const found = held.get(key(i.topic, i.stampNs));
-      if (found) messages.push({ modality: i.modality, message: found });
+      if (found && isModalityMessage(found)) messages.push({ modality: i.modality, message: found });
       else missing.push(i);
     }
     // Frames are decided in stamp order: nothing older than this one's stamp minus the lookback is needed again.

@@ -11,12 +11,16 @@ import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 import descriptor from "protobufjs/ext/descriptor.js";
 import { FusiondError } from "./errors.ts";
+import type { DecodedMessages, Encodable, MessageTypeName } from "./messages.ts";
 import { wireMismatch } from "./wire-check.ts";
 
 export const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), "proto");
 
 /** A decoded message: a plain object with the proto's field names (snake_case, as in the .proto). */
 export type DecodedMessage = Record<string, unknown>;
+
+/** What decode returns for a type name: the generated interface for fusiond's wire types, else a plain object. */
+export type Decoded<N extends string> = N extends MessageTypeName ? DecodedMessages[N] : DecodedMessage;
 
 /** Options for `toJSON`. */
 export interface JsonOptions {
@@ -93,7 +97,7 @@ export class ProtoCodec {
   }
 
   /** Encodes a plain object (proto field names) as protobuf bytes. Throws `invalid_message` on a bad field. */
-  encode(typeName: string, value: object): Uint8Array {
+  encode<N extends string>(typeName: N, value: N extends MessageTypeName ? Encodable<DecodedMessages[N]> : object): Uint8Array {
     const t = this.type(typeName);
     const badEnum = findUnknownEnumName(t, value as Record<string, unknown>, typeName);
     if (badEnum) throw new FusiondError("invalid_message", badEnum, { typeName });
@@ -113,10 +117,10 @@ export class ProtoCodec {
    * Decodes bytes. Fields not on the wire read as their proto3 defaults. Throws FusiondError
    * `decode_error` (with the type name and the reader's reason) on bytes that are not such a message.
    */
-  decode(typeName: string, bytes: Uint8Array): DecodedMessage {
+  decode<N extends string>(typeName: N, bytes: Uint8Array): Decoded<N> {
     const t = this.type(typeName);
     try {
-      return t.decode(bytes) as unknown as DecodedMessage;
+      return t.decode(bytes) as unknown as Decoded<N>;
     } catch (err) {
       throw new FusiondError("decode_error", `${typeName}: ${(err as Error).message}`, { typeName, bytes: bytes.length }, {
         cause: err,
@@ -130,7 +134,7 @@ export class ProtoCodec {
    * `wrong_type` for bytes of another type (an unknown field, a wire-type mismatch) and `decode_error`
    * for bytes that are not protobuf at all.
    */
-  decodeStrict(typeName: string, bytes: Uint8Array): DecodedMessage {
+  decodeStrict<N extends string>(typeName: N, bytes: Uint8Array): Decoded<N> {
     const r = this.decodeChecked(typeName, bytes);
     if (r.ok) return r.message;
     throw new FusiondError(r.code, r.detail, { typeName, bytes: bytes.length });
@@ -140,13 +144,16 @@ export class ProtoCodec {
    * decodeStrict without the throw, for the per-message path: a flood of foreign payloads should
    * not cost an Error (and its stack trace) each.
    */
-  decodeChecked(typeName: string, bytes: Uint8Array): { ok: true; message: DecodedMessage } | { ok: false; code: "wrong_type" | "decode_error"; detail: string } {
+  decodeChecked<N extends string>(
+    typeName: N,
+    bytes: Uint8Array,
+  ): { ok: true; message: Decoded<N> } | { ok: false; code: "wrong_type" | "decode_error"; detail: string } {
     const t = this.type(typeName);
     const reader = protobuf.Reader.create(bytes);
     let why: string | undefined;
     try {
       why = wireMismatch(t, bytes, reader);
-      if (why === undefined) return { ok: true, message: t.decode(reader) as unknown as DecodedMessage };
+      if (why === undefined) return { ok: true, message: t.decode(reader) as unknown as Decoded<N> };
     } catch (err) {
       return { ok: false, code: "decode_error", detail: `${typeName}: ${(err as Error).message}` };
     }
@@ -154,9 +161,9 @@ export class ProtoCodec {
   }
 
   /** A JSON-ready view (enums as names, 64-bit ints as strings, defaults included). */
-  toJSON(typeName: string, message: DecodedMessage, options: JsonOptions = {}): Record<string, unknown> {
+  toJSON(typeName: string, message: object, options: JsonOptions = {}): Record<string, unknown> {
     const t = this.type(typeName);
-    const obj = t.toObject(t.fromObject(message), {
+    const obj = t.toObject(t.fromObject(message as Record<string, unknown>), {
       longs: String,
       enums: String,
       bytes: options.bytes === "length" ? Array : String,

@@ -83,7 +83,10 @@ export class MessageDecoder {
     }
     const stampNs = eventStampNs(message, spec.stampField);
     if (stampNs === undefined) return reject(raw, "invalid", `${spec.type} has no ${spec.stampField} (event time is required)`);
-    return { ok: true, message: { topic, type: spec.type, kind: spec.kind, message, stampNs, receiveNs, bytes: payload } };
+    // The registry's entry says which type the topic carries, and the decode above was of exactly that type:
+    // the one place where a kind is joined to its message type (TopicSpec checks the pairing at compile time).
+    const decoded = { topic, type: spec.type, kind: spec.kind, message, stampNs, receiveNs, bytes: payload } as SensorMessage;
+    return { ok: true, message: decoded };
   }
 }
 

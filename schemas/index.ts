@@ -1,6 +1,7 @@
 export * from "./codec.ts";
 export * from "./decode.ts";
 export * from "./errors.ts";
+export * from "./messages.ts";
 export * from "./sensor-allow-list.ts";
 export * from "./stamp.ts";
 export * from "./time.ts";

@@ -4,23 +4,27 @@
  * Liveness and rate checks (pipeline/health) are derived from it, as in openpilot's services.py.
  */
 import { FusiondError } from "./errors.ts";
+import type { KindMessage, KindTypeNames } from "./messages.ts";
 import type { TopicKind } from "./types.ts";
 
 export type QoS = 0 | 1 | 2;
 
-export interface TopicSpec {
+/** A registry entry; its `type` and `stampField` are checked against its kind at compile time (schemas/messages.ts). */
+export type TopicSpec<K extends TopicKind = TopicKind> = { [P in K]: TopicSpecOf<P> }[K];
+
+export interface TopicSpecOf<K extends TopicKind> {
   /** Template with `{v}` (vehicle id) and optionally `{id}` (sensor id), e.g. "vehicles/{v}/sensors/camera/{id}". */
   template: string;
-  kind: TopicKind;
+  kind: K;
   /** Full protobuf type name. */
-  type: string;
+  type: KindTypeNames[K];
   /** Nominal rate, Hz; null for sporadic topics (voice, decisions on demand). */
   rateHz: number | null;
   qos: QoS;
   /** Largest accepted payload, bytes. */
   maxBytes: number;
   /** Field holding the event stamp (a google.protobuf.Timestamp). */
-  stampField: string;
+  stampField: keyof KindMessage<K> & string;
 }
 
 const MiB = 1024 * 1024;
@@ -39,10 +43,10 @@ export const DEFAULT_TOPICS: readonly TopicSpec[] = [
 ];
 
 /** A registry entry bound to a vehicle: the concrete patterns to subscribe to and to match. */
-export interface BoundTopic extends TopicSpec {
+export type BoundTopic = TopicSpec & {
   /** MQTT-style subscription pattern (`{id}` → `+`), e.g. "vehicles/ego1/sensors/camera/+". */
   pattern: string;
-}
+};
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 

@@ -2,25 +2,39 @@
  * The types every part of fusiond shares: what a source emits (SensorMessage) and what the
  * aligner gives the model (FusedFrame). Times are bigint nanoseconds.
  */
-import type { DecodedMessage } from "./codec.ts";
+import type { Carried, DecodedMessages, KindMessage, KindTypeNames } from "./messages.ts";
 
 /** The sensing modalities, in the fixed order models see them. */
 export const MODALITIES = ["camera", "radar", "gnss", "ego", "voice"] as const;
 export type Modality = (typeof MODALITIES)[number];
 
-/** What a topic carries: a sensor modality, the decision, or simulator control/truth. */
-export type TopicKind = Modality | "decision" | "sim_step" | "sim_truth" | "diagnostics";
+/** What a topic carries: a sensor modality, the decision, or simulator control/truth (schemas/messages.ts). */
+export type TopicKind = keyof KindTypeNames;
 
-/** One decoded message from any source (MQTT, ZeroMQ, an MCAP file, the simulator). */
-export interface SensorMessage<M extends DecodedMessage = DecodedMessage> {
+/** The message a fused frame holds for each modality. */
+export type ModalityMessage<M extends Modality = Modality> = KindMessage<M>;
+
+/**
+ * One decoded message from any source (MQTT, ZeroMQ, an MCAP file, the simulator), typed by its kind:
+ * narrowing on `kind` (e.g. `m.kind === "radar"`) gives the message type (RadarScan).
+ */
+export type SensorMessage<K extends TopicKind = TopicKind> = { [P in K]: { [T in KindTypeNames[P]]: SensorMessageOf<P, T> }[KindTypeNames[P]] }[K];
+
+/** Is it a sensor modality's message (camera, radar, GNSS, ego, voice), as opposed to a decision or simulator topic? */
+export function isModalityMessage(m: SensorMessage): m is SensorMessage<Modality> {
+  return (MODALITIES as readonly string[]).includes(m.kind);
+}
+
+/** One kind and type of SensorMessage; narrowing on `type` tells a camera's CompressedImage from its RawImage. */
+export interface SensorMessageOf<K extends TopicKind, T extends KindTypeNames[K] = KindTypeNames[K]> {
   /** The concrete topic it arrived on, e.g. "vehicles/ego1/sensors/camera/front". */
   topic: string;
   /** Full protobuf type name, e.g. "foxglove.CompressedImage". */
-  type: string;
+  type: T;
   /** What the topic carries, from the topic registry. */
-  kind: TopicKind;
+  kind: K;
   /** The decoded message (proto field names). */
-  message: M;
+  message: Carried<DecodedMessages[T]>;
   /** Event time: the message's own timestamp, ns. */
   stampNs: bigint;
   /** Receive time on the ingesting host (MCAP log_time), ns. */
@@ -30,7 +44,7 @@ export interface SensorMessage<M extends DecodedMessage = DecodedMessage> {
 }
 
 /** One modality's contribution to a fused frame. */
-export interface FrameSlot<M extends DecodedMessage = DecodedMessage> {
+export interface FrameSlot<M extends ModalityMessage = ModalityMessage> {
   /** The message used (for interpolated GNSS/ego: the interpolated values, see `interpolated`). */
   message: M;
   /** Topic it came from. */
@@ -70,7 +84,7 @@ export interface FusedFrame {
   stampNs: bigint;
   /** Sequence number of frames from this aligner, from 0. */
   seq: number;
-  slots: Partial<Record<Modality, FrameSlot>>;
+  slots: { [M in Modality]?: FrameSlot<ModalityMessage<M>> };
   present: Record<Modality, boolean>;
   /** Age of each present modality relative to stampNs, ns. */
   ageNs: Partial<Record<Modality, bigint>>;
@@ -79,7 +93,7 @@ export interface FusedFrame {
    * configured order — its frame nearest the reference stamp within the camera tolerance, or null when it is
    * missing or stale (masked: one camera failing masks only its slot). Absent with a single camera.
    */
-  cameras?: Record<string, FrameSlot | null>;
+  cameras?: Record<string, FrameSlot<ModalityMessage<"camera">> | null>;
   /** Receive time of the last input the frame needed, ns (start of frame-to-decision latency). */
   lastInputReceiveNs: bigint;
   /** Scheduler time at which the frame was emitted, ns. */

@@ -3,7 +3,7 @@
  * raw sink, with the QoS and type the topic registry gives the topic.
  */
 import { concatMap, type Observable } from "rxjs";
-import { FusiondError, MessageDecoder, type ProtoCodec, type TopicRegistry } from "../schemas/index.ts";
+import { FusiondError, MessageDecoder, type BoundTopic, type ProtoCodec, type TopicRegistry } from "../schemas/index.ts";
 import type { PublishResult, RawSink, SinkCounters } from "./transport.ts";
 
 export interface Outgoing {
@@ -36,10 +36,22 @@ export class SensorSink {
    * caller's bug and rejects with FusiondError `unknown_topic` / `invalid_message`.
    */
   async publish(topic: string, message: object): Promise<PublishResult> {
+    return this.publishEncoded(topic, this.codec.encode(this.specOf(topic).type, message));
+  }
+
+  /**
+   * Publishes bytes already encoded as the topic's type (e.g. a decision encoded once for the recorder and
+   * every sink), with the topic's QoS. Rejects with `unknown_topic` like publish.
+   */
+  async publishEncoded(topic: string, bytes: Uint8Array): Promise<PublishResult> {
+    const spec = this.specOf(topic);
+    return this.sink.publish(topic, bytes, { qos: spec.qos, type: spec.type });
+  }
+
+  private specOf(topic: string): BoundTopic {
     const spec = this.registry.lookup(topic);
     if (!spec) throw new FusiondError("unknown_topic", `no topic registry entry matches "${topic}"`, { topic });
-    const bytes = this.codec.encode(spec.type, message);
-    return this.sink.publish(topic, bytes, { qos: spec.qos, type: spec.type });
+    return spec;
   }
 
   /** Publishes a stream one message at a time (each waits for the previous one: backpressure). */

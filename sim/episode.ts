@@ -7,7 +7,7 @@
  * Nothing here does I/O or reads a clock: given the scenario, the options and the commands, the output is
  * the same bytes every time.
  */
-import type { DecodedMessage } from "../schemas/codec.ts";
+import type { DecodedMessages, Encodable, KindTypeNames } from "../schemas/messages.ts";
 import { NS_PER_MS, nsToTimestamp } from "../schemas/time.ts";
 import { TopicRegistry } from "../schemas/topics.ts";
 import type { TopicKind } from "../schemas/types.ts";
@@ -27,12 +27,17 @@ import { clipDurations, loadClipCatalog, VOICE_RATE, type ClipCatalog } from "./
 import type { EgoCommand, Utterance, World } from "./world/types.ts";
 import { createWorld, stepWorld } from "./world/world.ts";
 
-/** One message as the simulator emits it: a plain object with proto field names, and its times. */
-export interface SimMessage {
+/**
+ * One message as the simulator emits it: a plain object with proto field names (what the codec encodes:
+ * fields the simulator does not model are left out), and its times. Typed by kind and type like SensorMessage.
+ */
+export type SimMessage<K extends TopicKind = TopicKind> = { [P in K]: { [T in KindTypeNames[P]]: SimMessageOf<P, T> }[KindTypeNames[P]] }[K];
+
+export interface SimMessageOf<K extends TopicKind, T extends KindTypeNames[K] = KindTypeNames[K]> {
   topic: string;
-  type: string;
-  kind: TopicKind;
-  message: DecodedMessage;
+  type: T;
+  kind: K;
+  message: Encodable<DecodedMessages[T]>;
   /** Event time (the sensor's own stamp), ns. */
   stampNs: bigint;
   /** When a receiver gets it (stamp + modelled latency), ns. */
@@ -205,8 +210,16 @@ export class Episode {
     return this.queue.popUntil(ns);
   }
 
-  private emit(topicKey: keyof Episode["topics"], kind: TopicKind, type: string, message: DecodedMessage, stampNs: bigint, receiveNs: bigint): void {
-    this.queue.push({ topic: this.topics[topicKey], type, kind, message, stampNs, receiveNs });
+  private emit<K extends TopicKind, T extends KindTypeNames[K]>(
+    topicKey: keyof Episode["topics"],
+    kind: K,
+    type: T,
+    message: Encodable<DecodedMessages[T]>,
+    stampNs: bigint,
+    receiveNs: bigint,
+  ): void {
+    const m: SimMessageOf<K, T> = { topic: this.topics[topicKey], type, kind, message, stampNs, receiveNs };
+    this.queue.push(m as unknown as SimMessage); // one member of the union, by kind and type (TS cannot follow K and T into it)
   }
 
   private latency(range: readonly [number, number]): bigint {

@@ -1,5 +1,6 @@
 /** Builds fusiond.GroundTruth messages (plain objects, proto field names) from the world. */
 import { inTunnel, speedLimitAt, weatherAt } from "../domain/road-map.ts";
+import type { Encodable, GroundTruthMessage, Weather } from "../schemas/messages.ts";
 import { nsToTimestamp } from "../schemas/time.ts";
 import type { ExpertLabel } from "./expert.ts";
 import { stopLineGap } from "./world/rules.ts";
@@ -18,9 +19,9 @@ export interface TruthContext {
   scenario: string;
 }
 
-export function groundTruth(w: World, c: TruthContext): Record<string, unknown> {
+export function groundTruth(w: World, c: TruthContext): Encodable<GroundTruthMessage> {
   const e = w.ego;
-  const objects = [];
+  const objects: NonNullable<Encodable<GroundTruthMessage>["objects"]> = [];
   for (const v of w.vehicles) {
     const x = v.s - e.s;
     if (x < -60 || x > 200) continue;
@@ -40,7 +41,7 @@ export function groundTruth(w: World, c: TruthContext): Record<string, unknown> 
   const vi = w.voice;
   const pending = vi.hold === "stop" ? "stop" : vi.hold === "pull_over" ? "pull over" : vi.laneRequest > 0 ? "change lane left" : vi.laneRequest < 0 ? "change lane right" : "";
   const lastU = speaking ?? [...w.utterances].reverse().find((u) => u.command === pending);
-  const msg: Record<string, unknown> = {
+  const msg: Encodable<GroundTruthMessage> = {
     stamp: nsToTimestamp(c.stampNs),
     step: c.step,
     episode_id: w.episodeId,
@@ -48,7 +49,7 @@ export function groundTruth(w: World, c: TruthContext): Record<string, unknown> 
     lateral_m: e.d,
     lane_index: e.lane,
     speed_mps: e.v,
-    weather: weatherAt(w.map, e.s).weather.toUpperCase(),
+    weather: weatherAt(w.map, e.s).weather.toUpperCase() as keyof typeof Weather,
     in_tunnel: inTunnel(w.map, e.s),
     speed_limit_mps: speedLimitAt(w.map, e.s),
     voice_command: speaking?.command ?? pending,

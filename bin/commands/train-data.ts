@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deserialize, serialize } from "node:v8";
-import { MessageDecoder, type DecodedMessage, type FusedFrame } from "../../schemas/index.ts";
+import { MessageDecoder, type FusedFrame, type TruthMessage } from "../../schemas/index.ts";
 import { fileSource, McapRecording } from "../../replay/index.ts";
 import { FrameAligner } from "../../pipeline/frame-aligner.ts";
 import { alignerSchema } from "../../pipeline/daemon-config.ts";
@@ -84,7 +84,7 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
   // Made at the first message, which names the recording's vehicle (several cameras' topics contain it).
   let aligner: FrameAligner | undefined;
   const frames: FusedFrame[] = [];
-  const truths: DecodedMessage[] = [];
+  const truths: TruthMessage[] = [];
   let rejected = 0;
   let last = 0n;
   const rec = await McapRecording.open(await fileSource(file));
@@ -106,7 +106,7 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
     await rec.close();
   }
   if (aligner) frames.push(...aligner.flush(last));
-  const { samples, skipped } = labelFrames(frames, indexTruths(truths), (t) => ({ config, map: mapForScenario(String(t["scenario"] ?? "")) }), (t) => String(t["episode_id"] ?? file), every);
+  const { samples, skipped } = labelFrames(frames, indexTruths(truths), (t) => ({ config, map: mapForScenario(String(t.scenario ?? "")) }), (t) => String(t.episode_id ?? file), every);
   log(`${relative(process.cwd(), file)}: ${frames.length} frames, ${samples.length} samples (every ${every}), ${skipped} without a label, ${rejected} rejected messages`);
   if (useCache) {
     mkdirSync(cacheDir(), { recursive: true });

@@ -36,26 +36,26 @@ export interface DecisionOutputOptions {
 }
 
 export function decisionOutput(o: DecisionOutputOptions): (d: Decided<DrivingDecision>) => Promise<void> {
-  const record = (d: DrivingDecision, stampNs: bigint): void => {
-    if (!o.recorder && !o.live) return;
-    const bytes = o.codec.encode("fusiond.DrivingDecision", d);
+  // The decision is encoded once, for the recorder, the live view and every transport.
+  const record = (bytes: Uint8Array, stampNs: bigint): void => {
     if (o.recordDecisions) o.recorder?.addMessage({ topic: o.decisionTopic, type: "fusiond.DrivingDecision", bytes, receiveNs: wallNs(), stampNs });
     o.live?.publish(o.decisionTopic, "fusiond.DrivingDecision", bytes, stampNs);
   };
   const { counts, metrics } = o;
   return async (d) => {
     // Provenance: the messages the frame was built from, so replay rebuilds exactly this frame.
-    const decision: DrivingDecision & { inputs: ReturnType<typeof frameInputsMessage> } = { ...d.decision, inputs: frameInputsMessage(d.frame) };
+    const decision: DrivingDecision = { ...d.decision, inputs: frameInputsMessage(d.frame) };
     counts.byAction[decision.action] = (counts.byAction[decision.action] ?? 0) + 1;
     if (decision.overridden) counts.overridesByReason[decision.override_reason] = (counts.overridesByReason[decision.override_reason] ?? 0) + 1;
     metrics.endToEnd.observe(Number(d.latencyNs) / 1e9);
     metrics.inference.observe(decision.inference_ms / 1000);
     metrics.alignerWait.observe(Number(d.frame.emittedNs - (d.frame.slots.camera?.receiveNs ?? d.frame.lastInputReceiveNs)) / 1e9);
-    record(decision, d.frame.stampNs);
+    const bytes = o.recorder || o.live || o.sinks.length > 0 ? o.codec.encode("fusiond.DrivingDecision", decision) : undefined;
+    if (bytes) record(bytes, d.frame.stampNs);
     // Sensor to decision as a user measures it: the capture stamp to the moment the decision is handed to the transports.
     const sensorNs = wallNs() - d.frame.stampNs;
     metrics.sensorToDecision.observe(Number(sensorNs) / 1e9);
-    const results: PublishResult[] = await Promise.all(o.sinks.map((s) => s.publish(o.decisionTopic, decision)));
+    const results: PublishResult[] = bytes ? await Promise.all(o.sinks.map((s) => s.publishEncoded(o.decisionTopic, bytes))) : [];
     for (const r of results) {
       if (r.ok) counts.publishes.sent++;
       else {

@@ -10,7 +10,7 @@ import { ConditionTracker, episodeRow } from "../score/closed-loop.ts";
 import { ACTION_CLASSES } from "../score/open-loop.ts";
 import type { EpisodeRow } from "../score/report.ts";
 import type { TimelinePoint } from "../score/timeline.ts";
-import { MessageDecoder, type DecodedMessage, type Modality } from "../../schemas/index.ts";
+import { MessageDecoder, type Modality, type TruthMessage } from "../../schemas/index.ts";
 import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import { Episode } from "../../sim/episode.ts";
 import { runLockstep, type LockstepPort } from "../../sim/lockstep.ts";
@@ -50,10 +50,10 @@ export class StepLog {
   private pending: TimelinePoint | undefined;
   constructor(private readonly startNs: bigint) {}
 
-  truth(t: DecodedMessage, stampNs: bigint): void {
+  truth(t: TruthMessage, stampNs: bigint): void {
     const tS = Number(stampNs - this.startNs) / 1e9;
     const { collisionOnset } = this.tracker.observe(t, tS);
-    this.pending = { tS, decision: "none", expert: actionName(t["expert_action"]), sensors: {}, speedMps: Number(t["speed_mps"] ?? 0), collision: collisionOnset };
+    this.pending = { tS, decision: "none", expert: actionName(t.expert_action), sensors: {}, speedMps: Number(t.speed_mps ?? 0), collision: collisionOnset };
   }
 
   /** The step's answer is known: completes the step's timeline point. */

@@ -8,7 +8,7 @@
 import { Subject, type Observable, type SchedulerLike, type Subscription } from "rxjs";
 import type { DrivingDecision } from "../../fusion/index.ts";
 import { createPipeline, type AlignerConfig, type Decided, type Pipeline } from "../../pipeline/index.ts";
-import type { DecodedMessage, Rejection, SensorMessage } from "../../schemas/index.ts";
+import type { Rejection, SensorMessage, SimStepMessage, TruthMessage } from "../../schemas/index.ts";
 import type { DecideFn } from "./decider.ts";
 
 /** The evaluation's alignment (see the constructor). */
@@ -24,8 +24,8 @@ export interface HarnessOptions {
   /** Decisions in flight at once (the runner batches what is waiting; default 1). */
   concurrency?: number;
   onDecision?: (d: Decided<DrivingDecision>) => void;
-  onTruth?: (truth: DecodedMessage, m: SensorMessage) => void;
-  onStep?: (step: DecodedMessage, m: SensorMessage) => void;
+  onTruth?: (truth: TruthMessage, m: SensorMessage<"sim_truth">) => void;
+  onStep?: (step: SimStepMessage, m: SensorMessage<"sim_step">) => void;
 }
 
 export class EvalHarness {

@@ -7,7 +7,7 @@
  */
 import { asyncScheduler } from "rxjs";
 import { roadMapView } from "../../fusion/index.ts";
-import { MessageDecoder, TopicRegistry, type DecodedMessage } from "../../schemas/index.ts";
+import { MessageDecoder, TopicRegistry, type SimStepMessage } from "../../schemas/index.ts";
 import { MqttTransport, SensorSink, SensorSource } from "../../sensors/index.ts";
 import { Episode } from "../../sim/episode.ts";
 import { DecisionMailbox, runLockstep, type DecisionLike } from "../../sim/lockstep.ts";
@@ -48,7 +48,7 @@ export function mqttEpisodeRunner(url: string, options: { timeoutMs?: number } =
       const source = new SensorSource(dec, decoder);
       closers.push(() => source.close());
       const decisions = new SensorSink(dec, { codec: decoder.codec, registry });
-      const patterns = registry.topics.filter((t) => t.kind !== "decision" && t.kind !== "diagnostics").map((t) => t.pattern);
+      const patterns = registry.topics.filter((t) => t.kind !== "decision").map((t) => t.pattern);
       const h: EvalHarness = new EvalHarness({
         scheduler: asyncScheduler,
         sources: source.messages(patterns),
@@ -56,15 +56,15 @@ export function mqttEpisodeRunner(url: string, options: { timeoutMs?: number } =
         decide: makeDecide(model, { mask: o.mask, ...(o.supervisor ? { supervisor: o.supervisor } : {}), nowNs: wallNs, mapAt: () => map }),
         onDecision: (d) => responder.onDecision(d),
         onTruth: (t, m) => log.truth(t, m.stampNs),
-        onStep: async (step: DecodedMessage, m) => {
-          if (step["done"]) return;
+        onStep: async (step: SimStepMessage, m) => {
+          if (step.done) return;
           await h.settle(0);
           let answer: DecisionLike | undefined = responder.answer(m.stampNs);
           log.answered(answer ? actionName(answer.action) : "none", responder.latest ? sensorStatus(responder.latest.frame, o.mask) : {});
           // No frame decided yet: KEEP without a target speed, the command the ego starts with.
           if (!answer) {
             placeholders++;
-            answer = { action: "KEEP", target_speed_mps: 0, frame_stamp: step["stamp"] as DecisionLike["frame_stamp"] };
+            answer = { action: "KEEP", target_speed_mps: 0, frame_stamp: step.stamp as DecisionLike["frame_stamp"] };
           }
           await decisions.publish(decisionTopic, { ...answer, model_id: model.info.id, vehicle_id: vehicle });
         },

@@ -9,7 +9,7 @@ import { ACTION_CLASSES, scoreOpenLoop, type DecisionRecord } from "../score/ope
 import type { OpenLoopReport } from "../score/report.ts";
 import { buildTimeline, type TimelinePoint } from "../score/timeline.ts";
 import { McapRecording, ReplayClock, decodeRecording, fileSource, MemorySource } from "../../replay/index.ts";
-import type { DecodedMessage, FusedFrame, Modality } from "../../schemas/index.ts";
+import type { FusedFrame, Modality, TruthMessage } from "../../schemas/index.ts";
 import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import { makeDecide, mapForScenario, sensorStatus, type EvalModel } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";
@@ -68,10 +68,10 @@ class ScenarioIndex {
   }
 }
 
-async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, progress: (n: number) => void): Promise<{ made: Made[]; truths: DecodedMessage[]; firstNs?: bigint; lastNs?: bigint }> {
+async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, progress: (n: number) => void): Promise<{ made: Made[]; truths: TruthMessage[]; firstNs?: bigint; lastNs?: bigint }> {
   const rec = await (o.open ?? openFile)(file);
   const clock = new ReplayClock();
-  const truths: DecodedMessage[] = [];
+  const truths: TruthMessage[] = [];
   const made: Made[] = [];
   const scenarios = new ScenarioIndex();
   const batch = Math.max(1, Math.floor(o.batch ?? DEFAULT_OPEN_LOOP_BATCH));
@@ -88,7 +88,7 @@ async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, pr
       }),
       onTruth: (t, m) => {
         truths.push(t);
-        scenarios.note(m.stampNs, String(t["scenario"] ?? ""));
+        scenarios.note(m.stampNs, String(t.scenario ?? ""));
       },
       onDecision: (d) => {
         made.push({ frame: d.frame, decision: d.decision });
@@ -150,9 +150,9 @@ export async function openLoopFile(file: string, model: EvalModel, o: OpenLoopOp
   made.sort((a, b) => (a.frame.stampNs < b.frame.stampNs ? -1 : a.frame.stampNs > b.frame.stampNs ? 1 : 0));
   for (const { frame, decision } of made) {
     const truth = truthAt(index, frame.stampNs);
-    const label = truth ? classIndexOf(truth["expert_action"]) : -1;
+    const label = truth ? classIndexOf(truth.expert_action) : -1;
     if (!truth || label < 0) continue;
-    const episode = String(truth["episode_id"] ?? "");
+    const episode = String(truth.episode_id ?? "");
     if (!episodeStart.has(episode)) episodeStart.set(episode, frame.stampNs);
     const tS = Number(frame.stampNs - episodeStart.get(episode)!) / 1e9;
     const sensors = sensorStatus(frame, o.mask);
@@ -171,7 +171,7 @@ export async function openLoopFile(file: string, model: EvalModel, o: OpenLoopOp
     });
     let p = points.get(episode);
     if (!p) points.set(episode, (p = []));
-    p.push({ tS, decision: decision.action, expert: actionName(truth["expert_action"]), sensors, speedMps: Number(truth["speed_mps"] ?? 0) });
+    p.push({ tS, decision: decision.action, expert: actionName(truth.expert_action), sensors, speedMps: Number(truth.speed_mps ?? 0) });
   }
   const durationNs = firstNs !== undefined && lastNs !== undefined ? lastNs - firstNs : 0n;
   return { decisions: made.length, durationNs: durationNs.toString(), records, points: [...points] };

@@ -32,7 +32,7 @@ export interface RecordedFramesOptions {
   /** Each sensor message in range, in log_time order (e.g. to record it). */
   onMessage?: (m: SensorMessage) => void;
   /** Each new decision, with provenance (inputs) added, and the instant it stands for. */
-  onDecision: (decision: DrivingDecision & { inputs: ReturnType<typeof frameInputsMessage> }, frame: FusedFrame, atNs: bigint) => void;
+  onDecision: (decision: DrivingDecision, frame: FusedFrame, atNs: bigint) => void;
   pacer?: { wait(recordedNs: bigint): Promise<void> };
 }
 

@@ -3,7 +3,7 @@
  * misses, rule violations, voice compliance, route completion, comfort), and the same events attributed to
  * the condition they happened in, step by step from each GroundTruth. Pure: eval/run runs the episodes.
  */
-import type { DecodedMessage } from "../../schemas/index.ts";
+import type { TruthMessage } from "../../schemas/index.ts";
 import type { EpisodeScore } from "../../sim/score.ts";
 import { CONDITION_DIMENSIONS, conditionsOf, orderedValues, type ConditionDimension } from "./conditions.ts";
 import type { ClosedLoopReport, ConditionDriving, EpisodeRow, Timeline } from "./report.ts";
@@ -39,10 +39,10 @@ export class ConditionTracker {
   nearMisses = 0;
 
   /** `tS`: the step's time, s. */
-  observe(truth: DecodedMessage, tS: number): { collisionOnset: boolean } {
+  observe(truth: Partial<TruthMessage>, tS: number): { collisionOnset: boolean } {
     const c = conditionsOf(truth);
     const keys = CONDITION_DIMENSIONS.map((d) => `${d}\u0000${c[d]}`);
-    const stationM = Number(truth["station_m"] ?? 0);
+    const stationM = Number(truth.station_m ?? 0);
     if (this.last) {
       const dm = Math.max(0, stationM - this.last.stationM);
       const ds = Math.max(0, tS - this.last.tS);
@@ -52,8 +52,8 @@ export class ConditionTracker {
         a.s += ds;
       }
     } else for (const k of keys) this.get(k);
-    const collision = Boolean(truth["collision"]);
-    const near = Boolean(truth["near_miss"]);
+    const collision = Boolean(truth.collision);
+    const near = Boolean(truth.near_miss);
     const collisionOnset = collision && !this.inCollision;
     if (collisionOnset) {
       this.collisions++;

@@ -3,27 +3,29 @@
  * weather, tunnel, voice command present, traffic density. Every open-loop and closed-loop figure is also
  * broken down by these. Pure.
  */
-import type { DecodedMessage } from "../../schemas/index.ts";
+import { enumName, enumValue, TruthObject_Kind, Weather, type TruthMessage } from "../../schemas/index.ts";
 
 export const CONDITION_DIMENSIONS = ["weather", "tunnel", "voice", "traffic"] as const;
 export type ConditionDimension = (typeof CONDITION_DIMENSIONS)[number];
 export type Conditions = Record<ConditionDimension, string>;
 
-const WEATHER_NAMES = ["UNSPECIFIED", "CLEAR", "RAIN", "FOG", "NIGHT"];
 
 /** fusiond.Weather as a name whether decoded as a number or a string. */
 export function weatherOf(v: unknown): string {
-  if (typeof v === "number") return WEATHER_NAMES[v] ?? String(v);
+  if (typeof v === "number") {
+    const name = enumName(Weather, v);
+    return name === undefined ? String(v) : name === "WEATHER_UNSPECIFIED" ? "UNSPECIFIED" : name;
+  }
   const s = String(v ?? "UNSPECIFIED").toUpperCase();
   return s === "WEATHER_UNSPECIFIED" ? "UNSPECIFIED" : s;
 }
 
 /** Vehicles (moving or stopped, not pedestrians) the truth lists around the ego (its −60…200 m window). */
-export function vehiclesAround(truth: DecodedMessage): number {
-  const objects = (truth["objects"] as DecodedMessage[] | undefined) ?? [];
+export function vehiclesAround(truth: Partial<TruthMessage>): number {
+  const objects = truth.objects ?? [];
   return objects.filter((o) => {
-    const k = o["kind"];
-    return k === 1 || k === 3 || k === "VEHICLE" || k === "STOPPED_VEHICLE";
+    const k = enumValue(TruthObject_Kind, o.kind);
+    return k === TruthObject_Kind.VEHICLE || k === TruthObject_Kind.STOPPED_VEHICLE;
   }).length;
 }
 
@@ -38,11 +40,11 @@ export function trafficOf(vehicles: number): string {
   return TRAFFIC_BINS.find((b) => vehicles <= b.max)!.name;
 }
 
-export function conditionsOf(truth: DecodedMessage): Conditions {
+export function conditionsOf(truth: Partial<TruthMessage>): Conditions {
   return {
-    weather: weatherOf(truth["weather"]),
-    tunnel: truth["in_tunnel"] ? "in tunnel" : "open road",
-    voice: String(truth["voice_command"] ?? "") !== "" ? "voice command" : "no voice",
+    weather: weatherOf(truth.weather),
+    tunnel: truth.in_tunnel ? "in tunnel" : "open road",
+    voice: String(truth.voice_command ?? "") !== "" ? "voice command" : "no voice",
     traffic: trafficOf(vehiclesAround(truth)),
   };
 }

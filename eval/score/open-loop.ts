@@ -2,6 +2,7 @@
  * Open-loop scoring: decisions made on recorded frames against the expert's label of the same step,
  * overall, per class, per condition, the hazard ranking, and latency. Pure: eval/run makes the records.
  */
+import { ACTION_NAMES } from "../../schemas/index.ts";
 import { addConfusion, confusionOf, emptyConfusion, metricsFromConfusion, type ClassificationMetrics } from "../../fusion/train/metrics.ts";
 import { CONDITION_DIMENSIONS, orderedValues, type Conditions } from "./conditions.ts";
 import { distribution } from "./distribution.ts";
@@ -9,7 +10,7 @@ import { meanAveragePrecision } from "./ranking.ts";
 import type { OpenLoopReport, SliceMetrics } from "./report.ts";
 
 /** fusiond.DrivingAction in enum order (value i + 1), the classes decisions are scored on. */
-export const ACTION_CLASSES = ["KEEP", "ACCELERATE", "DECELERATE", "BRAKE_HARD", "LANE_LEFT", "LANE_RIGHT", "STOP", "PULL_OVER"] as const;
+export const ACTION_CLASSES = ACTION_NAMES;
 /** The classes whose probability ranks danger: the hazard ranking's AP is computed for each. */
 export const HAZARD_CLASSES = ["BRAKE_HARD", "STOP", "DECELERATE"] as const;
 

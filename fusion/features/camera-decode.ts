@@ -21,7 +21,7 @@
  */
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
-import type { DecodedMessage } from "../../schemas/index.ts";
+import type { CompressedImageMessage, Encodable, RawImageMessage } from "../../schemas/index.ts";
 import { readJpegHeader, readPngHeader } from "./image-header.ts";
 import { decodeJpegRgb, decodeJpegRgbScaled, type ScaleDenominator } from "./jpeg-decode.ts";
 
@@ -128,12 +128,18 @@ const bytesOf = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array
  * A foxglove.CompressedImage (jpeg/png) or foxglove.RawImage as pixels for a `size`×`size` model input
  * (size 0: always full size). Never throws.
  */
-export function cameraPixels(msg: DecodedMessage, size: number, limits: CameraDecodeLimits = DEFAULT_CAMERA_LIMITS): PixelsOutcome {
-  const data = bytesOf(msg["data"]);
+/**
+ * A camera message as the features read it: a foxglove.CompressedImage or foxglove.RawImage, any field possibly
+ * absent (read as its proto3 default).
+ */
+export type CameraImage = Encodable<CompressedImageMessage> | Encodable<RawImageMessage>;
+
+export function cameraPixels(msg: CameraImage, size: number, limits: CameraDecodeLimits = DEFAULT_CAMERA_LIMITS): PixelsOutcome {
+  const data = bytesOf(msg.data);
   if (!data || data.length === 0) return reject("no_data", "no image data");
   try {
-    if (typeof msg["encoding"] === "string") return rawPixels(msg, data, limits);
-    const format = String(msg["format"] ?? "").toLowerCase().replace(/^image\//, "");
+    if ("encoding" in msg && typeof msg.encoding === "string") return rawPixels(msg, data, limits);
+    const format = String(("format" in msg ? msg.format : undefined) ?? "").toLowerCase().replace(/^image\//, "");
     if (format === "jpeg" || format === "jpg") return jpegPixels(data, size, limits);
     if (format === "png") return pngPixels(data, limits);
     return reject("unsupported_format", `unsupported image format "${format}" (send jpeg, png or a RawImage)`);
@@ -201,17 +207,17 @@ const RAW_LAYOUT: Record<string, { channels: number; r: number; g: number; b: nu
   mono8: { channels: 1, r: 0, g: 0, b: 0 },
 };
 
-function rawPixels(msg: DecodedMessage, data: Uint8Array, limits: CameraDecodeLimits): PixelsOutcome {
-  const width = Number(msg["width"] ?? 0);
-  const height = Number(msg["height"] ?? 0);
-  const encoding = String(msg["encoding"]);
+function rawPixels(msg: Encodable<RawImageMessage>, data: Uint8Array, limits: CameraDecodeLimits): PixelsOutcome {
+  const width = Number(msg.width ?? 0);
+  const height = Number(msg.height ?? 0);
+  const encoding = String(msg.encoding);
   const layout = RAW_LAYOUT[encoding];
   if (!layout) return reject("unsupported_encoding", `unsupported raw encoding "${encoding}" (rgb8, bgr8, rgba8, bgra8 or mono8)`);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) return reject("bad_raw_size", `raw image is ${width}×${height}`);
   if (width * height > limits.maxPixels) {
     return reject("too_large", `raw image ${width}×${height} (${mpx(width * height)}) is over the ${mpx(limits.maxPixels)} budget of a camera frame`);
   }
-  const step = Number(msg["step"] ?? 0) || width * layout.channels;
+  const step = Number(msg.step ?? 0) || width * layout.channels;
   if (step < width * layout.channels || data.length !== step * height) {
     return reject("bad_raw_size", `raw image ${width}×${height} ${encoding} step ${step} needs ${step * height} bytes, has ${data.length}`);
   }

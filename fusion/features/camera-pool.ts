@@ -19,8 +19,8 @@
  *   then terminates the workers. Never throws, never rejects: every outcome is a value.
  */
 import { Worker } from "node:worker_threads";
-import type { DecodedMessage } from "../../schemas/index.ts";
-import { CAMERA_REJECT_CODES, DEFAULT_CAMERA_LIMITS, type CameraDecodeLimits, type CameraRejectCode } from "./camera-decode.ts";
+import type { CompressedImageMessage, Encodable, RawImageMessage } from "../../schemas/index.ts";
+import { CAMERA_REJECT_CODES, DEFAULT_CAMERA_LIMITS, type CameraDecodeLimits, type CameraImage, type CameraRejectCode } from "./camera-decode.ts";
 import type { CameraFrame, CameraJob, CameraJobResult } from "./camera-pool-protocol.ts";
 import { cameraFeatures, type CameraFeatures } from "./camera.ts";
 import type { FeatureConfig } from "./config.ts";
@@ -111,17 +111,17 @@ export class CameraFeaturePool {
    * Camera features of one frame. With `transfer`, a `data` that owns its whole ArrayBuffer is moved to
    * the worker and is detached (length 0) here afterwards: pass it only when nothing else reads the frame.
    */
-  extract(msg: DecodedMessage, opts: { transfer?: boolean } = {}): Promise<PoolOutcome> {
+  extract(msg: CameraImage, opts: { transfer?: boolean } = {}): Promise<PoolOutcome> {
     this.counts.submitted++;
     if (this.closing) return Promise.resolve(this.drop("closed", "the camera pool is closed"));
-    const data = msg["data"];
+    const data = msg.data;
     if (!(data instanceof Uint8Array) || this.slots.length === 0 || this.pixelsOf(msg, data) <= this.inlineMaxPixels) {
       this.counts.inline++;
       return Promise.resolve(this.done(cameraFeatures(msg, this.o.config, this.limits), true));
     }
     const frame: CameraFrame = { data };
     for (const k of ["format", "encoding", "width", "height", "step"] as const) {
-      const v = msg[k];
+      const v = (msg as Encodable<CompressedImageMessage & RawImageMessage>)[k]; // whichever of the two types has k
       if (typeof v === "string" || typeof v === "number") (frame as unknown as Record<string, unknown>)[k] = v;
     }
     return new Promise<PoolOutcome>((resolve) => {
@@ -162,9 +162,9 @@ export class CameraFeaturePool {
     await Promise.all(slots.map((s) => s.worker.terminate().catch(() => 0)));
   }
 
-  private pixelsOf(msg: DecodedMessage, data: Uint8Array): number {
-    if (typeof msg["encoding"] === "string") return Number(msg["width"] ?? 0) * Number(msg["height"] ?? 0);
-    const png = String(msg["format"] ?? "").toLowerCase().endsWith("png");
+  private pixelsOf(msg: CameraImage, data: Uint8Array): number {
+    if ("encoding" in msg && typeof msg.encoding === "string") return Number(msg.width ?? 0) * Number(msg.height ?? 0);
+    const png = String(("format" in msg ? msg.format : undefined) ?? "").toLowerCase().endsWith("png");
     const head = png ? readPngHeader(data) : readJpegHeader(data);
     // Unreadable headers are rejected inline at once: nothing to decode.
     return head.ok ? head.header.width * head.header.height : 0;

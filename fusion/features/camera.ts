@@ -4,13 +4,13 @@
  * (row-major patches, each patch row-major pixels, RGB interleaved): shape [(S/P)², P·P·3].
  * Patches are emitted here, not in the model, so the encoder is a plain matMul (trainable on wasm).
  */
-import type { DecodedMessage } from "../../schemas/index.ts";
 import {
   cameraPixels,
   DEFAULT_CAMERA_LIMITS,
   rgbView,
   toRgbImage,
   type CameraDecodeLimits,
+  type CameraImage,
   type CameraRejection,
   type PixelView,
   type RgbImage,
@@ -22,7 +22,7 @@ export type { RgbImage } from "./camera-decode.ts";
 export type DecodeOutcome = { ok: true; image: RgbImage } | ({ ok: false } & CameraRejection);
 
 /** Decodes a foxglove.CompressedImage (jpeg/png) or foxglove.RawImage message at full size. Never throws. */
-export function decodeCameraMessage(msg: DecodedMessage, limits: CameraDecodeLimits = DEFAULT_CAMERA_LIMITS): DecodeOutcome {
+export function decodeCameraMessage(msg: CameraImage, limits: CameraDecodeLimits = DEFAULT_CAMERA_LIMITS): DecodeOutcome {
   const r = cameraPixels(msg, 0, limits);
   return r.ok ? { ok: true, image: toRgbImage(r.pixels) } : r;
 }
@@ -169,7 +169,7 @@ export interface CameraFeatures {
  * take the full-size path they always took. Synchronous and deterministic: replay and training call this,
  * the daemon may call it through the worker pool (camera-pool.ts) for the same result.
  */
-export function cameraFeatures(msg: DecodedMessage | undefined, cfg: FeatureConfig, limits: CameraDecodeLimits = DEFAULT_CAMERA_LIMITS): CameraFeatures {
+export function cameraFeatures(msg: CameraImage | undefined, cfg: FeatureConfig, limits: CameraDecodeLimits = DEFAULT_CAMERA_LIMITS): CameraFeatures {
   const { size, patch } = cfg.camera;
   const patches = new Float32Array(size * size * 3);
   if (!msg) return { present: false, patches };

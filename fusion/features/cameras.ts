@@ -4,7 +4,7 @@
  * config's order, with a mask of the slots that hold a usable frame. A camera that is missing, stale or not
  * decodable is zeros with mask 0 in its own slot only; the others are unaffected.
  */
-import type { DecodedMessage, FrameSlot, FusedFrame } from "../../schemas/index.ts";
+import type { CameraMessage, FrameSlot, FusedFrame } from "../../schemas/index.ts";
 import { cameraFeatures, type CameraFeatures } from "./camera.ts";
 import type { FeatureConfig } from "./config.ts";
 
@@ -25,7 +25,7 @@ export interface CameraSlotFeatures {
 export const isCameraTopic = (topic: string, id: string): boolean => topic.endsWith(`/camera/${id}`) || topic.endsWith(`/camera_raw/${id}`);
 
 /** The frame's slot of camera `id`: the reference camera's or another camera's; undefined when missing or stale. */
-export function cameraSlot(frame: FusedFrame, id: string): FrameSlot | undefined {
+export function cameraSlot(frame: FusedFrame, id: string): FrameSlot<CameraMessage> | undefined {
   const ref = frame.present.camera ? frame.slots.camera : undefined;
   if (ref && isCameraTopic(ref.topic, id)) return ref;
   for (const slot of Object.values(frame.cameras ?? {})) if (slot && isCameraTopic(slot.topic, id)) return slot;
@@ -40,7 +40,7 @@ export function cameraSlotFeatures(
   frame: FusedFrame,
   ids: readonly string[],
   cfg: FeatureConfig,
-  given: (message: DecodedMessage) => CameraFeatures | undefined = () => undefined,
+  given: (message: CameraMessage) => CameraFeatures | undefined = () => undefined,
 ): CameraSlotFeatures {
   const per = cfg.camera.size * cfg.camera.size * 3;
   const patches = new Float32Array(ids.length * per);

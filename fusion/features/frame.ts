@@ -2,7 +2,7 @@
  * FusedFrame → features: the one function both training and inference call, so the tensors a model
  * was trained on and the tensors it sees in the daemon cannot drift apart.
  */
-import { MODALITIES, nsToSeconds, type DecodedMessage, type FusedFrame, type Modality } from "../../schemas/index.ts";
+import { MODALITIES, nsToSeconds, type CameraMessage, type FusedFrame, type Modality, type ModalityMessage } from "../../schemas/index.ts";
 import { cameraFeatures, type CameraFeatures } from "./camera.ts";
 import { cameraSlotFeatures } from "./cameras.ts";
 import { DEFAULT_FEATURE_CONFIG, INPUT_MODALITY, PRESENCE_FEATURES, sizeOf, type FeatureConfig, type InputName, type InputSpec } from "./config.ts";
@@ -36,15 +36,15 @@ export interface FeatureContext {
    */
   camera?: CameraFeatures | undefined;
   /** With several cameras (config.cameras): features of camera messages computed already, as `camera` is. */
-  cameraOf?: ((message: DecodedMessage) => CameraFeatures | undefined) | undefined;
+  cameraOf?: ((message: CameraMessage) => CameraFeatures | undefined) | undefined;
 }
 
 export function extractFeatures(frame: FusedFrame, ctx: FeatureContext = {}): FrameFeatures {
   const cfg = ctx.config ?? DEFAULT_FEATURE_CONFIG;
-  const msg = (m: Modality) => (frame.present[m] ? frame.slots[m]?.message : undefined);
+  const msg = <M extends Modality>(m: M): ModalityMessage<M> | undefined => (frame.present[m] ? (frame.slots[m]?.message as ModalityMessage<M> | undefined) : undefined);
   // With config.cameras, every named camera has its own slot (cameras.ts); otherwise the reference camera's.
   const reference = msg("camera");
-  const given = (m: DecodedMessage): CameraFeatures | undefined => (m === reference && ctx.camera ? ctx.camera : ctx.cameraOf?.(m));
+  const given = (m: CameraMessage): CameraFeatures | undefined => (m === reference && ctx.camera ? ctx.camera : ctx.cameraOf?.(m));
   const slots = cfg.cameras ? cameraSlotFeatures(frame, cfg.cameras, cfg, given) : undefined;
   const cam = slots ? { present: slots.present, patches: slots.patches } : (ctx.camera ?? cameraFeatures(reference, cfg));
   const radar = radarFeatures(msg("radar"), cfg);

@@ -3,7 +3,7 @@
  * and map context (distance to the next stop line, speed limit, tunnel) from an injected map view.
  * A slot whose fix has no position counts as not usable (masked), not as a fix at (0, 0).
  */
-import type { DecodedMessage } from "../../schemas/index.ts";
+import type { GnssMessage } from "../../schemas/index.ts";
 import { GNSS_AHEAD_FEATURES, GNSS_FEATURES } from "./config.ts";
 
 /** What the features need from a road map (domain/road-map.ts provides one; tests use a stub). */
@@ -44,18 +44,18 @@ export function toLocalMetric(lat: number, lon: number, originLat: number, origi
 }
 
 /** Horizontal standard deviation of a fix, m, from its covariance; undefined when unknown. */
-export function horizontalStdM(msg: DecodedMessage): number | undefined {
-  const cov = msg["position_covariance"];
-  const type = Number(msg["position_covariance_type"] ?? 0);
+export function horizontalStdM(msg: Partial<GnssMessage>): number | undefined {
+  const cov = msg.position_covariance;
+  const type = Number(msg.position_covariance_type ?? 0);
   if (!Array.isArray(cov) || cov.length < 9 || type === 0) return undefined;
   const v = (Number(cov[0]) + Number(cov[4])) / 2;
   return Number.isFinite(v) && v >= 0 ? Math.sqrt(v) : undefined;
 }
 
 /** A fix has a position when latitude/longitude are finite, in range, and not the null island (0, 0). */
-export function hasPosition(msg: DecodedMessage): boolean {
-  const lat = Number(msg["latitude"]);
-  const lon = Number(msg["longitude"]);
+export function hasPosition(msg: Partial<GnssMessage>): boolean {
+  const lat = Number(msg.latitude);
+  const lon = Number(msg.longitude);
   return Number.isFinite(lat) && Number.isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180 && !(lat === 0 && lon === 0);
 }
 
@@ -69,12 +69,12 @@ export interface GnssFeatures {
 export const fixQuality = (std: number | undefined): number =>
   std === undefined ? 0.5 : Math.max(0, Math.min(1, 1 - Math.log10(1 + std) / 2));
 
-export function gnssFeatures(msg: DecodedMessage | undefined, map: MapView | undefined, ahead = false): GnssFeatures {
+export function gnssFeatures(msg: Partial<GnssMessage> | undefined, map: MapView | undefined, ahead = false): GnssFeatures {
   const values = new Float32Array(GNSS_FEATURES + (ahead ? GNSS_AHEAD_FEATURES : 0));
   if (!msg || !hasPosition(msg)) return { present: false, values, context: undefined };
   const std = horizontalStdM(msg);
   // A fix whose error exceeds a lane is not trusted for map context (e.g. multipath at a tunnel mouth).
-  const context = map && (std === undefined || std < 15) ? map.contextAt(Number(msg["latitude"]), Number(msg["longitude"])) : undefined;
+  const context = map && (std === undefined || std < 15) ? map.contextAt(Number(msg.latitude), Number(msg.longitude)) : undefined;
   const stop = context?.stopLineDistanceM;
   const stopAhead = stop !== undefined && stop >= 0;
   values.set([

@@ -3,7 +3,7 @@
  * lane (nearest range, time-to-collision). The same TTC function feeds the safety supervisor.
  * Sensor frame: x forward, y left; the ego lane is |y| < laneHalfWidthM.
  */
-import type { DecodedMessage } from "../../schemas/index.ts";
+import type { RadarMessage } from "../../schemas/index.ts";
 import { RADAR_POINT_FEATURES, RADAR_SUMMARY_FEATURES, type FeatureConfig } from "./config.ts";
 
 export interface RadarPoint {
@@ -22,15 +22,15 @@ function num(v: unknown): number {
 }
 
 /** Returns of a fusiond.RadarScan in Cartesian form, nearest first; non-finite returns are dropped. */
-export function radarPoints(msg: DecodedMessage): RadarPoint[] {
-  const returns = Array.isArray(msg["returns"]) ? (msg["returns"] as DecodedMessage[]) : [];
+export function radarPoints(msg: Partial<RadarMessage>): RadarPoint[] {
+  const returns = Array.isArray(msg.returns) ? msg.returns : [];
   const pts: RadarPoint[] = [];
   for (const r of returns) {
-    const range = num(r["range_m"]);
-    const az = num(r["azimuth_rad"]);
-    const el = num(r["elevation_rad"]);
-    const vr = num(r["radial_velocity_mps"]);
-    const rcs = num(r["rcs_dbsm"]);
+    const range = num(r.range_m);
+    const az = num(r.azimuth_rad);
+    const el = num(r.elevation_rad);
+    const vr = num(r.radial_velocity_mps);
+    const rcs = num(r.rcs_dbsm);
     if (![range, az, el, vr, rcs].every(Number.isFinite) || range < 0) continue;
     const ground = range * Math.cos(el);
     pts.push({ x: ground * Math.cos(az), y: ground * Math.sin(az), range, vr, rcs });
@@ -59,7 +59,7 @@ export interface RadarFeatures {
   minTtcS: number | undefined;
 }
 
-export function radarFeatures(msg: DecodedMessage | undefined, cfg: FeatureConfig): RadarFeatures {
+export function radarFeatures(msg: Partial<RadarMessage> | undefined, cfg: FeatureConfig): RadarFeatures {
   const { maxReturns: k, laneHalfWidthM: half } = cfg.radar;
   const points = new Float32Array(k * RADAR_POINT_FEATURES);
   const pointMask = new Float32Array(k);

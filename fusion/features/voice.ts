@@ -5,7 +5,7 @@
  * learned voice encoder on top of this (pretrained on the command task).
  */
 import FFT from "fft.js";
-import type { DecodedMessage } from "../../schemas/index.ts";
+import type { VoiceMessage } from "../../schemas/index.ts";
 import type { FeatureConfig } from "./config.ts";
 
 type VoiceCfg = FeatureConfig["voice"];
@@ -121,32 +121,32 @@ export interface VoiceFeatures {
  * after the end of the audio stay 0), normalised by the utterance's own mean and std so that gain and
  * stationary cabin noise level do not shift the features.
  */
-export function voiceFeatures(msg: DecodedMessage | undefined, cfg: FeatureConfig): VoiceFeatures {
+export function voiceFeatures(msg: Partial<VoiceMessage> | undefined, cfg: FeatureConfig): VoiceFeatures {
   if (!msg) return { present: false, values: new Float32Array(cfg.voice.frames * cfg.voice.mels) };
   // An utterance stays in the frames' voice slot for seconds (voiceMaxAgeS), i.e. in ~100 frames: the same
   // decoded message object each time. Its features are a function of the message and the config alone, so
   // they are computed once per message and handed out as copies (callers may write into their arrays).
   const hit = voiceCache.get(msg);
-  if (hit && hit.cfg === cfg.voice && hit.data === msg["data"]) return copyOf(hit.result);
+  if (hit && hit.cfg === cfg.voice && hit.data === msg.data) return copyOf(hit.result);
   const result = computeVoiceFeatures(msg, cfg);
-  voiceCache.set(msg, { cfg: cfg.voice, data: msg["data"], result });
+  voiceCache.set(msg, { cfg: cfg.voice, data: msg.data, result });
   return copyOf(result);
 }
 
 /** Per decoded message (weakly held: an entry lives as long as its message), the features last computed for it. */
-const voiceCache = new WeakMap<DecodedMessage, { cfg: VoiceCfg; data: unknown; result: VoiceFeatures }>();
+const voiceCache = new WeakMap<Partial<VoiceMessage>, { cfg: VoiceCfg; data: unknown; result: VoiceFeatures }>();
 
 const copyOf = (f: VoiceFeatures): VoiceFeatures => ({ ...f, values: f.values.slice() });
 
-function computeVoiceFeatures(msg: DecodedMessage, cfg: FeatureConfig): VoiceFeatures {
+function computeVoiceFeatures(msg: Partial<VoiceMessage>, cfg: FeatureConfig): VoiceFeatures {
   const v = cfg.voice;
   const values = new Float32Array(v.frames * v.mels);
-  const data = msg["data"];
+  const data = msg.data;
   if (!(data instanceof Uint8Array) || data.byteLength < 2 * v.windowSize) return { present: false, values, problem: "audio too short" };
-  const format = String(msg["format"] ?? "pcm-s16").toLowerCase();
+  const format = String(msg.format ?? "pcm-s16").toLowerCase();
   if (format && !/s16|pcm|^$/.test(format)) return { present: false, values, problem: `unsupported audio format "${format}"` };
-  const channels = Number(msg["number_of_channels"] ?? 1) || 1;
-  const rate = Number(msg["sample_rate"] ?? v.sampleRate) || v.sampleRate;
+  const channels = Number(msg.number_of_channels ?? 1) || 1;
+  const rate = Number(msg.sample_rate ?? v.sampleRate) || v.sampleRate;
   // Only the first maxSeconds are analysed: resample no more (plus the one sample interpolation reads past
   // it). Resampling all of it made a 64 KB message at 1 Hz take 33 s and a 4 MiB one throw (fuzzed, issue 22).
   const used = Math.min(data.byteLength, (Math.ceil(v.maxSeconds * rate) + 2) * 2 * channels);

@@ -20,7 +20,7 @@ import {
   type RunnerOptions,
 } from "../index.ts";
 import { CameraFeaturePool, type CameraPoolStats } from "../features/camera-pool.ts";
-import type { DecodedMessage, FusedFrame } from "../../schemas/index.ts";
+import type { CameraMessage, FusedFrame, VoiceMessage } from "../../schemas/index.ts";
 import { performance } from "node:perf_hooks";
 
 const monoMs = (): number => performance.now();
@@ -48,7 +48,7 @@ export interface Decider {
   /** DecisionEngine.decide: concurrent calls decide as if in sequence, their model calls batched. */
   decide(frame: FusedFrame, at?: { nowNs?: bigint }): Promise<DrivingDecision>;
   /** Works out an utterance's voice features on arrival (see DecisionEngine.prefetchVoice). */
-  prefetchVoice(message: DecodedMessage): void;
+  prefetchVoice(message: VoiceMessage): void;
   readonly primary: ModelRunner;
   readonly backend: BackendSelection;
   readonly engine: DecisionEngine;
@@ -111,7 +111,7 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
       fallbacks,
       nowNs: options.nowNs,
       // A job the pool dropped (queue full, closed) is done here instead: the decision never lacks the camera for it.
-      ...(p ? { cameraFeatures: async (m: DecodedMessage) => { const o = await p.extract(m); return o.ok ? o.features : undefined; } } : {}),
+      ...(p ? { cameraFeatures: async (m: CameraMessage) => { const o = await p.extract(m); return o.ok ? o.features : undefined; } } : {}),
       ...(options.map ? { map: options.map } : {}),
       ...(options.vehicleId ? { vehicleId: options.vehicleId } : {}),
     });

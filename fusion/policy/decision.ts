@@ -1,8 +1,7 @@
 /** Model output → action and target speed; the DrivingDecision message (proto field names). */
-import { nsToTimestamp, type Modality } from "../../schemas/index.ts";
+import { nsToTimestamp, type Built, type DecodedDrivingDecision, type Modality } from "../../schemas/index.ts";
 import { ACTIONS, NUM_ACTIONS, type ActionName } from "../actions.ts";
 import type { MapContext } from "../features/gnss.ts";
-import type { OverrideReasonName } from "./supervisor.ts";
 
 export function argmaxAction(probs: Float32Array | number[]): ActionName {
   let best = 0;
@@ -53,27 +52,18 @@ export function targetSpeed(action: ActionName, speedMps: number | undefined, ma
   }
 }
 
-/** fusiond.DrivingDecision as a plain object (proto field names; enums as names), ready for the codec. */
-export interface DrivingDecision {
-  frame_stamp: { seconds: number; nanos: number };
+/**
+ * fusiond.DrivingDecision as the engine builds it for the codec: the generated interface in its built form
+ * (enums by name, seq a number; schemas/messages.ts), with the action a model class (never ACTION_UNSPECIFIED)
+ * and the modalities named as the aligner names them. `inputs` (the frame's provenance) is added by whoever
+ * knows the frame: the daemon, before recording and publishing.
+ */
+export type DrivingDecision = Omit<Built<DecodedDrivingDecision>, "action" | "probabilities" | "modalities_used" | "inputs"> & {
   action: ActionName;
   probabilities: { action: ActionName; probability: number }[];
-  target_speed_mps: number;
-  model_id: string;
-  model_hash: string;
-  backend: string;
   modalities_used: Modality[];
-  latency_ms: number;
-  /** From the frame's capture stamp to the decision, ms (what a user measures). */
-  sensor_to_decision_ms: number;
-  inference_ms: number;
-  overridden: boolean;
-  override_reason: OverrideReasonName;
-  override_detail: string;
-  model_action: ActionName | "ACTION_UNSPECIFIED";
-  seq: number;
-  vehicle_id: string;
-}
+  inputs?: Built<DecodedDrivingDecision>["inputs"];
+};
 
 export function probabilityList(probs: Float32Array | undefined): DrivingDecision["probabilities"] {
   return probs ? ACTIONS.map((action, i) => ({ action, probability: probs[i] ?? 0 })) : [];

@@ -3,7 +3,7 @@
  * DrivingDecision with provenance. What the daemon's decide stage calls; it holds no clock of its own
  * (nowNs is injected: the scheduler's time, in the same domain as the frame's receive times).
  */
-import type { DecodedMessage, FusedFrame, Modality } from "../../schemas/index.ts";
+import type { CameraMessage, FusedFrame, Modality, VoiceMessage } from "../../schemas/index.ts";
 import { nsToMs } from "../../schemas/index.ts";
 import type { ActionName } from "../actions.ts";
 import { extractFeatures, modelInputs, usedModalities, type FrameFeatures } from "../features/frame.ts";
@@ -31,7 +31,7 @@ export interface EngineOptions {
    * primary model's feature config (the reference camera's, and each other camera's for a model with several); undefined (e.g. the pool dropped the job) computes them here. The pool
    * gives exactly the features of the synchronous path, so decisions do not depend on which one ran.
    */
-  cameraFeatures?: (message: DecodedMessage) => Promise<CameraFeatures | undefined>;
+  cameraFeatures?: (message: CameraMessage) => Promise<CameraFeatures | undefined>;
 }
 
 /** The action's target speed, capped by rule 3's deceleration (rules/envelope.ts) over the next second when the speed is known. */
@@ -116,13 +116,13 @@ export class DecisionEngine {
    * Works out an utterance's voice features as soon as it arrives (they are kept per message), so that the
    * first frame that holds it does not pay for the log-mel. Pure: decisions are the same with or without it.
    */
-  prefetchVoice(message: DecodedMessage): void {
+  prefetchVoice(message: VoiceMessage): void {
     voiceFeatures(message, this.o.primary.spec.config);
   }
 
   /** A model with several camera slots: the other cameras' features through the same provider, side by side. */
-  private async otherCameras(frame: FusedFrame): Promise<Map<DecodedMessage, CameraFeatures>> {
-    const out = new Map<DecodedMessage, CameraFeatures>();
+  private async otherCameras(frame: FusedFrame): Promise<Map<CameraMessage, CameraFeatures>> {
+    const out = new Map<CameraMessage, CameraFeatures>();
     const provide = this.o.cameraFeatures;
     if (!provide || !this.o.primary.spec.config.cameras || !frame.cameras) return out;
     const messages = Object.values(frame.cameras).flatMap((s) => (s ? [s.message] : []));

@@ -9,7 +9,7 @@
  * real frames at 8–20 ms in the daemon bench; each frame here costs ~1–2 ms).
  */
 import jpeg from "jpeg-js";
-import { DEFAULT_TOPICS, defaultCodec, emptyPresence, type DecodedMessage, MODALITIES, type FusedFrame, type Modality } from "../../schemas/index.ts";
+import { DEFAULT_TOPICS, defaultCodec, emptyPresence, type FrameSlot, type ModalityMessage, MODALITIES, type FusedFrame, type Modality } from "../../schemas/index.ts";
 import type { DecisionEngine } from "./engine.ts";
 
 const stamp = (ns: bigint): { seconds: number; nanos: number } => ({ seconds: Number(ns / 1_000_000_000n), nanos: Number(ns % 1_000_000_000n) });
@@ -54,14 +54,15 @@ export function syntheticFrame(seq: number, withVoice: boolean): FusedFrame {
   };
   // As decoded from the wire: protobuf message objects, as in real frames.
   const codec = defaultCodec();
-  const messages = Object.fromEntries(MODALITIES.map((m) => [m, codec.decode(wireType(m), codec.encode(wireType(m), plain[m]))])) as Record<Modality, DecodedMessage>;
+  const messages = Object.fromEntries(MODALITIES.map((m) => [m, codec.decode(wireType(m), codec.encode(wireType(m), plain[m]))])) as { [M in Modality]: ModalityMessage<M> };
   const present = emptyPresence();
   const frame: FusedFrame = { stampNs: t, seq, slots: {}, present, ageNs: {}, lastInputReceiveNs: t, emittedNs: t };
   for (const m of MODALITIES) {
     if (m === "voice" && !withVoice) continue;
     present[m] = true;
     frame.ageNs[m] = 0n;
-    frame.slots[m] = { message: messages[m], topic: `warmup/${m}`, stampNs: t, ageNs: 0n, receiveNs: t, interpolated: false, held: false };
+    const slot: FrameSlot = { message: messages[m], topic: `warmup/${m}`, stampNs: t, ageNs: 0n, receiveNs: t, interpolated: false, held: false };
+    (frame.slots as Record<Modality, FrameSlot>)[m] = slot; // messages[m] is m's message type
   }
   return frame;
 }

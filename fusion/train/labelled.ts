@@ -4,7 +4,10 @@
  * its step and derives the labels: the expert's action, and for pretraining, "obstacle ahead" and the
  * spoken command of the voice slot.
  */
-import { timestampToNs, type DecodedMessage, type FusedFrame, type TimestampLike } from "../../schemas/index.ts";
+import { enumName, timestampToNs, Weather, type FusedFrame, type TruthMessage } from "../../schemas/index.ts";
+
+/** A GroundTruth as labelling reads it: decoded or built by the simulator, any field possibly absent. */
+export type TruthLike = Partial<TruthMessage>;
 import { classIndexOf } from "../actions.ts";
 import { extractFeatures, type FeatureContext } from "../features/frame.ts";
 import type { LabelledSample } from "./dataset.ts";
@@ -20,26 +23,26 @@ export const OBSTACLE_RANGE_M = 50;
 export interface TruthIndex {
   /** Truth messages sorted by stamp. */
   stamps: bigint[];
-  truths: DecodedMessage[];
+  truths: TruthLike[];
   /** RawAudio stamp → command spoken in it. */
   utterances: Map<bigint, string>;
 }
 
-export function indexTruths(truths: readonly DecodedMessage[]): TruthIndex {
+export function indexTruths(truths: readonly TruthLike[]): TruthIndex {
   const sorted = [...truths].sort((a, b) => (stampOf(a) < stampOf(b) ? -1 : stampOf(a) > stampOf(b) ? 1 : 0));
   const utterances = new Map<bigint, string>();
   for (const t of sorted) {
-    for (const u of (t["voice_utterances"] as DecodedMessage[] | undefined) ?? []) {
-      utterances.set(timestampToNs(u["stamp"] as TimestampLike), String(u["command"] ?? ""));
+    for (const u of t.voice_utterances ?? []) {
+      utterances.set(timestampToNs(u.stamp), String(u.command ?? ""));
     }
   }
   return { stamps: sorted.map(stampOf), truths: sorted, utterances };
 }
 
-const stampOf = (t: DecodedMessage): bigint => timestampToNs(t["stamp"] as TimestampLike);
+const stampOf = (t: TruthLike): bigint => timestampToNs(t.stamp);
 
 /** The truth of the step at or just before `stampNs` (within maxGapNs), or undefined. */
-export function truthAt(index: TruthIndex, stampNs: bigint, maxGapNs = 100_000_000n): DecodedMessage | undefined {
+export function truthAt(index: TruthIndex, stampNs: bigint, maxGapNs = 100_000_000n): TruthLike | undefined {
   let lo = 0;
   let hi = index.stamps.length - 1;
   let found = -1;
@@ -54,20 +57,19 @@ export function truthAt(index: TruthIndex, stampNs: bigint, maxGapNs = 100_000_0
   return index.truths[found];
 }
 
-export function obstacleAhead(truth: DecodedMessage, laneHalfWidthM = 1.75): number {
-  const objects = (truth["objects"] as DecodedMessage[] | undefined) ?? [];
+export function obstacleAhead(truth: TruthLike, laneHalfWidthM = 1.75): number {
+  const objects = truth.objects ?? [];
   return objects.some((o) => {
-    const x = Number(o["x_m"]);
-    const y = Number(o["y_m"]);
+    const x = Number(o.x_m);
+    const y = Number(o.y_m);
     return x > 0 && x < OBSTACLE_RANGE_M && Math.abs(y) < laneHalfWidthM;
   })
     ? 1
     : 0;
 }
 
-const WEATHER_NAMES = ["WEATHER_UNSPECIFIED", "CLEAR", "RAIN", "FOG", "NIGHT"];
 export function weatherName(v: unknown): string {
-  return typeof v === "number" ? (WEATHER_NAMES[v] ?? String(v)) : String(v ?? "");
+  return typeof v === "number" ? (enumName(Weather, v) ?? String(v)) : String(v ?? "");
 }
 
 /**
@@ -79,8 +81,8 @@ export function weatherName(v: unknown): string {
 export function labelFrames(
   frames: Iterable<FusedFrame>,
   truths: TruthIndex,
-  ctx: FeatureContext | ((truth: DecodedMessage) => FeatureContext),
-  group: (truth: DecodedMessage) => string,
+  ctx: FeatureContext | ((truth: TruthLike) => FeatureContext),
+  group: (truth: TruthLike) => string,
   every = 1,
 ): { samples: LabelledSample[]; skipped: number } {
   const samples: LabelledSample[] = [];
@@ -99,7 +101,7 @@ export function labelFrames(
     const voice = frame.present.voice ? frame.slots.voice : undefined;
     if (voice && tracker.isNew(voice.stampNs)) tracker.hear(voice.stampNs, truths.utterances.get(voice.stampNs) ?? "", frame.stampNs);
     if (i % every !== 0) continue;
-    const label = truth ? classIndexOf(truth["expert_action"]) : -1;
+    const label = truth ? classIndexOf(truth.expert_action) : -1;
     if (!truth || label < 0) {
       skipped++;
       continue;
@@ -110,7 +112,7 @@ export function labelFrames(
       inputs: features.inputs,
       label,
       group: group(truth),
-      tags: { weather: weatherName(truth["weather"]), inTunnel: Boolean(truth["in_tunnel"]) },
+      tags: { weather: weatherName(truth.weather), inTunnel: Boolean(truth.in_tunnel) },
       aux: { obstacleAhead: obstacleAhead(truth), command: voice ? commandIndex(truths.utterances.get(voice.stampNs) ?? "") : 0 },
     });
   }

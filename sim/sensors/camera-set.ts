@@ -10,7 +10,7 @@
  * toward that side, drawn by the same road renderer). Deterministic: the frames depend only on the world,
  * the spec and the episode's seed.
  */
-import type { DecodedMessage } from "../../schemas/codec.ts";
+import type { CompressedImageMessage, Encodable, RawImageMessage, Timestamp } from "../../schemas/messages.ts";
 import { Rng } from "../rng.ts";
 import type { World } from "../world/types.ts";
 import { CameraRenderer, DEFAULT_CAMERA, encodeJpeg, toRgb, type CameraConfig } from "./camera.ts";
@@ -68,11 +68,9 @@ interface Camera {
   rng: Rng;
 }
 
-export interface CameraFrame {
-  topic: string;
-  type: string;
-  message: DecodedMessage;
-}
+export type CameraFrame =
+  | { topic: string; type: "foxglove.RawImage"; message: Encodable<RawImageMessage> }
+  | { topic: string; type: "foxglove.CompressedImage"; message: Encodable<CompressedImageMessage> };
 
 export class CameraSet {
   private readonly cameras: Camera[];
@@ -117,7 +115,7 @@ export class CameraSet {
   }
 
   /** Every camera's frame of this instant, in the spec's order. */
-  sample(w: World, timestamp: DecodedMessage): CameraFrame[] {
+  sample(w: World, timestamp: Encodable<Timestamp>): CameraFrame[] {
     const { width, height } = this.spec;
     return this.cameras.map((c) => {
       const rgba = c.renderer.render(w, c.rng);

@@ -3,12 +3,13 @@
  * left of the road's right edge, speeds m/s, accelerations m/s², times seconds since the episode start.
  * A vehicle's station is its centre; its front bumper is at station + length / 2.
  */
+import { ACTION_NAMES, type ActionName } from "../../schemas/messages.ts";
 import type { RoadMap } from "../../domain/road-map.ts";
 import type { Rng } from "../rng.ts";
 
-/** The DrivingAction enum of fusiond.DrivingDecision, by name (the codec accepts names). */
-export const DRIVING_ACTIONS = ["KEEP", "ACCELERATE", "DECELERATE", "BRAKE_HARD", "LANE_LEFT", "LANE_RIGHT", "STOP", "PULL_OVER"] as const;
-export type DrivingAction = (typeof DRIVING_ACTIONS)[number];
+/** The DrivingAction enum of fusiond.DrivingDecision, by name (the codec accepts names): the proto's list. */
+export const DRIVING_ACTIONS = ACTION_NAMES;
+export type DrivingAction = ActionName;
 
 /** Voice commands the cabin microphone can hear (the phrase spoken): the contract in domain/voice-intent.ts. */
 import { VOICE_COMMANDS, type VoiceCommand } from "../../domain/voice-intent.ts";

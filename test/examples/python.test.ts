@@ -151,7 +151,7 @@ describe("examples/python over MQTT", function () {
         assert.ok(Math.abs(rate(kind) - hz) / hz < 0.06, `${kind}: ${rate(kind).toFixed(1)} Hz (nominal ${hz})`);
       }
       const camera = got.find((m) => m.kind === "camera")!;
-      assert.equal(camera.message.format, "jpeg");
+      assert.equal(camera.type === "foxglove.CompressedImage" && camera.message.format, "jpeg");
       assert.deepEqual([...(camera.message.data as Uint8Array).subarray(0, 2)], [0xff, 0xd8], "a JPEG");
       const firstRadar = got.find((m) => m.kind === "radar")!.message.returns as { range_m: number; radial_velocity_mps: number; azimuth_rad: number }[];
       const target = firstRadar.find((r) => Math.abs(r.azimuth_rad) < 0.05)!;

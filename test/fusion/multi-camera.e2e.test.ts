@@ -110,7 +110,7 @@ describe("several cameras end to end: simulator → MCAP → daemon pipeline →
 
   it("every frame holds the four cameras, the model sees four slots, and a failing camera masks only its own slot", async () => {
     const all = await replay(await recordDrive((m) => m), modelDir);
-    const truncated = await replay(await recordDrive((m) => (m.topic === REAR ? { ...m, message: { ...m.message, data: (m.message["data"] as Uint8Array).subarray(0, 40) } } : m)), modelDir);
+    const truncated = await replay(await recordDrive((m) => (m.topic === REAR && m.type === "foxglove.CompressedImage" ? ({ ...m, message: { ...m.message, data: (m.message.data ?? new Uint8Array()).subarray(0, 40) } } as SimMessage) : m)), modelDir);
 
     assert.ok(all.decisions.size >= 40, `decisions: ${all.decisions.size}`);
     const full = all.frames.filter((f) => Object.values(f.cameras ?? {}).filter((c) => c !== null).length === 3);

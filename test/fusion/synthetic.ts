@@ -4,7 +4,7 @@
  * commands, and an expert rule for the label. Deterministic from a seed.
  */
 import type { FeatureConfig } from "../../fusion/features/config.ts";
-import { emptyPresence, MODALITIES, msToNs, nsToTimestamp, type FusedFrame, type Modality } from "../../schemas/index.ts";
+import { emptyPresence, MODALITIES, msToNs, nsToTimestamp, type FrameSlot, type FusedFrame, type Modality, type ModalityMessage } from "../../schemas/index.ts";
 import type { LabelledSample } from "../../fusion/train/dataset.ts";
 import { extractFeatures } from "../../fusion/features/frame.ts";
 import { mulberry32 } from "../../domain/random.ts";
@@ -104,7 +104,7 @@ export function sceneFrame(s: Scene, seq: number, rand: () => number, drop: Moda
     if (drop.includes(m) || (m === "voice" && s.command === "")) continue;
     present[m] = true;
     frame.ageNs[m] = m === "voice" ? msToNs(100) : 0n;
-    frame.slots[m] = { message: messages[m], topic: `vehicles/t/sensors/${m}/0`, stampNs: t, ageNs: frame.ageNs[m]!, receiveNs: t, interpolated: false, held: false };
+    (frame.slots as Record<Modality, FrameSlot>)[m] = { message: messages[m] as ModalityMessage, topic: `vehicles/t/sensors/${m}/0`, stampNs: t, ageNs: frame.ageNs[m]!, receiveNs: t, interpolated: false, held: false };
   }
   return frame;
 }

@@ -6,16 +6,16 @@
  */
 import { strict as assert } from "node:assert";
 import { FrameAligner, frameFromInputs, frameInputs, resolveAlignerConfig, type AlignerConfig } from "../../pipeline/index.ts";
-import type { FusedFrame, SensorMessage } from "../../schemas/types.ts";
+import type { FusedFrame, Modality, SensorMessage } from "../../schemas/types.ts";
 import { msg, MS, reading, TOPIC } from "./helpers.ts";
 
 const cam = (id: string) => `vehicles/t/sensors/camera/${id}`;
 const CAMERAS = [cam("front"), cam("rear"), cam("left"), cam("right")];
 
 /** 20 Hz cameras (front at 0 ms, the others 3-9 ms later), radar 20 Hz, ego 50 Hz; each arrives 2 ms after its stamp. */
-function drive(durationMs: number, silent: (topic: string, ms: number) => boolean = () => false): SensorMessage[] {
-  const out: SensorMessage[] = [];
-  const add = (m: SensorMessage) => out.push(m);
+function drive(durationMs: number, silent: (topic: string, ms: number) => boolean = () => false): SensorMessage<Modality>[] {
+  const out: SensorMessage<Modality>[] = [];
+  const add = (m: SensorMessage<Modality>) => out.push(m);
   for (let ms = 0; ms < durationMs; ms += 50) {
     CAMERAS.forEach((topic, i) => {
       const s = ms + i * 3;

@@ -28,8 +28,8 @@ const stampsOf = (maxGap: number, maxLen: number): fc.Arbitrary<number[]> =>
 const drive = fc.record({ camera: stampsOf(60, 20), radar: stampsOf(60, 20), gnss: stampsOf(120, 10), ego: stampsOf(25, 50), voice: stampsOf(900, 3) });
 
 /** Every frame the aligner emits when messages arrive with these latencies (0..120 ms), deadlines expiring on the way. */
-function frames(d: Record<Modality, number[]>, latencies: number[]): { frames: FusedFrame[]; messages: SensorMessage[] } {
-  const messages: SensorMessage[] = [];
+function frames(d: Record<Modality, number[]>, latencies: number[]): { frames: FusedFrame[]; messages: SensorMessage<Modality>[] } {
+  const messages: SensorMessage<Modality>[] = [];
   let k = 0;
   for (const kind of MODALITIES) {
     for (const ms of d[kind]) {

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { extrapolatedSlot, insertSample, interpolatedSlot, latestSlot, nearestSlot, type SampleBuffer } from "../../pipeline/index.ts";
+import type { GnssMessage } from "../../schemas/messages.ts";
 import { msg, MS } from "./helpers.ts";
 
 const fix = (ms: number, lat: number, lon: number, alt: number) => msg("gnss", BigInt(ms) * MS, { latitude: lat, longitude: lon, altitude: alt, frame_id: `f${ms}` });
@@ -13,17 +14,17 @@ describe("pipeline/frame-slots", () => {
     assert.equal(slot.held, false);
     assert.equal(slot.ageNs, 0n);
     assert.equal(slot.stampNs, 175n * MS);
-    assert.ok(Math.abs((slot.message["latitude"] as number) - 48.075) < 1e-12);
-    assert.ok(Math.abs((slot.message["longitude"] as number) - 11.15) < 1e-12);
-    assert.ok(Math.abs((slot.message["altitude"] as number) - 507.5) < 1e-9);
-    assert.equal(slot.message["frame_id"], "f200");
-    assert.deepEqual(slot.message["timestamp"], { seconds: 0, nanos: 175_000_000 });
+    assert.ok(Math.abs(((slot.message as GnssMessage).latitude) - 48.075) < 1e-12);
+    assert.ok(Math.abs(((slot.message as GnssMessage).longitude) - 11.15) < 1e-12);
+    assert.ok(Math.abs(((slot.message as GnssMessage).altitude) - 507.5) < 1e-9);
+    assert.equal((slot.message as GnssMessage).frame_id, "f200");
+    assert.deepEqual((slot.message as GnssMessage).timestamp, { seconds: 0, nanos: 175_000_000 });
   });
 
   it("uses a sample exactly at t as it is, holds one side within the max age, and gives nothing beyond it", () => {
     const buf: SampleBuffer = [fix(100, 1, 2, 3), fix(200, 4, 5, 6)];
     const exact = interpolatedSlot(buf, 200n * MS, 50n * MS, FIELDS, "timestamp")!;
-    assert.deepEqual([exact.interpolated, exact.held, exact.message["latitude"]], [false, false, 4]);
+    assert.deepEqual([exact.interpolated, exact.held, (exact.message as GnssMessage).latitude], [false, false, 4]);
     const held = interpolatedSlot(buf, 240n * MS, 50n * MS, FIELDS, "timestamp")!;
     assert.deepEqual([held.held, held.stampNs, held.ageNs], [true, 200n * MS, 40n * MS]);
     const early = interpolatedSlot(buf, 60n * MS, 50n * MS, FIELDS, "timestamp")!;
@@ -61,9 +62,9 @@ describe("pipeline/frame-slots", () => {
     insertSample(buf, other);
     const ex = extrapolatedSlot(buf, 250n * MS, 100n * MS, FIELDS, "timestamp")!;
     assert.deepEqual([ex.extrapolated, ex.held, ex.interpolated, ex.stampNs, ex.ageNs], [true, false, false, 250n * MS, 50n * MS]);
-    assert.ok(Math.abs((ex.message["latitude"] as number) - 48.15) < 1e-12, String(ex.message["latitude"]));
-    assert.ok(Math.abs((ex.message["altitude"] as number) - 515) < 1e-9);
-    assert.deepEqual(ex.message["timestamp"], { seconds: 0, nanos: 250_000_000 });
+    assert.ok(Math.abs(((ex.message as GnssMessage).latitude) - 48.15) < 1e-12, String((ex.message as GnssMessage).latitude));
+    assert.ok(Math.abs(((ex.message as GnssMessage).altitude) - 515) < 1e-9);
+    assert.deepEqual((ex.message as GnssMessage).timestamp, { seconds: 0, nanos: 250_000_000 });
     assert.deepEqual(ex.inputs!.map((i) => i.stampNs), [100n * MS, 200n * MS], "both samples are its inputs (the other topic is not)");
     // Between two samples it interpolates, as interpolatedSlot does.
     assert.deepEqual(extrapolatedSlot(buf, 150n * MS, 100n * MS, FIELDS, "timestamp"), interpolatedSlot(buf, 150n * MS, 100n * MS, FIELDS, "timestamp"));

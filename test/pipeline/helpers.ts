@@ -3,7 +3,7 @@ import { strict as assert } from "node:assert";
 import { TestScheduler } from "rxjs/testing";
 import type { Observable } from "rxjs";
 import { nsToTimestamp } from "../../schemas/time.ts";
-import type { FusedFrame, Modality, SensorMessage, TopicKind } from "../../schemas/types.ts";
+import type { FusedFrame, Modality, SensorMessage } from "../../schemas/types.ts";
 
 export const MS = 1_000_000n;
 
@@ -22,17 +22,20 @@ const TYPE: Record<Modality, string> = {
   voice: "foxglove.RawAudio",
 };
 
-/** A message of a modality with event stamp `stampNs`, received at `receiveNs` (default: the stamp). */
-export function msg(kind: Modality, stampNs: bigint, fields: Record<string, unknown> = {}, receiveNs = stampNs, topic = TOPIC[kind]): SensorMessage {
+/**
+ * A message of a modality with event stamp `stampNs`, received at `receiveNs` (default: the stamp). It carries only
+ * the stamp and the fields given (what the pipeline specs look at), not every field of its type: hence the cast.
+ */
+export function msg<K extends Modality>(kind: K, stampNs: bigint, fields: Record<string, unknown> = {}, receiveNs = stampNs, topic = TOPIC[kind]): SensorMessage<K> {
   return {
     topic,
     type: TYPE[kind],
-    kind: kind as TopicKind,
+    kind,
     message: { timestamp: nsToTimestamp(stampNs), ...fields },
     stampNs,
     receiveNs,
     bytes: new Uint8Array(0),
-  };
+  } as unknown as SensorMessage<K>;
 }
 
 /** Plausible readings, derived from the stamp so interpolation has something to do. */

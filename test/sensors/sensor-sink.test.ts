@@ -5,7 +5,7 @@ import { MemoryBus, MemoryTransport, SensorSink, type PublishResult, type RawSin
 import { codec, now, STAMP0 } from "./helpers.ts";
 
 describe("sensors/sensor-sink", () => {
-  const decision = { frame_stamp: nsToTimestamp(STAMP0), action: "BRAKE_HARD", target_speed_mps: 0 };
+  const decision = { frame_stamp: nsToTimestamp(STAMP0), action: "BRAKE_HARD" as const, target_speed_mps: 0 };
 
   it("encodes with the topic's type and publishes with its registry QoS and type", async () => {
     const bus = new MemoryBus();
@@ -17,6 +17,19 @@ describe("sensors/sensor-sink", () => {
     assert.deepEqual(sent!.options, { qos: 1, type: "fusiond.DrivingDecision" });
     assert.equal(codec.toJSON("fusiond.DrivingDecision", codec.decode("fusiond.DrivingDecision", sent!.payload))["action"], "BRAKE_HARD");
     assert.equal(sink.counters.sent, 1);
+    await transport.close();
+  });
+
+  it("publishEncoded sends bytes encoded once as they are, with the topic's QoS and type", async () => {
+    const bus = new MemoryBus();
+    const transport = new MemoryTransport(bus, { now });
+    const sink = new SensorSink(transport);
+    const bytes = codec.encode("fusiond.DrivingDecision", decision);
+    assert.deepEqual(await sink.publishEncoded("vehicles/ego1/decision", bytes), { ok: true });
+    const [sent] = bus.history;
+    assert.deepEqual([...sent!.payload], [...bytes]);
+    assert.deepEqual(sent!.options, { qos: 1, type: "fusiond.DrivingDecision" });
+    await assert.rejects(sink.publishEncoded("nowhere/x", bytes), (e: unknown) => e instanceof FusiondError && e.code === "unknown_topic");
     await transport.close();
   });
 

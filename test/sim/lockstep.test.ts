@@ -9,7 +9,7 @@ const realTimers: Timers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTi
 function stubPort(skip: (step: number) => boolean = () => false): { port: LockstepPort; published: SimMessage[]; mailbox: DecisionMailbox } {
   const mailbox = new DecisionMailbox(realTimers, "stamp");
   const published: SimMessage[] = [];
-  let lastTruth: SimMessage | undefined;
+  let lastTruth: SimMessage<"sim_truth"> | undefined;
   const port: LockstepPort = {
     async publish(m) {
       published.push(m);

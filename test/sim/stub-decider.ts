@@ -5,7 +5,7 @@
  * the truth of the same step, so the drive is a sane one).
  */
 import type { Subscription } from "rxjs";
-import type { DecodedMessage } from "../../schemas/codec.ts";
+import type { TruthMessage } from "../../schemas/messages.ts";
 import { TopicRegistry } from "../../schemas/topics.ts";
 import { SensorSink, SensorSource, type RawSink, type RawSource } from "../../sensors/index.ts";
 
@@ -25,7 +25,7 @@ export interface StubDeciderOptions {
   source: RawSource;
   sink: RawSink;
   /** The decision for a step, given its truth (decoded GroundTruth); undefined: do not answer. */
-  decide?: (step: number, truth: DecodedMessage | undefined) => { action: string | number; target_speed_mps: number } | undefined;
+  decide?: (step: number, truth: TruthMessage | undefined) => { action: string | number; target_speed_mps: number } | undefined;
   /** Also count every other topic of the vehicle. */
   watchAll?: boolean;
 }
@@ -46,7 +46,7 @@ export function stubDecider(o: StubDeciderOptions): StubDecider {
       src.close();
     },
   };
-  let truth: DecodedMessage | undefined;
+  let truth: TruthMessage | undefined;
   const patterns = o.watchAll ? [`vehicles/${o.vehicle}/#`] : [reg.topicFor("sim_truth"), reg.topicFor("sim_step")];
   const sub: Subscription = src.messages(patterns).subscribe((m) => {
     state.seen.set(m.kind, (state.seen.get(m.kind) ?? 0) + 1);

@@ -4,6 +4,7 @@ import { mulberry32 } from "../../../domain/random.ts";
 import { ConditionTracker, episodeRow, scoreClosedLoop } from "../../../eval/score/closed-loop.ts";
 import { compareClosedLoop, compareOpenLoop } from "../../../eval/score/compare.ts";
 import type { EpisodeRow } from "../../../eval/score/report.ts";
+import type { TruthMessage } from "../../../schemas/index.ts";
 
 const mean = (xs: number[]) => (w: readonly number[]) => xs.reduce((a, x, i) => a + w[i]! * x, 0) / w.reduce((a, b) => a + b, 0);
 
@@ -111,7 +112,7 @@ describe("eval/score bootstrap and comparisons", () => {
 
   it("conditions: distance and time go to the condition of the step they start from; onsets count once", () => {
     const t = new ConditionTracker();
-    const truth = (station: number, weather: string, collision = false) => ({ station_m: station, weather, in_tunnel: false, voice_command: "", objects: [], collision });
+    const truth = (station: number, weather: "FOG" | "CLEAR", collision = false): Partial<TruthMessage> => ({ station_m: station, weather, in_tunnel: false, voice_command: "", objects: [], collision });
     t.observe(truth(0, "FOG"), 0);
     t.observe(truth(10, "FOG", true), 1);
     t.observe(truth(30, "CLEAR", true), 2);

@@ -7,6 +7,7 @@ import { extractFeatures } from "../../../fusion/features/frame.ts";
 import { mulberry32 } from "../../../domain/random.ts";
 import { randomScene, sceneFrame } from "../synthetic.ts";
 import { Rng } from "../../../sim/rng.ts";
+import type { RawImageMessage } from "../../../schemas/messages.ts";
 
 const CFG = DEFAULT_FEATURE_CONFIG;
 const hd420 = new Uint8Array(readFileSync(new URL("../../fixtures/jpeg/camera-1280x720-420.jpg", import.meta.url)));
@@ -15,7 +16,8 @@ const jpegMsg = (data: Uint8Array = hd420.slice()) => ({ format: "jpeg", data })
 function raw(encoding: "rgb8" | "bgr8" | "mono8", w: number, h: number, seed: number) {
   const c = encoding === "mono8" ? 1 : 3;
   const rng = new Rng(seed);
-  return { encoding, width: w, height: h, step: w * c, data: new Uint8Array(w * h * c).map(() => rng.int(0, 255)) };
+  const msg = { timestamp: null, frame_id: "", encoding, width: w, height: h, step: w * c, data: new Uint8Array(w * h * c).map(() => rng.int(0, 255)) };
+  return msg as RawImageMessage;
 }
 
 function features(o: PoolOutcome) {
@@ -59,8 +61,9 @@ describe("fusion/features/camera-pool", function () {
     pool = new CameraFeaturePool({ config: CFG, inlineMaxPixels: 0 });
     const rand = mulberry32(5);
     const frame = sceneFrame(randomScene(rand), 0, rand);
-    frame.slots.camera = { ...frame.slots.camera!, message: raw("rgb8", 1280, 720, 9) };
-    const pooled = features(await pool.extract(frame.slots.camera.message));
+    const camera = { ...frame.slots.camera!, message: raw("rgb8", 1280, 720, 9) };
+    frame.slots.camera = camera;
+    const pooled = features(await pool.extract(camera.message));
     const a = extractFeatures(frame, { config: CFG });
     const b = extractFeatures(frame, { config: CFG, camera: pooled });
     for (const k of Object.keys(a.inputs) as (keyof typeof a.inputs)[]) assert.deepEqual(b.inputs[k], a.inputs[k], k);

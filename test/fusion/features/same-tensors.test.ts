@@ -4,7 +4,7 @@
  * the same frame → DecisionEngine → modelInputs → the runner's batch (stackInputs), as the daemon runs it.
  */
 import assert from "node:assert/strict";
-import { defaultCodec, MODALITIES, type FusedFrame, type Modality } from "../../../schemas/index.ts";
+import { defaultCodec, MODALITIES, type FrameSlot, type FusedFrame, type Modality, type ModalityMessage } from "../../../schemas/index.ts";
 import { DEFAULT_FEATURE_CONFIG, makeInputSpec } from "../../../fusion/features/config.ts";
 import { stackInputs } from "../../../fusion/features/frame.ts";
 import type { MapView } from "../../../fusion/features/gnss.ts";
@@ -27,9 +27,9 @@ function viaWire(frame: FusedFrame): FusedFrame {
   const slots: FusedFrame["slots"] = {};
   for (const m of MODALITIES) {
     const s = frame.slots[m];
-    if (s) slots[m] = { ...s, message: codec.decode(TYPES[m], codec.encode(TYPES[m], s.message)) };
+    if (s) (slots as Record<Modality, FrameSlot>)[m] = { ...s, message: codec.decode(TYPES[m], codec.encode(TYPES[m], s.message)) as ModalityMessage };
   }
-  const cameras = frame.cameras && Object.fromEntries(Object.entries(frame.cameras).map(([t, s]) => [t, s && { ...s, message: codec.decode(TYPES.camera, codec.encode(TYPES.camera, s.message)) }]));
+  const cameras = frame.cameras && Object.fromEntries(Object.entries(frame.cameras).map(([t, s]) => [t, s && { ...s, message: codec.decode(TYPES.camera, codec.encode(TYPES.camera, s.message)) as ModalityMessage<"camera"> }]));
   return { ...frame, slots, ...(cameras ? { cameras } : {}) };
 }
 

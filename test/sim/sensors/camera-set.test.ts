@@ -20,10 +20,12 @@ import { freePort, uniqueVehicle } from "../../sensors/helpers.ts";
 const SPEC = randomScenario(7, 10, "camera-set");
 const SET = { ids: ["front", "rear", "left", "right"] as const, width: 1280, height: 720 };
 
-function cameraMessages(seconds: number, options = {}): SimMessage[] {
+const isCamera = (m: SimMessage): m is SimMessage<"camera"> => m.kind === "camera";
+
+function cameraMessages(seconds: number, options = {}): SimMessage<"camera">[] {
   const ep = new Episode(SPEC, { sensors: ["camera"], cameraSet: { ...SET, ids: [...SET.ids] }, ...options });
-  const out = ep.start().filter((m) => m.kind === "camera");
-  while (!ep.done && ep.world.t < seconds) out.push(...ep.advance({ action: "KEEP", targetSpeedMps: 12 }).filter((m) => m.kind === "camera"));
+  const out = ep.start().filter(isCamera);
+  while (!ep.done && ep.world.t < seconds) out.push(...ep.advance({ action: "KEEP", targetSpeedMps: 12 }).filter(isCamera));
   return out;
 }
 
@@ -32,13 +34,13 @@ describe("sim/sensors/camera-set: the camera set at real size", function () {
 
   it("publishes every camera on camera/{id} at 20 Hz, 1280×720 baseline JPEGs our decoder reads at full size and at 1/8", () => {
     const msgs = cameraMessages(1);
-    const byTopic = new Map<string, SimMessage[]>();
+    const byTopic = new Map<string, SimMessage<"camera">[]>();
     for (const m of msgs) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
     assert.deepEqual([...byTopic.keys()].sort(), SET.ids.map((id) => `vehicles/sim/sensors/camera/${id}`).sort());
     for (const [topic, list] of byTopic) {
       assert.ok(list.length >= 19 && list.length <= 21, `${topic}: ${list.length} frames in 1 s`);
-      const data = list[0]!.message["data"] as Uint8Array;
-      assert.equal(list[0]!.message["frame_id"], `camera_${topic.split("/").pop()}`);
+      const data = list[0]!.message.data as Uint8Array;
+      assert.equal(list[0]!.message.frame_id, `camera_${topic.split("/").pop()}`);
       const full = decodeJpegRgb(data);
       assert.ok(full && full.width === 1280 && full.height === 720, topic);
       const small = decodeJpegRgbScaled(data, 8);
@@ -46,15 +48,15 @@ describe("sim/sensors/camera-set: the camera set at real size", function () {
       assert.ok(data.length > 15_000 && data.length < 200_000, `${topic}: ${data.length} bytes`);
       assert.ok(cameraFeatures(list[0]!.message, DEFAULT_FEATURE_CONFIG).present);
     }
-    const front = byTopic.get("vehicles/sim/sensors/camera/front")![0]!.message["data"] as Uint8Array;
-    const rear = byTopic.get("vehicles/sim/sensors/camera/rear")![0]!.message["data"] as Uint8Array;
+    const front = byTopic.get("vehicles/sim/sensors/camera/front")![0]!.message.data as Uint8Array;
+    const rear = byTopic.get("vehicles/sim/sensors/camera/rear")![0]!.message.data as Uint8Array;
     assert.notDeepEqual(front, rear, "each mount has its own view");
   });
 
   it("is deterministic: the same scenario and spec give the same bytes", () => {
-    const hash = (ms: SimMessage[]): string => {
+    const hash = (ms: SimMessage<"camera">[]): string => {
       const h = createHash("sha256");
-      for (const m of ms) h.update(m.topic).update(m.message["data"] as Uint8Array).update(String(m.receiveNs));
+      for (const m of ms) h.update(m.topic).update(m.message.data as Uint8Array).update(String(m.receiveNs));
       return h.digest("hex");
     };
     assert.equal(hash(cameraMessages(0.5)), hash(cameraMessages(0.5)));
@@ -66,7 +68,7 @@ describe("sim/sensors/camera-set: the camera set at real size", function () {
       const world = createWorld(buildScenario(SPEC), { dtS: 0.01, clipSpeechS: {} });
       if (warm) set.warmUp(world, 2);
       const h = createHash("sha256");
-      for (let i = 0; i < 2; i++) for (const f of set.sample(world, {})) h.update(f.message["data"] as Uint8Array);
+      for (let i = 0; i < 2; i++) for (const f of set.sample(world, {})) h.update(f.message.data as Uint8Array);
       return h.digest("hex");
     };
     assert.equal(frames(true), frames(false));
@@ -104,7 +106,7 @@ describe("sim/sensors/camera-set: the camera set at real size", function () {
     const msgs = cameraMessages(0.1, { cameraFormat: "raw" });
     assert.ok(msgs.length >= 4);
     assert.match(msgs[0]!.topic, /sensors\/camera_raw\/(front|rear|left|right)$/);
-    assert.equal((msgs[0]!.message["data"] as Uint8Array).length, 1280 * 720 * 3);
+    assert.equal((msgs[0]!.message.data as Uint8Array).length, 1280 * 720 * 3);
     assert.ok(cameraFeatures(msgs[0]!.message, DEFAULT_FEATURE_CONFIG).present);
   });
 
