@@ -68,6 +68,13 @@ export class StepLog {
     if (this.pending) this.points.push(this.pending);
     this.pending = undefined;
   }
+
+  /** Closes the log and scores the episode: its row (steps answered, steps without a decision) and its timeline. */
+  finish(spec: ScenarioSpec, r: { score: Parameters<typeof episodeRow>[0]["score"]; decisions: number; stepsWithoutDecision: number; aborted: boolean }): EpisodeResult {
+    this.close();
+    const row = episodeRow({ scenario: spec.name, seed: spec.seed, weather: [...spec.weather], score: r.score, byCondition: this.tracker.byCondition(), decisions: r.decisions, stepsWithoutDecision: r.stepsWithoutDecision, aborted: r.aborted });
+    return { row, points: this.points };
+  }
 }
 
 export async function runEpisodeInProcess(spec: ScenarioSpec, model: EvalModel, o: ClosedLoopOptions): Promise<EpisodeResult> {
@@ -111,18 +118,7 @@ export async function runEpisodeInProcess(spec: ScenarioSpec, model: EvalModel, 
   } finally {
     h?.close();
   }
-  log.close();
-  const row = episodeRow({
-    scenario: spec.name,
-    seed: spec.seed,
-    weather: [...spec.weather],
-    score: result.score,
-    byCondition: log.tracker.byCondition(),
-    decisions: result.decisions,
-    stepsWithoutDecision: result.timeouts,
-    aborted: result.aborted,
-  });
-  return { row, points: log.points };
+  return log.finish(spec, { score: result.score, decisions: result.decisions, stepsWithoutDecision: result.timeouts, aborted: result.aborted });
 }
 
 export interface SuiteProgress {

@@ -12,7 +12,6 @@ import { MqttTransport, SensorSink, SensorSource } from "../../sensors/index.ts"
 import { Episode } from "../../sim/episode.ts";
 import { DecisionMailbox, runLockstep, type DecisionLike } from "../../sim/lockstep.ts";
 import { buildScenario } from "../../sim/scenario.ts";
-import { episodeRow } from "../score/closed-loop.ts";
 import { wallNs } from "../../sensors/wall-clock.ts";
 import { actionName, StepLog, type EpisodeResult, type runEpisodeInProcess } from "./closed-loop.ts";
 import { makeDecide, sensorStatus } from "./decider.ts";
@@ -93,18 +92,7 @@ export function mqttEpisodeRunner(url: string, options: { timeoutMs?: number } =
         },
       );
       await h.settle(0);
-      log.close();
-      const row = episodeRow({
-        scenario: spec.name,
-        seed: spec.seed,
-        weather: [...spec.weather],
-        score: result.score,
-        byCondition: log.tracker.byCondition(),
-        decisions: result.decisions - placeholders,
-        stepsWithoutDecision: result.timeouts + placeholders,
-        aborted: result.aborted,
-      });
-      return { row, points: log.points };
+      return log.finish(spec, { score: result.score, decisions: result.decisions - placeholders, stepsWithoutDecision: result.timeouts + placeholders, aborted: result.aborted });
     } finally {
       for (const c of closers.reverse()) c();
       await dec?.close();
