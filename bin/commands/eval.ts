@@ -93,8 +93,8 @@ export default function register(program: Command): void {
   program
     .command("eval")
     .description("evaluate models: open loop on recordings, modality ablation, closed loop on the scenario suite; JSON and HTML reports")
-    .option("--model <dir>", "model directory to evaluate (the baseline when --compare adds others)")
-    .option("--compare <dirs...>", "further model directories, side by side with paired bootstrap intervals (the first model is the baseline); `classic` names the built-in non-learned controller (radar ACC and AEB, map stop lines and speed limits, spoken commands)")
+    .option("--model <dir>", "model directory to evaluate (the baseline when --compare adds others), or a built-in: classic, expert")
+    .option("--compare <dirs...>", "further model directories, side by side with paired bootstrap intervals (the first model is the baseline); `classic` names the built-in non-learned controller (radar ACC and AEB, map stop lines and speed limits, spoken commands), `expert` the simulator's privileged expert (closed loop only: the upper bound)")
     .option("--data <files...>", "open loop: recordings with fusiond.GroundTruth (e.g. from `fusiond sim --out`)")
     .option("--closed-loop", "closed loop: the simulator in lockstep with the pipeline over a scenario suite")
     .option("--suite <name>", "closed loop: train, validation or test (the held-out split)", "test")
@@ -126,6 +126,7 @@ Examples:
   fusiond eval --model models/default --data test-*.mcap                              # open loop
   fusiond eval --model models/camera-only --compare models/default --closed-loop --suite test --html report.html
   fusiond eval --model models/default --compare classic --closed-loop --seeds 1000-1099 --duration 60         # against the classic baseline
+  fusiond eval --model models/default --compare classic expert --closed-loop --seeds 1000-1019 --duration 60  # with the expert's bound
   fusiond eval --model models/default --data test-*.mcap --ablation --baselines models/radar-only models/camera-only
   fusiond eval --model models/default --closed-loop --seeds 1-20 --duration 30 --out - | jq .models[0].closedLoop.collisions`,
     )

@@ -177,7 +177,7 @@ async function gatherModel(dir: string, o: EvaluateOptions, runner: EvalRunner, 
   const all = <T,>(tasks: Array<() => Promise<T>>): Promise<T[]> =>
     runner.concurrent ? Promise.all(tasks.map((t) => t())) : tasks.reduce<Promise<T[]>>(async (acc, t) => [...(await acc), await t()], Promise.resolve([]));
   try {
-    log(`${model.info.id}: ${model.info.strategy}, reads ${model.info.modalities.join("+")}, backend ${model.info.backend}${mask.length ? `; masked: ${mask.join(", ")}` : ""}`);
+    log(`${model.info.id}: ${model.info.strategy}, reads ${model.info.modalities.join("+") || "no sensor (the simulator's truth)"}, backend ${model.info.backend}${mask.length ? `; masked: ${mask.join(", ")}` : ""}`);
     const tasks: Array<() => Promise<unknown>> = [];
     if (o.data.length && expert) log(`${model.info.id}: no open loop — its decisions are the labels (a score of 1 by construction); closed loop only`);
     if (o.data.length && !expert) {
