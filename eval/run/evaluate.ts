@@ -247,6 +247,9 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   if (o.transport === "mqtt" && [...o.models, ...o.baselines].includes(EXPERT_MODEL_ID)) {
     throw new FusiondError("expert_over_mqtt", "the expert drives from the simulator's truth in process, not through a broker: run `fusiond eval --compare expert` without --mqtt", { models: o.models });
   }
+  if (!o.scenarios.length && o.models.length && o.models.every((m) => m === EXPERT_MODEL_ID)) {
+    throw new FusiondError("expert_without_closed_loop", "the expert has no open loop (its decisions are the labels, a score of 1 by construction): add --closed-loop, or --compare it with a model", { models: o.models });
+  }
   const runner = o.runner ?? inProcessRunner(o);
   const log = o.log ?? (() => {});
   const gathered: Gathered[] = [];

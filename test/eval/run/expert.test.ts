@@ -114,6 +114,10 @@ describe("eval: the expert's row (`--compare expert`)", function () {
       assert.ok(report.comparisons.some((c) => c.baseline === "expert" && c.model === "keep" && c.metric === "closedLoop.routeCompletion"));
     });
 
+    it("alone in open loop: refused, saying to add closed loop", async () => {
+      await assert.rejects(evaluate({ ...options(["expert"]), scenarios: [] }), (e: Error & { code?: string }) => e.code === "expert_without_closed_loop" && /--closed-loop/.test(e.message));
+    });
+
     it("over MQTT: refused before anything runs, saying to run it in process", async () => {
       await assert.rejects(evaluate({ ...options(["keep", "expert"]), transport: "mqtt" }), (e: Error & { code?: string }) => e.code === "expert_over_mqtt" && /without --mqtt/.test(e.message));
     });
