@@ -244,7 +244,7 @@ function scored(files: readonly string[], parts: Outcome<OpenLoopFilePart>[], mo
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const now = o.now ?? (() => performance.now());
   const t0 = now();
-  if (o.transport === "mqtt" && [...o.models, ...o.baselines].includes(EXPERT_MODEL_ID)) {
+  if (o.transport === "mqtt" && o.models.includes(EXPERT_MODEL_ID)) {
     throw new FusiondError("expert_over_mqtt", "the expert drives from the simulator's truth in process, not through a broker: run `fusiond eval --compare expert` without --mqtt", { models: o.models });
   }
   if (!o.scenarios.length && o.models.length && o.models.every((m) => m === EXPERT_MODEL_ID)) {
