@@ -2,8 +2,8 @@
 # Trains every model shipped in models/ on the simulator suite. Data first:
 #   npm run data:suite                                              # clean drives (validation, test; clean training drives)
 #   npm run data:suite -- train --perturb-train=0.2 --out=.tmp/pdata  # perturbed training drives (DART-style)
-# The fused models and the camera-only baseline train on the perturbed drives; the fused ones also read the
-# measured acceleration (--ego-accel), which perturbed drives keep from giving the expert's label away.
+# The fused models and the camera baselines train on the perturbed drives; the fused ones and camera-ego also read
+# the measured acceleration (--ego-accel), which perturbed drives keep from giving the expert's label away.
 # Two trainings run at a time (TF.js wasm uses one core each). Each model card records its exact command.
 #   bash scripts/train-shipped.sh            # all
 #   bash scripts/train-shipped.sh default    # some, by name
@@ -32,6 +32,9 @@ slot_a() {
 }
 slot_b() {
   if want camera-only; then DATA=$PTRAIN train camera-only 4 --strategy intermediate --modalities camera --description "camera-only baseline (intermediate architecture, the camera encoder alone)"; fi
+  # Camera + the car's own state (CAN speed, yaw rate, steering; the measured acceleration as the fused models
+  # read it): what every camera-only car has (issue #20). Capped at 8 minutes; early stopping ends it sooner.
+  if want camera-ego; then DATA=$PTRAIN train camera-ego 8 --ego-accel --strategy intermediate --modalities camera,ego --compare models/camera-only --description "camera + ego baseline: the camera and the vehicle's own state (CAN speed, yaw rate, steering, measured acceleration), intermediate architecture"; fi
   if want early; then DATA=$PTRAIN train early 6 --ego-accel --strategy early --compare models/camera-only --description "early fusion: every modality's features joined before one MLP"; fi
   if want no-camera; then train no-camera 3 --strategy intermediate --modalities radar,gnss,ego,voice --pretrain voice --freeze 2 --description "fallback for a missing camera: intermediate fusion trained without it"; fi
   for m in radar gnss ego voice; do

@@ -61,7 +61,7 @@ export default function register(program: Command): void {
   program
     .command("eval")
     .description("evaluate models: open loop on recordings, modality ablation, closed loop on the scenario suite; JSON and HTML reports")
-    .option("--model <dir>", "model directory to evaluate (the baseline when --compare adds others)")
+    .option("--model <dir>", "model directory to evaluate (the baseline when --compare adds others), or a built-in: classic, expert")
     .option("--compare <dirs...>", "further model directories, side by side with paired bootstrap intervals (the first model is the baseline); `classic` names the built-in non-learned controller (radar ACC and AEB, map stop lines and speed limits, spoken commands), `expert` the simulator's privileged expert (closed loop only: the upper bound)")
     .option("--data <files...>", "open loop: recordings with fusiond.GroundTruth (e.g. from `fusiond sim --out`)")
     .option("--closed-loop", "closed loop: the simulator in lockstep with the pipeline over a scenario suite")

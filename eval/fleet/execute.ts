@@ -125,13 +125,15 @@ export class JobExecutor {
     }
     if (d.kind === "open-loop") await this.verify(d.recording);
     const { model, release } = await this.model(d.model);
+    // The backend this job's model ran on (a built-in row has its own: classic, none), not the worker's first.
+    const ran = (): Omit<JobReturn, "gz"> => ({ ...meta(), backend: model.info.backend });
     try {
       if (d.kind === "open-loop") {
         const part = await openLoopFile(d.recording.path, model, { mask: d.mask, ...(d.ablation ? { supervisor: ABLATION_SUPERVISOR } : {}) });
-        return encodeOpenLoopPart(part, meta());
+        return encodeOpenLoopPart(part, ran());
       }
       const episode = await runEpisodeInProcess(d.spec, model, { mask: d.mask });
-      return encodeResult(episode, meta());
+      return encodeResult(episode, ran());
     } finally {
       release();
     }

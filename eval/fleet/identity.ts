@@ -9,6 +9,7 @@ import { createReadStream, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { CARD_JSON, INPUT_SPEC_JSON, MODEL_JSON, VOICE_COMMAND_DIR, WEIGHTS_BIN, hashModelFiles, type InputSpec, type ModelCard } from "../../fusion/index.ts";
 import { FusiondError } from "../../schemas/index.ts";
+import { builtinMeta } from "../run/builtins.ts";
 
 /** JSON with object keys sorted at every level: equal values, equal text. */
 export function canonicalJson(v: unknown): string {
@@ -53,8 +54,17 @@ export interface ModelMeta {
   spec: InputSpec;
 }
 
-/** Reads a model directory's identity and card without loading TF.js (the coordinator needs no backend). */
+/**
+ * Reads a model directory's identity and card without loading TF.js (the coordinator needs no backend). The
+ * built-in rows (`classic`, `expert`) are named, not read: their hash is their code's (eval/run/builtins.ts),
+ * and a worker of another version of that code refuses their jobs as it does changed model files.
+ */
 export function modelMeta(dir: string): ModelMeta {
+  const builtin = builtinMeta(dir);
+  if (builtin) {
+    const specHash = createHash("sha256").update(canonicalJson(builtin.spec)).digest("hex").slice(0, 16);
+    return { ref: { dir, hash: builtin.hash, specHash }, id: builtin.id, strategy: builtin.strategy, spec: builtin.spec };
+  }
   let specText: string;
   let card: ModelCard;
   let hash: string;
@@ -79,6 +89,9 @@ export function modelMismatch(ref: ModelRef): string | undefined {
     here = modelRefHere(ref.dir);
   } catch (err) {
     return `model ${ref.dir} cannot be read on this worker: ${(err as Error).message}`;
+  }
+  if (builtinMeta(ref.dir) && (here.hash !== ref.hash || here.specHash !== ref.specHash)) {
+    return `the built-in ${ref.dir} on this worker is hash ${here.hash} (spec ${here.specHash}), the run was planned with ${ref.hash} (spec ${ref.specHash}): run workers from the coordinator's code (or resubmit the run)`;
   }
   if (here.hash !== ref.hash || here.specHash !== ref.specHash) {
     return `model files at ${ref.dir} on this worker are hash ${here.hash} (spec ${here.specHash}), the run was planned with ${ref.hash} (spec ${ref.specHash}): sync the model directory to this machine (or resubmit the run against the new model)`;

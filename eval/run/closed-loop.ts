@@ -4,13 +4,9 @@
  * again by the MessageDecoder, exactly what crosses MQTT, then enters the daemon's pipeline at its modelled
  * receive time on a virtual clock. Nothing waits for the wall clock: an episode runs as fast as the model.
  */
-import { classIndexOf, roadMapView, type SupervisorConfig } from "../../fusion/index.ts";
+import { roadMapView, type SupervisorConfig } from "../../fusion/index.ts";
 import { ReplayClock } from "../../replay/index.ts";
-import { ConditionTracker, episodeRow } from "../score/closed-loop.ts";
-import { ACTION_CLASSES } from "../score/open-loop.ts";
-import type { EpisodeRow } from "../score/report.ts";
-import type { TimelinePoint } from "../score/timeline.ts";
-import { MessageDecoder, type Modality, type TruthMessage } from "../../schemas/index.ts";
+import { MessageDecoder, type Modality } from "../../schemas/index.ts";
 import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import { Episode } from "../../sim/episode.ts";
 import { runLockstep, type LockstepPort } from "../../sim/lockstep.ts";
@@ -18,13 +14,8 @@ import { buildScenario, type ScenarioSpec } from "../../sim/scenario.ts";
 import { makeDecide, sensorStatus, type EvalModel } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";
 import { StepResponder } from "./responder.ts";
-
-export interface EpisodeProgress {
-  scenario: string;
-  step: number;
-  steps: number;
-  collisions: number;
-}
+import { actionName, StepLog, type EpisodeProgress, type EpisodeResult } from "./step-log.ts";
+import { isExpert, runExpertEpisode } from "./expert.ts";
 
 export interface ClosedLoopOptions {
   mask: readonly Modality[];
@@ -35,49 +26,11 @@ export interface ClosedLoopOptions {
   maxStepsWithoutDecision?: number;
 }
 
-export interface EpisodeResult {
-  row: EpisodeRow;
-  /** Step by step: the action applied, the expert's, the sensors the decision saw, speed, collisions. */
-  points: TimelinePoint[];
-}
+export { actionName, StepLog, type EpisodeProgress, type EpisodeResult } from "./step-log.ts";
 
-export const actionName = (a: unknown): string => ACTION_CLASSES[classIndexOf(a)] ?? "none";
-
-/** Shared by the in-process and MQTT paths: follows the GroundTruth of each step. */
-export class StepLog {
-  readonly tracker = new ConditionTracker();
-  readonly points: TimelinePoint[] = [];
-  private pending: TimelinePoint | undefined;
-  constructor(private readonly startNs: bigint) {}
-
-  truth(t: TruthMessage, stampNs: bigint): void {
-    const tS = Number(stampNs - this.startNs) / 1e9;
-    const { collisionOnset } = this.tracker.observe(t, tS);
-    this.pending = { tS, decision: "none", expert: actionName(t.expert_action), sensors: {}, speedMps: Number(t.speed_mps ?? 0), collision: collisionOnset };
-  }
-
-  /** The step's answer is known: completes the step's timeline point. */
-  answered(decision: string, sensors: TimelinePoint["sensors"]): void {
-    if (!this.pending) return;
-    this.points.push({ ...this.pending, decision, sensors });
-    this.pending = undefined;
-  }
-
-  /** The last step (done) gets no answer. */
-  close(): void {
-    if (this.pending) this.points.push(this.pending);
-    this.pending = undefined;
-  }
-
-  /** Closes the log and scores the episode: its row (steps answered, steps without a decision) and its timeline. */
-  finish(spec: ScenarioSpec, r: { score: Parameters<typeof episodeRow>[0]["score"]; decisions: number; stepsWithoutDecision: number; aborted: boolean }): EpisodeResult {
-    this.close();
-    const row = episodeRow({ scenario: spec.name, seed: spec.seed, weather: [...spec.weather], score: r.score, byCondition: this.tracker.byCondition(), decisions: r.decisions, stepsWithoutDecision: r.stepsWithoutDecision, aborted: r.aborted });
-    return { row, points: this.points };
-  }
-}
-
+/** One episode: the model's decisions drive the ego (the expert's row: the expert's labels, eval/run/expert.ts). */
 export async function runEpisodeInProcess(spec: ScenarioSpec, model: EvalModel, o: ClosedLoopOptions): Promise<EpisodeResult> {
+  if (isExpert(model.info)) return runExpertEpisode(spec, o);
   const ep = new Episode(spec, { vehicle: "sim" });
   const clock = new ReplayClock();
   const decoder = new MessageDecoder();

@@ -25,6 +25,8 @@ import { buildScenario } from "../../sim/scenario.ts";
 import { scenarioSuite } from "../../sim/scenarios.ts";
 import { ensureBackend, loadWarmRunner } from "../../fusion/inference/decider.ts";
 import { CLASSIC_MODEL_ID, ClassicRunner } from "../../fusion/classic/runner.ts";
+import { classicHash, RECOGNISER_MODEL } from "./builtins.ts";
+import { EXPERT_MODEL_ID, loadExpert } from "./expert.ts";
 
 export interface EvalModel {
   info: ModelInfo;
@@ -35,9 +37,6 @@ export interface EvalModel {
   stream?: () => ModelRunner;
 }
 
-/** The shipped model whose spoken-command recogniser the classic controller hears with. */
-const RECOGNISER_MODEL = new URL("../../models/default", import.meta.url).pathname;
-
 /**
  * `classic` (issue #20's non-learned baseline, fusion/classic/): the rules on the daemon's own inputs; it hears
  * voice commands through the default model's recogniser, as the daemon would.
@@ -46,7 +45,8 @@ async function loadClassic(backend: BackendChoice): Promise<EvalModel> {
   const voice = await loadEvalModel(RECOGNISER_MODEL, backend);
   const classic = new ClassicRunner(voice.runner.commands);
   return {
-    info: { id: CLASSIC_MODEL_ID, hash: classic.modelHash, dir: CLASSIC_MODEL_ID, strategy: "classic", modalities: [...classic.spec.modalities], backend: classic.backend },
+    // The row's hash covers the rules and the recogniser (eval/run/builtins.ts); decisions carry the rules' own.
+    info: { id: CLASSIC_MODEL_ID, hash: classicHash(), dir: CLASSIC_MODEL_ID, strategy: "classic", modalities: [...classic.spec.modalities], backend: classic.backend },
     runner: classic,
     spec: classic.spec,
     close: () => voice.close(),
@@ -56,10 +56,12 @@ async function loadClassic(backend: BackendChoice): Promise<EvalModel> {
 
 /**
  * Loads a model directory for evaluation (backend chosen once per process, as the daemon does); its runner
- * runs up to `maxBatch` waiting calls as one batch (open loop's `batch` should not exceed it).
+ * runs up to `maxBatch` waiting calls as one batch (open loop's `batch` should not exceed it). The built-in
+ * rows are named instead: `classic` and `expert` (eval/run/builtins.ts).
  */
 export async function loadEvalModel(dir: string, backend: BackendChoice = "auto", maxBatch = 32): Promise<EvalModel> {
   if (dir === CLASSIC_MODEL_ID) return loadClassic(backend);
+  if (dir === EXPERT_MODEL_ID) return loadExpert();
   const sel = await ensureBackend(backend, dir);
   const { loaded, runner } = await loadWarmRunner(dir, sel, { now: () => performance.now(), maxBatch, maxQueue: Math.max(64, 2 * maxBatch) });
   return {

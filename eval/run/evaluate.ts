@@ -10,12 +10,13 @@ import { episodeConfusions, type DecisionRecord } from "../score/open-loop.ts";
 import { REPORT_SCHEMA, checkReport, type AblationRow, type Comparison, type EvalReport, type ModelReport, type OpenLoopReport } from "../score/report.ts";
 import { buildTimeline } from "../score/timeline.ts";
 import type { BackendChoice } from "../../fusion/index.ts";
-import type { Modality } from "../../schemas/index.ts";
+import { FusiondError, type Modality } from "../../schemas/index.ts";
 import type { ScenarioSpec } from "../../sim/scenario.ts";
 import type { ModelInfo, Failure } from "../score/report.ts";
 import type { InputSpec } from "../../fusion/index.ts";
 import { runClosedLoopSuite, runEpisodeInProcess, type EpisodeResult, type SuiteProgress } from "./closed-loop.ts";
 import { loadEvalModel, unusedModalities, type EvalModel } from "./decider.ts";
+import { EXPERT_MODEL_ID, isExpert } from "./expert.ts";
 import { mergeOpenLoop, openLoopFile, type OpenLoopFilePart, type OpenLoopOptions } from "./open-loop.ts";
 
 export interface EvaluateOptions {
@@ -169,14 +170,17 @@ interface Gathered {
 
 async function gatherModel(dir: string, o: EvaluateOptions, runner: EvalRunner, log: (line: string) => void): Promise<Gathered> {
   const model = await runner.model(dir);
-  const mask: Modality[] = o.maskUnused ? unusedModalities(model.spec) : [];
+  // The expert reads no sensor: nothing to mask, and no open loop (its decisions are the labels).
+  const expert = isExpert(model.info);
+  const mask: Modality[] = o.maskUnused && !expert ? unusedModalities(model.spec) : [];
   const g: Gathered = { info: model.info, mask };
   const all = <T,>(tasks: Array<() => Promise<T>>): Promise<T[]> =>
     runner.concurrent ? Promise.all(tasks.map((t) => t())) : tasks.reduce<Promise<T[]>>(async (acc, t) => [...(await acc), await t()], Promise.resolve([]));
   try {
     log(`${model.info.id}: ${model.info.strategy}, reads ${model.info.modalities.join("+") || "no sensor (the simulator's truth)"}, backend ${model.info.backend}${mask.length ? `; masked: ${mask.join(", ")}` : ""}`);
     const tasks: Array<() => Promise<unknown>> = [];
-    if (o.data.length) {
+    if (o.data.length && expert) log(`${model.info.id}: no open loop — its decisions are the labels (a score of 1 by construction); closed loop only`);
+    if (o.data.length && !expert) {
       tasks.push(async () => {
         g.openLoop = await runner.openLoop(o.data, model, { mask, ablation: false }, (n, f, d) => o.onOpenLoopProgress?.(model.info.id, n, f, d));
       });
@@ -196,6 +200,7 @@ async function gatherModel(dir: string, o: EvaluateOptions, runner: EvalRunner, 
           tasks.push(async () => {
             const bm = await runner.model(b);
             try {
+              if (isExpert(bm.info)) return log(`ablation baseline ${bm.info.id} left out: it has no open loop (its decisions are the labels)`);
               log(`${model.info.id}: ablation baseline ${bm.info.id}`);
               const bmask = o.maskUnused ? unusedModalities(bm.spec) : [];
               g.ablationBaselines![i] = { info: bm.info, mask: bmask, parts: await runner.openLoop(o.data, bm, { mask: bmask, ablation: true }) };
@@ -239,6 +244,12 @@ function scored(files: readonly string[], parts: Outcome<OpenLoopFilePart>[], mo
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const now = o.now ?? (() => performance.now());
   const t0 = now();
+  if (o.transport === "mqtt" && o.models.includes(EXPERT_MODEL_ID)) {
+    throw new FusiondError("expert_over_mqtt", "the expert drives from the simulator's truth in process, not through a broker: run `fusiond eval --compare expert` without --mqtt", { models: o.models });
+  }
+  if (!o.scenarios.length && o.models.length && o.models.every((m) => m === EXPERT_MODEL_ID)) {
+    throw new FusiondError("expert_without_closed_loop", "the expert has no open loop (its decisions are the labels, a score of 1 by construction): add --closed-loop, or --compare it with a model", { models: o.models });
+  }
   const runner = o.runner ?? inProcessRunner(o);
   const log = o.log ?? (() => {});
   const gathered: Gathered[] = [];
@@ -249,8 +260,9 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
 
 function mergeEvaluation(o: EvaluateOptions, gathered: readonly Gathered[], wallS: number): EvaluateResult {
   const models: ModelReport[] = [];
-  const records: DecisionRecord[][] = [];
-  const episodes: EpisodeResult[][] = [];
+  // Per model, in model order (a model without open loop, the expert, leaves its slot empty).
+  const recordsOf: Array<DecisionRecord[] | undefined> = [];
+  const episodesOf: Array<EpisodeResult[] | undefined> = [];
   const failures: Failure[] = [];
   let timelineIndex: number | undefined;
   const openLoopOf = (parts: Outcome<OpenLoopFilePart>[], model: string, mask: Modality[], timeline: boolean) => {
@@ -260,10 +272,11 @@ function mergeEvaluation(o: EvaluateOptions, gathered: readonly Gathered[], wall
   for (const g of gathered) {
     const mr: ModelReport = { model: g.info };
     const id = g.info.id;
+    const slot = models.length;
     if (g.openLoop) {
       const r = openLoopOf(g.openLoop, id, g.mask, true);
       mr.openLoop = r.report;
-      records.push(r.records);
+      recordsOf[slot] = r.records;
     }
     if (g.ablationFull) {
       const full = openLoopOf(g.ablationFull, id, g.mask, false).report;
@@ -281,7 +294,7 @@ function mergeEvaluation(o: EvaluateOptions, gathered: readonly Gathered[], wall
         if (r.ok) results.push(r.value);
         else failures.push({ kind: "closed-loop", model: id, unit: episodeUnit(o.scenarios[i]!), reason: r.reason });
       });
-      episodes.push(results);
+      episodesOf[slot] = results;
       // The timeline shows the same episode for every model: the first model's worst (most collisions).
       if (timelineIndex === undefined) {
         const byName = o.timelineEpisode ? results.findIndex((r) => r.row.scenario === o.timelineEpisode) : -1;
@@ -304,7 +317,7 @@ function mergeEvaluation(o: EvaluateOptions, gathered: readonly Gathered[], wall
   const bo = { iterations: o.bootstrap.iterations, level: o.bootstrap.level, seed: o.bootstrap.seed };
   for (let i = 1; i < models.length; i++) {
     const names = { baseline: models[0]!.model.id, model: models[i]!.model.id };
-    const [r0, ri, e0, ei] = [records[0], records[i], episodes[0], episodes[i]];
+    const [r0, ri, e0, ei] = [recordsOf[0], recordsOf[i], episodesOf[0], episodesOf[i]];
     if (r0 && ri) comparisons.push(...compareOpenLoop(names, episodeConfusions(r0), episodeConfusions(ri), bo));
     if (e0 && ei) comparisons.push(...compareClosedLoop(names, e0.map((e) => e.row), ei.map((e) => e.row), bo));
   }
@@ -322,5 +335,6 @@ function mergeEvaluation(o: EvaluateOptions, gathered: readonly Gathered[], wall
     bootstrap: bo,
     ...(failures.length ? { failures } : {}),
   } satisfies EvalReport);
-  return { report, records, episodes };
+  const present = <T,>(xs: Array<T | undefined>): T[] => xs.filter((x): x is T => x !== undefined);
+  return { report, records: present(recordsOf), episodes: present(episodesOf) };
 }

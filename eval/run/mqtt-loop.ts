@@ -7,7 +7,7 @@
  */
 import { asyncScheduler } from "rxjs";
 import { roadMapView } from "../../fusion/index.ts";
-import { MessageDecoder, TopicRegistry, type SimStepMessage } from "../../schemas/index.ts";
+import { FusiondError, MessageDecoder, TopicRegistry, type SimStepMessage } from "../../schemas/index.ts";
 import { MqttTransport, SensorSink, SensorSource } from "../../sensors/index.ts";
 import { Episode } from "../../sim/episode.ts";
 import { DecisionMailbox, runLockstep, type DecisionLike } from "../../sim/lockstep.ts";
@@ -16,6 +16,7 @@ import { wallNs } from "../../sensors/wall-clock.ts";
 import { actionName, StepLog, type EpisodeResult, type runEpisodeInProcess } from "./closed-loop.ts";
 import { makeDecide, sensorStatus } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";
+import { isExpert } from "./expert.ts";
 import { StepResponder } from "./responder.ts";
 
 let episodes = 0;
@@ -27,6 +28,7 @@ function subscriptionsSettled(t: MqttTransport, probe: string): Promise<void> {
 
 export function mqttEpisodeRunner(url: string, options: { timeoutMs?: number } = {}): typeof runEpisodeInProcess {
   return async (spec, model, o): Promise<EpisodeResult> => {
+    if (isExpert(model.info)) throw new FusiondError("expert_over_mqtt", "the expert drives from the simulator's truth in process, not through a broker: run it without --mqtt");
     const vehicle = `eval${process.pid}x${episodes++}`;
     const registry = new TopicRegistry(vehicle);
     const decoder = new MessageDecoder({ registry });
