@@ -64,6 +64,19 @@ export interface Daemon {
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  // What a start that fails part-way has opened (the model's camera workers, sockets, the recording, the live
+  // view) is closed again, newest first, so that a failed start leaves nothing running (the process can exit).
+  const startState = { daemon: false };
+  const cleanups: Array<() => Promise<void> | void> = [];
+  try {
+    return await startDaemonSteps(options, cleanups, startState);
+  } catch (err) {
+    if (!startState.daemon) for (const c of [...cleanups].reverse()) await Promise.resolve().then(c).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Promise<void> | void>, startState: { daemon: boolean }): Promise<Daemon> {
   const { config, logger } = options;
   const scheduler = options.scheduler ?? wallScheduler;
   const registry = new TopicRegistry(config.vehicle);
@@ -75,7 +88,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   logger.info({ sensors: [...allowList.ids] }, "accepted sensor ids (others are rejected as unknown_topic and counted under topic \"(other)\")");
   const decisionTopic = registry.topicFor("decision");
   const patterns = config.topics ?? registry.topics.filter((t) => t.kind !== "decision" && !t.kind.startsWith("sim")).map((t) => t.pattern);
-  const cleanups: Array<() => Promise<void> | void> = [];
   const logOnce = onceLogger(logger);
 
   const roadMap = options.roadMap ?? (!options.map && config.map ? readRoadMapFile(config.map) : undefined);
@@ -211,6 +223,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   const started = monoMs();
+  startState.daemon = true;
   const daemon: Daemon = {
     http,
     pipeline,

@@ -50,15 +50,39 @@ export async function openInputs(c: InputContext): Promise<DaemonInputs> {
     sources.push(src);
     streams.push(src.messages(c.patterns));
   };
+  // A bad CURVE key file fails the start before anything is connected.
+  const curveConfig = config.zmq?.curve;
+  const curveKeys = curveConfig ? readCurveSecretFile(curveConfig.secretKeyFile, (msg) => logger.warn(msg)) : undefined;
   const mqtt = config.mqtt ? await connectMqtt(config.mqtt, c, state) : undefined;
+  try {
+    return await openTheRest(c, mqtt, { state, sources, outSinks, streams, addSource, curveConfig, curveKeys });
+  } catch (err) {
+    // The start fails after MQTT connected (e.g. the ZeroMQ publish endpoint is taken): close it, or the
+    // connection (and its reconnect timer) would keep the process alive.
+    await mqtt?.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+interface OpenedSoFar {
+  state: { up: number };
+  sources: SensorSource[];
+  outSinks: RawSink[];
+  streams: Observable<SensorMessage>[];
+  addSource: (src: SensorSource) => void;
+  curveConfig: NonNullable<DaemonConfig["zmq"]>["curve"] | undefined;
+  curveKeys: ReturnType<typeof readCurveSecretFile> | undefined;
+}
+
+async function openTheRest(c: InputContext, mqtt: MqttTransport | undefined, o: OpenedSoFar): Promise<DaemonInputs> {
+  const { config, logger } = c;
+  const { state, sources, outSinks, streams, addSource, curveConfig, curveKeys } = o;
   if (mqtt) {
     addSource(new SensorSource(mqtt, c.decoder));
     if (config.outputs.mqtt) outSinks.push(mqtt);
   }
   // CURVE handshakes the ZAP handler refused (registered with /metrics by the caller; the sink opens first).
   const zmqRefused = new Counter({ name: "fusiond_zmq_refused_total", help: "ZeroMQ clients refused by the CURVE allow-list (zmq.curve.allow)", registers: [] });
-  const curveConfig = config.zmq?.curve;
-  const curveKeys = curveConfig ? readCurveSecretFile(curveConfig.secretKeyFile, (msg) => logger.warn(msg)) : undefined;
   const clientCurve = curveKeys && curveConfig?.serverKey ? { curve: { role: "client" as const, ...curveKeys, serverKey: curveConfig.serverKey } } : {};
   if (curveKeys && !curveConfig?.serverKey && (config.zmq?.subscribe.length ?? 0) > 0) {
     logger.warn("zmq.curve has no serverKey: the zmq.subscribe endpoints are plaintext (set it to the sensors' public key to use CURVE)");
