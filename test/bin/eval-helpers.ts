@@ -9,6 +9,7 @@ import { McapRecorder } from "../../replay/recorder.ts";
 import { MessageDecoder, type Modality } from "../../schemas/index.ts";
 import { datasetMessages, type DatasetOptions } from "../../sim/dataset.ts";
 import type { ScenarioSpec } from "../../sim/scenario.ts";
+import type { EvaluateOptions } from "../../eval/run/evaluate.ts";
 import { saveRecogniserFor } from "../fusion/recogniser.ts";
 
 /** Saves an untrained (seeded) model of a strategy over some modalities; returns its directory. */
@@ -37,3 +38,16 @@ export async function recordDrive(scenarios: ScenarioSpec[], durationS: number, 
   await rec.close();
   return sink.bytes();
 }
+
+/** The settings every in-process evaluate() test shares (cpu, 200 bootstrap resamples, two episodes at once). */
+export const TEST_EVAL_SETTINGS = {
+  ablation: false,
+  baselines: [],
+  backend: "cpu",
+  maskUnused: true,
+  bootstrap: { iterations: 200, level: 0.95, seed: 1 },
+  parallel: 2,
+  transport: "in-process",
+  command: "test",
+  version: "0",
+} satisfies Partial<EvaluateOptions>;

@@ -12,7 +12,7 @@ import { memoryOpener, runOpenLoop } from "../../eval/run/open-loop.ts";
 import { mqttEpisodeRunner } from "../../eval/run/mqtt-loop.ts";
 import { parseSeeds, scenariosForSeeds } from "../../eval/run/scenarios.ts";
 import { portOpen } from "../sensors/helpers.ts";
-import { recordDrive } from "./eval-helpers.ts";
+import { recordDrive, TEST_EVAL_SETTINGS } from "./eval-helpers.ts";
 
 const oneHot = (action: string): number[] => ACTION_CLASSES.map((a) => (a === action ? 1 : 0));
 /** A model that answers by a rule on its inputs (same queueing and batching as the TF.js runner). */
@@ -124,15 +124,7 @@ describe("fusiond eval: runners", function () {
       data: ["drive.mcap"],
       scenarios: [{ ...spec, durationS: 2 }, { ...scenariosOf("test")[5]!, durationS: 2 }],
       suiteName: "test",
-      ablation: false,
-      baselines: [],
-      backend: "cpu",
-      maskUnused: true,
-      bootstrap: { iterations: 200, level: 0.95, seed: 1 },
-      parallel: 2,
-      transport: "in-process",
-      command: "test",
-      version: "0",
+      ...TEST_EVAL_SETTINGS,
       load: async (dir) => models[dir]!(),
       openLoopOptions: { open: open() },
     });

@@ -10,7 +10,7 @@ import { memoryOpener } from "../../../eval/run/open-loop.ts";
 import { scenariosForSeeds } from "../../../eval/run/scenarios.ts";
 import { summaryText } from "../../../eval/score/summary.ts";
 import { renderHtml } from "../../../eval/score/html.ts";
-import { recordDrive } from "../../bin/eval-helpers.ts";
+import { recordDrive, TEST_EVAL_SETTINGS } from "../../bin/eval-helpers.ts";
 
 const oneHot = (action: string): number[] => ACTION_CLASSES.map((a) => (a === action ? 1 : 0));
 const fake = (id: string, action: string, modalities: Modality[] = [...MODALITIES]): EvalModel =>
@@ -66,15 +66,7 @@ describe("eval: the expert's row (`--compare expert`)", function () {
       data: ["a.mcap"],
       scenarios: specs,
       suiteName: "seeds",
-      ablation: false,
-      baselines: [],
-      backend: "cpu",
-      maskUnused: true,
-      bootstrap: { iterations: 200, level: 0.95, seed: 1 },
-      parallel: 2,
-      transport: "in-process",
-      command: "test",
-      version: "0",
+      ...TEST_EVAL_SETTINGS,
       load: async (dir) => (dir === "expert" ? loadEvalModel("expert") : fake(dir, dir === "slow" ? "DECELERATE" : "KEEP")),
       openLoopOptions: { open: memoryOpener(files) },
     });
