@@ -1,6 +1,6 @@
 /**
  * Fused frames + the simulator's ground truth → labelled samples. Pure: the caller reads the recording
- * and aligns it (bin/commands/train.ts, with the pipeline's aligner), this joins each frame to the truth of
+ * and aligns it (train/data.ts, with the pipeline's aligner), this joins each frame to the truth of
  * its step and derives the labels: the expert's action, and for pretraining, "obstacle ahead" and the
  * spoken command of the voice slot.
  */

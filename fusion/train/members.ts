@@ -1,5 +1,5 @@
 /**
- * An ensemble's members trained one after another in this thread (bin/commands/train-threads.ts trains them in
+ * An ensemble's members trained one after another in this thread (train/threads.ts trains them in
  * worker threads instead), and the members combined into the one model that ships.
  */
 import type * as tf from "@tensorflow/tfjs";

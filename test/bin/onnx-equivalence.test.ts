@@ -13,7 +13,7 @@ import { loadModelDir, TfModelRunner, type LabelledSample, type ModelRunner } fr
 import { createModelRunner } from "../../fusion/inference/make-runner.ts";
 import { buildBatch } from "../../fusion/train/dataset.ts";
 import { writeDataset } from "../../bin/commands/sim.ts";
-import { loadAll } from "../../bin/commands/train-data.ts";
+import { loadAll } from "../../train/data.ts";
 import { cpuTarget, ortOrSkip } from "../fusion/ort.ts";
 import { useBackend } from "../fusion/tf-setup.ts";
 

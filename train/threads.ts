@@ -1,16 +1,16 @@
 /**
  * `fusiond train`'s worker threads: features of recordings not yet cached extracted on every core, and an
- * ensemble's members trained side by side, one per core (the jobs: train-worker.ts).
+ * ensemble's members trained side by side, one per core (the jobs: worker.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
-import type { Modality } from "../../schemas/index.ts";
-import { FsModelHandler, type EpochReport, type TrainResult } from "../../fusion/index.ts";
-import { uncachedFiles } from "./train-data.ts";
-import type { FeaturesJob, FeaturesMessage, MemberJob, MemberMessage } from "./train-worker.ts";
+import type { Modality } from "../schemas/index.ts";
+import { FsModelHandler, type EpochReport, type TrainResult } from "../fusion/index.ts";
+import { uncachedFiles } from "./data.ts";
+import type { FeaturesJob, FeaturesMessage, MemberJob, MemberMessage } from "./worker.ts";
 
 /**
  * Trains ensemble members in worker threads, `jobs` at a time (each worker runs TF.js on its own core), and
@@ -77,7 +77,7 @@ export async function trainMembersInWorkers(o: {
   }
 }
 
-const WORKER = new URL("./train-worker.js", import.meta.url);
+const WORKER = new URL("./worker.js", import.meta.url);
 
 /**
  * Runs one job in a worker thread. `onMessage` sees each message and calls `finish` (with an error, or

@@ -11,14 +11,14 @@ import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deserialize, serialize } from "node:v8";
-import { MessageDecoder, type FusedFrame, type TruthMessage } from "../../schemas/index.ts";
-import { fileSource, McapRecording } from "../../replay/index.ts";
-import { FrameAligner } from "../../pipeline/frame-aligner.ts";
-import { alignerSchema } from "../../pipeline/daemon-config.ts";
-import { alignerConfigFrom, type AlignerConfig } from "../../pipeline/index.ts";
-import { buildScenario } from "../../sim/scenario.ts";
-import { scenarioSuite } from "../../sim/scenarios.ts";
-import { DEFAULT_FEATURE_CONFIG, indexTruths, labelFrames, roadMapView, type FeatureConfig, type LabelledSample, type MapView } from "../../fusion/index.ts";
+import { MessageDecoder, type FusedFrame, type TruthMessage } from "../schemas/index.ts";
+import { fileSource, McapRecording } from "../replay/index.ts";
+import { FrameAligner } from "../pipeline/frame-aligner.ts";
+import { alignerSchema } from "../pipeline/daemon-config.ts";
+import { alignerConfigFrom, type AlignerConfig } from "../pipeline/index.ts";
+import { buildScenario } from "../sim/scenario.ts";
+import { scenarioSuite } from "../sim/scenarios.ts";
+import { DEFAULT_FEATURE_CONFIG, indexTruths, labelFrames, roadMapView, type FeatureConfig, type LabelledSample, type MapView } from "../fusion/index.ts";
 
 /**
  * Training aligns exactly as the daemon does by default (pipeline/daemon-config.ts defaults, per-topic order
@@ -54,7 +54,7 @@ let codeHash: string | undefined;
 function featureCodeHash(): string {
   if (codeHash) return codeHash;
   const h = createHash("sha256");
-  const root = fileURLToPath(new URL("../../", import.meta.url));
+  const root = fileURLToPath(new URL("../", import.meta.url));
   for (const dir of ["fusion/features", "fusion/train", "pipeline", "schemas"]) {
     for (const f of readdirSync(join(root, dir)).filter((n) => n.endsWith(".ts")).sort()) h.update(f).update(readFileSync(join(root, dir, f)));
   }

@@ -9,9 +9,9 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
-import { FsModelHandler, selectBackend, train, type BackendChoice, type ClassificationMetrics, type EpochReport, type FeatureConfig, type Progress, type TrainOptions } from "../../fusion/index.ts";
-import type { Modality } from "../../schemas/index.ts";
-import { loadAll } from "./train-data.ts";
+import { FsModelHandler, selectBackend, train, type BackendChoice, type ClassificationMetrics, type EpochReport, type FeatureConfig, type Progress, type TrainOptions } from "../fusion/index.ts";
+import type { Modality } from "../schemas/index.ts";
+import { loadAll } from "./data.ts";
 
 export interface MemberJob {
   kind: "member";

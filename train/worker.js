@@ -2,4 +2,4 @@
 import { register } from "tsx/esm/api";
 
 register();
-await import("./train-worker.ts");
+await import("./worker.ts");
