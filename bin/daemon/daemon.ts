@@ -5,31 +5,31 @@
  * Never exits because of bad input or a lost broker; stop() drains and closes within a bound.
  */
 import type { Logger } from "pino";
-import { merge, type SchedulerLike } from "rxjs";
+import type { SchedulerLike } from "rxjs";
 import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import type { RoadMap } from "../../domain/road-map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
-import { alignerConfigFrom, createPipeline, type Pipeline } from "../../pipeline/index.ts";
+import type { Pipeline } from "../../pipeline/index.ts";
 import { readSigningKey } from "../../replay/index.ts";
-import { DEFAULT_SENSOR_IDS, MessageDecoder, SensorAllowList, TopicRegistry, msToNs, topicMatches } from "../../schemas/index.ts";
-import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import { monoMs, wallScheduler } from "../../sensors/wall-clock.ts";
-import { loadDecider, type Decider } from "../../fusion/inference/decider.ts";
+import type { Decider } from "../../fusion/inference/decider.ts";
 import { readRoadMapFile } from "../../domain/road-map-file.ts";
-import { decisionOutput, newDecisionCounts } from "./decision-output.ts";
-import { FoxgloveLiveView } from "./foxglove.ts";
-import { HealthLogDebouncer } from "./health-log.ts";
-import { startHttpEndpoints, type HttpEndpoints } from "./http.ts";
+import { loadDaemonDecider, reloadModel } from "./decider.ts";
+import { newDecisionCounts } from "./decision-output.ts";
+import { startDaemonHttp } from "./endpoints.ts";
+import { openLiveView } from "./foxglove.ts";
+import type { HttpEndpoints } from "./http.ts";
 import { openInputs } from "./inputs.ts";
-import { observers, type LogOnce } from "./observers.ts";
-import { DaemonMetrics } from "./prometheus.ts";
-import { healthAnswer, readinessAnswer } from "./probes.ts";
-import { setRealtimePriority } from "./realtime.ts";
-import { startRecording } from "./recording.ts";
+import { daemonMetrics } from "./metrics.ts";
+import { onceLogger } from "./observers.ts";
+import { startDaemonPipeline } from "./pipeline.ts";
+import type { DaemonMetrics } from "./prometheus.ts";
+import { realtimePriority } from "./realtime.ts";
+import { daemonMetadata, startRecording } from "./recording.ts";
 import { once, shutDown } from "./shutdown.ts";
+import { daemonTopics } from "./topics.ts";
 
-/** How long a sensor's new health status must hold before the log says so, ms. */
-export const HEALTH_LOG_HOLD_MS = 2000;
+export { HEALTH_LOG_HOLD_MS } from "./pipeline.ts";
 
 export interface DaemonOptions {
   config: DaemonConfig;
@@ -79,15 +79,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Promise<void> | void>, startState: { daemon: boolean }): Promise<Daemon> {
   const { config, logger } = options;
   const scheduler = options.scheduler ?? wallScheduler;
-  const registry = new TopicRegistry(config.vehicle);
-  // Only named sensor ids get in: a made-up id must not become a frame trigger, a buffer, a recording
-  // channel, a health entry or a metric label (issue 22). Others are rejected as unknown_topic.
-  const allowList = new SensorAllowList(registry, config.sensors ?? SensorAllowList.idsIn(registry, config.topics) ?? DEFAULT_SENSOR_IDS);
-  const acceptTopic = (topic: string): boolean => allowList.accepts(topic);
-  const decoder = new MessageDecoder({ registry, acceptTopic });
-  logger.info({ sensors: [...allowList.ids] }, "accepted sensor ids (others are rejected as unknown_topic and counted under topic \"(other)\")");
-  const decisionTopic = registry.topicFor("decision");
-  const patterns = config.topics ?? registry.topics.filter((t) => t.kind !== "decision" && !t.kind.startsWith("sim")).map((t) => t.pattern);
+  const topics = daemonTopics(config, logger);
+  const { registry, decoder, decisionTopic, patterns } = topics;
   const logOnce = onceLogger(logger);
 
   const roadMap = options.roadMap ?? (!options.map && config.map ? readRoadMapFile(config.map) : undefined);
@@ -96,17 +89,7 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
   const signer = config.recording?.signingKey ? readSigningKey(config.recording.signingKey, "recording.signingKey") : undefined;
 
   // ---- model first: a bad model directory fails at start, never at the first frame
-  const decider = await loadDecider({
-    modelDir: config.model.dir,
-    fallbackDirs: Object.values(config.model.fallbacks),
-    backend: config.model.backend,
-    vehicleId: config.vehicle,
-    ...(map ? { map } : {}),
-    nowNs: () => schedulerNowNs(scheduler),
-    cameraWorkers: config.model.cameraWorkers,
-  });
-  cleanups.push(() => decider.close());
-  logger.info({ model: decider.primary.modelId, hash: decider.primary.modelHash, backend: decider.backend.chosen, tried: decider.backend.log }, "model loaded");
+  const decider = await loadDaemonDecider(config, map, scheduler, logger, cleanups);
 
   // ---- real-time priority, after the model (and the thread pool its files were read with) is up
   const realtime = realtimePriority(config, logger);
@@ -119,108 +102,20 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
         signer,
         cleanups,
         logOnce,
-        metadata: {
-          vehicle: config.vehicle,
-          config: options.configText ?? JSON.stringify(config),
-          modelId: decider.primary.modelId,
-          modelHash: decider.primary.modelHash,
-          fusiondVersion: options.version ?? "",
-          ...(roadMap ? { map: JSON.stringify(roadMap) } : {}),
-        },
+        metadata: daemonMetadata(config, options.configText, decider, options.version, roadMap),
       })
     : undefined;
   const recorder = recording?.recorder;
-  const live = config.foxglove ? await openLiveView(config.foxglove, decoder, config.vehicle, logger) : undefined;
+  const live = config.foxglove ? await openLiveView(config.foxglove, decoder.codec, config.vehicle, logger) : undefined;
   if (live) cleanups.push(() => live.close());
 
-  // ---- metrics, read at scrape time from the pipeline (set below), the sources and the recorder
+  // ---- metrics (read at scrape time), the pipeline (the same code replay runs), http
   const counts = newDecisionCounts();
   let pipelineRef: Pipeline<DrivingDecision> | undefined;
-  const metrics = new DaemonMetrics({
-    pipeline: () => pipelineRef?.metrics(),
-    health: () => pipelineRef?.health.snapshot() ?? [],
-    sources: () => inputs.sources.map((s, i) => ({ name: i === 0 && inputs.mqtt ? "mqtt" : `zmq${i}`, received: s.counters.received, accepted: s.counters.accepted, rejected: s.counters.rejected })),
-    decisionsByAction: () => counts.byAction,
-    overridesByReason: () => counts.overridesByReason,
-    publishes: () => counts.publishes,
-    recorder: () => {
-      if (!recorder) return undefined;
-      const s = recorder.stats();
-      return { written: s.messages - s.lost, dropped: s.droppedTotal + s.lost, bytes: s.bytesWritten, failed: s.state === "failed" ? 1 : 0 };
-    },
-    transportUp: inputs.transportUp,
-    stalled: () => (pipelineRef?.liveness().stalled ? 1 : 0),
-  });
-  metrics.registry.registerMetric(inputs.zmqRefused);
-
-  // recording.topics: MQTT-style patterns of what to record (sensors that passed validation, and the decisions);
-  // default every accepted topic.
-  const recordPatterns = config.recording?.topics;
-  const recorded = (topic: string): boolean => !recordPatterns || recordPatterns.some((p) => topicMatches(p, topic));
-  // Health changes reach the log once they have held for HEALTH_LOG_HOLD_MS (a start flaps; /healthz sees every change).
-  const healthLog = new HealthLogDebouncer({
-    holdMs: HEALTH_LOG_HOLD_MS,
-    scheduler,
-    log: (_topic, ok, fields) =>
-      fields.unsteady ? logger.warn(fields, "sensor health unsteady (changing without holding 2 s; /healthz has each change)") : logger[ok ? "info" : "warn"](fields, ok ? "sensor healthy" : "sensor unhealthy"),
-  });
-  const intake = { lastInputMs: undefined as number | undefined, sinceMs: monoMs() };
-
-  // ---- the pipeline (the same code replay runs)
-  const pipeline = createPipeline<DrivingDecision>({
-    sources: inputs.streams,
-    rejections: merge(...inputs.sources.map((s) => s.rejections)),
-    scheduler,
-    registry,
-    aligner: alignerConfigFrom(config.aligner, config.vehicle),
-    validate: { maxFutureNs: msToNs(config.validate.maxFutureMs) },
-    acceptTopic,
-    decide: (frame) => decider.decide(frame),
-    sinks: {
-      ...observers({ logger, logOnce, acceptTopic, live, healthLog, recorder, recorded, decider, onInput: () => (intake.lastInputMs = monoMs()) }),
-      decision: decisionOutput({
-        decisionTopic,
-        codec: decoder.codec,
-        counts,
-        metrics,
-        sinks: inputs.sinks,
-        recorder,
-        recordDecisions: recorded(decisionTopic),
-        live,
-        logOnce,
-        ...(options.onDecision ? { onDecision: options.onDecision } : {}),
-      }),
-    },
-  });
+  const metrics = daemonMetrics(inputs, counts, recorder, () => pipelineRef);
+  const { pipeline, healthLog, intake } = startDaemonPipeline({ config, scheduler, logger, logOnce, topics, inputs, decider, recorder, live, counts, metrics, ...(options.onDecision ? { onDecision: options.onDecision } : {}) });
   pipelineRef = pipeline;
-  pipeline.start();
-  intake.sinceMs = monoMs(); // the grace before "no input" counts from here
-  // A source that fails later (not at start) ends the pipeline: say so rather than leave an unhandled rejection.
-  pipeline.done.catch((err: unknown) => logger.error({ err: (err as Error).message, code: (err as { code?: string }).code }, "input stream failed; decisions have stopped"));
-
-  // ---- http
-  let http: HttpEndpoints | undefined;
-  if (config.http.listen !== "off") {
-    http = await startHttpEndpoints({
-      ...hostPort(config.http.listen),
-      registry: metrics.registry,
-      ...(config.http.token ? { token: config.http.token } : {}),
-      // Judged on accepted topics only (health tracks no other; filtered again so that stays true).
-      health: () => healthAnswer(pipeline.health.snapshot().filter((t) => acceptTopic(t.topic)), pipeline.liveness(), inputs.transportUp()),
-      // Not ready while recording is configured but failing: the daemon does not do all it was asked to.
-      ready: () =>
-        readinessAnswer({
-          transportUp: inputs.transportUp(),
-          recording: recording?.state() ?? "off",
-          quietMs: monoMs() - (intake.lastInputMs ?? intake.sinceMs),
-          patterns,
-          model: decider.primary.modelId,
-          backend: decider.backend.chosen,
-          realtime,
-        }),
-    });
-    logger.info({ url: http.url, auth: config.http.token ? "bearer token" : "none" }, "http endpoints: /metrics /healthz /readyz");
-  }
+  const http = await startDaemonHttp({ config, logger, metrics, pipeline, inputs, acceptTopic: topics.acceptTopic, recording, intake, patterns, decider, realtime });
 
   const started = monoMs();
   startState.daemon = true;
@@ -249,46 +144,3 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
   }
   return daemon;
 }
-
-/** Logs a warning once per key (and nothing new once 1000 keys were logged). */
-function onceLogger(logger: Logger): LogOnce {
-  const logged = new Set<string>();
-  return (key, obj, msg) => {
-    if (logged.has(key) || logged.size > 1000) return;
-    logged.add(key);
-    logger.warn(obj, msg);
-  };
-}
-
-/** "host:port" (an IPv6 host in brackets) as its parts. */
-function hostPort(listen: string): { host: string; port: number } {
-  const at = listen.lastIndexOf(":");
-  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(listen.slice(at + 1)) };
-}
-
-/** config.realtime: SCHED_FIFO at its priority; what /readyz reports ("off", "fifo N", "failed"). */
-function realtimePriority(config: DaemonConfig, logger: Logger): string {
-  if (!config.realtime) return "off";
-  const rt = setRealtimePriority(config.realtime.priority);
-  if (rt.ok) logger.info({ priority: config.realtime.priority }, rt.detail);
-  else logger.warn({ priority: config.realtime.priority }, rt.detail);
-  return rt.ok ? `fifo ${config.realtime.priority}` : "failed";
-}
-
-async function openLiveView(c: NonNullable<DaemonConfig["foxglove"]>, decoder: MessageDecoder, vehicle: string, logger: Logger): Promise<FoxgloveLiveView> {
-  const live = await FoxgloveLiveView.start({ ...hostPort(c.listen), codec: decoder.codec, name: `fusiond ${vehicle}`, ...(c.token ? { token: c.token } : {}), ...(c.allowedOrigins ? { allowedOrigins: c.allowedOrigins } : {}) });
-  logger.info({ url: live.url }, "Foxglove live view (open a Foxglove WebSocket connection to this URL)");
-  return live;
-}
-
-/** SIGHUP: loads the model again; the old one serves until the new one is warm, and on when loading fails. */
-async function reloadModel(decider: Decider, config: DaemonConfig, logger: Logger): Promise<void> {
-  logger.info({ dir: config.model.dir }, "reloading model");
-  try {
-    const next = await decider.reload();
-    logger.info({ model: next.modelId, hash: next.modelHash }, "model reloaded; the new model serves from now on");
-  } catch (err) {
-    logger.error({ err: (err as Error).message }, "model reload failed; the old model keeps serving");
-  }
-}
-

@@ -10,7 +10,10 @@ import wsProtocol from "@foxglove/ws-protocol";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
+import type { Logger } from "pino";
+import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { bearerCheck } from "./bearer.ts";
+import { hostPort } from "./http.ts";
 import type { ProtoCodec } from "../../schemas/index.ts";
 
 // The package's "main" is CommonJS (its ESM build has no "exports" map Node would use): take the class off the default export.
@@ -126,4 +129,11 @@ export class FoxgloveLiveView {
     this.http.closeAllConnections();
     await new Promise<void>((r) => this.http.close(() => r()));
   }
+}
+
+/** The daemon's live view at config.foxglove (its token and allowed origins), its URL logged. */
+export async function openLiveView(c: NonNullable<DaemonConfig["foxglove"]>, codec: ProtoCodec, vehicle: string, logger: Logger): Promise<FoxgloveLiveView> {
+  const live = await FoxgloveLiveView.start({ ...hostPort(c.listen), codec, name: `fusiond ${vehicle}`, ...(c.token ? { token: c.token } : {}), ...(c.allowedOrigins ? { allowedOrigins: c.allowedOrigins } : {}) });
+  logger.info({ url: live.url }, "Foxglove live view (open a Foxglove WebSocket connection to this URL)");
+  return live;
 }

@@ -78,3 +78,9 @@ export async function startHttpEndpoints(options: HttpEndpointsOptions): Promise
       }),
   };
 }
+
+/** "host:port" (an IPv6 host in brackets) as its parts. */
+export function hostPort(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(":");
+  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(listen.slice(at + 1)) };
+}

@@ -51,3 +51,13 @@ export function observers(c: ObserverContext): Omit<PipelineSink<DrivingDecision
     },
   };
 }
+
+/** Logs a warning once per key (and nothing new once 1000 keys were logged). */
+export function onceLogger(logger: Logger): LogOnce {
+  const logged = new Set<string>();
+  return (key, obj, msg) => {
+    if (logged.has(key) || logged.size > 1000) return;
+    logged.add(key);
+    logger.warn(obj, msg);
+  };
+}

@@ -18,6 +18,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import type { Logger } from "pino";
+import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 
 export interface RealtimeResult {
   ok: boolean;
@@ -57,4 +59,13 @@ export function setRealtimePriority(priority: number, options: { pid?: number; p
   if (r.error) return { ok: false, detail: `could not run chrt (${r.error.message}): ${HOW_TO}` };
   if (r.status !== 0) return { ok: false, detail: `chrt --fifo --reset-on-fork -p ${priority} ${pid} failed (${(r.stderr || r.stdout).trim() || `exit ${r.status}`}): ${HOW_TO}` };
   return { ok: true, detail: `main thread (${pid}) runs SCHED_FIFO at priority ${priority}` };
+}
+
+/** config.realtime: SCHED_FIFO at its priority; what /readyz reports ("off", "fifo N", "failed"). */
+export function realtimePriority(config: DaemonConfig, logger: Logger): string {
+  if (!config.realtime) return "off";
+  const rt = setRealtimePriority(config.realtime.priority);
+  if (rt.ok) logger.info({ priority: config.realtime.priority }, rt.detail);
+  else logger.warn({ priority: config.realtime.priority }, rt.detail);
+  return rt.ok ? `fifo ${config.realtime.priority}` : "failed";
 }

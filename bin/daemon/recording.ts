@@ -8,6 +8,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { SchedulerLike } from "rxjs";
+import type { RoadMap } from "../../domain/road-map.ts";
+import type { Decider } from "../../fusion/inference/decider.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { applyRetention, freeBytes, recordToFile, type McapRecorder, type RecorderStatus, type RecordingMetadata, type RecordingSigner } from "../../replay/index.ts";
 import { msToNs } from "../../schemas/index.ts";
@@ -29,6 +31,21 @@ export interface RecordingContext {
   cleanups: Array<() => Promise<void> | void>;
   /** Logs a warning once per key. */
   logOnce: (key: string, obj: object, msg: string) => void;
+}
+
+/**
+ * The daemon's metadata record: its config (the text it was given, else the parsed config), the model it
+ * decides with, fusiond's version, and the road map as data (so that replay decides with it).
+ */
+export function daemonMetadata(config: DaemonConfig, configText: string | undefined, decider: Decider, version: string | undefined, roadMap: RoadMap | undefined): RecordingMetadata {
+  return {
+    vehicle: config.vehicle,
+    config: configText ?? JSON.stringify(config),
+    modelId: decider.primary.modelId,
+    modelHash: decider.primary.modelHash,
+    fusiondVersion: version ?? "",
+    ...(roadMap ? { map: JSON.stringify(roadMap) } : {}),
+  };
 }
 
 export async function startRecording(r: NonNullable<DaemonConfig["recording"]>, c: RecordingContext): Promise<DaemonRecording> {
