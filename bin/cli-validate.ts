@@ -79,6 +79,12 @@ export function hostPort(o: { off?: boolean } = {}): Check {
   };
 }
 
+/** A repeatable option's values, in order (commander's argParser for `--x a --x b`). */
+export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** `--foxglove [HOST:]PORT`: a bare port listens on loopback. */
+export const foxgloveListen = (v: string): string => (/^\d+$/.test(v) ? `127.0.0.1:${v}` : v);
+
 /** An existing regular file (checked now, so the error names the path before anything starts). */
 export const existingFile: Check = (v) => {
   let st;

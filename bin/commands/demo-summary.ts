@@ -1,4 +1,11 @@
-/** `fusiond demo`'s closing summary in words, and the latency quantiles it reports. */
+/**
+ * What `fusiond demo` tells its user: the decisions counted as they come (latencies kept bounded), the live
+ * status line on a terminal, and the closing summary (demo-summary.json, and in words) with its latency quantiles.
+ */
+import type { DrivingDecision } from "../../fusion/index.ts";
+import type { PipelineMetrics, TopicHealth } from "../../pipeline/index.ts";
+import type { LiveStatus } from "../../sim/live.ts";
+import type { EpisodeScore } from "../../sim/score.ts";
 
 export function quantile(latencies: number[], q: number): number {
   if (!latencies.length) return 0;
@@ -45,4 +52,89 @@ export function summaryText(summary: DemoSummary, files: readonly string[]): str
     `  recording    ${files.join(", ") || "(none)"}\n  log          ${summary.log}\n` +
     (summary.replay ? `\nRun it again, deterministically:\n  ${summary.replay}\n` : "")
   );
+}
+
+/** A word the shell passes through as it is (quoted when it needs to be). */
+export function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The daemon's decisions as the demo sees them (its onDecision): a count, the last action, recent latencies. */
+export class DecisionTally {
+  decisions = 0;
+  lastAction = "-";
+  /** After the last input arrived, ms. */
+  readonly latencies: number[] = [];
+  /** Sensor to decision: from the camera frame's capture stamp to the decision, ms (what a user sees). */
+  readonly sensorLatencies: number[] = [];
+  private lastDecisions = 0;
+  private lastT = 0;
+
+  /** The status line's decision rate counts from here (the simulator's start). */
+  start(t: number): void {
+    this.lastT = t;
+  }
+
+  readonly onDecision = (d: DrivingDecision, latencyNs: bigint): void => {
+    this.decisions++;
+    this.lastAction = d.action;
+    this.latencies.push(Number(latencyNs) / 1e6);
+    if (this.latencies.length > 2000) this.latencies.splice(0, 1000);
+    this.sensorLatencies.push(d.sensor_to_decision_ms);
+    if (this.sensorLatencies.length > 2000) this.sensorLatencies.splice(0, 1000);
+  };
+
+  /** The status line: simulated time, speed, lane, the last action, live sensor kinds, decision rate, p99. */
+  statusLine(s: LiveStatus, health: readonly TopicHealth[]): string {
+    const now = Date.now();
+    const rate = ((this.decisions - this.lastDecisions) * 1000) / Math.max(1, now - this.lastT);
+    this.lastDecisions = this.decisions;
+    this.lastT = now;
+    const alive = health.filter((h) => h.alive).map((h) => h.kind);
+    const kinds = [...new Set(alive)].join(",") || "none";
+    return `t=${s.simS.toFixed(1)}/${s.durationS}s  speed ${(s.speedMps * 3.6).toFixed(0)} km/h  lane ${s.lane}  action ${this.lastAction.padEnd(10)}  sensors ${kinds}  ${rate.toFixed(1)} dec/s  sensor→decision p99 ${p99(this.sensorLatencies).toFixed(1)} ms  collisions ${s.collisions}`;
+  }
+}
+
+/** The summary of a demo run, from the drive's score, the pipeline's counts and the tally. */
+export function demoSummary(r: {
+  scenario: { name: string; weather: readonly string[] };
+  zmq: boolean;
+  model: { id: string; backend: string; dir: string };
+  score: EpisodeScore;
+  wallS: number;
+  metrics: PipelineMetrics;
+  tally: DecisionTally;
+  files: string[];
+  log: string;
+}): DemoSummary & { wallS: number; recording: string[] } {
+  const { score, metrics: m, tally, files } = r;
+  return {
+    scenario: r.scenario.name,
+    weather: r.scenario.weather,
+    transport: r.zmq ? "zeromq" : "mqtt (embedded aedes)",
+    model: r.model.id,
+    backend: r.model.backend,
+    simulatedS: Number(score.durationS.toFixed(1)),
+    wallS: Number(r.wallS.toFixed(1)),
+    distanceM: Math.round(score.distanceM),
+    routeCompletion: Number(score.routeCompletion.toFixed(3)),
+    collisions: score.collisions,
+    nearMisses: score.nearMisses,
+    stopLineViolations: score.stopLineViolations,
+    speedLimitViolations: score.speedLimitViolations,
+    voiceCompliance: Number(score.voiceCompliance.toFixed(2)),
+    messages: m.messagesIn,
+    rejected: m.rejected,
+    frames: m.frames,
+    decisions: m.decisions,
+    dropped: m.dropsTotal,
+    latencyP99Ms: Number(p99(tally.latencies).toFixed(2)),
+    sensorToDecisionP50Ms: Number(quantile(tally.sensorLatencies, 0.5).toFixed(2)),
+    sensorToDecisionP99Ms: Number(p99(tally.sensorLatencies).toFixed(2)),
+    recording: files,
+    log: r.log,
+    // Runs as printed from a clone after npm install (npx finds the project's own bin), or installed.
+    replay: files[0] ? `npx fusiond replay ${shellWord(files[0])} --model ${shellWord(r.model.dir)}` : undefined,
+  };
 }

@@ -1,7 +1,15 @@
-/** `fusiond demo`'s transports: the embedded MQTT broker (one client for the simulator), or ZeroMQ sockets on free ports. */
-import { EmbeddedBroker, MqttTransport, ZmqSink, ZmqSource, type RawSink, type RawSource } from "../../sensors/index.ts";
+/**
+ * `fusiond demo`'s transports: the embedded MQTT broker (one client for the simulator), or ZeroMQ sockets on free
+ * ports; and the simulator on its side of them, in closed loop with the daemon's decisions.
+ */
+import { map } from "rxjs";
+import { parseDaemonConfig, type DaemonConfig } from "../../pipeline/daemon-config.ts";
+import { foxgloveListen } from "../cli-validate.ts";
+import { EmbeddedBroker, MqttTransport, SensorSink, SensorSource, ZmqSink, ZmqSource, type RawSink, type RawSource } from "../../sensors/index.ts";
 import { wallNs } from "../../sensors/wall-clock.ts";
-import type { TopicRegistry } from "../../schemas/index.ts";
+import { MessageDecoder, type TopicRegistry } from "../../schemas/index.ts";
+import type { DecisionLike } from "../../sim/lockstep.ts";
+import { startLiveSim, type LiveSimOptions } from "../../sim/live.ts";
 
 export interface DemoTransports {
   broker: EmbeddedBroker | undefined;
@@ -39,4 +47,36 @@ export async function openDemoTransports(zmq: boolean, registry: TopicRegistry, 
   closers.push(() => simClient.close());
   say(`fusiond demo: embedded MQTT broker on ${broker.url}`);
   return { broker, simSink: simClient, simDecisions: simClient, daemonInput: { mqtt: { url: broker.url, protocolVersion: 4 } }, closers };
+}
+
+/** The simulator's side closed (newest first), then the broker stopped. */
+export async function closeDemoTransports(t: DemoTransports): Promise<void> {
+  for (const c of t.closers.reverse()) await c();
+  await t.broker?.stop();
+}
+
+/** The simulator in closed loop: it publishes on the transports and its ego follows the decisions read back from them. */
+export function startDemoSim(t: DemoTransports, registry: TopicRegistry, o: Omit<LiveSimOptions, "sink" | "decisions">): { sim: ReturnType<typeof startLiveSim>; decisionSource: SensorSource } {
+  const decisionTopic = registry.topicFor("decision");
+  const decisionSource = new SensorSource(t.simDecisions, new MessageDecoder({ registry }));
+  const sim = startLiveSim({
+    sink: new SensorSink(t.simSink, { registry }),
+    decisions: decisionSource.messages([decisionTopic]).pipe(map((m) => m.message as DecisionLike)),
+    ...o,
+  });
+  return { sim, decisionSource };
+}
+
+/** The demo's daemon: on the demo's transports, its model, recording into outDir (zstd), http off unless asked. */
+export function demoDaemonConfig(vehicle: string, t: DemoTransports, o: { zmq: boolean; model: string; outDir: string; http?: string; foxglove?: string }): DaemonConfig {
+  return parseDaemonConfig({
+    vehicle,
+    ...t.daemonInput,
+    outputs: { mqtt: !o.zmq, zmq: !!o.zmq },
+    model: { dir: o.model },
+    recording: { dir: o.outDir, compression: "zstd" },
+    http: { listen: o.http ?? "off" },
+    ...(o.foxglove ? { foxglove: { listen: foxgloveListen(o.foxglove) } } : {}),
+    log: { level: "info" },
+  }, "demo settings");
 }

@@ -8,24 +8,18 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { pino } from "pino";
-import { map as rxMap } from "rxjs";
-import type { DrivingDecision } from "../../fusion/index.ts";
-import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
-import { MessageDecoder, TopicRegistry } from "../../schemas/index.ts";
+import { TopicRegistry } from "../../schemas/index.ts";
 import type { MapWeather } from "../../domain/road-map.ts";
-import { SensorSink, SensorSource } from "../../sensors/index.ts";
-import type { DecisionLike } from "../../sim/lockstep.ts";
 import { buildScenario, WEATHERS } from "../../sim/scenario.ts";
 import { startDaemon } from "../daemon/daemon.ts";
-import { startLiveSim, type LiveStatus } from "../../sim/live.ts";
+import type { LiveStatus } from "../../sim/live.ts";
 import { liveScenario } from "../../sim/live-scenario.ts";
 import { CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags } from "./camera-flags.ts";
-import { EXIT_USAGE } from "./types.ts";
 import { usage } from "../cli-errors.ts";
-import { hostPort, number } from "../cli-validate.ts";
+import { foxgloveListen, hostPort, number } from "../cli-validate.ts";
 import { FUSIOND_VERSION } from "../version.ts";
-import { p99, quantile, summaryText } from "./demo-summary.ts";
-import { openDemoTransports } from "./demo-transports.ts";
+import { DecisionTally, demoSummary, shellWord, summaryText } from "./demo-summary.ts";
+import { closeDemoTransports, demoDaemonConfig, openDemoTransports, startDemoSim } from "./demo-transports.ts";
 
 interface DemoFlags {
   duration: string;
@@ -44,10 +38,7 @@ interface DemoFlags {
 
 const VEHICLE = "demo";
 
-/** A word the shell passes through as it is (quoted when it needs to be). */
-export function shellWord(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { shellWord };
 
 export default function register(program: Command): void {
   program
@@ -93,24 +84,11 @@ Examples:
       const roadMap = buildScenario(scenario).map;
 
       // ---- transports: the embedded broker, or ZeroMQ sockets on free ports
-      const { broker, simSink, simDecisions, daemonInput, closers } = await openDemoTransports(Boolean(flags.zmq), registry, say);
+      const transports = await openDemoTransports(Boolean(flags.zmq), registry, say);
 
       // ---- the daemon, exactly as `fusiond run` composes it
-      const latencies: number[] = [];
-      /** Sensor to decision: from the camera frame's capture stamp to the decision, ms (what a user sees). */
-      const sensorLatencies: number[] = [];
-      let decisions = 0;
-      let lastAction = "-";
-      const config = parseDaemonConfig({
-        vehicle: VEHICLE,
-        ...daemonInput,
-        outputs: { mqtt: !flags.zmq, zmq: !!flags.zmq },
-        model: { dir: flags.model },
-        recording: { dir: outDir, compression: "zstd" },
-        http: { listen: flags.http ?? "off" },
-        ...(flags.foxglove ? { foxglove: { listen: /^\d+$/.test(flags.foxglove) ? `127.0.0.1:${flags.foxglove}` : flags.foxglove } } : {}),
-        log: { level: "info" },
-      }, "demo settings");
+      const tally = new DecisionTally();
+      const config = demoDaemonConfig(VEHICLE, transports, { zmq: Boolean(flags.zmq), model: flags.model, outDir, ...(flags.http ? { http: flags.http } : {}), ...(flags.foxglove ? { foxglove: flags.foxglove } : {}) });
       let daemon;
       try {
         daemon = await startDaemon({
@@ -118,30 +96,18 @@ Examples:
           logger,
           version: FUSIOND_VERSION,
           roadMap,
-          onDecision: (d: DrivingDecision, latencyNs) => {
-            decisions++;
-            lastAction = d.action;
-            latencies.push(Number(latencyNs) / 1e6);
-            if (latencies.length > 2000) latencies.splice(0, 1000);
-            sensorLatencies.push(d.sensor_to_decision_ms);
-            if (sensorLatencies.length > 2000) sensorLatencies.splice(0, 1000);
-          },
+          onDecision: tally.onDecision,
         });
       } catch (err) {
-        for (const c of closers.reverse()) await c();
-        await broker?.stop();
+        await closeDemoTransports(transports);
         throw err;
       }
       if (daemon.http) say(`fusiond demo: metrics at ${daemon.http.url}/metrics`);
-      if (flags.foxglove) say(`fusiond demo: Foxglove live view: open a Foxglove WebSocket connection to ws://${/^\d+$/.test(flags.foxglove) ? `127.0.0.1:${flags.foxglove}` : flags.foxglove}`);
+      if (flags.foxglove) say(`fusiond demo: Foxglove live view: open a Foxglove WebSocket connection to ws://${foxgloveListen(flags.foxglove)}`);
       say(`fusiond demo: model ${daemon.decider.primary.modelId} on ${daemon.decider.backend.chosen}; scenario ${scenario.name} (${scenario.weather.join(",")}), ${durationS} s in real time; Ctrl-C ends early`);
 
       // ---- the simulator in closed loop: its ego follows the daemon's decisions
-      const decisionTopic = registry.topicFor("decision");
-      const decisionSource = new SensorSource(simDecisions, new MessageDecoder({ registry }));
-      const sim = startLiveSim({
-        sink: new SensorSink(simSink, { registry }),
-        decisions: decisionSource.messages([decisionTopic]).pipe(rxMap((m) => m.message as DecisionLike)),
+      const { sim, decisionSource } = startDemoSim(transports, registry, {
         scenario,
         vehicle: VEHICLE,
         cameraSet: cams.set,
@@ -149,22 +115,10 @@ Examples:
         statusEveryMs: 500,
       });
       const started = Date.now();
-      let lastDecisions = 0;
-      let lastT = started;
+      tally.start(started);
       const isTty = process.stderr.isTTY === true;
-      const statusLine = (s: LiveStatus): void => {
-        if (flags.quiet) return;
-        const now = Date.now();
-        const rate = ((decisions - lastDecisions) * 1000) / Math.max(1, now - lastT);
-        lastDecisions = decisions;
-        lastT = now;
-        const health = daemon.pipeline.health.snapshot();
-        const alive = health.filter((h) => h.alive).map((h) => h.kind);
-        const kinds = [...new Set(alive)].join(",") || "none";
-        const line = `t=${s.simS.toFixed(1)}/${s.durationS}s  speed ${(s.speedMps * 3.6).toFixed(0)} km/h  lane ${s.lane}  action ${lastAction.padEnd(10)}  sensors ${kinds}  ${rate.toFixed(1)} dec/s  sensor→decision p99 ${p99(sensorLatencies).toFixed(1)} ms  collisions ${s.collisions}`;
-        // Progress is for a person at a terminal: a pipe or a log gets the start lines and the summary only.
-        if (isTty) process.stderr.write(`\r${line.padEnd(130)}`);
-      };
+      // Progress is for a person at a terminal: a pipe or a log gets the start lines and the summary only.
+      const statusLine = (s: LiveStatus): void => void (!flags.quiet && isTty && process.stderr.write(`\r${tally.statusLine(s, daemon.pipeline.health.snapshot()).padEnd(130)}`));
       const onSignal = (): void => sim.stop();
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
@@ -176,37 +130,19 @@ Examples:
       const m = daemon.pipeline.metrics();
       await daemon.stop("demo finished");
       decisionSource.close();
-      for (const c of closers.reverse()) await c();
-      await broker?.stop();
+      await closeDemoTransports(transports);
       const files = daemon.recordingFiles().map((f) => relative(process.cwd(), f) || f);
-      const summary = {
-        scenario: scenario.name,
-        weather: scenario.weather,
-        transport: flags.zmq ? "zeromq" : "mqtt (embedded aedes)",
-        model: daemon.decider.primary.modelId,
-        backend: daemon.decider.backend.chosen,
-        simulatedS: Number(score.durationS.toFixed(1)),
-        wallS: Number(((Date.now() - started) / 1000).toFixed(1)),
-        distanceM: Math.round(score.distanceM),
-        routeCompletion: Number(score.routeCompletion.toFixed(3)),
-        collisions: score.collisions,
-        nearMisses: score.nearMisses,
-        stopLineViolations: score.stopLineViolations,
-        speedLimitViolations: score.speedLimitViolations,
-        voiceCompliance: Number(score.voiceCompliance.toFixed(2)),
-        messages: m.messagesIn,
-        rejected: m.rejected,
-        frames: m.frames,
-        decisions: m.decisions,
-        dropped: m.dropsTotal,
-        latencyP99Ms: Number(p99(latencies).toFixed(2)),
-        sensorToDecisionP50Ms: Number(quantile(sensorLatencies, 0.5).toFixed(2)),
-        sensorToDecisionP99Ms: Number(p99(sensorLatencies).toFixed(2)),
-        recording: files,
+      const summary = demoSummary({
+        scenario,
+        zmq: Boolean(flags.zmq),
+        model: { id: daemon.decider.primary.modelId, backend: daemon.decider.backend.chosen, dir: flags.model },
+        score,
+        wallS: (Date.now() - started) / 1000,
+        metrics: m,
+        tally,
+        files,
         log: relative(process.cwd(), logPath),
-        // Runs as printed from a clone after npm install (npx finds the project's own bin), or installed.
-        replay: files[0] ? `npx fusiond replay ${shellWord(files[0])} --model ${shellWord(flags.model)}` : undefined,
-      };
+      });
       writeFileSync(join(outDir, "demo-summary.json"), JSON.stringify(summary, null, 2));
       if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
       else process.stdout.write(summaryText(summary, files));

@@ -4,29 +4,22 @@
  * side by side (`--compare DIR...`) with bootstrap intervals; a JSON report (`--out`, schema in
  * docs/eval.md) and a self-contained HTML page (`--html`). Progress goes to stderr, the summary to stdout.
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import type { Command } from "commander";
 import { BACKEND_CHOICES, type BackendChoice } from "../../fusion/index.ts";
-import { renderHtml } from "../../eval/score/html.ts";
-import type { EvalReport } from "../../eval/score/report.ts";
-import { summaryText } from "../../eval/score/summary.ts";
 import type { SuiteProgress } from "../../eval/run/closed-loop.ts";
-import { evaluate, type EvaluateOptions } from "../../eval/run/evaluate.ts";
+import { evaluate, requireLabels, type EvaluateOptions } from "../../eval/run/evaluate.ts";
+import { checkEvalRecordings, evalRecordings } from "../../eval/run/recordings.ts";
 import { mqttEpisodeRunner } from "../../eval/run/mqtt-loop.ts";
 import { parseSeeds, scenariosForSeeds, suiteScenarios, withDuration } from "../../eval/run/scenarios.ts";
 import { fleetEval } from "../fleet/cli.ts";
 import { DEFAULT_PREFIX } from "../../eval/fleet/jobs.ts";
-import { evalRunSpec, planRun, type RunOutputs } from "../../eval/fleet/run.ts";
-import { EXIT_USAGE } from "./types.ts";
-import { checkRecordings, recordingInputs } from "../../replay/index.ts";
+import { evalRunSpec, planRun } from "../../eval/fleet/run.ts";
+import { writeEvalOutputs } from "./eval-output.ts";
 import { ROS_MAP_OPTION } from "./ros-flags.ts";
-import { FusiondError } from "../../schemas/index.ts";
 import { FUSIOND_VERSION } from "../../schemas/version.ts";
 import { closedLoopProgressText, progressLine } from "./eval-progress.ts";
 import { usage } from "../cli-errors.ts";
 import { number, oneOf } from "../cli-validate.ts";
-import { writeTextOutput } from "../output-file.ts";
 
 interface EvalFlags {
   model?: string;
@@ -103,55 +96,29 @@ Examples:
       const models = [...(flags.model ? [flags.model] : []), ...(flags.compare ?? [])];
       if (!models.length) return fail("give --model DIR (and/or --compare DIR...)");
       if (!flags.data?.length && !flags.closedLoop) return fail("give --data FILES... (open loop) and/or --closed-loop");
-      if (!BACKEND_CHOICES.includes(flags.backend as BackendChoice)) return fail(`--backend must be one of ${BACKEND_CHOICES.join(", ")}`);
       if (flags.ablation && !flags.data?.length) return fail("--ablation works on recordings: give --data");
-      const num = (s: string, name: string, min: number): number | undefined => {
-        const n = Number(s);
-        if (!Number.isFinite(n) || n < min) {
-          fail(`${name} must be a number ≥ ${min}, not "${s}"`);
-          return undefined;
-        }
-        return n;
-      };
-      const iterations = num(flags.bootstrap, "--bootstrap", 1);
-      const bseed = num(flags.bootstrapSeed, "--bootstrap-seed", 0);
-      const parallel = num(flags.parallel, "--parallel", 1);
-      const duration = flags.duration === undefined ? undefined : num(flags.duration, "--duration", 1);
-      if (iterations === undefined || bseed === undefined || parallel === undefined || (flags.duration !== undefined && duration === undefined)) return;
-      let scenarios = flags.closedLoop ? (flags.seeds ? scenariosForSeeds(parseSeeds(flags.seeds)) : suiteScenarios(flags.suite)) : [];
-      scenarios = withDuration(scenarios, duration);
+      // commander's parsers have checked --bootstrap, --bootstrap-seed, --parallel, --duration and --backend.
+      const scenarios = flags.closedLoop ? (flags.seeds ? scenariosForSeeds(parseSeeds(flags.seeds)) : suiteScenarios(flags.suite)) : [];
       const progress = progressLine(!flags.quiet && (process.stderr.isTTY || process.env["FUSIOND_PROGRESS"] === "1"));
       const log = (s: string): void => {
         progress.end();
         if (!flags.quiet) process.stderr.write(`fusiond eval: ${s}\n`);
       };
-      if (flags.data?.length) {
-        // Unsigned recordings are warned about (a few named, then a count); with --verify-key, tampered ones refused.
-        const warnings: string[] = [];
-        await checkRecordings(flags.data, { ...(flags.verifyKey ? { verifyKey: flags.verifyKey } : {}), ...(flags.allowUnsigned ? { allowUnsigned: true } : {}) }, (w) => warnings.push(w));
-        for (const w of warnings.slice(0, 3)) process.stderr.write(`fusiond eval: ${w}\n`);
-        if (warnings.length > 3) process.stderr.write(`fusiond eval: ... and ${warnings.length - 3} more recordings like these\n`);
-      }
+      if (flags.data?.length) await checkEvalRecordings(flags.data, flags, (w) => process.stderr.write(`fusiond eval: ${w}\n`));
       const started = performance.now();
       // ROS recordings in --data are converted to temporary fusiond recordings first (removed at the end).
-      const inputs = await recordingInputs(flags.data ?? [], flags.rosMap, log, (input, f) => {
-        // Open-loop scores compare decisions with the simulator's labels: a ROS drive brings none.
-        if (input.converted) log(`${f}: a ROS recording carries no fusiond.GroundTruth labels, so the open loop scores none of its frames`);
-      });
-      const cleanup = async (): Promise<void> => {
-        for (const i of inputs) await i.cleanup();
-      };
+      const inputs = await evalRecordings(flags.data ?? [], flags.rosMap, log);
       const options: EvaluateOptions = {
         models,
-        data: inputs.map((i) => i.path),
-        scenarios,
+        data: inputs.paths,
+        scenarios: withDuration(scenarios, flags.duration === undefined ? undefined : Number(flags.duration)),
         suiteName: flags.seeds ? `seeds ${flags.seeds}` : flags.suite,
         ablation: Boolean(flags.ablation),
         baselines: flags.baselines ?? [],
         backend: flags.backend as BackendChoice,
         maskUnused: !flags.keepUnusedSensors,
-        bootstrap: { iterations, level: 0.95, seed: bseed },
-        parallel,
+        bootstrap: { iterations: Number(flags.bootstrap), level: 0.95, seed: Number(flags.bootstrapSeed) },
+        parallel: Number(flags.parallel),
         ...(flags.timeline ? { timelineEpisode: flags.timeline } : {}),
         ...(flags.mqtt ? { runEpisode: mqttEpisodeRunner(flags.mqtt), transport: "mqtt" as const } : { transport: "in-process" as const }),
         command: `fusiond ${process.argv.slice(2).join(" ")}`,
@@ -162,43 +129,21 @@ Examples:
       };
       const outputs = { ...(flags.out ? { out: flags.out } : {}), ...(flags.html ? { html: flags.html } : {}), ...(flags.json ? { json: true } : {}) };
       if (flags.redis) {
-        if (inputs.some((i) => i.converted)) {
-          await cleanup();
+        if (inputs.converted) {
+          await inputs.cleanup();
           return fail("--redis takes fusiond recordings: convert ROS recordings first (fusiond convert IN --out OUT.mcap) so every worker reads the same file");
         }
         if (flags.mqtt) return fail("--mqtt and --redis do not go together: fleet workers run closed loop in process");
-        const attempts = num(flags.attempts, "--attempts", 1);
-        if (attempts === undefined) return;
+        const attempts = Number(flags.attempts);
+        if (!Number.isFinite(attempts) || attempts < 1) return fail(`--attempts must be a number ≥ 1, not "${flags.attempts}"`);
         const manifest = await planRun("eval", evalRunSpec(options), outputs, attempts);
         const report = await fleetEval(manifest, { redis: flags.redis, prefix: flags.prefix, quiet: Boolean(flags.quiet), log });
         if (report) await writeEvalOutputs(report, manifest.outputs, log);
         return;
       }
-      const { report } = await evaluate(options).finally(cleanup);
+      const { report } = await evaluate(options).finally(inputs.cleanup);
       progress.end();
-      const unlabelled = report.models.find((m) => m.openLoop && m.openLoop.data.labelled === 0);
-      if (unlabelled) {
-        throw new FusiondError("no_labels", `--data has no expert labels (fusiond.GroundTruth): open-loop scores of ${unlabelled.model.id} would be 0 for no reason`, {
-          hint: "give recordings made by fusiond sim --out (they carry the expert's label), or use --closed-loop",
-        });
-      }
+      requireLabels(report);
       await writeEvalOutputs(report, outputs, log);
     });
-}
-
-/**
- * Writes the report where asked — each file whole or not at all (bin/output-file.ts), - for stdout — prints the
- * summary (or the JSON) unless a report went to stdout, and sets the exit status (1: a unit failed).
- */
-export async function writeEvalOutputs(report: EvalReport, o: RunOutputs, log: (s: string) => void): Promise<void> {
-  const write = async (path: string, text: string): Promise<void> => {
-    if (path !== "-") mkdirSync(dirname(path), { recursive: true });
-    await writeTextOutput(path, text);
-    if (path !== "-") log(`wrote ${path}`);
-  };
-  for (const f of report.failures ?? []) log(`failed: ${f.kind} ${f.model} ${f.unit}: ${f.reason}`);
-  if (report.failures?.length) process.exitCode = 1;
-  if (o.out) await write(o.out, JSON.stringify(report, null, 2) + "\n");
-  if (o.html) await write(o.html, renderHtml(report));
-  if (o.out !== "-" && o.html !== "-") process.stdout.write(o.json ? JSON.stringify(report, null, 2) + "\n" : summaryText(report));
 }

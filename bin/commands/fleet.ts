@@ -7,7 +7,7 @@ import { fleetEval, fleetReplay } from "../fleet/cli.ts";
 import { DEFAULT_PREFIX, unitName, type JobData } from "../../eval/fleet/jobs.ts";
 import { listRuns, loadRun, setRunState } from "../../eval/fleet/run.ts";
 import { JobTracker, runJobsKey } from "../../eval/fleet/tracker.ts";
-import { writeEvalOutputs } from "./eval.ts";
+import { writeEvalOutputs } from "./eval-output.ts";
 import { writeReplayOutputs } from "./replay-output.ts";
 import { EXIT_USAGE } from "./types.ts";
 

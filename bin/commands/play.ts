@@ -9,9 +9,7 @@ import { MqttTransport, ZmqSink, type RawSink } from "../../sensors/index.ts";
 import { recordingInput } from "../../replay/index.ts";
 import { ROS_MAP_OPTION } from "./ros-flags.ts";
 import { fileSource, McapRecording, Pacer, parseRate, parseRemap, playRecording, type PlayProgress } from "../../replay/index.ts";
-import { checkRange, number } from "../cli-validate.ts";
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+import { checkRange, collect, number } from "../cli-validate.ts";
 
 interface PlayOpts {
   mqtt?: string;

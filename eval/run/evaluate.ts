@@ -338,3 +338,16 @@ function mergeEvaluation(o: EvaluateOptions, gathered: readonly Gathered[], wall
   const present = <T,>(xs: Array<T | undefined>): T[] => xs.filter((x): x is T => x !== undefined);
   return { report, records: present(recordsOf), episodes: present(episodesOf) };
 }
+
+/**
+ * Open-loop scores compare decisions with the simulator's labels: recordings without any (no fusiond.GroundTruth)
+ * would score 0 for no reason, so such a report is an error, with what to do.
+ */
+export function requireLabels(report: EvalReport): void {
+  const unlabelled = report.models.find((m) => m.openLoop && m.openLoop.data.labelled === 0);
+  if (unlabelled) {
+    throw new FusiondError("no_labels", `--data has no expert labels (fusiond.GroundTruth): open-loop scores of ${unlabelled.model.id} would be 0 for no reason`, {
+      hint: "give recordings made by fusiond sim --out (they carry the expert's label), or use --closed-loop",
+    });
+  }
+}
