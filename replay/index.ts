@@ -1,5 +1,6 @@
 /** replay/: MCAP recorder and reader, recovery, virtual-clock replay. Imports only schemas/. */
 export * from "./replay-clock.ts";
+export * from "./rotate.ts";
 export * from "./pacer.ts";
 export * from "./compare.ts";
 export * from "./compression.ts";

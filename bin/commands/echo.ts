@@ -7,11 +7,12 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { Subscription } from "rxjs";
 import { MessageDecoder, TopicRegistry, type Rejection, type SensorMessage } from "../../schemas/index.ts";
-import { MqttTransport, SensorSource, ZmqSource, type RawSource } from "../../sensors/index.ts";
+import { SensorSource } from "../../sensors/index.ts";
+import { openSourceChoice } from "../../sensors/source-choice.ts";
 import { isoNs } from "../../replay/time-format.ts";
-import { wallNs } from "../../sensors/wall-clock.ts";
-import { usage as usageError, reportError } from "../cli-errors.ts";
-import { existingFile, number, oneOf } from "../cli-validate.ts";
+import { reportError, usage } from "../cli-errors.ts";
+import { collect, existingFile, number, oneOf } from "../cli-validate.ts";
+import { stopOnce } from "../stop-once.ts";
 
 interface EchoOpts {
   mqtt?: string;
@@ -43,10 +44,6 @@ export function echoLine(m: SensorMessage, json: Record<string, unknown>): strin
     message: json,
   });
 }
-
-export { isoNs };
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export default function register(program: Command): void {
   program
@@ -82,55 +79,42 @@ Examples:
   fusiond echo --mqtt mqtts://broker:8883 --ca ca.pem --username car --topic 'vehicles/#'`,
     )
     .action(async (opts: EchoOpts) => {
-      const usage = (message: string): never => usageError(message);
       if (!opts.mqtt === !opts.zmq) usage("give exactly one of --mqtt URL or --zmq ENDPOINT");
-      if (opts.bytes !== "length" && opts.bytes !== "base64") usage("--bytes must be length or base64");
-      const positiveInt = (text: string, name: string): number => {
-        const n = Number(text);
-        return Number.isInteger(n) && n > 0 ? n : usage(`${name} takes a positive whole number, not "${text}"`);
-      };
-      const count = opts.count === undefined ? undefined : positiveInt(opts.count, "--count");
+      // commander's parsers have checked --count, --max-bytes (whole numbers ≥ 1) and --bytes.
+      const count = opts.count === undefined ? undefined : Number(opts.count);
       const registry = new TopicRegistry(opts.vehicle ?? "+");
-      const decoder = new MessageDecoder({ registry, ...(opts.maxBytes ? { maxBytes: positiveInt(opts.maxBytes, "--max-bytes") } : {}) });
+      const decoder = new MessageDecoder({ registry, ...(opts.maxBytes ? { maxBytes: Number(opts.maxBytes) } : {}) });
       const patterns = opts.topic?.length ? opts.topic : [`vehicles/${opts.vehicle ?? "+"}/#`];
       const password = opts.password ?? process.env["FUSIOND_MQTT_PASSWORD"];
-
-      let transport: RawSource;
-      let where: string;
-      if (opts.mqtt) {
-        const mqtt = await MqttTransport.connect({
-          url: opts.mqtt,
-          now: wallNs,
-          registry,
-          clientId: `fusiond-echo-${process.pid}`,
-          ...(opts.username !== undefined ? { username: opts.username } : {}),
-          ...(password !== undefined ? { password } : {}),
-          ...(opts.ca ? { tls: { ca: readFileSync(opts.ca) } } : {}),
-          onStatus: (e) => {
-            if (e.kind === "reconnecting") process.stderr.write(`fusiond echo: connection lost, reconnecting in ${e.delayMs} ms\n`);
-            else if (e.kind === "error") process.stderr.write(`fusiond echo: ${e.message}\n`);
-          },
-        });
-        transport = mqtt;
-        where = `${opts.mqtt} (MQTT ${mqtt.protocolVersion === 5 ? "5" : "3.1.1"})`;
-      } else {
-        transport = new ZmqSource({ endpoint: opts.zmq!, now: wallNs, mode: opts.zmqBind ? "bind" : "connect" });
-        where = `${opts.zmq} (ZeroMQ ${opts.zmqBind ? "bind" : "connect"})`;
-      }
+      const { source: transport, where } = await openSourceChoice(
+        opts.mqtt
+          ? {
+              mqtt: opts.mqtt,
+              options: {
+                registry,
+                clientId: `fusiond-echo-${process.pid}`,
+                ...(opts.username !== undefined ? { username: opts.username } : {}),
+                ...(password !== undefined ? { password } : {}),
+                ...(opts.ca ? { tls: { ca: readFileSync(opts.ca) } } : {}),
+                onStatus: (e) => {
+                  if (e.kind === "reconnecting") process.stderr.write(`fusiond echo: connection lost, reconnecting in ${e.delayMs} ms\n`);
+                  else if (e.kind === "error") process.stderr.write(`fusiond echo: ${e.message}\n`);
+                },
+              },
+            }
+          : { zmq: opts.zmq!, bind: Boolean(opts.zmqBind) },
+      );
       const source = new SensorSource(transport, decoder);
-      const bytesMode = opts.bytes as "length" | "base64";
       let printed = 0;
       let droppedSlowStdout = 0;
-
-      let finish!: () => void;
-      const finished = new Promise<void>((resolve) => (finish = resolve));
-      let stopping: Promise<void> | undefined;
-      const stop = (why: string): Promise<void> =>
-        (stopping ??= (async () => {
-          process.off("SIGINT", onSignal);
-          process.off("SIGTERM", onSignal);
+      const rejections = source.rejections.subscribe((r: Rejection) => {
+        process.stderr.write(`fusiond echo: rejected ${r.reason} on ${r.topic}: ${r.detail}${r.bytes === undefined ? "" : ` (${r.bytes} bytes)`}\n`);
+      });
+      let subscription: Subscription | undefined;
+      const { stop, stopping, finished } = stopOnce(
+        async (why) => {
           subscription?.unsubscribe();
-          rejections?.unsubscribe();
+          rejections.unsubscribe();
           source.close();
           await transport.close();
           const r = Object.entries(source.counters.rejected).filter(([, n]) => n > 0);
@@ -140,30 +124,20 @@ Examples:
               (droppedSlowStdout ? `, ${droppedSlowStdout} not printed (stdout too slow)` : "") +
               "\n",
           );
-        })()
-          .catch((err: unknown) => {
-            // One error path (bin/cli-errors.ts): what went wrong and what to do, exit 1.
-            process.exitCode = reportError(err, { command: "echo", json: false, verbose: false });
-          })
-          .finally(finish));
-      const onSignal = (signal: NodeJS.Signals): void => void stop(signal);
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
+        },
+        // One error path (bin/cli-errors.ts): what went wrong and what to do, exit 1.
+        (err) => void (process.exitCode = reportError(err, { command: "echo", json: false, verbose: false })),
+      );
       process.stdout.on("error", (err: NodeJS.ErrnoException) => void stop(err.code === "EPIPE" ? "stdout closed" : err.message));
 
-      let subscription: Subscription | undefined;
-      let rejections: Subscription | undefined;
-      rejections = source.rejections.subscribe((r: Rejection) => {
-        process.stderr.write(`fusiond echo: rejected ${r.reason} on ${r.topic}: ${r.detail}${r.bytes === undefined ? "" : ` (${r.bytes} bytes)`}\n`);
-      });
       subscription = source.messages(patterns).subscribe({
         next: (m) => {
-          if (stopping) return;
+          if (stopping()) return;
           if (process.stdout.writableLength > STDOUT_LIMIT) {
             droppedSlowStdout++;
             return;
           }
-          process.stdout.write(echoLine(m, decoder.codec.toJSON(m.type, m.message, { bytes: bytesMode })) + "\n");
+          process.stdout.write(echoLine(m, decoder.codec.toJSON(m.type, m.message, { bytes: opts.bytes as "length" | "base64" })) + "\n");
           printed++;
           if (count !== undefined && printed >= count) void stop(`--count ${count} reached`);
         },

@@ -7,28 +7,12 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { asyncScheduler } from "rxjs";
 import { FusiondError, MessageDecoder, TopicRegistry } from "../../schemas/index.ts";
-import { MqttTransport, ZmqSource, type RawSource } from "../../sensors/index.ts";
+import { openSourceChoice } from "../../sensors/source-choice.ts";
 import { wallNs } from "../../sensors/wall-clock.ts";
-import { existingFile, number, oneOf } from "../cli-validate.ts";
-import { COMPRESSIONS, RawRecorder, readSigningKey, recordToFile, type Compression, type RotateOptions } from "../../replay/index.ts";
+import { collect, existingFile, number, oneOf } from "../cli-validate.ts";
+import { COMPRESSIONS, parseRotate, RawRecorder, readSigningKey, recordToFile, type Compression } from "../../replay/index.ts";
+import { stopOnce } from "../stop-once.ts";
 import { FUSIOND_VERSION } from "../version.ts";
-
-
-
-/** "500MB", "2GB", "64k" → bytes; "90s", "10m", "1h", "30" (s) → ns. */
-export function parseRotate(text: string): RotateOptions {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = m?.[2]?.toLowerCase() ?? "";
-  const n = Number(m?.[1]);
-  const bytes: Record<string, number> = { b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };
-  const secs: Record<string, number> = { "": 1, s: 1, min: 60, h: 3600 };
-  if (m && unit in bytes && unit !== "m") return { maxBytes: Math.round(n * bytes[unit]!) };
-  if (m && unit === "m") return { maxDurationNs: BigInt(Math.round(n * 60e9)) }; // minutes: "10m"
-  if (m && unit in secs) return { maxDurationNs: BigInt(Math.round(n * secs[unit]! * 1e9)) };
-  throw new FusiondError("bad_option", `--rotate takes a size (500MB, 2GB) or a duration (90s, 10m, 1h), not "${text}"`);
-}
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 interface RecordOpts {
   mqtt?: string;
@@ -82,11 +66,9 @@ Examples:
     )
     .action(async (opts: RecordOpts) => {
       if (!opts.mqtt === !opts.zmq) throw new FusiondError("bad_option", "give exactly one of --mqtt URL or --zmq ENDPOINT");
-      if (!(COMPRESSIONS as readonly string[]).includes(opts.compression)) {
-        throw new FusiondError("bad_option", `--compression must be one of ${COMPRESSIONS.join(", ")}`);
-      }
-      const durationS = opts.duration === undefined ? undefined : positive(opts.duration, "--duration");
-      const maxBytes = opts.maxSize === undefined ? undefined : positive(opts.maxSize, "--max-size") * 1024 * 1024;
+      // commander's parsers have checked --compression, --duration and --max-size (numbers > 0).
+      const durationS = opts.duration === undefined ? undefined : Number(opts.duration);
+      const maxBytes = opts.maxSize === undefined ? undefined : Number(opts.maxSize) * 1024 * 1024;
       const meta: Record<string, string> = { fusiondVersion: FUSIOND_VERSION };
       if (opts.vehicle) meta["vehicle"] = opts.vehicle;
       if (opts.config) meta["config"] = readFileSync(opts.config, "utf8");
@@ -97,9 +79,7 @@ Examples:
       }
       const registry = new TopicRegistry(opts.vehicle ?? "+");
       // Connect first: a broker that does not answer leaves no file behind (an empty, unclosed recording).
-      const source: RawSource = opts.mqtt
-        ? await MqttTransport.connect({ url: opts.mqtt, now: wallNs, registry, clientId: `fusiond-record-${process.pid}` })
-        : new ZmqSource({ endpoint: opts.zmq!, now: wallNs, mode: opts.zmqBind ? "bind" : "connect" });
+      const { source } = await openSourceChoice(opts.mqtt ? { mqtt: opts.mqtt, options: { registry, clientId: `fusiond-record-${process.pid}` } } : { zmq: opts.zmq!, bind: Boolean(opts.zmqBind) });
       const recorder = await recordToFile(opts.out, {
         compression: opts.compression as Compression,
         metadata: meta,
@@ -110,9 +90,6 @@ Examples:
       });
       const raw = new RawRecorder(recorder, new MessageDecoder({ registry }));
       const started = wallNs();
-      let stopping: Promise<void> | undefined;
-      let finish!: () => void;
-      const finished = new Promise<void>((r) => (finish = r));
       let progress: ReturnType<typeof setInterval> | undefined;
       const line = (final = false): void => {
         // Progress is for a person at a terminal: a pipe or a log gets only the final line.
@@ -125,8 +102,8 @@ Examples:
           `, ${r.chunks} chunks, ${s.dropped} dropped, ${Object.values(s.skipped).reduce((a, b) => a + (b ?? 0), 0)} skipped`;
         process.stderr.write(process.stderr.isTTY && !final ? `\r${text}\u001b[K` : `${text}\n`);
       };
-      const stop = (why: string): Promise<void> =>
-        (stopping ??= (async () => {
+      const { stop, finished } = stopOnce(
+        async (why) => {
           clearInterval(progress);
           sub.unsubscribe();
           await source.close();
@@ -138,12 +115,13 @@ Examples:
             const s = raw.stats();
             process.stdout.write(JSON.stringify({ files: r.files, stoppedBy: why, messages: s.recorded, dropped: s.dropped, skipped: s.skipped, bytesWritten: r.bytesWritten, chunks: r.chunks }) + "\n");
           }
-        })()
-          .catch((err: unknown) => {
-            process.stderr.write(`fusiond record: ${(err as Error).message}\n`);
-            process.exitCode = 1;
-          })
-          .finally(finish));
+        },
+        (err) => {
+          process.stderr.write(`fusiond record: ${(err as Error).message}\n`);
+          process.exitCode = 1;
+        },
+        { keepSignals: true },
+      );
       const sub = source.subscribe(opts.topics).subscribe({
         next: (m) => {
           raw.add(m);
@@ -159,18 +137,7 @@ Examples:
       // One start line for logs and pipes too (the progress line is for terminals only).
       if (!opts.quiet) process.stderr.write(`fusiond record: recording ${opts.out} from ${opts.mqtt ?? opts.zmq}: ${opts.topics.join(" ")} (Ctrl-C closes it)\n`);
       const timer = durationS === undefined ? undefined : setTimeout(() => void stop("--duration reached"), durationS * 1000);
-      const onSignal = (sig: NodeJS.Signals): void => void stop(sig);
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
       await finished;
       clearTimeout(timer);
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
     });
-}
-
-function positive(text: string, name: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new FusiondError("bad_option", `${name} must be a positive number, not "${text}"`);
-  return n;
 }

@@ -1,12 +1,11 @@
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { parse as parseYaml } from "yaml";
 import { configSecrets, parseDaemonConfig } from "../../pipeline/daemon-config.ts";
-import { cutSecrets, FusiondError, redactSecrets, redactText } from "../../schemas/index.ts";
+import { cutSecrets, redactSecrets } from "../../schemas/index.ts";
 import { startDaemon } from "../daemon/daemon.ts";
+import { readConfigFile } from "../daemon/config-file.ts";
 import { createLogger, LOG_FORMATS, type LogFormat } from "../daemon/logger.ts";
 import { BACKEND_CHOICES } from "../../fusion/index.ts";
-import { existingFile, hostPort, number, oneOf } from "../cli-validate.ts";
+import { collect, existingFile, foxgloveListen, hostPort, number, oneOf } from "../cli-validate.ts";
 import { FUSIOND_VERSION } from "../version.ts";
 
 interface RunFlags {
@@ -33,8 +32,6 @@ interface RunFlags {
   printConfig?: boolean;
 }
 
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-
 /**
  * Secrets may come from the environment rather than the file or the command line (which `ps` shows):
  * FUSIOND_MQTT_PASSWORD, FUSIOND_MQTT_KEY_PASSPHRASE, FUSIOND_HTTP_TOKEN, FUSIOND_FOXGLOVE_TOKEN.
@@ -44,21 +41,9 @@ export type SecretEnv = Partial<Record<"FUSIOND_MQTT_PASSWORD" | "FUSIOND_MQTT_K
 
 /** Reads the config file (YAML or JSON) and lays the environment's secrets and the command-line flags over it. */
 export function configFromFlags(flags: RunFlags, env: SecretEnv = process.env as SecretEnv): { config: ReturnType<typeof parseDaemonConfig>; text: string } {
-  let raw: Record<string, unknown> = {};
-  let text = "";
-  if (flags.config) {
-    try {
-      text = readFileSync(flags.config, "utf8");
-    } catch (err) {
-      throw new FusiondError("config_unreadable", `cannot read config ${flags.config}: ${(err as Error).message}`, { file: flags.config });
-    }
-    try {
-      raw = (parseYaml(text) as Record<string, unknown> | null) ?? {};
-    } catch (err) {
-      throw new FusiondError("bad_config", `${flags.config} is not valid YAML/JSON: ${(err as Error).message}`, { file: flags.config });
-    }
-    if (typeof raw !== "object" || Array.isArray(raw)) throw new FusiondError("bad_config", `${flags.config}: the top level must be a mapping of keys`);
-  }
+  const file = flags.config ? readConfigFile(flags.config) : undefined;
+  const raw: Record<string, unknown> = file?.raw ?? {};
+  const text = file?.text ?? "";
   const obj = (k: string): Record<string, unknown> => ({ ...((raw[k] as Record<string, unknown> | undefined) ?? {}) });
   if (flags.vehicle) raw["vehicle"] = flags.vehicle;
   if (flags.sensor?.length) raw["sensors"] = flags.sensor;
@@ -86,7 +71,7 @@ export function configFromFlags(flags: RunFlags, env: SecretEnv = process.env as
   if (flags.http) raw["http"] = { ...obj("http"), listen: flags.http };
   const httpToken = flags.httpToken ?? env.FUSIOND_HTTP_TOKEN;
   if (httpToken) raw["http"] = { ...obj("http"), token: httpToken };
-  if (flags.foxglove) raw["foxglove"] = { ...obj("foxglove"), listen: /^\d+$/.test(flags.foxglove) ? `127.0.0.1:${flags.foxglove}` : flags.foxglove };
+  if (flags.foxglove) raw["foxglove"] = { ...obj("foxglove"), listen: foxgloveListen(flags.foxglove) };
   const foxgloveToken = flags.foxgloveToken ?? env.FUSIOND_FOXGLOVE_TOKEN;
   if (raw["foxglove"] && foxgloveToken) raw["foxglove"] = { ...obj("foxglove"), token: foxgloveToken };
   if (raw["foxglove"] && flags.foxgloveOrigin?.length) raw["foxglove"] = { ...obj("foxglove"), allowedOrigins: flags.foxgloveOrigin };

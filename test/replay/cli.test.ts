@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseRotate } from "../../bin/commands/record.ts";
+import { parseRotate } from "../../replay/rotate.ts";
 import { syntheticDrive } from "./synthetic.ts";
 import { recordToMemory } from "./helpers.ts";
 
