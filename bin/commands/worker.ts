@@ -6,7 +6,8 @@
  */
 import type { Command } from "commander";
 import { BACKEND_CHOICES, type BackendChoice } from "../../fusion/index.ts";
-import { FleetWorker } from "../fleet/worker.ts";
+import { FleetWorker } from "../../eval/fleet/worker.ts";
+import { hostPort, startHttpEndpoints } from "../daemon/http.ts";
 import { DEFAULT_PREFIX } from "../../eval/fleet/jobs.ts";
 import { EXIT_USAGE } from "./types.ts";
 
@@ -78,7 +79,7 @@ Examples:
         concurrency,
         backend: flags.backend as BackendChoice,
         ...(flags.name ? { name: flags.name } : {}),
-        http: flags.http,
+        ...(flags.http !== "off" ? { serve: (p) => startHttpEndpoints({ ...hostPort(flags.http), ...p }) } : {}),
         ...(lock ? { lockDurationMs: lock } : {}),
         ...(stalled ? { stalledIntervalMs: stalled } : {}),
         log,

@@ -1,6 +1,6 @@
 /**
  * A fleet worker: a BullMQ Worker on the fleet queue whose processor is JobExecutor, with Prometheus
- * metrics and /healthz, /readyz (bin/daemon/http.ts). Stopping (SIGTERM) stops taking jobs, lets the
+ * metrics and /healthz, /readyz answers, served where the caller says (`fusiond worker`: bin/daemon/http.ts). Stopping (SIGTERM) stops taking jobs, lets the
  * running ones finish within a grace period, and hands the rest back to the queue (moved to wait, so
  * another worker takes them at once, without waiting for stalled-job detection).
  */
@@ -8,10 +8,18 @@ import { hostname } from "node:os";
 import { Worker, WaitingError, type Job } from "bullmq";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { BackendChoice } from "../../fusion/index.ts";
-import { startHttpEndpoints, type HttpEndpoints } from "../daemon/http.ts";
-import { JobExecutor, JobRefused, type ExecutorOptions } from "../../eval/fleet/execute.ts";
-import { DEFAULT_PREFIX, QUEUE, unitName, type JobData, type JobReturn } from "../../eval/fleet/jobs.ts";
-import { redisConnection, redisDriver } from "../../eval/fleet/redis.ts";
+import { JobExecutor, JobRefused, type ExecutorOptions } from "./execute.ts";
+import { DEFAULT_PREFIX, QUEUE, unitName, type JobData, type JobReturn } from "./jobs.ts";
+import { redisConnection, redisDriver } from "./redis.ts";
+
+/** A probe's answer: ok, and why in words and numbers. */
+export interface WorkerProbe {
+  ok: boolean;
+  detail: Record<string, unknown>;
+}
+
+/** Serves the worker's metrics and probes (e.g. over HTTP) until closed. */
+export type ServeProbes = (p: { registry: Registry; health: () => WorkerProbe; ready: () => WorkerProbe }) => Promise<{ readonly url: string; close(): Promise<void> }>;
 
 export interface FleetWorkerOptions {
   redis: string;
@@ -19,8 +27,8 @@ export interface FleetWorkerOptions {
   concurrency: number;
   backend: BackendChoice;
   name?: string;
-  /** host:port for /metrics /healthz /readyz, or "off". */
-  http: string;
+  /** Where /metrics /healthz /readyz are served; none: not served. */
+  serve?: ServeProbes;
   /** BullMQ lock duration and stalled-check interval, ms (defaults 30000 / 30000). */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
@@ -36,7 +44,7 @@ export class FleetWorker {
   readonly registry = new Registry();
   readonly name: string;
   private worker!: Worker<JobData, JobReturn>;
-  private http: HttpEndpoints | undefined;
+  private http: Awaited<ReturnType<ServeProbes>> | undefined;
   private executor!: JobExecutor;
   private readonly running = new Map<string, { job: Job<JobData, JobReturn>; token: string | undefined; handBack: () => void }>();
   private redisUp = 0;
@@ -93,11 +101,8 @@ export class FleetWorker {
     this.worker.on("failed", (job, err) => {
       if (job && !(err instanceof WaitingError) && err.name !== "WaitingError") o.log(`failed ${job.data.kind} ${unitName(job.data)} (attempt ${job.attemptsMade}): ${err.message}`);
     });
-    if (o.http !== "off") {
-      const at = o.http.lastIndexOf(":");
-      this.http = await startHttpEndpoints({
-        host: o.http.slice(0, at).replace(/^\[|\]$/g, ""),
-        port: Number(o.http.slice(at + 1)),
+    if (o.serve) {
+      this.http = await o.serve({
         registry: this.registry,
         health: () => ({ ok: this.redisUp === 1 && !this.stopping, detail: this.detail() }),
         ready: () => ({ ok: this.redisUp === 1 && !this.stopping && this.worker.isRunning(), detail: this.detail() }),
