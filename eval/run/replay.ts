@@ -12,7 +12,7 @@ import { parse as parseYaml } from "yaml";
 import { roadMapView, type BackendChoice, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import { parseDaemonConfig, type DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { alignerConfigFrom, createPipeline, frameInputsMessage, resolveAlignerConfig, type PipelineMetrics } from "../../pipeline/index.ts";
-import { dropRedacted, FusiondError, MODALITIES, MessageDecoder, TopicRegistry, type SensorMessage } from "../../schemas/index.ts";
+import { dropRedacted, FusiondError, MessageDecoder, TopicRegistry, type SensorMessage } from "../../schemas/index.ts";
 import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import {
   checkRecordings,

@@ -7,15 +7,18 @@ import { comparisonCells, fmt, pct } from "./summary.ts";
 import { confusionSvg, esc, groupedBars, histogram, timelineSvg } from "./svg.ts";
 import { headlineRows, metricLabel, verdictSentences } from "./verdict.ts";
 
-const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px 32px;color:#222}
-h1{font-size:22px;margin-bottom:4px}h2{font-size:18px;margin-top:36px;border-bottom:1px solid #ccc}h3{font-size:15px}
-nav ol{columns:2;max-width:640px;margin:8px 0 0;padding-left:20px}nav a{color:#1f5fa8}
-.verdict{font-size:16px;background:#f5f9ff;border-left:4px solid #1f77b4;padding:10px 14px;margin:12px 0}.verdict p{margin:4px 0}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left;white-space:nowrap}.muted{color:#777}
-.plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:8px 24px;align-items:start}
-figure{margin:12px 0}figcaption{font-size:12px;color:#555}svg{max-width:100%;height:auto;background:#fff}
-figure.wide{grid-column:1/-1}.side-by-side{display:flex;flex-wrap:wrap;gap:0 24px}details{margin-top:24px}code{word-break:break-all}`;
+/** The page's style, one line per group of rules (the page holds them as they are here, joined by newlines). */
+const CSS = [
+  "body{font:14px/1.45 system-ui,sans-serif;margin:24px 32px;color:#222}",
+  "h1{font-size:22px;margin-bottom:4px}h2{font-size:18px;margin-top:36px;border-bottom:1px solid #ccc}h3{font-size:15px}",
+  "nav ol{columns:2;max-width:640px;margin:8px 0 0;padding-left:20px}nav a{color:#1f5fa8}",
+  ".verdict{font-size:16px;background:#f5f9ff;border-left:4px solid #1f77b4;padding:10px 14px;margin:12px 0}.verdict p{margin:4px 0}",
+  "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}",
+  "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left;white-space:nowrap}.muted{color:#777}",
+  ".plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:8px 24px;align-items:start}",
+  "figure{margin:12px 0}figcaption{font-size:12px;color:#555}svg{max-width:100%;height:auto;background:#fff}",
+  "figure.wide{grid-column:1/-1}.side-by-side{display:flex;flex-wrap:wrap;gap:0 24px}details{margin-top:24px}code{word-break:break-all}",
+].join("\n");
 
 function htmlTable(id: string, head: string[], rows: string[][]): string {
   return `<table id="${esc(id)}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows

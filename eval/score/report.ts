@@ -19,6 +19,7 @@ export const DistributionSchema = z.object({
   max: num,
   histogram: z.object({ edges: z.array(num), counts: z.array(num) }),
 });
+export type Distribution = z.infer<typeof DistributionSchema>;
 
 export const ClassScoresSchema = z.object({
   precision: nullableNum,
@@ -38,6 +39,7 @@ export const SliceMetricsSchema = z.object({
   /** Mean AP over the hazard classes with a positive in the slice (null: none). */
   meanAP: nullableNum,
 });
+export type SliceMetrics = z.infer<typeof SliceMetricsSchema>;
 
 export const TimelineSchema = z.object({
   /** Episode shown, and where its steps come from. */
@@ -54,6 +56,7 @@ export const TimelineSchema = z.object({
   /** Steps (indices into t) with a collision onset. */
   collisions: z.array(num).optional(),
 });
+export type Timeline = z.infer<typeof TimelineSchema>;
 
 export const OpenLoopSchema = z.object({
   data: z.object({
@@ -97,6 +100,7 @@ export const OpenLoopSchema = z.object({
   overrides: z.record(z.string(), num),
   timeline: TimelineSchema.optional(),
 });
+export type OpenLoopReport = z.infer<typeof OpenLoopSchema>;
 
 export const ConditionDrivingSchema = z.object({
   km: num,
@@ -106,6 +110,7 @@ export const ConditionDrivingSchema = z.object({
   nearMisses: num,
   nearMissesPer100km: nullableNum,
 });
+export type ConditionDriving = z.infer<typeof ConditionDrivingSchema>;
 
 export const EpisodeRowSchema = z.object({
   scenario: z.string(),
@@ -132,6 +137,7 @@ export const EpisodeRowSchema = z.object({
   /** Condition at each step (from its GroundTruth): dimension → value → distance, time and events there. */
   byCondition: z.record(z.string(), z.record(z.string(), ConditionDrivingSchema)),
 });
+export type EpisodeRow = z.infer<typeof EpisodeRowSchema>;
 
 export const ClosedLoopSchema = z.object({
   suite: z.string(),
@@ -164,6 +170,7 @@ export const ClosedLoopSchema = z.object({
   perEpisode: z.array(EpisodeRowSchema),
   timeline: TimelineSchema.optional(),
 });
+export type ClosedLoopReport = z.infer<typeof ClosedLoopSchema>;
 
 export const AblationRowSchema = z.object({
   /** "all sensors", "without camera", …, or "baseline <model id>". */
@@ -179,6 +186,7 @@ export const AblationRowSchema = z.object({
   deltaMacroF1: num,
   byWeatherMacroF1: z.record(z.string(), num),
 });
+export type AblationRow = z.infer<typeof AblationRowSchema>;
 
 export const ModelInfoSchema = z.object({
   id: z.string(),
@@ -188,6 +196,7 @@ export const ModelInfoSchema = z.object({
   modalities: z.array(z.string()),
   backend: z.string(),
 });
+export type ModelInfo = z.infer<typeof ModelInfoSchema>;
 
 export const ModelReportSchema = z.object({
   model: ModelInfoSchema,
@@ -195,6 +204,7 @@ export const ModelReportSchema = z.object({
   ablation: z.array(AblationRowSchema).optional(),
   closedLoop: ClosedLoopSchema.optional(),
 });
+export type ModelReport = z.infer<typeof ModelReportSchema>;
 
 export const ComparisonSchema = z.object({
   /** e.g. "openLoop.macroF1", "closedLoop.collisionsPer100km", "closedLoop.byCondition.weather.FOG.collisionsPer100km". */
@@ -212,6 +222,7 @@ export const ComparisonSchema = z.object({
   iterations: num,
   units: num,
 });
+export type Comparison = z.infer<typeof ComparisonSchema>;
 
 /** A unit of work (one recording, one episode) that gave no result: left out of the figures, listed here. */
 export const FailureSchema = z.object({
@@ -223,6 +234,7 @@ export const FailureSchema = z.object({
   /** What went wrong, as the runner said it. */
   reason: z.string(),
 });
+export type Failure = z.infer<typeof FailureSchema>;
 
 export const EvalReportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA),
@@ -242,19 +254,6 @@ export const EvalReportSchema = z.object({
   /** Units that failed (absent when none did); the command then exits 1. */
   failures: z.array(FailureSchema).optional(),
 });
-
-export type Distribution = z.infer<typeof DistributionSchema>;
-export type SliceMetrics = z.infer<typeof SliceMetricsSchema>;
-export type Timeline = z.infer<typeof TimelineSchema>;
-export type OpenLoopReport = z.infer<typeof OpenLoopSchema>;
-export type ConditionDriving = z.infer<typeof ConditionDrivingSchema>;
-export type EpisodeRow = z.infer<typeof EpisodeRowSchema>;
-export type ClosedLoopReport = z.infer<typeof ClosedLoopSchema>;
-export type AblationRow = z.infer<typeof AblationRowSchema>;
-export type ModelInfo = z.infer<typeof ModelInfoSchema>;
-export type ModelReport = z.infer<typeof ModelReportSchema>;
-export type Comparison = z.infer<typeof ComparisonSchema>;
-export type Failure = z.infer<typeof FailureSchema>;
 export type EvalReport = z.infer<typeof EvalReportSchema>;
 
 /** Throws a readable error when a report does not match the schema (a bug in whoever made it). */

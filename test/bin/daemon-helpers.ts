@@ -100,3 +100,16 @@ export async function decisionWatcher(url: string, vehicle: string): Promise<{ c
     },
   };
 }
+
+/**
+ * A daemon test's teardown, in this order: the simulator (its episode ended) and its client, then `others` (e.g.
+ * an attacker's client), the daemon, and the broker if given.
+ */
+export async function tearDown(feed: { sim: LiveSim; client: { close(): Promise<void> } }, daemon: { stop(reason: string): Promise<void> }, broker?: { stop(): Promise<void> }, ...others: Array<{ close(): Promise<unknown> }>): Promise<void> {
+  feed.sim.stop();
+  await feed.sim.done;
+  await feed.client.close();
+  for (const o of others) await o.close();
+  await daemon.stop("test");
+  await broker?.stop();
+}

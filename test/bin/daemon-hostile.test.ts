@@ -18,7 +18,7 @@ import { wallNs } from "../../sensors/wall-clock.ts";
 import { decompressHandlers, fileSource } from "../../replay/index.ts";
 import { defaultCodec, TopicRegistry } from "../../schemas/index.ts";
 import { mosquittoOrAedes, sleep, uniqueVehicle, waitFor, type TestBroker } from "../sensors/helpers.ts";
-import { capturedLogger, daemonConfig, simulatorOn, untrainedModel } from "./daemon-helpers.ts";
+import { capturedLogger, daemonConfig, simulatorOn, tearDown, untrainedModel } from "./daemon-helpers.ts";
 import { tmpfs } from "./tmpfs.ts";
 
 const codec = defaultCodec();
@@ -78,10 +78,7 @@ describe("bin/daemon: hostile inputs (a wrong clock, a full disk)", function () 
       assert.match(metrics, /fusiond_decisions_stalled 0/);
       assert.ok(log.lines.some((l) => l["reason"] === "future" && /synchronise clocks/.test(String(l["detail"]))), "logged once with what to do");
     } finally {
-      feed.sim.stop();
-      await feed.sim.done;
-      await feed.client.close();
-      await daemon.stop("test");
+      await tearDown(feed, daemon);
     }
   });
 
@@ -133,10 +130,7 @@ describe("bin/daemon: hostile inputs (a wrong clock, a full disk)", function () 
         await source.close();
       }
     } finally {
-      feed.sim.stop();
-      await feed.sim.done;
-      await feed.client.close();
-      await daemon.stop("test");
+      await tearDown(feed, daemon);
       fs.unmount();
     }
   });
@@ -158,10 +152,7 @@ describe("bin/daemon: hostile inputs (a wrong clock, a full disk)", function () 
       assert.match(String(ready.body["recording"]), /failed: low_space .*MB free in .* below recording\.minFreeMB \(64 MB\)/);
       assert.deepEqual(readdirSync(fs.dir), [], "no file started");
     } finally {
-      feed.sim.stop();
-      await feed.sim.done;
-      await feed.client.close();
-      await daemon.stop("test");
+      await tearDown(feed, daemon);
       fs.unmount();
     }
   });

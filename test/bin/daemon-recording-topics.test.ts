@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { startDaemon } from "../../bin/daemon/daemon.ts";
 import { fileSource, McapRecording } from "../../replay/index.ts";
 import { mosquittoOrAedes, uniqueVehicle, waitFor } from "../sensors/helpers.ts";
-import { capturedLogger, daemonConfig, simulatorOn, untrainedModel } from "./daemon-helpers.ts";
+import { capturedLogger, daemonConfig, simulatorOn, tearDown, untrainedModel } from "./daemon-helpers.ts";
 
 describe("bin/daemon: recording.topics", function () {
   this.timeout(90_000);
@@ -21,11 +21,7 @@ describe("bin/daemon: recording.topics", function () {
     try {
       await waitFor(() => daemon.pipeline.metrics().decisions >= 20, "decisions", 40_000);
     } finally {
-      feed.sim.stop();
-      await feed.sim.done;
-      await feed.client.close();
-      await daemon.stop("test");
-      await broker.stop();
+      await tearDown(feed, daemon, broker);
     }
     try {
       const [file] = readdirSync(dir);

@@ -16,7 +16,7 @@ import { McapRecording, fileSource, recordingInfo } from "../../replay/index.ts"
 import { TopicRegistry, defaultCodec, nsToTimestamp } from "../../schemas/index.ts";
 import { MqttTransport } from "../../sensors/index.ts";
 import { mosquittoOrAedes, sleep, uniqueVehicle, waitFor } from "../sensors/helpers.ts";
-import { capturedLogger, daemonConfig, simulatorOn, untrainedModel } from "./daemon-helpers.ts";
+import { capturedLogger, daemonConfig, simulatorOn, tearDown, untrainedModel } from "./daemon-helpers.ts";
 
 const STRAYS = 20_000;
 const WRONG_TYPE = 2_000;
@@ -114,12 +114,7 @@ describe("bin/daemon: a flood of stray sensor ids and wrong-type payloads", func
       const warnings = log.lines.filter((l) => String(l["msg"]).startsWith("input rejected") && l["reason"] === "unknown_topic");
       assert.equal(warnings.length, 1, "stray ids logged once, not once each");
     } finally {
-      feed.sim.stop();
-      await feed.sim.done;
-      await feed.client.close();
-      await attacker.close();
-      await daemon.stop("test");
-      await broker.stop();
+      await tearDown(feed, daemon, broker, attacker);
     }
     // The recording: accepted topics and the decisions, not one channel per stray.
     const files = readdirSync(recDir).filter((f) => f.endsWith(".mcap"));

@@ -9,7 +9,7 @@ import { TopicRegistry } from "../../schemas/index.ts";
 import { startDaemon, type Daemon } from "../../bin/daemon/daemon.ts";
 import { wallNs } from "../../sensors/wall-clock.ts";
 import { freePort, mosquittoOrAedes, sleep, uniqueVehicle, waitFor } from "../sensors/helpers.ts";
-import { capturedLogger, daemonConfig, decisionWatcher, simulatorOn, untrainedModel } from "./daemon-helpers.ts";
+import { capturedLogger, daemonConfig, decisionWatcher, simulatorOn, tearDown, untrainedModel } from "./daemon-helpers.ts";
 
 describe("bin/daemon: fusiond run under faults", function () {
   this.timeout(90_000);
@@ -43,11 +43,7 @@ describe("bin/daemon: fusiond run under faults", function () {
       }
       assert.ok(log.lines.some((l) => l["msg"] === "mqtt connection lost; reconnecting"), "the loss is logged");
     } finally {
-      feed.sim.stop();
-      await feed.sim.done;
-      await feed.client.close();
-      await daemon.stop("test");
-      await broker.stop();
+      await tearDown(feed, daemon, broker);
     }
   });
 
@@ -84,12 +80,7 @@ describe("bin/daemon: fusiond run under faults", function () {
       const warnings = log.lines.filter((l) => l["msg"]?.toString().startsWith("input rejected"));
       assert.ok(warnings.length >= 1 && warnings.length <= 4, `logged once per topic and reason, got ${warnings.length}`);
     } finally {
-      feed.sim.stop();
-      await feed.sim.done;
-      await feed.client.close();
-      await attacker.close();
-      await daemon.stop("test");
-      await broker.stop();
+      await tearDown(feed, daemon, broker, attacker);
     }
   });
 
@@ -118,11 +109,7 @@ describe("bin/daemon: fusiond run under faults", function () {
       await waitFor(() => log.lines.some((l) => l["msg"] === "sensor unhealthy" && l["topic"] === radarTopic), "the log to say radar is unhealthy", 10_000);
     } finally {
       await watch.stop();
-      feed.sim.stop();
-      await feed.sim.done;
-      await feed.client.close();
-      await daemon.stop("test");
-      await broker.stop();
+      await tearDown(feed, daemon, broker);
     }
   });
 });

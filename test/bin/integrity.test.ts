@@ -23,7 +23,7 @@ import signKeygen from "../../bin/commands/sign-keygen.ts";
 import verify from "../../bin/commands/verify.ts";
 import { moveRadarReturns } from "../replay/tamper.ts";
 import { uniqueVehicle } from "../sensors/helpers.ts";
-import { capturedLogger, daemonConfig, simulatorOn, untrainedModel } from "./daemon-helpers.ts";
+import { capturedLogger, daemonConfig, simulatorOn, tearDown, untrainedModel } from "./daemon-helpers.ts";
 
 const FUSIOND = fileURLToPath(new URL("../../bin/fusiond.js", import.meta.url));
 /** The real executable (slow to start on a loaded machine: used where the wiring itself is under test). */
@@ -188,11 +188,7 @@ describe("secrets and signed recordings (issue 22: 6, 7)", function () {
     try {
       await new Promise((r) => setTimeout(r, 2500));
     } finally {
-      feed.sim.stop();
-      await feed.sim.done;
-      await feed.client.close();
-      await daemon.stop("test");
-      await broker.stop();
+      await tearDown(feed, daemon, broker);
     }
     const files = readdirSync(recDir).filter((f) => f.endsWith(".mcap"));
     assert.equal(files.length, 1);
