@@ -98,7 +98,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     samples,
     split: memberSplit(0),
     config: spec.config,
-    options: { ...common, epochs: Math.min(4, common.epochs), modalityDropout: 0 },
+    // The encoders are pretrained at the members' width (--units), so that they can be copied into them.
+    options: { ...common, units, epochs: Math.min(4, common.epochs), modalityDropout: 0 },
     progress: o.progress,
     log,
   };

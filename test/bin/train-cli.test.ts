@@ -46,6 +46,17 @@ describe("fusiond train --ensemble: members in worker threads", function () {
     assert.ok(names.includes("ensemble_mean") && !names.some((n) => n.startsWith("m2_")), names.join(","));
   });
 
+  it("pretrains the camera encoder at the width --units gives the members (it used to be 32 whatever --units said, and the copy failed)", async () => {
+    const [a] = scenariosOf("train");
+    const file = join(dir, "units.mcap");
+    writeFileSync(file, await recordDrive([{ ...a!, durationS: 4 }], 4));
+    const r = fusiond(["train", "--data", file, "--epochs", "1", "--every", "1", "--head", "8", "--units", "8", "--modalities", "camera,radar,ego", "--pretrain", "camera", "--no-cache", "--out", join(dir, "units")]);
+    assert.equal(r.status, 0, r.stderr.slice(-3000));
+    const card = JSON.parse(readFileSync(join(dir, "units", "card.json"), "utf8")) as { training: Record<string, unknown> };
+    assert.equal(card.training["encoder units"], 8);
+    assert.equal(card.training["pretrained"], "camera");
+  });
+
   it("a bad --jobs exits 2 and says what it takes", () => {
     const r = fusiond(["train", "--data", "x.mcap", "--out", join(dir, "x"), "--ensemble", "2", "--jobs", "0"]);
     assert.equal(r.status, 2);
