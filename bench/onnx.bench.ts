@@ -37,6 +37,8 @@ async function timeLoop(n: number, fn: () => unknown | Promise<unknown>): Promis
  * machine the first also counts the time the process waited for a core.
  */
 async function throughput(b: number, ms: number, fn: () => unknown | Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  // The garbage an earlier slice left (model.predict's) is collected now, not on V8's threads during this one.
+  (globalThis as { gc?: () => void }).gc?.();
   await timeLoop(3, fn);
   let n = 0;
   const c0 = process.cpuUsage();
@@ -106,6 +108,8 @@ const suite: BenchSuite = {
     await selectBackend("wasm");
     const loaded = await loadModelDir(MODEL_DIR);
     const flops = flopsPerSample(loaded.model);
+    // What model.onnx computes: the wide ensemble's zero blocks are left out of it (onnx-export.ts).
+    const onnxFlops = flopsPerSample(loaded.model, { withoutZeroBlocks: true });
     const spec = loaded.spec;
     const sizes = spec.inputs.map((i) => i.shape.reduce((a, b) => a * b, 1));
     const batchOf = (b: number): Float32Array[] => sizes.map((s, k) => Float32Array.from({ length: b * s }, (_, j) => ((j * 2654435761 + k) % 1000) / 1000));
@@ -129,7 +133,7 @@ const suite: BenchSuite = {
       const data = batchOf(b);
       return () => tf.tidy(() => (loaded.model.predict(data.map((d, k) => tf.tensor(d, [b, ...spec.inputs[k]!.shape]))) as tf.Tensor).dataSync());
     };
-    log(`${MODEL_DIR} (${loaded.card.strategy}, ${loaded.hash}), ${(flops / 1e6).toFixed(2)} MFLOP/sample; ORT intra-op threads ${threads}; wasm: compiled kernel list (the runner's path)`);
+    log(`${MODEL_DIR} (${loaded.card.strategy}, ${loaded.hash}), ${(flops / 1e6).toFixed(2)} MFLOP/sample (model.onnx: ${(onnxFlops / 1e6).toFixed(2)} without the zero blocks); ORT intra-op threads ${threads}; wasm: compiled kernel list (the runner's path)`);
 
     const f1 = feedsOf(1);
     await timeLoop(200, onnxRun(f1));
@@ -159,17 +163,18 @@ const suite: BenchSuite = {
     for (const b of [32, 256]) {
       const [onnxThr, wasmThr, predThr] = (await alternating(b, rounds, 300, [onnxRun(feedsOf(b)), wasmRun(b), predictRun(b)])) as [Thr, Thr, Thr];
       const gf = (rate: number): number => (flops * rate) / 1e9;
+      const ogf = (rate: number): number => (onnxFlops * rate) / 1e9;
       const note = (t: Thr, k: "wall" | "cpu") => `median of ${rounds} alternating slices; per-slice ratio median ${t.ratio[k].toFixed(2)}×`;
       rows.push(
         { name: `onnx b${b} throughput (wall)`, value: onnxThr.wall, unit: "samples/s", baseline: { name: `wasm b${b} compiled (wall)`, value: wasmThr.wall }, note: note(wasmThr, "wall") },
         { name: `onnx b${b} throughput (per CPU-second)`, value: onnxThr.cpu, unit: "samples/s", baseline: { name: `wasm b${b} compiled (per CPU-second)`, value: wasmThr.cpu }, note: `${note(wasmThr, "cpu")}; fusiond's wasm runner (compiled.ts), not the issue's baseline` },
         { name: `onnx b${b} throughput (wall)`, value: onnxThr.wall, unit: "samples/s", baseline: { name: `tfjs-wasm model.predict b${b} (wall)`, value: predThr.wall }, note: note(predThr, "wall") },
         { name: `onnx b${b} throughput (per CPU-second)`, value: onnxThr.cpu, unit: "samples/s", baseline: { name: `tfjs-wasm model.predict b${b} (per CPU-second)`, value: predThr.cpu }, ...(b === 32 ? { goal: "≥ 8× wasm (the issue's baseline)" } : {}), note: note(predThr, "cpu") },
-        { name: `onnx b${b} achieved (wall)`, value: gf(onnxThr.wall), unit: "GFLOP/s", baseline: { name: "one core FP32 peak", value: PEAK_GFLOPS }, note: `wasm compiled: ${gf(wasmThr.wall).toFixed(1)} GFLOP/s, model.predict ${gf(predThr.wall).toFixed(1)}` },
-        { name: `onnx b${b} achieved (per CPU-second)`, value: gf(onnxThr.cpu), unit: "GFLOP/s", baseline: { name: "one core FP32 peak", value: PEAK_GFLOPS }, ...(b === 256 ? { goal: "≥ 0.40× peak" } : {}), note: `wasm compiled: ${gf(wasmThr.cpu).toFixed(1)} GFLOP/s, model.predict ${gf(predThr.cpu).toFixed(1)}` },
+        { name: `onnx b${b} achieved (wall)`, value: ogf(onnxThr.wall), unit: "GFLOP/s", baseline: { name: "one core FP32 peak", value: PEAK_GFLOPS }, note: `FLOPs model.onnx computes; counting the zero blocks as TF.js does: ${gf(onnxThr.wall).toFixed(1)}; wasm compiled: ${gf(wasmThr.wall).toFixed(1)} GFLOP/s, model.predict ${gf(predThr.wall).toFixed(1)}` },
+        { name: `onnx b${b} achieved (per CPU-second)`, value: ogf(onnxThr.cpu), unit: "GFLOP/s", baseline: { name: "one core FP32 peak", value: PEAK_GFLOPS }, ...(b === 256 ? { goal: "≥ 0.40× peak" } : {}), note: `FLOPs model.onnx computes; counting the zero blocks as TF.js does: ${gf(onnxThr.cpu).toFixed(1)}; wasm compiled: ${gf(wasmThr.cpu).toFixed(1)} GFLOP/s, model.predict ${gf(predThr.cpu).toFixed(1)}` },
       );
       log(
-        `b${b}: onnx ${onnxThr.wall.toFixed(0)} samples/s wall, ${onnxThr.cpu.toFixed(0)} per CPU-s (${gf(onnxThr.cpu).toFixed(1)} GFLOP/s); ` +
+        `b${b}: onnx ${onnxThr.wall.toFixed(0)} samples/s wall, ${onnxThr.cpu.toFixed(0)} per CPU-s (${ogf(onnxThr.cpu).toFixed(1)} GFLOP/s computed); ` +
           `wasm compiled ${wasmThr.wall.toFixed(0)} wall, ${wasmThr.cpu.toFixed(0)} per CPU-s (${gf(wasmThr.cpu).toFixed(1)} GFLOP/s); ` +
           `tfjs-wasm model.predict ${predThr.wall.toFixed(0)} wall, ${predThr.cpu.toFixed(0)} per CPU-s (${gf(predThr.cpu).toFixed(1)} GFLOP/s); ` +
           `per-slice ratio medians onnx/compiled ${wasmThr.ratio.cpu.toFixed(2)}×, onnx/model.predict ${predThr.ratio.cpu.toFixed(2)}× per CPU-s`,
