@@ -7,7 +7,8 @@
  *    FUSIOND_BENCH_EVAL_DRIVE_S=300, 30× the default's recorded time (the default: one 60-s drive of the same
  *    simulator, seed 7; bench/README.md compares the two).
  *  - closed loop: simulated seconds per wall second in process, beside the simulator alone (expert driving).
- * Each on every backend of FUSIOND_BENCH_BACKENDS (default wasm,onnx,wasm-predict) in the same run, and each
+ * Each on every backend of FUSIOND_BENCH_BACKENDS (default wasm,onnx,wasm-predict) in the same run, taking
+ * turns over FUSIOND_BENCH_EVAL_ROUNDS rounds (default 3; medians) after an untimed first pass, and each
  * backend's wall and CPU time beside wasm's (#17: onnx ≥ 2× faster open loop, ≥ 1.5× closed loop).
  * `wasm-predict` is tfjs-wasm's own model.predict (TfModelRunner with compile: false), the baseline the issue
  * measured; `wasm` is fusiond's wasm runner, a compiled kernel list (compiled.ts) about 2× faster.
@@ -27,7 +28,7 @@ import { scenariosOf } from "../sim/scenarios.ts";
 import { runClosedLoopSuite } from "../eval/run/closed-loop.ts";
 import { evalModelOf, loadEvalModel, unusedModalities, type EvalModel } from "../eval/run/decider.ts";
 import { runOpenLoop } from "../eval/run/open-loop.ts";
-import type { BenchRow, BenchSuite } from "./harness.ts";
+import { median, type BenchRow, type BenchSuite } from "./harness.ts";
 import type { BackendChoice } from "../fusion/index.ts";
 
 const DRIVE_S = Math.max(1, Number(process.env["FUSIOND_BENCH_EVAL_DRIVE_S"] ?? 60));
@@ -99,38 +100,49 @@ const suite: BenchSuite = {
       }
       const expertS = (performance.now() - expertT) / 1000;
 
-      // Each backend in turn, in this run: FUSIOND_BENCH_BACKENDS (default wasm,onnx,wasm-predict; one that does not load is skipped).
+      // Every backend of FUSIOND_BENCH_BACKENDS (default wasm,onnx,wasm-predict; one that does not load is
+      // skipped) and the floor: the same open loop with a model that costs nothing (a constant answer, same
+      // queueing and batching), i.e. everything but inference — no backend can make the open loop faster.
       const backends = (process.env["FUSIOND_BENCH_BACKENDS"] ?? "wasm,onnx,wasm-predict").split(",").filter(Boolean);
-      const times = new Map<string, { openS: number; openCpuS: number; closedS: number; closedCpuS: number }>();
+      const models = new Map<string, EvalModel>();
       for (const backend of backends) {
-        let model;
         try {
-          model = backend === "wasm-predict" ? await wasmPredictModel(dir) : await loadEvalModel(dir, backend as BackendChoice);
+          const model = backend === "wasm-predict" ? await wasmPredictModel(dir) : await loadEvalModel(dir, backend as BackendChoice);
+          models.set(backend === "wasm-predict" ? backend : model.info.backend, model);
         } catch (err) {
           log(`${backend}: skipped (${(err as Error).message})`);
-          continue;
-        }
-        try {
-          const open = await timed(() => runOpenLoop(files, model, { mask: unusedModalities(model.spec) }));
-          const s = model.runner.stats();
-          log(`${backend}: open loop ${open.value.report.data.decisions} decisions in ${open.wallS.toFixed(2)} s, ${open.cpuS.toFixed(2)} CPU-s (${s.batches} model calls, largest batch ${s.largestBatch})`);
-          const closed = await timed(() => runClosedLoopSuite(scenariosOf("test").slice(0, 2).map((sp) => ({ ...sp, durationS: CLOSED_S })), model, { mask: unusedModalities(model.spec), parallel: 2 }));
-          log(`${backend}: closed loop 2 × ${CLOSED_S} s episodes in ${closed.wallS.toFixed(2)} s, ${closed.cpuS.toFixed(2)} CPU-s; the simulator alone ${expertS.toFixed(2)} s`);
-          times.set(backend === "wasm-predict" ? backend : model.info.backend, { openS: open.wallS, openCpuS: open.cpuS, closedS: closed.wallS, closedCpuS: closed.cpuS });
-        } finally {
-          model.close();
         }
       }
-      // The floor: the same open loop with a model that costs nothing (a constant answer, same queueing and
-      // batching), i.e. everything but inference. No backend can make the open loop faster than this.
-      {
-        const spec = (await loadModelDir(dir)).spec;
-        const free = evalModelOf(new FakeModelRunner(spec, () => [0, 1, 0, 0, 0, 0, 0, 0], { now: () => performance.now(), maxBatch: 32, maxQueue: 64 }));
-        const floor = await timed(() => runOpenLoop(files, free, { mask: unusedModalities(spec) }));
-        free.close();
-        log(`no inference (constant model): open loop in ${floor.wallS.toFixed(2)} s, ${floor.cpuS.toFixed(2)} CPU-s`);
-        times.set("no inference", { openS: floor.wallS, openCpuS: floor.cpuS, closedS: NaN, closedCpuS: NaN });
+      const spec = (await loadModelDir(dir)).spec;
+      const free = evalModelOf(new FakeModelRunner(spec, () => [0, 1, 0, 0, 0, 0, 0, 0], { now: () => performance.now(), maxBatch: 32, maxQueue: 64 }));
+      models.set("no inference", free);
+      const openLoop = (m: EvalModel) => timed(() => runOpenLoop(files, m, { mask: unusedModalities(m.spec) }));
+      const closedLoop = (m: EvalModel) => timed(() => runClosedLoopSuite(scenariosOf("test").slice(0, 2).map((sp) => ({ ...sp, durationS: CLOSED_S })), m, { mask: unusedModalities(m.spec), parallel: 2 }));
+      // Untimed first pass: V8 compiles the features, pipeline and decoder in the first run of a process, which
+      // would otherwise be charged to whichever backend runs first.
+      await openLoop(free);
+      // FUSIOND_BENCH_EVAL_ROUNDS rounds (default 3), the backends in turn in each, so that all see the same
+      // load; medians of wall and CPU seconds.
+      const rounds = Math.max(1, Math.floor(Number(process.env["FUSIOND_BENCH_EVAL_ROUNDS"] ?? 3)));
+      const runs = new Map<string, { open: { wallS: number; cpuS: number }[]; closed: { wallS: number; cpuS: number }[] }>();
+      for (let r = 0; r < rounds; r++) {
+        for (const [label, model] of models) {
+          const run = runs.get(label) ?? { open: [], closed: [] };
+          runs.set(label, run);
+          const open = await openLoop(model);
+          run.open.push(open);
+          const st = model.runner.stats();
+          log(`round ${r + 1}, ${label}: open loop ${open.value.report.data.decisions} decisions in ${open.wallS.toFixed(2)} s, ${open.cpuS.toFixed(2)} CPU-s (${st.batches} model calls so far, largest batch ${st.largestBatch})`);
+          if (label === "no inference") continue;
+          const closed = await closedLoop(model);
+          run.closed.push(closed);
+          log(`round ${r + 1}, ${label}: closed loop 2 × ${CLOSED_S} s episodes in ${closed.wallS.toFixed(2)} s, ${closed.cpuS.toFixed(2)} CPU-s; the simulator alone ${expertS.toFixed(2)} s`);
+        }
       }
+      for (const m of models.values()) m.close();
+      const med = (xs: { wallS: number; cpuS: number }[], k: "wallS" | "cpuS"): number => (xs.length ? median(xs.map((x) => x[k])) : NaN);
+      const times = new Map<string, { openS: number; openCpuS: number; closedS: number; closedCpuS: number }>();
+      for (const [label, r] of runs) times.set(label, { openS: med(r.open, "wallS"), openCpuS: med(r.open, "cpuS"), closedS: med(r.closed, "wallS"), closedCpuS: med(r.closed, "cpuS") });
       const rows: BenchRow[] = [];
       const drive = `${DRIVES} × ${DRIVE_S} s drive${DRIVES > 1 ? "s" : ""}`;
       for (const [backend, { openS, closedS }] of times) {

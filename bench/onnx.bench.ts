@@ -15,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { compileForInference } from "../fusion/inference/compiled.ts";
 import { createModelRunner, flopsPerSample, loadModelDir, selectBackend, sessionOptions, TfModelRunner, type OrtTarget } from "../fusion/index.ts";
+import { readFileSync } from "node:fs";
 import { readOnnxFile } from "../fusion/model/onnx-file.ts";
 import { quantile, type BenchRow, type BenchSuite } from "./harness.ts";
 
@@ -204,6 +205,20 @@ const suite: BenchSuite = {
           await v.release();
         }
       }
+    }
+    // FUSIOND_BENCH_ONNX_AB=FILE: another ONNX form of the same model (e.g. an older export:
+    // `git show REV:models/default/model.onnx > /tmp/old.onnx`) against the shipped one, b1 and b32/b256, alternating
+    // slices as above; logged, not rows.
+    const other = process.env["FUSIOND_BENCH_ONNX_AB"];
+    if (other) {
+      const v = await target.ort.InferenceSession.create(new Uint8Array(readFileSync(other)), sessionOptions(target));
+      for (const b of [1, 32, 256]) {
+        const feeds = feedsOf(b);
+        const vFeeds = Object.fromEntries(v.inputNames.map((n, k) => [n, feeds[session.inputNames[k]!]!]));
+        const r = await paired(b, rounds, 300, onnxRun(feeds), () => v.run(vFeeds));
+        log(`A/B b${b}: ${MODEL_DIR}/model.onnx ${r.a.cpu.toFixed(0)} samples per CPU-s, ${other} ${r.b.cpu.toFixed(0)}; per-slice ratio median ${r.ratio.cpu.toFixed(2)}× per CPU-s, ${r.ratio.wall.toFixed(2)}× wall`);
+      }
+      await v.release();
     }
     onnxRunner.close();
     wasmRunner.close();
