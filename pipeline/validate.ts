@@ -48,23 +48,42 @@ export const DEFAULT_RANGES: Partial<Record<TopicKind, Record<string, Range>>> =
 
 const MAX_SCAN = 100_000; // numbers checked per message, so a huge payload cannot stall the stream
 
-/** The first non-finite number in a decoded message (skipping byte arrays), as a field path. */
-function firstNonFinite(value: unknown, path: string, skip: ReadonlySet<string>, budget: { n: number }): string | undefined {
+/**
+ * The first non-finite number in a decoded message (skipping byte arrays), as a field path ("a.b[2].c"; a path in
+ * `skip` may be NaN). The path is spelt out only for a non-finite number: the walk keeps its keys on `keys`
+ * (a stack), so a message of thousands of numbers (radar returns) costs no string per number.
+ */
+function firstNonFinite(value: unknown, skip: ReadonlySet<string>, budget: { n: number }, keys: (string | number)[] = []): string | undefined {
   if (budget.n-- <= 0) return undefined;
-  if (typeof value === "number") return Number.isFinite(value) || skip.has(path) ? undefined : path;
+  if (typeof value === "number") {
+    if (Number.isFinite(value)) return undefined;
+    const path = pathOf(keys);
+    return skip.has(path) ? undefined : path;
+  }
   if (value === null || typeof value !== "object" || ArrayBuffer.isView(value)) return undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const hit = firstNonFinite(value[i], `${path}[${i}]`, skip, budget);
+      keys.push(i);
+      const hit = firstNonFinite(value[i], skip, budget, keys);
+      keys.pop();
       if (hit) return hit;
     }
     return undefined;
   }
-  for (const [k, v] of Object.entries(value)) {
-    const hit = firstNonFinite(v, path ? `${path}.${k}` : k, skip, budget);
+  for (const k of Object.keys(value)) {
+    keys.push(k);
+    const hit = firstNonFinite((value as Record<string, unknown>)[k], skip, budget, keys);
+    keys.pop();
     if (hit) return hit;
   }
   return undefined;
+}
+
+/** "a.b[2].c" from ["a", "b", 2, "c"]. */
+function pathOf(keys: readonly (string | number)[]): string {
+  let path = "";
+  for (const k of keys) path = typeof k === "number" ? `${path}[${k}]` : path ? `${path}.${k}` : k;
+  return path;
 }
 
 const fmtMs = (ns: bigint): string => (Number(ns) / 1e6).toFixed(1);
@@ -106,7 +125,7 @@ export class MessageValidator {
       );
     }
     const nanOk = this.nanAllowed[m.kind] ?? new Set<string>();
-    const bad = firstNonFinite(m.message, "", nanOk, { n: MAX_SCAN });
+    const bad = firstNonFinite(m.message, nanOk, { n: MAX_SCAN });
     if (bad) return reject("invalid", `${bad} is not finite`);
     for (const [field, [min, max]] of Object.entries(this.ranges[m.kind] ?? {})) {
       const v = (m.message as Readonly<Record<string, unknown>>)[field]; // field names from the config (ranges)

@@ -5,10 +5,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { GatedLateFusion, ModalityAttention } from "./layers.ts";
+import { kernelBlocks } from "./onnx-export.ts";
 
 const prod = (xs: (number | null)[]): number => xs.reduce<number>((a, b) => a * (b ?? 1), 1);
 
-export function flopsPerSample(model: tf.LayersModel): number {
+/**
+ * `withoutZeroBlocks`: a rank-2 dense kernel made of zero blocks (a wide ensemble's, onnx-export.ts
+ * kernelBlocks) counts only its blocks: what model.onnx computes, where TF.js multiplies the zeros too.
+ */
+export function flopsPerSample(model: tf.LayersModel, o: { withoutZeroBlocks?: boolean } = {}): number {
   let flops = 0;
   for (const layer of model.layers) {
     const cls = layer.getClassName();
@@ -17,7 +22,8 @@ export function flopsPerSample(model: tf.LayersModel): number {
       const inDim = shape[shape.length - 1]!;
       const rows = prod(shape.slice(1, -1));
       const units = (layer.getConfig()["units"] as number) ?? 0;
-      flops += 2 * rows * inDim * units;
+      const blocks = o.withoutZeroBlocks && shape.length === 2 ? kernelBlocks(layer.getWeights()[0]!.dataSync() as Float32Array, inDim, units) : undefined;
+      flops += blocks ? 2 * blocks.reduce((a, b) => a + b.rows.length * (b.cols[1] - b.cols[0]), 0) : 2 * rows * inDim * units;
     } else if (layer instanceof ModalityAttention) {
       const m = layer.indices.length;
       const d = layer.units;

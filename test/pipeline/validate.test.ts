@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { validate, type ValidateOptions } from "../../pipeline/index.ts";
+import { MessageValidator } from "../../pipeline/validate.ts";
 import type { Rejection } from "../../schemas/errors.ts";
 import { makeScheduler, msg, MS } from "./helpers.ts";
 
@@ -32,6 +33,14 @@ describe("pipeline/validate (marbles)", () => {
     );
     assert.match(rejections[0]!.detail, /speed_mps is not finite/);
     assert.match(rejections[2]!.detail, /speed_mps = 1000 outside/);
+  });
+
+  it("names a non-finite number deep in a message by its field path, and lets a NaN through only at a path allowed to be NaN", () => {
+    const v = new MessageValidator({ nanAllowed: { gnss: ["latitude", "covariance[1]"] } });
+    const points = [{ x: 1, y: [2, 3] }, { x: 4, y: [5, Number.NEGATIVE_INFINITY] }];
+    assert.match(v.check(msg("radar", 10n * MS, { points }))?.detail ?? "", /^points\[1\]\.y\[1\] is not finite/);
+    assert.equal(v.check(msg("gnss", 20n * MS, { latitude: Number.NaN, covariance: [0, Number.NaN] })), undefined);
+    assert.match(v.check(msg("gnss", 30n * MS, { latitude: 1, covariance: [Number.NaN, 0] }))?.detail ?? "", /^covariance\[0\] is not finite/);
   });
 
   it("can accept out-of-order stamps (left to the aligner's lateness bound) but still rejects duplicates", () => {

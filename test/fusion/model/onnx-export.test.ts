@@ -9,7 +9,8 @@ import { sessionOptions, type OrtModule } from "../../../fusion/inference/onnx-r
 import { renderCard } from "../../../fusion/model/card.ts";
 import { ensembleOf } from "../../../fusion/model/ensemble.ts";
 import { exportModelDir, loadModelDir, saveModelDir, type ModelCard } from "../../../fusion/model/model-dir.ts";
-import { exportOnnx, ONNX_OUTPUT_NAME } from "../../../fusion/model/onnx-export.ts";
+import onnxProto from "onnx-proto";
+import { exportOnnx, kernelBlocks, ONNX_OUTPUT_NAME } from "../../../fusion/model/onnx-export.ts";
 import { MODEL_ONNX, readOnnxFile, sha256Hex } from "../../../fusion/model/onnx-file.ts";
 import { STRATEGIES, strategyByName } from "../../../fusion/model/strategies.ts";
 import { wideEnsembleOf } from "../../../fusion/model/wide-ensemble.ts";
@@ -87,6 +88,40 @@ describe("fusion/model/onnx-export", function () {
       assert.equal(sha256Hex(exportOnnx(model)), sha256Hex(bytes));
     });
   }
+
+  it("kernelBlocks finds a block-diagonal kernel's blocks (rows in any order, shared rows too) and leaves dense or barely sparse kernels alone", () => {
+    // 5 inputs × 4 units, two members of 2 units: member 0 reads rows 0, 2 and the shared row 4; member 1 rows 1, 3, 4.
+    const k = Float32Array.from([1, 2, 0, 0, /**/ 0, 0, 3, 4, /**/ 5, 6, 0, 0, /**/ 0, 0, 7, 8, /**/ 9, 1, 2, 3]);
+    assert.deepEqual(kernelBlocks(k, 5, 4), [
+      { cols: [0, 2], rows: [0, 2, 4] },
+      { cols: [2, 4], rows: [1, 3, 4] },
+    ]);
+    // 4 inputs, member 0 reads rows 0–2, member 1 rows 1–3: 0.75 of the weights kept, not worth splitting.
+    const overlap = Float32Array.from([1, 1, 0, 0, /**/ 1, 1, 1, 1, /**/ 1, 1, 1, 1, /**/ 0, 0, 1, 1]);
+    assert.equal(kernelBlocks(overlap, 4, 4), undefined);
+    const wide = new Float32Array(8 * 4); // 8 inputs, member m reads rows 4m … 4m+3 only
+    for (let r = 0; r < 8; r++) for (let c = 0; c < 4; c++) if ((r < 4) === (c < 2)) wide[r * 4 + c] = r + c + 1;
+    assert.deepEqual(kernelBlocks(wide, 8, 4), [
+      { cols: [0, 2], rows: [0, 1, 2, 3] },
+      { cols: [2, 4], rows: [4, 5, 6, 7] },
+    ]);
+    assert.equal(kernelBlocks(Float32Array.from({ length: 32 }, (_, i) => i + 1), 8, 4), undefined, "dense");
+    const deadColumn = wide.slice();
+    for (let r = 0; r < 8; r++) deadColumn[r * 4 + 3] = 0;
+    assert.equal(kernelBlocks(deadColumn, 8, 4), undefined, "a column that reads no row");
+  });
+
+  it("a wide ensemble's block-diagonal dense layers are exported without their zero blocks (batched MatMul on the rows each member reads)", async () => {
+    const model = wideEnsembleOf([1, 2, 3].map((seed) => strategyByName("intermediate").build(spec, { seed, units: 8 })));
+    const graph = onnxProto.onnx.ModelProto.decode(exportOnnx(model)).graph!;
+    const floats = graph.initializer!.filter((t) => t.dataType === onnxProto.onnx.TensorProto.DataType.FLOAT).reduce((a, t) => a + (t.dims as number[]).reduce((x, d) => x * Number(d), 1), 0);
+    const zeros = graph.initializer!.filter((t) => t.dataType === onnxProto.onnx.TensorProto.DataType.FLOAT).reduce((a, t) => a + new Float32Array(new Uint8Array(t.rawData!).slice().buffer).filter((v) => v === 0).length, 0);
+    const weights = model.layers.flatMap((l) => l.getWeights()).reduce((a, w) => a + w.size, 0);
+    assert.ok(floats < 0.6 * weights, `${floats} floats stored for ${weights} weights`);
+    assert.ok(zeros < 0.05 * floats, `${zeros} of ${floats} stored floats are zeros`);
+    const batched = graph.node!.filter((n) => n.opType === "MatMul");
+    assert.ok(batched.length >= 3, `${batched.length} MatMul nodes`);
+  });
 
   it("a layer it does not know is an error that names the layer", () => {
     const input = tf.input({ shape: [4, 3] });
