@@ -91,7 +91,7 @@ export class Episode {
   readonly spec: ScenarioSpec;
   readonly scorer = new EpisodeScorer();
   readonly vehicle: string;
-  readonly startNs: bigint;
+  private origin: bigint;
   readonly topics: Record<SensorName | "truth" | "step", string>;
   /** Decision steps so far (the last SimStep published has this number). */
   step = 0;
@@ -116,7 +116,7 @@ export class Episode {
   constructor(spec: ScenarioSpec, options: EpisodeOptions = {}) {
     this.spec = spec;
     this.vehicle = options.vehicle ?? "sim";
-    this.startNs = options.startNs ?? DEFAULT_START_NS;
+    this.origin = options.startNs ?? DEFAULT_START_NS;
     this.sensors = new Set(options.sensors ?? ["camera", "radar", "gnss", "ego", "voice"]);
     this.cameraFormat = options.cameraFormat ?? "jpeg";
     this.latencyScale = options.latencyScale ?? 1;
@@ -141,6 +141,21 @@ export class Episode {
       step: reg.topicFor("sim_step"),
     };
     this.label = expert(this.world);
+  }
+
+  /** Absolute time of the episode start, ns (every stamp counts from it). */
+  get startNs(): bigint {
+    return this.origin;
+  }
+
+  /**
+   * Moves the episode's start to `ns` before the first step (nothing is stamped yet). Live mode reads the wall
+   * clock after the constructor (whose camera warm-up takes ~0.3 s for 4 × 1280×720): stamped from a clock read
+   * before it, every message would leave that much after its stamp.
+   */
+  restartAt(ns: bigint): void {
+    if (this.started) throw new Error("Episode.restartAt() after start()");
+    this.origin = ns;
   }
 
   get done(): boolean {
