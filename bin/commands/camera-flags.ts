@@ -18,3 +18,14 @@ export function cameraSetFromFlags(cameras: string | undefined, size: string | u
   if (ids.length === 1 && ids[0] === "front" && dims.width === DEFAULT_CAMERA.width && dims.height === DEFAULT_CAMERA.height) return { set: undefined };
   return { set: { ids, ...dims } };
 }
+
+/**
+ * `fusiond demo`: the simulator renders the daemon's camera set — the model's where it has camera slots and
+ * --cameras is not given (withModelCameras put them in aligner.cameras), else --cameras (or the default camera).
+ */
+export function simCameraSet(cameras: string | undefined, size: string | undefined, daemonCameras: readonly string[] | undefined): ReturnType<typeof cameraSetFromFlags> {
+  const ids = cameras ?? daemonCameras?.join(",");
+  const set = cameraSetFromFlags(ids, size);
+  if ("error" in set && cameras === undefined && ids !== undefined) return { error: `the model's cameras (${ids}) are not all ones the simulator renders: ${set.error}` };
+  return set;
+}

@@ -19,7 +19,7 @@ import { buildScenario, WEATHERS } from "../../sim/scenario.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { startLiveSim, type LiveStatus } from "../../sim/live.ts";
 import { liveScenario } from "../../sim/live-scenario.ts";
-import { CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags } from "./camera-flags.ts";
+import { CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags, simCameraSet } from "./camera-flags.ts";
 import { EXIT_USAGE } from "./types.ts";
 import { usage } from "../cli-errors.ts";
 import { hostPort, number } from "../cli-validate.ts";
@@ -81,8 +81,8 @@ Examples:
       const badWeather = weather?.filter((w) => !WEATHERS.includes(w)) ?? [];
       if (badWeather.length) usage(`--weather must be a comma-separated list of ${WEATHERS.join(", ")}, not "${flags.weather}"`);
       if (existsSync(flags.out) && !statSync(flags.out).isDirectory()) usage(`--out ${flags.out} is a file; the demo writes its recording into a directory`, "give a directory; it is created if missing");
-      const cams = cameraSetFromFlags(flags.cameras, flags.cameraSize);
-      if ("error" in cams) usage(cams.error);
+      const flagCams = cameraSetFromFlags(flags.cameras, flags.cameraSize);
+      if ("error" in flagCams) usage(flagCams.error);
       const say = (line: string): void => void (flags.quiet ? undefined : process.stderr.write(line + "\n"));
       const outDir = resolve(flags.out);
       mkdirSync(outDir, { recursive: true });
@@ -106,6 +106,8 @@ Examples:
         ...daemonInput,
         outputs: { mqtt: !flags.zmq, zmq: !!flags.zmq },
         model: { dir: flags.model },
+        // --cameras: the daemon aligns that set (a model with camera slots must have the same); without it, the model's.
+        ...(flags.cameras && flagCams.set ? { aligner: { cameras: [...flagCams.set.ids] } } : {}),
         recording: { dir: outDir, compression: "zstd" },
         http: { listen: flags.http ?? "off" },
         ...(flags.foxglove ? { foxglove: { listen: /^\d+$/.test(flags.foxglove) ? `127.0.0.1:${flags.foxglove}` : flags.foxglove } } : {}),
@@ -130,7 +132,16 @@ Examples:
       } catch (err) {
         for (const c of closers.reverse()) await c();
         await broker?.stop();
+        const modelCameras = (err as { context?: { modelCameras?: string[] } }).context?.modelCameras;
+        if (modelCameras && flags.cameras) usage(`--cameras ${flags.cameras} is not the camera set of the model ${flags.model} (${modelCameras.join(",")})`, `leave --cameras out to take the model's, or give --cameras ${modelCameras.join(",")}`);
         throw err;
+      }
+      const cams = simCameraSet(flags.cameras, flags.cameraSize, daemon.config.aligner.cameras);
+      if ("error" in cams) {
+        await daemon.stop("bad camera set");
+        for (const c of closers.reverse()) await c();
+        await broker?.stop();
+        usage(cams.error);
       }
       if (daemon.http) say(`fusiond demo: metrics at ${daemon.http.url}/metrics`);
       if (flags.foxglove) say(`fusiond demo: Foxglove live view: open a Foxglove WebSocket connection to ws://${/^\d+$/.test(flags.foxglove) ? `127.0.0.1:${flags.foxglove}` : flags.foxglove}`);

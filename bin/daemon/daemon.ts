@@ -8,10 +8,11 @@ import type { Logger } from "pino";
 import { merge, type SchedulerLike } from "rxjs";
 import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import type { RoadMap } from "../../domain/road-map.ts";
-import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
+import { configSecrets, type DaemonConfig } from "../../pipeline/daemon-config.ts";
+import { withModelCameras } from "../../pipeline/model-cameras.ts";
 import { alignerConfigFrom, createPipeline, type Pipeline } from "../../pipeline/index.ts";
 import { readSigningKey } from "../../replay/index.ts";
-import { DEFAULT_SENSOR_IDS, MessageDecoder, SensorAllowList, TopicRegistry, msToNs, topicMatches } from "../../schemas/index.ts";
+import { cutSecrets, DEFAULT_SENSOR_IDS, MessageDecoder, SensorAllowList, TopicRegistry, msToNs, topicMatches } from "../../schemas/index.ts";
 import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import { monoMs, wallScheduler } from "../../sensors/wall-clock.ts";
 import { loadDecider, type Decider } from "../../fusion/inference/decider.ts";
@@ -51,6 +52,8 @@ export interface DaemonOptions {
 }
 
 export interface Daemon {
+  /** The config in effect: the given one, with the model's cameras where it has camera slots. */
+  readonly config: DaemonConfig;
   readonly http: HttpEndpoints | undefined;
   readonly pipeline: Pipeline<DrivingDecision>;
   readonly decider: Decider;
@@ -77,9 +80,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 }
 
 async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Promise<void> | void>, startState: { daemon: boolean }): Promise<Daemon> {
-  const { config, logger } = options;
+  const { logger } = options;
   const scheduler = options.scheduler ?? wallScheduler;
-  const registry = new TopicRegistry(config.vehicle);
+  const registry = new TopicRegistry(options.config.vehicle);
+  const roadMap = options.roadMap ?? (!options.map && options.config.map ? readRoadMapFile(options.config.map) : undefined);
+  const map = options.map ?? (roadMap ? roadMapView(roadMap) : undefined);
+  const decider = await loadModel(options.config, scheduler, map, cleanups, logger);
+  // A model with camera slots names the cameras to align and accept (a config naming others fails here).
+  const config = withModelCameras(options.config, decider.primary.spec.config.cameras, registry);
+  if (config !== options.config) logger.info({ cameras: config.aligner.cameras }, "cameras from the model's camera slots (the first is the reference)");
   // Only named sensor ids get in: a made-up id must not become a frame trigger, a buffer, a recording
   // channel, a health entry or a metric label (issue 22). Others are rejected as unknown_topic.
   const allowList = new SensorAllowList(registry, config.sensors ?? SensorAllowList.idsIn(registry, config.topics) ?? DEFAULT_SENSOR_IDS);
@@ -89,24 +98,8 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
   const decisionTopic = registry.topicFor("decision");
   const patterns = config.topics ?? registry.topics.filter((t) => t.kind !== "decision" && !t.kind.startsWith("sim")).map((t) => t.pattern);
   const logOnce = onceLogger(logger);
-
-  const roadMap = options.roadMap ?? (!options.map && config.map ? readRoadMapFile(config.map) : undefined);
-  const map = options.map ?? (roadMap ? roadMapView(roadMap) : undefined);
   // A bad signing key fails at start, before anything is connected or recorded unsigned.
   const signer = config.recording?.signingKey ? readSigningKey(config.recording.signingKey, "recording.signingKey") : undefined;
-
-  // ---- model first: a bad model directory fails at start, never at the first frame
-  const decider = await loadDecider({
-    modelDir: config.model.dir,
-    fallbackDirs: Object.values(config.model.fallbacks),
-    backend: config.model.backend,
-    vehicleId: config.vehicle,
-    ...(map ? { map } : {}),
-    nowNs: () => schedulerNowNs(scheduler),
-    cameraWorkers: config.model.cameraWorkers,
-  });
-  cleanups.push(() => decider.close());
-  logger.info({ model: decider.primary.modelId, hash: decider.primary.modelHash, backend: decider.backend.chosen, tried: decider.backend.log }, "model loaded");
 
   // ---- real-time priority, after the model (and the thread pool its files were read with) is up
   const realtime = realtimePriority(config, logger);
@@ -121,7 +114,8 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
         logOnce,
         metadata: {
           vehicle: config.vehicle,
-          config: options.configText ?? JSON.stringify(config),
+          // What replay aligns with: the effective config where the model named the cameras.
+          config: config === options.config && options.configText ? options.configText : cutSecrets(JSON.stringify(config), configSecrets(config)),
           modelId: decider.primary.modelId,
           modelHash: decider.primary.modelHash,
           fusiondVersion: options.version ?? "",
@@ -225,6 +219,7 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
   const started = monoMs();
   startState.daemon = true;
   const daemon: Daemon = {
+    config,
     http,
     pipeline,
     decider,
@@ -248,6 +243,22 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
     }
   }
   return daemon;
+}
+
+/** The model first: a bad model directory fails at start, never at the first frame. */
+async function loadModel(config: DaemonConfig, scheduler: SchedulerLike, map: MapView | undefined, cleanups: Array<() => Promise<void> | void>, logger: Logger): Promise<Decider> {
+  const decider = await loadDecider({
+    modelDir: config.model.dir,
+    fallbackDirs: Object.values(config.model.fallbacks),
+    backend: config.model.backend,
+    vehicleId: config.vehicle,
+    ...(map ? { map } : {}),
+    nowNs: () => schedulerNowNs(scheduler),
+    cameraWorkers: config.model.cameraWorkers,
+  });
+  cleanups.push(() => decider.close());
+  logger.info({ model: decider.primary.modelId, hash: decider.primary.modelHash, backend: decider.backend.chosen, tried: decider.backend.log }, "model loaded");
+  return decider;
 }
 
 /** Logs a warning once per key (and nothing new once 1000 keys were logged). */
