@@ -2,7 +2,8 @@
  * The camera set from the model (issue 16): a model with camera slots (its input spec's config.cameras) names
  * the cameras it fuses, so the daemon aligns exactly those (the first the reference) and accepts their topics,
  * unless the config names its own — which must then be the same cameras (any order: the config's first is the
- * reference), or the start fails saying what to change. Pure: the daemon passes the loaded model's list.
+ * reference), or the start fails saying what to change. Cameras the config names (aligner.cameras) are accepted
+ * without listing them again in `sensors`. Pure: the daemon passes the loaded model's list.
  */
 import { DEFAULT_SENSOR_IDS, FusiondError, SensorAllowList, type TopicRegistry } from "../schemas/index.ts";
 import type { DaemonConfig } from "./daemon-config.ts";
@@ -11,16 +12,17 @@ const CAMERA_KINDS = ["camera", "camera_raw"];
 const isCameraId = (kindId: string): boolean => CAMERA_KINDS.includes(kindId.slice(0, kindId.indexOf("/")));
 
 /**
- * The config with the model's cameras in `aligner.cameras` and `sensors` (camera/{id} and camera_raw/{id} for
- * each, in place of the default's front camera); the config unchanged when the model has no camera slots.
- * Throws FusiondError `bad_config` when the config names other cameras than the model's.
+ * The config with the model's cameras in `aligner.cameras` and, where the config names no `sensors`, their
+ * camera/{id} and camera_raw/{id} in the accepted sensors (in place of the default's front camera) — the same for
+ * the cameras `aligner.cameras` names when the model has no camera slots. The config itself when neither names
+ * cameras. Throws FusiondError `bad_config` when the config names other cameras than the model's.
  */
 export function withModelCameras(config: DaemonConfig, modelCameras: readonly string[] | undefined, registry: TopicRegistry, modelDir = config.model.dir): DaemonConfig {
-  if (!modelCameras?.length) return config;
-  const model = [...modelCameras];
-  const where = `${modelDir}/input-spec.json config.cameras`;
+  const model = [...(modelCameras ?? [])];
   const named = config.aligner.cameras;
-  if (named && (named.length !== model.length || named.some((id) => !model.includes(id)))) {
+  if (!model.length && !named) return config;
+  const where = `${modelDir}/input-spec.json config.cameras`;
+  if (model.length && named && (named.length !== model.length || named.some((id) => !model.includes(id)))) {
     throw new FusiondError(
       "bad_config",
       `aligner.cameras [${named.join(", ")}] is not the model's camera set [${model.join(", ")}] (${where}): remove aligner.cameras to take the model's, or set it to [${model.join(", ")}] (any order; the first is the reference)`,
@@ -28,9 +30,9 @@ export function withModelCameras(config: DaemonConfig, modelCameras: readonly st
     );
   }
   const cameras = named ?? model;
-  let sensors = config.sensors;
-  if (sensors) {
-    const missing = model.filter((id) => !sensors!.includes(`camera/${id}`) && !sensors!.includes(`camera_raw/${id}`));
+  const given = config.sensors;
+  if (given) {
+    const missing = model.filter((id) => !given.includes(`camera/${id}`) && !given.includes(`camera_raw/${id}`));
     if (missing.length) {
       throw new FusiondError(
         "bad_config",
@@ -38,9 +40,9 @@ export function withModelCameras(config: DaemonConfig, modelCameras: readonly st
         { missing, modelCameras: model },
       );
     }
-  } else {
-    const base = SensorAllowList.idsIn(registry, config.topics) ?? DEFAULT_SENSOR_IDS;
-    sensors = [...base.filter((s) => !isCameraId(s)), ...model.flatMap((id) => CAMERA_KINDS.map((k) => `${k}/${id}`))];
+    return named ? config : { ...config, aligner: { ...config.aligner, cameras } };
   }
+  const base = SensorAllowList.idsIn(registry, config.topics) ?? DEFAULT_SENSOR_IDS;
+  const sensors = [...base.filter((s) => !isCameraId(s)), ...cameras.flatMap((id) => CAMERA_KINDS.map((k) => `${k}/${id}`))];
   return { ...config, sensors, aligner: { ...config.aligner, cameras } };
 }

@@ -88,7 +88,7 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
   const decider = await loadModel(options.config, scheduler, map, cleanups, logger);
   // A model with camera slots names the cameras to align and accept (a config naming others fails here).
   const config = withModelCameras(options.config, decider.primary.spec.config.cameras, registry);
-  if (config !== options.config) logger.info({ cameras: config.aligner.cameras }, "cameras from the model's camera slots (the first is the reference)");
+  if (config !== options.config) logger.info({ cameras: config.aligner.cameras, sensors: config.sensors }, "aligned cameras (the model's where it has camera slots; the first is the reference) and their sensor ids");
   // Only named sensor ids get in: a made-up id must not become a frame trigger, a buffer, a recording
   // channel, a health entry or a metric label (issue 22). Others are rejected as unknown_topic.
   const allowList = new SensorAllowList(registry, config.sensors ?? SensorAllowList.idsIn(registry, config.topics) ?? DEFAULT_SENSOR_IDS);

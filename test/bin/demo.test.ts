@@ -51,6 +51,17 @@ describe("fusiond demo (npm start)", function () {
     assert.equal(c.identical, c.live, JSON.stringify(c.diffs.slice(0, 3)));
   });
 
+  it("--cameras with the single-camera default: the daemon accepts and aligns the set the simulator publishes", () => {
+    const out = join(dir, "default-cams");
+    const demo = spawnSync(process.execPath, [FUSIOND, "demo", "--cameras", "front,rear", "--duration", "3", "--quiet", "--json", "--out", out], { encoding: "utf8" });
+    assert.equal(demo.status, 0, demo.stderr);
+    const summary = JSON.parse(demo.stdout) as { decisions: number; rejected: number; recording: string[] };
+    assert.equal(summary.rejected, 0, "the rear camera is not rejected as an unknown sensor");
+    const cat = spawnSync(process.execPath, [FUSIOND, "cat", resolve(summary.recording[0]!), "--topics", "vehicles/demo/decision", "--json"], { encoding: "utf8" });
+    const rear = cat.stdout.trim().split("\n").filter((l) => l.includes("vehicles/demo/sensors/camera/rear")).length;
+    assert.ok(rear >= summary.decisions - 2, `${rear} of ${summary.decisions} decisions list the rear camera's frame`);
+  });
+
   it("--cameras other than the model's camera set exits 2 and says what to give", () => {
     const demo = spawnSync(process.execPath, [FUSIOND, "demo", "--model", "models/multi-camera", "--cameras", "front,rear", "--duration", "1", "--quiet", "--out", join(dir, "bad")], { encoding: "utf8" });
     assert.equal(demo.status, 2, demo.stderr);

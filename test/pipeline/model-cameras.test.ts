@@ -48,4 +48,12 @@ describe("withModelCameras: the camera set from the model's camera slots", () =>
     const ok = parseDaemonConfig({ ...base, sensors: [...FOUR.map((id) => `camera/${id}`), "radar/front"] });
     assert.deepEqual(withModelCameras(ok, FOUR, registry).sensors, ok.sensors);
   });
+
+  it("cameras the config names for a model without camera slots are accepted too (not only the default front)", () => {
+    const c = withModelCameras(parseDaemonConfig({ ...base, aligner: { cameras: ["front", "rear"] } }), undefined, registry);
+    const allow = new SensorAllowList(registry, c.sensors!);
+    assert.ok(allow.accepts("vehicles/ego1/sensors/camera/rear"));
+    assert.ok(allow.accepts("vehicles/ego1/sensors/camera/front"));
+    assert.ok(!allow.accepts("vehicles/ego1/sensors/camera/left"));
+  });
 });
