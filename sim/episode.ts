@@ -247,7 +247,7 @@ export class Episode {
     const tick = w.tick;
     const ns = this.stampNs;
     const ts = nsToTimestamp(ns);
-    const due = (s: keyof typeof SCHEDULE): boolean => this.sensors.has(s) && tick % SCHEDULE[s].every === SCHEDULE[s].phase;
+    const due = (s: keyof typeof SCHEDULE): boolean => this.sensors.has(s) && (s === "camera" && this.cameraSet?.spec.hz !== undefined ? cameraDue(tick, this.cameraSet.spec.hz) : tick % SCHEDULE[s].every === SCHEDULE[s].phase);
     if (due("ego")) {
       const can = canSample(w, this.rng.ego);
       this.emit("ego", "ego", "fusiond.EgoState", { timestamp: ts, ...can, frame_id: "base_link" }, ns, ns + this.latency(SCHEDULE.ego.latencyMs));
@@ -287,6 +287,15 @@ export class Episode {
       this.stepUtterances.push({ u, stampNs: uNs, clip: audio.clip?.file ?? "" });
     }
   }
+}
+
+/**
+ * A camera at `hz` takes a frame at the first tick at or after each 1/hz instant: where ⌊tick·hz/ticks per second⌋
+ * steps up (at 20 Hz every 5th tick, as SCHEDULE.camera has it).
+ */
+function cameraDue(tick: number, hz: number): boolean {
+  const perS = Number(1_000_000_000n / PHYSICS_DT_NS);
+  return tick === 0 || Math.floor((tick * hz) / perS) > Math.floor(((tick - 1) * hz) / perS);
 }
 
 /** Runs an episode with the expert driving; yields every message in receive order. */

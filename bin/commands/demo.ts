@@ -19,7 +19,7 @@ import { buildScenario, WEATHERS } from "../../sim/scenario.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { startLiveSim, type LiveStatus } from "../../sim/live.ts";
 import { liveScenario } from "../../sim/live-scenario.ts";
-import { CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags, simCameraSet } from "./camera-flags.ts";
+import { CAMERA_HZ_HELP, CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags, simCameraSet } from "./camera-flags.ts";
 import { EXIT_USAGE } from "./types.ts";
 import { usage } from "../cli-errors.ts";
 import { hostPort, number } from "../cli-validate.ts";
@@ -40,6 +40,7 @@ interface DemoFlags {
   json?: boolean;
   cameras?: string;
   cameraSize?: string;
+  cameraHz?: string;
 }
 
 const VEHICLE = "demo";
@@ -63,6 +64,7 @@ export default function register(program: Command): void {
     .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view (camera, GNSS map, radar, decisions, health), e.g. 8765")
     .option("--cameras <list>", CAMERAS_HELP)
     .option("--camera-size <WxH>", CAMERA_SIZE_HELP)
+    .option("--camera-hz <n>", CAMERA_HZ_HELP)
     .option("--quiet", "no status line")
     .option("--json", "print the summary as JSON on stdout")
     .addHelpText(
@@ -81,7 +83,7 @@ Examples:
       const badWeather = weather?.filter((w) => !WEATHERS.includes(w)) ?? [];
       if (badWeather.length) usage(`--weather must be a comma-separated list of ${WEATHERS.join(", ")}, not "${flags.weather}"`);
       if (existsSync(flags.out) && !statSync(flags.out).isDirectory()) usage(`--out ${flags.out} is a file; the demo writes its recording into a directory`, "give a directory; it is created if missing");
-      const flagCams = cameraSetFromFlags(flags.cameras, flags.cameraSize);
+      const flagCams = cameraSetFromFlags(flags.cameras, flags.cameraSize, flags.cameraHz);
       if ("error" in flagCams) usage(flagCams.error);
       const say = (line: string): void => void (flags.quiet ? undefined : process.stderr.write(line + "\n"));
       const outDir = resolve(flags.out);
@@ -136,7 +138,7 @@ Examples:
         if (modelCameras && flags.cameras) usage(`--cameras ${flags.cameras} is not the camera set of the model ${flags.model} (${modelCameras.join(",")})`, `leave --cameras out to take the model's, or give --cameras ${modelCameras.join(",")}`);
         throw err;
       }
-      const cams = simCameraSet(flags.cameras, flags.cameraSize, daemon.config.aligner.cameras);
+      const cams = simCameraSet(flags.cameras, flags.cameraSize, daemon.config.aligner.cameras, flags.cameraHz);
       if ("error" in cams) {
         await daemon.stop("bad camera set");
         for (const c of closers.reverse()) await c();
