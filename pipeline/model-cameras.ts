@@ -7,6 +7,7 @@
  */
 import { DEFAULT_SENSOR_IDS, FusiondError, SensorAllowList, type TopicRegistry } from "../schemas/index.ts";
 import type { DaemonConfig } from "./daemon-config.ts";
+import type { AlignerConfig } from "./frame-aligner.ts";
 
 const CAMERA_KINDS = ["camera", "camera_raw"];
 const isCameraId = (kindId: string): boolean => CAMERA_KINDS.includes(kindId.slice(0, kindId.indexOf("/")));
@@ -45,4 +46,18 @@ export function withModelCameras(config: DaemonConfig, modelCameras: readonly st
   const base = SensorAllowList.idsIn(registry, config.topics) ?? DEFAULT_SENSOR_IDS;
   const sensors = [...base.filter((s) => !isCameraId(s)), ...cameras.flatMap((id) => CAMERA_KINDS.map((k) => `${k}/${id}`))];
   return { ...config, sensors, aligner: { ...config.aligner, cameras } };
+}
+
+/**
+ * The camera topics whose frames the model reads: every aligned camera for a model with camera slots, else the
+ * reference camera (every camera topic when none is set: each triggers its own frames). The daemon works out
+ * features on arrival only for these.
+ */
+export function modelReadsCamera(aligner: Pick<AlignerConfig, "cameras" | "referenceTopic">, modelCameras: readonly string[] | undefined): (topic: string) => boolean {
+  if (modelCameras?.length && aligner.cameras?.length) {
+    const topics = new Set(aligner.cameras);
+    return (topic) => topics.has(topic);
+  }
+  const reference = aligner.referenceTopic ?? aligner.cameras?.[0];
+  return reference === undefined ? () => true : (topic) => topic === reference;
 }

@@ -9,7 +9,7 @@ import { merge, type SchedulerLike } from "rxjs";
 import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import type { RoadMap } from "../../domain/road-map.ts";
 import { configSecrets, type DaemonConfig } from "../../pipeline/daemon-config.ts";
-import { withModelCameras } from "../../pipeline/model-cameras.ts";
+import { modelReadsCamera, withModelCameras } from "../../pipeline/model-cameras.ts";
 import { alignerConfigFrom, createPipeline, type Pipeline } from "../../pipeline/index.ts";
 import { readSigningKey } from "../../replay/index.ts";
 import { cutSecrets, DEFAULT_SENSOR_IDS, MessageDecoder, SensorAllowList, TopicRegistry, msToNs, topicMatches } from "../../schemas/index.ts";
@@ -161,17 +161,19 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
   const intake = { lastInputMs: undefined as number | undefined, sinceMs: monoMs() };
 
   // ---- the pipeline (the same code replay runs)
+  const aligner = alignerConfigFrom(config.aligner, config.vehicle);
+  const prefetchCamera = modelReadsCamera(aligner, decider.primary.spec.config.cameras);
   const pipeline = createPipeline<DrivingDecision>({
     sources: inputs.streams,
     rejections: merge(...inputs.sources.map((s) => s.rejections)),
     scheduler,
     registry,
-    aligner: alignerConfigFrom(config.aligner, config.vehicle),
+    aligner,
     validate: { maxFutureNs: msToNs(config.validate.maxFutureMs) },
     acceptTopic,
     decide: (frame) => decider.decide(frame),
     sinks: {
-      ...observers({ logger, logOnce, acceptTopic, live, healthLog, recorder, recorded, decider, onInput: () => (intake.lastInputMs = monoMs()) }),
+      ...observers({ logger, logOnce, acceptTopic, live, healthLog, recorder, recorded, decider, prefetchCamera, onInput: () => (intake.lastInputMs = monoMs()) }),
       decision: decisionOutput({
         decisionTopic,
         codec: decoder.codec,

@@ -2,7 +2,7 @@
 import { strict as assert } from "node:assert";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
 import { alignerConfigFrom } from "../../pipeline/daemon-aligner.ts";
-import { withModelCameras } from "../../pipeline/model-cameras.ts";
+import { modelReadsCamera, withModelCameras } from "../../pipeline/model-cameras.ts";
 import { FusiondError, SensorAllowList, TopicRegistry } from "../../schemas/index.ts";
 
 const registry = new TopicRegistry("ego1");
@@ -55,5 +55,15 @@ describe("withModelCameras: the camera set from the model's camera slots", () =>
     assert.ok(allow.accepts("vehicles/ego1/sensors/camera/rear"));
     assert.ok(allow.accepts("vehicles/ego1/sensors/camera/front"));
     assert.ok(!allow.accepts("vehicles/ego1/sensors/camera/left"));
+  });
+
+  it("the camera topics the model reads (features worked out on arrival): all aligned ones with camera slots, else the reference", () => {
+    const topic = (id: string) => `vehicles/ego1/sensors/camera/${id}`;
+    const four = alignerConfigFrom(withModelCameras(parseDaemonConfig(base), FOUR, registry).aligner, "ego1");
+    assert.deepEqual(FOUR.map((id) => modelReadsCamera(four, FOUR)(topic(id))), [true, true, true, true]);
+    assert.equal(modelReadsCamera(four, FOUR)(topic("roof")), false);
+    const named = alignerConfigFrom(parseDaemonConfig({ ...base, aligner: { cameras: ["front", "rear"] } }).aligner, "ego1");
+    assert.deepEqual(["front", "rear"].map((id) => modelReadsCamera(named, undefined)(topic(id))), [true, false]);
+    assert.equal(modelReadsCamera({}, undefined)(topic("any")), true, "no camera set: every camera topic triggers frames");
   });
 });
