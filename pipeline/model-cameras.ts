@@ -61,3 +61,11 @@ export function modelReadsCamera(aligner: Pick<AlignerConfig, "cameras" | "refer
   const reference = aligner.referenceTopic ?? aligner.cameras?.[0];
   return reference === undefined ? () => true : (topic) => topic === reference;
 }
+
+/** A reloaded model (SIGHUP) whose camera slots are not the cameras aligned since the start: what is wrong, else undefined. */
+export function camerasNotAligned(aligned: readonly string[] | undefined, modelCameras: readonly string[] | undefined): string | undefined {
+  if (!modelCameras?.length) return undefined;
+  const have = aligned ?? [];
+  if (have.length === modelCameras.length && modelCameras.every((id) => have.includes(id))) return undefined;
+  return `the model's camera slots [${modelCameras.join(", ")}] are not the cameras aligned since the start [${have.join(", ")}]: restart the daemon to take them`;
+}

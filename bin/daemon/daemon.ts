@@ -9,7 +9,7 @@ import { merge, type SchedulerLike } from "rxjs";
 import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import type { RoadMap } from "../../domain/road-map.ts";
 import { configSecrets, type DaemonConfig } from "../../pipeline/daemon-config.ts";
-import { modelReadsCamera, withModelCameras } from "../../pipeline/model-cameras.ts";
+import { camerasNotAligned, modelReadsCamera, withModelCameras } from "../../pipeline/model-cameras.ts";
 import { alignerConfigFrom, createPipeline, type Pipeline } from "../../pipeline/index.ts";
 import { readSigningKey } from "../../replay/index.ts";
 import { cutSecrets, DEFAULT_SENSOR_IDS, MessageDecoder, SensorAllowList, TopicRegistry, msToNs, topicMatches } from "../../schemas/index.ts";
@@ -298,7 +298,11 @@ async function openLiveView(c: NonNullable<DaemonConfig["foxglove"]>, decoder: M
 async function reloadModel(decider: Decider, config: DaemonConfig, logger: Logger): Promise<void> {
   logger.info({ dir: config.model.dir }, "reloading model");
   try {
-    const next = await decider.reload();
+    // The aligner's cameras are fixed at start: a model with other camera slots needs a restart.
+    const next = await decider.reload(undefined, (m) => {
+      const problem = camerasNotAligned(config.aligner.cameras, m.spec.config.cameras);
+      if (problem) throw new Error(problem);
+    });
     logger.info({ model: next.modelId, hash: next.modelHash }, "model reloaded; the new model serves from now on");
   } catch (err) {
     logger.error({ err: (err as Error).message }, "model reload failed; the old model keeps serving");

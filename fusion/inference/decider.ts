@@ -61,8 +61,8 @@ export interface Decider {
   readonly engine: DecisionEngine;
   /** The camera feature pool's counters (absent without one). */
   cameraPool?: () => CameraPoolStats;
-  /** Loads the model directory again (or a new one), warms it, then swaps it in. */
-  reload(modelDir?: string): Promise<ModelRunner>;
+  /** Loads the model directory again (or a new one), warms it, then swaps it in — unless `accept` throws for it. */
+  reload(modelDir?: string, accept?: (next: ModelRunner) => void): Promise<ModelRunner>;
   close(): void;
 }
 
@@ -148,8 +148,14 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
     },
     backend,
     ...(options.cameraWorkers ? { cameraPool: () => pool!.stats() } : {}),
-    async reload(modelDir = currentDir) {
+    async reload(modelDir = currentDir, accept) {
       const next = await loadRunner(modelDir, backend, options.onInference, options.maxBatch); // throws before anything is swapped
+      try {
+        accept?.(next);
+      } catch (err) {
+        next.close();
+        throw err;
+      }
       await warmUpDecisions(() => makeEngine(next));
       const old = primary;
       primary = next;

@@ -67,4 +67,21 @@ describe("bin/daemon: camera features in a worker pool", function () {
       inline.close();
     }
   });
+
+  it("reload: a model its check refuses (the daemon's: other camera slots than those aligned) is closed, and the old one serves on", async () => {
+    const model = await untrainedModel();
+    const d = await loadDecider({ modelDir: model, backend: "wasm", nowNs: () => 0n });
+    try {
+      const before = d.primary;
+      await assert.rejects(d.reload(undefined, () => {
+        throw new Error("other camera slots");
+      }), /other camera slots/);
+      assert.equal(d.primary, before);
+      const next = await d.reload(undefined, () => undefined);
+      assert.notEqual(next, before);
+      assert.equal(d.primary, next);
+    } finally {
+      d.close();
+    }
+  });
 });

@@ -2,7 +2,7 @@
 import { strict as assert } from "node:assert";
 import { parseDaemonConfig } from "../../pipeline/daemon-config.ts";
 import { alignerConfigFrom } from "../../pipeline/daemon-aligner.ts";
-import { modelReadsCamera, withModelCameras } from "../../pipeline/model-cameras.ts";
+import { camerasNotAligned, modelReadsCamera, withModelCameras } from "../../pipeline/model-cameras.ts";
 import { FusiondError, SensorAllowList, TopicRegistry } from "../../schemas/index.ts";
 
 const registry = new TopicRegistry("ego1");
@@ -65,5 +65,13 @@ describe("withModelCameras: the camera set from the model's camera slots", () =>
     const named = alignerConfigFrom(parseDaemonConfig({ ...base, aligner: { cameras: ["front", "rear"] } }).aligner, "ego1");
     assert.deepEqual(["front", "rear"].map((id) => modelReadsCamera(named, undefined)(topic(id))), [true, false]);
     assert.equal(modelReadsCamera({}, undefined)(topic("any")), true, "no camera set: every camera topic triggers frames");
+  });
+
+  it("a model reloaded with other camera slots than those aligned since the start is refused (restart to take them)", () => {
+    assert.equal(camerasNotAligned(FOUR, ["rear", "front", "left", "right"]), undefined);
+    assert.equal(camerasNotAligned(undefined, undefined), undefined, "single-camera models reload as before");
+    assert.equal(camerasNotAligned(FOUR, undefined), undefined, "a single-camera model reads the reference");
+    assert.match(camerasNotAligned(undefined, FOUR)!, /camera slots \[front, rear, left, right\] are not the cameras aligned since the start \[\]: restart the daemon/);
+    assert.match(camerasNotAligned(["front", "rear"], FOUR)!, /restart the daemon to take them/);
   });
 });
