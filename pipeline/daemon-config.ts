@@ -81,8 +81,10 @@ export const alignerSchema = z
      * Modalities a frame does not wait for (uses what has arrived: interpolated, extrapolated or held).
      * Default: the aligner's, ["gnss", "ego"] (waiting for the 10 Hz fix after the camera stamp would add up
      * to 100 ms of latency, and the 50 Hz ego sample after it up to 20 ms); [] waits for every modality.
+     * Adding "radar" takes the scan nearest the camera stamp among those that have arrived: no wait for the
+     * scan after it (up to a radar period less latency), at the price of a scan up to that much older.
      */
-    noWaitFor: z.array(z.enum(["gnss", "ego"])).optional(),
+    noWaitFor: z.array(z.enum(["gnss", "ego", "radar"])).optional(),
     /**
      * Modalities estimated at the frame time from their last two samples when the one after it has not
      * arrived. Default: the aligner's, ["gnss", "ego"]: with noWaitFor, the frame leaves when camera and

@@ -39,7 +39,11 @@ export interface AlignerConfig {
    * camera topic triggers its own frames, as a single-camera vehicle needs).
    */
   cameras?: readonly string[];
-  /** Other cameras: the frame nearest the reference stamp within ± this, ns (default 50 ms). */
+  /**
+   * Other cameras: the frame nearest the reference stamp within ± this, ns (default 50 ms). A frame waits for the
+   * other cameras at most this long (scheduler time) after its reference arrived: a camera whose frames come
+   * later than that is masked in it rather than hold the reference back.
+   */
   cameraToleranceNs?: bigint;
   /** Radar: the scan nearest t within ± this, ns (default 50 ms). */
   radarToleranceNs?: bigint;
@@ -87,10 +91,13 @@ export interface AlignerConfig {
    * (interpolated if the sample after t is already there, else the last one held within the max age).
    * For GNSS at 10 Hz, waiting for the fix after t costs up to 100 ms of decision latency to gain
    * at most speed × 0.1 s of position — less than GNSS noise. Such frames depend on arrival timing;
-   * replay reproduces them from the inputs each decision records. Default ["gnss", "ego"] (the daemon's
+   * replay reproduces them from the inputs each decision records. "radar": the scan nearest t among those that
+   * have arrived (within the tolerance) — with a radar sampling after the camera (the simulator's, 20 ms), the
+   * frame leaves without waiting for the scan after t and takes the one before, up to a period older; not by
+   * default (the shipped models were trained on the nearest scan). Default ["gnss", "ego"] (the daemon's
    * and training's: the config of `fusiond run` takes these unless it names its own); [] waits for every one.
    */
-  noWaitFor?: readonly ("gnss" | "ego")[];
+  noWaitFor?: readonly ("gnss" | "ego" | "radar")[];
   /**
    * Modalities whose value at t is extrapolated from their last two samples when the sample after t has
    * not arrived (instead of holding the last one). Meant with noWaitFor: the frame leaves as soon as camera
@@ -153,6 +160,8 @@ interface Pending {
   ref: SensorMessage<Modality>;
   /** Scheduler time after which it is emitted even if not final, ns. */
   deadlineNs: bigint;
+  /** With other cameras: scheduler time after which it no longer waits for them (reference arrival + camera tolerance), ns. */
+  camerasDueNs?: bigint;
 }
 
 export interface AlignerStats {
@@ -208,7 +217,10 @@ export class FrameAligner {
   /** The earliest deadline among pending frames, ns of scheduler time. */
   nextDeadlineNs(): bigint | undefined {
     let d: bigint | undefined;
-    for (const p of this.pending) if (d === undefined || p.deadlineNs < d) d = p.deadlineNs;
+    for (const p of this.pending) {
+      if (d === undefined || p.deadlineNs < d) d = p.deadlineNs;
+      if (p.camerasDueNs !== undefined && p.camerasDueNs < d) d = p.camerasDueNs;
+    }
     return d;
   }
 
@@ -222,8 +234,8 @@ export class FrameAligner {
     if (this.maxStamp === undefined) return undefined;
     const c = this.config;
     if (kind === "voice") return this.maxStamp - c.voiceLatenessNs;
-    if ((kind === "gnss" || kind === "ego") && c.noWaitFor.includes(kind)) {
-      const maxAge = kind === "gnss" ? c.gnssMaxAgeNs : c.egoMaxAgeNs;
+    if ((kind === "gnss" || kind === "ego" || kind === "radar") && c.noWaitFor.includes(kind)) {
+      const maxAge = kind === "gnss" ? c.gnssMaxAgeNs : kind === "ego" ? c.egoMaxAgeNs : c.radarToleranceNs;
       return this.maxStamp - (maxAge > c.allowedLatenessNs ? maxAge : c.allowedLatenessNs);
     }
     return this.watermarkNs;
@@ -286,6 +298,7 @@ export class FrameAligner {
       // (Stamp and receive time share a clock; the scheduler's may have another origin, so only the lead counts.)
       const ahead = msg.stampNs > msg.receiveNs ? msg.stampNs - msg.receiveNs : 0n;
       const p: Pending = { ref: msg, deadlineNs: nowNs + ahead + this.config.maxDelayNs };
+      if (this.secondaryTopics.size) p.camerasDueNs = nowNs + ahead + this.config.cameraToleranceNs;
       let i = 0;
       while (i < this.pending.length && bySample(this.pending[i]!.ref, msg) < 0) i++;
       if (i < this.pending.length && bySample(this.pending[i]!.ref, msg) === 0) {
@@ -319,12 +332,14 @@ export class FrameAligner {
   /** The deadline `deadlineNs` has come: emits every frame due by then (and the frames before them). */
   expire(deadlineNs: bigint, nowNs: bigint): FusedFrame[] {
     const out: FusedFrame[] = [];
+    // Past its camera wait, a frame is final without the other cameras that have not delivered.
+    for (const p of this.pending) if (p.camerasDueNs !== undefined && p.camerasDueNs <= deadlineNs) delete p.camerasDueNs;
     let last = -1;
     this.pending.forEach((p, i) => {
       if (p.deadlineNs <= deadlineNs) last = i;
     });
     for (let i = 0; i <= last; i++) {
-      if (this.isFinal(this.pending[0]!.ref.stampNs)) this.stats.final++;
+      if (this.isFinal(this.pending[0]!.ref.stampNs, this.pending[0]!.camerasDueNs === undefined)) this.stats.final++;
       else this.stats.deadline++;
       out.push(this.emitHead(nowNs));
     }
@@ -337,7 +352,7 @@ export class FrameAligner {
   flush(nowNs: bigint): FusedFrame[] {
     const out: FusedFrame[] = [];
     while (this.pending.length) {
-      if (this.isFinal(this.pending[0]!.ref.stampNs)) this.stats.final++;
+      if (this.isFinal(this.pending[0]!.ref.stampNs, this.pending[0]!.camerasDueNs === undefined)) this.stats.final++;
       else this.stats.flushed++;
       out.push(this.emitHead(nowNs));
     }
@@ -345,7 +360,7 @@ export class FrameAligner {
   }
 
   private emitFinal(nowNs: bigint, out: FusedFrame[]): void {
-    while (this.pending.length && this.isFinal(this.pending[0]!.ref.stampNs)) {
+    while (this.pending.length && this.isFinal(this.pending[0]!.ref.stampNs, this.pending[0]!.camerasDueNs === undefined)) {
       this.stats.final++;
       out.push(this.emitHead(nowNs));
     }
@@ -355,9 +370,10 @@ export class FrameAligner {
    * Can a frame at t still change? Not once nothing can arrive that it would use: the radar scan
    * that could beat the current nearest, the GNSS/ego sample after t, the voice ≤ t. By the global
    * watermark W every future stamp is ≥ W; with inOrderPerTopic, also every future stamp of a topic is
-   * above that topic's last one.
+   * above that topic's last one. With `camerasWaited`, the other cameras no longer count (the frame has waited
+   * for them as long as it may: their slots hold what has arrived).
    */
-  isFinal(t: bigint): boolean {
+  isFinal(t: bigint, camerasWaited = false): boolean {
     const w = this.watermarkNs;
     const c = this.config;
     const perTopic = c.inOrderPerTopic;
@@ -371,9 +387,11 @@ export class FrameAligner {
       return true;
     };
     if (!perTopic && (w === undefined || w <= t)) return false;
-    const best = nearest(this.buffers.radar, t, c.radarToleranceNs);
-    const radarUntil = t + (best ? (best.stampNs >= t ? best.stampNs - t : t - best.stampNs) : c.radarToleranceNs);
-    if (!closed("radar", radarUntil)) return false;
+    if (!c.noWaitFor.includes("radar")) {
+      const best = nearest(this.buffers.radar, t, c.radarToleranceNs);
+      const radarUntil = t + (best ? (best.stampNs >= t ? best.stampNs - t : t - best.stampNs) : c.radarToleranceNs);
+      if (!closed("radar", radarUntil)) return false;
+    }
     for (const [m, maxAge] of [["gnss", c.gnssMaxAgeNs], ["ego", c.egoMaxAgeNs]] as const) {
       if (c.noWaitFor.includes(m)) continue;
       const { next } = neighbours(this.buffers[m], t, maxAge);
@@ -381,6 +399,7 @@ export class FrameAligner {
     }
     // Other cameras, each on its own: the frame that could still beat its nearest. One that has not
     // delivered for two tolerances (dead, or never started) holds nobody back: its slot is masked.
+    if (camerasWaited) return true;
     for (const topic of this.secondaryTopics) {
       const best = nearest(this.secondary.filter((m) => m.topic === topic), t, c.cameraToleranceNs);
       const until = t + (best ? (best.stampNs >= t ? best.stampNs - t : t - best.stampNs) : c.cameraToleranceNs);

@@ -41,6 +41,7 @@ export function datasetMetadata(seed: number, durationS: number, o: DatasetWrite
     sensors: o.sensors.join(","),
     camera: o.cameraFormat,
     ...(o.cameraSet ? { cameras: o.cameraSet.ids.join(","), cameraSize: `${o.cameraSet.width}x${o.cameraSet.height}` } : {}),
+    ...(o.cameraSet?.hz !== undefined ? { cameraHz: String(o.cameraSet.hz) } : {}),
     ...(o.perturb ? { perturb: String(o.perturb) } : {}),
     ...(o.latencyScale !== undefined && o.latencyScale !== 1 ? { sensorLatency: String(o.latencyScale) } : {}),
   };

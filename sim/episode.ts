@@ -91,7 +91,7 @@ export class Episode {
   readonly spec: ScenarioSpec;
   readonly scorer = new EpisodeScorer();
   readonly vehicle: string;
-  readonly startNs: bigint;
+  private origin: bigint;
   readonly topics: Record<SensorName | "truth" | "step", string>;
   /** Decision steps so far (the last SimStep published has this number). */
   step = 0;
@@ -116,7 +116,7 @@ export class Episode {
   constructor(spec: ScenarioSpec, options: EpisodeOptions = {}) {
     this.spec = spec;
     this.vehicle = options.vehicle ?? "sim";
-    this.startNs = options.startNs ?? DEFAULT_START_NS;
+    this.origin = options.startNs ?? DEFAULT_START_NS;
     this.sensors = new Set(options.sensors ?? ["camera", "radar", "gnss", "ego", "voice"]);
     this.cameraFormat = options.cameraFormat ?? "jpeg";
     this.latencyScale = options.latencyScale ?? 1;
@@ -141,6 +141,21 @@ export class Episode {
       step: reg.topicFor("sim_step"),
     };
     this.label = expert(this.world);
+  }
+
+  /** Absolute time of the episode start, ns (every stamp counts from it). */
+  get startNs(): bigint {
+    return this.origin;
+  }
+
+  /**
+   * Moves the episode's start to `ns` before the first step (nothing is stamped yet). Live mode reads the wall
+   * clock after the constructor (whose camera warm-up takes ~0.3 s for 4 × 1280×720): stamped from a clock read
+   * before it, every message would leave that much after its stamp.
+   */
+  restartAt(ns: bigint): void {
+    if (this.started) throw new Error("Episode.restartAt() after start()");
+    this.origin = ns;
   }
 
   get done(): boolean {
@@ -232,7 +247,7 @@ export class Episode {
     const tick = w.tick;
     const ns = this.stampNs;
     const ts = nsToTimestamp(ns);
-    const due = (s: keyof typeof SCHEDULE): boolean => this.sensors.has(s) && tick % SCHEDULE[s].every === SCHEDULE[s].phase;
+    const due = (s: keyof typeof SCHEDULE): boolean => this.sensors.has(s) && (s === "camera" && this.cameraSet?.spec.hz !== undefined ? cameraDue(tick, this.cameraSet.spec.hz) : tick % SCHEDULE[s].every === SCHEDULE[s].phase);
     if (due("ego")) {
       const can = canSample(w, this.rng.ego);
       this.emit("ego", "ego", "fusiond.EgoState", { timestamp: ts, ...can, frame_id: "base_link" }, ns, ns + this.latency(SCHEDULE.ego.latencyMs));
@@ -272,6 +287,15 @@ export class Episode {
       this.stepUtterances.push({ u, stampNs: uNs, clip: audio.clip?.file ?? "" });
     }
   }
+}
+
+/**
+ * A camera at `hz` takes a frame at the first tick at or after each 1/hz instant: where ⌊tick·hz/ticks per second⌋
+ * steps up (at 20 Hz every 5th tick, as SCHEDULE.camera has it).
+ */
+function cameraDue(tick: number, hz: number): boolean {
+  const perS = Number(1_000_000_000n / PHYSICS_DT_NS);
+  return tick === 0 || Math.floor((tick * hz) / perS) > Math.floor(((tick - 1) * hz) / perS);
 }
 
 /** Runs an episode with the expert driving; yields every message in receive order. */

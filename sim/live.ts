@@ -118,10 +118,13 @@ export interface LiveSim {
 
 export function startLiveSim(o: LiveSimOptions): LiveSim {
   const clock = o.clock ?? wallClock;
-  const startNs = o.startNs ?? clock.nowNs();
-  const ep = new Episode(o.scenario, { vehicle: o.vehicle ?? "sim", startNs, ...(o.sensors ? { sensors: o.sensors } : {}), ...(o.cameraFormat ? { cameraFormat: o.cameraFormat } : {}), ...(o.cameraSet ? { cameraSet: o.cameraSet } : {}), ...(o.latencyScale !== undefined ? { latencyScale: o.latencyScale } : {}) });
+  const ep = new Episode(o.scenario, { vehicle: o.vehicle ?? "sim", ...(o.startNs !== undefined ? { startNs: o.startNs } : {}), ...(o.sensors ? { sensors: o.sensors } : {}), ...(o.cameraFormat ? { cameraFormat: o.cameraFormat } : {}), ...(o.cameraSet ? { cameraSet: o.cameraSet } : {}), ...(o.latencyScale !== undefined ? { latencyScale: o.latencyScale } : {}) });
   const mode = o.lockstep ? "lockstep" : "live";
+  // The clock is read after the episode is built (its camera warm-up takes ~0.3 s for 4 × 1280×720): stamps
+  // from a reading before it would have every message leave that long after its stamp.
   const wall0 = clock.nowNs();
+  if (o.startNs === undefined) ep.restartAt(wall0);
+  const startNs = ep.startNs;
   const counters = { published: 0, publishFailed: 0, decisions: 0, timeouts: 0, stale: 0, lagMs: 0, maxLagMs: 0 };
   let stopped = false;
   let wake: (() => void) | undefined;

@@ -68,12 +68,14 @@ export function startDemoSim(t: DemoTransports, registry: TopicRegistry, o: Omit
 }
 
 /** The demo's daemon: on the demo's transports, its model, recording into outDir (zstd), http off unless asked. */
-export function demoDaemonConfig(vehicle: string, t: DemoTransports, o: { zmq: boolean; model: string; outDir: string; http?: string; foxglove?: string }): DaemonConfig {
+export function demoDaemonConfig(vehicle: string, t: DemoTransports, o: { zmq: boolean; model: string; outDir: string; cameras?: string[]; http?: string; foxglove?: string }): DaemonConfig {
   return parseDaemonConfig({
     vehicle,
     ...t.daemonInput,
     outputs: { mqtt: !o.zmq, zmq: !!o.zmq },
     model: { dir: o.model },
+    // --cameras: the daemon aligns that set (a model with camera slots must have the same); without it, the model's.
+    ...(o.cameras ? { aligner: { cameras: o.cameras } } : {}),
     recording: { dir: o.outDir, compression: "zstd" },
     http: { listen: o.http ?? "off" },
     ...(o.foxglove ? { foxglove: { listen: foxgloveListen(o.foxglove) } } : {}),

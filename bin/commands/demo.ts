@@ -14,7 +14,7 @@ import { buildScenario, WEATHERS } from "../../sim/scenario.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import type { LiveStatus } from "../../sim/live.ts";
 import { liveScenario } from "../../sim/live-scenario.ts";
-import { CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags } from "./camera-flags.ts";
+import { CAMERA_HZ_HELP, CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags, simCameraSet } from "./camera-flags.ts";
 import { usage } from "../cli-errors.ts";
 import { foxgloveListen, hostPort, number } from "../cli-validate.ts";
 import { FUSIOND_VERSION } from "../version.ts";
@@ -34,6 +34,7 @@ interface DemoFlags {
   json?: boolean;
   cameras?: string;
   cameraSize?: string;
+  cameraHz?: string;
 }
 
 const VEHICLE = "demo";
@@ -54,6 +55,7 @@ export default function register(program: Command): void {
     .option("--foxglove <[host:]port>", "serve the Foxglove WebSocket live view (camera, GNSS map, radar, decisions, health), e.g. 8765")
     .option("--cameras <list>", CAMERAS_HELP)
     .option("--camera-size <WxH>", CAMERA_SIZE_HELP)
+    .option("--camera-hz <n>", CAMERA_HZ_HELP)
     .option("--quiet", "no status line")
     .option("--json", "print the summary as JSON on stdout")
     .addHelpText(
@@ -72,8 +74,8 @@ Examples:
       const badWeather = weather?.filter((w) => !WEATHERS.includes(w)) ?? [];
       if (badWeather.length) usage(`--weather must be a comma-separated list of ${WEATHERS.join(", ")}, not "${flags.weather}"`);
       if (existsSync(flags.out) && !statSync(flags.out).isDirectory()) usage(`--out ${flags.out} is a file; the demo writes its recording into a directory`, "give a directory; it is created if missing");
-      const cams = cameraSetFromFlags(flags.cameras, flags.cameraSize);
-      if ("error" in cams) usage(cams.error);
+      const flagCams = cameraSetFromFlags(flags.cameras, flags.cameraSize, flags.cameraHz);
+      if ("error" in flagCams) usage(flagCams.error);
       const say = (line: string): void => void (flags.quiet ? undefined : process.stderr.write(line + "\n"));
       const outDir = resolve(flags.out);
       mkdirSync(outDir, { recursive: true });
@@ -88,7 +90,7 @@ Examples:
 
       // ---- the daemon, exactly as `fusiond run` composes it
       const tally = new DecisionTally();
-      const config = demoDaemonConfig(VEHICLE, transports, { zmq: Boolean(flags.zmq), model: flags.model, outDir, ...(flags.http ? { http: flags.http } : {}), ...(flags.foxglove ? { foxglove: flags.foxglove } : {}) });
+      const config = demoDaemonConfig(VEHICLE, transports, { zmq: Boolean(flags.zmq), model: flags.model, outDir, ...(flags.cameras && flagCams.set ? { cameras: [...flagCams.set.ids] } : {}), ...(flags.http ? { http: flags.http } : {}), ...(flags.foxglove ? { foxglove: flags.foxglove } : {}) });
       let daemon;
       try {
         daemon = await startDaemon({
@@ -100,7 +102,15 @@ Examples:
         });
       } catch (err) {
         await closeDemoTransports(transports);
+        const modelCameras = (err as { context?: { modelCameras?: string[] } }).context?.modelCameras;
+        if (modelCameras && flags.cameras) usage(`--cameras ${flags.cameras} is not the camera set of the model ${flags.model} (${modelCameras.join(",")})`, `leave --cameras out to take the model's, or give --cameras ${modelCameras.join(",")}`);
         throw err;
+      }
+      const cams = simCameraSet(flags.cameras, flags.cameraSize, daemon.config.aligner.cameras, flags.cameraHz);
+      if ("error" in cams) {
+        await daemon.stop("bad camera set");
+        await closeDemoTransports(transports);
+        usage(cams.error);
       }
       if (daemon.http) say(`fusiond demo: metrics at ${daemon.http.url}/metrics`);
       if (flags.foxglove) say(`fusiond demo: Foxglove live view: open a Foxglove WebSocket connection to ws://${foxgloveListen(flags.foxglove)}`);

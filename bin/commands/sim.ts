@@ -17,7 +17,7 @@ import type { SensorName } from "../../sim/episode.ts";
 import { WEATHERS } from "../../sim/scenario.ts";
 import { scenarioSuite } from "../../sim/scenarios.ts";
 import type { EpisodeScore } from "../../sim/score.ts";
-import { CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags } from "./camera-flags.ts";
+import { CAMERA_HZ_HELP, CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags } from "./camera-flags.ts";
 import { runLive, type LiveFlags } from "./sim-live-mode.ts";
 import { usage } from "../cli-errors.ts";
 import { listOf, number, oneOf } from "../cli-validate.ts";
@@ -29,6 +29,7 @@ interface SimFlags extends LiveFlags {
   out?: string;
   cameras?: string;
   cameraSize?: string;
+  cameraHz?: string;
   sensorLatency: string;
   sensors: string;
   episode: string;
@@ -51,6 +52,7 @@ export default function register(program: Command): void {
     .option("--camera <format>", "camera output: jpeg (CompressedImage) or raw (RawImage rgb8)", oneOf(["jpeg", "raw"]), "jpeg")
     .option("--cameras <list>", CAMERAS_HELP)
     .option("--camera-size <WxH>", CAMERA_SIZE_HELP)
+    .option("--camera-hz <n>", CAMERA_HZ_HELP)
     .option("--sensor-latency <scale>", "scale every sensor's modelled transport latency (camera 25–45 ms, radar 8–15, GNSS 60–110, ego 2–6, voice 20–40); 0: each message leaves at its capture stamp, as a publisher that stamps on send", number({ min: 0 }), "1")
     .option("--sensors <list>", "comma-separated sensors to model", listOf(ALL_SENSORS), ALL_SENSORS.join(","))
     .option("--episode <s>", "dataset mode: longest episode, s (episodes run back to back)", number({ gt: 0 }), "120")
@@ -92,7 +94,7 @@ Examples:
         usage(`no scenario "${flags.scenario}"; known: ${scenarioSuite().map((s) => s.name).join(", ")}`);
       }
       const scenarios = suite && weather ? suite.map((s) => ({ ...s, weather })) : suite;
-      const cams = cameraSetFromFlags(flags.cameras, flags.cameraSize);
+      const cams = cameraSetFromFlags(flags.cameras, flags.cameraSize, flags.cameraHz);
       if ("error" in cams) usage(cams.error);
       if (flags.mqtt || flags.zmq) {
         await runLive(flags, seed, durationS, sensors, scenarios?.[0], weather, cams.set);

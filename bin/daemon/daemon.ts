@@ -10,6 +10,8 @@ import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/in
 import type { RoadMap } from "../../domain/road-map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import type { Pipeline } from "../../pipeline/index.ts";
+import { withModelCameras } from "../../pipeline/model-cameras.ts";
+import { TopicRegistry } from "../../schemas/index.ts";
 import { readSigningKey } from "../../replay/index.ts";
 import { monoMs, wallScheduler } from "../../sensors/wall-clock.ts";
 import type { Decider } from "../../fusion/inference/decider.ts";
@@ -51,6 +53,8 @@ export interface DaemonOptions {
 }
 
 export interface Daemon {
+  /** The config in effect: the given one, with the model's cameras where it has camera slots. */
+  readonly config: DaemonConfig;
   readonly http: HttpEndpoints | undefined;
   readonly pipeline: Pipeline<DrivingDecision>;
   readonly decider: Decider;
@@ -77,19 +81,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 }
 
 async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Promise<void> | void>, startState: { daemon: boolean }): Promise<Daemon> {
-  const { config, logger } = options;
+  const { logger } = options;
   const scheduler = options.scheduler ?? wallScheduler;
-  const topics = daemonTopics(config, logger);
-  const { registry, decoder, decisionTopic, patterns } = topics;
-  const logOnce = onceLogger(logger);
-
-  const roadMap = options.roadMap ?? (!options.map && config.map ? readRoadMapFile(config.map) : undefined);
+  const roadMap = options.roadMap ?? (!options.map && options.config.map ? readRoadMapFile(options.config.map) : undefined);
   const map = options.map ?? (roadMap ? roadMapView(roadMap) : undefined);
-  // A bad signing key fails at start, before anything is connected or recorded unsigned.
-  const signer = config.recording?.signingKey ? readSigningKey(config.recording.signingKey, "recording.signingKey") : undefined;
 
   // ---- model first: a bad model directory fails at start, never at the first frame
-  const decider = await loadDaemonDecider(config, map, scheduler, logger, cleanups);
+  const decider = await loadDaemonDecider(options.config, map, scheduler, logger, cleanups);
+  // A model with camera slots names the cameras to align and accept (a config naming others fails here).
+  const config = withModelCameras(options.config, decider.primary.spec.config.cameras, new TopicRegistry(options.config.vehicle));
+  if (config !== options.config) logger.info({ cameras: config.aligner.cameras, sensors: config.sensors }, "aligned cameras (the model's where it has camera slots; the first is the reference) and their sensor ids");
+  const topics = daemonTopics(config, logger);
+  const { decoder, decisionTopic, patterns } = topics;
+  const registry = topics.registry;
+  const logOnce = onceLogger(logger);
+  // A bad signing key fails at start, before anything is connected or recorded unsigned.
+  const signer = config.recording?.signingKey ? readSigningKey(config.recording.signingKey, "recording.signingKey") : undefined;
 
   // ---- real-time priority, after the model (and the thread pool its files were read with) is up
   const realtime = realtimePriority(config, logger);
@@ -102,7 +109,8 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
         signer,
         cleanups,
         logOnce,
-        metadata: daemonMetadata(config, options.configText, decider, options.version, roadMap),
+        // What replay aligns with: the effective config where the model named the cameras.
+        metadata: daemonMetadata(config, config === options.config ? options.configText : undefined, decider, options.version, roadMap),
       })
     : undefined;
   const recorder = recording?.recorder;
@@ -120,6 +128,7 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
   const started = monoMs();
   startState.daemon = true;
   const daemon: Daemon = {
+    config,
     http,
     pipeline,
     decider,

@@ -8,6 +8,7 @@ import type { SchedulerLike } from "rxjs";
 import type { MapView } from "../../fusion/index.ts";
 import { loadDecider, type Decider } from "../../fusion/inference/decider.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
+import { camerasNotAligned } from "../../pipeline/model-cameras.ts";
 import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 
 export async function loadDaemonDecider(config: DaemonConfig, map: MapView | undefined, scheduler: SchedulerLike, logger: Logger, cleanups: Array<() => Promise<void> | void>): Promise<Decider> {
@@ -29,7 +30,11 @@ export async function loadDaemonDecider(config: DaemonConfig, map: MapView | und
 export async function reloadModel(decider: Decider, config: DaemonConfig, logger: Logger): Promise<void> {
   logger.info({ dir: config.model.dir }, "reloading model");
   try {
-    const next = await decider.reload();
+    // The aligner's cameras are fixed at start: a model with other camera slots needs a restart.
+    const next = await decider.reload(undefined, (m) => {
+      const problem = camerasNotAligned(config.aligner.cameras, m.spec.config.cameras);
+      if (problem) throw new Error(problem);
+    });
     logger.info({ model: next.modelId, hash: next.modelHash }, "model reloaded; the new model serves from now on");
   } catch (err) {
     logger.error({ err: (err as Error).message }, "model reload failed; the old model keeps serving");

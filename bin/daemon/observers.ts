@@ -22,6 +22,8 @@ export interface ObserverContext {
   recorder: McapRecorder | undefined;
   recorded: (topic: string) => boolean;
   decider: Decider;
+  /** Camera topics whose features are worked out on arrival (those the model reads). */
+  prefetchCamera: (topic: string) => boolean;
   /** An input was accepted (for /readyz). */
   onInput: () => void;
 }
@@ -34,6 +36,8 @@ export function observers(c: ObserverContext): Omit<PipelineSink<DrivingDecision
       c.onInput();
       // An utterance's features are worked out on arrival, not by the first frame that holds it.
       if (m.kind === "voice") setImmediate(() => c.decider.prefetchVoice(m.message));
+      // A camera frame's features too: the frame may wait in the aligner (the radar scan after it) meanwhile.
+      if (m.kind === "camera" && c.prefetchCamera(m.topic)) setImmediate(() => c.decider.prefetchCamera(m.message));
       if (c.recorded(m.topic)) c.recorder?.addSensorMessage(m);
       live?.publish(m.topic, m.type, m.bytes, m.stampNs);
     },

@@ -9,6 +9,7 @@ import type { DrivingDecision } from "../../fusion/index.ts";
 import type { Decider } from "../../fusion/inference/decider.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { alignerConfigFrom, createPipeline, type Pipeline } from "../../pipeline/index.ts";
+import { modelReadsCamera } from "../../pipeline/model-cameras.ts";
 import type { McapRecorder } from "../../replay/index.ts";
 import { msToNs } from "../../schemas/index.ts";
 import { monoMs } from "../../sensors/wall-clock.ts";
@@ -56,17 +57,20 @@ export function startDaemonPipeline(c: DaemonPipelineParts): { pipeline: Pipelin
       fields.unsteady ? logger.warn(fields, "sensor health unsteady (changing without holding 2 s; /healthz has each change)") : logger[ok ? "info" : "warn"](fields, ok ? "sensor healthy" : "sensor unhealthy"),
   });
   const intake: Intake = { lastInputMs: undefined, sinceMs: monoMs() };
+  const aligner = alignerConfigFrom(config.aligner, config.vehicle);
+  // Camera frames the model reads are decoded on arrival, while the frame may still wait in the aligner.
+  const prefetchCamera = modelReadsCamera(aligner, decider.primary.spec.config.cameras);
   const pipeline = createPipeline<DrivingDecision>({
     sources: inputs.streams,
     rejections: merge(...inputs.sources.map((s) => s.rejections)),
     scheduler,
     registry,
-    aligner: alignerConfigFrom(config.aligner, config.vehicle),
+    aligner,
     validate: { maxFutureNs: msToNs(config.validate.maxFutureMs) },
     acceptTopic,
     decide: (frame) => decider.decide(frame),
     sinks: {
-      ...observers({ logger, logOnce, acceptTopic, live, healthLog, recorder, recorded, decider, onInput: () => (intake.lastInputMs = monoMs()) }),
+      ...observers({ logger, logOnce, acceptTopic, live, healthLog, recorder, recorded, decider, prefetchCamera, onInput: () => (intake.lastInputMs = monoMs()) }),
       decision: decisionOutput({
         decisionTopic,
         codec: decoder.codec,

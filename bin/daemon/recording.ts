@@ -10,9 +10,9 @@ import type { Logger } from "pino";
 import type { SchedulerLike } from "rxjs";
 import type { RoadMap } from "../../domain/road-map.ts";
 import type { Decider } from "../../fusion/inference/decider.ts";
-import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
+import { configSecrets, type DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { applyRetention, freeBytes, recordToFile, type McapRecorder, type RecorderStatus, type RecordingMetadata, type RecordingSigner } from "../../replay/index.ts";
-import { msToNs } from "../../schemas/index.ts";
+import { cutSecrets, msToNs } from "../../schemas/index.ts";
 
 export interface DaemonRecording {
   recorder: McapRecorder;
@@ -40,7 +40,7 @@ export interface RecordingContext {
 export function daemonMetadata(config: DaemonConfig, configText: string | undefined, decider: Decider, version: string | undefined, roadMap: RoadMap | undefined): RecordingMetadata {
   return {
     vehicle: config.vehicle,
-    config: configText ?? JSON.stringify(config),
+    config: configText ?? cutSecrets(JSON.stringify(config), configSecrets(config)),
     modelId: decider.primary.modelId,
     modelHash: decider.primary.modelHash,
     fusiondVersion: version ?? "",

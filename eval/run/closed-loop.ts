@@ -13,6 +13,7 @@ import { runLockstep, type LockstepPort } from "../../sim/lockstep.ts";
 import { buildScenario, type ScenarioSpec } from "../../sim/scenario.ts";
 import { makeDecide, sensorStatus, type EvalModel } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";
+import { evalAligner, simCamerasFor } from "./model-cameras.ts";
 import { StepResponder } from "./responder.ts";
 import { actionName, StepLog, type EpisodeProgress, type EpisodeResult } from "./step-log.ts";
 import { isExpert, runExpertEpisode } from "./expert.ts";
@@ -31,7 +32,8 @@ export { actionName, StepLog, type EpisodeProgress, type EpisodeResult } from ".
 /** One episode: the model's decisions drive the ego (the expert's row: the expert's labels, eval/run/expert.ts). */
 export async function runEpisodeInProcess(spec: ScenarioSpec, model: EvalModel, o: ClosedLoopOptions): Promise<EpisodeResult> {
   if (isExpert(model.info)) return runExpertEpisode(spec, o);
-  const ep = new Episode(spec, { vehicle: "sim" });
+  const cameraSet = simCamerasFor(model.spec);
+  const ep = new Episode(spec, { vehicle: "sim", ...(cameraSet ? { cameraSet } : {}) });
   const clock = new ReplayClock();
   const decoder = new MessageDecoder();
   const responder = new StepResponder();
@@ -41,6 +43,7 @@ export async function runEpisodeInProcess(spec: ScenarioSpec, model: EvalModel, 
   const start = (): EvalHarness =>
     new EvalHarness({
       scheduler: clock.scheduler,
+      aligner: evalAligner(model.spec, "sim"),
       decide: makeDecide(model, { mask: o.mask, ...(o.supervisor ? { supervisor: o.supervisor } : {}), nowNs: () => schedulerNowNs(clock.scheduler), mapAt: () => map }),
       onDecision: (d) => responder.onDecision(d),
       onTruth: (t, m) => log.truth(t, m.stampNs),

@@ -150,5 +150,10 @@ export function sensorStatus(frame: FusedFrame, masked: readonly Modality[], sta
     if (masked.includes(m) || !frame.present[m]) out[m] = "missing";
     else out[m] = m !== "voice" && Number(frame.ageNs[m] ?? 0n) / 1e9 > staleAfterS ? "stale" : "ok";
   }
+  // Several cameras: each other camera's slot too ("camera rear"), missing when masked or absent from the frame.
+  for (const [topic, slot] of Object.entries(frame.cameras ?? {})) {
+    const age = slot ? Math.abs(Number(slot.ageNs)) / 1e9 : 0;
+    out[`camera ${topic.slice(topic.lastIndexOf("/") + 1)}`] = masked.includes("camera") || !slot ? "missing" : age > staleAfterS ? "stale" : "ok";
+  }
   return out;
 }

@@ -16,6 +16,7 @@ import { wallNs } from "../../sensors/wall-clock.ts";
 import { actionName, StepLog, type EpisodeResult, type runEpisodeInProcess } from "./closed-loop.ts";
 import { makeDecide, sensorStatus } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";
+import { evalAligner, simCamerasFor } from "./model-cameras.ts";
 import { isExpert } from "./expert.ts";
 import { StepResponder } from "./responder.ts";
 
@@ -40,7 +41,8 @@ export function mqttEpisodeRunner(url: string, options: { timeoutMs?: number } =
       dec = await connect();
       const decisionTopic = registry.topicFor("decision");
       const map = roadMapView(buildScenario(spec).map);
-      const ep = new Episode(spec, { vehicle, startNs: wallNs() });
+      const cameraSet = simCamerasFor(model.spec);
+      const ep = new Episode(spec, { vehicle, startNs: wallNs(), ...(cameraSet ? { cameraSet } : {}) });
       const log = new StepLog(ep.startNs);
       const responder = new StepResponder();
       let placeholders = 0;
@@ -54,6 +56,7 @@ export function mqttEpisodeRunner(url: string, options: { timeoutMs?: number } =
         scheduler: asyncScheduler,
         sources: source.messages(patterns),
         rejections: source.rejections,
+        aligner: evalAligner(model.spec, vehicle),
         decide: makeDecide(model, { mask: o.mask, ...(o.supervisor ? { supervisor: o.supervisor } : {}), nowNs: wallNs, mapAt: () => map }),
         onDecision: (d) => responder.onDecision(d),
         onTruth: (t, m) => log.truth(t, m.stampNs),

@@ -13,6 +13,7 @@ import type { FusedFrame, Modality, TruthMessage } from "../../schemas/index.ts"
 import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import { makeDecide, mapForScenario, sensorStatus, type EvalModel } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";
+import { evalAligner, vehicleOfTopic } from "./model-cameras.ts";
 import type { SupervisorConfig } from "../../fusion/index.ts";
 
 export interface OpenLoopOptions {
@@ -76,9 +77,11 @@ async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, pr
   const scenarios = new ScenarioIndex();
   const batch = Math.max(1, Math.floor(o.batch ?? DEFAULT_OPEN_LOOP_BATCH));
   // Built at the first message's instant: the pipeline's periodic timers start there, not at time zero.
-  const start = (): EvalHarness =>
+  // The recording's vehicle (for the model's camera topics) is that of its first message.
+  const start = (topic: string | undefined): EvalHarness =>
     new EvalHarness({
       scheduler: clock.scheduler,
+      aligner: evalAligner(model.spec, (topic && vehicleOfTopic(topic)) ?? "sim"),
       concurrency: batch,
       decide: makeDecide(model, {
         mask: o.mask,
@@ -104,11 +107,11 @@ async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, pr
       firstNs ??= at;
       lastNs = at;
       clock.advanceTo(at);
-      h ??= start();
+      h ??= start(d.recorded.topic);
       if (d.message) h.input.next(d.message);
       if (h.outstanding >= inFlight(batch)) await h.settle(0);
     }
-    h ??= start();
+    h ??= start(undefined);
     // Let the aligner's deadlines fall, as replay does, then end the input (which flushes the rest).
     if (lastNs !== undefined) clock.advanceTo(lastNs + 1_000_000_000n);
     await h.settle(0);

@@ -16,12 +16,13 @@
  * the arithmetic (a CPU profile at 20 Hz: ~0.5 of ~0.9 ms). Other backends go through the engine.
  *
  * Exact: the same kernels on the same weights in the same order (tests compare it with `model.predict` on
- * every backend here, and check that a call leaves no tensor data behind). Layers it does not know (attention, late fusion's gate) make `compileForInference`
+ * every backend here, and check that a call leaves no tensor data behind). The camera slots' layers (CameraSlotMask,
+ * CameraSlotPool) are run as the same kernels they call. Layers it does not know (attention, late fusion's gate) make `compileForInference`
  * return undefined, and callers use `model.predict`.
  */
 import * as tf from "@tensorflow/tfjs";
 import { sizeOf } from "../features/config.ts";
-import { inboundLayerNames, ModalityGate } from "../model/layers.ts";
+import { CameraSlotMask, CameraSlotPool, inboundLayerNames, ModalityGate } from "../model/layers.ts";
 
 /** A value of the model in rows form: `t` is [1, rows, last]; `shape` is its logical shape with the batch. */
 interface Rows {
@@ -195,6 +196,28 @@ export function compileForInference(model: tf.LayersModel, options: { direct?: b
         return rows(e.kernel("Multiply", { a: emb.t, b: column }, {}), emb.shape);
       };
       kernels += 2;
+    } else if (cls === CameraSlotMask.className) {
+      // x [n, N, …] times the mask [n, N] reshaped to [n, N, 1, …] (the layer's own kernels, in its order).
+      step = (v, _n, e) => {
+        const [x, mask] = all(v) as [Rows, Rows];
+        const m = reshape(e, mask.t, [...mask.shape, ...Array<number>(x.shape.length - 2).fill(1)]);
+        return toRows(e, e.kernel("Multiply", { a: reshape(e, x.t, x.shape), b: m }, {}), x.shape);
+      };
+      kernels += 4;
+    } else if (cls === CameraSlotPool.className) {
+      // relu(emb [n, N, D] + camera embedding [N, D]) × mask [n, N, 1], summed over the slots, divided by max(1, slots kept).
+      const embedding = keep(layer.getWeights()[0]!.clone());
+      const one1 = keep(tf.scalar(1));
+      step = (v, _n, e) => {
+        const [emb, mask] = all(v) as [Rows, Rows];
+        const [n, slots, d] = emb.shape as [number, number, number];
+        const relu = e.kernel("Relu", { x: e.kernel("Add", { a: reshape(e, emb.t, [n, slots, d]), b: embedding }, {}) }, {});
+        const kept = e.kernel("Multiply", { a: relu, b: reshape(e, mask.t, [n, slots, 1]) }, {});
+        const sum = e.kernel("Sum", { x: kept }, { axis: [1], keepDims: false });
+        const count = e.kernel("Maximum", { a: e.kernel("Sum", { x: reshape(e, mask.t, [n, slots]) }, { axis: [1], keepDims: true }), b: one1 }, {});
+        return toRows(e, e.kernel("RealDiv", { a: sum, b: count }, {}), [n, d]);
+      };
+      kernels += 11;
     } else {
       return fail();
     }

@@ -20,6 +20,7 @@ import {
   type RunnerOptions,
 } from "../index.ts";
 import { CameraFeaturePool, type CameraPoolStats } from "../features/camera-pool.ts";
+import type { CameraFeatures } from "../features/camera.ts";
 import type { CameraMessage, FusedFrame, VoiceMessage } from "../../schemas/index.ts";
 import { performance } from "node:perf_hooks";
 
@@ -49,13 +50,19 @@ export interface Decider {
   decide(frame: FusedFrame, at?: { nowNs?: bigint }): Promise<DrivingDecision>;
   /** Works out an utterance's voice features on arrival (see DecisionEngine.prefetchVoice). */
   prefetchVoice(message: VoiceMessage): void;
+  /**
+   * With a camera pool: starts a camera frame's features on arrival, so that a frame waiting in the aligner (for
+   * the radar scan after it, say) has them ready when it is decided. Each message is worked out once; the same
+   * features as without it.
+   */
+  prefetchCamera(message: CameraMessage): void;
   readonly primary: ModelRunner;
   readonly backend: BackendSelection;
   readonly engine: DecisionEngine;
   /** The camera feature pool's counters (absent without one). */
   cameraPool?: () => CameraPoolStats;
-  /** Loads the model directory again (or a new one), warms it, then swaps it in. */
-  reload(modelDir?: string): Promise<ModelRunner>;
+  /** Loads the model directory again (or a new one), warms it, then swaps it in — unless `accept` throws for it. */
+  reload(modelDir?: string, accept?: (next: ModelRunner) => void): Promise<ModelRunner>;
   close(): void;
 }
 
@@ -96,10 +103,19 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
   const backend = await ensureBackend(options.backend ?? "auto", options.modelDir);
   const fallbacks = await Promise.all((options.fallbackDirs ?? []).map((d) => loadRunner(d, backend, undefined, options.maxBatch)));
   let pool: CameraFeaturePool | undefined;
+  // Features by message, started on arrival (prefetchCamera) or by the engine, whichever comes first; per pool
+  // (a reloaded model with another feature config gets a new pool and a new map).
+  let started = new WeakMap<CameraMessage, Promise<CameraFeatures | undefined>>();
+  const featuresOf = (p: CameraFeaturePool, m: CameraMessage): Promise<CameraFeatures | undefined> => {
+    let f = started.get(m);
+    if (!f) started.set(m, (f = p.extract(m).then((o) => (o.ok ? o.features : undefined))));
+    return f;
+  };
   const poolFor = (primary: ModelRunner): CameraFeaturePool | undefined => {
     if (!options.cameraWorkers) return undefined;
     if (pool && JSON.stringify(pool.config) === JSON.stringify(primary.spec.config)) return pool;
     const old = pool;
+    started = new WeakMap();
     pool = new CameraFeaturePool({ config: primary.spec.config, workers: options.cameraWorkers });
     if (old) setTimeout(() => void old.close(), 2000).unref();
     return pool;
@@ -111,7 +127,7 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
       fallbacks,
       nowNs: options.nowNs,
       // A job the pool dropped (queue full, closed) is done here instead: the decision never lacks the camera for it.
-      ...(p ? { cameraFeatures: async (m: CameraMessage) => { const o = await p.extract(m); return o.ok ? o.features : undefined; } } : {}),
+      ...(p ? { cameraFeatures: (m: CameraMessage) => featuresOf(p, m) } : {}),
       ...(options.map ? { map: options.map } : {}),
       ...(options.vehicleId ? { vehicleId: options.vehicleId } : {}),
     });
@@ -123,6 +139,7 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
   return {
     decide: (frame, at) => engine.decide(frame, at),
     prefetchVoice: (message) => engine.prefetchVoice(message),
+    prefetchCamera: (message) => void (pool && featuresOf(pool, message)),
     get primary() {
       return primary;
     },
@@ -131,8 +148,14 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
     },
     backend,
     ...(options.cameraWorkers ? { cameraPool: () => pool!.stats() } : {}),
-    async reload(modelDir = currentDir) {
+    async reload(modelDir = currentDir, accept) {
       const next = await loadRunner(modelDir, backend, options.onInference, options.maxBatch); // throws before anything is swapped
+      try {
+        accept?.(next);
+      } catch (err) {
+        next.close();
+        throw err;
+      }
       await warmUpDecisions(() => makeEngine(next));
       const old = primary;
       primary = next;

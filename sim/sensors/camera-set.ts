@@ -23,6 +23,21 @@ export interface CameraSetSpec {
   ids: readonly CameraMount[];
   width: number;
   height: number;
+  /**
+   * Frames per second (default 20). The world moves in 10 ms ticks: a frame is taken at the first tick at or
+   * after each 1/hz instant and stamped with that tick (30 Hz: 40, 30, 30 ms apart), so that every frame shows
+   * the world at its stamp. 1..100.
+   */
+  hz?: number;
+}
+
+export const DEFAULT_CAMERA_HZ = 20;
+
+/** Parses a camera rate in Hz (1..100: at most one frame per 10 ms physics tick). */
+export function parseCameraHz(text: string): number | { error: string } {
+  const hz = Number(text);
+  if (!(Number.isInteger(hz) && hz >= 1 && hz <= 100)) return { error: `--camera-hz is a whole number of frames per second, 1..100 (one per 10 ms physics tick at most), not "${text}"` };
+  return hz;
 }
 
 /** Frames up to this size are rendered at full size; bigger ones at 1/8 and upscaled in the DCT domain. */

@@ -44,4 +44,44 @@ describe("bin/daemon: camera features in a worker pool", function () {
       inline.close();
     }
   });
+
+  it("a frame's features started on arrival (prefetchCamera) are the ones its decision uses: worked out once, the same decision", async () => {
+    const model = await untrainedModel();
+    const now = (): bigint => 1_700_000_001_000_000_000n;
+    const pooled = await loadDecider({ modelDir: model, backend: "wasm", nowNs: now, cameraWorkers: 1 });
+    const inline = await loadDecider({ modelDir: model, backend: "wasm", nowNs: now });
+    try {
+      const strip = (d: object) => ({ ...d, inference_ms: 0, latency_ms: 0, sensor_to_decision_ms: 0 });
+      for (const [i, data] of [JPEG_720P, JPEG_720P.subarray(0, 20_000)].entries()) {
+        const f = frame(10 + i, data);
+        const before = pooled.cameraPool!().submitted;
+        pooled.prefetchCamera(f.slots.camera!.message);
+        pooled.prefetchCamera(f.slots.camera!.message);
+        assert.deepEqual(strip(await pooled.decide(f)), strip(await inline.decide(frame(10 + i, data))), `frame ${i}`);
+        assert.equal(pooled.cameraPool!().submitted - before, 1, "one extraction for the prefetches and the decision");
+      }
+      // Without a pool (replay, eval) it does nothing.
+      inline.prefetchCamera(frame(20, JPEG_720P).slots.camera!.message);
+    } finally {
+      pooled.close();
+      inline.close();
+    }
+  });
+
+  it("reload: a model its check refuses (the daemon's: other camera slots than those aligned) is closed, and the old one serves on", async () => {
+    const model = await untrainedModel();
+    const d = await loadDecider({ modelDir: model, backend: "wasm", nowNs: () => 0n });
+    try {
+      const before = d.primary;
+      await assert.rejects(d.reload(undefined, () => {
+        throw new Error("other camera slots");
+      }), /other camera slots/);
+      assert.equal(d.primary, before);
+      const next = await d.reload(undefined, () => undefined);
+      assert.notEqual(next, before);
+      assert.equal(d.primary, next);
+    } finally {
+      d.close();
+    }
+  });
 });

@@ -31,4 +31,41 @@ describe("fusiond demo (npm start)", function () {
     assert.equal(c.live, summary.decisions);
     assert.equal(c.identical, c.live, JSON.stringify(c.diffs.slice(0, 3)));
   });
+
+  it("with a model that has camera slots, the simulator renders the model's cameras and every decision fuses them", () => {
+    const out = join(dir, "cams");
+    const demo = spawnSync(process.execPath, [FUSIOND, "demo", "--model", "models/multi-camera", "--duration", "4", "--quiet", "--json", "--out", out], { encoding: "utf8" });
+    assert.equal(demo.status, 0, demo.stderr);
+    const summary = JSON.parse(demo.stdout) as { decisions: number; recording: string[] };
+    const cat = spawnSync(process.execPath, [FUSIOND, "cat", resolve(summary.recording[0]!), "--topics", "vehicles/demo/decision", "--json"], { encoding: "utf8" });
+    assert.equal(cat.status, 0, cat.stderr);
+    const decisions = cat.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { message: { inputs: { topic: string }[] } }).message);
+    assert.equal(decisions.length, summary.decisions);
+    const withAll = decisions.filter((d) => ["front", "rear", "left", "right"].every((id) => d.inputs.some((i) => i.topic === `vehicles/demo/sensors/camera/${id}`)));
+    assert.ok(withAll.length >= decisions.length - 2, `${withAll.length} of ${decisions.length} decisions fused all four cameras`);
+    // The recording holds the config in effect (the model's cameras): its replay decides exactly as live.
+    const replayOut = join(dir, "cams-replay.json");
+    const replay = spawnSync(process.execPath, [FUSIOND, "replay", resolve(summary.recording[0]!), "--model", "models/multi-camera", "--out", replayOut, "--quiet"], { encoding: "utf8" });
+    assert.equal(replay.status, 0, replay.stderr);
+    const c = (JSON.parse(readFileSync(replayOut, "utf8")) as { comparison: { live: number; identical: number; diffs: unknown[] } }).comparison;
+    assert.equal(c.identical, c.live, JSON.stringify(c.diffs.slice(0, 3)));
+  });
+
+  it("--cameras with the single-camera default: the daemon accepts and aligns the set the simulator publishes", () => {
+    const out = join(dir, "default-cams");
+    const demo = spawnSync(process.execPath, [FUSIOND, "demo", "--cameras", "front,rear", "--duration", "3", "--quiet", "--json", "--out", out], { encoding: "utf8" });
+    assert.equal(demo.status, 0, demo.stderr);
+    const summary = JSON.parse(demo.stdout) as { decisions: number; rejected: number; recording: string[] };
+    assert.equal(summary.rejected, 0, "the rear camera is not rejected as an unknown sensor");
+    const cat = spawnSync(process.execPath, [FUSIOND, "cat", resolve(summary.recording[0]!), "--topics", "vehicles/demo/decision", "--json"], { encoding: "utf8" });
+    const rear = cat.stdout.trim().split("\n").filter((l) => l.includes("vehicles/demo/sensors/camera/rear")).length;
+    assert.ok(rear >= summary.decisions - 2, `${rear} of ${summary.decisions} decisions list the rear camera's frame`);
+  });
+
+  it("--cameras other than the model's camera set exits 2 and says what to give", () => {
+    const demo = spawnSync(process.execPath, [FUSIOND, "demo", "--model", "models/multi-camera", "--cameras", "front,rear", "--duration", "1", "--quiet", "--out", join(dir, "bad")], { encoding: "utf8" });
+    assert.equal(demo.status, 2, demo.stderr);
+    assert.match(demo.stderr, /--cameras front,rear is not the camera set of the model models\/multi-camera \(front,rear,left,right\)/);
+    assert.match(demo.stderr, /leave --cameras out to take the model's, or give --cameras front,rear,left,right/);
+  });
 });

@@ -73,6 +73,30 @@ describe("pipeline/frame-aligner: several cameras", () => {
     assert.equal(aligner.stats.deadline, 0, "a dead camera does not make frames wait for their deadline");
   });
 
+  it("a camera that delivers late (alive, 80 ms behind) holds the reference back at most the camera tolerance; its slot holds what had arrived", () => {
+    const slow = cam("right");
+    const messages = drive(1000)
+      .map((m) => (m.topic === slow ? { ...m, receiveNs: m.receiveNs + 80n * MS } : m))
+      .sort((a, b) => (a.receiveNs < b.receiveNs ? -1 : a.receiveNs > b.receiveNs ? 1 : a.topic < b.topic ? -1 : 1));
+    // A lateness above the delay: the camera's frames are not dropped as late, only the camera wait bounds the frame's.
+    const aligner = new FrameAligner({ inOrderPerTopic: true, noWaitFor: ["gnss"], extrapolate: [], ...config, allowedLatenessNs: 500n * MS });
+    const frames: FusedFrame[] = [];
+    // The scheduler's part (align.ts): every deadline due before the next arrival fires first.
+    for (const m of messages) {
+      for (let due = aligner.nextDeadlineNs(); due !== undefined && due <= m.receiveNs; due = aligner.nextDeadlineNs()) frames.push(...aligner.expire(due, due));
+      frames.push(...aligner.push(m, m.receiveNs));
+    }
+    assert.ok(frames.length >= 18, `${frames.length} frames`);
+    const tolerance = 50n * MS;
+    for (const f of frames) {
+      assert.ok(f.emittedNs - f.slots.camera!.receiveNs <= tolerance, `frame ${f.stampNs / MS} ms waited ${(f.emittedNs - f.slots.camera!.receiveNs) / MS} ms`);
+      assert.ok(f.cameras![cam("rear")] && f.cameras![cam("left")], "the cameras on time are there");
+    }
+    // Its slot holds what had arrived: its frame before the reference (within the tolerance), never a later one.
+    for (const f of frames) assert.ok(f.cameras![slow] === null || f.cameras![slow]!.stampNs < f.stampNs, `frame ${f.stampNs / MS} ms`);
+    assert.equal(aligner.stats.deadline, 0, "none waited for the frame deadline (250 ms)");
+  });
+
   it("replay rebuilds exactly the frame from its recorded inputs (the other cameras included)", () => {
     const messages = drive(500);
     const { frames } = run(messages, config);

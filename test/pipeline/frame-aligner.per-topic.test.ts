@@ -142,3 +142,37 @@ describe("pipeline/frame-aligner (voice lateness)", () => {
     assert.equal(a.stats.dropped, 0);
   });
 });
+
+describe("pipeline/frame-aligner: noWaitFor radar", () => {
+  /** Camera at 0, 50, 100 … ms; radar 20 ms after each camera frame (the simulator's phases); each arrives 1 ms after its stamp. */
+  function drive(): SensorMessage<Modality>[] {
+    const out: SensorMessage<Modality>[] = [];
+    for (let ms = 0; ms < 1000; ms += 50) {
+      out.push(msg("camera", BigInt(ms) * MS, {}, BigInt(ms + 1) * MS));
+      out.push(msg("radar", BigInt(ms + 20) * MS, reading("radar", BigInt(ms + 20) * MS), BigInt(ms + 21) * MS));
+    }
+    return out;
+  }
+  const run = (noWaitFor: AlignerConfig["noWaitFor"]): FusedFrame[] => {
+    const aligner = new FrameAligner({ inOrderPerTopic: true, noWaitFor, extrapolate: [] });
+    const frames: FusedFrame[] = [];
+    for (const m of drive()) frames.push(...aligner.push(m, m.receiveNs));
+    return frames;
+  };
+
+  it("waits for the nearer scan after the camera by default, and not at all with radar in noWaitFor (the scan before it)", () => {
+    const waiting = run(["gnss", "ego"]);
+    assert.ok(waiting.length >= 19);
+    for (const f of waiting) {
+      assert.equal(f.emittedNs - f.slots.camera!.receiveNs, 20n * MS);
+      assert.equal(f.slots.radar!.stampNs - f.stampNs, 20n * MS);
+    }
+    const now = run(["gnss", "ego", "radar"]);
+    assert.equal(now.length, 20);
+    for (const f of now) {
+      assert.equal(f.emittedNs, f.slots.camera!.receiveNs, "emitted on the camera's arrival");
+      if (f.stampNs > 0n) assert.equal(f.stampNs - f.slots.radar!.stampNs, 30n * MS, "the scan before the camera");
+      else assert.equal(f.slots.radar, undefined, "none yet at the start");
+    }
+  });
+});

@@ -1,24 +1,28 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { MODALITIES } from "../../../schemas/index.ts";
-import { makeInputSpec, sizeOf } from "../../../fusion/features/config.ts";
+import { DEFAULT_CAMERA_IDS, DEFAULT_FEATURE_CONFIG, makeInputSpec, sizeOf, type InputSpec } from "../../../fusion/features/config.ts";
 import { compileForInference } from "../../../fusion/inference/compiled.ts";
 import { TfModelRunner } from "../../../fusion/inference/runner.ts";
+import { loadModelDir } from "../../../fusion/model/model-dir.ts";
 import { strategyByName, type StrategyName } from "../../../fusion/model/strategies.ts";
 import { wideEnsembleOf } from "../../../fusion/model/wide-ensemble.ts";
 import { mulberry32 } from "../../../domain/random.ts";
 import { useBackend } from "../tf-setup.ts";
 
 const spec = makeInputSpec([...MODALITIES]);
+/** Four camera slots (CameraSlotPool in intermediate, CameraSlotMask in early). */
+const spec4 = makeInputSpec([...MODALITIES], { ...DEFAULT_FEATURE_CONFIG, cameras: [...DEFAULT_CAMERA_IDS] });
 
-/** Random inputs of batch n (flat, per input of the spec), with some presence bits off. */
-function inputs(n: number, seed: number): Float32Array[] {
+/** Random inputs of batch n (flat, per input of the spec), with some presence bits and camera slots off. */
+function inputs(n: number, seed: number, s: InputSpec = spec): Float32Array[] {
   const rand = mulberry32(seed);
-  return spec.inputs.map((i) => new Float32Array(n * sizeOf(i.shape)).map(() => (i.name === "presence" ? (rand() < 0.7 ? 1 : 0) : rand() * 2 - 1)));
+  const bit = (name: string): boolean => name === "presence" || name === "camera_mask";
+  return s.inputs.map((i) => new Float32Array(n * sizeOf(i.shape)).map(() => (bit(i.name) ? (rand() < 0.7 ? 1 : 0) : rand() * 2 - 1)));
 }
 
-const predict = (model: tf.LayersModel, data: Float32Array[], n: number): Float32Array =>
-  tf.tidy(() => (model.predict(spec.inputs.map((i, k) => tf.tensor(data[k]!, [n, ...i.shape]))) as tf.Tensor).dataSync() as Float32Array);
+const predict = (model: tf.LayersModel, data: Float32Array[], n: number, s: InputSpec = spec): Float32Array =>
+  tf.tidy(() => (model.predict(s.inputs.map((i, k) => tf.tensor(data[k]!, [n, ...i.shape]))) as tf.Tensor).dataSync() as Float32Array);
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   assert.equal(a.length, b.length);
@@ -32,12 +36,14 @@ for (const backend of ["wasm", "cpu"] as const) {
     this.timeout(60_000);
     before(() => useBackend(backend));
 
-    const cases: [string, () => tf.LayersModel][] = [
+    const cases: [string, () => tf.LayersModel, InputSpec?][] = [
       ["intermediate", () => strategyByName("intermediate").build(spec, { seed: 3, head: [16, 8], units: 8 })],
       ["early", () => strategyByName("early").build(spec, { seed: 4, head: [16] })],
       ["a wide ensemble of 3", () => wideEnsembleOf([5, 6, 7].map((seed) => strategyByName("intermediate").build(spec, { seed, head: [16, 8], units: 8 })))],
+      ["intermediate with 4 camera slots (CameraSlotPool)", () => strategyByName("intermediate").build(spec4, { seed: 8, head: [16, 8], units: 8 }), spec4],
+      ["early with 4 camera slots (CameraSlotMask)", () => strategyByName("early").build(spec4, { seed: 9, head: [16] }), spec4],
     ];
-    for (const [name, make] of cases) {
+    for (const [name, make, caseSpec = spec] of cases) {
       it(`${name}: the kernel list gives model.predict's outputs at batch 1 and 5, in far fewer kernels, and frees what it made`, async () => {
         const model = make();
         const c = compileForInference(model);
@@ -45,8 +51,8 @@ for (const backend of ["wasm", "cpu"] as const) {
         assert.ok(c && viaEngine, "compiled");
         const backendData = (): number => tf.engine().backend.numDataIds();
         for (const n of [1, 5]) {
-          const data = inputs(n, n);
-          const expected = predict(model, data, n);
+          const data = inputs(n, n, caseSpec);
+          const expected = predict(model, data, n, caseSpec);
           const before = backendData();
           const d = maxAbsDiff(c.run(data, n), expected);
           assert.ok(d < 1e-5, `batch ${n}: differs by ${d}`);
@@ -54,12 +60,12 @@ for (const backend of ["wasm", "cpu"] as const) {
           assert.ok(maxAbsDiff(viaEngine.run(data, n), expected) < 1e-5, `batch ${n} through the engine`);
           assert.equal(backendData(), before, "nor one through the engine");
         }
-        const data = inputs(1, 9);
+        const data = inputs(1, 9, caseSpec);
         // Kernels called straight on the backend are invisible to the engine's profiler: none are seen.
         assert.equal((await tf.profile(() => (c.run(data, 1), tf.scalar(0)))).kernels.length, 0);
         // tf.profile returns the engine's one profile object, reset by the next call: read each count at once.
         const counted = (await tf.profile(() => (viaEngine.run(data, 1), tf.scalar(0)))).kernels.length;
-        const reference = (await tf.profile(() => predict(model, data, 1) && tf.scalar(0))).kernels.length;
+        const reference = (await tf.profile(() => predict(model, data, 1, caseSpec) && tf.scalar(0))).kernels.length;
         assert.equal(counted, c.kernels, "its own kernel count is right");
         assert.ok(counted * 2 < reference, `${counted} kernels vs predict's ${reference}`);
         c.dispose();
@@ -75,6 +81,18 @@ for (const backend of ["wasm", "cpu"] as const) {
         model.dispose();
       });
     }
+
+    it("the shipped models/multi-camera compiles (no fallback to model.predict) and gives its outputs", async () => {
+      const loaded = await loadModelDir("models/multi-camera");
+      const c = compileForInference(loaded.model);
+      assert.ok(c, "compiled");
+      for (const n of [1, 4]) {
+        const data = inputs(n, 30 + n, loaded.spec);
+        assert.ok(maxAbsDiff(c.run(data, n), predict(loaded.model, data, n, loaded.spec)) < 1e-5, `batch ${n}`);
+      }
+      c.dispose();
+      loaded.model.dispose();
+    });
 
     it("the TF.js runner runs compiled where it can, with model.predict's outputs", async () => {
       const model = strategyByName("intermediate").build(spec, { seed: 11, head: [16], units: 8 });

@@ -122,6 +122,20 @@ describe("sim/sensors/camera-set: the camera set at real size", function () {
     assert.deepEqual(cameraSetFromFlags(undefined, "1280x720"), { set: { ids: ["front"], width: 1280, height: 720 } });
   });
 
+  it("--camera-hz 30: 30 frames a second on the 10 ms ticks (40, 30, 30 ms apart), stamped at the tick rendered; 20 is the default's schedule", () => {
+    const thirty = cameraMessages(2, { cameraSet: { ids: ["front"], width: 1920, height: 1080, hz: 30 } });
+    const stamps = thirty.map((m) => Number(m.stampNs - thirty[0]!.stampNs) / 1e6);
+    assert.deepEqual(stamps.slice(0, 7), [0, 40, 70, 100, 140, 170, 200]);
+    assert.equal(stamps.filter((ms) => ms < 1000).length, 30);
+    const twenty = cameraMessages(1, { cameraSet: { ids: ["front"], width: 64, height: 64, hz: 20 } });
+    assert.deepEqual(twenty.map((m) => Number(m.stampNs - twenty[0]!.stampNs) / 1e6).slice(0, 4), [0, 50, 100, 150]);
+    assert.deepEqual(cameraSetFromFlags(undefined, "1920x1080", "30"), { set: { ids: ["front"], width: 1920, height: 1080, hz: 30 } });
+    assert.deepEqual(cameraSetFromFlags(undefined, undefined, "30"), { set: { ids: ["front"], width: 64, height: 64, hz: 30 } });
+    assert.deepEqual(cameraSetFromFlags(undefined, undefined, "20"), { set: undefined }, "20 Hz is the default camera");
+    assert.match((cameraSetFromFlags(undefined, undefined, "0") as { error: string }).error, /--camera-hz is a whole number of frames per second, 1\.\.100/);
+    assert.match((cameraSetFromFlags(undefined, undefined, "29.97") as { error: string }).error, /--camera-hz/);
+  });
+
   it("fusiond sim and fusiond demo refuse a bad camera flag with exit 2 and say what is allowed", async () => {
     const bin = fileURLToPath(new URL("../../../bin/fusiond.js", import.meta.url));
     for (const [args, re] of [
