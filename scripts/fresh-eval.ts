@@ -4,12 +4,13 @@
  *   npm run eval:fresh                          # drives, closed loop, open loop, numbers
  *   npm run eval:fresh -- --drives 24           # open loop on the first 24 fresh drives only (2 h), e.g. a quick look
  *   npm run eval:fresh -- --skip-closed-loop    # (or --skip-open-loop) one half
+ *   npm run eval:fresh -- --open-loop-compare models/camera-ego,classic   # open loop of others too, paired
  *
  * 1. writes the fresh open-loop drives that are missing (fusiond sim --seed S --duration 300, .tmp/fresh/);
  * 2. closed loop: fusiond eval --model models/default --compare classic models/camera-ego expert
  *    --closed-loop --seeds fresh --duration 60 (100 episodes) → .tmp/fresh-eval/closed-loop.json;
- * 3. open loop: fusiond eval --model models/default --compare models/camera-ego classic --data <drives>
- *    → .tmp/fresh-eval/open-loop.json;
+ * 3. open loop: fusiond eval --model models/default [--compare ...] --data <drives> → .tmp/fresh-eval/open-loop.json
+ *    (the Numbers ask the default's macro-F1; each compared model adds about as long again);
  * 4. the Numbers and the error analysis (eval/score/fresh-numbers.ts) → .tmp/fresh-eval/numbers.md (and stdout).
  * An existing report is reused when its command is the same (delete it to rerun). CPU heavy: run it under nice.
  */
@@ -68,9 +69,10 @@ if (!args.includes("--skip-closed-loop")) {
 }
 if (!args.includes("--skip-open-loop")) {
   const out = join(outDir, "open-loop.json");
-  const r = evalReport(out, ["eval", "--model", "models/default", "--compare", "models/camera-ego", "classic", "--data", ...files, "--quiet", "--out", out]);
+  const compare = (opt("--open-loop-compare") ?? "").split(",").filter(Boolean);
+  const r = evalReport(out, ["eval", "--model", "models/default", ...(compare.length ? ["--compare", ...compare] : []), "--data", ...files, "--quiet", "--out", out]);
   const first = r.models[0]!;
-  parts.push(`## Open loop: ${files.length} drives × ${FRESH_SEEDS.openLoopDurationS} s, seeds ${drives[0]}–${drives.at(-1)}\n\n\`fusiond eval --model models/default --compare models/camera-ego classic --data ${drivesDir}/fresh-*.mcap\` (${r.wallS.toFixed(0)} s)\n`, openLoopNumbers(r));
+  parts.push(`## Open loop: ${files.length} drives × ${FRESH_SEEDS.openLoopDurationS} s, seeds ${drives[0]}–${drives.at(-1)}\n\n\`fusiond eval --model models/default${compare.length ? ` --compare ${compare.join(" ")}` : ""} --data ${drivesDir}/fresh-*.mcap\` (${r.wallS.toFixed(0)} s)\n`, openLoopNumbers(r));
   for (const c of r.comparisons.filter((c) => c.metric === "openLoop.macroF1")) parts.push(`${c.model} − ${c.baseline} macro-F1: ${c.difference?.toFixed(3)} [${c.ci[0]?.toFixed(3)}, ${c.ci[1]?.toFixed(3)}] (paired by episode)`);
   if (first.openLoop) parts.push(`\n## Error analysis\n\n${errorAnalysis(first.openLoop, first.model.id)}`);
 }

@@ -23,6 +23,8 @@ import { extractInWorkers, trainMembersInWorkers } from "./train-threads.ts";
 import { usage } from "../cli-errors.ts";
 import { listOf, number, oneOf } from "../cli-validate.ts";
 import { writeAtomically } from "../output-file.ts";
+import { freshRecordings } from "../../eval/run/fresh-guard.ts";
+import { FRESH_RESERVED } from "../../eval/run/scenarios.ts";
 
 interface TrainFlags {
   data: string[];
@@ -115,6 +117,8 @@ Examples:
       // An ensemble is bagged by phase: member k takes every n-th training frame starting at frame k, so that
       // together the members see every frame (all are loaded; each member's split picks its phase).
       const phased = members > 1 && every > 1;
+      const fresh = await freshRecordings([...flags.data, ...(flags.valData ?? [])]);
+      if (fresh.length) usage(`${fresh.slice(0, 3).join(", ")}${fresh.length > 3 ? ` and ${fresh.length - 3} more` : ""}: fresh-seed drives (seeds ${FRESH_RESERVED.from}–${FRESH_RESERVED.to}) are kept for figures nobody tuned on (docs/eval.md, "Protocol"); train and validate on other seeds`);
       if (flags.cache) {
         // Recordings not in the feature cache yet are read and turned into samples on every core first.
         const sets = [{ files: flags.data, every: phased ? 1 : every }, { files: flags.valData ?? [], every }, { files: flags.testData ?? [], every: 1 }];

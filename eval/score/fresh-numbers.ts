@@ -6,7 +6,7 @@
  * conditions and situations lose most). Markdown. Pure.
  */
 import { bootstrap, type BootstrapOptions } from "./bootstrap.ts";
-import { pairEpisodes } from "./compare.ts";
+import { pairEpisodes, ratio as pooled } from "./compare.ts";
 import type { Comparison, EpisodeRow, EvalReport, OpenLoopReport } from "./report.ts";
 import { fmt, pct, table } from "./summary.ts";
 
@@ -14,16 +14,6 @@ type Ci = readonly [number | null, number | null];
 const ci = (c: Ci, f: (v: number | null) => string = (v) => fmt(v)): string => `[${f(c[0])}, ${f(c[1])}]`;
 const yesNo = (b: boolean | undefined): string => (b === undefined ? "n/a" : b ? "**met**" : "not met");
 
-/** Pooled ratio of two row fields under bootstrap weights. */
-const pooled = (rows: readonly EpisodeRow[], num: (r: EpisodeRow) => number, den: (r: EpisodeRow) => number, scale = 1) => (w: readonly number[]): number => {
-  let a = 0;
-  let d = 0;
-  rows.forEach((r, i) => {
-    a += w[i]! * num(r);
-    d += w[i]! * den(r);
-  });
-  return (a / d) * scale;
-};
 const per100 = (rows: readonly EpisodeRow[]) => pooled(rows, (r) => r.collisions, (r) => r.km, 100);
 const completion = (rows: readonly EpisodeRow[]) => pooled(rows, (r) => r.routeCompletion, () => 1);
 

@@ -1,4 +1,9 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freshRecordings, recordingSeed } from "../../../eval/run/fresh-guard.ts";
 import { FRESH_RESERVED, FRESH_SEEDS, SCREENED_SEEDS, parseSeeds, scenariosForSeeds, suiteSeeds } from "../../../eval/run/scenarios.ts";
 import { datasetEpisodeSeed } from "../../../sim/dataset.ts";
 import { scenarioSuite } from "../../../sim/scenarios.ts";
@@ -37,5 +42,26 @@ describe("eval: fresh seeds are outside every suite (issue #20's protocol)", () 
         assert.ok(!suite.has(e) && !screened.has(e) && !closed.has(e), `drive ${d} episode ${i}: seed ${e} is not fresh`);
       }
     }
+  });
+
+  describe("fusiond train refuses fresh-seed drives", function () {
+    this.timeout(240_000);
+    const BIN = new URL("../../../bin/fusiond.js", import.meta.url).pathname;
+    const fusiond = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 200_000 });
+    let dir: string;
+    before(() => (dir = mkdtempSync(join(tmpdir(), "fusiond-fresh-"))));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("finds a drive's seed in its metadata, and refuses the fresh one as training or validation data", async () => {
+      const [fresh, old] = [join(dir, "fresh.mcap"), join(dir, "old.mcap")];
+      for (const [seed, f] of [["900500", fresh], ["5", old]] as const) assert.equal(fusiond(["sim", "--seed", seed, "--duration", "2", "--out", f, "--quiet"]).status, 0);
+      assert.equal(await recordingSeed(fresh), 900500);
+      assert.deepEqual(await freshRecordings([old, fresh]), [fresh]);
+      for (const args of [["--data", fresh], ["--data", old, "--val-data", fresh]]) {
+        const r = fusiond(["train", ...args, "--epochs", "1", "--out", join(dir, "m")]);
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, /fresh\.mcap: fresh-seed drives \(seeds 900000–999999\) are kept for figures nobody tuned on/);
+      }
+    });
   });
 });
