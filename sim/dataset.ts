@@ -26,6 +26,9 @@ export interface DatasetOptions extends EpisodeOptions {
   scenarios?: readonly ScenarioSpec[];
 }
 
+/** The scenario seed of episode i of a dataset drive with this seed (random episodes, no fixed scenarios). */
+export const datasetEpisodeSeed = (seed: number, i: number): number => hash32(`${seed >>> 0}/episode/${i}`);
+
 export function* datasetMessages(seed: number, durationS: number, options: DatasetOptions = {}): Generator<SimMessage, EpisodeScore[]> {
   const scores: EpisodeScore[] = [];
   let startNs = options.startNs ?? DEFAULT_START_NS;
@@ -34,7 +37,7 @@ export function* datasetMessages(seed: number, durationS: number, options: Datas
   for (let i = 0; startNs < endNs; i++) {
     const left = Number(endNs - startNs) / 1e9;
     const fixed = options.scenarios?.[i % options.scenarios.length];
-    const epSeed = fixed ? fixed.seed : hash32(`${seed >>> 0}/episode/${i}`);
+    const epSeed = fixed ? fixed.seed : datasetEpisodeSeed(seed, i);
     const spec = fixed ? { ...fixed, durationS: Math.min(fixed.durationS, left) } : randomScenario(epSeed, Math.min(episodeS, left), `dataset-${seed}-${i}`);
     if (spec.durationS < 1) break;
     const ep = new Episode(spec, { ...options, startNs });

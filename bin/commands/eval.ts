@@ -59,7 +59,7 @@ export default function register(program: Command): void {
     .option("--data <files...>", "open loop: recordings with fusiond.GroundTruth (e.g. from `fusiond sim --out`)")
     .option("--closed-loop", "closed loop: the simulator in lockstep with the pipeline over a scenario suite")
     .option("--suite <name>", "closed loop: train, validation or test (the held-out split)", "test")
-    .option("--seeds <A-B>", "closed loop: a seed range instead of a suite (suite seeds run their scenario, others a random one)")
+    .option("--seeds <A-B>", "closed loop: a seed range instead of a suite (suite seeds run their scenario, others a random one); fresh: the range kept outside every suite (eval/run/scenarios.ts)")
     .option("--duration <s>", "closed loop: cap each episode at this many seconds (quick runs)", number({ min: 1 }))
     .option("--ablation", "open loop again with each modality masked, and any --baselines: what each sensor contributes")
     .option("--baselines <dirs...>", "with --ablation: single-modality (or other) baseline models for the ablation table")

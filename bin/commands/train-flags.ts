@@ -10,6 +10,8 @@ import {
 } from "../../fusion/index.ts";
 import type { TrainRunOptions } from "../../train/run.ts";
 import { usage } from "../cli-errors.ts";
+import { freshRecordings } from "../../eval/run/fresh-guard.ts";
+import { FRESH_RESERVED } from "../../eval/run/scenarios.ts";
 
 export interface TrainFlags {
   data: string[];
@@ -112,4 +114,10 @@ export function runOptions(flags: TrainFlags, c: Checked, baseConfig: FeatureCon
     name: basename(flags.out),
     command: `fusiond ${process.argv.slice(2).join(" ")}`,
   };
+}
+
+/** Fresh-seed drives are kept for figures nobody tuned on: training or validating on one is a usage error. */
+export async function refuseFreshData(flags: Pick<TrainFlags, "data" | "valData">): Promise<void> {
+  const fresh = await freshRecordings([...flags.data, ...(flags.valData ?? [])]);
+  if (fresh.length) usage(`${fresh.slice(0, 3).join(", ")}${fresh.length > 3 ? ` and ${fresh.length - 3} more` : ""}: fresh-seed drives (seeds ${FRESH_RESERVED.from}–${FRESH_RESERVED.to}) are kept for figures nobody tuned on (docs/eval.md, "Protocol"); train and validate on other seeds`);
 }

@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { MODALITIES } from "../../schemas/index.ts";
 import { DEFAULT_CAMERA_IDS, selectBackend, STRATEGIES, TRAINING_BACKEND_CHOICES, type BackendChoice } from "../../fusion/index.ts";
 import { runTraining } from "../../train/run.ts";
-import { checkCameras, checkFlags, runOptions, type TrainFlags } from "./train-flags.ts";
+import { checkCameras, checkFlags, refuseFreshData, runOptions, type TrainFlags } from "./train-flags.ts";
 import { epochLine, progressBar } from "./train-progress.ts";
 import { listOf, number, oneOf } from "../cli-validate.ts";
 import { writeAtomically } from "../output-file.ts";
@@ -60,6 +60,7 @@ Examples:
       const backend = await selectBackend(flags.backend as BackendChoice);
       log(`backend ${backend.chosen} (${backend.log.join("; ")})`);
       const baseConfig = checkCameras(flags, checked.members);
+      await refuseFreshData(flags);
       const run = await runTraining({
         ...runOptions(flags, checked, baseConfig, backend.chosen),
         t0,

@@ -6,7 +6,7 @@
 import { DEFAULT_SUPERVISOR } from "../../fusion/index.ts";
 import { scoreClosedLoop } from "../score/closed-loop.ts";
 import { compareClosedLoop, compareOpenLoop } from "../score/compare.ts";
-import { episodeConfusions, type DecisionRecord } from "../score/open-loop.ts";
+import { episodeConfusions, openLoopIntervals, type DecisionRecord } from "../score/open-loop.ts";
 import { REPORT_SCHEMA, checkReport, type AblationRow, type Comparison, type EvalReport, type ModelReport, type OpenLoopReport } from "../score/report.ts";
 import { buildTimeline } from "../score/timeline.ts";
 import type { BackendChoice } from "../../fusion/index.ts";
@@ -17,6 +17,7 @@ import type { InputSpec } from "../../fusion/index.ts";
 import { runClosedLoopSuite, runEpisodeInProcess, type EpisodeResult, type SuiteProgress } from "./closed-loop.ts";
 import { loadEvalModel, unusedModalities, type EvalModel } from "./decider.ts";
 import { EXPERT_MODEL_ID, isExpert } from "./expert.ts";
+import { readFirstTestLook, testSplitUnits } from "./test-split.ts";
 import { mergeOpenLoop, openLoopFile, type OpenLoopFilePart, type OpenLoopOptions } from "./open-loop.ts";
 
 export interface EvaluateOptions {
@@ -255,7 +256,20 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const gathered: Gathered[] = [];
   if (runner.concurrent) gathered.push(...(await Promise.all(o.models.map((dir) => gatherModel(dir, o, runner, log)))));
   else for (const dir of o.models) gathered.push(await gatherModel(dir, o, runner, log));
-  return mergeEvaluation(o, gathered, (now() - t0) / 1000);
+  const result = mergeEvaluation(o, gathered, (now() - t0) / 1000);
+  return withTestSplitLooks(result, o, log);
+}
+
+/** Notes a second look at the test split (eval/run/test-split.ts): on the log and in the report. */
+function withTestSplitLooks(result: EvaluateResult, o: EvaluateOptions, log: (line: string) => void): EvaluateResult {
+  const episodes = testSplitUnits(o.scenarios, result.records.flat().map((r) => r.episode));
+  if (!episodes) return result;
+  const secondLooks = result.report.models.flatMap((m) => {
+    const first = readFirstTestLook(m.model.dir);
+    return first ? [{ model: m.model.id, firstLook: first }] : [];
+  });
+  for (const l of secondLooks) log(`warning: ${l.model} already saw the test split ${l.firstLook}: these ${episodes} test episodes are a second look — report them, never choose a model on them (docs/eval.md, "Protocol")`);
+  return { ...result, report: checkReport({ ...result.report, testSplit: { episodes, secondLooks } }) };
 }
 
 function mergeEvaluation(o: EvaluateOptions, gathered: readonly Gathered[], wallS: number): EvaluateResult {
@@ -275,7 +289,7 @@ function mergeEvaluation(o: EvaluateOptions, gathered: readonly Gathered[], wall
     const slot = models.length;
     if (g.openLoop) {
       const r = openLoopOf(g.openLoop, id, g.mask, true);
-      mr.openLoop = r.report;
+      mr.openLoop = { ...r.report, intervals: openLoopIntervals(r.records, o.bootstrap) };
       recordsOf[slot] = r.records;
     }
     if (g.ablationFull) {

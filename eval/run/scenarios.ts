@@ -5,12 +5,34 @@ import { scenarioSuite, scenariosOf } from "../../sim/scenarios.ts";
 
 export const SUITES: readonly Split[] = ["train", "validation", "test"];
 
-/** "A-B" or "A" → [A..B]. */
+/**
+ * Fresh seeds: figures nobody tuned on (issue #20). Every seed of the named suites (train, validation, test,
+ * stand-ins included) lies below FRESH_RESERVED.from, and no suite, training script or screening run may use a
+ * seed in the reserved block; test/eval/run/fresh-seeds.test.ts checks it, and that the episodes of the fresh
+ * open-loop drives (dataset mode hashes each episode's seed from the drive's) are no suite's either.
+ * `--seeds fresh` names the closed-loop range; scripts/fresh-eval.sh runs the whole comparison.
+ */
+export const FRESH_RESERVED = { from: 900_000, to: 999_999 } as const;
+export const FRESH_SEEDS = {
+  /** Closed loop: 100 episodes (fusiond eval --closed-loop --seeds fresh). */
+  closedLoop: "900001-900100",
+  /** Open loop: 72 dataset drives of 300 s, 6 hours (fusiond sim --seed S --duration 300 --out ...). */
+  openLoop: "910001-910072",
+  openLoopDurationS: 300,
+} as const;
+/** Seeds already looked at while building the #20 baselines (a screening run): not fresh any more. */
+export const SCREENED_SEEDS = "1-16";
+
+/** Every scenario seed of the named suites. */
+export const suiteSeeds = (): Set<number> => new Set(scenarioSuite().map((s) => s.seed));
+
+/** "A-B" or "A" → [A..B]; "fresh" → FRESH_SEEDS.closedLoop. */
 export function parseSeeds(text: string): number[] {
+  if (text.trim() === "fresh") return parseSeeds(FRESH_SEEDS.closedLoop);
   const m = /^(\d+)(?:-(\d+))?$/.exec(text.trim());
   const a = m ? Number(m[1]) : NaN;
   const b = m ? Number(m[2] ?? m[1]) : NaN;
-  if (!m || !(b >= a) || b - a > 100_000) throw new FusiondError("bad_seeds", `--seeds must be A-B with A ≤ B (e.g. 3000-3007), not "${text}"`, { seeds: text });
+  if (!m || !(b >= a) || b - a > 100_000) throw new FusiondError("bad_seeds", `--seeds must be A-B with A ≤ B (e.g. 3000-3007) or fresh, not "${text}"`, { seeds: text });
   return Array.from({ length: b - a + 1 }, (_, i) => a + i);
 }
 

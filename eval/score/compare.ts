@@ -71,7 +71,8 @@ export function pairEpisodes(base: readonly EpisodeRow[], model: readonly Episod
 }
 
 type Pick = (r: EpisodeRow) => number;
-const ratio = (rows: readonly EpisodeRow[], num: Pick, den: Pick, scale = 1) => (w: readonly number[]) => {
+/** Σ w·num / Σ w·den (× scale) over episode rows: a pooled rate under bootstrap weights. */
+export const ratio = (rows: readonly EpisodeRow[], num: Pick, den: Pick, scale = 1) => (w: readonly number[]) => {
   let a = 0;
   let d = 0;
   rows.forEach((r, i) => {

@@ -7,7 +7,8 @@ import { enumName, enumValue, TruthObject_Kind, Weather, type TruthMessage } fro
 
 export const CONDITION_DIMENSIONS = ["weather", "tunnel", "voice", "traffic"] as const;
 export type ConditionDimension = (typeof CONDITION_DIMENSIONS)[number];
-export type Conditions = Record<ConditionDimension, string>;
+/** The dimensions, and the situation: why the expert chose its label (GroundTruth.expert_reason), open loop's error analysis. */
+export type Conditions = Record<ConditionDimension, string> & { situation?: string };
 
 
 /** fusiond.Weather as a name whether decoded as a number or a string. */
@@ -46,6 +47,7 @@ export function conditionsOf(truth: Partial<TruthMessage>): Conditions {
     tunnel: truth.in_tunnel ? "in tunnel" : "open road",
     voice: String(truth.voice_command ?? "") !== "" ? "voice command" : "no voice",
     traffic: trafficOf(vehiclesAround(truth)),
+    ...(truth.expert_reason ? { situation: String(truth.expert_reason) } : {}),
   };
 }
 

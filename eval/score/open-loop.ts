@@ -5,9 +5,10 @@
 import { ACTION_NAMES } from "../../schemas/index.ts";
 import { addConfusion, confusionOf, emptyConfusion, metricsFromConfusion, type ClassificationMetrics } from "../../fusion/train/metrics.ts";
 import { CONDITION_DIMENSIONS, orderedValues, type Conditions } from "./conditions.ts";
+import { bootstrap, type BootstrapOptions } from "./bootstrap.ts";
 import { distribution } from "./distribution.ts";
 import { meanAveragePrecision } from "./ranking.ts";
-import type { OpenLoopReport, SliceMetrics } from "./report.ts";
+import type { OpenLoopIntervals, OpenLoopReport, SliceMetrics } from "./report.ts";
 
 /** fusiond.DrivingAction in enum order (value i + 1), the classes decisions are scored on. */
 export const ACTION_CLASSES = ACTION_NAMES;
@@ -69,20 +70,22 @@ export function scoreOpenLoop(records: readonly DecisionRecord[], input: OpenLoo
   const { metrics: m, ...overall } = sliceMetrics(records);
   const byCondition: OpenLoopReport["byCondition"] = {};
   for (const dim of CONDITION_DIMENSIONS) {
-    const groups = new Map<string, DecisionRecord[]>();
-    for (const r of records) {
-      const v = r.conditions[dim];
-      let g = groups.get(v);
-      if (!g) groups.set(v, (g = []));
-      g.push(r);
-    }
+    const groups = byValue(records, dim);
     byCondition[dim] = Object.fromEntries(
       orderedValues(dim, groups.keys()).map((v) => {
-        const { metrics: _m, ...slice } = sliceMetrics(groups.get(v)!);
-        return [v, slice];
+        const { metrics: sm, ...slice } = sliceMetrics(groups.get(v)!);
+        return [v, { ...slice, confusion: sm.confusion }];
       }),
     );
   }
+  // Situations (the expert's reason), largest first: which situations lose most.
+  const situations = byValue(records, "situation");
+  const bySituation = Object.fromEntries(
+    [...situations.entries()].sort((a, b) => b[1].length - a[1].length).map(([v, rs]) => {
+      const { metrics: sm, ...slice } = sliceMetrics(rs);
+      return [v, { ...slice, confusion: sm.confusion }];
+    }),
+  );
   const overrides: Record<string, number> = {};
   for (const r of records) overrides[r.override] = (overrides[r.override] ?? 0) + 1;
   const hazard = hazardAP(records);
@@ -100,6 +103,7 @@ export function scoreOpenLoop(records: readonly DecisionRecord[], input: OpenLoo
       totalMs: distribution(records.map((r) => r.alignMs + r.inferenceMs)),
     },
     byCondition,
+    ...(situations.size ? { bySituation } : {}),
     overrides,
   };
 }
@@ -122,4 +126,41 @@ export function pooledConfusion(units: readonly (readonly (readonly number[])[])
     if (weights[i]) addConfusion(into, u, weights[i]);
   });
   return into;
+}
+
+/** Groups records by the value of one condition dimension. */
+function byValue(records: readonly DecisionRecord[], dim: keyof Conditions): Map<string, DecisionRecord[]> {
+  const groups = new Map<string, DecisionRecord[]>();
+  for (const r of records) {
+    const v = r.conditions[dim];
+    if (v === undefined) continue;
+    let g = groups.get(v);
+    if (!g) groups.set(v, (g = []));
+    g.push(r);
+  }
+  return groups;
+}
+
+const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+/**
+ * Bootstrap intervals of one model's accuracy and macro-F1, overall and per condition value. The unit is the
+ * episode (decisions of one episode are not independent): each resample draws episodes with replacement and
+ * pools their confusion matrices. A condition's interval resamples the episodes that have decisions in it.
+ */
+export function openLoopIntervals(records: readonly DecisionRecord[], options: BootstrapOptions = {}): OpenLoopIntervals {
+  const interval = (recs: readonly DecisionRecord[]) => {
+    const units = [...episodeConfusions(recs).values()];
+    const stat = (f: "accuracy" | "macroF1") => (w: readonly number[]) => metricsFromConfusion(pooledConfusion(units, w))[f];
+    const acc = bootstrap(units.length, stat("accuracy"), options);
+    const f1 = bootstrap(units.length, stat("macroF1"), options);
+    return { episodes: units.length, accuracy: [finiteOrNull(acc.lo), finiteOrNull(acc.hi)] as [number | null, number | null], macroF1: [finiteOrNull(f1.lo), finiteOrNull(f1.hi)] as [number | null, number | null] };
+  };
+  const all = interval(records);
+  const byCondition: OpenLoopIntervals["byCondition"] = {};
+  for (const dim of CONDITION_DIMENSIONS) {
+    const groups = byValue(records, dim);
+    byCondition[dim] = Object.fromEntries(orderedValues(dim, groups.keys()).map((v) => [v, interval(groups.get(v)!)]));
+  }
+  return { unit: "episode", level: options.level ?? 0.95, iterations: options.iterations ?? 2000, ...all, byCondition };
 }

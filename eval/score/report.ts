@@ -38,7 +38,27 @@ export const SliceMetricsSchema = z.object({
   macroRecall: num,
   /** Mean AP over the hazard classes with a positive in the slice (null: none). */
   meanAP: nullableNum,
+  /** The slice's confusion matrix (rows: expert action, columns: decision); in open-loop byCondition slices. */
+  confusion: z.array(z.array(num)).optional(),
 });
+
+const Ci = z.tuple([nullableNum, nullableNum]);
+const IntervalSliceSchema = z.object({
+  /** Episodes resampled (those with decisions in the slice). */
+  episodes: num,
+  accuracy: Ci,
+  macroF1: Ci,
+});
+
+/** Percentile bootstrap intervals of one model's open-loop scores, resampling episodes (eval/score/open-loop.ts). */
+export const OpenLoopIntervalsSchema = IntervalSliceSchema.extend({
+  unit: z.literal("episode"),
+  level: num,
+  iterations: num,
+  /** dimension → value → intervals of that slice. */
+  byCondition: z.record(z.string(), z.record(z.string(), IntervalSliceSchema)),
+});
+export type OpenLoopIntervals = z.infer<typeof OpenLoopIntervalsSchema>;
 export type SliceMetrics = z.infer<typeof SliceMetricsSchema>;
 
 export const TimelineSchema = z.object({
@@ -96,8 +116,12 @@ export const OpenLoopSchema = z.object({
   }),
   /** dimension (weather, tunnel, voice, traffic) → value → metrics. */
   byCondition: z.record(z.string(), z.record(z.string(), SliceMetricsSchema)),
+  /** Situation (why the expert chose its label: GroundTruth.expert_reason, e.g. follow, stop_line) → metrics, largest first. */
+  bySituation: z.record(z.string(), SliceMetricsSchema).optional(),
   /** Decisions by the supervisor's override reason (OVERRIDE_NONE: the model's own action). */
   overrides: z.record(z.string(), num),
+  /** Bootstrap intervals of accuracy and macro-F1, overall and per condition (absent in ablation rows' runs). */
+  intervals: OpenLoopIntervalsSchema.optional(),
   timeline: TimelineSchema.optional(),
 });
 export type OpenLoopReport = z.infer<typeof OpenLoopSchema>;
@@ -253,6 +277,11 @@ export const EvalReportSchema = z.object({
   bootstrap: z.object({ iterations: num, level: num, seed: num }),
   /** Units that failed (absent when none did); the command then exits 1. */
   failures: z.array(FailureSchema).optional(),
+  /**
+   * Present when units of the held-out test split were evaluated: how many, and the models whose card says they
+   * already saw it at training — for those, this is a second look (docs/eval.md, "Protocol").
+   */
+  testSplit: z.object({ episodes: num, secondLooks: z.array(z.object({ model: z.string(), firstLook: z.string() })) }).optional(),
 });
 export type EvalReport = z.infer<typeof EvalReportSchema>;
 

@@ -37,6 +37,11 @@ export interface ModelCard {
   notes?: string[];
   /** model.onnx beside model.json (onnx-file.ts): its sha256, or why the model has none. */
   onnx?: OnnxCardEntry;
+  /**
+   * The one look at the held-out test split (`fusiond train --test-data`): when, and on which files. Later
+   * evaluations on the split are second looks (eval/run/test-split.ts).
+   */
+  testLook?: { created: string; files: string[]; samples: number };
 }
 
 export interface LoadedModel {

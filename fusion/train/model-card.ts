@@ -71,6 +71,7 @@ export function trainingCard(r: TrainingRecord, model: tf.LayersModel, spec: Inp
     flopsPerSample: flopsPerSample(model),
     created: r.created,
     notes: r.testFiles ? [`test data: ${r.testFiles.join(", ")}`] : [],
+    ...(r.testFiles ? { testLook: { created: r.created, files: r.testFiles, samples: r.testSamples } } : {}),
   };
 }
 
