@@ -6,6 +6,9 @@
  * source alone). Startup (open the file, load the model) is reported on its own row, not in the speed.
  * The first replay in a process runs cold (JIT, TF.js kernels); the steady-state figure is the median of
  * the warm runs after it. Each speed is also given per CPU-second (what one core does, whatever else runs).
+ * Real cameras (issue 16): FUSIOND_BENCH_REPLAY_CAMERAS=front,rear,left,right (and _CAMERA_SIZE=WxH, default 64x64)
+ * records the drive with that camera set; FUSIOND_BENCH_REPLAY_MODEL picks the model (e.g. models/multi-camera,
+ * whose camera slots make the replay align and decode all four).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -14,13 +17,16 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { runReplay, type ReplayReport } from "../eval/run/replay.ts";
 import { writeDataset } from "../bin/commands/sim.ts";
+import { cameraSetFromFlags } from "../bin/commands/camera-flags.ts";
 import { driveReplay, fileSource, McapRecording } from "../replay/index.ts";
 import { median, type BenchRow, type BenchSuite } from "./harness.ts";
 
 const SEED = 4;
 const DRIVE_S = 60;
 const WARM_RUNS = 5;
-const MODEL = "models/default";
+const MODEL = process.env["FUSIOND_BENCH_REPLAY_MODEL"] ?? "models/default";
+const CAMERAS = process.env["FUSIOND_BENCH_REPLAY_CAMERAS"];
+const CAMERA_SIZE = process.env["FUSIOND_BENCH_REPLAY_CAMERA_SIZE"];
 
 const replayOnce = (file: string): Promise<ReplayReport> =>
   runReplay(file, { model: MODEL, ignore: "latency_ms,sensor_to_decision_ms,inference_ms,backend,seq", tolerance: "1e-6", quiet: true });
@@ -36,9 +42,11 @@ const suite: BenchSuite = {
     const dir = mkdtempSync(join(tmpdir(), "fusiond-bench-replay-"));
     try {
       const file = join(dir, "drive.mcap");
-      const scores = await writeDataset(file, SEED, DRIVE_S, { vehicle: "sim", sensors: ["camera", "radar", "gnss", "ego", "voice"], cameraFormat: "jpeg", episodeS: 120, compression: "zstd" });
+      const cams = cameraSetFromFlags(CAMERAS, CAMERA_SIZE);
+      if ("error" in cams) throw new Error(`FUSIOND_BENCH_REPLAY_CAMERAS/_CAMERA_SIZE: ${cams.error}`);
+      const scores = await writeDataset(file, SEED, DRIVE_S, { vehicle: "sim", sensors: ["camera", "radar", "gnss", "ego", "voice"], cameraFormat: "jpeg", episodeS: 120, compression: "zstd", ...(cams.set ? { cameraSet: cams.set } : {}) });
       const voice = scores.reduce((a, s) => a + s.voiceCommands, 0);
-      log(`drive: fusiond sim --seed ${SEED} --duration ${DRIVE_S} (${voice} voice commands); model ${MODEL}`);
+      log(`drive: fusiond sim --seed ${SEED} --duration ${DRIVE_S}${cams.set ? ` --cameras ${cams.set.ids.join(",")} --camera-size ${cams.set.width}x${cams.set.height}` : ""} (${voice} voice commands); model ${MODEL}`);
 
       // One-shot CLI: the whole process, tsx and module loading included, beside the replay loop it reports.
       const out = join(dir, "report.json");
