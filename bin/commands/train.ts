@@ -106,10 +106,6 @@ Examples:
       if (cameras !== undefined && (cameras.length === 0 || new Set(cameras).size !== cameras.length || cameras.some((c) => !/^[^/#+]+$/.test(c)))) {
         usage(`--cameras takes distinct camera ids separated by commas, e.g. ${DEFAULT_CAMERA_IDS.join(",")}, not "${flags.cameras}"`);
       }
-      // Side by side (wide-ensemble.ts) knows one camera's encoder only: several cameras train one model, or late/attention ensembles.
-      if (cameras && members > 1 && (flags.strategy === "early" || flags.strategy === "intermediate")) {
-        usage(`--cameras with --ensemble ${members} needs --strategy late or attention (early and intermediate ensembles are fused side by side, which takes one camera); or train one member`);
-      }
       const baseConfig = { ...DEFAULT_FEATURE_CONFIG, ...(flags.egoAccel ? { egoAccel: true } : {}), ...(cameras ? { cameras } : {}) };
       const spec = makeInputSpec(modalities, baseConfig);
       // An ensemble is bagged by phase: member k takes every n-th training frame starting at frame k, so that
