@@ -6,6 +6,7 @@
  *   npm run data:suite                  # every split, two at a time
  *   npm run data:suite -- test          # one split
  *   npm run data:suite -- train --perturb-train=0.2 --out=.tmp/pdata   # DART-style perturbed training drives (fusiond sim --perturb)
+ *   npm run data:suite -- --cameras=front,rear,left,right --camera-size=64x64 --out=.tmp/mcam   # several cameras (fusiond sim --cameras)
  *
  * Deterministic: the same suite gives the same bytes. Existing files are rewritten.
  */
@@ -18,19 +19,24 @@ import { scenarioSuite } from "../sim/scenarios.ts";
 const args = process.argv.slice(2);
 const perturbArg = args.find((a) => a.startsWith("--perturb-train="));
 const perturbTrain = perturbArg ? Number(perturbArg.split("=")[1]) : 0;
+const valueOf = (flag: string): string | undefined => args.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
+const camerasArg = valueOf("--cameras");
+const cameraSizeArg = valueOf("--camera-size");
+const cameraArgs = [...(camerasArg ? ["--cameras", camerasArg] : []), ...(cameraSizeArg ? ["--camera-size", cameraSizeArg] : [])];
 const splits = args.filter((a) => !a.startsWith("--"));
-const outArg = args.find((a) => a.startsWith("--out="));
-const out = outArg ? resolve(outArg.slice("--out=".length)) : join(process.cwd(), ".tmp", "data");
+const outArg = valueOf("--out");
+const out = outArg ? resolve(outArg) : join(process.cwd(), ".tmp", "data");
 mkdirSync(out, { recursive: true });
 const todo = scenarioSuite().filter((s) => splits.length === 0 || splits.includes(String(s.split)));
-const parallel = Math.max(1, Math.min(4, availableParallelism()));
+const parallelArg = valueOf("--parallel");
+const parallel = parallelArg ? Math.max(1, Number(parallelArg)) : Math.max(1, Math.min(4, availableParallelism()));
 let done = 0;
 let failed = 0;
 
 function run(name: string, durationS: number, perturb: number): Promise<void> {
   return new Promise((resolve) => {
     const extra = perturb > 0 ? ["--perturb", String(perturb)] : [];
-    const p = spawn(process.execPath, ["bin/fusiond.js", "sim", "--scenario", name, "--duration", String(durationS), "--out", join(out, `${name}.mcap`), "--quiet", ...extra], { stdio: ["ignore", "ignore", "pipe"] });
+    const p = spawn(process.execPath, ["bin/fusiond.js", "sim", "--scenario", name, "--duration", String(durationS), "--out", join(out, `${name}.mcap`), "--quiet", ...extra, ...cameraArgs], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     p.stderr.on("data", (d: Buffer) => (err += d.toString()));
     p.on("close", (code) => {

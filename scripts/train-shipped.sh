@@ -7,26 +7,45 @@
 # Two trainings run at a time (TF.js wasm uses one core each). Each model card records its exact command.
 #   bash scripts/train-shipped.sh            # all
 #   bash scripts/train-shipped.sh default    # some, by name
+#   bash scripts/train-shipped.sh multi-camera   # the default's recipe on four cameras (.tmp/mcam)
+# multi-camera reads the same suite with the simulator's four cameras (perturbed training drives, clean validation and test):
+#   npm run data:suite -- --perturb-train=0.2 --cameras=front,rear,left,right --camera-size=64x64 --out=.tmp/mcam
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ls .tmp/data/train-*.mcap >/dev/null 2>&1 || { echo "no .tmp/data: run npm run data:suite first" >&2; exit 2; }
-TRAIN=$(ls .tmp/data/train-*.mcap); VAL=$(ls .tmp/data/validation-*.mcap); TEST=$(ls .tmp/data/test-*.mcap)
-ls .tmp/pdata/train-*.mcap >/dev/null 2>&1 || { echo "no .tmp/pdata: run npm run data:suite -- train --perturb-train=0.2 --out=.tmp/pdata" >&2; exit 2; }
-PTRAIN=$(ls .tmp/pdata/train-*.mcap)
+want() { [ $# -eq 0 ] || [[ " $WANT " == *" $1 "* ]]; }
+WANT="$*"
+single_camera=0
+for m in default late attention camera-only camera-ego early no-camera radar-only gnss-only ego-only voice-only; do want "$m" && single_camera=1; done
+if [ "$single_camera" = 1 ]; then
+  ls .tmp/data/train-*.mcap >/dev/null 2>&1 || { echo "no .tmp/data: run npm run data:suite first" >&2; exit 2; }
+  TRAIN=$(ls .tmp/data/train-*.mcap); VAL=$(ls .tmp/data/validation-*.mcap); TEST=$(ls .tmp/data/test-*.mcap)
+  ls .tmp/pdata/train-*.mcap >/dev/null 2>&1 || { echo "no .tmp/pdata: run npm run data:suite -- train --perturb-train=0.2 --out=.tmp/pdata" >&2; exit 2; }
+  PTRAIN=$(ls .tmp/pdata/train-*.mcap)
+fi
+if want multi-camera; then
+  ls .tmp/mcam/train-*.mcap .tmp/mcam/validation-*.mcap .tmp/mcam/test-*.mcap >/dev/null 2>&1 || { echo "no .tmp/mcam: run npm run data:suite -- --perturb-train=0.2 --cameras=front,rear,left,right --camera-size=64x64 --out=.tmp/mcam" >&2; exit 2; }
+  # Rounds 0–3 of the training split (32 of the 64 perturbed drives): with four cameras a frame's features are 4×
+  # the single camera's, and all 64 drives — held by the main thread and by each of the 2 member workers — ran
+  # this 24 GB machine out of memory (the kernel killed the training as the workers loaded, 2026-12-07).
+  MTRAIN=$(ls .tmp/mcam/train-*-[0-3].mcap); MVAL=$(ls .tmp/mcam/validation-*.mcap); MTEST=$(ls .tmp/mcam/test-*.mcap)
+fi
 COMMON="--every 3 --epochs 30 --patience 5 --dropout 0.25"
-train() { # name minutes args... (DATA: the training drives, default the clean ones)
+train() { # name minutes args... (DATA: the training drives, default the clean ones; VDATA, TDATA: validation and test, default the suite's)
   local name=$1 minutes=$2; shift 2
   mkdir -p .tmp/logs
   # shellcheck disable=SC2086
-  node bin/fusiond.js train --data ${DATA:-$TRAIN} --val-data $VAL --test-data $TEST $COMMON --max-minutes "$minutes" --out "models/$name" "$@" > ".tmp/logs/train-$name.log" 2>&1 \
+  node bin/fusiond.js train --data ${DATA:-$TRAIN} --val-data ${VDATA:-$VAL} --test-data ${TDATA:-$TEST} $COMMON --max-minutes "$minutes" --out "models/$name" "$@" > ".tmp/logs/train-$name.log" 2>&1 \
     && echo "trained models/$name" || { echo "models/$name failed: see .tmp/logs/train-$name.log" >&2; return 1; }
 }
-want() { [ $# -eq 0 ] || [[ " $WANT " == *" $1 "* ]]; }
-WANT="$*"
 slot_a() {
   # The default is an ensemble of 4 members, 2 at a time (one per core), each capped at 8 minutes: ≤ 20 min in all.
   if want default; then DATA=$PTRAIN train default 8 --ego-accel --strategy intermediate --head 128,64 --pretrain voice --freeze 2 --ensemble 4 --jobs 2 --compare models/camera-only \
     --description "default fused model: an ensemble of 4 intermediate-fusion models of all five modalities and the standing voice request (each a third of the perturbed training drives' frames, by phase), fused side by side into one wide model; a two-layer shared head (128, 64); voice encoder pretrained on the spoken command (also the recogniser), frozen then fine-tuned; modality dropout 0.25"; fi
+  # The default's recipe on the simulator's four cameras (camera slots, one shared camera encoder): an ensemble of 4
+  # side by side, capped at 12 minutes each (four camera decodes and encoders a frame); compared with the default,
+  # which reads the front camera of the same test drives.
+  if want multi-camera; then DATA=$MTRAIN VDATA=$MVAL TDATA=$MTEST train multi-camera 12 --cameras front,rear,left,right --ego-accel --strategy intermediate --head 128,64 --pretrain voice --freeze 2 --ensemble 4 --jobs 2 --compare models/default \
+    --description "the default's recipe on four cameras (front, rear, left, right; 64×64 each): an ensemble of 4 intermediate-fusion models (each a third of the perturbed training drives' frames, by phase) fused side by side; camera slots through one shared camera encoder, a learned per-camera embedding and a masked mean; a two-layer shared head (128, 64); voice encoder pretrained on the spoken command, frozen then fine-tuned; modality dropout 0.25 (per camera slot too)"; fi
   if want late; then DATA=$PTRAIN train late 6 --ego-accel --strategy late --pretrain voice --freeze 2 --compare models/camera-only --description "late fusion of all five modalities (per-modality heads, learned presence-dependent weights)"; fi
   if want attention; then DATA=$PTRAIN train attention 6 --ego-accel --strategy attention --pretrain voice --freeze 2 --compare models/camera-only --description "cross-modal attention over the five modality tokens"; fi
 }

@@ -68,16 +68,12 @@ export function checkFlags(flags: TrainFlags): Checked {
   return { modalities, head, units, members, jobs };
 }
 
-/** --cameras (distinct ids; with an ensemble, only where members are not fused side by side) and --ego-accel as the feature config. */
-export function checkCameras(flags: TrainFlags, members: number): FeatureConfig {
+/** --cameras (distinct ids) and --ego-accel as the feature config. */
+export function checkCameras(flags: TrainFlags): FeatureConfig {
   // The spec's feature config (it drops cross-modal features whose other modality the model does not read).
   const cameras = flags.cameras?.split(",").map((c) => c.trim()).filter((c) => c.length > 0);
   if (cameras !== undefined && (cameras.length === 0 || new Set(cameras).size !== cameras.length || cameras.some((c) => !/^[^/#+]+$/.test(c)))) {
     usage(`--cameras takes distinct camera ids separated by commas, e.g. ${DEFAULT_CAMERA_IDS.join(",")}, not "${flags.cameras}"`);
-  }
-  // Side by side (wide-ensemble.ts) knows one camera's encoder only: several cameras train one model, or late/attention ensembles.
-  if (cameras && members > 1 && (flags.strategy === "early" || flags.strategy === "intermediate")) {
-    usage(`--cameras with --ensemble ${members} needs --strategy late or attention (early and intermediate ensembles are fused side by side, which takes one camera); or train one member`);
   }
   return { ...DEFAULT_FEATURE_CONFIG, ...(flags.egoAccel ? { egoAccel: true } : {}), ...(cameras ? { cameras } : {}) };
 }

@@ -59,7 +59,7 @@ Examples:
       const t0 = performance.now();
       const backend = await selectBackend(flags.backend as BackendChoice);
       log(`backend ${backend.chosen} (${backend.log.join("; ")})`);
-      const baseConfig = checkCameras(flags, checked.members);
+      const baseConfig = checkCameras(flags);
       await refuseFreshData(flags);
       const run = await runTraining({
         ...runOptions(flags, checked, baseConfig, backend.chosen),

@@ -8,7 +8,9 @@ import { roadMapView, type SupervisorConfig } from "../../fusion/index.ts";
 import { ReplayClock } from "../../replay/index.ts";
 import { MessageDecoder, type Modality } from "../../schemas/index.ts";
 import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
-import { Episode } from "../../sim/episode.ts";
+import { Episode, type SimMessage } from "../../sim/episode.ts";
+import { mulberry32 } from "../../domain/random.ts";
+import { nsToTimestamp } from "../../schemas/index.ts";
 import { runLockstep, type LockstepPort } from "../../sim/lockstep.ts";
 import { buildScenario, type ScenarioSpec } from "../../sim/scenario.ts";
 import { makeDecide, sensorStatus, type EvalModel } from "./decider.ts";
@@ -25,6 +27,10 @@ export interface ClosedLoopOptions {
   onStep?: (p: EpisodeProgress) => void;
   /** Steps in a row without any decision before the episode is aborted (default 200: 10 s). */
   maxStepsWithoutDecision?: number;
+  /** Every simulator message as it is published (a DAgger round records them: eval/run/dagger.ts). */
+  onSimMessage?: (m: SimMessage) => void | Promise<void>;
+  /** DAgger's mixture: at each step, with probability `share` (draws seeded by `seed`), the expert's label drives instead of the model. */
+  expertMix?: { share: number; seed: number };
 }
 
 export { actionName, StepLog, type EpisodeProgress, type EpisodeResult } from "./step-log.ts";
@@ -40,6 +46,7 @@ export async function runEpisodeInProcess(spec: ScenarioSpec, model: EvalModel, 
   const log = new StepLog(ep.startNs);
   const map = roadMapView(buildScenario(spec).map);
   let h: EvalHarness | undefined;
+  const expertDraw = o.expertMix ? mulberry32(o.expertMix.seed) : undefined;
   const start = (): EvalHarness =>
     new EvalHarness({
       scheduler: clock.scheduler,
@@ -50,6 +57,7 @@ export async function runEpisodeInProcess(spec: ScenarioSpec, model: EvalModel, 
     });
   const port: LockstepPort = {
     async publish(m) {
+      await o.onSimMessage?.(m);
       clock.advanceTo(m.receiveNs);
       h ??= start();
       const r = decoder.decode({ topic: m.topic, payload: decoder.codec.encode(m.type, m.message), receiveNs: m.receiveNs });
@@ -58,7 +66,10 @@ export async function runEpisodeInProcess(spec: ScenarioSpec, model: EvalModel, 
     async awaitDecision(ref) {
       clock.advanceTo(ref.stampNs);
       await h!.settle(0);
-      const answer = responder.answer(ref.stampNs);
+      const model = responder.answer(ref.stampNs);
+      // The expert's turn is drawn at every step, whether or not the model has answered yet (the draws stay aligned with the steps).
+      const expertTurn = expertDraw !== undefined && expertDraw() < o.expertMix!.share;
+      const answer = expertTurn ? { action: ep.label.action, target_speed_mps: ep.label.targetSpeedMps, frame_stamp: nsToTimestamp(ref.stampNs) } : model;
       log.answered(answer ? actionName(answer.action) : "none", responder.latest ? sensorStatus(responder.latest.frame, o.mask) : {});
       return answer;
     },

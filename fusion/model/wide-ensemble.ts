@@ -9,13 +9,15 @@
  * Exact: the wide model computes each member's activations unchanged (the zero blocks add exact zeros) and
  * averages the members' softmax outputs, as `ensembleOf` does; a test compares the two.
  *
- * Only layers that act on the last axis alone, or elementwise, can be widened: dense, flatten, concatenate,
- * multiply by a broadcast mask, global max pooling, dropout and the modality gate — the `early` and
- * `intermediate` strategies. Others (attention, late fusion's gate) get a clear error.
+ * Only layers that act on the last axis alone, or elementwise, can be widened: dense, flatten, a reshape that
+ * merges trailing axes, concatenate, multiply by a broadcast mask, global max pooling, dropout, the modality
+ * gate and the camera slots' mask and pool (the pool's camera embedding [N, D] is widened like a bias) — the
+ * `early` and `intermediate` strategies, with one camera or several. Others (attention, late fusion's gate)
+ * get a clear error.
  */
 import * as tf from "@tensorflow/tfjs";
 import { sizeOf } from "../features/config.ts";
-import { inboundLayerNames, ModalityGate } from "./layers.ts";
+import { CameraSlotMask, CameraSlotPool, inboundLayerNames, ModalityGate } from "./layers.ts";
 
 export const WIDE_ENSEMBLE_OUTPUT = "ensemble_mean";
 
@@ -35,7 +37,7 @@ interface Wide {
 }
 
 /** Layers whose output keeps the last axis as it is (elementwise, or pooling over another axis). */
-const PASS_THROUGH = new Set(["Dropout", "GlobalMaxPooling1D", "GlobalAveragePooling1D", ModalityGate.className]);
+const PASS_THROUGH = new Set(["Dropout", "GlobalMaxPooling1D", "GlobalAveragePooling1D", ModalityGate.className, CameraSlotMask.className]);
 
 const lastDim = (t: Sym): number => t.shape[t.shape.length - 1] as number;
 
@@ -55,6 +57,14 @@ function memberWeights(members: readonly tf.LayersModel[], name: string): tf.Ten
   const shapes = ws.map((w) => w.map((t) => t.shape.join("×")).join(","));
   if (shapes.some((s) => s !== shapes[0])) throw new Error(`layer ${name}: members' weight shapes differ (${shapes.join(" / ")})`);
   return ws;
+}
+
+/** How many leading axes (after the batch) a reshape keeps, when it merges the rest into its last axis; else an error. */
+function keptAxes(name: string, shape: readonly number[], target: readonly number[]): number {
+  const keep = target.length - 1;
+  const same = keep >= 0 && keep < shape.length && target.slice(0, keep).every((v, i) => v === shape[i]) && target[keep] === sizeOf(shape.slice(keep));
+  if (!same) throw new Error(`reshape ${name}: only a reshape that merges trailing axes can be widened (${shape.join("×")} → ${target.join("×")})`);
+  return keep;
 }
 
 export function wideEnsembleOf(members: readonly tf.LayersModel[], name = "ensemble"): tf.LayersModel {
@@ -116,19 +126,42 @@ export function wideEnsembleOf(members: readonly tf.LayersModel[], name = "ensem
         output = tf.layers.globalAveragePooling1d({ name: WIDE_ENSEMBLE_OUTPUT }).apply(probs) as Sym;
       }
       byName.set(layer.name, { t, width: n * units, index, shared: false });
-    } else if (cls === "Flatten") {
+    } else if (cls === "Flatten" || cls === "Reshape") {
+      // Both merge trailing axes into the last: flatten all after the batch, a reshape those after the axes it keeps.
       const x = ins[0]!;
       const shape = memberIn[0]!.shape.slice(1) as number[];
-      if (shape.length < 2) throw new Error(`flatten ${layer.name}: expected an input of rank ≥ 2 per sample`);
+      const keep = cls === "Flatten" ? 0 : keptAxes(layer.name, shape, config["targetShape"] as number[]);
+      if (shape.length - keep < 2) throw new Error(`${cls.toLowerCase()} ${layer.name}: expected axes to merge, per sample ${shape.join("×")}`);
       const inner = shape[shape.length - 1]!;
-      const outer = sizeOf(shape.slice(0, -1));
-      const t = tf.layers.flatten({ name: layer.name }).apply(x.t) as Sym;
+      const outer = sizeOf(shape.slice(keep, -1));
+      const wideLayer = cls === "Flatten" ? tf.layers.flatten({ name: layer.name }) : tf.layers.reshape({ targetShape: [...shape.slice(0, keep), outer * x.width], name: layer.name });
+      const t = wideLayer.apply(x.t) as Sym;
       const index = members.map((_, k) => {
         const ix: number[] = [];
         for (let p = 0; p < outer; p++) for (let f = 0; f < inner; f++) ix.push(p * x.width + x.index[k]![f]!);
         return ix;
       });
       byName.set(layer.name, { t, width: outer * x.width, index, shared: x.shared });
+    } else if (cls === CameraSlotPool.className) {
+      // relu(emb + E) · mask, averaged over the slots: elementwise on the last axis, with E [N, D] laid out as the input.
+      const [x, mask] = ins as [Wide, Wide];
+      if (!mask.shared) throw new Error(`layer ${layer.name} (${cls}): the camera mask must be an input`);
+      const wide = new CameraSlotPool({ name: layer.name });
+      const t = wide.apply([x.t, mask.t]) as Sym;
+      const ws = memberWeights(members, layer.name);
+      const [slots, d] = ws[0]![0]!.shape as [number, number];
+      pending.push({
+        layer: wide,
+        weights: () => {
+          const e = new Float32Array(slots * x.width);
+          ws.forEach((w, k) => {
+            const v = w[0]!.dataSync();
+            for (let s = 0; s < slots; s++) for (let j = 0; j < d; j++) e[s * x.width + x.index[k]![j]!] = v[s * d + j]!;
+          });
+          return [tf.tensor2d(e, [slots, x.width])];
+        },
+      });
+      byName.set(layer.name, { t, width: x.width, index: x.index, shared: false });
     } else if (cls === "Concatenate") {
       if ((config["axis"] as number) !== -1) throw new Error(`concatenate ${layer.name}: only the last axis can be widened`);
       const t = tf.layers.concatenate({ name: layer.name }).apply(ins.map((i) => i.t)) as Sym;

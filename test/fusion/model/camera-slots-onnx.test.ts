@@ -5,6 +5,7 @@ import { DEFAULT_CAMERA_IDS, DEFAULT_FEATURE_CONFIG, makeInputSpec } from "../..
 import { sessionOptions, type OrtModule } from "../../../fusion/inference/onnx-runtime.ts";
 import { exportOnnx, ONNX_OUTPUT_NAME } from "../../../fusion/model/onnx-export.ts";
 import { STRATEGIES, strategyByName } from "../../../fusion/model/strategies.ts";
+import { wideEnsembleOf } from "../../../fusion/model/wide-ensemble.ts";
 import { buildBatch } from "../../../fusion/train/dataset.ts";
 import { cpuTarget, ortOrSkip } from "../ort.ts";
 import { syntheticSamples } from "../synthetic.ts";
@@ -21,9 +22,14 @@ describe("fusion/model/onnx-export: camera slots (several cameras)", function ()
     ort = await ortOrSkip(this);
   });
 
-  for (const name of STRATEGIES) {
-    it(`${name}: ONNX Runtime gives tfjs's probabilities (within 1e-5), with camera slots masked and not`, async () => {
-      const model = strategyByName(name).build(spec, { seed: 4, units: 8, head: [16] });
+  const cases = [
+    ...STRATEGIES.map((name) => ({ label: name, make: () => strategyByName(name).build(spec, { seed: 4, units: 8, head: [16] }) })),
+    // The default's form: intermediate members fused side by side.
+    { label: "intermediate wide ensemble of 3", make: () => wideEnsembleOf([4, 5, 6].map((seed) => strategyByName("intermediate").build(spec, { seed, units: 8, head: [16, 8] }))) },
+  ];
+  for (const { label, make } of cases) {
+    it(`${label}: ONNX Runtime gives tfjs's probabilities (within 1e-5), with camera slots masked and not`, async () => {
+      const model = make();
       const bytes = exportOnnx(model);
       const session = await ort.InferenceSession.create(bytes, sessionOptions(cpuTarget(ort)));
       try {

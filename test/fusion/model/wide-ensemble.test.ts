@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { MODALITIES } from "../../../schemas/index.ts";
-import { makeInputSpec } from "../../../fusion/features/config.ts";
+import { DEFAULT_CAMERA_IDS, DEFAULT_FEATURE_CONFIG, makeInputSpec } from "../../../fusion/features/config.ts";
 import { renderCard } from "../../../fusion/model/card.ts";
 import { ensembleOf } from "../../../fusion/model/ensemble.ts";
 import { loadModelDir, saveModelDir } from "../../../fusion/model/model-dir.ts";
@@ -51,6 +51,39 @@ describe("fusion/model/wide-ensemble", function () {
       assert.deepEqual(wide.inputs.map((i) => i.name.replace(/_\d+$/, "")), members[0]!.inputs.map((i) => i.name.replace(/_\d+$/, "")));
     });
   }
+
+  describe("camera slots (several cameras)", () => {
+    const config = { ...DEFAULT_FEATURE_CONFIG, cameras: [...DEFAULT_CAMERA_IDS] };
+    const camSpec = makeInputSpec([...MODALITIES], config);
+    const camSamples = syntheticSamples(8, 6, 4, config);
+    const camAt = camSpec.inputs.findIndex((i) => i.name === "camera");
+    const maskAt = camSpec.inputs.findIndex((i) => i.name === "camera_mask");
+    const probs = (m: tf.LayersModel, xs: tf.Tensor[]): Float32Array => (m.predict(xs) as tf.Tensor).dataSync() as Float32Array;
+
+    for (const strategy of ["intermediate", "early"] as const) {
+      it(`${strategy}: side by side gives the flat ensemble's probabilities, and a masked slot gives that camera absent`, async () => {
+        const members = [1, 2, 3].map((seed) => strategyByName(strategy).build(camSpec, { seed, head: [16, 8], units: 8 }));
+        const wide = wideEnsembleOf(members);
+        const flat = await ensembleOf(members);
+        const xs = buildBatch(camSamples, rows, camSpec);
+        // Rows with some slots masked: "masked" leaves garbage in them, "absent" zeros (what the features give).
+        const keep = tf.tensor2d([[1, 0, 1, 1], [0, 0, 0, 1], [1, 1, 1, 1], [0, 0, 0, 0], [1, 1, 0, 0], [0, 1, 0, 1], [1, 0, 0, 0], [0, 0, 1, 0]]);
+        const slotKeep = keep.reshape([8, 4, 1, 1]);
+        const garbage = tf.randomNormal(xs[camAt]!.shape, 0, 3, "float32", 7);
+        const masked = xs.map((x, i) => (i === maskAt ? keep : i === camAt ? x.mul(slotKeep).add(garbage.mul(tf.onesLike(slotKeep).sub(slotKeep))) : x));
+        const absent = xs.map((x, i) => (i === maskAt ? keep : i === camAt ? x.mul(slotKeep) : x));
+        for (const input of [xs, masked]) {
+          const d = maxAbsDiff(probs(wide, input), probs(flat, input));
+          assert.ok(d < 1e-5, `wide and flat differ by ${d}`);
+        }
+        const d = maxAbsDiff(probs(wide, masked), probs(wide, absent));
+        assert.ok(d < 1e-6, `masked and absent differ by ${d}`);
+        assert.ok(maxAbsDiff(probs(wide, masked), probs(wide, xs)) > 1e-4, "the slots change the output when present");
+        assert.ok(maxAbsDiff(probs(members[0]!, xs), probs(wide, xs)) > 1e-4, "all members run, not one");
+        assert.equal(wide.layers.length, members[0]!.layers.length + 3);
+      });
+    }
+  });
 
   it("saves and loads as a model directory with the same outputs", async () => {
     const members = [4, 5].map((seed) => strategyByName("intermediate").build(spec, { seed, head: [16, 8], units: 8 }));
