@@ -57,12 +57,13 @@ const zmqSchema = z
 /** Aligner parameters in milliseconds; omitted ones take the aligner's defaults (pipeline/frame-aligner.ts). */
 export const alignerSchema = z
   .object({
-    /** Topic whose messages trigger frames (default: the first of cameras, else every camera topic). */
+    /** Topic whose messages trigger frames (default: the first of cameras, else the first camera topic that delivers). */
     referenceTopic: z.string().optional(),
     /**
      * The vehicle's camera ids (vehicles/{v}/sensors/camera/{id}), reference first: every frame holds each
      * other camera's frame nearest the reference stamp (masked when missing or stale); cameras not listed are
-     * not aligned. Default: none — every camera topic triggers its own frames (a single-camera vehicle).
+     * not aligned. Default: the model's camera slots, else none — the first camera topic that delivers is the
+     * reference (a single-camera vehicle) and other camera topics are not aligned.
      */
     cameras: z.array(z.string().regex(/^[^/#+]+$/, "a camera id such as front (no /, # or +)")).min(1).optional(),
     /** Other cameras: the frame nearest the reference stamp within ± this. */

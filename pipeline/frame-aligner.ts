@@ -30,13 +30,15 @@ import type { DropEvent } from "./drops.ts";
 import { bySample, extrapolatedSlot, insertSample, interpolatedSlot, latestSlot, lowerBound, nearest, nearestSlot, neighbours, type SampleBuffer } from "./frame-slots.ts";
 
 export interface AlignerConfig {
-  /** The topic whose messages trigger frames; default: the first of `cameras`, else every topic of kind camera. */
+  /** The topic whose messages trigger frames; default: the first of `cameras`, else the first camera topic that delivers. */
   referenceTopic?: string;
   /**
    * The vehicle's camera topics, in order. The reference (referenceTopic, or the first) triggers frames; every
    * other one contributes its frame nearest the reference stamp within `cameraToleranceNs` (FusedFrame.cameras,
-   * null when missing or stale — counted); camera topics not listed are not aligned. Default: none (every
-   * camera topic triggers its own frames, as a single-camera vehicle needs).
+   * null when missing or stale — counted); camera topics not listed are not aligned. Default: none — the first
+   * camera topic that delivers is the reference (a single-camera vehicle), and other camera topics are not
+   * aligned (counted in stats.cameraUnaligned): several cameras must be named, or each would be decided as if
+   * it were the one camera.
    */
   cameras?: readonly string[];
   /**
@@ -180,6 +182,8 @@ export interface AlignerStats {
   /** Other cameras' slots left empty (missing or stale), in all frames, and by camera topic. */
   cameraMissing: number;
   cameraMissingBy: Record<string, number>;
+  /** Without a camera list: messages of camera topics other than the first one (the reference), not aligned. */
+  cameraUnaligned: number;
 }
 
 export class FrameAligner {
@@ -197,7 +201,9 @@ export class FrameAligner {
   private readonly topicLast: Record<Buffered, Map<string, bigint>> = { radar: new Map(), gnss: new Map(), ego: new Map(), voice: new Map() };
   private lastEmitted: SensorMessage<Modality> | undefined;
   private seq = 0;
-  readonly stats: AlignerStats = { frames: 0, final: 0, deadline: 0, overflow: 0, flushed: 0, accepted: 0, dropped: 0, evicted: 0, cameraMissing: 0, cameraMissingBy: {} };
+  readonly stats: AlignerStats = { frames: 0, final: 0, deadline: 0, overflow: 0, flushed: 0, accepted: 0, dropped: 0, evicted: 0, cameraMissing: 0, cameraMissingBy: {}, cameraUnaligned: 0 };
+  /** Without a reference topic or camera list: the first camera topic that delivered. */
+  private firstCamera: string | undefined;
 
   constructor(config: AlignerConfig = {}, private readonly onDrop: (drop: DropEvent) => void = () => {}) {
     this.config = resolveAlignerConfig(config);
@@ -248,7 +254,12 @@ export class FrameAligner {
   }
 
   private isReference(msg: SensorMessage<Modality>): boolean {
-    return msg.kind === "camera" && (this.config.referenceTopic === undefined || msg.topic === this.config.referenceTopic);
+    if (msg.kind !== "camera") return false;
+    if (this.config.referenceTopic !== undefined) return msg.topic === this.config.referenceTopic;
+    this.firstCamera ??= msg.topic;
+    if (msg.topic === this.firstCamera) return true;
+    this.stats.cameraUnaligned++;
+    return false;
   }
 
   /** Takes one message arriving at scheduler time nowNs; returns the frames it completes, in order. */

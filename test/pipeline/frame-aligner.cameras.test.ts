@@ -111,11 +111,14 @@ describe("pipeline/frame-aligner: several cameras", () => {
     }
   });
 
-  it("without a camera list, every camera topic triggers its own frames (a single-camera vehicle, as before)", () => {
-    const one = [msg("camera", 0n, {}, 0n, TOPIC.camera), msg("camera", 1n * MS, {}, 1n * MS, cam("rear"))];
-    const { frames } = run(one, {});
+  it("without a camera list, the first camera topic that delivers is the reference; other camera topics are not aligned, counted (a single-camera vehicle)", () => {
+    const msgs = [msg("camera", 0n, {}, 0n, TOPIC.camera), msg("camera", 1n * MS, {}, 1n * MS, cam("rear")), msg("camera", 50n * MS, {}, 50n * MS, TOPIC.camera), msg("camera", 51n * MS, {}, 51n * MS, cam("rear"))];
+    const aligner = new FrameAligner({});
+    const frames = [...msgs.flatMap((m) => aligner.push(m, m.stampNs)), ...aligner.flush(1n * 1000n * MS)];
     assert.equal(frames.length, 2);
+    assert.deepEqual(frames.map((f) => f.slots.camera?.topic), [TOPIC.camera, TOPIC.camera]);
     assert.equal(frames[0]!.cameras, undefined);
+    assert.equal(aligner.stats.cameraUnaligned, 2);
   });
 
   it("refuses a reference topic that is not one of the cameras", () => {
