@@ -86,6 +86,9 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
   const roadMap = options.roadMap ?? (!options.map && options.config.map ? readRoadMapFile(options.config.map) : undefined);
   const map = options.map ?? (roadMap ? roadMapView(roadMap) : undefined);
 
+  // A bad signing key fails at start, before anything is loaded, connected or recorded unsigned.
+  const signer = options.config.recording?.signingKey ? readSigningKey(options.config.recording.signingKey, "recording.signingKey") : undefined;
+
   // ---- model first: a bad model directory fails at start, never at the first frame
   const decider = await loadDaemonDecider(options.config, map, scheduler, logger, cleanups);
   // A model with camera slots names the cameras to align and accept (a config naming others fails here).
@@ -95,8 +98,6 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
   const { decoder, decisionTopic, patterns } = topics;
   const registry = topics.registry;
   const logOnce = onceLogger(logger);
-  // A bad signing key fails at start, before anything is connected or recorded unsigned.
-  const signer = config.recording?.signingKey ? readSigningKey(config.recording.signingKey, "recording.signingKey") : undefined;
 
   // ---- real-time priority, after the model (and the thread pool its files were read with) is up
   const realtime = realtimePriority(config, logger);

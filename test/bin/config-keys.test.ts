@@ -336,7 +336,7 @@ const ROWS: Record<string, Row> = {
   // ---- alignment: the aligner's frames on a fixed drive
   "aligner.cameras": { changed: () => ({ aligner: { cameras: ["front", "rear"] } }), aligner: true },
   "aligner.cameraToleranceMs": { base: () => ({ aligner: { cameras: ["front", "rear"] } }), changed: () => ({ aligner: { cameraToleranceMs: 5 } }), aligner: true },
-  "aligner.referenceTopic": { changed: (c) => ({ aligner: { referenceTopic: `vehicles/${c.vehicle}/sensors/camera/front` } }), aligner: true },
+  "aligner.referenceTopic": { changed: (c) => ({ aligner: { referenceTopic: `vehicles/${c.vehicle}/sensors/camera/rear` } }), aligner: true },
   "aligner.radarToleranceMs": { changed: () => ({ aligner: { radarToleranceMs: 5 } }), aligner: true },
   "aligner.gnssMaxAgeMs": { changed: () => ({ aligner: { gnssMaxAgeMs: 10 } }), aligner: true },
   "aligner.egoMaxAgeMs": { changed: () => ({ aligner: { egoMaxAgeMs: 5 } }), aligner: true },
