@@ -214,7 +214,8 @@ export function cameraFeatures(msg: CameraImage | undefined, cfg: FeatureConfig,
   const { size, patch } = cfg.camera;
   const patches = new Float32Array(size * size * 3);
   if (!msg) return { present: false, patches };
-  const decoded = cameraPixels(msg, size, limits);
+  // Transient: the decoded pixels are read here and not kept (the patches are a new array).
+  const decoded = cameraPixels(msg, size, limits, true);
   if (!decoded.ok) return { present: false, patches, problem: decoded.reason, rejection: { code: decoded.code, reason: decoded.reason } };
   const { pixels, scale, sourceWidth, sourceHeight } = decoded;
   if (scale === 1 && wholeMultiple(pixels, size, patch)) {
