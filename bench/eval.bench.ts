@@ -114,7 +114,7 @@ const suite: BenchSuite = {
         }
       }
       const spec = (await loadModelDir(dir)).spec;
-      const free = evalModelOf(new FakeModelRunner(spec, () => [0, 1, 0, 0, 0, 0, 0, 0], { now: () => performance.now(), maxBatch: 32, maxQueue: 64 }));
+      const free = evalModelOf(new FakeModelRunner(spec, () => [0, 1, 0, 0, 0, 0, 0, 0], { now: () => performance.now(), maxBatch: 32, maxQueue: 64, keep: false }));
       models.set("no inference", free);
       const openLoop = (m: EvalModel) => timed(() => runOpenLoop(files, m, { mask: unusedModalities(m.spec) }));
       const closedLoop = (m: EvalModel) => timed(() => runClosedLoopSuite(scenariosOf("test").slice(0, 2).map((sp) => ({ ...sp, durationS: CLOSED_S })), m, { mask: unusedModalities(m.spec), parallel: 2 }));

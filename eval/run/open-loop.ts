@@ -38,10 +38,23 @@ export interface OpenLoopResult {
   records: DecisionRecord[];
 }
 
+/**
+ * What the report reads of a decided frame, taken when it is decided: the frame itself (its messages, and the
+ * chunk buffers their bytes lie in) is not kept for the whole file, so the heap stays small on long drives.
+ */
 interface Made {
-  frame: FusedFrame;
+  stampNs: bigint;
+  alignMs: number;
+  sensors: Record<string, "ok" | "stale" | "missing">;
   decision: DrivingDecision;
 }
+
+const madeOf = (frame: FusedFrame, decision: DrivingDecision, mask: readonly Modality[]): Made => ({
+  stampNs: frame.stampNs,
+  alignMs: Number(frame.emittedNs - frame.lastInputReceiveNs) / 1e6,
+  sensors: sensorStatus(frame, mask),
+  decision,
+});
 
 /** Frames in flight before the reader waits for them all to be decided: at least two batches. */
 const inFlight = (batch: number): number => Math.max(32, 2 * batch);
@@ -94,7 +107,7 @@ async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, pr
         scenarios.note(m.stampNs, String(t.scenario ?? ""));
       },
       onDecision: (d) => {
-        made.push({ frame: d.frame, decision: d.decision });
+        made.push(madeOf(d.frame, d.decision, o.mask));
         if (made.length % 500 === 0) progress(made.length);
       },
     });
@@ -150,15 +163,14 @@ export async function openLoopFile(file: string, model: EvalModel, o: OpenLoopOp
   const episodeStart = new Map<string, bigint>();
   const records: DecisionRecord[] = [];
   const points = new Map<string, TimelinePoint[]>();
-  made.sort((a, b) => (a.frame.stampNs < b.frame.stampNs ? -1 : a.frame.stampNs > b.frame.stampNs ? 1 : 0));
-  for (const { frame, decision } of made) {
-    const truth = truthAt(index, frame.stampNs);
+  made.sort((a, b) => (a.stampNs < b.stampNs ? -1 : a.stampNs > b.stampNs ? 1 : 0));
+  for (const { stampNs, alignMs, sensors, decision } of made) {
+    const truth = truthAt(index, stampNs);
     const label = truth ? classIndexOf(truth.expert_action) : -1;
     if (!truth || label < 0) continue;
     const episode = String(truth.episode_id ?? "");
-    if (!episodeStart.has(episode)) episodeStart.set(episode, frame.stampNs);
-    const tS = Number(frame.stampNs - episodeStart.get(episode)!) / 1e9;
-    const sensors = sensorStatus(frame, o.mask);
+    if (!episodeStart.has(episode)) episodeStart.set(episode, stampNs);
+    const tS = Number(stampNs - episodeStart.get(episode)!) / 1e9;
     const probs = decision.probabilities.length ? ACTION_CLASSES.map((c) => decision.probabilities.find((p) => p.action === c)?.probability ?? 0) : undefined;
     records.push({
       episode,
@@ -167,7 +179,7 @@ export async function openLoopFile(file: string, model: EvalModel, o: OpenLoopOp
       pred: classIndexOf(decision.action),
       ...(probs ? { probs } : {}),
       conditions: conditionsOf(truth),
-      alignMs: Number(frame.emittedNs - frame.lastInputReceiveNs) / 1e6,
+      alignMs,
       inferenceMs: decision.inference_ms,
       override: decision.override_reason,
       sensors,

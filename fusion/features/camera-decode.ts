@@ -23,7 +23,7 @@ import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import type { CompressedImageMessage, Encodable, RawImageMessage } from "../../schemas/index.ts";
 import { readJpegHeader, readPngHeader } from "./image-header.ts";
-import { decodeJpegRgb, decodeJpegRgbScaled, type ScaleDenominator } from "./jpeg-decode.ts";
+import { decodeJpegRgb, decodeJpegRgbScaled, decodeJpegRgbTransient, type ScaleDenominator } from "./jpeg-decode.ts";
 
 /** Decoded image, RGB8 interleaved. */
 export interface RgbImage {
@@ -134,13 +134,17 @@ const bytesOf = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array
  */
 export type CameraImage = Encodable<CompressedImageMessage> | Encodable<RawImageMessage>;
 
-export function cameraPixels(msg: CameraImage, size: number, limits: CameraDecodeLimits = DEFAULT_CAMERA_LIMITS): PixelsOutcome {
+/**
+ * `transient`: our JPEG decoder's pixels may lie in its own buffer, valid until the next decode on this thread
+ * (for a caller that reads them at once and keeps nothing of them).
+ */
+export function cameraPixels(msg: CameraImage, size: number, limits: CameraDecodeLimits = DEFAULT_CAMERA_LIMITS, transient = false): PixelsOutcome {
   const data = bytesOf(msg.data);
   if (!data || data.length === 0) return reject("no_data", "no image data");
   try {
     if ("encoding" in msg && typeof msg.encoding === "string") return rawPixels(msg, data, limits);
     const format = String(("format" in msg ? msg.format : undefined) ?? "").toLowerCase().replace(/^image\//, "");
-    if (format === "jpeg" || format === "jpg") return jpegPixels(data, size, limits);
+    if (format === "jpeg" || format === "jpg") return jpegPixels(data, size, limits, transient);
     if (format === "png") return pngPixels(data, limits);
     return reject("unsupported_format", `unsupported image format "${format}" (send jpeg, png or a RawImage)`);
   } catch (err) {
@@ -149,7 +153,7 @@ export function cameraPixels(msg: CameraImage, size: number, limits: CameraDecod
   }
 }
 
-function jpegPixels(data: Uint8Array, size: number, limits: CameraDecodeLimits): PixelsOutcome {
+function jpegPixels(data: Uint8Array, size: number, limits: CameraDecodeLimits, transient: boolean): PixelsOutcome {
   const head = readJpegHeader(data);
   if (!head.ok) return reject(head.reason.startsWith("truncated") ? "truncated" : "corrupt", `JPEG: ${head.reason}`);
   const h = head.header;
@@ -163,7 +167,7 @@ function jpegPixels(data: Uint8Array, size: number, limits: CameraDecodeLimits):
     if (scale === 1 && pixels > limits.fullMaxPixels) {
       return reject("too_large", `JPEG ${h.width}×${h.height} cannot be reduced for a ${size}×${size} input and is over the ${mpx(limits.fullMaxPixels)} of a full-size decode`);
     }
-    const img = scale === 1 ? decodeJpegRgb(data) : decodeJpegRgbScaled(data, scale);
+    const img = transient ? decodeJpegRgbTransient(data, scale) : scale === 1 ? decodeJpegRgb(data) : decodeJpegRgbScaled(data, scale);
     if (img) return rgbOk(img, scale, h.width, h.height);
   }
   if (pixels <= limits.slowMaxPixels) {

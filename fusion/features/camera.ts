@@ -155,6 +155,64 @@ export function toPatches(pixels: Float32Array, size: number, patch: number, out
   return out;
 }
 
+/**
+ * resizeArea then toPatches in one pass, for a frame whose sides are whole multiples of `size` (the
+ * simulator's 64×64 for a 32×32 input): each output pixel the same integer sums over its k×k block, the
+ * same float32 mean (the Float32Array store resizeArea makes), the same normalisation, without the
+ * intermediate image or resizeArea's per-pixel window arithmetic. The caller checks wholeMultiple().
+ */
+function patchesOfWholeMultiple(img: PixelView, size: number, patch: number, out: Float32Array): void {
+  const { data, step, channels: c, r: ro, g: go, b: bo } = img;
+  const kx = img.width / size;
+  const ky = img.height / size;
+  const n = kx * ky;
+  const per = size / patch;
+  let o = 0;
+  if (kx === 2 && ky === 2 && c === 3 && ro === 0 && go === 1 && bo === 2) {
+    // Packed RGB at twice the input (the simulator's JPEG): the same sums, in the same order, unrolled.
+    for (let py = 0; py < per; py++) {
+      for (let px = 0; px < per; px++) {
+        for (let y = py * patch; y < (py + 1) * patch; y++) {
+          let s = 2 * y * step + 6 * px * patch;
+          for (let x = 0; x < patch; x++, s += 6) {
+            const t = s + step;
+            out[o++] = (Math.fround((data[s]! + data[s + 3]! + data[t]! + data[t + 3]!) / 4) / 255 - 0.5) / 0.25;
+            out[o++] = (Math.fround((data[s + 1]! + data[s + 4]! + data[t + 1]! + data[t + 4]!) / 4) / 255 - 0.5) / 0.25;
+            out[o++] = (Math.fround((data[s + 2]! + data[s + 5]! + data[t + 2]! + data[t + 5]!) / 4) / 255 - 0.5) / 0.25;
+          }
+        }
+      }
+    }
+    return;
+  }
+  for (let py = 0; py < per; py++) {
+    for (let px = 0; px < per; px++) {
+      for (let y = py * patch; y < (py + 1) * patch; y++) {
+        for (let x = px * patch; x < (px + 1) * patch; x++) {
+          let r = 0;
+          let g = 0;
+          let b = 0;
+          for (let sy = y * ky; sy < (y + 1) * ky; sy++) {
+            let s = sy * step + x * kx * c;
+            for (let i = 0; i < kx; i++, s += c) {
+              r += data[s + ro]!;
+              g += data[s + go]!;
+              b += data[s + bo]!;
+            }
+          }
+          out[o++] = (Math.fround(r / n) / 255 - 0.5) / 0.25;
+          out[o++] = (Math.fround(g / n) / 255 - 0.5) / 0.25;
+          out[o++] = (Math.fround(b / n) / 255 - 0.5) / 0.25;
+        }
+      }
+    }
+  }
+}
+
+/** Whether patchesOfWholeMultiple applies: sides whole multiples of size, size a whole number of patches. */
+const wholeMultiple = (img: PixelView, size: number, patch: number): boolean =>
+  size > 0 && img.width >= size && img.height >= size && img.width % size === 0 && img.height % size === 0 && size % patch === 0;
+
 export interface CameraFeatures {
   present: boolean;
   patches: Float32Array;
@@ -173,9 +231,14 @@ export function cameraFeatures(msg: CameraImage | undefined, cfg: FeatureConfig,
   const { size, patch } = cfg.camera;
   const patches = new Float32Array(size * size * 3);
   if (!msg) return { present: false, patches };
-  const decoded = cameraPixels(msg, size, limits);
+  // Transient: the decoded pixels are read here and not kept (the patches are a new array).
+  const decoded = cameraPixels(msg, size, limits, true);
   if (!decoded.ok) return { present: false, patches, problem: decoded.reason, rejection: { code: decoded.code, reason: decoded.reason } };
   const { pixels, scale, sourceWidth, sourceHeight } = decoded;
+  if (scale === 1 && wholeMultiple(pixels, size, patch)) {
+    patchesOfWholeMultiple(pixels, size, patch, patches);
+    return { present: true, patches };
+  }
   const resized = scale === 1 ? resizeArea(pixels, size) : resizeAreaReduced(pixels, size, sourceWidth, sourceHeight, scale);
   toPatches(resized, size, patch, patches);
   return { present: true, patches };

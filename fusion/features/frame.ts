@@ -94,14 +94,15 @@ export function extractFeatures(frame: FusedFrame, ctx: FeatureContext = {}): Fr
 
 /**
  * Restricts features to what a model reads: the spec's inputs, with the presence (mask and age) of
- * modalities the model does not use zeroed. Returns new arrays; `features` is not modified.
+ * modalities the model does not use zeroed. `presence` is a new array; the others are the feature arrays
+ * themselves (runners read their inputs and never write them), so `features` is not modified.
  */
 export function modelInputs(features: FrameFeatures, spec: InputSpec): Record<string, Float32Array> {
   const out: Record<string, Float32Array> = {};
   for (const input of spec.inputs) {
     const src = features.inputs[input.name];
     if (src.length !== sizeOf(input.shape)) throw new Error(`feature ${input.name} has ${src.length} values, spec says ${input.shape.join("×")}`);
-    out[input.name] = src.slice();
+    out[input.name] = input.name === "presence" ? src.slice() : src;
   }
   const presence = out["presence"];
   if (presence) {

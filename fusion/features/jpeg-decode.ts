@@ -400,6 +400,9 @@ class BaselineDecoder {
   private hasAc = new Uint8Array(0);
   private planes = new Uint8Array(0);
   private columnMaps = new Int32Array(0);
+  /** The RGB output of a transient decode (decodeJpegRgbTransient), reused by the next one. */
+  private rgb = new Uint8Array(0);
+  private transient = false;
 
   private data: Uint8Array = NO_DATA;
   private width = 0;
@@ -420,9 +423,10 @@ class BaselineDecoder {
   /** jpeg-js's requestMemoryAllocation total so far. */
   private accounted = 0;
 
-  decode(data: Uint8Array, scale: ScaleDenominator = 1): DecodedRgb | undefined {
+  decode(data: Uint8Array, scale: ScaleDenominator = 1, transient = false): DecodedRgb | undefined {
     this.data = data;
     this.scale = scale;
+    this.transient = transient;
     try {
       return this.parse() ? this.render() : undefined;
     } finally {
@@ -876,7 +880,9 @@ class BaselineDecoder {
       for (let i = 0; i < this.componentCount; i++) this.renderPlane(this.components[i]!);
     }
     this.columnMaps = grow(this.columnMaps, this.outWidth * 3, Int32Array);
-    const out = new Uint8Array(this.outWidth * this.outHeight * 3);
+    const n = this.outWidth * this.outHeight * 3;
+    // Every byte of `out` is written below, so a reused buffer holds nothing of the frame before.
+    const out = this.transient ? (this.rgb = grow(this.rgb, n, Uint8Array)).subarray(0, n) : new Uint8Array(n);
     if (this.componentCount === 1) this.greyToRgb(out);
     else this.yCbCrToRgb(out);
     return { width: this.outWidth, height: this.outHeight, data: out };
@@ -1117,6 +1123,7 @@ class BaselineDecoder {
     if (this.hasAc.byteLength > MAX_KEPT_SCRATCH_BYTES) this.hasAc = new Uint8Array(0);
     if (this.planes.byteLength > MAX_KEPT_SCRATCH_BYTES) this.planes = new Uint8Array(0);
     if (this.columnMaps.byteLength > MAX_KEPT_SCRATCH_BYTES) this.columnMaps = new Int32Array(0);
+    if (this.rgb.byteLength > MAX_KEPT_SCRATCH_BYTES) this.rgb = new Uint8Array(0);
   }
 }
 
@@ -1163,6 +1170,14 @@ const decoder = new BaselineDecoder();
  */
 export function decodeJpegRgb(data: Uint8Array): DecodedRgb | undefined {
   return decoder.decode(data);
+}
+
+/**
+ * decodeJpegRgbScaled's pixels in a buffer of the decoder's own, valid until the next decode on this thread
+ * (a caller that reads them at once, e.g. the camera features, allocates nothing per frame).
+ */
+export function decodeJpegRgbTransient(data: Uint8Array, scale: ScaleDenominator): DecodedRgb | undefined {
+  return decoder.decode(data, scale, true);
 }
 
 /** Reduction factors of the DCT-domain decode (libjpeg's scale_denom). */

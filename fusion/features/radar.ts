@@ -21,8 +21,20 @@ function num(v: unknown): number {
   return Number.isFinite(n) ? n : NaN;
 }
 
-/** Returns of a fusiond.RadarScan in Cartesian form, nearest first; non-finite returns are dropped. */
-export function radarPoints(msg: Partial<RadarMessage>): RadarPoint[] {
+/** radarPoints per scan: a frame's features and the engine's TTC confirmation both read them (messages are not changed once made). */
+const pointsOf = new WeakMap<object, readonly RadarPoint[]>();
+
+/**
+ * Returns of a fusiond.RadarScan in Cartesian form, nearest first; non-finite returns are dropped. Worked out
+ * once per message object: the same (read-only) array for every call with it.
+ */
+export function radarPoints(msg: Partial<RadarMessage>): readonly RadarPoint[] {
+  let pts = pointsOf.get(msg);
+  if (!pts) pointsOf.set(msg, (pts = cartesian(msg)));
+  return pts;
+}
+
+function cartesian(msg: Partial<RadarMessage>): RadarPoint[] {
   const returns = Array.isArray(msg.returns) ? msg.returns : [];
   const pts: RadarPoint[] = [];
   for (const r of returns) {
@@ -66,15 +78,20 @@ export function radarFeatures(msg: Partial<RadarMessage> | undefined, cfg: Featu
   const summary = new Float32Array(RADAR_SUMMARY_FEATURES);
   if (!msg) return { present: false, points, pointMask, summary, minTtcS: undefined };
   const pts = radarPoints(msg);
+  const clip = (v: number): number => Math.max(-3, Math.min(3, v));
   for (let i = 0; i < Math.min(k, pts.length); i++) {
     const p = pts[i]!;
     const inLane = Math.abs(p.y) < half ? 1 : 0;
     const ttc = ttcOf(p);
-    const clip = (v: number): number => Math.max(-3, Math.min(3, v));
-    points.set(
-      [p.x / 100, p.y / 10, p.range / 100, p.vr / 30, p.rcs / 30, inLane, Math.max(0, -p.vr) / 30, Math.min(ttc, TTC_CAP_S) / TTC_CAP_S].map(clip),
-      i * RADAR_POINT_FEATURES,
-    );
+    const o = i * RADAR_POINT_FEATURES;
+    points[o] = clip(p.x / 100);
+    points[o + 1] = clip(p.y / 10);
+    points[o + 2] = clip(p.range / 100);
+    points[o + 3] = clip(p.vr / 30);
+    points[o + 4] = clip(p.rcs / 30);
+    points[o + 5] = clip(inLane);
+    points[o + 6] = clip(Math.max(0, -p.vr) / 30);
+    points[o + 7] = clip(Math.min(ttc, TTC_CAP_S) / TTC_CAP_S);
     pointMask[i] = 1;
   }
   const lane = pts.filter((p) => Math.abs(p.y) < half && p.x > 0);

@@ -227,20 +227,25 @@ export class FakeModelRunner extends BatchingRunner {
   constructor(
     spec: InputSpec,
     private readonly fn: (inputs: Record<string, Float32Array>) => number[],
-    opts: RunnerOptions & { id?: string; classes?: number; commands?: ModelRunner },
+    opts: RunnerOptions & { id?: string; classes?: number; commands?: ModelRunner; keep?: boolean },
   ) {
     super(opts.id ?? "fake", "0000000000000000", "fake", spec, opts);
     this.nClasses = opts.classes ?? 8;
+    this.keep = opts.keep ?? true;
     if (opts.commands) this.commands = opts.commands;
   }
+  /** Whether `seen` and `batchSizes` are recorded (default true; a bench's long run would hold every input). */
+  private readonly keep: boolean;
   readonly commands?: ModelRunner;
   private readonly nClasses: number;
   protected get classes(): number {
     return this.nClasses;
   }
   protected predictBatch(rows: Record<string, Float32Array>[]): Float32Array {
-    this.seen.push(...rows);
-    this.batchSizes.push(rows.length);
+    if (this.keep) {
+      this.seen.push(...rows);
+      this.batchSizes.push(rows.length);
+    }
     const out = new Float32Array(rows.length * this.nClasses);
     rows.forEach((r, i) => out.set(this.fn(r), i * this.nClasses));
     return out;

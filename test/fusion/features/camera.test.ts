@@ -36,6 +36,26 @@ describe("fusion/features/camera", () => {
     assert.ok(maxDiff < 0.4, `jpeg vs raw max diff ${maxDiff}`);
   });
 
+  it("gives a frame whose sides are whole multiples of the input the patches of resizeArea then toPatches, to the bit", () => {
+    const { size, patch } = DEFAULT_FEATURE_CONFIG.camera;
+    let seed = 7;
+    const noise = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff);
+    const cases = [
+      { encoding: "rgb8", width: 2 * size, height: 2 * size, step: 6 * size, data: noise(12 * size * size) },
+      { encoding: "bgra8", width: 3 * size, height: size, step: 12 * size, data: noise(12 * size * size) },
+      { encoding: "mono8", width: size, height: 4 * size, step: size, data: noise(4 * size * size) },
+      { format: "jpeg", data: new Uint8Array(jpeg.encode({ width: 2 * size, height: 2 * size, data: Buffer.from(noise(16 * size * size)) }, 90).data) },
+    ];
+    for (const msg of cases) {
+      const decoded = decodeCameraMessage(msg);
+      assert.ok(decoded.ok);
+      const expected = toPatches(resizeArea(decoded.image, size), size, patch);
+      const got = cameraFeatures(msg, DEFAULT_FEATURE_CONFIG);
+      assert.ok(got.present);
+      assert.deepEqual(Array.from(got.patches), Array.from(expected), "encoding" in msg ? msg.encoding : msg.format);
+    }
+  });
+
   it("accepts bgr8 and mono8 raw images", () => {
     const bgr = rgb().slice();
     for (let i = 0; i < W * H; i++) [bgr[i * 3], bgr[i * 3 + 2]] = [bgr[i * 3 + 2]!, bgr[i * 3]!];
