@@ -5,6 +5,10 @@
 import { map } from "rxjs";
 import { parseDaemonConfig, type DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { foxgloveListen } from "../cli-validate.ts";
+import { usage } from "../cli-errors.ts";
+import { startDaemon, type Daemon, type DaemonOptions } from "../daemon/daemon.ts";
+import { simCameraSet } from "./camera-flags.ts";
+import type { CameraSetSpec } from "../../sim/sensors/camera-set.ts";
 import { EmbeddedBroker, MqttTransport, SensorSink, SensorSource, ZmqSink, ZmqSource, type RawSink, type RawSource } from "../../sensors/index.ts";
 import { wallNs } from "../../sensors/wall-clock.ts";
 import { MessageDecoder, type TopicRegistry } from "../../schemas/index.ts";
@@ -81,4 +85,28 @@ export function demoDaemonConfig(vehicle: string, t: DemoTransports, o: { zmq: b
     ...(o.foxglove ? { foxglove: { listen: foxgloveListen(o.foxglove) } } : {}),
     log: { level: "info" },
   }, "demo settings");
+}
+
+/**
+ * The demo's daemon, and the camera set the simulator renders for it: the model's where it has camera slots and
+ * --cameras is not given, else --cameras. A --cameras the model does not have, or a bad camera set, is a usage
+ * error (exit 2) after the transports are closed.
+ */
+export async function startDemoDaemon(t: DemoTransports, options: DaemonOptions, flags: { model: string; cameras?: string; cameraSize?: string; cameraHz?: string }): Promise<{ daemon: Daemon; cams: { set: CameraSetSpec | undefined } }> {
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon(options);
+  } catch (err) {
+    await closeDemoTransports(t);
+    const modelCameras = (err as { context?: { modelCameras?: string[] } }).context?.modelCameras;
+    if (modelCameras && flags.cameras) usage(`--cameras ${flags.cameras} is not the camera set of the model ${flags.model} (${modelCameras.join(",")})`, `leave --cameras out to take the model's, or give --cameras ${modelCameras.join(",")}`);
+    throw err;
+  }
+  const cams = simCameraSet(flags.cameras, flags.cameraSize, daemon.config.aligner.cameras, flags.cameraHz);
+  if ("error" in cams) {
+    await daemon.stop("bad camera set");
+    await closeDemoTransports(t);
+    usage(cams.error);
+  }
+  return { daemon, cams };
 }

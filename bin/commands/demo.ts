@@ -11,15 +11,14 @@ import { pino } from "pino";
 import { TopicRegistry } from "../../schemas/index.ts";
 import type { MapWeather } from "../../domain/road-map.ts";
 import { buildScenario, WEATHERS } from "../../sim/scenario.ts";
-import { startDaemon } from "../daemon/daemon.ts";
 import type { LiveStatus } from "../../sim/live.ts";
 import { liveScenario } from "../../sim/live-scenario.ts";
-import { CAMERA_HZ_HELP, CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags, simCameraSet } from "./camera-flags.ts";
+import { CAMERA_HZ_HELP, CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags } from "./camera-flags.ts";
 import { usage } from "../cli-errors.ts";
 import { foxgloveListen, hostPort, number } from "../cli-validate.ts";
 import { FUSIOND_VERSION } from "../version.ts";
 import { DecisionTally, demoSummary, shellWord, summaryText } from "./demo-summary.ts";
-import { closeDemoTransports, demoDaemonConfig, openDemoTransports, startDemoSim } from "./demo-transports.ts";
+import { closeDemoTransports, demoDaemonConfig, openDemoTransports, startDemoDaemon, startDemoSim } from "./demo-transports.ts";
 
 interface DemoFlags {
   duration: string;
@@ -88,30 +87,10 @@ Examples:
       // ---- transports: the embedded broker, or ZeroMQ sockets on free ports
       const transports = await openDemoTransports(Boolean(flags.zmq), registry, say);
 
-      // ---- the daemon, exactly as `fusiond run` composes it
+      // ---- the daemon, exactly as `fusiond run` composes it, and the camera set the simulator renders for it
       const tally = new DecisionTally();
       const config = demoDaemonConfig(VEHICLE, transports, { zmq: Boolean(flags.zmq), model: flags.model, outDir, ...(flags.cameras && flagCams.set ? { cameras: [...flagCams.set.ids] } : {}), ...(flags.http ? { http: flags.http } : {}), ...(flags.foxglove ? { foxglove: flags.foxglove } : {}) });
-      let daemon;
-      try {
-        daemon = await startDaemon({
-          config,
-          logger,
-          version: FUSIOND_VERSION,
-          roadMap,
-          onDecision: tally.onDecision,
-        });
-      } catch (err) {
-        await closeDemoTransports(transports);
-        const modelCameras = (err as { context?: { modelCameras?: string[] } }).context?.modelCameras;
-        if (modelCameras && flags.cameras) usage(`--cameras ${flags.cameras} is not the camera set of the model ${flags.model} (${modelCameras.join(",")})`, `leave --cameras out to take the model's, or give --cameras ${modelCameras.join(",")}`);
-        throw err;
-      }
-      const cams = simCameraSet(flags.cameras, flags.cameraSize, daemon.config.aligner.cameras, flags.cameraHz);
-      if ("error" in cams) {
-        await daemon.stop("bad camera set");
-        await closeDemoTransports(transports);
-        usage(cams.error);
-      }
+      const { daemon, cams } = await startDemoDaemon(transports, { config, logger, version: FUSIOND_VERSION, roadMap, onDecision: tally.onDecision }, flags);
       if (daemon.http) say(`fusiond demo: metrics at ${daemon.http.url}/metrics`);
       if (flags.foxglove) say(`fusiond demo: Foxglove live view: open a Foxglove WebSocket connection to ws://${foxgloveListen(flags.foxglove)}`);
       say(`fusiond demo: model ${daemon.decider.primary.modelId} on ${daemon.decider.backend.chosen}; scenario ${scenario.name} (${scenario.weather.join(",")}), ${durationS} s in real time; Ctrl-C ends early`);
