@@ -111,10 +111,10 @@ Examples:
       const o = { redis: f.redis, prefix: f.prefix, quiet: Boolean(f.quiet), log };
       if (manifest.kind === "eval") {
         const report = await fleetEval(manifest, o);
-        if (report) writeEvalOutputs(report, manifest.outputs, log);
+        if (report) await writeEvalOutputs(report, manifest.outputs, log);
       } else {
         const outcomes = await fleetReplay(manifest, o);
-        if (outcomes) writeReplayOutputs(outcomes, { ...manifest.outputs, quiet: Boolean(f.quiet) });
+        if (outcomes) await writeReplayOutputs(outcomes, { ...manifest.outputs, quiet: Boolean(f.quiet) });
       }
     });
 
