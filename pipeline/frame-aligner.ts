@@ -27,6 +27,7 @@ import { isModalityMessage, type Modality, type FrameSlot, type FusedFrame, type
 import { emptyPresence } from "../schemas/types.ts";
 import { NS_PER_MS, NS_PER_S } from "../schemas/time.ts";
 import type { DropEvent } from "./drops.ts";
+import { ReferenceCamera } from "./reference-camera.ts";
 import { bySample, extrapolatedSlot, insertSample, interpolatedSlot, latestSlot, lowerBound, nearest, nearestSlot, neighbours, type SampleBuffer } from "./frame-slots.ts";
 
 export interface AlignerConfig {
@@ -207,11 +208,12 @@ export class FrameAligner {
   private lastEmitted: SensorMessage<Modality> | undefined;
   private seq = 0;
   readonly stats: AlignerStats = { frames: 0, final: 0, deadline: 0, overflow: 0, flushed: 0, accepted: 0, dropped: 0, evicted: 0, cameraMissing: 0, cameraMissingBy: {}, cameraUnaligned: 0 };
-  /** Without a reference topic or camera list: the first camera topic that delivered. */
-  private firstCamera: string | undefined;
+  /** Which camera messages are references (without a configured one: the first camera topic that delivers). */
+  private readonly reference: ReferenceCamera;
 
   constructor(config: AlignerConfig = {}, private readonly onDrop: (drop: DropEvent) => void = () => {}) {
     this.config = resolveAlignerConfig(config);
+    this.reference = new ReferenceCamera(this.config.referenceTopic);
     this.secondaryTopics = new Set(this.config.cameras.filter((t) => t !== this.config.referenceTopic));
   }
 
@@ -258,20 +260,18 @@ export class FrameAligner {
     this.onDrop({ stage: "align", topic: msg.topic, reason, stampNs: msg.stampNs });
   }
 
-  private isReference(msg: SensorMessage<Modality>): boolean {
-    if (msg.kind !== "camera") return false;
-    if (this.config.referenceTopic !== undefined) return msg.topic === this.config.referenceTopic;
-    this.firstCamera ??= msg.topic;
-    if (msg.topic === this.firstCamera) return true;
-    this.stats.cameraUnaligned++;
-    return false;
+  /** Whether msg triggers a frame; another camera topic, when no camera list is configured, is counted as not aligned. */
+  private takeReference(msg: SensorMessage<Modality>): boolean {
+    const ref = this.reference.take(msg);
+    if (!ref && msg.kind === "camera" && this.config.cameras.length === 0) this.stats.cameraUnaligned++;
+    return ref;
   }
 
   /** Takes one message arriving at scheduler time nowNs; returns the frames it completes, in order. */
   push(msg: SensorMessage, nowNs: bigint): FusedFrame[] {
     if (!isModalityMessage(msg)) return []; // decisions, simulator topics: not aligned
     const buffered = (BUFFERED as readonly string[]).includes(msg.kind);
-    const ref = this.isReference(msg);
+    const ref = this.takeReference(msg);
     const other = !ref && msg.kind === "camera" && this.secondaryTopics.has(msg.topic);
     if (!buffered && !ref && !other) return []; // unlisted cameras, decisions, simulator topics: not aligned
     const lateBelow = this.lateBelowNs(msg.kind);

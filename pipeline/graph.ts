@@ -18,6 +18,7 @@ import { every, schedulerNowNs } from "../schemas/scheduler-time.ts";
 import { decide, type Decided, type DecideFn } from "./decide.ts";
 import { DecisionLivenessMonitor, type DecisionLiveness, type DecisionLivenessOptions } from "./decision-liveness.ts";
 import { DropCounter, type DropEvent } from "./drops.ts";
+import { ReferenceCamera } from "./reference-camera.ts";
 import type { AlignerConfig, FrameAligner } from "./frame-aligner.ts";
 import { HealthMonitor, monitorHealth, type HealthChange, type HealthOptions } from "./health.ts";
 import { Histogram, type PipelineMetrics, type TopicCounts } from "./metrics.ts";
@@ -96,8 +97,8 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
   const health = new HealthMonitor({ ...options.health, registry, scheduler });
   const dropCounter = new DropCounter();
   const liveness = new DecisionLivenessMonitor(options.liveness);
-  const referenceTopic = options.aligner?.referenceTopic;
-  const isReference = (m: SensorMessage): boolean => m.kind === "camera" && (referenceTopic === undefined || m.topic === referenceTopic);
+  // The frames' trigger as the aligner sees it (the first of aligner.cameras, else the first camera topic accepted).
+  const reference = new ReferenceCamera(options.aligner?.referenceTopic ?? options.aligner?.cameras?.[0]);
   const latency = new Histogram();
   const sensorLatency = new Histogram();
   const alignerWait = new Histogram();
@@ -234,7 +235,7 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
               onReject({ reason: "unknown_topic", topic: m.topic, detail: "not an accepted topic", receiveNs: m.receiveNs, bytes: m.bytes.length });
               return;
             }
-            if (isReference(m)) {
+            if (reference.matches(m)) {
               const was = liveness.snapshot(0n).stalled;
               liveness.arrived(m.topic, schedulerNowNs(scheduler));
               if (!was && liveness.snapshot(0n).stalled) toSinks("liveness", liveness.snapshot(schedulerNowNs(scheduler)), m.topic);
@@ -255,7 +256,7 @@ export function createPipeline<D>(options: PipelineOptions<D>): Pipeline<D> {
                 next: (m) => {
                   totals.accepted++;
                   countsOf(m.topic).accepted++;
-                  if (isReference(m)) liveness.accepted(m.topic);
+                  if (reference.take(m)) liveness.accepted(m.topic);
                   toSinks("message", m, m.topic);
                   subscriber.next(m);
                 },
