@@ -1,8 +1,10 @@
 /**
  * How the aligner fills one modality's slot of a frame at reference time t, from a buffer of
- * samples sorted by (stamp, topic): nearest within a tolerance (radar), linear interpolation
- * between neighbours or hold (GNSS, ego), latest within a time-to-live (voice). Pure functions.
+ * samples sorted by (stamp, topic): nearest within a tolerance (radar; optionally moved to t along
+ * each return's radial velocity), linear interpolation between neighbours or hold (GNSS, ego), latest
+ * within a time-to-live (voice). Pure functions.
  */
+import type { RadarMessage } from "../schemas/messages.ts";
 import { nsToTimestamp } from "../schemas/time.ts";
 import type { FrameSlot, Modality, SensorMessage } from "../schemas/types.ts";
 
@@ -154,9 +156,36 @@ export function extrapolatedSlot(buf: SampleBuffer, t: bigint, maxAgeNs: bigint,
   return { message, topic: prev.topic, stampNs: t, ageNs: t - prev.stampNs, receiveNs: prev.receiveNs, interpolated: false, held: false, extrapolated: true, inputs };
 }
 
+/**
+ * Radar at t from the scan nearest t within ±tolerance: each return's range moved by its radial (Doppler)
+ * velocity over the gap, range_m + radial_velocity_mps × (t − scan stamp), never below 0; azimuth, elevation
+ * and the rest as measured (a scan has no tangential velocity), the stamp field set to t. A return without a
+ * radial velocity stays where it was. A scan at t is used as it is. One input, the scan: with the config
+ * (aligner `extrapolate` holds "radar"), that is all replay needs to rebuild the same returns. The age is the
+ * scan's (t − its stamp; negative for a scan after t): the evidence is that old.
+ */
+export function extrapolatedScanSlot(buf: SampleBuffer, t: bigint, toleranceNs: bigint, stampField: string): FrameSlot | undefined {
+  const m = nearest(buf, t, toleranceNs);
+  if (!m) return undefined;
+  if (m.stampNs === t) return slotOf(m, t, false);
+  const dtS = Number(t - m.stampNs) / 1e9;
+  const scan = m.message as Partial<RadarMessage>;
+  const message = withStamp(m.message, stampField, t);
+  if (Array.isArray(scan.returns)) {
+    message["returns"] = scan.returns.map((r) => {
+      const v = r.radial_velocity_mps;
+      if (typeof v !== "number" || typeof r.range_m !== "number") return r;
+      const range = r.range_m + v * dtS;
+      return { ...r, range_m: range > 0 ? range : 0 };
+    });
+  }
+  return { message, topic: m.topic, stampNs: t, ageNs: t - m.stampNs, receiveNs: m.receiveNs, interpolated: false, held: false, extrapolated: true, inputs: [{ topic: m.topic, stampNs: m.stampNs }] };
+}
+
 /*
  * The fields to interpolate and the stamp field are configuration (aligner `interpolate`, `stampField`), named as
- * in the .proto: these two are the aligner's only reads and writes of a message field by name. The copy keeps the
+ * in the .proto: these two, and the radar returns' range and radial velocity above (typed by RadarMessage), are
+ * the aligner's only reads and writes of a message field by name. The copy keeps the
  * message's type; only numeric fields are written, and only with numbers.
  */
 function withStamp<M extends object>(message: M, stampField: string, t: bigint): M & Record<string, unknown> {

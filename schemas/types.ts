@@ -59,7 +59,7 @@ export interface FrameSlot<M extends ModalityMessage = ModalityMessage> {
   interpolated: boolean;
   /** Only one side existed: the nearest sample was held (within the max age). */
   held: boolean;
-  /** Only samples before the frame existed: the last two were extrapolated to the frame time (GNSS/ego). */
+  /** Estimated at the frame time rather than sampled there: GNSS/ego extrapolated from the last two samples before it, or a radar scan moved to it along its returns' radial velocities. */
   extrapolated?: boolean;
   /**
    * The message(s) the slot was built from, by topic and event stamp: two for an interpolated value,

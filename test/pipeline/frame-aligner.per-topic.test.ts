@@ -7,7 +7,7 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { MODALITIES, type FusedFrame, type Modality, type SensorMessage } from "../../schemas/types.ts";
-import { FrameAligner, type AlignerConfig } from "../../pipeline/index.ts";
+import { FrameAligner, frameFromInputs, frameInputs, resolveAlignerConfig, type AlignerConfig } from "../../pipeline/index.ts";
 import { eventContent, msg, MS, reading } from "./helpers.ts";
 
 const base: AlignerConfig = { radarToleranceNs: 30n * MS, gnssMaxAgeNs: 150n * MS, egoMaxAgeNs: 40n * MS, voiceTtlNs: 500n * MS, allowedLatenessNs: 60n * MS, maxDelayNs: 10_000n * MS, noWaitFor: [], extrapolate: [] };
@@ -153,8 +153,8 @@ describe("pipeline/frame-aligner: noWaitFor radar", () => {
     }
     return out;
   }
-  const run = (noWaitFor: AlignerConfig["noWaitFor"]): FusedFrame[] => {
-    const aligner = new FrameAligner({ inOrderPerTopic: true, noWaitFor, extrapolate: [] });
+  const run = (noWaitFor: AlignerConfig["noWaitFor"], extrapolate: AlignerConfig["extrapolate"] = []): FusedFrame[] => {
+    const aligner = new FrameAligner({ inOrderPerTopic: true, noWaitFor, extrapolate });
     const frames: FusedFrame[] = [];
     for (const m of drive()) frames.push(...aligner.push(m, m.receiveNs));
     return frames;
@@ -173,6 +173,28 @@ describe("pipeline/frame-aligner: noWaitFor radar", () => {
       assert.equal(f.emittedNs, f.slots.camera!.receiveNs, "emitted on the camera's arrival");
       if (f.stampNs > 0n) assert.equal(f.stampNs - f.slots.radar!.stampNs, 30n * MS, "the scan before the camera");
       else assert.equal(f.slots.radar, undefined, "none yet at the start");
+    }
+  });
+  it("with radar also in extrapolate: the scan before the camera, its returns moved to the camera's stamp; a waited-for scan as measured", () => {
+    const moved = run(["gnss", "ego", "radar"], ["gnss", "ego", "radar"]);
+    assert.equal(moved.length, 20);
+    for (const f of moved.slice(1)) {
+      assert.equal(f.emittedNs, f.slots.camera!.receiveNs, "still emitted on the camera's arrival");
+      const r = f.slots.radar!;
+      assert.deepEqual([r.extrapolated, r.stampNs, r.ageNs, r.inputs![0]!.stampNs], [true, f.stampNs, 30n * MS, f.stampNs - 30n * MS]);
+      // reading() has no radial velocity: the ranges stay; the stamp field is the frame's.
+      assert.equal((r.message as { returns: { range_m: number }[] }).returns[0]!.range_m, 20 + Number(f.stampNs - 30n * MS) / 1e9);
+    }
+    // Replay rebuilds each frame from its recorded inputs with the same config: the same slots.
+    const config = resolveAlignerConfig({ inOrderPerTopic: true, noWaitFor: ["gnss", "ego", "radar"], extrapolate: ["gnss", "ego", "radar"] });
+    const pool = drive();
+    for (const f of moved) {
+      const inputs = frameInputs(f).map((i) => ({ modality: i.modality, message: pool.find((m) => m.topic === i.topic && m.stampNs === i.stampNs)! }));
+      assert.deepStrictEqual(frameFromInputs(inputs, config, f.seq, f.emittedNs)!.slots, f.slots);
+    }
+    // Radar waited for (not in noWaitFor): the nearest scan, 20 ms after the camera, not moved.
+    for (const f of run(["gnss", "ego"], ["gnss", "ego", "radar"])) {
+      assert.deepEqual([f.slots.radar!.extrapolated, f.slots.radar!.stampNs - f.stampNs], [undefined, 20n * MS]);
     }
   });
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
-import { extrapolatedSlot, insertSample, interpolatedSlot, latestSlot, nearestSlot, type SampleBuffer } from "../../pipeline/index.ts";
-import type { GnssMessage } from "../../schemas/messages.ts";
+import { extrapolatedScanSlot, extrapolatedSlot, insertSample, interpolatedSlot, latestSlot, nearestSlot, type SampleBuffer } from "../../pipeline/index.ts";
+import type { GnssMessage, RadarMessage } from "../../schemas/messages.ts";
 import { msg, MS } from "./helpers.ts";
 
 const fix = (ms: number, lat: number, lon: number, alt: number) => msg("gnss", BigInt(ms) * MS, { latitude: lat, longitude: lon, altitude: alt, frame_id: `f${ms}` });
@@ -73,5 +73,32 @@ describe("pipeline/frame-slots", () => {
     assert.equal(extrapolatedSlot(one, 250n * MS, 100n * MS, FIELDS, "timestamp")!.held, true);
     const gap: SampleBuffer = [fix(0, 48.0, 11.0, 500), fix(200, 48.1, 11.2, 510)];
     assert.equal(extrapolatedSlot(gap, 250n * MS, 100n * MS, FIELDS, "timestamp")!.held, true);
+  });
+  it("moves a radar scan's returns to t along their radial velocity (range + v·Δt, never below 0), forward and back", () => {
+    const returns = [
+      { range_m: 40, azimuth_rad: 0.1, elevation_rad: 0, radial_velocity_mps: -10, rcs_dbsm: 10 }, // approaching
+      { range_m: 60, azimuth_rad: -0.2, elevation_rad: 0.01, radial_velocity_mps: 5, rcs_dbsm: 3 }, // receding
+      { range_m: 0.2, azimuth_rad: 0, elevation_rad: 0, radial_velocity_mps: -20, rcs_dbsm: 0 }, // about to touch
+      { range_m: 30, azimuth_rad: 0, elevation_rad: 0, rcs_dbsm: 0 }, // no Doppler: stays
+    ];
+    const before = msg("radar", 70n * MS, { returns, seq: 7 });
+    const after = msg("radar", 120n * MS, { returns, seq: 8 });
+    const slot = extrapolatedScanSlot([before], 100n * MS, 50n * MS, "timestamp")!;
+    const r = (slot.message as RadarMessage).returns;
+    assert.deepEqual([slot.extrapolated, slot.held, slot.interpolated, slot.stampNs, slot.ageNs], [true, false, false, 100n * MS, 30n * MS]);
+    assert.ok(Math.abs(r[0]!.range_m - 39.7) < 1e-9, String(r[0]!.range_m));
+    assert.ok(Math.abs(r[1]!.range_m - 60.15) < 1e-9, String(r[1]!.range_m));
+    assert.equal(r[2]!.range_m, 0);
+    assert.equal(r[3]!.range_m, 30);
+    assert.deepEqual([r[0]!.azimuth_rad, r[1]!.elevation_rad, r[1]!.rcs_dbsm, (slot.message as RadarMessage).seq], [0.1, 0.01, 3, 7], "everything but the range as measured");
+    assert.deepEqual((slot.message as RadarMessage).timestamp, { seconds: 0, nanos: 100_000_000 });
+    assert.deepEqual(slot.inputs, [{ topic: before.topic, stampNs: 70n * MS }], "one input: the scan");
+    assert.equal((before.message as RadarMessage).returns[0]!.range_m, 40, "the buffered scan is not changed");
+    // The nearest scan wins; one after t is moved back (age < 0); one at t is taken as it is; none within the tolerance: nothing.
+    const back = extrapolatedScanSlot([before, after], 100n * MS, 50n * MS, "timestamp")!;
+    assert.deepEqual([back.ageNs, back.inputs![0]!.stampNs], [-20n * MS, 120n * MS]);
+    assert.ok(Math.abs((back.message as RadarMessage).returns[0]!.range_m - 40.2) < 1e-9);
+    assert.deepEqual(extrapolatedScanSlot([after], 120n * MS, 50n * MS, "timestamp"), nearestSlot([after], 120n * MS, 50n * MS));
+    assert.equal(extrapolatedScanSlot([before], 200n * MS, 50n * MS, "timestamp"), undefined);
   });
 });
