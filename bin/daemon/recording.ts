@@ -79,8 +79,15 @@ export async function startRecording(r: NonNullable<DaemonConfig["recording"]>, 
   recorder = await recordToFile(path, {
     compression: r.compression,
     scheduler: c.scheduler,
-    // A chunk's compression (~2 ms) waits for the next turn, off the path from a frame's last input to its decision.
+    // A chunk's compression waits for the next turn, off the path from a frame's last input to its decision. It
+    // still runs on the main thread, where it holds up every message behind it: zstd 3 of a 1-s chunk took
+    // 38 ms of CPU for 4 × 1280×720 JPEGs (2.9 MiB), 26 ms for 1 × 1920×1080 @ 30 Hz (2.4 MiB), once a second,
+    // and every input that arrived meanwhile waited that long (issue 16's p99 tails). A 256 KiB chunk at
+    // level 1 takes 0.7–0.8 ms (JPEGs barely compress at any level: to 0.87 of their size, 0.76 at level 3).
+    // bench/daemon-recorder-chunks.ts measures it.
     deferChunkClose: true,
+    chunkBytes: 256 * 1024,
+    compressionLevel: 1,
     ...(Object.keys(rotate).length ? { rotate } : {}),
     retry: { intervalNs: msToNs(r.retryS * 1000) },
     checkSpace: () => {
