@@ -222,10 +222,20 @@ export function startLiveSim(o: LiveSimOptions): LiveSim {
           if (policy === "stop") command = { action: "STOP", targetSpeedMps: 0 };
         } else expired = false;
       }
-      for (const m of ep.advance(command)) {
-        await until(m.receiveNs);
+      // Messages received at the same instant go out together (in order, without waiting for each other's
+      // writes), as a synchronised rig's cameras, triggered at once, each on its own link, would send them.
+      // Measured with 4 × 1280×720 at sensor latency 0 into a bare subscriber: the last frame of a set arrived
+      // 0.7 ms after the first (median) one after another, each awaiting the previous write, 0.3 ms together;
+      // the tails (p99 11–27 ms either way, load 15–20 on 2 cores) were the machine's.
+      const msgs = ep.advance(command);
+      for (let i = 0; i < msgs.length && !stopped; ) {
+        const at = msgs[i]!.receiveNs;
+        let j = i + 1;
+        while (j < msgs.length && msgs[j]!.receiveNs === at) j++;
+        await until(at);
         if (stopped) break;
-        await publish(m);
+        await Promise.all(msgs.slice(i, j).map(publish));
+        i = j;
       }
     }
     return { aborted: false };
