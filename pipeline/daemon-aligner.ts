@@ -1,6 +1,7 @@
 /**
  * The daemon config's `aligner` section as the frame aligner's settings: ms → ns, camera ids → this vehicle's
- * camera topics. The daemon, replay (with the config stored in a recording) and training data all align so.
+ * camera topics, the radar's minimum scan interval from the topic registry's rate unless the config names one.
+ * The daemon, replay (with the config stored in a recording) and training data all align so.
  */
 import { msToNs, TopicRegistry } from "../schemas/index.ts";
 import type { DaemonConfig } from "./daemon-config.ts";
@@ -21,6 +22,8 @@ export function alignerConfigFrom(c: DaemonConfig["aligner"], vehicle: string): 
     if (v !== undefined) out[k] = v;
   };
   set("radarToleranceNs", msOpt(c.radarToleranceMs));
+  // Scans of one radar come no sooner than 80% of the registry's nominal period (20 Hz: 40 ms) unless the config says.
+  set("radarMinIntervalNs", msOpt(c.radarMinIntervalMs) ?? registryRadarIntervalNs(vehicle));
   set("cameraToleranceNs", msOpt(c.cameraToleranceMs));
   set("gnssMaxAgeNs", msOpt(c.gnssMaxAgeMs));
   set("egoMaxAgeNs", msOpt(c.egoMaxAgeMs));
@@ -32,4 +35,11 @@ export function alignerConfigFrom(c: DaemonConfig["aligner"], vehicle: string): 
   set("noWaitFor", c.noWaitFor);
   set("extrapolate", c.extrapolate);
   return out;
+}
+
+/** 80% of the topic registry's nominal radar period, ns (20 Hz: 40 ms); 0 when the registry names no rate. */
+export function registryRadarIntervalNs(vehicle: string): bigint {
+  const registry = new TopicRegistry(vehicle);
+  const hz = registry.lookup(registry.topicFor("radar", "front"))?.rateHz;
+  return hz ? msToNs(Math.round(800 / hz)) : 0n;
 }

@@ -69,6 +69,12 @@ export const alignerSchema = z
     /** Other cameras: the frame nearest the reference stamp within ± this. */
     cameraToleranceMs: z.number().positive().max(10_000).optional(),
     radarToleranceMs: z.number().positive().max(10_000).optional(),
+    /**
+     * Scans of one radar come at least this far apart (default: 80% of the topic registry's radar period, 40 for
+     * its 20 Hz): a frame is final once no scan that soon could be nearer than its best, without waiting for the
+     * next one. 0: wait for it.
+     */
+    radarMinIntervalMs: z.number().min(0).max(10_000).optional(),
     gnssMaxAgeMs: z.number().positive().max(60_000).optional(),
     egoMaxAgeMs: z.number().positive().max(60_000).optional(),
     voiceTtlMs: z.number().positive().max(600_000).optional(),

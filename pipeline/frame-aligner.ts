@@ -50,6 +50,17 @@ export interface AlignerConfig {
   cameraToleranceNs?: bigint;
   /** Radar: the scan nearest t within ± this, ns (default 50 ms). */
   radarToleranceNs?: bigint;
+  /**
+   * With inOrderPerTopic: scans of one radar topic are at least this far apart, ns. A frame then knows the scan
+   * after the last one cannot come before last + this, and is final as soon as no scan that soon could be
+   * nearer than the best it has — the same scan it would get by waiting, without the wait. A 30 Hz camera
+   * beside a 20 Hz radar sampling 20 ms later: a frame 20 ms after a scan waited 30 ms for the next one, 50 ms
+   * on, that could never be nearer. A scan sooner than this after the previous one of its topic is counted
+   * (stats.radarEarly): a frame may then have left with a scan that was not the nearest. Default 0: wait until
+   * the radar is past what could be nearer (the daemon's config derives it from the topic registry's radar
+   * rate: pipeline/daemon-aligner.ts).
+   */
+  radarMinIntervalNs?: bigint;
   /** GNSS: neighbours within ± this are interpolated or held, ns (default 250 ms). */
   gnssMaxAgeNs?: bigint;
   /** Ego: neighbours within ± this are interpolated or held, ns (default 100 ms). */
@@ -136,6 +147,7 @@ export const DEFAULT_ALIGNER_CONFIG: Omit<ResolvedAlignerConfig, "referenceTopic
   cameras: [],
   cameraToleranceNs: 50n * NS_PER_MS,
   radarToleranceNs: 50n * NS_PER_MS,
+  radarMinIntervalNs: 0n,
   gnssMaxAgeNs: 250n * NS_PER_MS,
   egoMaxAgeNs: 100n * NS_PER_MS,
   voiceTtlNs: 5n * NS_PER_S,
@@ -165,7 +177,7 @@ export function resolveAlignerConfig(config: AlignerConfig = {}): ResolvedAligne
   if (c.cameras.length && c.referenceTopic !== undefined && !c.cameras.includes(c.referenceTopic)) {
     throw new RangeError(`aligner referenceTopic ${c.referenceTopic} is not one of the cameras (${c.cameras.join(", ")})`);
   }
-  for (const k of ["radarToleranceNs", "gnssMaxAgeNs", "egoMaxAgeNs", "voiceTtlNs", "allowedLatenessNs", "voiceLatenessNs", "maxDelayNs", "maxWatermarkLeadNs", "cameraToleranceNs"] as const) {
+  for (const k of ["radarToleranceNs", "radarMinIntervalNs", "gnssMaxAgeNs", "egoMaxAgeNs", "voiceTtlNs", "allowedLatenessNs", "voiceLatenessNs", "maxDelayNs", "maxWatermarkLeadNs", "cameraToleranceNs"] as const) {
     if (c[k] < 0n) throw new RangeError(`aligner ${k} must be ≥ 0`);
   }
   if (!(c.maxBuffer >= 1) || !(c.maxPendingFrames >= 1)) throw new RangeError("aligner maxBuffer and maxPendingFrames must be ≥ 1");
@@ -201,6 +213,8 @@ export interface AlignerStats {
   cameraMissingBy: Record<string, number>;
   /** Without a camera list: messages of camera topics other than the first one (the reference), not aligned. */
   cameraUnaligned: number;
+  /** Radar scans that came sooner than radarMinIntervalNs after the previous one of their topic. */
+  radarEarly: number;
 }
 
 export class FrameAligner {
@@ -218,7 +232,7 @@ export class FrameAligner {
   private readonly topicLast: Record<Buffered, Map<string, bigint>> = { radar: new Map(), gnss: new Map(), ego: new Map(), voice: new Map() };
   private lastEmitted: SensorMessage<Modality> | undefined;
   private seq = 0;
-  readonly stats: AlignerStats = { frames: 0, final: 0, deadline: 0, overflow: 0, flushed: 0, accepted: 0, dropped: 0, evicted: 0, cameraMissing: 0, cameraMissingBy: {}, cameraUnaligned: 0 };
+  readonly stats: AlignerStats = { frames: 0, final: 0, deadline: 0, overflow: 0, flushed: 0, accepted: 0, dropped: 0, evicted: 0, cameraMissing: 0, cameraMissingBy: {}, cameraUnaligned: 0, radarEarly: 0 };
   /** Which camera messages are references (without a configured one: the first camera topic that delivers). */
   private readonly reference: ReferenceCamera;
 
@@ -307,6 +321,7 @@ export class FrameAligner {
         this.drop(msg, "out_of_order");
         return [];
       }
+      if (msg.kind === "radar" && prev !== undefined && msg.stampNs < prev + this.config.radarMinIntervalNs) this.stats.radarEarly++;
       // (A repeat of the last stamp is refused below as a duplicate sample.) The topic's mark, like the
       // watermark, never runs ahead of receive time + lead: one message from the future must not make the
       // topic's real messages out of order.
@@ -404,13 +419,14 @@ export class FrameAligner {
     const w = this.watermarkNs;
     const c = this.config;
     const perTopic = c.inOrderPerTopic;
-    /** Nothing stamped below `until` can still arrive for modality m. */
+    /** Nothing stamped below `until` can still arrive for modality m (a radar topic's next scan: not before its last + the min interval). */
     const closed = (m: Buffered, until: bigint): boolean => {
       if (w !== undefined && w > until) return true;
       if (!perTopic) return false;
       const last = this.topicLast[m];
       if (last.size === 0) return false;
-      for (const s of last.values()) if (s < until) return false;
+      const gap = m === "radar" ? c.radarMinIntervalNs : 0n;
+      for (const s of last.values()) if (s + gap < until) return false;
       return true;
     };
     if (!perTopic && (w === undefined || w <= t)) return false;

@@ -106,7 +106,7 @@ interface Obs {
 }
 
 /** Frames and drops of the aligner the config makes, on a fixed one-second drive. */
-function alignerTrace(c: DaemonConfig): string {
+function alignerTrace(c: DaemonConfig, inOrderPerTopic = false): string {
   const v = c.vehicle;
   const reg = new TopicRegistry(v);
   const ms: SensorMessage[] = [];
@@ -122,7 +122,7 @@ function alignerTrace(c: DaemonConfig): string {
   add("voice", 100, 50);
   ms.sort((a, b) => (a.receiveNs < b.receiveNs ? -1 : a.receiveNs > b.receiveNs ? 1 : 0));
   const drops: string[] = [];
-  const aligner = new FrameAligner(alignerConfigFrom(c.aligner, v), (d) => drops.push(`${d.reason} ${d.topic}`));
+  const aligner = new FrameAligner({ inOrderPerTopic, ...alignerConfigFrom(c.aligner, v) }, (d) => drops.push(`${d.reason} ${d.topic}`));
   const frames = [];
   for (const m of ms) {
     for (let due = aligner.nextDeadlineNs(); due !== undefined && due <= m.receiveNs; due = aligner.nextDeadlineNs()) frames.push(...aligner.expire(due, due));
@@ -244,8 +244,8 @@ interface Row {
   base?: Partial;
   /** The key changed (merged over base, one level deep per top-level key). */
   changed: Partial;
-  /** What differs. Exactly one of the three probes. */
-  aligner?: true;
+  /** What differs. Exactly one of the three probes. "in order": the aligner as the daemon runs it behind validate (inOrderPerTopic). */
+  aligner?: true | "in order";
   logger?: true;
   daemon?: { pick: (o: Obs) => unknown } & RunOptions;
 }
@@ -338,6 +338,8 @@ const ROWS: Record<string, Row> = {
   "aligner.cameraToleranceMs": { base: () => ({ aligner: { cameras: ["front", "rear"] } }), changed: () => ({ aligner: { cameraToleranceMs: 5 } }), aligner: true },
   "aligner.referenceTopic": { changed: (c) => ({ aligner: { referenceTopic: `vehicles/${c.vehicle}/sensors/camera/rear` } }), aligner: true },
   "aligner.radarToleranceMs": { changed: () => ({ aligner: { radarToleranceMs: 5 } }), aligner: true },
+  // Scans 50 ms apart said to be ≥ 100 apart: frames stop waiting for the scan after the camera (10 ms later).
+  "aligner.radarMinIntervalMs": { changed: () => ({ aligner: { radarMinIntervalMs: 100 } }), aligner: "in order" },
   "aligner.gnssMaxAgeMs": { changed: () => ({ aligner: { gnssMaxAgeMs: 10 } }), aligner: true },
   "aligner.egoMaxAgeMs": { changed: () => ({ aligner: { egoMaxAgeMs: 5 } }), aligner: true },
   "aligner.voiceTtlMs": { changed: () => ({ aligner: { voiceTtlMs: 50 } }), aligner: true },
@@ -449,7 +451,7 @@ async function observeOnce(row: Row, withChange: boolean, vehicle: string, pick:
     const extra = withChange ? merge(row.base?.(ctx) ?? {}, row.changed(ctx)) : (row.base?.(ctx) ?? {});
     // vehicle is the one key the ctx also sets: the row's value wins.
     const config = configOf(ctx, extra);
-    if (row.aligner) return alignerTrace(config);
+    if (row.aligner) return alignerTrace(config, row.aligner === "in order");
     if (row.logger) return infoLogged(config);
     const d = row.daemon!;
     if (extra["vehicle"]) ctx.vehicle = String(extra["vehicle"]);

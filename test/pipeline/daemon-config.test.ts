@@ -13,9 +13,12 @@ describe("pipeline/daemon-config", () => {
     assert.deepEqual(c.aligner, {}, "an omitted aligner key is left to the aligner");
   });
 
-  it("has no aligner defaults of its own: an empty config resolves to the aligner's DEFAULT_ALIGNER_CONFIG", () => {
+  it("has no aligner defaults of its own: an empty config resolves to the aligner's DEFAULT_ALIGNER_CONFIG, the radar's min interval from the topic registry", () => {
     const c = parseDaemonConfig({ mqtt: { url: "mqtt://127.0.0.1:1883" } });
-    assert.deepEqual(resolveAlignerConfig(alignerConfigFrom(c.aligner, c.vehicle)), { ...DEFAULT_ALIGNER_CONFIG, referenceTopic: undefined });
+    // The one value not the aligner's: 80% of the registry's 20 Hz radar period (the aligner alone waits for proof, 0).
+    assert.deepEqual(resolveAlignerConfig(alignerConfigFrom(c.aligner, c.vehicle)), { ...DEFAULT_ALIGNER_CONFIG, radarMinIntervalNs: 40_000_000n, referenceTopic: undefined });
+    assert.equal(DEFAULT_ALIGNER_CONFIG.radarMinIntervalNs, 0n);
+    assert.equal(resolveAlignerConfig(alignerConfigFrom(parseDaemonConfig({ mqtt: { url: "mqtt://127.0.0.1:1883" }, aligner: { radarMinIntervalMs: 0 } }).aligner, "ego1")).radarMinIntervalNs, 0n, "the config's own value wins");
     assert.deepEqual(DEFAULT_ALIGNER_CONFIG.noWaitFor, ["gnss", "ego"], "the daemon's (and training's) alignment: neither holds a frame back");
   });
 

@@ -198,3 +198,41 @@ describe("pipeline/frame-aligner: noWaitFor radar", () => {
     }
   });
 });
+
+describe("pipeline/frame-aligner: radarMinIntervalNs", () => {
+  /** A 30 Hz camera (0, 40, 70, 100, … ms) and a 20 Hz radar sampling at 20, 70, 120, …; each arrives at its stamp. */
+  function drive(radarEveryMs = 50): SensorMessage<Modality>[] {
+    const out: SensorMessage<Modality>[] = [];
+    for (let tick = 0; tick < 100; tick++) {
+      if (tick === 0 || Math.floor((tick * 30) / 100) > Math.floor(((tick - 1) * 30) / 100)) out.push(msg("camera", BigInt(tick * 10) * MS));
+      if ((tick * 10 - 20) % radarEveryMs === 0 && tick * 10 >= 20) out.push(msg("radar", BigInt(tick * 10) * MS, reading("radar", BigInt(tick * 10) * MS)));
+    }
+    return out;
+  }
+  const run = (radarMinIntervalNs: bigint, radarEveryMs?: number): { frames: FusedFrame[]; early: number } => {
+    const a = new FrameAligner({ inOrderPerTopic: true, radarMinIntervalNs });
+    const frames: FusedFrame[] = [];
+    for (const m of drive(radarEveryMs)) frames.push(...a.push(m, m.receiveNs));
+    return { frames, early: a.stats.radarEarly };
+  };
+  const waitMs = (f: FusedFrame): number => Number(f.emittedNs - f.slots.camera!.receiveNs) / 1e6;
+
+  it("takes the same scans without waiting for one that cannot be nearer: a 30 Hz camera's wait drops from up to 30 ms to up to 20", () => {
+    const proof = run(0n).frames;
+    const known = run(40n * MS).frames;
+    assert.equal(known.length, proof.length);
+    assert.deepEqual(known.map((f) => f.slots.radar?.stampNs), proof.map((f) => f.slots.radar?.stampNs), "the same scan in every frame");
+    assert.equal(Math.max(...proof.map(waitMs)), 30);
+    assert.equal(Math.max(...known.map(waitMs)), 20, "only for the scan after the camera when it is the nearer one");
+    // The frame at 40 ms: its scan (20) is 20 ms away and the next cannot come before 60: it leaves at once.
+    assert.equal(waitMs(known.find((f) => f.stampNs === 40n * MS)!), 0);
+    assert.equal(waitMs(proof.find((f) => f.stampNs === 40n * MS)!), 30);
+  });
+
+  it("counts scans that come sooner than the interval (frames may then leave with one that is not the nearest)", () => {
+    assert.equal(run(40n * MS).early, 0);
+    const fast = run(40n * MS, 30);
+    assert.ok(fast.early > 20, String(fast.early));
+    assert.equal(run(0n, 30).early, 0);
+  });
+});

@@ -56,10 +56,14 @@ describe("the aligner's structural wait at sensor latency 0 (daemon configuratio
     assert.equal(q(waits(FOUR, { cameras, noWaitFor: ["gnss", "ego", "radar"] }).waitsMs, 1), 0);
   });
 
-  it("a 30 Hz camera: the radar wait is up to 40 ms by default (its scan after the frame), none with radar in noWaitFor", () => {
+  it("a 30 Hz camera: the radar wait is up to 20 ms by default (the scan after the frame when it is the nearer), 30 without the radar's min interval, none with radar in noWaitFor", () => {
     const thirty = waits({ ids: ["front"], width: 64, height: 64, hz: 30 }, {});
     assert.ok(thirty.waitsMs.length >= thirty.stamps - 1 && thirty.stamps >= 590, `${thirty.waitsMs.length} frames of ${thirty.stamps} in 20 s`);
-    assert.ok(q(thirty.waitsMs, 1) <= 40, String(q(thirty.waitsMs, 1)));
+    assert.equal(q(thirty.waitsMs, 1), 20);
+    // Without it (radarMinIntervalMs 0) a frame 20 ms after a scan also waits for the next, 50 ms on, that cannot be nearer.
+    const proof = waits({ ids: ["front"], width: 64, height: 64, hz: 30 }, { radarMinIntervalMs: 0 });
+    assert.equal(q(proof.waitsMs, 1), 30);
+    assert.deepEqual(thirty.frames.map((f) => f.slots.radar?.inputs), proof.frames.map((f) => f.slots.radar?.inputs), "the same scan in every frame");
     assert.equal(q(waits({ ids: ["front"], width: 64, height: 64, hz: 30 }, { noWaitFor: ["gnss", "ego", "radar"] }).waitsMs, 1), 0);
   });
 });
