@@ -20,7 +20,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PerformanceObserver, performance } from "node:perf_hooks";
+import { PerformanceObserver, monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { pino } from "pino";
 import { parseDaemonConfig } from "../pipeline/daemon-config.ts";
 import { TopicRegistry } from "../schemas/index.ts";
@@ -139,6 +139,10 @@ const suite: BenchSuite = {
     });
     gcObserver.observe({ entryTypes: ["gc"] });
     const originMs = performance.timeOrigin;
+    // Stalls of the daemon's event loop (anything that holds the main thread: a chunk's compression, GC, a long
+    // callback) delay every input behind them; 1 ms resolution.
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    loopDelay.enable();
     const decided: { from: number; to: number; ms: number }[] = [];
     // perf_hooks' NODE_PERFORMANCE_GC_* flags.
     const GC_KIND: Record<string, string> = { "1": "minor", "4": "major", "8": "incremental", "16": "weak callbacks" };
@@ -217,6 +221,8 @@ const suite: BenchSuite = {
     if (steal0 !== undefined && steal1 !== undefined) log(`steal (the hypervisor running something else on this VM's CPUs), all CPUs over the run: ${steal1 - steal0} ms`);
     latencySub.unsubscribe();
     gcObserver.disconnect();
+    loopDelay.disable();
+    log(`event loop delay (the main thread held up): p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} max ${(loopDelay.max / 1e6).toFixed(1)} ms`);
     const gcNote = (from: number, ms: number): string => {
       const g = gcIn(from, from + ms);
       return g.ms > 0 ? `, GC ${g.ms.toFixed(2)} ms ${g.kinds}` : "";
