@@ -81,6 +81,18 @@ class GraphBuilder {
     return name;
   }
 
+  /** Values that are a modality gate's product: `raw` times column `index` of `presence` (concatSplit merges them). */
+  readonly gated = new Map<string, { raw: string; presence: string; index: number }>();
+  private readonly gathered = new Map<string, string>();
+
+  /** Columns `indices` of `presence` as [B, indices.length], made once per presence and indices. */
+  presenceColumns(hint: string, presence: string, indices: readonly number[]): string {
+    const key = `${presence}|${indices.join(",")}`;
+    let out = this.gathered.get(key);
+    if (!out) this.gathered.set(key, (out = this.op("Gather", [presence, this.int64(`${hint}/indices`, indices)], hint, { axis: 1 })));
+    return out;
+  }
+
   /** The node that makes `value`, if a node does (not an input or initializer). */
   producer(value: string): InstanceType<typeof onnx.NodeProto> | undefined {
     return this.nodes.find((n) => n.output.includes(value));
@@ -386,17 +398,44 @@ function concatSplit(g: GraphBuilder, hint: string, ins: readonly Value[]): Spli
         const sp = split[i];
         if (sp) {
           c.push(...sp.cols[m]!.map((j) => at + j));
-          return sp.parts[m]!;
+          return { name: sp.parts[m]!, width: sp.cols[m]!.length };
         }
         for (let j = 0; j < v.shape[0]!; j++) c.push(at + j);
-        return v.name;
+        return { name: v.name, width: v.shape[0]! };
       });
-      parts.push(names.length === 1 ? names[0]! : g.op("Concat", names, `${hint}/m${m}`, { axis: -1 }));
+      const merged = mergeGates(g, `${hint}/m${m}`, names);
+      parts.push(merged.length === 1 ? merged[0]! : g.op("Concat", merged, `${hint}/m${m}`, { axis: -1 }));
       cols.push(c);
     }
     return { parts, cols };
   });
 }
+/**
+ * Concatenation inputs with runs of modality-gated parts (each `raw` · one presence column) merged: a run's raw
+ * parts concatenated, times their presence columns gathered once ([B, width], shared by every member) — one
+ * Concat and one Mul for the run instead of a Mul per part. The same products: x · p either way.
+ */
+function mergeGates(g: GraphBuilder, hint: string, items: readonly { name: string; width: number }[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < items.length; ) {
+    const first = g.gated.get(items[i]!.name);
+    let j = i + 1;
+    while (first && j < items.length && g.gated.get(items[j]!.name)?.presence === first.presence) j++;
+    if (!first || j - i < 2) {
+      out.push(items[i]!.name);
+      i++;
+      continue;
+    }
+    const run = items.slice(i, j);
+    const gates = run.map((it) => g.gated.get(it.name)!);
+    const raw = g.op("Concat", gates.map((x) => x.raw), `${hint}/gated`, { axis: -1 });
+    const cols = g.presenceColumns(`${hint}/gates`, first.presence, run.flatMap((it, k) => Array<number>(it.width).fill(gates[k]!.index)));
+    out.push(g.op("Mul", [raw, cols], `${hint}/gated`));
+    i = j;
+  }
+  return out;
+}
+
 /** How much of a concatenation the inputs every member reads whole may make up, counted once per member. */
 const MAX_SHARED_FRACTION = 0.5;
 
@@ -478,7 +517,12 @@ function lower(g: GraphBuilder, layer: tf.layers.Layer, ins: Value[]): Value {
     case ModalityGate.className: {
       const column = columns(g, layer.name, ins[1]!.name, [(layer as ModalityGate).index]);
       const gated: Value = { name: g.op("Mul", [x.name, column], layer.name), shape: x.shape };
-      const split = mapSplit(x, (p, m) => g.op("Mul", [p, column], `${layer.name}/m${m}`));
+      const index = (layer as ModalityGate).index;
+      const split = mapSplit(x, (p, m) => {
+        const out = g.op("Mul", [p, column], `${layer.name}/m${m}`);
+        g.gated.set(out, { raw: p, presence: ins[1]!.name, index });
+        return out;
+      });
       return split ? { ...gated, split } : gated;
     }
     case GatedLateFusion.className:
