@@ -14,9 +14,10 @@
  * A wide ensemble runs as its members side by side without moving data between them: the dense layers the
  * members share an input of (per-patch, per-frame, per-return encoders) are split into one Gemm per member's
  * units, and each member's part then flows through the elementwise layers, pooling, flatten and concatenation
- * (Split) to that member's Gemm of the next block layer — no Gather, Transpose or batched MatMul, and ORT fuses
- * each Gemm's bias and ReLU and prepacks its weights. (The earlier form, a feature-major batched MatMul with
- * transposes and gathers between, spent ~25% of ORT's time at b256 moving data.)
+ * (Split) to that member's Gemm of the next block layer — no Transpose or batched MatMul, one Gather for the
+ * presence columns of all the modality gates (mergeGates), and ORT fuses each Gemm's bias and ReLU and prepacks
+ * its weights. (The earlier form, a feature-major batched MatMul with transposes and gathers between, spent
+ * ~20% of ORT's time at b256 moving data.)
  *
  * The graph computes what the layers' `call` computes, op for op (the block Gemms leave out only products with
  * exact zeros), so only the kernels' summation order differs (tests compare logits with tfjs within 1e-4). A
