@@ -9,6 +9,9 @@
  * b32/b256 alternate ORT, wasm's compiled kernel list (compiled.ts: fusiond's wasm runner) and plain tfjs-wasm
  * model.predict (the issue's baseline; the compiled list is ~2× faster) in short slices, so all see the same load;
  * the goal "≥ 8× wasm" is against model.predict (8× the compiled list would pass one core's FP32 peak at b32);
+ * Beside the 200 GFLOP/s the issue takes as one core's peak, the same run times ORT on one large GEMM
+ * (MatMul 512×512 · 512×512, `largeGemmOnnx`) alternating with the model at b256: what ORT reaches on this core
+ * under the same load, the ceiling for a model made of GEMMs (bench/README.md: the core's FMA peak measured).
  * FUSIOND_BENCH_ORT_SWEEP=1
  * also times other session options against fusiond's (onnx-runtime.ts sessionOptions).
  */
@@ -17,9 +20,27 @@ import { compileForInference } from "../fusion/inference/compiled.ts";
 import { createModelRunner, flopsPerSample, loadModelDir, selectBackend, sessionOptions, TfModelRunner, type OrtTarget } from "../fusion/index.ts";
 import { readFileSync } from "node:fs";
 import { readOnnxFile } from "../fusion/model/onnx-file.ts";
+import onnxProto from "onnx-proto";
 import { quantile, type BenchRow, type BenchSuite } from "./harness.ts";
 
 const PEAK_GFLOPS = 200;
+const GEMM_N = 512;
+
+/** One MatMul [N, 512] · [512, 512] (constant weights) as ONNX bytes: ORT's large-GEMM rate, for reference. */
+function largeGemmOnnx(): Uint8Array {
+  const { onnx } = onnxProto;
+  const FLOAT = onnx.TensorProto.DataType.FLOAT;
+  const w = Float32Array.from({ length: GEMM_N * GEMM_N }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const info = (name: string) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: "N" }, { dimValue: GEMM_N }] } } } });
+  const graph = onnx.GraphProto.create({
+    name: "gemm",
+    node: [onnx.NodeProto.create({ opType: "MatMul", input: ["x", "w"], output: ["y"], name: "matmul" })],
+    initializer: [onnx.TensorProto.create({ name: "w", dataType: FLOAT, dims: [GEMM_N, GEMM_N], rawData: new Uint8Array(w.buffer) })],
+    input: [info("x")],
+    output: [info("y")],
+  });
+  return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, producerName: "fusiond-bench", opsetImport: [{ domain: "", version: 13 }], graph })).finish();
+}
 const MODEL_DIR = "models/default";
 
 async function timeLoop(n: number, fn: () => unknown | Promise<unknown>): Promise<number[]> {
@@ -180,6 +201,23 @@ const suite: BenchSuite = {
           `tfjs-wasm model.predict ${predThr.wall.toFixed(0)} wall, ${predThr.cpu.toFixed(0)} per CPU-s (${gf(predThr.cpu).toFixed(1)} GFLOP/s); ` +
           `per-slice ratio medians onnx/compiled ${wasmThr.ratio.cpu.toFixed(2)}×, onnx/model.predict ${predThr.ratio.cpu.toFixed(2)}× per CPU-s`,
       );
+    }
+    // ORT's large-GEMM rate against the model at b256, alternating slices: how close the model comes to what
+    // ORT reaches on this core under the same load.
+    {
+      const gemm = await target.ort.InferenceSession.create(largeGemmOnnx(), sessionOptions(target));
+      const x = { x: new target.ort.Tensor("float32", Float32Array.from({ length: GEMM_N * GEMM_N }, (_, i) => (i % 13) / 13), [GEMM_N, GEMM_N]) };
+      const feeds = feedsOf(256);
+      const [model256, big] = (await alternating(256, rounds, 300, [onnxRun(feeds), () => gemm.run(x)])) as [Thr, Thr];
+      // alternating() counts 256 samples per call: big.cpu / 256 is GEMM calls per CPU-second.
+      const gemmRate = (2 * GEMM_N ** 3 * (big.cpu / 256)) / 1e9;
+      const modelGf = (onnxFlops * model256.cpu) / 1e9;
+      rows.push(
+        { name: `ORT MatMul ${GEMM_N}³ achieved (per CPU-second)`, value: gemmRate, unit: "GFLOP/s", baseline: { name: "one core FP32 peak", value: PEAK_GFLOPS }, note: `median of ${rounds} slices alternating with onnx b256; the ceiling for GEMMs on this core under this load` },
+        { name: "onnx b256 achieved (per CPU-second)", value: modelGf, unit: "GFLOP/s", baseline: { name: `ORT MatMul ${GEMM_N}³, same run`, value: gemmRate }, note: "what model.onnx computes, as a fraction of ORT's large-GEMM rate" },
+      );
+      log(`large GEMM: ORT MatMul ${GEMM_N}³ ${gemmRate.toFixed(1)} GFLOP/s per CPU-s; onnx b256 ${modelGf.toFixed(1)} GFLOP/s (${((100 * modelGf) / gemmRate).toFixed(0)}% of it)`);
+      await gemm.release();
     }
     // FUSIOND_BENCH_ORT_SWEEP=1: session options against the ones fusiond uses (sessionOptions), b32 and b256,
     // alternating slices as above; logged, not rows.

@@ -5,6 +5,7 @@
  * Queueing, micro-batching and stats are BatchingRunner's, as for TF.js.
  */
 import { FusiondError } from "../../schemas/index.ts";
+import { sizeOf } from "../features/config.ts";
 import { stackInputs } from "../features/frame.ts";
 import type { LoadedModel } from "../model/model-dir.ts";
 import { readOnnxFile } from "../model/onnx-file.ts";
@@ -47,9 +48,28 @@ export class OnnxModelRunner extends BatchingRunner {
     return this.nClasses;
   }
 
+  /**
+   * Per input, a buffer of maxBatch samples that every batch is stacked into (see predictBatch), or undefined
+   * before the first batch. One batch runs at a time (BatchingRunner), and ORT reads its inputs within the call.
+   */
+  private stacked: Float32Array[] | undefined;
+
   protected async predictBatch(rows: Record<string, Float32Array>[]): Promise<Float32Array> {
     const feeds: Record<string, ReturnType<typeof this.tensor>> = {};
-    stackInputs(rows, this.spec).forEach((b, i) => (feeds[this.session.inputNames[i]!] = this.tensor(b.data, b.shape)));
+    if (rows.length > this.maxBatch) {
+      stackInputs(rows, this.spec).forEach((b, i) => (feeds[this.session.inputNames[i]!] = this.tensor(b.data, b.shape)));
+    } else {
+      // The same bytes as stackInputs, into buffers kept from one batch to the next: no allocation (and no
+      // zero-fill and garbage) of a batch's inputs — ~0.5 MB at b32 for models/default.
+      const n = rows.length;
+      this.stacked ??= this.spec.inputs.map((input) => new Float32Array(this.maxBatch * sizeOf(input.shape)));
+      this.spec.inputs.forEach((input, i) => {
+        const size = sizeOf(input.shape);
+        const buf = this.stacked![i]!;
+        rows.forEach((r, k) => buf.set(r[input.name]!, k * size));
+        feeds[this.session.inputNames[i]!] = this.tensor(buf.subarray(0, n * size), [n, ...input.shape]);
+      });
+    }
     const out = await this.session.run(feeds);
     return out[this.session.outputNames[0]!]!.data as Float32Array;
   }

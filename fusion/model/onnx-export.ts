@@ -4,14 +4,24 @@
  * classes come from onnx-proto (generated from onnx.proto, onnx 1.10: IR version 8, opsets up to 15).
  *
  * Every layer the four strategies and the wide ensemble use is lowered: dense (Gemm, rank 3 through reshapes,
- * with its activation; a kernel made of zero blocks — a wide ensemble's block-diagonal layers — as one batched
- * MatMul over the blocks, without the zeros: models/default's model.onnx shrinks from 4.2 to 1.2 MB, and ORT's
- * b1 call, bound by reading the weights, takes about half the time), flatten, reshape, concatenate, multiply, global max/average pooling, softmax,
- * dropout (identity), average, the modality gate, late fusion's gate, the camera slots' mask and pool and the cross-modal attention block (its
- * layer norm spelt out in ReduceMean/Sub/Mul/Sqrt/Div: LayerNormalization is opset 17, newer than onnx-proto).
- * The graph computes what the layers' `call` computes, op for op (the block MatMul leaves out only products with
- * exact zeros), so only the kernels' summation order differs
- * (tests compare logits with tfjs within 1e-4). A layer it does not know throws, naming the layer.
+ * with its activation; a kernel made of zero blocks — a wide ensemble's block-diagonal layers — as one Gemm
+ * per member on the columns that member reads, without the zeros: models/default's model.onnx shrinks from 4.2
+ * to 1.2 MB, and ORT's b1 call, bound by reading the weights, takes about half the time), flatten, reshape,
+ * concatenate, multiply, global max/average pooling, softmax, dropout (identity), average, the modality gate,
+ * late fusion's gate, the camera slots' mask and pool and the cross-modal attention block (its layer norm
+ * spelt out in ReduceMean/Sub/Mul/Sqrt/Div: LayerNormalization is opset 17, newer than onnx-proto).
+ *
+ * A wide ensemble runs as its members side by side without moving data between them: the dense layers the
+ * members share an input of (per-patch, per-frame, per-return encoders) are split into one Gemm per member's
+ * units, and each member's part then flows through the elementwise layers, pooling, flatten and concatenation
+ * (Split) to that member's Gemm of the next block layer — no Transpose or batched MatMul, one Gather for the
+ * presence columns of all the modality gates (mergeGates), and ORT fuses each Gemm's bias and ReLU and prepacks
+ * its weights. (The earlier form, a feature-major batched MatMul with transposes and gathers between, spent
+ * ~20% of ORT's time at b256 moving data.)
+ *
+ * The graph computes what the layers' `call` computes, op for op (the block Gemms leave out only products with
+ * exact zeros), so only the kernels' summation order differs (tests compare logits with tfjs within 1e-4). A
+ * layer it does not know throws, naming the layer.
  *
  * Pure: model in, bytes out. The inputs keep the model's input order and the input layers' names; the batch
  * dimension is symbolic ("N"); the one output is `OUTPUT_NAME` [N, classes].
@@ -72,6 +82,23 @@ class GraphBuilder {
     return name;
   }
 
+  /** Values that are a modality gate's product: `raw` times column `index` of `presence` (concatSplit merges them). */
+  readonly gated = new Map<string, { raw: string; presence: string; index: number }>();
+  private readonly gathered = new Map<string, string>();
+
+  /** Columns `indices` of `presence` as [B, indices.length], made once per presence and indices. */
+  presenceColumns(hint: string, presence: string, indices: readonly number[]): string {
+    const key = `${presence}|${indices.join(",")}`;
+    let out = this.gathered.get(key);
+    if (!out) this.gathered.set(key, (out = this.op("Gather", [presence, this.int64(`${hint}/indices`, indices)], hint, { axis: 1 })));
+    return out;
+  }
+
+  /** The node that makes `value`, if a node does (not an input or initializer). */
+  producer(value: string): InstanceType<typeof onnx.NodeProto> | undefined {
+    return this.nodes.find((n) => n.output.includes(value));
+  }
+
   weight(hint: string, t: tf.Tensor): string {
     return this.float(hint, t.dataSync() as Float32Array, t.shape);
   }
@@ -88,12 +115,38 @@ function attribute(name: string, v: Attr): InstanceType<typeof onnx.AttributePro
   return onnx.AttributeProto.create({ name, type: T.FLOAT, f: v });
 }
 
+/**
+ * A value's last axis as per-member parts (a wide ensemble's members, side by side): part m is the value with
+ * only the last-axis columns `cols[m]` ([B, …, k_m]). A block dense (blockDense) reading such parts runs one
+ * Gemm per member on its own part: no gather, no transpose, no zero blocks. Parts may share columns (an input
+ * every member reads whole).
+ */
+interface Members {
+  parts: string[];
+  cols: number[][];
+}
+
+/**
+ * The value as `n` member parts, made on demand (the graph gains the nodes only when asked, once per `n`), or
+ * undefined where the value does not split that way.
+ */
+type Split = (n: number) => Members | undefined;
+
+/** A Split that makes its parts once per `n`. */
+function memo(make: Split): Split {
+  const done = new Map<number, Members | undefined>();
+  return (n) => {
+    if (!done.has(n)) done.set(n, make(n));
+    return done.get(n);
+  };
+}
+
 /** A value of the graph: its name and its shape without the batch axis. */
 interface Value {
   name: string;
   shape: number[];
-  /** The same rank-2 value feature-major, [features, B], where a block dense made it so (blockDense). */
-  transposed?: string;
+  /** Where the value can be had as per-member parts of its last axis: see Split. */
+  split?: Split;
 }
 
 const ACTIVATIONS: Record<string, string | undefined> = { linear: undefined, relu: "Relu", sigmoid: "Sigmoid", tanh: "Tanh", elu: "Elu", softmax: "Softmax" };
@@ -137,36 +190,50 @@ const MAX_BLOCKS = 16;
 
 const MAX_BLOCK_FRACTION = 0.6;
 
+const isSubset = (a: readonly number[], b: readonly number[]): boolean => {
+  const set = new Set(b);
+  return a.every((r) => set.has(r));
+};
+
 /**
- * A rank-2 dense layer with zero blocks (kernelBlocks) of equal shape: the blocks' products as one batched
- * MatMul on the rows each block reads, feature-major: x as [in, B] (x transposed, or as the block dense
- * before it left it), the rows gathered to [n, K, B] (a Reshape where block m reads rows m·K … m·K+K−1),
- * Wᵀ [n, u, K] · that = [n, u, B], bias and activation; the result is [n·u, B] for a block dense after it and
- * transposed back to [B, n·u] for anything else (dropped by pruneGraph when unused). The zeros are neither
- * stored nor multiplied; the products left out are exact zeros.
+ * `x` as one part per block, each holding the rows (input columns) that block reads and, where `x`'s parts
+ * are so made, a few more (their kernel rows are zeros): `x`'s own parts (x.split: a block dense or a dense
+ * layer before it and what came between); else the rows gathered.
+ */
+function memberParts(g: GraphBuilder, name: string, x: Value, blocks: { rows: number[] }[]): Members {
+  const own = x.split?.(blocks.length);
+  const fits = own && blocks.every((b, m) => isSubset(b.rows, own.cols[m]!)) && own.cols.reduce((a, c) => a + c.length, 0) <= MAX_PART_GROWTH * blocks.reduce((a, b) => a + b.rows.length, 0);
+  if (fits) return own;
+  return { parts: blocks.map((b, m) => g.op("Gather", [x.name, g.int64(`${name}/rows_m${m}`, b.rows)], `${name}/m${m}`, { axis: 1 })), cols: blocks.map((b) => b.rows) };
+}
+/** How much wider than the rows its blocks read the parts a block dense takes as they are may be. */
+const MAX_PART_GROWTH = 1.5;
+
+/**
+ * A rank-2 dense layer with zero blocks (kernelBlocks): one Gemm per block (member) on the rows it reads
+ * (memberParts), with its bias and activation (ORT fuses them into the GEMM and prepacks the weights); the
+ * value is the blocks' outputs side by side (a Concat, dropped by pruneGraph where every reader takes the
+ * parts), and keeps the parts for what follows. The zeros are neither stored nor multiplied; the products
+ * left out are exact zeros. A softmax across the blocks runs on the concatenation.
  */
 function blockDense(g: GraphBuilder, name: string, x: Value, kernel: Float32Array, bias: Float32Array | undefined, units: number, blocks: { cols: [number, number]; rows: number[] }[], act: string | undefined): Value {
-  const n = blocks.length;
-  const k = blocks[0]!.rows.length;
-  const u = blocks[0]!.cols[1] - blocks[0]!.cols[0];
-  const wt = new Float32Array(n * u * k);
-  blocks.forEach((b, m) =>
-    b.rows.forEach((r, j) => {
-      for (let c = 0; c < u; c++) wt[(m * u + c) * k + j] = kernel[r * units + b.cols[0] + c]!;
-    }),
-  );
-  const xt = x.transposed ?? g.op("Transpose", [x.name], name, { perm: [1, 0] });
-  const inOrder = n * k === x.shape[0] && blocks.every((b, m) => b.rows.every((r, j) => r === m * k + j));
-  const rows = inOrder
-    ? g.op("Reshape", [xt, g.int64(`${name}/blocks`, [n, k, -1])], name)
-    : g.op("Gather", [xt, g.int64Shaped(`${name}/rows`, blocks.flatMap((b) => b.rows), [n, k])], name, { axis: 0 });
-  let y = g.op("MatMul", [g.float(`${name}/kernel_t`, wt, [n, u, k]), rows], name);
-  if (bias) y = g.op("Add", [y, g.float(`${name}/bias`, bias, [n, u, 1])], name);
-  if (act && act !== "Softmax") y = g.op(act, [y], name);
-  const transposed = g.op("Reshape", [y, g.int64(`${name}/shape`, [n * u, -1])], name);
-  let out = g.op("Transpose", [transposed], name, { perm: [1, 0] });
-  if (act === "Softmax") out = g.op(act, [out], name, { axis: -1 });
-  return { name: out, shape: [units], ...(act === "Softmax" ? {} : { transposed }) };
+  const inputs = memberParts(g, name, x, blocks);
+  const parts = blocks.map((b, m) => {
+    const rows = inputs.cols[m]!;
+    const u = b.cols[1] - b.cols[0];
+    const w = new Float32Array(rows.length * u);
+    rows.forEach((r, j) => {
+      for (let c = 0; c < u; c++) w[j * u + c] = kernel[r * units + b.cols[0] + c]!;
+    });
+    const ins = [inputs.parts[m]!, g.float(`${name}/kernel_m${m}`, w, [rows.length, u])];
+    if (bias) ins.push(g.float(`${name}/bias_m${m}`, bias.subarray(b.cols[0], b.cols[1]), [u]));
+    const y = g.op("Gemm", ins, `${name}/m${m}`);
+    return act && act !== "Softmax" ? g.op(act, [y], `${name}/m${m}`) : y;
+  });
+  const joined = g.op("Concat", parts, name, { axis: -1 });
+  if (act === "Softmax") return { name: g.op(act, [joined], name, { axis: -1 }), shape: [units] };
+  const members: Members = { parts, cols: blocks.map((b) => Array.from({ length: b.cols[1] - b.cols[0] }, (_, c) => b.cols[0] + c)) };
+  return { name: joined, shape: [units], split: (n) => (n === blocks.length ? members : undefined) };
 }
 
 /** Drops the nodes whose outputs nothing reads (e.g. a block dense's transpose back that no layer needed) and the initializers only they read. */
@@ -189,26 +256,40 @@ function dense(g: GraphBuilder, layer: tf.layers.Layer, x: Value): Value {
   const activation = config["activation"] as string;
   if (!(activation in ACTIVATIONS)) throw new Error(`dense layer ${layer.name}: activation ${activation} has no ONNX export`);
   const [k, b] = layer.getWeights();
+  const kv = k!.dataSync() as Float32Array;
+  const bv = b ? (b.dataSync() as Float32Array) : undefined;
+  const act = ACTIVATIONS[activation];
+  const units = k!.shape[1]!;
   if (x.shape.length === 1) {
-    const kv = k!.dataSync() as Float32Array;
-    const blocks = kernelBlocks(kv, k!.shape[0]!, k!.shape[1]!);
-    const act = ACTIVATIONS[activation];
-    const alike = blocks?.every((bl) => bl.rows.length === blocks[0]!.rows.length && bl.cols[1] - bl.cols[0] === blocks[0]!.cols[1] - blocks[0]!.cols[0]);
-    if (blocks && alike) return blockDense(g, layer.name, x, kv, b ? (b.dataSync() as Float32Array) : undefined, k!.shape[1]!, blocks, act);
+    const blocks = kernelBlocks(kv, k!.shape[0]!, units);
+    if (blocks) return blockDense(g, layer.name, x, kv, bv, units, blocks, act);
   }
   const kernel = g.weight(`${layer.name}/kernel`, k!);
-  const units = k!.shape[1]!;
   // Rank 3 ([B, rows, in], e.g. per-patch or per-return dense) runs as one Gemm on [B·rows, in] between two
   // reshapes (free in ORT: no copy), so ORT fuses bias and activation into the GEMM as it does for rank 2.
   const inDim = x.shape[x.shape.length - 1]!;
   const rows = x.shape.length > 1 ? g.op("Reshape", [x.name, g.int64(`${layer.name}/rows`, [-1, inDim])], layer.name) : x.name;
   let y = g.op("Gemm", b ? [rows, kernel, g.weight(`${layer.name}/bias`, b)] : [rows, kernel], layer.name);
-  const act = ACTIVATIONS[activation];
   const shape = [...x.shape.slice(0, -1), units];
   if (act === "Softmax") y = g.op(act, [y], layer.name, { axis: -1 });
   else if (act) y = g.op(act, [y], layer.name);
   if (x.shape.length > 1) y = g.op("Reshape", [y, g.int64(`${layer.name}/shape`, [-1, ...shape])], layer.name);
-  return { name: y, shape };
+  // Its units as n groups, each its own Gemm on the same input (for a block dense that reads them per member).
+  const split = memo((n) => {
+    if (units % n !== 0 || act === "Softmax") return undefined;
+    const u = units / n;
+    const parts = Array.from({ length: n }, (_, m) => {
+      const w = new Float32Array(inDim * u);
+      for (let r = 0; r < inDim; r++) for (let c = 0; c < u; c++) w[r * u + c] = kv[r * units + m * u + c]!;
+      const ins = [rows, g.float(`${layer.name}/kernel_m${m}`, w, [inDim, u])];
+      if (bv) ins.push(g.float(`${layer.name}/bias_m${m}`, bv.subarray(m * u, (m + 1) * u), [u]));
+      let p = g.op("Gemm", ins, `${layer.name}/m${m}`);
+      if (act) p = g.op(act, [p], `${layer.name}/m${m}`);
+      return x.shape.length > 1 ? g.op("Reshape", [p, g.int64(`${layer.name}/m${m}/shape`, [-1, ...x.shape.slice(0, -1), u])], `${layer.name}/m${m}`) : p;
+    });
+    return { parts, cols: parts.map((_, m) => Array.from({ length: u }, (_, c) => m * u + c)) };
+  });
+  return { name: y, shape, split };
 }
 
 /** [B, P] presence → its columns `indices` as [B, M]. */
@@ -293,6 +374,80 @@ function cameraSlotPool(g: GraphBuilder, layer: CameraSlotPool, [emb, mask]: Val
   return { name: g.op("Div", [summed, count], h), shape: [emb!.shape[1]!] };
 }
 
+/**
+ * The per-member parts of a concatenation of rank-2 values (last axis) where some split in n: member m's part
+ * is the concatenation of their parts m and of the other inputs whole (an input every member reads, e.g.
+ * presence). Undefined where none splits, or the whole inputs would make the parts much wider than the
+ * concatenation split n ways.
+ */
+function concatSplit(g: GraphBuilder, hint: string, ins: readonly Value[]): Split | undefined {
+  if (ins.some((v) => v.shape.length !== 1) || !ins.some((v) => v.split)) return undefined;
+  return memo((n) => {
+    const split = ins.map((v) => v.split?.(n));
+    if (split.every((sp) => !sp)) return undefined;
+    const width = ins.reduce((a, v) => a + v.shape[0]!, 0);
+    const whole = ins.reduce((a, v, i) => a + (split[i] ? 0 : v.shape[0]!), 0);
+    if (whole * n > MAX_SHARED_FRACTION * width) return undefined;
+    const parts: string[] = [];
+    const cols: number[][] = [];
+    for (let m = 0; m < n; m++) {
+      let offset = 0;
+      const c: number[] = [];
+      const names = ins.map((v, i) => {
+        const at = offset;
+        offset += v.shape[0]!;
+        const sp = split[i];
+        if (sp) {
+          c.push(...sp.cols[m]!.map((j) => at + j));
+          return { name: sp.parts[m]!, width: sp.cols[m]!.length };
+        }
+        for (let j = 0; j < v.shape[0]!; j++) c.push(at + j);
+        return { name: v.name, width: v.shape[0]! };
+      });
+      const merged = mergeGates(g, `${hint}/m${m}`, names);
+      parts.push(merged.length === 1 ? merged[0]! : g.op("Concat", merged, `${hint}/m${m}`, { axis: -1 }));
+      cols.push(c);
+    }
+    return { parts, cols };
+  });
+}
+/**
+ * Concatenation inputs with runs of modality-gated parts (each `raw` · one presence column) merged: a run's raw
+ * parts concatenated, times their presence columns gathered once ([B, width], shared by every member) — one
+ * Concat and one Mul for the run instead of a Mul per part. The same products: x · p either way.
+ */
+function mergeGates(g: GraphBuilder, hint: string, items: readonly { name: string; width: number }[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < items.length; ) {
+    const first = g.gated.get(items[i]!.name);
+    let j = i + 1;
+    while (first && j < items.length && g.gated.get(items[j]!.name)?.presence === first.presence) j++;
+    if (!first || j - i < 2) {
+      out.push(items[i]!.name);
+      i++;
+      continue;
+    }
+    const run = items.slice(i, j);
+    const gates = run.map((it) => g.gated.get(it.name)!);
+    const raw = g.op("Concat", gates.map((x) => x.raw), `${hint}/gated`, { axis: -1 });
+    const cols = g.presenceColumns(`${hint}/gates`, first.presence, run.flatMap((it, k) => Array<number>(it.width).fill(gates[k]!.index)));
+    out.push(g.op("Mul", [raw, cols], `${hint}/gated`));
+    i = j;
+  }
+  return out;
+}
+
+/** How much of a concatenation the inputs every member reads whole may make up, counted once per member. */
+const MAX_SHARED_FRACTION = 0.5;
+
+/** Each part of `x`'s split through `op` (one that keeps the last axis' columns: elementwise, pooling another axis). */
+const mapSplit = (x: Value, op: (part: string, m: number) => string): Split | undefined =>
+  x.split &&
+  memo((n) => {
+    const sp = x.split!(n);
+    return sp && { parts: sp.parts.map(op), cols: sp.cols };
+  });
+
 /** One layer's ONNX nodes; returns its output value. */
 function lower(g: GraphBuilder, layer: tf.layers.Layer, ins: Value[]): Value {
   const cls = layer.getClassName();
@@ -301,8 +456,24 @@ function lower(g: GraphBuilder, layer: tf.layers.Layer, ins: Value[]): Value {
   switch (cls) {
     case "Dense":
       return dense(g, layer, x);
-    case "Flatten":
-      return { name: g.op("Flatten", [x.name], layer.name, { axis: 1 }), shape: [x.shape.reduce((a, b) => a * b, 1)] };
+    case "Flatten": {
+      const flat: Value = { name: g.op("Flatten", [x.name], layer.name, { axis: 1 }), shape: [x.shape.reduce((a, b) => a * b, 1)] };
+      if (!x.split || x.shape.length !== 2) return flat;
+      // [B, F, U] split on its last axis → [B, F·U]: part m flattened holds columns f·U + c for its c.
+      const [f, u] = x.shape as [number, number];
+      const split = memo((n) => {
+        const sp = x.split!(n);
+        // A part that is a reshape (a split dense's [B·F, u] → [B, F, u]) is reshaped once, straight to [B, F·u]:
+        // one node fewer per member (ORT's cost at b1 is mostly per node).
+        const flatten = (p: string, m: number): string => {
+          const made = g.producer(p);
+          const shape = () => g.int64(`${layer.name}/m${m}/shape`, [-1, f * sp!.cols[m]!.length]);
+          return made?.opType === "Reshape" ? g.op("Reshape", [made.input[0]!, shape()], `${layer.name}/m${m}`) : g.op("Flatten", [p], `${layer.name}/m${m}`, { axis: 1 });
+        };
+        return sp && { parts: sp.parts.map(flatten), cols: sp.cols.map((c) => Array.from({ length: f * c.length }, (_, i) => Math.floor(i / c.length) * u + c[i % c.length]!)) };
+      });
+      return { ...flat, split };
+    }
     case "Reshape": {
       const target = config["targetShape"] as number[];
       return { name: g.op("Reshape", [x.name, g.int64(`${layer.name}/shape`, [-1, ...target])], layer.name), shape: target };
@@ -311,11 +482,18 @@ function lower(g: GraphBuilder, layer: tf.layers.Layer, ins: Value[]): Value {
       const axis = config["axis"] as number;
       if (axis !== -1 && axis !== x.shape.length) throw new Error(`concatenate ${layer.name}: only the last axis is exported (axis ${axis})`);
       const last = ins.reduce((a, v) => a + v.shape[v.shape.length - 1]!, 0);
-      return { name: g.op("Concat", ins.map((v) => v.name), layer.name, { axis: -1 }), shape: [...x.shape.slice(0, -1), last] };
+      const joined: Value = { name: g.op("Concat", ins.map((v) => v.name), layer.name, { axis: -1 }), shape: [...x.shape.slice(0, -1), last] };
+      const split = concatSplit(g, layer.name, ins);
+      return split ? { ...joined, split } : joined;
     }
     case "Multiply": {
       const widest = ins.reduce((a, v) => (v.shape[v.shape.length - 1]! > a.shape[a.shape.length - 1]! ? v : a));
-      return { name: ins.slice(1).reduce((a, v) => g.op("Mul", [a, v.name], layer.name), x.name), shape: widest.shape };
+      const product: Value = { name: ins.slice(1).reduce((a, v) => g.op("Mul", [a, v.name], layer.name), x.name), shape: widest.shape };
+      // Two factors, one split and the other broadcast along the last axis (a mask [B, P, 1]): per part.
+      const [a, b] = ins;
+      const other = ins.length === 2 && a!.split ? b! : ins.length === 2 && b!.split ? a! : undefined;
+      const split = other && other.shape[other.shape.length - 1] === 1 && other.shape.length === widest.shape.length ? mapSplit(other === b ? a! : b!, (p, m) => g.op("Mul", other === b ? [p, b.name] : [a!.name, p], `${layer.name}/m${m}`)) : undefined;
+      return split ? { ...product, split } : product;
     }
     case "Average": {
       const sum = ins.slice(1).reduce((a, v) => g.op("Add", [a, v.name], layer.name), x.name);
@@ -325,7 +503,9 @@ function lower(g: GraphBuilder, layer: tf.layers.Layer, ins: Value[]): Value {
     case "GlobalAveragePooling1D": {
       if ((config["dataFormat"] ?? "channelsLast") !== "channelsLast") throw new Error(`${cls} ${layer.name}: only channelsLast is exported`);
       const op = cls === "GlobalMaxPooling1D" ? "ReduceMax" : "ReduceMean";
-      return { name: g.op(op, [x.name], layer.name, { axes: [1], keepdims: 0 }), shape: x.shape.slice(1) };
+      const pooled: Value = { name: g.op(op, [x.name], layer.name, { axes: [1], keepdims: 0 }), shape: x.shape.slice(1) };
+      const split = x.shape.length === 2 ? mapSplit(x, (p, m) => g.op(op, [p], `${layer.name}/m${m}`, { axes: [1], keepdims: 0 })) : undefined;
+      return split ? { ...pooled, split } : pooled;
     }
     case "Softmax": {
       const axis = config["axis"] as number | number[];
@@ -337,7 +517,14 @@ function lower(g: GraphBuilder, layer: tf.layers.Layer, ins: Value[]): Value {
       return x;
     case ModalityGate.className: {
       const column = columns(g, layer.name, ins[1]!.name, [(layer as ModalityGate).index]);
-      return { name: g.op("Mul", [x.name, column], layer.name), shape: x.shape };
+      const gated: Value = { name: g.op("Mul", [x.name, column], layer.name), shape: x.shape };
+      const index = (layer as ModalityGate).index;
+      const split = mapSplit(x, (p, m) => {
+        const out = g.op("Mul", [p, column], `${layer.name}/m${m}`);
+        g.gated.set(out, { raw: p, presence: ins[1]!.name, index });
+        return out;
+      });
+      return split ? { ...gated, split } : gated;
     }
     case GatedLateFusion.className:
       return lateGate(g, layer as GatedLateFusion, ins);

@@ -111,7 +111,7 @@ describe("fusion/model/onnx-export", function () {
     assert.equal(kernelBlocks(deadColumn, 8, 4), undefined, "a column that reads no row");
   });
 
-  it("a wide ensemble's block-diagonal dense layers are exported without their zero blocks (batched MatMul on the rows each member reads)", async () => {
+  it("a wide ensemble's block-diagonal dense layers are exported without their zero blocks (one Gemm per member on the columns it reads, no transposes)", async () => {
     const model = wideEnsembleOf([1, 2, 3].map((seed) => strategyByName("intermediate").build(spec, { seed, units: 8 })));
     const graph = onnxProto.onnx.ModelProto.decode(exportOnnx(model)).graph!;
     const floats = graph.initializer!.filter((t) => t.dataType === onnxProto.onnx.TensorProto.DataType.FLOAT).reduce((a, t) => a + (t.dims as number[]).reduce((x, d) => x * Number(d), 1), 0);
@@ -119,8 +119,10 @@ describe("fusion/model/onnx-export", function () {
     const weights = model.layers.flatMap((l) => l.getWeights()).reduce((a, w) => a + w.size, 0);
     assert.ok(floats < 0.6 * weights, `${floats} floats stored for ${weights} weights`);
     assert.ok(zeros < 0.05 * floats, `${zeros} of ${floats} stored floats are zeros`);
-    const batched = graph.node!.filter((n) => n.opType === "MatMul");
-    assert.ok(batched.length >= 3, `${batched.length} MatMul nodes`);
+    // Every member's own Gemm (3 members: /m0/, /m1/, /m2/), and no data moved to make the members' inputs.
+    const perMember = [0, 1, 2].map((m) => graph.node!.filter((n) => n.opType === "Gemm" && n.name!.includes(`/m${m}/`)).length);
+    assert.ok(perMember.every((c) => c >= 3 && c === perMember[0]), `Gemm nodes per member: ${perMember.join(", ")}`);
+    assert.equal(graph.node!.filter((n) => n.opType === "Transpose" || n.opType === "MatMul").length, 0);
   });
 
   it("a layer it does not know is an error that names the layer", () => {
