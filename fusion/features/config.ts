@@ -41,7 +41,7 @@ export interface FeatureConfig {
   egoAccel?: boolean;
   /**
    * Ego also carries whether the upcoming stop line has been served (stop-line.ts: in its stop zone, stood at
-   * it, lowest speed in the zone), kept from the frames in order by the decision engine and the labelling loop;
+   * it, lowest speed in the zone, and its distance on a 200-m scale), kept from the frames in order by the decision engine and the labelling loop;
    * needs the GNSS map context. Features version 4. Absent in older models: false.
    */
   stopServed?: boolean;
@@ -82,8 +82,8 @@ export const EGO_FEATURES = 8;
 export const EGO_MANEUVER_FEATURES = 2;
 /** Added to ego with egoVsMap: map context known, advisory − speed, speed / advisory. */
 export const EGO_VS_MAP_FEATURES = 3;
-/** Added to ego with stopServed: in the next stop line's zone, served, lowest speed in the zone. */
-export const STOP_STATE_FEATURES = 3;
+/** Added to ego with stopServed: in the next stop line's zone, served, lowest speed in the zone, its distance to 200 m. */
+export const STOP_STATE_FEATURES = 4;
 /** Presence: one mask and one normalised age per modality, in MODALITIES order. */
 export const PRESENCE_FEATURES = MODALITIES.length * 2;
 

@@ -25,6 +25,13 @@ export const STOP_ZONE_M = 12;
 export const SERVED_SPEED_MPS = 0.5;
 /** The lowest speed feature saturates here, m/s. */
 const SPEED_SCALE_MPS = 10;
+/**
+ * The stop line's distance, on a scale that reaches past the expert's 150-m horizon (sim/world/rules.ts
+ * stopLineGap). The GNSS input's own distance saturates at 100 m: at cruise speed the expert says STOP from
+ * 150 m out (a third of its stop-line STOP steps on fresh drives were 100–150 m from the line), where that
+ * input cannot tell a line at 120 m from one at 190 m.
+ */
+export const STOP_DISTANCE_SCALE_M = 200;
 
 export class StopLineTracker {
   private mapId: string | undefined;
@@ -32,6 +39,8 @@ export class StopLineTracker {
   private line: string | undefined;
   private lowestMps = Infinity;
   private inZone = false;
+  /** This frame's distance to the next stop line, m (undefined: none ahead, or no map context in this frame). */
+  private distanceM: number | undefined;
   /** Without line ids (a map view that gives none): lines told apart by the distance jumping up. */
   private unnamed = 0;
   private lastDistanceM: number | undefined;
@@ -40,6 +49,7 @@ export class StopLineTracker {
 
   /** One frame: its map context (undefined: no fix or off the map, nothing learnt) and CAN speed. */
   update(mapId: string | undefined, context: MapContext | undefined, speedMps: number | undefined): void {
+    this.distanceM = mapId === undefined ? undefined : context?.stopLineDistanceM;
     if (!context || mapId === undefined) return;
     if (mapId !== this.mapId) {
       this.mapId = mapId;
@@ -61,10 +71,19 @@ export class StopLineTracker {
     }
   }
 
-  /** [within the stop zone of the next stop line, that line served, lowest speed in its zone / 10 (1: not in it yet)]. */
+  /**
+   * [within the stop zone of the next stop line, that line served, lowest speed in its zone / 10 (1: not in it
+   * yet), this frame's distance to it / 200 m (1: none ahead or unknown)].
+   */
   features(): Float32Array {
     const served = this.line !== undefined && this.served.has(this.line);
-    return Float32Array.of(this.inZone ? 1 : 0, served ? 1 : 0, Number.isFinite(this.lowestMps) ? Math.min(1, this.lowestMps / SPEED_SCALE_MPS) : 1);
+    const d = this.distanceM;
+    return Float32Array.of(
+      this.inZone ? 1 : 0,
+      served ? 1 : 0,
+      Number.isFinite(this.lowestMps) ? Math.min(1, this.lowestMps / SPEED_SCALE_MPS) : 1,
+      d !== undefined ? Math.max(0, Math.min(1, d / STOP_DISTANCE_SCALE_M)) : 1,
+    );
   }
 }
 

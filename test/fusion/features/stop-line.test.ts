@@ -22,23 +22,23 @@ describe("fusion/features/stop-line: has the upcoming stop line been served", ()
   it("arriving, standing, pulling away; GNSS jitter naming the next line for a frame; the line passed; another map", () => {
     const t = new StopLineTracker();
     t.update("m", line(1, 60), 12);
-    assert.deepEqual([...t.features()], [0, 0, 1], "far from the line: not in its zone");
+    assert.deepEqual([...t.features()].map((v) => +v.toFixed(2)), [0, 0, 1, 0.3], "far from the line: not in its zone");
     t.update("m", line(1, 10), 3);
-    assert.deepEqual([...t.features()].map((v) => +v.toFixed(2)), [1, 0, 0.3], "in the zone, still rolling");
+    assert.deepEqual([...t.features()].map((v) => +v.toFixed(2)), [1, 0, 0.3, 0.05], "in the zone, still rolling");
     t.update(undefined, undefined, 0);
-    assert.deepEqual([...t.features()].map((v) => +v.toFixed(2)), [1, 0, 0.3], "a frame without map context changes nothing");
+    assert.deepEqual([...t.features()].map((v) => +v.toFixed(2)), [1, 0, 0.3, 1], "a frame without map context changes nothing (its distance is unknown)");
     t.update("m", line(1, 3), 0.1);
-    assert.deepEqual([...t.features()].map((v) => +v.toFixed(2)), [1, 1, 0.01], "stood at it: served");
+    assert.deepEqual([...t.features()].map((v) => +v.toFixed(3)), [1, 1, 0.01, 0.015], "stood at it: served");
     t.update("m", line(1, 1), 2);
     assert.equal(t.features()[1], 1, "pulling away at 2 m/s: still served (one frame alone says 'arriving slowly')");
     t.update("m", line(2, 180), 3);
-    assert.deepEqual([...t.features()], [0, 0, 1], "the next line, for a frame of GNSS jitter");
+    assert.deepEqual([...t.features()].map((v) => +v.toFixed(2)), [0, 0, 1, 0.9], "the next line, for a frame of GNSS jitter");
     t.update("m", line(1, 0.5), 3);
     assert.equal(t.features()[1], 1, "back at line 1: it stays served");
     t.update("m", line(2, 170), 4);
-    assert.deepEqual([...t.features()], [0, 0, 1], "line 1 passed: line 2 is not served");
+    assert.deepEqual([...t.features()].map((v) => +v.toFixed(2)), [0, 0, 1, 0.85], "line 1 passed: line 2 is not served");
     t.update("other", line(1, 5), 4);
-    assert.deepEqual([...t.features()].map((v) => +v.toFixed(2)), [1, 0, 0.4], "another map: line 1 of it is another line");
+    assert.deepEqual([...t.features()].map((v) => +v.toFixed(3)), [1, 0, 0.4, 0.025], "another map: line 1 of it is another line");
   });
 
   it("a map view without line ids: a new line when the distance jumps up", () => {
@@ -48,7 +48,9 @@ describe("fusion/features/stop-line: has the upcoming stop line been served", ()
     t.update("m", line(undefined, 4), 1);
     assert.equal(t.features()[1], 1);
     t.update("m", line(undefined, 150), 8);
-    assert.deepEqual([...t.features()], [0, 0, 1]);
+    assert.deepEqual([...t.features()].map((v) => +v.toFixed(2)), [0, 0, 1, 0.75]);
+    t.update("m", line(undefined, undefined), 8);
+    assert.deepEqual([...t.features()], [0, 0, 1, 1], "no line ahead");
   });
 
   it("the config: ego carries it with GNSS (features version 4); version-3 models keep loading, a version-3 spec claiming it does not", () => {
