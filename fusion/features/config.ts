@@ -42,7 +42,8 @@ export interface FeatureConfig {
   /**
    * Ego also carries whether the upcoming stop line has been served (stop-line.ts: in its stop zone, stood at
    * it, lowest speed in the zone, and its distance on a 200-m scale), kept from the frames in order by the decision engine and the labelling loop;
-   * needs the GNSS map context. Features version 4. Absent in older models: false.
+   * needs the GNSS map context. Features version 4. Opt-in (`fusiond train --stop-state`): on validation it did not
+   * help yet (docs/eval.md). Absent: false.
    */
   stopServed?: boolean;
   /**
@@ -68,7 +69,6 @@ export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
   egoManeuver: true,
   mapAhead: true,
   egoVsMap: true,
-  stopServed: true,
 };
 
 /** Per-return radar features and the radar summary, see radar.ts. */

@@ -16,6 +16,8 @@ import { MODALITIES } from "../../../schemas/index.ts";
 import { randomScene, sceneFrame } from "../synthetic.ts";
 import { useBackend } from "../tf-setup.ts";
 
+/** A config with the stop-line state (opt-in: fusiond train --stop-state). */
+const STOP = { ...DEFAULT_FEATURE_CONFIG, stopServed: true };
 const line = (id: number | undefined, d: number | undefined): MapContext => ({ stopLineDistanceM: d, stopLineId: id, speedLimitMps: 13.9, inTunnel: false });
 
 describe("fusion/features/stop-line: has the upcoming stop line been served", () => {
@@ -54,13 +56,14 @@ describe("fusion/features/stop-line: has the upcoming stop line been served", ()
   });
 
   it("the config: ego carries it with GNSS (features version 4); version-3 models keep loading, a version-3 spec claiming it does not", () => {
-    const spec = makeInputSpec([...MODALITIES]);
+    const spec = makeInputSpec([...MODALITIES], STOP);
     assert.equal(spec.featuresVersion, FEATURES_VERSION);
     assert.equal(FEATURES_VERSION, 4);
     assert.equal(spec.config.stopServed, true);
+    assert.equal(makeInputSpec([...MODALITIES]).config.stopServed, undefined, "opt-in: the default config has none");
     assert.deepEqual(spec.inputs.find((i) => i.name === "ego")!.shape, [stopStateOffset(spec.config)! + STOP_STATE_FEATURES]);
-    assert.equal(makeInputSpec(["camera", "ego"]).config.stopServed, false, "no GNSS, no map: no stop state");
-    const v3 = makeInputSpec([...MODALITIES], { ...DEFAULT_FEATURE_CONFIG, stopServed: false });
+    assert.equal(makeInputSpec(["camera", "ego"], STOP).config.stopServed, false, "no GNSS, no map: no stop state");
+    const v3 = makeInputSpec([...MODALITIES]);
     assert.deepEqual(specMismatches({ ...v3, featuresVersion: 3 }), []);
     assert.ok(specMismatches({ ...spec, featuresVersion: 3 }).some((m) => /features version 3/.test(m)));
     assert.ok(specMismatches({ ...v3, featuresVersion: 2 }).some((m) => /features version 2/.test(m)));
@@ -75,8 +78,8 @@ describe("fusion/features/stop-line: has the upcoming stop line been served", ()
     const rand = mulberry32(5);
     const frames = speeds.map((v, i) => sceneFrame({ ...randomScene(rand), speedMps: v, command: "" }, i, rand));
     const truths = frames.map((f) => ({ stamp: { seconds: Number(f.stampNs / 1_000_000_000n), nanos: Number(f.stampNs % 1_000_000_000n) }, expert_action: 1, episode_id: "e", weather: 1 }));
-    const spec = makeInputSpec([...MODALITIES]);
-    const { samples } = labelFrames(frames, indexTruths(truths), { map }, () => "e");
+    const spec = makeInputSpec([...MODALITIES], STOP);
+    const { samples } = labelFrames(frames, indexTruths(truths), { map, config: STOP }, () => "e");
     const egoAt = spec.inputs.findIndex((i) => i.name === "ego");
     const training = buildBatch(samples, speeds.map((_, i) => i), spec)[egoAt]!.dataSync();
     const runner = new FakeModelRunner(spec, () => [1, 0, 0, 0, 0, 0, 0, 0], { now: () => 0 });
