@@ -74,6 +74,8 @@ export class DecisionEngine {
   private readonly intent = new VoiceIntentTracker();
   /** Whether the upcoming stop line was served (for models whose config has stopServed), fed every frame. */
   private readonly stopLine = new StopLineTracker();
+  /** Whether any model here reads the stop-line state (else the tracker is not fed: no cost per frame). */
+  private readonly readsStopState: boolean;
   private readonly ttc = new TtcConfirmer();
   private readonly cfg: SupervisorConfig;
   /** Fallbacks made with another feature config than the primary's: they get the frame's features in their own. */
@@ -84,6 +86,7 @@ export class DecisionEngine {
     this.cfg = o.supervisor ?? DEFAULT_SUPERVISOR;
     const primaryConfig = JSON.stringify(o.primary.spec.config);
     this.ownConfig = new Set((o.fallbacks ?? []).filter((r) => r !== o.primary && JSON.stringify(r.spec.config) !== primaryConfig));
+    this.readsStopState = [o.primary, ...(o.fallbacks ?? [])].some((r) => r.spec.config.stopServed === true);
   }
 
   /** Picks the runner for a frame: the primary, or the fallback that needs none of the missing critical sensors. */
@@ -154,7 +157,7 @@ export class DecisionEngine {
     const slot = frame.slots.camera;
     const camera = slot && this.o.cameraFeatures ? await this.o.cameraFeatures(slot.message) : undefined;
     const others = await this.otherCameras(frame);
-    observeStopLine(this.stopLine, frame, this.o.map);
+    if (this.readsStopState) observeStopLine(this.stopLine, frame, this.o.map);
     const stopState = this.stopLine.features();
     const features = extractFeatures(frame, { config: this.o.primary.spec.config, map: this.o.map, stopState, ...(camera ? { camera } : {}), cameraOf: (m) => others.get(m) });
     const intent = await this.voiceRequest(frame, features);

@@ -108,7 +108,7 @@ export function labelFrames(
     }
     // The decision engine holds one map per episode (eval) or one for the drive (daemon): frames before the
     // first truth have none here, as a frame off its map has no context there.
-    observeStopLine(stopLine, frame, base?.map);
+    if (base?.config?.stopServed === true) observeStopLine(stopLine, frame, base.map);
     const voice = frame.present.voice ? frame.slots.voice : undefined;
     if (voice && tracker.isNew(voice.stampNs)) tracker.hear(voice.stampNs, truths.utterances.get(voice.stampNs) ?? "", frame.stampNs);
     if (i % every !== 0) continue;
