@@ -21,8 +21,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FEATURE_CONFIG, FakeModelRunner, loadModelDir, makeInputSpec, renderCard, saveModelDir, selectBackend, strategyByName, TfModelRunner } from "../fusion/index.ts";
 import { McapRecording, MemorySink, MemorySource, McapRecorder, decodeRecording } from "../replay/index.ts";
-import { MessageDecoder, MODALITIES } from "../schemas/index.ts";
-import { datasetMessages } from "../sim/dataset.ts";
+import { MODALITIES } from "../schemas/index.ts";
+import { writeDatasetTo } from "../sim/dataset-writer.ts";
 import { expertEpisode } from "../sim/episode.ts";
 import { scenariosOf } from "../sim/scenarios.ts";
 import { runClosedLoopSuite } from "../eval/run/closed-loop.ts";
@@ -71,14 +71,13 @@ const suite: BenchSuite = {
     try {
       const { dir, what } = await modelDir(tmp);
       log(`model: ${what}`);
-      const codec = new MessageDecoder().codec;
       const files: string[] = [];
       const drives: Uint8Array[] = [];
       for (let i = 0; i < DRIVES; i++) {
         const sink = new MemorySink(`drive-${i}.mcap`);
         const rec = await McapRecorder.create({ open: () => sink });
-        for (const m of datasetMessages(7 + i, DRIVE_S)) rec.addMessage({ topic: m.topic, type: m.type, bytes: codec.encode(m.type, m.message), receiveNs: m.receiveNs, stampNs: m.stampNs });
-        await rec.close();
+        // The dataset writer's drive (closes the recorder), with its episodes' road maps as open loop reads them.
+        await writeDatasetTo(rec, 7 + i, DRIVE_S, { vehicle: "sim", sensors: ["camera", "radar", "gnss", "ego", "voice"], cameraFormat: "jpeg", episodeS: 120 });
         drives.push(sink.bytes());
         files.push(join(tmp, `drive-${i}.mcap`));
         writeFileSync(files[i]!, drives[i]!);

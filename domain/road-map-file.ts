@@ -42,7 +42,9 @@ export function parseRoadMap(text: string, what: string, file: string, hint = ""
     const problems = result.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`);
     throw new FusiondError("bad_map", `cannot load the ${what}${hint}: not a road map (domain/road-map.ts): ${problems.join("; ")}`, { file, problems });
   }
-  return raw as RoadMap;
+  // JSON has no Infinity: JSON.stringify wrote the unlimited visibility of clear weather as null.
+  const map = raw as RoadMap;
+  return { ...map, weather: map.weather.map((w) => ({ ...w, visibilityM: w.visibilityM ?? Infinity })) };
 }
 
 /** Reads and parses a road-map file. */

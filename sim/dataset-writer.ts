@@ -4,7 +4,9 @@
  * than the disk. The bytes depend on the seed and options only (no wall clock inside).
  */
 import { defaultCodec } from "../schemas/codec.ts";
+import type { RoadMap } from "../domain/road-map.ts";
 import { datasetMessages } from "./dataset.ts";
+import { SCENARIO_MAPS_RECORD, scenarioMapsRecord } from "./scenario-maps.ts";
 import type { SensorName } from "./episode.ts";
 import type { ScenarioSpec } from "./scenario.ts";
 import type { EpisodeScore } from "./score.ts";
@@ -13,6 +15,8 @@ import type { CameraSetSpec } from "./sensors/camera-set.ts";
 /** What the dataset is written to: the part of the recorder it uses. */
 export interface DatasetRecorder {
   addMessage(m: { topic: string; type: string; bytes: Uint8Array; receiveNs: bigint; stampNs: bigint }): unknown;
+  /** A metadata record (the episodes' road maps, scenario-maps.ts). */
+  addMetadata(name: string, values: Record<string, string>): void;
   flush(): Promise<void>;
   close(): Promise<void>;
   stats(): { queuedBytes: number; dropped: Record<string, number> };
@@ -47,10 +51,15 @@ export function datasetMetadata(seed: number, durationS: number, o: DatasetWrite
   };
 }
 
-/** Encodes and records every message, closes the recorder; returns the episode scores. */
+/**
+ * Encodes and records every message, then the road map of every episode (metadata record SCENARIO_MAPS_RECORD:
+ * the GNSS map context of a random episode cannot be rebuilt from its name), closes the recorder; returns the
+ * episode scores.
+ */
 export async function writeDatasetTo(rec: DatasetRecorder, seed: number, durationS: number, o: DatasetWriteOptions): Promise<EpisodeScore[]> {
   const codec = defaultCodec();
-  const gen = datasetMessages(seed, durationS, { vehicle: o.vehicle, sensors: o.sensors, cameraFormat: o.cameraFormat, ...(o.cameraSet ? { cameraSet: o.cameraSet } : {}), episodeS: o.episodeS, ...(o.perturb ? { perturb: o.perturb } : {}), ...(o.latencyScale !== undefined ? { latencyScale: o.latencyScale } : {}), ...(o.scenarios ? { scenarios: o.scenarios } : {}) });
+  const maps = new Map<string, RoadMap>();
+  const gen = datasetMessages(seed, durationS, { onEpisode: (spec, map) => void maps.set(spec.name, map), vehicle: o.vehicle, sensors: o.sensors, cameraFormat: o.cameraFormat, ...(o.cameraSet ? { cameraSet: o.cameraSet } : {}), episodeS: o.episodeS, ...(o.perturb ? { perturb: o.perturb } : {}), ...(o.latencyScale !== undefined ? { latencyScale: o.latencyScale } : {}), ...(o.scenarios ? { scenarios: o.scenarios } : {}) });
   let n = 0;
   let r = gen.next();
   while (!r.done) {
@@ -60,6 +69,7 @@ export async function writeDatasetTo(rec: DatasetRecorder, seed: number, duratio
     if (++n % 2000 === 0 && rec.stats().queuedBytes > 8 * 1024 * 1024) await rec.flush();
     r = gen.next();
   }
+  rec.addMetadata(SCENARIO_MAPS_RECORD, scenarioMapsRecord(maps));
   await rec.close();
   const dropped = rec.stats().dropped;
   if (Object.keys(dropped).length) throw new Error(`recorder dropped messages: ${JSON.stringify(dropped)}`);

@@ -3,6 +3,7 @@
  * the expert driving, every message in receive order. Episode i's scenario is drawn from (seed, i), and its
  * clock starts where the previous one ended, so a file is one continuous timeline.
  */
+import type { RoadMap } from "../domain/road-map.ts";
 import { Rng } from "./rng.ts";
 import type { ExpertLabel } from "./expert.ts";
 import type { DrivingAction, EgoCommand } from "./world/types.ts";
@@ -24,6 +25,8 @@ export interface DatasetOptions extends EpisodeOptions {
   perturb?: number;
   /** Fixed scenarios to run instead of random ones (cycled). */
   scenarios?: readonly ScenarioSpec[];
+  /** Called as each episode starts, with its scenario and road map (the dataset writer stores the maps). */
+  onEpisode?: (spec: ScenarioSpec, map: RoadMap) => void;
 }
 
 /** The scenario seed of episode i of a dataset drive with this seed (random episodes, no fixed scenarios). */
@@ -41,6 +44,7 @@ export function* datasetMessages(seed: number, durationS: number, options: Datas
     const spec = fixed ? { ...fixed, durationS: Math.min(fixed.durationS, left) } : randomScenario(epSeed, Math.min(episodeS, left), `dataset-${seed}-${i}`);
     if (spec.durationS < 1) break;
     const ep = new Episode(spec, { ...options, startNs });
+    options.onEpisode?.(spec, ep.world.map);
     yield* ep.start();
     const noise = options.perturb ? new Perturbation(options.perturb, Rng.fork(epSeed, "perturb")) : undefined;
     while (!ep.done) yield* ep.advance(noise ? noise.command(ep.label) : { action: ep.label.action, targetSpeedMps: ep.label.targetSpeedMps });

@@ -16,8 +16,7 @@ import { fileSource, McapRecording } from "../replay/index.ts";
 import { FrameAligner } from "../pipeline/frame-aligner.ts";
 import { alignerSchema } from "../pipeline/daemon-config.ts";
 import { alignerConfigFrom, type AlignerConfig } from "../pipeline/index.ts";
-import { buildScenario } from "../sim/scenario.ts";
-import { scenarioSuite } from "../sim/scenarios.ts";
+import { scenarioMaps } from "../sim/scenario-maps.ts";
 import { DEFAULT_FEATURE_CONFIG, indexTruths, labelFrames, roadMapView, type FeatureConfig, type LabelledSample, type MapView } from "../fusion/index.ts";
 
 /**
@@ -36,15 +35,6 @@ function trainAligner(cameras: readonly string[] | undefined, vehicle: string): 
   return { inOrderPerTopic: true, ...alignerConfigFrom(alignerSchema.parse({ cameras }), vehicle) };
 }
 const vehicleOf = (topic: string): string => /^vehicles\/([^/]+)\//.exec(topic)?.[1] ?? "sim";
-
-const mapCache = new Map<string, MapView | undefined>();
-function mapForScenario(name: string): MapView | undefined {
-  if (!mapCache.has(name)) {
-    const spec = scenarioSuite().find((s) => s.name === name);
-    mapCache.set(name, spec ? roadMapView(buildScenario(spec).map) : undefined);
-  }
-  return mapCache.get(name);
-}
 
 let codeHash: string | undefined;
 /**
@@ -88,7 +78,10 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
   let rejected = 0;
   let last = 0n;
   const rec = await McapRecording.open(await fileSource(file));
+  // The GNSS map context of each episode: the map the recording stores, else the suite scenario's (sim/scenario-maps.ts).
+  let mapOf: (name: string) => MapView | undefined = () => undefined;
   try {
+    mapOf = scenarioMaps(await rec.metadata(), file, roadMapView);
     for await (const m of rec.messages()) {
       const r = decoder.decode({ topic: m.topic, payload: m.bytes, receiveNs: m.receiveNs });
       if (!r.ok) {
@@ -106,7 +99,7 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
     await rec.close();
   }
   if (aligner) frames.push(...aligner.flush(last));
-  const { samples, skipped } = labelFrames(frames, indexTruths(truths), (t) => ({ config, map: mapForScenario(String(t.scenario ?? "")) }), (t) => String(t.episode_id ?? file), every);
+  const { samples, skipped } = labelFrames(frames, indexTruths(truths), (t) => ({ config, map: mapOf(String(t.scenario ?? "")) }), (t) => String(t.episode_id ?? file), every);
   log(`${relative(process.cwd(), file)}: ${frames.length} frames, ${samples.length} samples (every ${every}), ${skipped} without a label, ${rejected} rejected messages`);
   if (useCache) {
     mkdirSync(cacheDir(), { recursive: true });

@@ -35,6 +35,8 @@ export interface TrainFlags {
   description?: string;
   cache: boolean;
   egoAccel?: boolean;
+  /** --stop-state: read the stop-line state too (fusion/features/stop-line.ts). */
+  stopState?: boolean;
   cameras?: string;
   head: string;
   units: string;
@@ -68,14 +70,14 @@ export function checkFlags(flags: TrainFlags): Checked {
   return { modalities, head, units, members, jobs };
 }
 
-/** --cameras (distinct ids) and --ego-accel as the feature config. */
+/** --cameras (distinct ids), --ego-accel and --stop-state as the feature config. */
 export function checkCameras(flags: TrainFlags): FeatureConfig {
   // The spec's feature config (it drops cross-modal features whose other modality the model does not read).
   const cameras = flags.cameras?.split(",").map((c) => c.trim()).filter((c) => c.length > 0);
   if (cameras !== undefined && (cameras.length === 0 || new Set(cameras).size !== cameras.length || cameras.some((c) => !/^[^/#+]+$/.test(c)))) {
     usage(`--cameras takes distinct camera ids separated by commas, e.g. ${DEFAULT_CAMERA_IDS.join(",")}, not "${flags.cameras}"`);
   }
-  return { ...DEFAULT_FEATURE_CONFIG, ...(flags.egoAccel ? { egoAccel: true } : {}), ...(cameras ? { cameras } : {}) };
+  return { ...DEFAULT_FEATURE_CONFIG, ...(flags.egoAccel ? { egoAccel: true } : {}), ...(flags.stopState ? { stopServed: true } : {}), ...(cameras ? { cameras } : {}) };
 }
 
 /** The flags as a training run's options (all but its callbacks and start time). */

@@ -44,6 +44,7 @@ export default function register(program: Command): void {
     .option("-q, --quiet", "no progress and no log lines on stderr (errors still; the result is on stdout)")
     .option("--cameras <ids>", `camera slots, one per camera id in this order, a shared camera encoder over them (e.g. ${DEFAULT_CAMERA_IDS.join(",")}, the simulator's set: data from fusiond sim --cameras); default: the one reference camera`)
     .option("--ego-accel", "read the car's measured acceleration too (only for data from fusiond sim --perturb: on the expert's own drives it gives the label away)")
+    .option("--stop-state", "read the stop-line state too: whether the upcoming stop line was served, and its distance to 200 m (fusion/features/stop-line.ts; needs GNSS)")
     .addHelpText(
       "after",
       `

@@ -10,6 +10,8 @@ import type { Modality } from "../../schemas/index.ts";
 import { defaultCodec } from "../../schemas/codec.ts";
 import type { ScenarioSpec } from "../../sim/scenario.ts";
 import type { DatasetRecorder } from "../../sim/dataset-writer.ts";
+import { buildScenario } from "../../sim/scenario.ts";
+import { SCENARIO_MAPS_RECORD, scenarioMapsRecord } from "../../sim/scenario-maps.ts";
 import { runEpisodeInProcess, type EpisodeResult } from "./closed-loop.ts";
 import { unusedModalities, type EvalModel } from "./decider.ts";
 
@@ -36,6 +38,8 @@ export async function recordDaggerEpisode(spec: ScenarioSpec, model: EvalModel, 
       if (++n % 2000 === 0 && rec.stats().queuedBytes > 8 * 1024 * 1024) await rec.flush();
     },
   });
+  // The map of the scenario driven (a seed outside the suite or a shortened scenario has no other source).
+  rec.addMetadata(SCENARIO_MAPS_RECORD, scenarioMapsRecord(new Map([[spec.name, buildScenario(spec).map]])));
   await rec.close();
   const dropped = rec.stats().dropped;
   if (Object.keys(dropped).length) throw new Error(`recorder dropped messages: ${JSON.stringify(dropped)}`);

@@ -21,8 +21,7 @@ import {
 } from "../../fusion/index.ts";
 import type { ModelInfo } from "../score/report.ts";
 import { MODALITIES, type FusedFrame, type Modality } from "../../schemas/index.ts";
-import { buildScenario } from "../../sim/scenario.ts";
-import { scenarioSuite } from "../../sim/scenarios.ts";
+import { scenarioMaps } from "../../sim/scenario-maps.ts";
 import { ensureBackend, loadWarmRunner } from "../../fusion/inference/decider.ts";
 import { CLASSIC_MODEL_ID, ClassicRunner } from "../../fusion/classic/runner.ts";
 import { classicHash, RECOGNISER_MODEL } from "./builtins.ts";
@@ -89,15 +88,12 @@ export function evalModelOf(runner: ModelRunner, dir = runner.modelId): EvalMode
   };
 }
 
-const maps = new Map<string, MapView | undefined>();
-/** The road map of a suite scenario by name (what `fusiond train` gives the features), or undefined. */
-export function mapForScenario(name: string): MapView | undefined {
-  if (!maps.has(name)) {
-    const spec = scenarioSuite().find((s) => s.name === name);
-    maps.set(name, spec ? roadMapView(buildScenario(spec).map) : undefined);
-  }
-  return maps.get(name);
-}
+/**
+ * Scenario name → the map view of its road map, for one recording (its metadata records): the map the
+ * recording stores (sim/scenario-maps.ts), else the suite scenario's; what `fusiond train` gives the features.
+ */
+export const recordingMaps = (metadata: ReadonlyMap<string, ReadonlyMap<string, string>> | undefined, file: string): ((name: string) => MapView | undefined) =>
+  scenarioMaps(metadata, file, roadMapView);
 
 /** The frame without the given modalities: present=false, slot and age removed. */
 export function maskFrame(frame: FusedFrame, masked: readonly Modality[]): FusedFrame {

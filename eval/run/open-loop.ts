@@ -11,7 +11,7 @@ import { buildTimeline, type TimelinePoint } from "../score/timeline.ts";
 import { McapRecording, ReplayClock, decodeRecording, fileSource, MemorySource } from "../../replay/index.ts";
 import type { FusedFrame, Modality, TruthMessage } from "../../schemas/index.ts";
 import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
-import { makeDecide, mapForScenario, sensorStatus, type EvalModel } from "./decider.ts";
+import { makeDecide, recordingMaps, sensorStatus, type EvalModel } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";
 import { evalAligner, vehicleOfTopic } from "./model-cameras.ts";
 import type { SupervisorConfig } from "../../fusion/index.ts";
@@ -100,6 +100,7 @@ class ScenarioIndex {
 
 async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, progress: (n: number) => void): Promise<{ made: Made[]; truths: TruthMessage[]; firstNs?: bigint; lastNs?: bigint }> {
   const rec = await (o.open ?? openFile)(file);
+  const mapOf = recordingMaps(await rec.metadata(), file);
   const clock = new ReplayClock();
   const truths: TruthMessage[] = [];
   const made: Made[] = [];
@@ -116,11 +117,13 @@ async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, pr
         mask: o.mask,
         ...(o.supervisor ? { supervisor: o.supervisor } : {}),
         nowNs: () => schedulerNowNs(clock.scheduler),
-        mapAt: (ns) => mapForScenario(scenarios.at(ns) ?? ""),
+        mapAt: (ns) => mapOf(scenarios.at(ns) ?? ""),
       }),
       onTruth: (t, m) => {
         truths.push(t);
-        scenarios.note(m.stampNs, String(t.scenario ?? ""));
+        const name = String(t.scenario ?? "");
+        mapOf(name); // a scenario without a map fails the file here, not silently at decision time
+        scenarios.note(m.stampNs, name);
       },
       onDecision: (d) => {
         made.push(madeOf(d.frame, d.decision, o.mask));

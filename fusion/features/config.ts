@@ -7,7 +7,12 @@ import { MODALITIES, type Modality } from "../../schemas/index.ts";
 import { INTENT_FEATURES } from "./intent.ts";
 
 /** Bump when the meaning of any feature changes (a model trained on the old meaning must not load). */
-export const FEATURES_VERSION = 3;
+export const FEATURES_VERSION = 4;
+/**
+ * Older versions whose specs the current code still computes exactly: version 4 only added the opt-in stop
+ * state (stopServed), so a version-3 model (whose config has no stopServed) keeps loading.
+ */
+const COMPATIBLE_FEATURES_VERSIONS: readonly number[] = [3];
 
 export interface FeatureConfig {
   version: number;
@@ -34,6 +39,13 @@ export interface FeatureConfig {
    * Only for models trained on perturbed drives (fusiond sim --perturb), where it no longer gives the label away.
    */
   egoAccel?: boolean;
+  /**
+   * Ego also carries whether the upcoming stop line has been served (stop-line.ts: in its stop zone, stood at
+   * it, lowest speed in the zone, and its distance on a 200-m scale), kept from the frames in order by the decision engine and the labelling loop;
+   * needs the GNSS map context. Features version 4. Opt-in (`fusiond train --stop-state`): on validation it did not
+   * help yet (docs/eval.md). Absent: false.
+   */
+  stopServed?: boolean;
   /**
    * Several cameras, by id (camera/{id}), one model slot each in this order: the `camera` input becomes
    * [cameras, patches, patch values] and `camera_mask` [cameras] says which slots hold a usable frame (a
@@ -70,6 +82,8 @@ export const EGO_FEATURES = 8;
 export const EGO_MANEUVER_FEATURES = 2;
 /** Added to ego with egoVsMap: map context known, advisory − speed, speed / advisory. */
 export const EGO_VS_MAP_FEATURES = 3;
+/** Added to ego with stopServed: in the next stop line's zone, served, lowest speed in the zone, its distance to 200 m. */
+export const STOP_STATE_FEATURES = 4;
 /** Presence: one mask and one normalised age per modality, in MODALITIES order. */
 export const PRESENCE_FEATURES = MODALITIES.length * 2;
 
@@ -117,7 +131,7 @@ export function inputShapes(cfg: FeatureConfig): Record<InputName, number[]> {
     radar_point_mask: [cfg.radar.maxReturns, 1],
     radar_summary: [RADAR_SUMMARY_FEATURES],
     gnss: [GNSS_FEATURES + (cfg.mapAhead === true ? GNSS_AHEAD_FEATURES : 0)],
-    ego: [EGO_FEATURES + (cfg.egoManeuver === true ? EGO_MANEUVER_FEATURES : 0) + (cfg.egoVsMap === true ? EGO_VS_MAP_FEATURES : 0)],
+    ego: [EGO_FEATURES + (cfg.egoManeuver === true ? EGO_MANEUVER_FEATURES : 0) + (cfg.egoVsMap === true ? EGO_VS_MAP_FEATURES : 0) + (cfg.stopServed === true ? STOP_STATE_FEATURES : 0)],
     voice: [cfg.voice.frames, cfg.voice.mels],
     intent: [INTENT_FEATURES],
     presence: [PRESENCE_FEATURES],
@@ -136,6 +150,8 @@ export function makeInputSpec(modalities: readonly Modality[], cfg: FeatureConfi
   const used = MODALITIES.filter((m) => modalities.includes(m));
   // Ego's speed-against-the-map features come from GNSS: a model that does not read GNSS does without them.
   if (cfg.egoVsMap === true && !used.includes("gnss")) cfg = { ...cfg, egoVsMap: false };
+  // So is the stop state (the stop line's distance is the map's).
+  if (cfg.stopServed === true && !used.includes("gnss")) cfg = { ...cfg, stopServed: false };
   const shapes = inputShapes(cfg);
   const inputs = INPUT_NAMES.filter((n) => (n !== "intent" || cfg.intent === true) && (n !== "camera_mask" || cfg.cameras !== undefined) && (INPUT_MODALITY[n] === null || used.includes(INPUT_MODALITY[n]!))).map((name) => ({
     name,
@@ -149,7 +165,8 @@ export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) 
 /** Differences between a stored spec and the one the current code makes for its config (empty: compatible). */
 export function specMismatches(stored: InputSpec): string[] {
   const out: string[] = [];
-  if (stored.featuresVersion !== FEATURES_VERSION) out.push(`features version ${stored.featuresVersion} ≠ code's ${FEATURES_VERSION}`);
+  const compatible = stored.featuresVersion === FEATURES_VERSION || (COMPATIBLE_FEATURES_VERSIONS.includes(stored.featuresVersion) && stored.config.stopServed !== true);
+  if (!compatible) out.push(`features version ${stored.featuresVersion} ≠ code's ${FEATURES_VERSION}`);
   let expected: InputSpec;
   try {
     expected = makeInputSpec(stored.modalities, stored.config);

@@ -4,7 +4,7 @@
  * acceleration (see below).
  */
 import type { EgoMessage } from "../../schemas/index.ts";
-import { EGO_FEATURES, EGO_MANEUVER_FEATURES, EGO_VS_MAP_FEATURES } from "./config.ts";
+import { EGO_FEATURES, EGO_MANEUVER_FEATURES, EGO_VS_MAP_FEATURES, STOP_STATE_FEATURES } from "./config.ts";
 import type { MapContext } from "./gnss.ts";
 
 export interface EgoFeatures {
@@ -23,9 +23,10 @@ const finite = (v: unknown): number => {
  * the "known" flag 0 when there is none). The expert's cruise speed is set by that advisory speed; an MLP
  * given speed and advisory apart learnt the ACCELERATE/KEEP boundary between them poorly.
  */
-export function egoFeatures(msg: Partial<EgoMessage> | undefined, maneuver = false, vsMap?: { map: MapContext | undefined }, keepAccel = false): EgoFeatures {
+export function egoFeatures(msg: Partial<EgoMessage> | undefined, maneuver = false, vsMap?: { map: MapContext | undefined }, keepAccel = false, stopState = false): EgoFeatures {
   const base = EGO_FEATURES + (maneuver ? EGO_MANEUVER_FEATURES : 0);
-  const values = new Float32Array(base + (vsMap ? EGO_VS_MAP_FEATURES : 0));
+  // With `stopState`, STOP_STATE_FEATURES zeros at the end, which the stop-line tracker fills (stop-line.ts withStopState).
+  const values = new Float32Array(base + (vsMap ? EGO_VS_MAP_FEATURES : 0) + (stopState ? STOP_STATE_FEATURES : 0));
   if (!msg) return { present: false, values, speedMps: undefined };
   const speed = finite(msg.speed_mps);
   const lane = msg.lane_index;

@@ -10,6 +10,7 @@ import { egoFeatures } from "./ego.ts";
 import { gnssFeatures, type MapContext, type MapView } from "./gnss.ts";
 import { INTENT_FEATURES } from "./intent.ts";
 import { radarFeatures } from "./radar.ts";
+import { withStopState } from "./stop-line.ts";
 import { voiceFeatures } from "./voice.ts";
 
 export interface FrameFeatures {
@@ -31,6 +32,11 @@ export interface FeatureContext {
   /** The standing voice request (VoiceIntentTracker.features) at this frame; zeros (not tracking) without one. */
   intent?: Float32Array | undefined;
   /**
+   * Whether the upcoming stop line was served (StopLineTracker.features, fed this frame and every one before it
+   * in order); written into the ego input of configs with stopServed, zeros without one.
+   */
+  stopState?: Float32Array | undefined;
+  /**
    * The camera slot's features computed already (CameraFeaturePool.extract on this frame's camera message,
    * with this config): used instead of decoding here. Same values as decoding here would give.
    */
@@ -49,7 +55,8 @@ export function extractFeatures(frame: FusedFrame, ctx: FeatureContext = {}): Fr
   const cam = slots ? { present: slots.present, patches: slots.patches } : (ctx.camera ?? cameraFeatures(reference, cfg));
   const radar = radarFeatures(msg("radar"), cfg);
   const gnss = gnssFeatures(msg("gnss"), ctx.map, cfg.mapAhead === true);
-  const ego = egoFeatures(msg("ego"), cfg.egoManeuver === true, cfg.egoVsMap === true ? { map: gnss.context } : undefined, cfg.egoAccel === true);
+  const ego = egoFeatures(msg("ego"), cfg.egoManeuver === true, cfg.egoVsMap === true ? { map: gnss.context } : undefined, cfg.egoAccel === true, cfg.stopServed === true);
+  if (ctx.stopState) withStopState(ego.values, ego.present, cfg, ctx.stopState);
   const voice = voiceFeatures(msg("voice"), cfg);
   const present: Record<Modality, boolean> = {
     camera: cam.present,

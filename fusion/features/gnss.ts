@@ -17,6 +17,8 @@ export interface MapView {
 export interface MapContext {
   /** Distance along the road to the next stop line ahead, m; undefined when none ahead. */
   stopLineDistanceM: number | undefined;
+  /** The map's id of that stop line, when the map names its lines (stop-line.ts tells lines apart by it). */
+  stopLineId?: number | undefined;
   speedLimitMps: number;
   /**
    * The speed the map advises now: the limit, lowered ahead of a lower one and in fog and rain, as variable

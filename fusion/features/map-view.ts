@@ -22,6 +22,7 @@ export function roadMapView(map: RoadMap): MapView {
       }
       return {
         stopLineDistanceM: stop ? stop.stationM - stationM : undefined,
+        stopLineId: stop?.id,
         speedLimitMps: speedLimitAt(map, stationM),
         advisorySpeedMps: conditionsSpeedAt(map, stationM),
         inTunnel: inTunnel(map, stationM),

@@ -8,6 +8,7 @@ import { nsToMs } from "../../schemas/index.ts";
 import type { ActionName } from "../actions.ts";
 import { extractFeatures, modelInputs, usedModalities, type FrameFeatures } from "../features/frame.ts";
 import { COMMAND_VOCAB, VoiceIntentTracker } from "../features/intent.ts";
+import { observeStopLine, StopLineTracker } from "../features/stop-line.ts";
 import { radarPoints } from "../features/radar.ts";
 import type { CameraFeatures } from "../features/camera.ts";
 import { voiceFeatures } from "../features/voice.ts";
@@ -60,6 +61,8 @@ interface Prepared {
   frame: FusedFrame;
   features: FrameFeatures;
   facts: SensorFacts;
+  /** The stop-line tracker's features at this frame (a fallback of another config gets them too). */
+  stopState: Float32Array;
   seq: number;
 }
 
@@ -69,6 +72,10 @@ export class DecisionEngine {
   private preparing: Promise<unknown> = Promise.resolve();
   /** The standing voice request, for models that read it (fed by their command recogniser). */
   private readonly intent = new VoiceIntentTracker();
+  /** Whether the upcoming stop line was served (for models whose config has stopServed), fed every frame. */
+  private readonly stopLine = new StopLineTracker();
+  /** Whether any model here reads the stop-line state (else the tracker is not fed: no cost per frame). */
+  private readonly readsStopState: boolean;
   private readonly ttc = new TtcConfirmer();
   private readonly cfg: SupervisorConfig;
   /** Fallbacks made with another feature config than the primary's: they get the frame's features in their own. */
@@ -79,6 +86,7 @@ export class DecisionEngine {
     this.cfg = o.supervisor ?? DEFAULT_SUPERVISOR;
     const primaryConfig = JSON.stringify(o.primary.spec.config);
     this.ownConfig = new Set((o.fallbacks ?? []).filter((r) => r !== o.primary && JSON.stringify(r.spec.config) !== primaryConfig));
+    this.readsStopState = [o.primary, ...(o.fallbacks ?? [])].some((r) => r.spec.config.stopServed === true);
   }
 
   /** Picks the runner for a frame: the primary, or the fallback that needs none of the missing critical sensors. */
@@ -149,7 +157,9 @@ export class DecisionEngine {
     const slot = frame.slots.camera;
     const camera = slot && this.o.cameraFeatures ? await this.o.cameraFeatures(slot.message) : undefined;
     const others = await this.otherCameras(frame);
-    const features = extractFeatures(frame, { config: this.o.primary.spec.config, map: this.o.map, ...(camera ? { camera } : {}), cameraOf: (m) => others.get(m) });
+    if (this.readsStopState) observeStopLine(this.stopLine, frame, this.o.map);
+    const stopState = this.stopLine.features();
+    const features = extractFeatures(frame, { config: this.o.primary.spec.config, map: this.o.map, stopState, ...(camera ? { camera } : {}), cameraOf: (m) => others.get(m) });
     const intent = await this.voiceRequest(frame, features);
     if (intent) features.inputs.intent = intent;
     // The TTC rule reads confirmed returns only (ttc-confirm.ts): one scan's clutter must not brake the car.
@@ -159,15 +169,15 @@ export class DecisionEngine {
     const sideTtcS = radar ? { left: this.ttc.sideTtc(1, laneHalf), right: this.ttc.sideTtc(-1, laneHalf) } : undefined;
     // This frame's confirmed returns: the confirmer makes a new array per scan, so a later frame's scan never changes it.
     const facts: SensorFacts = { present: features.present, ageS: features.ageS, minTtcS, ...(sideTtcS ? { sideTtcS } : {}), ...(radar ? { confirmed: this.ttc.confirmed } : {}) };
-    return { frame, features, facts, seq: this.seq++ };
+    return { frame, features, facts, stopState, seq: this.seq++ };
   }
 
   /** The rules before the model, the model call and the rules after it, on the state prepare() took. */
   private async complete(p: Prepared, at: { nowNs?: bigint }): Promise<DrivingDecision> {
-    const { frame, features, facts } = p;
+    const { frame, features, facts, stopState } = p;
     const gate = supervise(SUPERVISOR_RULES.beforeModel, NO_MODEL, facts, this.cfg);
     if (gate.override) return this.finish(p, undefined, { ...gate, modelAction: "ACTION_UNSPECIFIED", inferenceMs: 0 }, at.nowNs ?? this.o.nowNs());
-    const { runner, proposal, outputs } = await this.ask(frame, features, missingCritical(facts, this.cfg));
+    const { runner, proposal, outputs } = await this.ask(frame, features, stopState, missingCritical(facts, this.cfg));
     return this.finish(p, runner, { ...supervise(SUPERVISOR_RULES.afterModel, proposal, facts, this.cfg), ...outputs }, at.nowNs ?? this.o.nowNs());
   }
 
@@ -175,12 +185,12 @@ export class DecisionEngine {
    * The model's proposal: the chosen runner's action (a fallback's when a critical sensor is missing, with the
    * override that says so), or the rule answer NO_MODEL when there is no runner for the frame or it failed.
    */
-  private async ask(frame: FusedFrame, features: FrameFeatures, missing: Modality[]): Promise<{ runner: ModelRunner | undefined; proposal: Verdict; outputs: ModelOutputs }> {
+  private async ask(frame: FusedFrame, features: FrameFeatures, stopState: Float32Array, missing: Modality[]): Promise<{ runner: ModelRunner | undefined; proposal: Verdict; outputs: ModelOutputs }> {
     const { runner, override } = this.choose(missing);
     const noAnswer: ModelOutputs = { modelAction: "ACTION_UNSPECIFIED", inferenceMs: 0 };
     if (!runner) return { runner, proposal: { ...NO_MODEL, ...(override ? { override } : {}) }, outputs: noAnswer };
     try {
-      const own = this.ownConfig.has(runner) ? extractFeatures(frame, { config: runner.spec.config, map: this.o.map, intent: features.inputs.intent }) : features;
+      const own = this.ownConfig.has(runner) ? extractFeatures(frame, { config: runner.spec.config, map: this.o.map, intent: features.inputs.intent, stopState }) : features;
       const out = await runner.run(modelInputs(own, runner.spec), { stampNs: frame.stampNs });
       const modelAction = argmaxAction(out.probabilities);
       return { runner, proposal: { action: modelAction, envelopeDecelMps2: 0, ...(override ? { override } : {}) }, outputs: { modelAction, probs: out.probabilities, inferenceMs: out.inferenceMs } };

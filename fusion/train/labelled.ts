@@ -13,6 +13,7 @@ import { extractFeatures, type FeatureContext } from "../features/frame.ts";
 import type { LabelledSample } from "./dataset.ts";
 
 import { COMMAND_VOCAB, VoiceIntentTracker } from "../features/intent.ts";
+import { observeStopLine, StopLineTracker } from "../features/stop-line.ts";
 
 export { COMMAND_VOCAB };
 export const commandIndex = (c: string): number => Math.max(0, COMMAND_VOCAB.indexOf(c as (typeof COMMAND_VOCAB)[number]));
@@ -76,7 +77,8 @@ export function weatherName(v: unknown): string {
  * One sample per `every`-th frame (in stamp order) that has a truth with an expert label; frames without
  * are skipped and counted. Every frame feeds the voice intent tracker (one per group, i.e. episode), as the
  * DecisionEngine's does at inference — here with the command actually spoken (the recogniser's training
- * label) where inference has the recogniser's answer.
+ * label) where inference has the recogniser's answer. Every frame feeds the stop-line tracker too (stop-line.ts), with
+ * the map of its episode, as the DecisionEngine's does.
  */
 export function labelFrames(
   frames: Iterable<FusedFrame>,
@@ -89,15 +91,24 @@ export function labelFrames(
   let skipped = 0;
   let i = -1;
   let tracker = new VoiceIntentTracker();
+  let stopLine = new StopLineTracker();
   let lastGroup: string | undefined;
+  let base: FeatureContext | undefined = typeof ctx === "function" ? undefined : ctx;
   for (const frame of frames) {
     i++;
     const truth = truthAt(truths, frame.stampNs);
     if (truth) {
       const g = group(truth);
-      if (lastGroup !== undefined && g !== lastGroup) tracker = new VoiceIntentTracker();
+      if (lastGroup !== undefined && g !== lastGroup) {
+        tracker = new VoiceIntentTracker();
+        stopLine = new StopLineTracker();
+      }
       lastGroup = g;
+      if (typeof ctx === "function") base = ctx(truth);
     }
+    // The decision engine holds one map per episode (eval) or one for the drive (daemon): frames before the
+    // first truth have none here, as a frame off its map has no context there.
+    if (base?.config?.stopServed === true) observeStopLine(stopLine, frame, base.map);
     const voice = frame.present.voice ? frame.slots.voice : undefined;
     if (voice && tracker.isNew(voice.stampNs)) tracker.hear(voice.stampNs, truths.utterances.get(voice.stampNs) ?? "", frame.stampNs);
     if (i % every !== 0) continue;
@@ -106,8 +117,7 @@ export function labelFrames(
       skipped++;
       continue;
     }
-    const base = typeof ctx === "function" ? ctx(truth) : ctx;
-    const features = extractFeatures(frame, { ...base, intent: tracker.features(frame.stampNs) });
+    const features = extractFeatures(frame, { ...base, intent: tracker.features(frame.stampNs), stopState: stopLine.features() });
     samples.push({
       inputs: features.inputs,
       label,

@@ -1,4 +1,6 @@
 /** Fixtures for the eval tests: a tiny untrained model directory, and a short recorded drive in memory. */
+import type { RoadMap } from "../../domain/road-map.ts";
+import { SCENARIO_MAPS_RECORD, scenarioMapsRecord } from "../../sim/scenario-maps.ts";
 import * as tf from "@tensorflow/tfjs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,9 +34,12 @@ export async function recordDrive(scenarios: ScenarioSpec[], durationS: number, 
   const codec = new MessageDecoder().codec;
   const sink = new MemorySink("drive.mcap");
   const rec = await McapRecorder.create({ open: () => sink, compression: "none" });
-  for (const m of datasetMessages(1, durationS, { ...options, scenarios })) {
+  // The episodes' road maps, as the dataset writer stores them (sim/scenario-maps.ts): a shortened suite scenario's map is not the suite's.
+  const maps = new Map<string, RoadMap>();
+  for (const m of datasetMessages(1, durationS, { ...options, scenarios, onEpisode: (spec, map) => void maps.set(spec.name, map) })) {
     rec.addMessage({ topic: m.topic, type: m.type, bytes: codec.encode(m.type, m.message), receiveNs: m.receiveNs, stampNs: m.stampNs });
   }
+  rec.addMetadata(SCENARIO_MAPS_RECORD, scenarioMapsRecord(maps));
   await rec.close();
   return sink.bytes();
 }

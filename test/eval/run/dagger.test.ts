@@ -5,6 +5,8 @@ import { scenariosForSeeds } from "../../../eval/run/scenarios.ts";
 import { datasetMessages } from "../../../sim/dataset.ts";
 import type { DatasetRecorder } from "../../../sim/dataset-writer.ts";
 import { defaultCodec } from "../../../schemas/codec.ts";
+import { buildScenario } from "../../../sim/scenario.ts";
+import { SCENARIO_MAPS_RECORD } from "../../../sim/scenario-maps.ts";
 
 interface Recorded {
   topic: string;
@@ -13,11 +15,13 @@ interface Recorded {
 }
 
 /** A recorder in memory (the part of McapRecorder the round uses). */
-function memoryRecorder(): DatasetRecorder & { messages: Recorded[]; closed: boolean } {
+function memoryRecorder(): DatasetRecorder & { messages: Recorded[]; metadata: Map<string, Record<string, string>>; closed: boolean } {
   const r = {
     messages: [] as Recorded[],
+    metadata: new Map<string, Record<string, string>>(),
     closed: false,
     addMessage: (m: Recorded) => void r.messages.push(m),
+    addMetadata: (name: string, values: Record<string, string>) => void r.metadata.set(name, values),
     flush: async () => {},
     close: async () => void (r.closed = true),
     stats: () => ({ queuedBytes: 0, dropped: {} }),
@@ -44,6 +48,10 @@ describe("eval/run/dagger: a DAgger round's episode (the model drives, the exper
     assert.ok(got.length >= 12 * 20, `a GroundTruth (the expert's label) every step: ${got.length}`);
     assert.deepEqual(got, truths(expert));
     assert.equal(r.row.collisions, 0);
+    // The scenario is no suite's (seed 7, 12 s): its road map travels in the recording, as training reads it.
+    const maps = rec.metadata.get(SCENARIO_MAPS_RECORD);
+    assert.deepEqual(Object.keys(maps ?? {}), [spec!.name]);
+    assert.deepEqual(JSON.parse(maps![spec!.name]!), JSON.parse(JSON.stringify(buildScenario(spec!).map)));
   });
 
   it("with the model driving, the states (and so the labels recorded) are the model's, not the expert's drive; the draws are seeded", async () => {

@@ -1,4 +1,4 @@
-import { makeInputSpec } from "../../../fusion/features/config.ts";
+import { DEFAULT_FEATURE_CONFIG, makeInputSpec } from "../../../fusion/features/config.ts";
 import type { Modality } from "../../../schemas/index.ts";
 import { buildScenario } from "../../../sim/scenario.ts";
 import { scenariosOf } from "../../../sim/scenarios.ts";
@@ -79,6 +79,7 @@ describe("fusion/features/gnss and ego", () => {
     assert.deepEqual([...egoFeatures({ speed_mps: 10 }, true, { map: undefined }).values.slice(10)], [0, 0, 0], "no map context: known 0");
     const ego = (mods: Modality[]) => makeInputSpec(mods).inputs.find((i) => i.name === "ego")!.shape[0];
     assert.equal(ego(["ego", "gnss"]), 13);
+    assert.equal(makeInputSpec(["ego", "gnss"], { ...DEFAULT_FEATURE_CONFIG, stopServed: true }).inputs.find((i) => i.name === "ego")!.shape[0], 17, "and the stop-line state (stop-line.ts, opt-in), which needs the map too");
     assert.equal(ego(["ego"]), 10, "ego alone does not learn from GNSS through ego");
   });
 

@@ -164,7 +164,7 @@ describe("fusion/policy/engine and supervisor", () => {
 
   it("a fallback made with an older feature config gets features in its own config", async () => {
     const primary = runner("ACCELERATE");
-    const old = { ...DEFAULT_FEATURE_CONFIG, intent: false, egoManeuver: false, mapAhead: false, egoVsMap: false };
+    const old = { ...DEFAULT_FEATURE_CONFIG, intent: false, egoManeuver: false, mapAhead: false, egoVsMap: false, stopServed: false };
     const noCamera = new FakeModelRunner(makeInputSpec(["radar", "gnss", "ego", "voice"], old), () => onehot("KEEP"), { now: () => 0, id: "old-no-camera" });
     const engine = new DecisionEngine({ primary, fallbacks: [noCamera], nowNs: () => 0n });
     const d = await engine.decide(sceneFrame(scene(), 0, mulberry32(1), ["camera"]));
