@@ -61,24 +61,8 @@ const inFlight = (batch: number): number => Math.max(32, 2 * batch);
 
 export const DEFAULT_OPEN_LOOP_BATCH = 32;
 
-/** Recordings up to this size are read into memory whole before they are decoded (see openFile). */
-export const OPEN_LOOP_IN_MEMORY_BYTES = 256 * 1024 * 1024;
-
-/**
- * Opens a recording for the open loop: one of up to OPEN_LOOP_IN_MEMORY_BYTES is read whole (one read) and
- * decoded from memory, as the whole file is read anyway. Read piecewise, the reader's many small reads (each
- * chunk's message indexes, then its data, each an fs/promises round trip) cost ~17% of the open loop's CPU
- * time without a model (bench/README.md, #17); the bytes, and so the decisions, are the same.
- */
 async function openFile(file: string): Promise<McapRecording> {
-  const source = await fileSource(file);
-  const size = await source.size();
-  if (size > BigInt(OPEN_LOOP_IN_MEMORY_BYTES)) return McapRecording.open(source);
-  try {
-    return await McapRecording.open(new MemorySource(await source.read(0n, size), file));
-  } finally {
-    await source.close();
-  }
+  return McapRecording.open(await fileSource(file));
 }
 
 /** Scenario changes by stamp, for the per-scenario map: [stamp, scenario] in stamp order. */
