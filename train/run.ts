@@ -111,9 +111,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     log,
   };
   const { pretrained, metrics: pretrainMetrics } = await pretrainEncoders(o.pretrain, o.modalities, pretrainRun);
-  // Member 0's share is not read here again unless a voice-command recogniser must still be pretrained on it.
+  // Member 0's share is not read here again unless a voice-command recogniser must still be pretrained on it; the
+  // validation samples not until the members are combined: both go while the workers (each with its own copy of
+  // validation) train, and validation is read again from the feature cache afterwards.
   const recogniserLater = spec.inputs.some((i) => i.name === "intent") && !pretrained.some((p) => p.modality === "voice");
-  if (lean && !recogniserLater) for (const i of split.train) samples[i] = withoutFeatures(samples[i]!);
+  const dropWhileWorkers = lean && !recogniserLater;
+  if (dropWhileWorkers) for (const i of [...split.train, ...split.val]) samples[i] = withoutFeatures(samples[i]!);
   const { now: _now, ...plain } = common; // a worker gets plain data, and its own clock
   const memberOptions = (k: number) => ({
     ...plain,
@@ -150,6 +153,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       pretrained,
       epochLine: o.epochLine,
     });
+    if (dropWhileWorkers) (await loadAll(o.valData!, every, o.cache, log, spec.config)).forEach((s, j) => (samples[nData + j] = s));
   } else {
     trained = await trainMembers(samples, {
       members,

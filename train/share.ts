@@ -6,8 +6,9 @@
  * An ensemble bagged by phase gives member k the training frames k, k + every, k + 2·every, … (by the sample's
  * index over the training recordings in order). A member worker keeps the samples its split names and nothing
  * else, renumbered in order (`compactSplit`); the parent (run.ts) keeps the features of what it still reads
- * itself — member 0's share until the encoders are pretrained on it, and the validation samples — and of the
- * other frames only the labels and tags, which the model card counts (data.ts: withoutFeatures).
+ * itself — member 0's share until the encoders are pretrained on it, the validation samples except while the
+ * workers train — and of the other frames only the labels and tags, which the model card counts (data.ts:
+ * withoutFeatures).
  */
 
 export interface Split {
