@@ -129,8 +129,9 @@ export async function loadAll(files: string[], every: number, cache: boolean, lo
 /**
  * Samples of several sets of recordings read one after the other (each at its own rate), as loadAll would give
  * them joined, with `pick` applied to each as its file is read: it gets the sample and its index over all the
- * sets, and returns what to keep in its place (the sample, a lighter one) or undefined to drop it. At most one
- * recording's samples are held beyond what is kept (train/share.ts says what each holder keeps).
+ * sets, and returns what to keep in its place (the sample, a lighter one) or undefined to drop it. A sample kept
+ * gets its features in buffers of its own, so that at most one recording's samples are held beyond what is kept
+ * (train/share.ts says what each holder keeps).
  */
 export async function loadPicked(
   sets: readonly { files: readonly string[]; every: number }[],
@@ -145,11 +146,21 @@ export async function loadPicked(
     for (const f of set.files) {
       for (const s of await samplesOfFile(f, set.every, cache, log, config)) {
         const kept = pick(s, i++);
-        if (kept) out.push(kept);
+        if (kept) out.push(kept === s ? ownBuffers(s) : kept);
       }
     }
   }
   return out;
+}
+
+/**
+ * The sample with its features in buffers of their own. Samples read from the cache are views into the buffer of
+ * the whole file (node:v8's deserialize does not copy aligned typed arrays): one sample kept would keep every
+ * sample of its file in memory.
+ */
+export function ownBuffers(s: LabelledSample): LabelledSample {
+  const inputs = Object.fromEntries(Object.entries(s.inputs).map(([k, v]) => [k, v.slice()])) as LabelledSample["inputs"];
+  return { ...s, inputs };
 }
 
 const DROPPED = new Proxy({} as LabelledSample["inputs"], {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FEATURE_CONFIG, type LabelledSample } from "../../fusion/index.ts";
 import { writeDataset } from "../../bin/commands/sim.ts";
-import { loadAll, loadPicked, withoutFeatures } from "../../train/data.ts";
+import { loadAll, loadPicked, ownBuffers, withoutFeatures } from "../../train/data.ts";
 import { compactSplit, inShare, memberSplit } from "../../train/share.ts";
 
 describe("training shares: each holder keeps only the frames it uses (train/share.ts)", () => {
@@ -49,6 +49,16 @@ describe("training shares: each holder keeps only the frames it uses (train/shar
     assert.throws(() => w.inputs.presence, /dropped/);
   });
 
+  it("a sample kept gets buffers of its own (from the cache its features are views into the whole file's buffer)", () => {
+    const file = new ArrayBuffer(1 << 20);
+    const s = { inputs: { camera: new Float32Array(file, 4096, 3072), presence: new Float32Array(file, 64, 10) }, label: 1, group: "g", tags: { weather: "CLEAR", inTunnel: false }, aux: { obstacleAhead: 0, command: 0 } } as unknown as LabelledSample;
+    s.inputs.camera[5] = 0.5;
+    const own = ownBuffers(s);
+    for (const v of Object.values(own.inputs)) assert.equal(v.buffer.byteLength, v.byteLength);
+    assert.deepEqual(own.inputs.camera, s.inputs.camera);
+    assert.equal(own.label, 1);
+  });
+
   describe("on recordings", function () {
     this.timeout(120_000);
     let work: string;
@@ -83,6 +93,22 @@ describe("training shares: each holder keeps only the frames it uses (train/shar
         };
         share.train.forEach((g, j) => same(samples[mine.split.train[j]!]!, parent[g]!));
         share.val.forEach((g, j) => same(samples[mine.split.val[j]!]!, parent[g]!));
+      }
+    });
+
+    it("a sample kept from the feature cache holds its own buffers, not its whole file's", async () => {
+      const tmp = process.env.TMPDIR;
+      process.env.TMPDIR = work; // the cache under this test's directory
+      try {
+        const config = DEFAULT_FEATURE_CONFIG;
+        await loadAll(train.slice(0, 1), 1, true, () => {}, config); // fills the cache
+        const whole = await loadAll(train.slice(0, 1), 1, true, () => {}, config);
+        const kept = await loadPicked([{ files: train.slice(0, 1), every: 1 }], true, () => {}, config, (s, i) => (i % 3 === 0 ? s : undefined));
+        for (const s of kept) for (const v of Object.values(s.inputs)) assert.equal(v.buffer.byteLength, v.byteLength);
+        assert.deepEqual(kept[1]!.inputs.camera, whole[3]!.inputs.camera);
+      } finally {
+        if (tmp === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = tmp;
       }
     });
 
