@@ -8,10 +8,13 @@
  *   npm run data:suite -- train --perturb-train=0.2 --out=.tmp/pdata   # DART-style perturbed training drives (fusiond sim --perturb)
  *   npm run data:suite -- --cameras=front,rear,left,right --camera-size=64x64 --out=.tmp/mcam   # several cameras (fusiond sim --cameras)
  *
- * Deterministic: the same suite gives the same bytes. Existing files are rewritten.
+ * Deterministic: the same suite gives the same bytes. Existing files are rewritten, unless `--missing`: then a
+ * complete recording already there (it ends with the MCAP magic) is kept, so that a run cut short goes on where
+ * it stopped with the same result:
+ *   npm run data:suite -- --perturb-train=0.2 --cameras=front,rear,left,right --camera-size=64x64 --out=.tmp/mcam --missing
  */
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { scenarioSuite } from "../sim/scenarios.ts";
@@ -27,7 +30,24 @@ const splits = args.filter((a) => !a.startsWith("--"));
 const outArg = valueOf("--out");
 const out = outArg ? resolve(outArg) : join(process.cwd(), ".tmp", "data");
 mkdirSync(out, { recursive: true });
-const todo = scenarioSuite().filter((s) => splits.length === 0 || splits.includes(String(s.split)));
+const MCAP_MAGIC = Buffer.from([0x89, 0x4d, 0x43, 0x41, 0x50, 0x30, 0x0d, 0x0a]);
+/** Whether a recording is whole: an MCAP file ends with its magic (a run cut short leaves it without). */
+function complete(file: string): boolean {
+  if (!existsSync(file)) return false;
+  const size = statSync(file).size;
+  if (size < MCAP_MAGIC.length * 2) return false;
+  const fd = openSync(file, "r");
+  try {
+    const tail = Buffer.alloc(MCAP_MAGIC.length);
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    return tail.equals(MCAP_MAGIC);
+  } finally {
+    closeSync(fd);
+  }
+}
+const missingOnly = args.includes("--missing");
+const todo = scenarioSuite().filter((s) => (splits.length === 0 || splits.includes(String(s.split))) && !(missingOnly && complete(join(out, `${s.name}.mcap`))));
+if (missingOnly) process.stderr.write(`--missing: ${todo.length} scenarios to write\n`);
 const parallelArg = valueOf("--parallel");
 const parallel = parallelArg ? Math.max(1, Number(parallelArg)) : Math.max(1, Math.min(4, availableParallelism()));
 let done = 0;

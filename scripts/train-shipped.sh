@@ -24,10 +24,12 @@ if [ "$single_camera" = 1 ]; then
 fi
 if want multi-camera; then
   ls .tmp/mcam/train-*.mcap .tmp/mcam/validation-*.mcap .tmp/mcam/test-*.mcap >/dev/null 2>&1 || { echo "no .tmp/mcam: run npm run data:suite -- --perturb-train=0.2 --cameras=front,rear,left,right --camera-size=64x64 --out=.tmp/mcam" >&2; exit 2; }
-  # Rounds 0–3 of the training split (32 of the 64 perturbed drives): with four cameras a frame's features are 4×
-  # the single camera's, and all 64 drives — held by the main thread and by each of the 2 member workers — ran
-  # this 24 GB machine out of memory (the kernel killed the training as the workers loaded, 2026-12-07).
-  MTRAIN=$(ls .tmp/mcam/train-*-[0-3].mcap); MVAL=$(ls .tmp/mcam/validation-*.mcap); MTEST=$(ls .tmp/mcam/test-*.mcap)
+  # All 64 perturbed training drives, as the default. With four cameras a frame's features are 4× the single
+  # camera's (~55 KB); each member worker now holds only its third of the frames and the main thread drops the
+  # features it no longer reads (train/share.ts), where all three had held every frame and ran this 24 GB machine
+  # out of memory. Measured 2026-12-07: ~10 GB while members 1-2 train, but 16.5-17 GB once members 3-4 start
+  # (the first pair's memory is not given back; models/README.md): leave ~17 GB free for it.
+  MTRAIN=$(ls .tmp/mcam/train-*.mcap); MVAL=$(ls .tmp/mcam/validation-*.mcap); MTEST=$(ls .tmp/mcam/test-*.mcap)
 fi
 COMMON="--every 3 --epochs 30 --patience 5 --dropout 0.25"
 train() { # name minutes args... (DATA: the training drives, default the clean ones; VDATA, TDATA: validation and test, default the suite's)

@@ -119,3 +119,49 @@ export async function loadAll(files: string[], every: number, cache: boolean, lo
   return out;
 }
 
+/**
+ * Samples of several sets of recordings read one after the other (each at its own rate), as loadAll would give
+ * them joined, with `pick` applied to each as its file is read: it gets the sample and its index over all the
+ * sets, and returns what to keep in its place (the sample, a lighter one) or undefined to drop it. A sample kept
+ * gets its features in buffers of its own, so that at most one recording's samples are held beyond what is kept
+ * (train/share.ts says what each holder keeps).
+ */
+export async function loadPicked(
+  sets: readonly { files: readonly string[]; every: number }[],
+  cache: boolean,
+  log: (s: string) => void,
+  config: FeatureConfig,
+  pick: (s: LabelledSample, i: number) => LabelledSample | undefined,
+): Promise<LabelledSample[]> {
+  const out: LabelledSample[] = [];
+  let i = 0;
+  for (const set of sets) {
+    for (const f of set.files) {
+      for (const s of await samplesOfFile(f, set.every, cache, log, config)) {
+        const kept = pick(s, i++);
+        if (kept) out.push(kept === s ? ownBuffers(s) : kept);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The sample with its features in buffers of their own. Samples read from the cache are views into the buffer of
+ * the whole file (node:v8's deserialize does not copy aligned typed arrays): one sample kept would keep every
+ * sample of its file in memory.
+ */
+export function ownBuffers(s: LabelledSample): LabelledSample {
+  const inputs = Object.fromEntries(Object.entries(s.inputs).map(([k, v]) => [k, v.slice()])) as LabelledSample["inputs"];
+  return { ...s, inputs };
+}
+
+const DROPPED = new Proxy({} as LabelledSample["inputs"], {
+  get: (_, name) => {
+    throw new Error(`this sample's features were dropped to save memory (input ${String(name)}): only its label, group and tags are kept`);
+  },
+});
+
+/** The sample without its features (its label, group, tags and aux labels kept); reading its inputs throws. */
+export const withoutFeatures = (s: LabelledSample): LabelledSample => ({ ...s, inputs: DROPPED });
+

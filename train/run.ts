@@ -14,7 +14,8 @@ import {
   trainingCard, trainMembers, VOICE_COMMAND_DIR, voiceRecogniser,
   type BackendChoice, type EpochReport, type InputSpec, type ModelCard, type PretrainRun, type Progress, type StrategyName, type TrainResult,
 } from "../fusion/index.ts";
-import { loadAll } from "./data.ts";
+import { loadAll, loadPicked, withoutFeatures } from "./data.ts";
+import { inShare, memberSplit as memberShare } from "./share.ts";
 import { extractInWorkers, trainMembersInWorkers } from "./threads.ts";
 
 export interface TrainRunOptions {
@@ -69,19 +70,25 @@ export interface TrainRunResult {
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const { spec, every, members, jobs, head, units, log } = o;
   // An ensemble is bagged by phase: member k takes every n-th training frame starting at frame k, so that
-  // together the members see every frame (all are loaded; each member's split picks its phase).
+  // together the members see every frame (each member's split picks its phase; share.ts).
   const phased = members > 1 && every > 1;
   if (o.cache) {
     // Recordings not in the feature cache yet are read and turned into samples on every core first.
     const sets = [{ files: o.data, every: phased ? 1 : every }, { files: o.valData ?? [], every }, { files: o.testData ?? [], every: 1 }];
     await extractInWorkers(sets, spec.config, o.extractJobs, log);
   }
-  const data = await loadAll(o.data, phased ? 1 : every, o.cache, log, spec.config);
-  const valSamples = o.valData ? await loadAll(o.valData, every, o.cache, log, spec.config) : [];
-  const samples = [...data, ...valSamples];
+  // When phased members train in workers (each reads its own share), this thread keeps the features of member 0's
+  // share (the encoders are pretrained on it) and of the validation drives, and of the other training frames only
+  // their labels and tags (the card counts them): share.ts. Without validation drives the split is drawn after
+  // loading, so everything is kept.
+  const lean = phased && members > 1 && jobs > 1 && o.valData !== undefined;
+  // One array holds them (training drives first): a sample whose features are dropped later is held nowhere else.
+  const samples = await loadPicked([{ files: o.data, every: phased ? 1 : every }], o.cache, log, spec.config, (s, i) => (!lean || inShare(i, every, 0) ? s : withoutFeatures(s)));
+  const nData = samples.length;
+  if (o.valData) for (const s of await loadAll(o.valData, every, o.cache, log, spec.config)) samples.push(s);
   const seed = o.seed;
   const split = o.valData
-    ? { train: data.map((_, i) => i), val: valSamples.map((_, i) => data.length + i) }
+    ? { train: Array.from({ length: nData }, (_, i) => i), val: Array.from({ length: samples.length - nData }, (_, i) => nData + i) }
     : splitByGroup(samples, 0.2, mulberry32(seed));
   const common = {
     seed,
@@ -92,7 +99,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     maxSeconds: o.maxMinutes * 60,
     now: () => performance.now(),
   };
-  const memberSplit = (k: number): { train: number[]; val: number[] } => (phased ? { train: split.train.filter((i) => i % every === k % every), val: split.val } : split);
+  const memberSplit = (k: number): { train: number[]; val: number[] } => (phased ? memberShare(split, every, k) : split);
   log(`${samples.length} samples: train ${split.train.length}${phased ? ` (each member 1 frame in ${every} at its own phase: ${memberSplit(0).train.length})` : ""}, validation ${split.val.length}; ${spec.modalities.join("+")} ${o.strategy}`);
   const pretrainRun: PretrainRun = {
     samples,
@@ -104,6 +111,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     log,
   };
   const { pretrained, metrics: pretrainMetrics } = await pretrainEncoders(o.pretrain, o.modalities, pretrainRun);
+  // Member 0's share is not read here again unless a voice-command recogniser must still be pretrained on it; the
+  // validation samples not until the members are combined: both go while the workers (each with its own copy of
+  // validation) train, and validation is read again from the feature cache afterwards.
+  const recogniserLater = spec.inputs.some((i) => i.name === "intent") && !pretrained.some((p) => p.modality === "voice");
+  const dropWhileWorkers = lean && !recogniserLater;
+  if (dropWhileWorkers) for (const i of [...split.train, ...split.val]) samples[i] = withoutFeatures(samples[i]!);
   const { now: _now, ...plain } = common; // a worker gets plain data, and its own clock
   const memberOptions = (k: number) => ({
     ...plain,
@@ -140,6 +153,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       pretrained,
       epochLine: o.epochLine,
     });
+    if (dropWhileWorkers) (await loadAll(o.valData!, every, o.cache, log, spec.config)).forEach((s, j) => (samples[nData + j] = s));
   } else {
     trained = await trainMembers(samples, {
       members,

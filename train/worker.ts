@@ -2,7 +2,8 @@
  * The work `fusiond train` hands to worker threads, one per core (TF.js on wasm and the feature extraction
  * each run on one core):
  *  - an ensemble member (`--ensemble N --jobs J`): the worker reads the same recordings in the same order as
- *    the parent (from the feature cache the parent filled), so the parent's sample indices hold; it trains
+ *    the parent (from the feature cache the parent filled), keeping only the samples its split names (the
+ *    parent's indices, renumbered: share.ts), so a phased member holds a third of the frames; it trains
  *    with the parent's options, saves the member to a directory and reports epochs and the result;
  *  - feature extraction: recordings not yet in the feature cache are read, aligned and turned into samples
  *    in parallel, each worker a share of the files; the parent then reads them all from the cache.
@@ -11,7 +12,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import { FsModelHandler, selectBackend, train, type BackendChoice, type ClassificationMetrics, type EpochReport, type FeatureConfig, type Progress, type TrainOptions } from "../fusion/index.ts";
 import type { Modality } from "../schemas/index.ts";
-import { loadAll } from "./data.ts";
+import { loadAll, loadPicked } from "./data.ts";
+import { compactSplit } from "./share.ts";
 
 export interface MemberJob {
   kind: "member";
@@ -52,11 +54,15 @@ async function run(job: MemberJob): Promise<void> {
   try {
     await selectBackend(job.backend);
     const quiet = (): void => {};
-    const samples = [...(await loadAll(job.data, job.every, job.cache, quiet, job.config)), ...(await loadAll(job.valData, job.valEvery, job.cache, quiet, job.config))];
+    // Only the samples this member's split names are kept (its share of the training frames, and validation),
+    // renumbered in order: the same samples in the same order, a third of the memory for a phased member.
+    const mine = compactSplit(job.split);
+    const sets = [{ files: job.data, every: job.every }, { files: job.valData, every: job.valEvery }];
+    const samples = await loadPicked(sets, job.cache, quiet, job.config, (s, i) => (mine.keep(i) ? s : undefined));
     const pretrained = [];
     for (const p of job.pretrained) pretrained.push({ modality: p.modality, model: await tf.loadLayersModel(new FsModelHandler(p.dir)) });
     let last = 0;
-    const r = await train(samples, job.split, {
+    const r = await train(samples, mine.split, {
       ...job.options,
       pretrained,
       now: () => performance.now(),

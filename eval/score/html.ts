@@ -153,7 +153,7 @@ export function renderHtml(r: EvalReport): string {
       id: "comparisons-section",
       title: "All comparisons",
       html: r.comparisons.length
-        ? `<p class="muted">Each model against ${esc(r.models[0]!.model.id)}, paired bootstrap over episodes (${r.bootstrap.iterations} resamples, seed ${r.bootstrap.seed}), ${pct(r.bootstrap.level)} percentile intervals. Reduction = 1 − model/baseline.</p>` +
+        ? `<p class="muted">Each model against ${r.comparisons.every((c) => c.baseline === r.models[0]!.model.id) ? esc(r.models[0]!.model.id) : "the baseline its row names"}, paired bootstrap over episodes (${r.bootstrap.iterations} resamples, seed ${r.bootstrap.seed}), ${pct(r.bootstrap.level)} percentile intervals. Reduction = 1 − model/baseline.</p>` +
           htmlTable("comparisons", ["metric", "model", "baseline", "model value", "difference", "95% CI", "reduction [95% CI]"], r.comparisons.map((c) => {
             const cells = comparisonCells(c);
             return [metricLabel(c.metric), ...cells.slice(1)];

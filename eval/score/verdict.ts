@@ -74,16 +74,19 @@ export function verdictSentences(r: EvalReport): string[] {
   const out: string[] = [];
   for (const m of r.models.slice(1)) {
     const clauses: string[] = [];
+    // A report extended with a model compared with another than the first (scripts/add-eval-model.ts) names that one.
+    let against = baseline;
     for (const h of HEADLINE) {
       const c = r.comparisons.find((x) => x.metric === h.metric && x.model === m.model.id);
       if (!c) continue;
+      against = c.baseline;
       // digits -1: a share, written in percentage points.
       const num = (v: number | null): string => (h.digits < 0 ? (v === null ? "n/a" : String(Math.round(v * 100) + 0)) : fmt(v, h.digits));
       const d = h.digits < 0 ? `${signed(c.difference === null ? null : c.difference * 100, 0)} points` : signed(c.difference, h.digits);
       const diff = c.difference === null ? "" : ` (${d}, ${pct(c.level)} CI [${num(c.ci[0])}, ${num(c.ci[1])}]${clear(c) ? "" : ", within noise"})`;
       clauses.push(`${h.label} ${h.value(c.modelValue)} vs ${h.value(c.baselineValue)}${diff}`);
     }
-    if (clauses.length) out.push(`${m.model.id} against ${baseline}: ${clauses.join("; ")}.`);
+    if (clauses.length) out.push(`${m.model.id} against ${against}: ${clauses.join("; ")}.`);
   }
   const closed = r.models.filter((m) => m.closedLoop);
   if (closed.length > 1) {
