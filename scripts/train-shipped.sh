@@ -27,8 +27,8 @@ if want multi-camera; then
   # All 64 perturbed training drives, as the default. With four cameras a frame's features are 4× the single
   # camera's (~55 KB); each member worker now holds only its third of the frames and the main thread drops the
   # features it no longer reads (train/share.ts), where all three had held every frame and ran this 24 GB machine
-  # out of memory. Measured 2026-12-07: ~10 GB while members 1-2 train, but 16.5-17 GB once members 3-4 start
-  # (the first pair's memory is not given back; models/README.md): leave ~17 GB free for it.
+  # out of memory. Measured 2026-12-07: ~10 GB while members 1-2 train, peak RSS 20.5 GB once members 3-4 start
+  # (the first pair's memory is not given back; models/README.md): run it with nothing else on the machine.
   MTRAIN=$(ls .tmp/mcam/train-*.mcap); MVAL=$(ls .tmp/mcam/validation-*.mcap); MTEST=$(ls .tmp/mcam/test-*.mcap)
 fi
 COMMON="--every 3 --epochs 30 --patience 5 --dropout 0.25"
