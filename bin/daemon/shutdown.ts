@@ -27,6 +27,7 @@ export interface ShutdownParts {
 /** Intake off, drain, close the recording, sinks, transports and endpoints; gives up after timeoutMs. */
 export async function shutDown(p: ShutdownParts): Promise<void> {
   const { pipeline, logger } = p;
+  logger.info({ timeoutMs: p.timeoutMs }, "shutting down");
   const work = (async () => {
     pipeline.stop();
     p.healthLog.close();
