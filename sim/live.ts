@@ -28,6 +28,8 @@ export interface LiveClock {
 }
 
 const ORIGIN_NS = BigInt(Math.round(performance.timeOrigin * 1e6));
+/** Live mode's cap on publishes not yet completed (a step is ~10 messages: ~25 steps, 1.2 s at 20 Hz). */
+export const MAX_PENDING_PUBLISHES = 256;
 export const wallClock: LiveClock = { nowNs: () => ORIGIN_NS + BigInt(Math.round(performance.now() * 1e6)) };
 
 export interface LockstepSettings {
@@ -200,12 +202,25 @@ export function startLiveSim(o: LiveSimOptions): LiveSim {
 
   const expertCommand = (): EgoCommand => ({ action: ep.label.action, targetSpeedMps: ep.label.targetSpeedMps });
 
+  // Live mode does not wait for one instant's publishes before the next instant's: a QoS 1 message (the
+  // simulator's SimStep and GroundTruth) completes only at its PUBACK, and a broker that sends PUBACKs with
+  // Nagle on (Mosquitto without `set_tcp_nodelay true`, its default) held them ~40 ms each, so every sensor
+  // message behind them left late and the lag never recovered (4 × 64×64 into Mosquitto: receive − stamp p50
+  // 726 ms; 4 × 1280×720: 1.3 s). Sensors on a vehicle do not wait for acks either. Writes stay in order.
+  const pending = new Set<Promise<void>>();
+  let signalStop!: () => void;
+  const stopSignal = new Promise<void>((resolve) => (signalStop = resolve));
+  const send = (m: SimMessage): void => {
+    const p: Promise<void> = publish(m).finally(() => pending.delete(p));
+    pending.add(p);
+  };
+
   const runLive = async (): Promise<{ aborted: boolean }> => {
     const timeoutNs = BigInt(Math.round((o.decisionTimeoutMs ?? 1000) * 1e6));
     const policy = o.policy ?? "hold";
     let command: EgoCommand = ep.world.ego.command;
     let expired = false;
-    for (const m of ep.start()) await publish(m);
+    for (const m of ep.start()) send(m);
     while (!ep.done && !stopped) {
       // A step is computed at its start (t_k) and its messages go out at their receive times in (t_k, t_k+1]:
       // a decision that arrives during the step takes effect at the next one.
@@ -234,10 +249,14 @@ export function startLiveSim(o: LiveSimOptions): LiveSim {
         while (j < msgs.length && msgs[j]!.receiveNs === at) j++;
         await until(at);
         if (stopped) break;
-        await Promise.all(msgs.slice(i, j).map(publish));
+        for (const m of msgs.slice(i, j)) send(m);
+        // Bounded: a broker that stops taking messages stalls the schedule here (counted as lag), not memory.
+        while (pending.size > MAX_PENDING_PUBLISHES && !stopped) await Promise.race([...pending, stopSignal]);
         i = j;
       }
     }
+    // The episode's last messages complete before the score is reported — unless stop() is ending it.
+    await Promise.race([Promise.all(pending), stopSignal]);
     return { aborted: false };
   };
 
@@ -279,6 +298,7 @@ export function startLiveSim(o: LiveSimOptions): LiveSim {
     stop() {
       stopped = true;
       wake?.();
+      signalStop();
       mailbox.cancel();
     },
     status,
