@@ -74,7 +74,7 @@ const q = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const at 
 for (const [k, v] of Object.entries(by)) console.log(k, q(v));
 const spread: number[] = [];
 for (const s of sets.values()) { const v = Object.values(s); if (v.length === 4) spread.push(Math.max(...v) - Math.min(...v)); }
-console.log("set spread (last − first camera)", q(spread));
+if (spread.length) console.log("set spread (last − first camera)", q(spread));
 try {
   const st = (JSON.parse(out) as { stats: { sendLateMs?: Record<string, { n: number; p50: number; p90: number; p99: number; max: number }>; cameraDropped?: number; cameraEncode?: unknown } }).stats;
   for (const [k, v] of Object.entries(st.sendLateMs ?? {})) console.log(`sent by the simulator, ${k}: n ${v.n} p50 ${v.p50.toFixed(1)} p90 ${v.p90.toFixed(1)} p99 ${v.p99.toFixed(1)} max ${v.max.toFixed(1)}`);
