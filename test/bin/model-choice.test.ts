@@ -71,6 +71,17 @@ describe("fusiond run / demo: the model chosen where none is named", () => {
     assert.match(log, /model models\/multi-camera chosen \(none named\): its camera slots \[front, rear, left, right\] are the configured cameras/);
   });
 
+  it("fusiond demo --model models/default --cameras front,rear,left,right runs the named model and warns that it fuses the front camera only", function () {
+    this.timeout(120_000);
+    const out = join(dir, "demo-named");
+    const demo = spawnSync(process.execPath, [resolve("bin/fusiond.js"), "demo", "--model", "models/default", "--cameras", "front,rear,left,right", "--duration", "1", "--quiet", "--json", "--out", out], { encoding: "utf8" });
+    assert.equal(demo.status, 0, demo.stderr);
+    assert.match((JSON.parse(demo.stdout) as { replay: string }).replay, /--model models\/default$/);
+    const log = readFileSync(join(out, readdirSync(out).find((f) => f.endsWith(".log"))!), "utf8");
+    assert.match(log, /models\/default has no camera slots: it fuses the reference camera \(front\) only, and rear, left, right are aligned but not fused.*--model models\/multi-camera/);
+    assert.doesNotMatch(log, /chosen \(none named\)/);
+  });
+
   it("demo: --model when given, else chosen for --cameras (none: models/default, what npm start runs)", () => {
     assert.deepEqual(demoModel("models/late", FOUR, () => SHIPPED), { model: "models/late" });
     assert.equal(demoModel(undefined, FOUR, () => SHIPPED).model, "models/multi-camera");
