@@ -17,6 +17,7 @@ import { Rng } from "./rng.ts";
 import { buildScenario, type ScenarioSpec } from "./scenario.ts";
 import { EpisodeScorer, type EpisodeScore } from "./score.ts";
 import { CameraRenderer, encodeJpeg, toRgb } from "./sensors/camera.ts";
+import type { CameraEncodeJob } from "./sensors/camera-encode.ts";
 import { CameraSet, type CameraSetSpec } from "./sensors/camera-set.ts";
 import { canSample } from "./sensors/ego-can.ts";
 import { GnssModel } from "./sensors/gnss.ts";
@@ -42,6 +43,11 @@ export interface SimMessageOf<K extends TopicKind, T extends KindTypeNames[K] = 
   stampNs: bigint;
   /** When a receiver gets it (stamp + modelled latency), ns. */
   receiveNs: bigint;
+  /**
+   * Only with EpisodeOptions.deferCameraEncode, on a JPEG camera frame: its encoding, still to be done
+   * (`message.data` is empty until the caller fills it with encodeCameraJob's bytes, on any thread).
+   */
+  encode?: CameraEncodeJob;
 }
 
 export type SensorName = "camera" | "radar" | "gnss" | "ego" | "voice";
@@ -69,6 +75,12 @@ export interface EpisodeOptions {
    * of the episode are the same for every scale; only receive times move.
    */
   latencyScale?: number;
+  /**
+   * JPEG camera frames come out rendered but not encoded: each with its `encode` job and an empty `data`, for
+   * the caller to encode off the thread that runs the episode (live mode, sim/camera-encode-pool.ts). The
+   * random draws are made as always, so every other message, and each frame once encoded, is the same bytes.
+   */
+  deferCameraEncode?: boolean;
 }
 
 export const DEFAULT_START_NS = 1_700_000_000n * 1_000_000_000n;
@@ -107,6 +119,7 @@ export class Episode {
   private readonly cameraFormat: "jpeg" | "raw";
   private readonly latencyScale: number;
   private readonly jpegQuality: number;
+  private readonly deferCameraEncode: boolean;
   private voiceSeen = 0;
   private stepUtterances: { u: Utterance; stampNs: bigint; clip: string }[] = [];
   private stepCollision = false;
@@ -122,6 +135,7 @@ export class Episode {
     this.latencyScale = options.latencyScale ?? 1;
     if (!(this.latencyScale >= 0) || !Number.isFinite(this.latencyScale)) throw new RangeError(`latencyScale must be a finite number ≥ 0, not ${this.latencyScale}`);
     this.jpegQuality = options.jpegQuality ?? 85;
+    this.deferCameraEncode = options.deferCameraEncode === true;
     this.clips = options.clips ?? (this.sensors.has("voice") ? loadClipCatalog() : {});
     this.world = createWorld(buildScenario(spec), { dtS: Number(PHYSICS_DT_NS) / 1e9, clipSpeechS: clipDurations(this.clips) });
     const fork = (l: string): Rng => Rng.fork(spec.seed, `sensor:${l}`);
@@ -141,6 +155,11 @@ export class Episode {
       step: reg.topicFor("sim_step"),
     };
     this.label = expert(this.world);
+  }
+
+  /** Encode jobs of throwaway camera frames (no output changes): what warms an encoding worker up. */
+  cameraWarmUpJobs(sets = 3): CameraEncodeJob[] {
+    return this.cameraSet && this.cameraFormat === "jpeg" ? this.cameraSet.warmUpJobs(this.world, sets) : [];
   }
 
   /** Absolute time of the episode start, ns (every stamp counts from it). */
@@ -253,7 +272,7 @@ export class Episode {
       this.emit("ego", "ego", "fusiond.EgoState", { timestamp: ts, ...can, frame_id: "base_link" }, ns, ns + this.latency(SCHEDULE.ego.latencyMs));
     }
     if (due("camera") && this.cameraSet) {
-      for (const frame of this.cameraSet.sample(w, ts)) {
+      for (const frame of this.cameraSet.sample(w, ts, this.deferCameraEncode)) {
         this.queue.push({ ...frame, kind: "camera", stampNs: ns, receiveNs: ns + this.latency(SCHEDULE.camera.latencyMs) });
       }
     } else if (due("camera")) {

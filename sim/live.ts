@@ -9,11 +9,13 @@
  */
 import type { Observable, Subscription } from "rxjs";
 import { timestampToNs } from "../schemas/time.ts";
+import { CameraEncodePool, type CameraEncodePoolStats, type EncodeOutcome } from "./camera-encode-pool.ts";
 import { Episode, type SensorName, type SimMessage } from "./episode.ts";
 import { DecisionMailbox, decisionToCommand, runLockstep, type DecisionLike, type MatchPolicy, type TimeoutPolicy } from "./lockstep.ts";
 import type { ScenarioSpec } from "./scenario.ts";
 import type { CameraSetSpec } from "./sensors/camera-set.ts";
 import type { EpisodeScore } from "./score.ts";
+import { SendLateness, type LatenessSummary } from "./send-lateness.ts";
 import type { EgoCommand } from "./world/types.ts";
 
 /** Where the simulator publishes (sensors/'s SensorSink: it encodes with the topic's type and QoS); delivery problems come back, never thrown. */
@@ -55,6 +57,14 @@ export interface LiveSimOptions {
   cameraFormat?: "jpeg" | "raw";
   /** Cameras at real size (EpisodeOptions.cameraSet); absent: the single 64×64 front camera. */
   cameraSet?: CameraSetSpec | undefined;
+  /**
+   * Live mode with a JPEG camera set: worker threads that encode its frames (camera-encode-pool.ts), so that
+   * the step's other messages leave on time and each frame as soon as it is encoded (never before it is due).
+   * Default 1; 0 encodes on the main thread, inside the step, as before. The bytes are the same either way.
+   */
+  cameraWorkers?: number;
+  /** Frames waiting for an encoding worker, beyond those in flight (default 8); the oldest is dropped and counted past it. */
+  cameraQueue?: number;
   /** Scales the sensors' modelled transport latency (EpisodeOptions.latencyScale; default 1, 0: none). */
   latencyScale?: number;
   /** Who drives the ego: the decisions (closed loop, default) or the expert (open loop; decisions only counted). */
@@ -94,6 +104,8 @@ export interface LiveStatus {
   /** Live mode: how far publishing is behind the schedule now, and at worst, ms. */
   lagMs: number;
   maxLagMs: number;
+  /** Camera frames never published: their encoding was dropped (queue full, worker failed, stopped). */
+  cameraDropped: number;
   speedMps: number;
   lane: number;
   /** The action the ego executes. */
@@ -106,6 +118,10 @@ export interface LiveSimStats extends LiveStatus {
   aborted: boolean;
   /** Ended by stop() before the episode was over. */
   stopped: boolean;
+  /** Wall time at which each kind of message was handed to the sink, minus its stamp, ms (send-lateness.ts). */
+  sendLateMs: Record<string, LatenessSummary>;
+  /** The camera encoding workers' counters, when live mode used them. */
+  cameraEncode?: CameraEncodePoolStats;
 }
 
 export type LiveSimResult = EpisodeScore & { stats: LiveSimStats };
@@ -120,14 +136,20 @@ export interface LiveSim {
 
 export function startLiveSim(o: LiveSimOptions): LiveSim {
   const clock = o.clock ?? wallClock;
-  const ep = new Episode(o.scenario, { vehicle: o.vehicle ?? "sim", ...(o.startNs !== undefined ? { startNs: o.startNs } : {}), ...(o.sensors ? { sensors: o.sensors } : {}), ...(o.cameraFormat ? { cameraFormat: o.cameraFormat } : {}), ...(o.cameraSet ? { cameraSet: o.cameraSet } : {}), ...(o.latencyScale !== undefined ? { latencyScale: o.latencyScale } : {}) });
   const mode = o.lockstep ? "lockstep" : "live";
-  // The clock is read after the episode is built (its camera warm-up takes ~0.3 s for 4 × 1280×720): stamps
-  // from a reading before it would have every message leave that long after its stamp.
-  const wall0 = clock.nowNs();
-  if (o.startNs === undefined) ep.restartAt(wall0);
-  const startNs = ep.startNs;
-  const counters = { published: 0, publishFailed: 0, decisions: 0, timeouts: 0, stale: 0, lagMs: 0, maxLagMs: 0 };
+  const deferCameras = mode === "live" && o.cameraSet !== undefined && (o.cameraFormat ?? "jpeg") === "jpeg" && (o.cameraWorkers ?? 1) > 0;
+  const ep = new Episode(o.scenario, { vehicle: o.vehicle ?? "sim", ...(o.startNs !== undefined ? { startNs: o.startNs } : {}), ...(o.sensors ? { sensors: o.sensors } : {}), ...(o.cameraFormat ? { cameraFormat: o.cameraFormat } : {}), ...(o.cameraSet ? { cameraSet: o.cameraSet } : {}), ...(o.latencyScale !== undefined ? { latencyScale: o.latencyScale } : {}), ...(deferCameras ? { deferCameraEncode: true } : {}) });
+  const pool = deferCameras ? new CameraEncodePool({ workers: o.cameraWorkers ?? 1, ...(o.cameraQueue !== undefined ? { maxQueued: o.cameraQueue } : {}) }) : undefined;
+  // The clock is read after the episode is built (its camera warm-up takes ~0.3 s for 4 × 1280×720), and again
+  // once the encoding workers are warm: stamps from a reading before would have every message leave that late.
+  let wall0 = clock.nowNs();
+  const restart = (): void => {
+    wall0 = clock.nowNs();
+    if (o.startNs === undefined) ep.restartAt(wall0);
+  };
+  restart();
+  const counters = { published: 0, publishFailed: 0, decisions: 0, timeouts: 0, stale: 0, lagMs: 0, maxLagMs: 0, cameraDropped: 0 };
+  const lateness = new SendLateness();
   let stopped = false;
   let wake: (() => void) | undefined;
   const mailbox = new DecisionMailbox(
@@ -154,6 +176,7 @@ export function startLiveSim(o: LiveSimOptions): LiveSim {
   };
 
   const publish = async (m: SimMessage): Promise<void> => {
+    lateness.observe(m.kind, Number(clock.nowNs() - m.stampNs) / 1e6);
     const r = await o.sink.publish(m.topic, m.message);
     if (r.ok) counters.published++;
     else counters.publishFailed++;
@@ -162,7 +185,7 @@ export function startLiveSim(o: LiveSimOptions): LiveSim {
   /** Sleeps until the wall clock reaches `ns` (scaled by speed); stop() wakes it. */
   const speed = o.speed ?? 1;
   const until = async (simNs: bigint): Promise<void> => {
-    const dueMs = Number(simNs - startNs) / 1e6 / speed;
+    const dueMs = Number(simNs - ep.startNs) / 1e6 / speed;
     const nowMs = Number(clock.nowNs() - wall0) / 1e6;
     const ahead = dueMs - nowMs;
     if (ahead > 1) {
@@ -220,7 +243,7 @@ export function startLiveSim(o: LiveSimOptions): LiveSim {
     const policy = o.policy ?? "hold";
     let command: EgoCommand = ep.world.ego.command;
     let expired = false;
-    for (const m of ep.start()) send(m);
+    await sendStep(ep.start());
     while (!ep.done && !stopped) {
       // A step is computed at its start (t_k) and its messages go out at their receive times in (t_k, t_k+1]:
       // a decision that arrives during the step takes effect at the next one.
@@ -237,27 +260,58 @@ export function startLiveSim(o: LiveSimOptions): LiveSim {
           if (policy === "stop") command = { action: "STOP", targetSpeedMps: 0 };
         } else expired = false;
       }
-      // Messages received at the same instant go out together (in order, without waiting for each other's
-      // writes), as a synchronised rig's cameras, triggered at once, each on its own link, would send them.
-      // Measured with 4 × 1280×720 at sensor latency 0 into a bare subscriber: the last frame of a set arrived
-      // 0.7 ms after the first (median) one after another, each awaiting the previous write, 0.3 ms together;
-      // the tails (p99 11–27 ms either way, load 15–20 on 2 cores) were the machine's.
-      const msgs = ep.advance(command);
-      for (let i = 0; i < msgs.length && !stopped; ) {
-        const at = msgs[i]!.receiveNs;
-        let j = i + 1;
-        while (j < msgs.length && msgs[j]!.receiveNs === at) j++;
-        await until(at);
-        if (stopped) break;
-        for (const m of msgs.slice(i, j)) send(m);
-        // Bounded: a broker that stops taking messages stalls the schedule here (counted as lag), not memory.
-        while (pending.size > MAX_PENDING_PUBLISHES && !stopped) await Promise.race([...pending, stopSignal]);
-        i = j;
-      }
+      await sendStep(ep.advance(command));
     }
     // The episode's last messages complete before the score is reported — unless stop() is ending it.
     await Promise.race([Promise.all(pending), stopSignal]);
     return { aborted: false };
+  };
+
+  // Camera frames being encoded or published after their step moved on; awaited before the sink is given back.
+  const cameraSends = new Set<Promise<void>>();
+  const sendEncoded = async (m: SimMessage, encoded: Promise<EncodeOutcome>): Promise<void> => {
+    const r = await encoded;
+    if (!r.ok) {
+      counters.cameraDropped++;
+      return;
+    }
+    (m.message as { data: Uint8Array }).data = r.data;
+    delete m.encode;
+    await publish(m);
+  };
+
+  /**
+   * Publishes a step's messages at their receive times. Messages received at the same instant go out together
+   * (in order, without waiting for each other's writes), as a synchronised rig's cameras, triggered at once,
+   * each on its own link, would send them. Measured with 4 × 1280×720 at sensor latency 0 into a bare
+   * subscriber: the last frame of a set arrived 0.7 ms after the first (median) one after another, each
+   * awaiting the previous write, 0.3 ms together. Frames still to be encoded go to the workers at once (the
+   * step is computed ahead of its receive times) and out at their receive time or when encoded, whichever is
+   * later, without holding up the messages after them.
+   */
+  const sendStep = async (msgs: SimMessage[]): Promise<void> => {
+    const encoding = new Map<SimMessage, Promise<EncodeOutcome>>();
+    for (const m of msgs) if (m.encode && pool) encoding.set(m, pool.encode(m.encode));
+    for (let i = 0; i < msgs.length && !stopped; ) {
+      const at = msgs[i]!.receiveNs;
+      let j = i + 1;
+      while (j < msgs.length && msgs[j]!.receiveNs === at) j++;
+      await until(at);
+      if (stopped) break;
+      const now: SimMessage[] = [];
+      for (const m of msgs.slice(i, j)) {
+        const encoded = encoding.get(m);
+        if (!encoded) now.push(m);
+        else {
+          const p = sendEncoded(m, encoded).finally(() => cameraSends.delete(p));
+          cameraSends.add(p);
+        }
+      }
+      for (const m of now) send(m);
+      // Bounded: a broker that stops taking messages stalls the schedule here (counted as lag), not memory.
+      while (pending.size > MAX_PENDING_PUBLISHES && !stopped) await Promise.race([...pending, stopSignal]);
+      i = j;
+    }
   };
 
   const runLock = async (): Promise<{ aborted: boolean }> => {
@@ -281,15 +335,22 @@ export function startLiveSim(o: LiveSimOptions): LiveSim {
 
   const done = (async (): Promise<LiveSimResult> => {
     try {
-      const { aborted } = await (mode === "lockstep" ? runLock() : runLive());
+      if (pool) {
+        await pool.warmUp(ep.cameraWarmUpJobs());
+        restart();
+      }
+      const { aborted } = stopped ? { aborted: false } : await (mode === "lockstep" ? runLock() : runLive());
+      // stop() ends the wait too: a sink that never completes must not keep Ctrl-C from ending the run.
+      while (cameraSends.size && !stopped) await Promise.race([Promise.all([...cameraSends]), stopSignal]);
       const s = status();
-      const stats: LiveSimStats = { ...s, steps: ep.step + 1, aborted, stopped: stopped && !ep.done };
+      const stats: LiveSimStats = { ...s, steps: ep.step + 1, aborted, stopped: stopped && !ep.done, sendLateMs: lateness.summary(), ...(pool ? { cameraEncode: pool.stats() } : {}) };
       o.onStatus?.(s);
       return { ...ep.score(), stats };
     } finally {
       if (statusTimer) clearInterval(statusTimer);
       sub?.unsubscribe();
       mailbox.cancel();
+      await pool?.close();
     }
   })();
 

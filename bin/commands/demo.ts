@@ -14,6 +14,8 @@ import { buildScenario, WEATHERS } from "../../sim/scenario.ts";
 import type { LiveStatus } from "../../sim/live.ts";
 import { liveScenario } from "../../sim/live-scenario.ts";
 import { CAMERA_HZ_HELP, CAMERA_SIZE_HELP, CAMERAS_HELP, cameraSetFromFlags } from "./camera-flags.ts";
+import { chooseModel, type ModelChoice } from "../../pipeline/model-choice.ts";
+import { shippedModels } from "../daemon/shipped-models.ts";
 import { usage } from "../cli-errors.ts";
 import { foxgloveListen, hostPort, number } from "../cli-validate.ts";
 import { FUSIOND_VERSION } from "../version.ts";
@@ -24,7 +26,8 @@ interface DemoFlags {
   duration: string;
   weather?: string;
   seed: string;
-  model: string;
+  /** Absent: chosen for the cameras (pipeline/model-choice.ts). */
+  model?: string;
   zmq?: boolean;
   out: string;
   http?: string;
@@ -47,7 +50,7 @@ export default function register(program: Command): void {
     .option("--duration <s>", "simulated seconds, run in real time", number({ gt: 0 }), "60")
     .option("--weather <list>", `weather along the route (${WEATHERS.join(", ")}), e.g. fog or clear,night`)
     .option("--seed <n>", "scenario seed", number({ integer: true, min: 0 }), "1")
-    .option("--model <dir>", "model directory", "models/default")
+    .option("--model <dir>", "model directory (default: the shipped model for the cameras: models/multi-camera for --cameras front,rear,left,right, models/default for one camera)")
     .option("--zmq", "use ZeroMQ (tcp on 127.0.0.1) instead of the embedded MQTT broker")
     .option("--out <dir>", "where the recording goes", "recordings")
     .option("--http <host:port>", "serve /metrics /healthz /readyz here while the demo runs (default: off)", hostPort())
@@ -89,8 +92,11 @@ Examples:
 
       // ---- the daemon, exactly as `fusiond run` composes it, and the camera set the simulator renders for it
       const tally = new DecisionTally();
-      const config = demoDaemonConfig(VEHICLE, transports, { zmq: Boolean(flags.zmq), model: flags.model, outDir, ...(flags.cameras && flagCams.set ? { cameras: [...flagCams.set.ids] } : {}), ...(flags.http ? { http: flags.http } : {}), ...(flags.foxglove ? { foxglove: flags.foxglove } : {}) });
-      const { daemon, cams } = await startDemoDaemon(transports, { config, logger, version: FUSIOND_VERSION, roadMap, onDecision: tally.onDecision }, flags);
+      const named = flags.cameras && flagCams.set ? [...flagCams.set.ids] : undefined;
+      const { model, modelChoice } = demoModel(flags.model, named);
+      const config = demoDaemonConfig(VEHICLE, transports, { zmq: Boolean(flags.zmq), model, outDir, ...(named ? { cameras: named } : {}), ...(flags.http ? { http: flags.http } : {}), ...(flags.foxglove ? { foxglove: flags.foxglove } : {}) });
+      const { daemon, cams } = await startDemoDaemon(transports, { config, logger, version: FUSIOND_VERSION, roadMap, onDecision: tally.onDecision, ...(modelChoice ? { modelChoice } : {}) }, { ...flags, model });
+      if (modelChoice) say(`fusiond demo: model ${model} (${modelChoice.why})${modelChoice.warning ? `; ${modelChoice.warning}` : ""}`);
       if (daemon.http) say(`fusiond demo: metrics at ${daemon.http.url}/metrics`);
       if (flags.foxglove) say(`fusiond demo: Foxglove live view: open a Foxglove WebSocket connection to ws://${foxgloveListen(flags.foxglove)}`);
       say(`fusiond demo: model ${daemon.decider.primary.modelId} on ${daemon.decider.backend.chosen}; scenario ${scenario.name} (${scenario.weather.join(",")}), ${durationS} s in real time; Ctrl-C ends early`);
@@ -124,7 +130,7 @@ Examples:
       const summary = demoSummary({
         scenario,
         zmq: Boolean(flags.zmq),
-        model: { id: daemon.decider.primary.modelId, backend: daemon.decider.backend.chosen, dir: flags.model },
+        model: { id: daemon.decider.primary.modelId, backend: daemon.decider.backend.chosen, dir: model },
         score,
         wallS: (Date.now() - started) / 1000,
         metrics: m,
@@ -136,4 +142,11 @@ Examples:
       if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
       else process.stdout.write(summaryText(summary, files));
     });
+}
+
+/** The demo's model: --model when given, else the shipped one for the cameras --cameras names (one or none: models/default). */
+export function demoModel(flagModel: string | undefined, cameras: readonly string[] | undefined, listShipped = shippedModels): { model: string; modelChoice?: ModelChoice } {
+  if (flagModel) return { model: flagModel };
+  const modelChoice = chooseModel(cameras, listShipped());
+  return { model: modelChoice.dir, modelChoice };
 }

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { configSecrets, parseDaemonConfig } from "../../pipeline/daemon-config.ts";
+import { chooseModel, type ModelChoice, type ShippedModel } from "../../pipeline/model-choice.ts";
+import { shippedModels } from "../daemon/shipped-models.ts";
 import { cutSecrets, redactSecrets } from "../../schemas/index.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { readConfigFile } from "../daemon/config-file.ts";
@@ -15,6 +17,7 @@ interface RunFlags {
   zmqPublish?: string;
   vehicle?: string;
   sensor?: string[];
+  cameras?: string;
   model?: string;
   backend?: string;
   record?: string;
@@ -39,14 +42,25 @@ interface RunFlags {
  */
 export type SecretEnv = Partial<Record<"FUSIOND_MQTT_PASSWORD" | "FUSIOND_MQTT_KEY_PASSPHRASE" | "FUSIOND_HTTP_TOKEN" | "FUSIOND_FOXGLOVE_TOKEN", string>>;
 
-/** Reads the config file (YAML or JSON) and lays the environment's secrets and the command-line flags over it. */
-export function configFromFlags(flags: RunFlags, env: SecretEnv = process.env as SecretEnv): { config: ReturnType<typeof parseDaemonConfig>; text: string } {
+/**
+ * Reads the config file (YAML or JSON) and lays the environment's secrets and the command-line flags over it.
+ * Where neither the file nor --model names a model, the shipped one whose camera slots are the configured cameras
+ * is chosen (pipeline/model-choice.ts: models/multi-camera for front,rear,left,right; models/default for one camera),
+ * and `modelChoice` says which and why.
+ */
+export function configFromFlags(
+  flags: RunFlags,
+  env: SecretEnv = process.env as SecretEnv,
+  listShipped: () => ShippedModel[] = shippedModels,
+): { config: ReturnType<typeof parseDaemonConfig>; text: string; modelChoice?: ModelChoice } {
   const file = flags.config ? readConfigFile(flags.config) : undefined;
   const raw: Record<string, unknown> = file?.raw ?? {};
   const text = file?.text ?? "";
   const obj = (k: string): Record<string, unknown> => ({ ...((raw[k] as Record<string, unknown> | undefined) ?? {}) });
   if (flags.vehicle) raw["vehicle"] = flags.vehicle;
   if (flags.sensor?.length) raw["sensors"] = flags.sensor;
+  if (flags.cameras) raw["aligner"] = { ...obj("aligner"), cameras: flags.cameras.split(",").map((c) => c.trim()).filter((c) => c.length > 0) };
+  const modelNamed = Boolean(flags.model) || typeof obj("model")["dir"] === "string";
   if (flags.mqtt) raw["mqtt"] = { ...obj("mqtt"), url: flags.mqtt };
   const mqttExtra = {
     // The environment's MQTT secrets apply only where MQTT is configured (a ZeroMQ-only daemon ignores them).
@@ -78,9 +92,11 @@ export function configFromFlags(flags: RunFlags, env: SecretEnv = process.env as
   if (flags.logLevel) raw["log"] = { ...obj("log"), level: flags.logLevel };
   if (flags.realtimePriority !== undefined) raw["realtime"] = { priority: Number(flags.realtimePriority) };
   const source = flags.config ? `${flags.config} (with command-line flags)` : "the command-line flags";
-  const config = parseDaemonConfig(raw, source);
+  const parsed = parseDaemonConfig(raw, source);
+  const modelChoice = modelNamed ? undefined : chooseModel(parsed.aligner.cameras, listShipped());
+  const config = modelChoice ? { ...parsed, model: { ...parsed.model, dir: modelChoice.dir } } : parsed;
   // The text is stored in recordings: its secrets are cut out here, whatever the recorder does.
-  return { config, text: cutSecrets(text || JSON.stringify(raw), configSecrets(config)) };
+  return { config, text: cutSecrets(text || JSON.stringify(raw), configSecrets(config)), ...(modelChoice ? { modelChoice } : {}) };
 }
 
 export default function register(program: Command): void {
@@ -93,7 +109,8 @@ export default function register(program: Command): void {
     .option("--zmq-publish <endpoint>", "bind a ZeroMQ PUB socket here and publish decisions on it too")
     .option("--vehicle <id>", "vehicle id in the topics vehicles/{id}/... (default ego1)")
     .option("--sensor <kind/id>", "accept this sensor id, e.g. camera/front (repeatable; replaces the config's sensors; default: the simulator's camera/front camera_raw/front radar/front gnss/main voice/cabin); other ids are rejected and counted", collect)
-    .option("--model <dir>", "model directory (default models/default)")
+    .option("--cameras <list>", "cameras to align and fuse (aligner.cameras), e.g. front,rear,left,right; the first is the reference")
+    .option("--model <dir>", "model directory (default: the shipped model for the configured cameras: models/multi-camera for front,rear,left,right, models/default for one camera)")
     .option("--backend <name>", `inference backend: ${BACKEND_CHOICES.join(", ")} (default auto: the fastest that works on the model)`, oneOf(BACKEND_CHOICES))
     .option("--record <dir>", "record the session (sensors, decisions) as MCAP files in this directory")
     .option("--http <host:port>", "listen address for /metrics /healthz /readyz, or off (default 127.0.0.1:9464)", hostPort({ off: true }))
@@ -133,7 +150,7 @@ FUSIOND_FOXGLOVE_TOKEN (never printed; --print-config shows them as [redacted]).
       const { config } = parsed;
       const logger = createLogger({ level: config.log.level, base: { vehicle: config.vehicle }, format: (flags.logFormat ?? "auto") as LogFormat });
       process.on("unhandledRejection", (err) => logger.error({ err: String(err) }, "unhandled rejection (the daemon goes on)"));
-      const daemon = await startDaemon({ config, logger, configText: parsed.text, version: FUSIOND_VERSION });
+      const daemon = await startDaemon({ config, logger, configText: parsed.text, version: FUSIOND_VERSION, ...(parsed.modelChoice ? { modelChoice: parsed.modelChoice } : {}) });
       logger.info({ decisions: daemon.decisionTopic }, "running");
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {

@@ -30,6 +30,8 @@ export interface LiveFlags {
   match: string;
   driver: string;
   speed: string;
+  /** --camera-workers: LiveSimOptions.cameraWorkers. */
+  cameraWorkers: string;
   /** --sensor-latency: EpisodeOptions.latencyScale. */
   sensorLatency: string;
   quiet?: boolean;
@@ -91,6 +93,7 @@ export async function runLive(
     sensors,
     cameraFormat: flags.camera as "jpeg" | "raw",
     cameraSet,
+    cameraWorkers: Number(flags.cameraWorkers ?? 1),
     latencyScale: Number(flags.sensorLatency),
     driver: flags.driver as "decisions" | "expert",
     ...(flags.lockstep ? { lockstep: { timeoutMs, policy, match: flags.match as MatchPolicy } } : { decisionTimeoutMs: timeoutMs, policy }),
@@ -127,6 +130,7 @@ export async function runLive(
     process.stdout.write(
       `${st.mode}: ${st.steps} steps in ${st.wallS.toFixed(1)} s wall, ${st.published} messages published (${st.publishFailed} failed), ` +
         `${st.decisions} decisions, ${st.timeouts} timeouts, ${st.stale} stale${st.mode === "live" ? `, worst lag ${st.maxLagMs.toFixed(0)} ms` : ""}` +
+        `${st.cameraDropped ? `, ${st.cameraDropped} camera frames dropped (encoding fell behind: ${JSON.stringify(st.cameraEncode?.dropped ?? {})})` : ""}` +
         `${st.stopped ? ", stopped early" : ""}${st.aborted ? ", ABORTED (no decisions)" : ""}\n`,
     );
   }

@@ -53,6 +53,7 @@ export default function register(program: Command): void {
     .option("--cameras <list>", CAMERAS_HELP)
     .option("--camera-size <WxH>", CAMERA_SIZE_HELP)
     .option("--camera-hz <n>", CAMERA_HZ_HELP)
+    .option("--camera-workers <n>", "live mode: threads that JPEG-encode a camera set's frames off the main thread, so the other sensors leave on time (0: encode on the main thread)", number({ integer: true, min: 0, max: 8 }), "1")
     .option("--sensor-latency <scale>", "scale every sensor's modelled transport latency (camera 25–45 ms, radar 8–15, GNSS 60–110, ego 2–6, voice 20–40); 0: each message leaves at its capture stamp, as a publisher that stamps on send", number({ min: 0 }), "1")
     .option("--sensors <list>", "comma-separated sensors to model", listOf(ALL_SENSORS), ALL_SENSORS.join(","))
     .option("--episode <s>", "dataset mode: longest episode, s (episodes run back to back)", number({ gt: 0 }), "120")

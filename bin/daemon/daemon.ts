@@ -11,6 +11,8 @@ import type { RoadMap } from "../../domain/road-map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import type { Pipeline } from "../../pipeline/index.ts";
 import { withModelCameras } from "../../pipeline/model-cameras.ts";
+import { singleCameraModelWarning, type ModelChoice } from "../../pipeline/model-choice.ts";
+import { shippedModels } from "./shipped-models.ts";
 import { TopicRegistry } from "../../schemas/index.ts";
 import { readSigningKey } from "../../replay/index.ts";
 import { monoMs, wallScheduler } from "../../sensors/wall-clock.ts";
@@ -50,6 +52,12 @@ export interface DaemonOptions {
   map?: MapView;
   /** Called with every decision after it was published (the demo's status line uses it). */
   onDecision?: (d: DrivingDecision, latencyNs: bigint) => void;
+  /**
+   * Set when no model was named and config.model.dir was chosen for the configured cameras
+   * (pipeline/model-choice.ts): logged with its reason. Unset: the model was named, and a single-camera model
+   * named for several cameras is warned about.
+   */
+  modelChoice?: ModelChoice;
 }
 
 export interface Daemon {
@@ -65,6 +73,19 @@ export interface Daemon {
   /** Stops intake, drains, closes the recording and sockets. Resolves within shutdownTimeoutS. */
   stop(reason: string): Promise<void>;
   readonly decisionTopic: string;
+}
+
+/** Which model, and why: chosen for the configured cameras (info, or a warning when none fits), or named (a warning when it fuses one of several cameras). */
+function logModelChoice(options: DaemonOptions, modelCameras: readonly string[] | undefined): void {
+  const { config, logger, modelChoice } = options;
+  const cameras = config.aligner.cameras;
+  if (modelChoice) {
+    logger.info({ model: modelChoice.dir, cameras: cameras ?? null, why: modelChoice.why }, `model ${modelChoice.dir} chosen (none named): ${modelChoice.why}`);
+    if (modelChoice.warning) logger.warn({ model: modelChoice.dir, cameras }, modelChoice.warning);
+    return;
+  }
+  const warning = singleCameraModelWarning(config.model.dir, cameras, modelCameras, shippedModels());
+  if (warning) logger.warn({ model: config.model.dir, cameras }, warning);
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
@@ -91,6 +112,7 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
 
   // ---- model first: a bad model directory fails at start, never at the first frame
   const decider = await loadDaemonDecider(options.config, map, scheduler, logger, cleanups);
+  logModelChoice(options, decider.primary.spec.config.cameras);
   // A model with camera slots names the cameras to align and accept (a config naming others fails here).
   const config = withModelCameras(options.config, decider.primary.spec.config.cameras, new TopicRegistry(options.config.vehicle));
   if (config !== options.config) logger.info({ cameras: config.aligner.cameras, sensors: config.sensors }, "aligned cameras (the model's where it has camera slots; the first is the reference) and their sensor ids");

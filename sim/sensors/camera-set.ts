@@ -13,8 +13,8 @@
 import type { CompressedImageMessage, Encodable, RawImageMessage, Timestamp } from "../../schemas/messages.ts";
 import { Rng } from "../rng.ts";
 import type { World } from "../world/types.ts";
-import { CameraRenderer, DEFAULT_CAMERA, encodeJpeg, toRgb, type CameraConfig } from "./camera.ts";
-import { UpscaleJpegEncoder } from "./jpeg-upscale.ts";
+import { CameraRenderer, DEFAULT_CAMERA, toRgb, type CameraConfig } from "./camera.ts";
+import { encodeCameraJob, type CameraEncodeJob } from "./camera-encode.ts";
 
 export const CAMERA_MOUNTS = ["front", "rear", "left", "right"] as const;
 export type CameraMount = (typeof CAMERA_MOUNTS)[number];
@@ -85,11 +85,12 @@ interface Camera {
 
 export type CameraFrame =
   | { topic: string; type: "foxglove.RawImage"; message: Encodable<RawImageMessage> }
-  | { topic: string; type: "foxglove.CompressedImage"; message: Encodable<CompressedImageMessage> };
+  | { topic: string; type: "foxglove.CompressedImage"; message: Encodable<CompressedImageMessage>; encode?: CameraEncodeJob };
 
 export class CameraSet {
   private readonly cameras: Camera[];
-  private readonly upscale: UpscaleJpegEncoder | undefined;
+  /** The texture table's seed of the DCT-domain upscaling (big JPEG frames); undefined: frames encoded at full size. */
+  private readonly textureSeed: number | undefined;
   /** Rendering size: the frame's, or 1/8 of it (rounded up). */
   private readonly rw: number;
   private readonly rh: number;
@@ -104,7 +105,7 @@ export class CameraSet {
     const small = spec.width * spec.height <= SMALL_PIXELS;
     this.rw = small ? spec.width : Math.ceil(spec.width / 8);
     this.rh = small ? spec.height : Math.ceil(spec.height / 8);
-    this.upscale = small || format !== "jpeg" ? undefined : new UpscaleJpegEncoder({ quality, seed: fork("texture").u32() });
+    this.textureSeed = small || format !== "jpeg" ? undefined : fork("texture").u32();
     this.cameras = spec.ids.map((id) => ({
       id,
       topic: format === "jpeg" ? `vehicles/${vehicle}/sensors/camera/${id}` : `vehicles/${vehicle}/sensors/camera_raw/${id}`,
@@ -120,17 +121,30 @@ export class CameraSet {
    * Changes no output: every render overwrites all its pixels, and these frames use their own random draws.
    */
   warmUp(w: World, sets = 6): void {
-    const { width, height } = this.spec;
+    for (const job of this.warmUpJobs(w, sets)) if (job.kind === "upscale") encodeCameraJob(job);
+  }
+
+  /**
+   * The encode jobs of `sets` throwaway frames per camera (rendered with their own random draws, as `warmUp`
+   * does): live mode hands them to its encoding worker before its clock starts. Changes no output.
+   */
+  warmUpJobs(w: World, sets = 6): CameraEncodeJob[] {
+    const jobs: CameraEncodeJob[] = [];
     for (let i = 0; i < sets; i++) {
       for (const c of this.cameras) {
         const rgba = c.renderer.render(w, new Rng(i + 1));
-        if (this.upscale) this.upscale.encode(rgba, this.rw, this.rh, width, height, i + 1);
+        if (this.format === "jpeg") jobs.push(this.job(rgba.slice(), i + 1));
       }
     }
+    return jobs;
   }
 
-  /** Every camera's frame of this instant, in the spec's order. */
-  sample(w: World, timestamp: Encodable<Timestamp>): CameraFrame[] {
+  /**
+   * Every camera's frame of this instant, in the spec's order. With `defer`, JPEG frames come with their
+   * `encode` job and an empty `data`: the caller encodes them (encodeCameraJob, on any thread) and fills it in.
+   * The random draws are the same either way, so the bytes are.
+   */
+  sample(w: World, timestamp: Encodable<Timestamp>, defer = false): CameraFrame[] {
     const { width, height } = this.spec;
     return this.cameras.map((c) => {
       const rgba = c.renderer.render(w, c.rng);
@@ -138,9 +152,19 @@ export class CameraSet {
         const data = this.rw === width && this.rh === height ? toRgb(rgba) : replicate(rgba, this.rw, width, height);
         return { topic: c.topic, type: "foxglove.RawImage", message: { timestamp, frame_id: c.frameId, width, height, encoding: "rgb8", step: width * 3, data } };
       }
-      const data = this.upscale ? this.upscale.encode(rgba, this.rw, this.rh, width, height, c.rng.u32()) : encodeJpeg(rgba, width, height, this.quality);
-      return { topic: c.topic, type: "foxglove.CompressedImage", message: { timestamp, frame_id: c.frameId, data, format: "jpeg" } };
+      const frameSeed = this.textureSeed === undefined ? 0 : c.rng.u32();
+      // The renderer draws into one buffer per camera: a deferred job takes a copy (rw × rh × 4 bytes).
+      const job = this.job(defer ? rgba.slice() : rgba, frameSeed);
+      const message = { timestamp, frame_id: c.frameId, data: defer ? new Uint8Array(0) : encodeCameraJob(job), format: "jpeg" };
+      return { topic: c.topic, type: "foxglove.CompressedImage", message, ...(defer ? { encode: job } : {}) };
     });
+  }
+
+  private job(rgba: Uint8Array, frameSeed: number): CameraEncodeJob {
+    const { width, height } = this.spec;
+    return this.textureSeed === undefined
+      ? { kind: "jpeg", rgba, width, height, quality: this.quality }
+      : { kind: "upscale", rgba, lw: this.rw, lh: this.rh, width, height, frameSeed, quality: this.quality, textureSeed: this.textureSeed };
   }
 }
 
