@@ -27,6 +27,8 @@ import { TopicRegistry } from "../schemas/index.ts";
 import { EmbeddedBroker, MqttTransport, SensorSink } from "../sensors/index.ts";
 import { randomScenario } from "../sim/scenario.ts";
 import { startDaemon } from "../bin/daemon/daemon.ts";
+import { shippedModels } from "../bin/daemon/shipped-models.ts";
+import { chooseModel } from "../pipeline/model-choice.ts";
 import { wallNs } from "../sensors/wall-clock.ts";
 import { schedulingPolicyOf } from "../bin/daemon/realtime.ts";
 import { startLiveSim } from "../sim/live.ts";
@@ -74,8 +76,12 @@ const suite: BenchSuite = {
   name: "daemon",
   description: `fusiond run under ${RATE}× nominal sensor rates for ${WALL_S} s: heap stays flat, drops are counted, frame-to-decision latency`,
   async run(log) {
-    const model = process.env["FUSIOND_BENCH_MODEL"] ?? (existsSync("models/default/model.json") ? "models/default" : undefined);
-    if (!model) throw new Error("models/default is missing: the daemon bench needs the shipped model");
+    // The model `fusiond run` chooses for the camera set when none is named (models/multi-camera for the
+    // simulator's four cameras, models/default for one), unless FUSIOND_BENCH_MODEL names one.
+    const choice = chooseModel(CAMERAS, shippedModels());
+    const model = process.env["FUSIOND_BENCH_MODEL"] ?? choice.dir;
+    if (!existsSync(join(model, "model.json"))) throw new Error(`${model} is missing: the daemon bench needs the shipped model`);
+    log(`model ${model}${process.env["FUSIOND_BENCH_MODEL"] ? " (FUSIOND_BENCH_MODEL)" : ` (chosen: ${choice.why})`}`);
     const dir = mkdtempSync(join(tmpdir(), "fusiond-bench-daemon-"));
     // FUSIOND_BENCH_DAEMON_BROKER=mqtt://127.0.0.1:1883 uses an external broker (e.g. Mosquitto) instead of the
     // embedded one, which otherwise shares the daemon's event loop.
