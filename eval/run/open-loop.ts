@@ -77,8 +77,25 @@ export function decisionsAtOnce(batch: number | undefined, runner: { queueCapaci
 /** Calls dropped so far by a runner and its command recogniser (the evaluation must drop none). */
 const droppedCalls = (runner: ModelRunner): number => runner.stats().dropped + (runner.commands?.stats().dropped ?? 0);
 
+/** Recordings up to this size are read into memory whole before they are decoded (see openFile). */
+export const OPEN_LOOP_IN_MEMORY_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Opens a recording for the open loop: one of up to OPEN_LOOP_IN_MEMORY_BYTES is read whole (one read) and
+ * decoded from memory, as the whole file is read anyway. Read piecewise, the reader's many small reads (each
+ * chunk's message indexes, then its data, each an fs/promises round trip) cost ~17% of the open loop's CPU
+ * time without a model (bench/README.md, #17); the bytes, and so the decisions, are the same (the way the reads
+ * interleave with the event loop does not matter since decisionsAtOnce: test/eval/run/open-loop-timing.test.ts).
+ */
 async function openFile(file: string): Promise<McapRecording> {
-  return McapRecording.open(await fileSource(file));
+  const source = await fileSource(file);
+  const size = await source.size();
+  if (size > BigInt(OPEN_LOOP_IN_MEMORY_BYTES)) return McapRecording.open(source);
+  try {
+    return await McapRecording.open(new MemorySource(await source.read(0n, size), file));
+  } finally {
+    await source.close();
+  }
 }
 
 /** Scenario changes by stamp, for the per-scenario map: [stamp, scenario] in stamp order. */
