@@ -5,7 +5,6 @@
 import { McapIndexedReader, type McapTypes } from "@mcap/core";
 import { FusiondError, topicMatches } from "../schemas/index.ts";
 import { compressionReady, decompressHandlers } from "./compression.ts";
-import { checkedChunks, type ChunkSpans } from "./checked-chunks.ts";
 import type { ByteSource } from "./io.ts";
 import { scanRecords } from "./scan.ts";
 
@@ -69,10 +68,7 @@ export class McapRecording {
       });
     }
     try {
-      // Chunks are decompressed and CRC-checked natively on their way in (checked-chunks.ts).
-      let spans: ChunkSpans = new Map();
-      const reader = await McapIndexedReader.Initialize({ readable: checkedChunks(source, () => spans, decompressHandlers), decompressHandlers });
-      spans = new Map(reader.chunkIndexes.map((c) => [c.chunkStartOffset, c.chunkLength]));
+      const reader = await McapIndexedReader.Initialize({ readable: source, decompressHandlers });
       // A summary without chunk indexes (e.g. an unchunked file) cannot serve indexed reads.
       if (reader.chunkIndexes.length === 0 && (reader.statistics?.messageCount ?? 0n) > 0n) {
         return new McapRecording(source, undefined, "summary has no chunk indexes");
