@@ -97,7 +97,7 @@ export interface SuiteProgress {
 
 /**
  * Runs the scenarios, `parallel` episodes at a time (each on its own virtual clock and pipeline; the shared
- * model runner batches their frames), rows in scenario order.
+ * model runner batches their frames; at most half its queueCapacity at a time), rows in scenario order.
  */
 export async function runClosedLoopSuite(
   specs: readonly ScenarioSpec[],
@@ -144,6 +144,11 @@ export async function runClosedLoopSuite(
       report();
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallel ?? 4, specs.length)) }, worker));
+  // No more episodes at once than the shared runner queues calls, else it drops the oldest (that frame decided by rule)
+  // depending on when the event loop lets it drain (open-loop.ts decisionsAtOnce). Each running episode has one call
+  // waiting at most, and at most one more left over from its previous episode (the last step's frame, decided after
+  // the episode ended and never awaited, still queued): two per episode.
+  const workers = Math.max(1, Math.min(o.parallel ?? 4, specs.length, Math.floor((model.runner.queueCapacity ?? Infinity) / 2)));
+  await Promise.all(Array.from({ length: workers }, worker));
   return results;
 }

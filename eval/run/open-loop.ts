@@ -9,12 +9,12 @@ import { ACTION_CLASSES, scoreOpenLoop, type DecisionRecord } from "../score/ope
 import type { OpenLoopReport } from "../score/report.ts";
 import { buildTimeline, type TimelinePoint } from "../score/timeline.ts";
 import { McapRecording, ReplayClock, decodeRecording, fileSource, MemorySource } from "../../replay/index.ts";
-import type { FusedFrame, Modality, TruthMessage } from "../../schemas/index.ts";
+import { FusiondError, type FusedFrame, type Modality, type TruthMessage } from "../../schemas/index.ts";
 import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import { makeDecide, recordingMaps, sensorStatus, type EvalModel } from "./decider.ts";
 import { EvalHarness } from "./harness.ts";
 import { evalAligner, vehicleOfTopic } from "./model-cameras.ts";
-import type { SupervisorConfig } from "../../fusion/index.ts";
+import type { ModelRunner, SupervisorConfig } from "../../fusion/index.ts";
 
 export interface OpenLoopOptions {
   mask: readonly Modality[];
@@ -25,8 +25,8 @@ export interface OpenLoopOptions {
   open?: (file: string) => Promise<McapRecording>;
   /**
    * Frames decided at once (default 32): their model calls run as one batch where they are waiting together
-   * (DecisionEngine.decide); the decisions are the same for any value. The model's runner must take as many
-   * (loadEvalModel's maxBatch).
+   * (DecisionEngine.decide); the decisions are the same for any value. At most the runner's queueCapacity
+   * (decisionsAtOnce); its maxBatch should be as large for the model calls to be as large.
    */
   batch?: number;
   /** Called with (file index, fraction of its messages read). */
@@ -61,8 +61,41 @@ const inFlight = (batch: number): number => Math.max(32, 2 * batch);
 
 export const DEFAULT_OPEN_LOOP_BATCH = 32;
 
+/**
+ * Frames decided at once: the batch asked for, but never more than the model's runner holds waiting. Past its
+ * queueCapacity a runner drops the oldest call (the frame is then decided by rule, OVERRIDE_OTHER), and how many
+ * calls wait together depends on when the event loop lets the runner drain, e.g. whether the recording's reads
+ * are file reads (macrotasks) or reads from memory (microtasks): decisions would depend on timing, not on the
+ * recording (a dataset drive read whole into memory lost 143 of its 159 model calls to a runner of capacity 16).
+ * Each decision in flight has at most one call waiting on the primary runner, so this bound keeps every call.
+ */
+export function decisionsAtOnce(batch: number | undefined, runner: { queueCapacity?: number }): number {
+  const asked = Math.max(1, Math.floor(batch ?? DEFAULT_OPEN_LOOP_BATCH));
+  return Math.min(asked, Math.max(1, runner.queueCapacity ?? asked));
+}
+
+/** Calls dropped so far by a runner and its command recogniser (the evaluation must drop none). */
+const droppedCalls = (runner: ModelRunner): number => runner.stats().dropped + (runner.commands?.stats().dropped ?? 0);
+
+/** Recordings up to this size are read into memory whole before they are decoded (see openFile). */
+export const OPEN_LOOP_IN_MEMORY_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Opens a recording for the open loop: one of up to OPEN_LOOP_IN_MEMORY_BYTES is read whole (one read) and
+ * decoded from memory, as the whole file is read anyway. Read piecewise, the reader's many small reads (each
+ * chunk's message indexes, then its data, each an fs/promises round trip) cost ~17% of the open loop's CPU
+ * time without a model (bench/README.md, #17); the bytes, and so the decisions, are the same (the way the reads
+ * interleave with the event loop does not matter since decisionsAtOnce: test/eval/run/open-loop-timing.test.ts).
+ */
 async function openFile(file: string): Promise<McapRecording> {
-  return McapRecording.open(await fileSource(file));
+  const source = await fileSource(file);
+  const size = await source.size();
+  if (size > BigInt(OPEN_LOOP_IN_MEMORY_BYTES)) return McapRecording.open(source);
+  try {
+    return await McapRecording.open(new MemorySource(await source.read(0n, size), file));
+  } finally {
+    await source.close();
+  }
 }
 
 /** Scenario changes by stamp, for the per-scenario map: [stamp, scenario] in stamp order. */
@@ -89,7 +122,8 @@ async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, pr
   const truths: TruthMessage[] = [];
   const made: Made[] = [];
   const scenarios = new ScenarioIndex();
-  const batch = Math.max(1, Math.floor(o.batch ?? DEFAULT_OPEN_LOOP_BATCH));
+  const batch = decisionsAtOnce(o.batch, model.runner);
+  const droppedBefore = droppedCalls(model.runner);
   // Built at the first message's instant: the pipeline's periodic timers start there, not at time zero.
   // The recording's vehicle (for the model's camera topics) is that of its first message.
   const start = (topic: string | undefined): EvalHarness =>
@@ -134,6 +168,10 @@ async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, pr
     const done = h.finish();
     if (lastNs !== undefined) clock.drain(lastNs + 2_000_000_000n);
     await done;
+    const dropped = droppedCalls(model.runner) - droppedBefore;
+    if (dropped > 0) {
+      throw new FusiondError("model_calls_dropped", `${file}: the model's runner dropped ${dropped} calls (queue full): those frames were decided by rule, at the event loop's whim`, { file, dropped });
+    }
   } finally {
     h?.close();
     await rec.close();

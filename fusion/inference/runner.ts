@@ -48,6 +48,12 @@ export interface ModelRunner {
   close(): void;
   /** For a model that reads the standing voice request: the runner of its spoken-command recogniser. */
   readonly commands?: ModelRunner;
+  /**
+   * The most calls it holds waiting: one more drops the oldest (`queue_overflow`). Undefined: it drops none.
+   * Whether calls past it are dropped depends on when the runner gets to run (the event loop), so a caller whose
+   * results must depend on its inputs alone (evaluation, replay) keeps no more calls than this in flight.
+   */
+  readonly queueCapacity?: number;
 }
 
 export interface RunnerOptions {
@@ -84,6 +90,10 @@ export abstract class BatchingRunner implements ModelRunner {
   ) {
     this.maxBatch = Math.max(1, opts.maxBatch ?? 8);
     this.maxQueue = Math.max(1, opts.maxQueue ?? 16);
+  }
+
+  get queueCapacity(): number {
+    return this.maxQueue;
   }
 
   /** Class probabilities for a batch of samples, [n × classes] row-major (a promise where the runtime is asynchronous). */

@@ -3,6 +3,10 @@
  * one frame at a time: every record — prediction, probabilities, overrides, sensors — is the same.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileSource, McapRecording } from "../../../replay/index.ts";
 import { FakeModelRunner, makeInputSpec } from "../../../fusion/index.ts";
 import { ACTION_CLASSES } from "../../../eval/score/open-loop.ts";
 import { MODALITIES } from "../../../schemas/index.ts";
@@ -44,5 +48,25 @@ describe("eval/run/open-loop: batched frames", function () {
       assert.ok(run.batches < one.batches / 2, `B=${b}: ${run.batches} model calls for ${run.decisions} decisions`);
     }
     console.log(`      model calls: ${[...runs].map(([b, r]) => `B=${b}: ${r.batches} (largest ${r.largest})`).join(", ")} for ${one.decisions} decisions`);
+  });
+
+  it("a recording file read whole into memory (the open loop's way) gives the records of the same file read piecewise", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fusiond-open-loop-"));
+    try {
+      const file = join(dir, "drive.mcap");
+      writeFileSync(file, drive);
+      const records = async (open?: (f: string) => Promise<McapRecording>): Promise<{ records: string; batches: number }> => {
+        const runner = new FakeModelRunner(makeInputSpec([...MODALITIES]), inputDependent, { now: () => performance.now(), maxBatch: 32, maxQueue: 64 });
+        const r = await runOpenLoop([file], evalModelOf(runner), { mask: [], ...(open ? { open } : {}) });
+        runner.close();
+        return { records: JSON.stringify(r.records.map(({ inferenceMs: _i, ...rest }) => rest)), batches: runner.stats().batches };
+      };
+      const whole = await records();
+      const piecewise = await records(async (f) => McapRecording.open(await fileSource(f)));
+      assert.ok(whole.records.length > 1000);
+      assert.equal(whole.records, piecewise.records);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
