@@ -15,9 +15,12 @@
  * sensor-to-decision goes (transport, the aligner's wait, decide) and which input the frame waited for last —
  * the waits are structural (sensor phases, tolerances) and do not depend on the CPU; decide does.
  * FUSIOND_BENCH_DAEMON_BACKEND picks the model's backend (one per process: compare two runs back to back).
+ * FUSIOND_BENCH_DAEMON_BROKER=mqtt://HOST:PORT uses that broker; =mosquitto starts a private Mosquitto with the
+ * configuration docs/deployment.md recommends (set_tcp_nodelay true).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { connect, createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PerformanceObserver, monitorEventLoopDelay, performance } from "node:perf_hooks";
@@ -72,6 +75,41 @@ const heapMiB = (gc = true): number => {
   return process.memoryUsage().heapUsed / 1024 / 1024;
 };
 
+/** A private Mosquitto (the `mosquitto` binary, Debian's package) with Nagle off, as docs/deployment.md configures it. */
+async function startPrivateMosquitto(log: (line: string) => void): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const p = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const conf = join(mkdtempSync(join(tmpdir(), "fusiond-bench-mosquitto-")), "mosquitto.conf");
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n`);
+  const child = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const spawnError = new Promise<never>((_, reject) => child.once("error", (e) => reject(new Error(`FUSIOND_BENCH_DAEMON_BROKER=mosquitto: cannot start mosquitto (${e.message}); install Debian's mosquitto package or name a broker URL`))));
+  for (let i = 0; ; i++) {
+    const up = await Promise.race([spawnError, new Promise<boolean>((resolve) => {
+      const s = connect(port, "127.0.0.1", () => (s.destroy(), resolve(true)));
+      s.once("error", () => resolve(false));
+    })]);
+    if (up) break;
+    if (i >= 50 || child.exitCode !== null) throw new Error(`mosquitto did not start on port ${port}: ${stderr.trim() || `exit ${child.exitCode}`}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  log(`private mosquitto on 127.0.0.1:${port} (set_tcp_nodelay true)`);
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    stop: async () => {
+      child.kill("SIGTERM");
+      if (child.exitCode === null) await new Promise((r) => child.once("exit", r));
+    },
+  };
+}
+
 const suite: BenchSuite = {
   name: "daemon",
   description: `fusiond run under ${RATE}× nominal sensor rates for ${WALL_S} s: heap stays flat, drops are counted, frame-to-decision latency`,
@@ -84,9 +122,10 @@ const suite: BenchSuite = {
     log(`model ${model}${process.env["FUSIOND_BENCH_MODEL"] ? " (FUSIOND_BENCH_MODEL)" : ` (chosen: ${choice.why})`}`);
     const dir = mkdtempSync(join(tmpdir(), "fusiond-bench-daemon-"));
     // FUSIOND_BENCH_DAEMON_BROKER=mqtt://127.0.0.1:1883 uses an external broker (e.g. Mosquitto) instead of the
-    // embedded one, which otherwise shares the daemon's event loop.
+    // embedded one, which otherwise shares the daemon's event loop; =mosquitto starts a private Mosquitto on a
+    // free loopback port configured as docs/deployment.md says (set_tcp_nodelay true), and stops it at the end.
     const external = process.env["FUSIOND_BENCH_DAEMON_BROKER"];
-    const broker = external ? { url: external, stop: async () => {} } : await EmbeddedBroker.start();
+    const broker = external === "mosquitto" ? await startPrivateMosquitto(log) : external ? { url: external, stop: async () => {} } : await EmbeddedBroker.start();
     const vehicleSuffix = external ? `-${process.pid}` : "";
     const vehicle = `bench${vehicleSuffix}`;
     const registry = new TopicRegistry(vehicle);
