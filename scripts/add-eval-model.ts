@@ -5,17 +5,38 @@
  * runs. Says whether the shared baseline's closed loop came out the same in both runs (episode by episode).
  *
  *   npx tsx scripts/add-eval-model.ts docs/reports/strategies.json .tmp/multi-camera.json docs/reports/strategies.json docs/reports/strategies.html
+ *   npx tsx scripts/add-eval-model.ts --rename-base=default=default-prev BASE.json RETRAINED.json OUT.json   # a retrained default beside the old
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { renderHtml } from "../eval/score/html.ts";
 import { checkReport, type EvalReport } from "../eval/score/report.ts";
 
-const [basePath, addPath, outJson, outHtml] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const renameArg = argv.find((a) => a.startsWith("--rename-base="));
+const [basePath, addPath, outJson, outHtml] = argv.filter((a) => !a.startsWith("--"));
 if (!basePath || !addPath || !outJson) {
-  process.stderr.write("usage: npx tsx scripts/add-eval-model.ts BASE.json ADDED.json OUT.json [OUT.html]\n");
+  process.stderr.write("usage: npx tsx scripts/add-eval-model.ts [--rename-base=OLD=NEW] BASE.json ADDED.json OUT.json [OUT.html]\n");
   process.exit(2);
 }
-const base = checkReport(JSON.parse(readFileSync(basePath, "utf8")));
+/**
+ * --rename-base=default=default-prev: the base report's model `default` (and every comparison naming it) is called
+ * `default-prev` first, so that a retrained model of that name can be added beside the one it replaced.
+ */
+function renamed(r: EvalReport, spec: string | undefined): EvalReport {
+  if (!spec) return r;
+  const [from, to] = spec.slice("--rename-base=".length).split("=");
+  if (!from || !to) throw new Error(`--rename-base wants OLD=NEW, not ${spec}`);
+  if (!r.models.some((m) => m.model.id === from)) throw new Error(`--rename-base: no model ${from} in the base report`);
+  const id = (x: string): string => (x === from ? to : x);
+  return {
+    ...r,
+    command: `${r.command} ; then ${from} renamed ${to} by scripts/add-eval-model.ts`,
+    models: r.models.map((m) => (m.model.id === from ? { ...m, model: { ...m.model, id: to } } : m)),
+    comparisons: r.comparisons.map((c) => ({ ...c, model: id(c.model), baseline: id(c.baseline) })),
+    ...(r.testSplit ? { testSplit: { ...r.testSplit, secondLooks: r.testSplit.secondLooks.map((l) => ({ ...l, model: id(l.model) })) } } : {}),
+  };
+}
+const base = renamed(checkReport(JSON.parse(readFileSync(basePath, "utf8"))), renameArg);
 const add = checkReport(JSON.parse(readFileSync(addPath, "utf8")));
 const shared = add.models[0];
 if (!shared) throw new Error(`${addPath} has no models`);

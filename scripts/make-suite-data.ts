@@ -7,6 +7,13 @@
  *   npm run data:suite -- test          # one split
  *   npm run data:suite -- train --perturb-train=0.2 --out=.tmp/pdata   # DART-style perturbed training drives (fusiond sim --perturb)
  *   npm run data:suite -- --cameras=front,rear,left,right --camera-size=64x64 --out=.tmp/mcam   # several cameras (fusiond sim --cameras)
+ *   npm run data:suite -- random-train random-validation   # only the random-episode drives
+ *
+ * Besides the suite's scenarios, the splits random-train and random-validation are random-episode drives
+ * (eval/run/scenarios.ts RANDOM_DRIVES: `fusiond sim --seed S --duration 300`, as the fresh drives are made, from
+ * seeds outside the fresh block), written as random-train-S.mcap (perturbed as the training drives are) and
+ * random-validation-S.mcap. Every split is written when none is named (--cameras: the suite's only).
+ * `--parallel=N` sims at once (default: the cores, at most 4).
  *
  * Deterministic: the same suite gives the same bytes. Existing files are rewritten, unless `--missing`: then a
  * complete recording already there (it ends with the MCAP magic) is kept, so that a run cut short goes on where
@@ -18,6 +25,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { scenarioSuite } from "../sim/scenarios.ts";
+import { RANDOM_DRIVES, parseSeeds } from "../eval/run/scenarios.ts";
 
 const args = process.argv.slice(2);
 const perturbArg = args.find((a) => a.startsWith("--perturb-train="));
@@ -46,17 +54,40 @@ function complete(file: string): boolean {
   }
 }
 const missingOnly = args.includes("--missing");
-const todo = scenarioSuite().filter((s) => (splits.length === 0 || splits.includes(String(s.split))) && !(missingOnly && complete(join(out, `${s.name}.mcap`))));
+/** A unit of work: a suite scenario (--scenario) or a random-episode drive (--seed). */
+interface Job {
+  name: string;
+  durationS: number;
+  perturb: number;
+  source: string[];
+}
+const RANDOM_SPLITS = ["random-train", "random-validation"] as const;
+const randomJobs: Job[] = camerasArg
+  ? []
+  : RANDOM_SPLITS.filter((split) => splits.length === 0 || splits.includes(split)).flatMap((split) =>
+      parseSeeds(split === "random-train" ? RANDOM_DRIVES.train : RANDOM_DRIVES.validation).map((seed) => ({
+        name: `${split}-${seed}`,
+        durationS: RANDOM_DRIVES.durationS,
+        perturb: split === "random-train" ? perturbTrain : 0,
+        source: ["--seed", String(seed)],
+      })),
+    );
+const todo: Job[] = [
+  ...scenarioSuite()
+    .filter((s) => splits.length === 0 || splits.includes(String(s.split)))
+    .map((s) => ({ name: s.name, durationS: s.durationS, perturb: s.split === "train" ? perturbTrain : 0, source: ["--scenario", s.name] })),
+  ...randomJobs,
+].filter((j) => !(missingOnly && complete(join(out, `${j.name}.mcap`))));
 if (missingOnly) process.stderr.write(`--missing: ${todo.length} scenarios to write\n`);
 const parallelArg = valueOf("--parallel");
 const parallel = parallelArg ? Math.max(1, Number(parallelArg)) : Math.max(1, Math.min(4, availableParallelism()));
 let done = 0;
 let failed = 0;
 
-function run(name: string, durationS: number, perturb: number): Promise<void> {
+function run({ name, durationS, perturb, source }: Job): Promise<void> {
   return new Promise((resolve) => {
     const extra = perturb > 0 ? ["--perturb", String(perturb)] : [];
-    const p = spawn(process.execPath, ["bin/fusiond.js", "sim", "--scenario", name, "--duration", String(durationS), "--out", join(out, `${name}.mcap`), "--quiet", ...extra, ...cameraArgs], { stdio: ["ignore", "ignore", "pipe"] });
+    const p = spawn(process.execPath, ["bin/fusiond.js", "sim", ...source, "--duration", String(durationS), "--out", join(out, `${name}.mcap`), "--quiet", ...extra, ...cameraArgs], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     p.stderr.on("data", (d: Buffer) => (err += d.toString()));
     p.on("close", (code) => {
@@ -74,7 +105,7 @@ function run(name: string, durationS: number, perturb: number): Promise<void> {
 const queue = [...todo];
 await Promise.all(
   Array.from({ length: parallel }, async () => {
-    for (let s = queue.shift(); s; s = queue.shift()) await run(s.name, s.durationS, s.split === "train" ? perturbTrain : 0);
+    for (let j = queue.shift(); j; j = queue.shift()) await run(j);
   }),
 );
 process.stderr.write("\n");

@@ -115,7 +115,7 @@ class ScenarioIndex {
   }
 }
 
-async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, progress: (n: number) => void): Promise<{ made: Made[]; truths: TruthMessage[]; firstNs?: bigint; lastNs?: bigint }> {
+export async function decideFile(file: string, model: EvalModel, o: OpenLoopOptions, progress: (n: number) => void): Promise<{ made: Made[]; truths: TruthMessage[]; firstNs?: bigint; lastNs?: bigint }> {
   const rec = await (o.open ?? openFile)(file);
   const mapOf = recordingMaps(await rec.metadata(), file);
   const clock = new ReplayClock();

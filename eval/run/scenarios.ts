@@ -20,6 +20,19 @@ export const FRESH_SEEDS = {
   openLoop: "910001-910072",
   openLoopDurationS: 300,
 } as const;
+/**
+ * Random-episode drives for training and validation (issue #20): dataset-mode drives (`fusiond sim --seed S
+ * --duration 300`), the same random episodes as the fresh drives draw (every event kind mixed, up to three
+ * weathers an episode, 120-s episodes) but from seeds outside the reserved block. The suite's scenarios are
+ * 90-s single-mix episodes, and a model trained on them alone met situations on fresh drives it had never
+ * seen. `npm run data:suite` writes them as random-train-S.mcap (perturbed with the training drives) and
+ * random-validation-S.mcap; test/eval/run/fresh-seeds.test.ts checks that none of their episodes is fresh.
+ */
+export const RANDOM_DRIVES = {
+  train: "100001-100016",
+  validation: "200001-200008",
+  durationS: 300,
+} as const;
 /** Seeds already looked at while building the #20 baselines (a screening run): not fresh any more. */
 export const SCREENED_SEEDS = "1-16";
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freshRecordings, recordingSeed } from "../../../eval/run/fresh-guard.ts";
-import { FRESH_RESERVED, FRESH_SEEDS, SCREENED_SEEDS, parseSeeds, scenariosForSeeds, suiteSeeds } from "../../../eval/run/scenarios.ts";
+import { FRESH_RESERVED, FRESH_SEEDS, RANDOM_DRIVES, SCREENED_SEEDS, parseSeeds, scenariosForSeeds, suiteSeeds } from "../../../eval/run/scenarios.ts";
 import { datasetEpisodeSeed } from "../../../sim/dataset.ts";
 import { scenarioSuite } from "../../../sim/scenarios.ts";
 
@@ -40,6 +40,25 @@ describe("eval: fresh seeds are outside every suite (issue #20's protocol)", () 
       for (let i = 0; i < EPISODES_PER_DRIVE; i++) {
         const e = datasetEpisodeSeed(d, i);
         assert.ok(!suite.has(e) && !screened.has(e) && !closed.has(e), `drive ${d} episode ${i}: seed ${e} is not fresh`);
+      }
+    }
+  });
+
+  it("the random-episode training and validation drives are outside the reserved block, and none of their episodes is a fresh, suite or screened seed", () => {
+    const train = parseSeeds(RANDOM_DRIVES.train);
+    const validation = parseSeeds(RANDOM_DRIVES.validation);
+    assert.equal(new Set([...train, ...validation]).size, train.length + validation.length, "training and validation drives overlap");
+    const fresh = new Set([...parseSeeds(FRESH_SEEDS.closedLoop), ...parseSeeds(FRESH_SEEDS.openLoop)]);
+    for (const d of parseSeeds(FRESH_SEEDS.openLoop)) for (let i = 0; i < EPISODES_PER_DRIVE; i++) fresh.add(datasetEpisodeSeed(d, i));
+    const seen = new Set<number>();
+    for (const d of [...train, ...validation]) {
+      assert.ok(d < FRESH_RESERVED.from || d > FRESH_RESERVED.to, `drive ${d} is in the reserved block`);
+      assert.ok(!suite.has(d) && !screened.has(d), `drive ${d} is a suite or screened seed`);
+      for (let i = 0; i < EPISODES_PER_DRIVE; i++) {
+        const e = datasetEpisodeSeed(d, i);
+        assert.ok(!fresh.has(e) && !suite.has(e) && !screened.has(e), `drive ${d} episode ${i}: seed ${e} is fresh, a suite's or screened`);
+        assert.ok(!seen.has(e), `drive ${d} episode ${i}: seed ${e} also in another training or validation drive`);
+        seen.add(e);
       }
     }
   });
