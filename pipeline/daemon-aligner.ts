@@ -34,6 +34,7 @@ export function alignerConfigFrom(c: DaemonConfig["aligner"], vehicle: string): 
   set("maxPendingFrames", c.maxPendingFrames);
   set("noWaitFor", c.noWaitFor);
   set("extrapolate", c.extrapolate);
+  set("radarScan", c.radarScan);
   return out;
 }
 

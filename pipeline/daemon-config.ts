@@ -101,6 +101,13 @@ export const alignerSchema = z
      * and radar are there; [] holds the last sample instead.
      */
     extrapolate: z.array(z.enum(["gnss", "ego", "radar"])).optional(),
+    /**
+     * The radar scan a frame holds: "nearest" the camera stamp (waited for unless radar is in noWaitFor), or
+     * "latest" at or before it (never waited for: the frame leaves when the cameras are there). Default: the
+     * model's (a model trained on the latest scan says so in its input spec, config.radarScan, and then radar is
+     * also extrapolated unless `extrapolate` is set), else "nearest".
+     */
+    radarScan: z.enum(["nearest", "latest"]).optional(),
   })
   .strict();
 

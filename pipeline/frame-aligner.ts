@@ -28,7 +28,7 @@ import { emptyPresence } from "../schemas/types.ts";
 import { NS_PER_MS, NS_PER_S } from "../schemas/time.ts";
 import type { DropEvent } from "./drops.ts";
 import { ReferenceCamera } from "./reference-camera.ts";
-import { bySample, extrapolatedScanSlot, extrapolatedSlot, insertSample, interpolatedSlot, latestSlot, lowerBound, nearest, nearestSlot, neighbours, type SampleBuffer } from "./frame-slots.ts";
+import { bySample, extrapolatedScan, extrapolatedSlot, insertSample, interpolatedSlot, latestSlot, latestWithin, lowerBound, nearest, nearestSlot, neighbours, scanSlot, type SampleBuffer } from "./frame-slots.ts";
 
 export interface AlignerConfig {
   /** The topic whose messages trigger frames; default: the first of `cameras`, else the first camera topic that delivers. */
@@ -135,6 +135,15 @@ export interface AlignerConfig {
    * without, against waiting).
    */
   extrapolate?: readonly ("gnss" | "ego" | "radar")[];
+  /**
+   * Which radar scan a frame holds. "nearest" (default): the scan nearest t, waited for unless radar is in
+   * noWaitFor (then the nearest of those that have arrived). "latest": the latest scan stamped at or before t
+   * (within radarToleranceNs), never waited for (radar joins noWaitFor), so the scan a frame holds does not depend
+   * on whether the next one happened to arrive first — training, replay and a live daemon at any transport
+   * latency give a model the same frames; with "radar" in `extrapolate` its returns are moved to t. For models
+   * trained so (their feature config's radarScan: fusion/features/config.ts); the daemon takes it from the model.
+   */
+  radarScan?: "nearest" | "latest";
 }
 
 export type ResolvedAlignerConfig = Required<Omit<AlignerConfig, "referenceTopic" | "interpolate">> & {
@@ -165,6 +174,7 @@ export const DEFAULT_ALIGNER_CONFIG: Omit<ResolvedAlignerConfig, "referenceTopic
   inOrderPerTopic: false,
   noWaitFor: ["gnss", "ego"],
   extrapolate: ["gnss", "ego"],
+  radarScan: "nearest",
 };
 
 export function resolveAlignerConfig(config: AlignerConfig = {}): ResolvedAlignerConfig {
@@ -174,6 +184,8 @@ export function resolveAlignerConfig(config: AlignerConfig = {}): ResolvedAligne
     referenceTopic: config.referenceTopic ?? config.cameras?.[0],
     interpolate: { ...DEFAULT_ALIGNER_CONFIG.interpolate, ...config.interpolate },
   };
+  // The latest scan at or before t is never waited for.
+  if (c.radarScan === "latest" && !c.noWaitFor.includes("radar")) c.noWaitFor = [...c.noWaitFor, "radar"];
   if (c.cameras.length && c.referenceTopic !== undefined && !c.cameras.includes(c.referenceTopic)) {
     throw new RangeError(`aligner referenceTopic ${c.referenceTopic} is not one of the cameras (${c.cameras.join(", ")})`);
   }
@@ -538,7 +550,9 @@ export function buildFrame(ref: SensorMessage<Modality>, buffers: Readonly<Recor
     camera: { message: ref.message as CameraMessage, topic: ref.topic, stampNs: t, ageNs: 0n, receiveNs: ref.receiveNs, interpolated: false, held: false, inputs: [{ topic: ref.topic, stampNs: t }] },
   };
   // Radar moved to t only where the frame did not wait for it (see AlignerConfig.extrapolate).
-  const radar = c.extrapolate.includes("radar") && c.noWaitFor.includes("radar") ? extrapolatedScanSlot(buffers.radar, t, c.radarToleranceNs, c.stampField) : nearestSlot(buffers.radar, t, c.radarToleranceNs);
+  // "latest": the last scan at or before t; else the nearest.
+  const scan = c.radarScan === "latest" ? latestWithin(buffers.radar, t, c.radarToleranceNs) : nearest(buffers.radar, t, c.radarToleranceNs);
+  const radar = scan && (c.extrapolate.includes("radar") && c.noWaitFor.includes("radar") ? extrapolatedScan(scan, t, c.stampField) : scanSlot(scan, t));
   if (radar) slots.radar = radar as FrameSlot<RadarMessage>;
   const valueAt = (m: "gnss" | "ego") => (c.extrapolate.includes(m) ? extrapolatedSlot : interpolatedSlot);
   const gnss = valueAt("gnss")(buffers.gnss, t, c.gnssMaxAgeNs, c.interpolate.gnss, c.stampField);

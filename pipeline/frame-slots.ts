@@ -166,7 +166,14 @@ export function extrapolatedSlot(buf: SampleBuffer, t: bigint, maxAgeNs: bigint,
  */
 export function extrapolatedScanSlot(buf: SampleBuffer, t: bigint, toleranceNs: bigint, stampField: string): FrameSlot | undefined {
   const m = nearest(buf, t, toleranceNs);
-  if (!m) return undefined;
+  return m && extrapolatedScan(m, t, stampField);
+}
+
+/** A scan as the frame at t holds it, as measured. */
+export const scanSlot = (m: SensorMessage<Modality>, t: bigint): FrameSlot => slotOf(m, t, false);
+
+/** One scan moved to t (see extrapolatedScanSlot); as measured when stamped at t. */
+export function extrapolatedScan(m: SensorMessage<Modality>, t: bigint, stampField: string): FrameSlot {
   if (m.stampNs === t) return slotOf(m, t, false);
   const dtS = Number(t - m.stampNs) / 1e9;
   const scan = m.message as Partial<RadarMessage>;

@@ -16,6 +16,7 @@ import { fileSource, McapRecording } from "../replay/index.ts";
 import { FrameAligner } from "../pipeline/frame-aligner.ts";
 import { alignerSchema } from "../pipeline/daemon-config.ts";
 import { alignerConfigFrom, type AlignerConfig } from "../pipeline/index.ts";
+import { withModelRadarScan } from "../pipeline/model-alignment.ts";
 import { scenarioMaps } from "../sim/scenario-maps.ts";
 import { DEFAULT_FEATURE_CONFIG, indexTruths, labelFrames, roadMapView, type FeatureConfig, type LabelledSample, type MapView } from "../fusion/index.ts";
 
@@ -28,11 +29,12 @@ const TRAIN_ALIGNER: AlignerConfig = { inOrderPerTopic: true, ...alignerConfigFr
 
 /**
  * A model with several cameras (config.cameras) learns from frames aligned as a daemon configured with those
- * cameras aligns them (aligner.cameras: the first is the reference), on the recording's own vehicle.
+ * cameras aligns them (aligner.cameras: the first is the reference), on the recording's own vehicle; a model
+ * trained on the latest radar scan (config.radarScan) as the daemon aligns for it (pipeline/model-alignment.ts).
  */
-function trainAligner(cameras: readonly string[] | undefined, vehicle: string): AlignerConfig {
-  if (!cameras) return TRAIN_ALIGNER;
-  return { inOrderPerTopic: true, ...alignerConfigFrom(alignerSchema.parse({ cameras }), vehicle) };
+function trainAligner(cameras: readonly string[] | undefined, vehicle: string, radarScan?: "latest"): AlignerConfig {
+  if (!cameras) return withModelRadarScan(TRAIN_ALIGNER, radarScan);
+  return withModelRadarScan({ inOrderPerTopic: true, ...alignerConfigFrom(alignerSchema.parse({ cameras }), vehicle) }, radarScan);
 }
 const vehicleOf = (topic: string): string => /^vehicles\/([^/]+)\//.exec(topic)?.[1] ?? "sim";
 
@@ -57,6 +59,7 @@ const cacheDir = (): string => join(tmpdir(), "fusiond-features");
 /** The cache file of one recording's samples (it exists once they were extracted with this code and config). */
 function cachePath(file: string, every: number, config: FeatureConfig, cameras: readonly string[] | undefined = config.cameras): string {
   const st = statSync(file);
+  // The config (in the key below) holds radarScan, the other input of trainAligner.
   const alignerKey = JSON.stringify(cameras ? [TRAIN_ALIGNER, cameras] : TRAIN_ALIGNER, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v));
   const key = createHash("sha256").update(JSON.stringify([file, st.size, st.mtimeMs, every, config, alignerKey, featureCodeHash()])).digest("hex").slice(0, 16);
   return join(cacheDir(), `${basename(file)}.${key}.v9`);
@@ -89,7 +92,7 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
         continue;
       }
       last = m.receiveNs;
-      aligner ??= new FrameAligner(trainAligner(cameras, vehicleOf(m.topic)));
+      aligner ??= new FrameAligner(trainAligner(cameras, vehicleOf(m.topic), config.radarScan));
       // Deadlines that fall before this arrival fire first, as the pipeline's timers would.
       for (let due = aligner.nextDeadlineNs(); due !== undefined && due <= m.receiveNs; due = aligner.nextDeadlineNs()) frames.push(...aligner.expire(due, due));
       if (r.message.kind === "sim_truth") truths.push(r.message.message);

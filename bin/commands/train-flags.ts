@@ -37,6 +37,8 @@ export interface TrainFlags {
   egoAccel?: boolean;
   /** --stop-state: read the stop-line state too (fusion/features/stop-line.ts). */
   stopState?: boolean;
+  /** --radar-scan: "nearest" (default) or "latest" (pipeline/model-alignment.ts). */
+  radarScan?: string;
   cameras?: string;
   head: string;
   units: string;
@@ -70,14 +72,21 @@ export function checkFlags(flags: TrainFlags): Checked {
   return { modalities, head, units, members, jobs };
 }
 
-/** --cameras (distinct ids), --ego-accel and --stop-state as the feature config. */
+/** --cameras (distinct ids), --ego-accel, --stop-state and --radar-scan as the feature config. */
 export function checkCameras(flags: TrainFlags): FeatureConfig {
   // The spec's feature config (it drops cross-modal features whose other modality the model does not read).
   const cameras = flags.cameras?.split(",").map((c) => c.trim()).filter((c) => c.length > 0);
   if (cameras !== undefined && (cameras.length === 0 || new Set(cameras).size !== cameras.length || cameras.some((c) => !/^[^/#+]+$/.test(c)))) {
     usage(`--cameras takes distinct camera ids separated by commas, e.g. ${DEFAULT_CAMERA_IDS.join(",")}, not "${flags.cameras}"`);
   }
-  return { ...DEFAULT_FEATURE_CONFIG, ...(flags.egoAccel ? { egoAccel: true } : {}), ...(flags.stopState ? { stopServed: true } : {}), ...(cameras ? { cameras } : {}) };
+  if (flags.radarScan !== undefined && flags.radarScan !== "nearest" && flags.radarScan !== "latest") usage(`--radar-scan is nearest or latest, not "${flags.radarScan}"`);
+  return {
+    ...DEFAULT_FEATURE_CONFIG,
+    ...(flags.egoAccel ? { egoAccel: true } : {}),
+    ...(flags.stopState ? { stopServed: true } : {}),
+    ...(cameras ? { cameras } : {}),
+    ...(flags.radarScan === "latest" ? { radarScan: "latest" as const } : {}),
+  };
 }
 
 /** The flags as a training run's options (all but its callbacks and start time). */

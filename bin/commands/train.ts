@@ -4,7 +4,7 @@
  * alignment, the feature cache, worker threads; fusion/train's pure steps), draws progress on stderr, and
  * writes the model directory whole or not at all.
  */
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { MODALITIES } from "../../schemas/index.ts";
 import { DEFAULT_CAMERA_IDS, selectBackend, STRATEGIES, TRAINING_BACKEND_CHOICES, type BackendChoice } from "../../fusion/index.ts";
 import { runTraining } from "../../train/run.ts";
@@ -45,6 +45,7 @@ export default function register(program: Command): void {
     .option("--cameras <ids>", `camera slots, one per camera id in this order, a shared camera encoder over them (e.g. ${DEFAULT_CAMERA_IDS.join(",")}, the simulator's set: data from fusiond sim --cameras); default: the one reference camera`)
     .option("--ego-accel", "read the car's measured acceleration too (only for data from fusiond sim --perturb: on the expert's own drives it gives the label away)")
     .option("--stop-state", "read the stop-line state too: whether the upcoming stop line was served, and its distance to 200 m (fusion/features/stop-line.ts; needs GNSS)")
+    .addOption(new Option("--radar-scan <which>", "the radar scan frames hold: nearest the camera stamp (waited for), or the latest at or before it, moved to the camera stamp (never waited for: ~a radar period less latency in the daemon, which aligns so for this model)").choices(["nearest", "latest"]).default("nearest"))
     .addHelpText(
       "after",
       `
@@ -52,6 +53,7 @@ Examples:
   fusiond train --data train-*.mcap --strategy intermediate --out models/mine
   fusiond train --data train-*.mcap --test-data test-*.mcap --strategy late --epochs 20 --out models/late-20 --compare models/default
   fusiond train --data train-*.mcap --modalities camera --out models/camera-mine --quiet
+  fusiond train --data train-*.mcap --radar-scan latest --out models/no-radar-wait   # the daemon then never waits for the scan after the camera
   fusiond train --data 4cam/train-*.mcap --cameras front,rear,left,right --out models/multi-mine   # data: fusiond sim --cameras front,rear,left,right`,
     )
     .action(async (flags: TrainFlags) => {

@@ -11,6 +11,7 @@ import type { RoadMap } from "../../domain/road-map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import type { Pipeline } from "../../pipeline/index.ts";
 import { withModelCameras } from "../../pipeline/model-cameras.ts";
+import { daemonModelRadarScan } from "../../pipeline/model-alignment.ts";
 import { singleCameraModelWarning, type ModelChoice } from "../../pipeline/model-choice.ts";
 import { shippedModels } from "./shipped-models.ts";
 import { TopicRegistry } from "../../schemas/index.ts";
@@ -114,8 +115,13 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
   const decider = await loadDaemonDecider(options.config, map, scheduler, logger, cleanups);
   logModelChoice(options, decider.primary.spec.config.cameras);
   // A model with camera slots names the cameras to align and accept (a config naming others fails here).
-  const config = withModelCameras(options.config, decider.primary.spec.config.cameras, new TopicRegistry(options.config.vehicle));
-  if (config !== options.config) logger.info({ cameras: config.aligner.cameras, sensors: config.sensors }, "aligned cameras (the model's where it has camera slots; the first is the reference) and their sensor ids");
+  const withCameras = withModelCameras(options.config, decider.primary.spec.config.cameras, new TopicRegistry(options.config.vehicle));
+  if (withCameras !== options.config) logger.info({ cameras: withCameras.aligner.cameras, sensors: withCameras.sensors }, "aligned cameras (the model's where it has camera slots; the first is the reference) and their sensor ids");
+  // A model trained on the latest radar scan at or before the camera is served so (frames do not wait for radar).
+  const radarScan = daemonModelRadarScan(withCameras, decider.primary.spec.config.radarScan);
+  const config = radarScan.config;
+  if (radarScan.conflict) logger.warn({ model: config.model.dir }, radarScan.conflict);
+  else if (config !== withCameras) logger.info({ radarScan: config.aligner.radarScan, extrapolate: config.aligner.extrapolate }, "radar: the latest scan at or before the camera, moved to its stamp (the model was trained so); frames do not wait for the next scan");
   const topics = daemonTopics(config, logger);
   const { decoder, decisionTopic, patterns } = topics;
   const registry = topics.registry;

@@ -35,6 +35,10 @@ export async function reloadModel(decider: Decider, config: DaemonConfig, logger
       const problem = camerasNotAligned(config.aligner.cameras, m.spec.config.cameras);
       if (problem) throw new Error(problem);
     });
+    // The radar scan is fixed at start too: a model trained on another one serves, with a warning to restart.
+    const trained = next.spec.config.radarScan ?? "nearest";
+    const aligned = config.aligner.radarScan ?? "nearest";
+    if (trained !== aligned) logger.warn({ model: next.modelId, trained, aligned }, `the reloaded model was trained on the ${trained} radar scan but frames hold the ${aligned} since the start: restart the daemon to align as the model was trained`);
     logger.info({ model: next.modelId, hash: next.modelHash }, "model reloaded; the new model serves from now on");
   } catch (err) {
     logger.error({ err: (err as Error).message }, "model reload failed; the old model keeps serving");

@@ -1,11 +1,13 @@
 /**
  * A model with camera slots (input spec config.cameras) is evaluated on its cameras (issue 16): the harness aligns
  * them as the daemon does (pipeline/'s alignerConfigFrom: the first the reference, every other camera's nearest
- * frame within the tolerance, masked when missing), and in closed loop the simulator renders that set.
+ * frame within the tolerance, masked when missing), and in closed loop the simulator renders that set. A model
+ * trained on the latest radar scan (config.radarScan) is aligned so.
  */
 import type { InputSpec } from "../../fusion/index.ts";
 import { alignerConfigFrom, type AlignerConfig } from "../../pipeline/index.ts";
 import { alignerSchema } from "../../pipeline/daemon-config.ts";
+import { withModelRadarScan } from "../../pipeline/model-alignment.ts";
 import { FusiondError } from "../../schemas/index.ts";
 import { parseCameraIds, type CameraSetSpec } from "../../sim/sensors/camera-set.ts";
 import { EVAL_ALIGNER } from "./harness.ts";
@@ -16,8 +18,10 @@ export const modelCameras = (spec: InputSpec | undefined): readonly string[] | u
 /** The evaluation's alignment (EVAL_ALIGNER) with the model's cameras on `vehicle`'s topics where it has camera slots. */
 export function evalAligner(spec: InputSpec | undefined, vehicle: string): AlignerConfig {
   const cameras = modelCameras(spec);
-  if (!cameras) return EVAL_ALIGNER;
-  return { ...EVAL_ALIGNER, ...alignerConfigFrom(alignerSchema.parse({ cameras }), vehicle) };
+  // A model trained on the latest radar scan at or before the camera is evaluated so (pipeline/model-alignment.ts).
+  const radarScan = spec?.config.radarScan;
+  if (!cameras) return radarScan ? withModelRadarScan(EVAL_ALIGNER, radarScan) : EVAL_ALIGNER;
+  return withModelRadarScan({ ...EVAL_ALIGNER, ...alignerConfigFrom(alignerSchema.parse({ cameras }), vehicle) }, radarScan);
 }
 
 /**

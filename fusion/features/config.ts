@@ -53,6 +53,14 @@ export interface FeatureConfig {
    * reference slot, as in every model made before it.
    */
   cameras?: string[];
+  /**
+   * The radar scan the model's frames hold (issue 16): "latest", the latest scan stamped at or before the camera
+   * stamp, each return moved to it along its radial velocity — frames never wait for the scan after the camera,
+   * and which scan a frame holds does not depend on when the next one arrives. The daemon, evaluation and training
+   * align so for a model that says it (pipeline/ AlignerConfig radarScan). Absent: the scan nearest the camera
+   * stamp, waited for, as every model made before it.
+   */
+  radarScan?: "latest";
 }
 
 /** The simulator's camera set (sim/sensors/camera-set.ts CAMERA_MOUNTS): the default slots of a multi-camera model. */

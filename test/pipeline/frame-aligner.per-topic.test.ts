@@ -199,6 +199,58 @@ describe("pipeline/frame-aligner: noWaitFor radar", () => {
   });
 });
 
+describe("pipeline/frame-aligner: radarScan latest", () => {
+  /** Camera at 0, 50, 100 … ms arriving cameraLatencyMs late; radar 20 ms after each camera frame, arriving 1 ms after its stamp. */
+  function drive(cameraLatencyMs: number): SensorMessage<Modality>[] {
+    const out: SensorMessage<Modality>[] = [];
+    for (let ms = 0; ms < 1000; ms += 50) {
+      out.push(msg("camera", BigInt(ms) * MS, {}, BigInt(ms + cameraLatencyMs) * MS));
+      out.push(msg("radar", BigInt(ms + 20) * MS, reading("radar", BigInt(ms + 20) * MS), BigInt(ms + 21) * MS));
+    }
+    return out.sort((a, b) => (a.receiveNs < b.receiveNs ? -1 : a.receiveNs > b.receiveNs ? 1 : 0));
+  }
+  const run = (config: AlignerConfig, cameraLatencyMs: number): FusedFrame[] => {
+    const aligner = new FrameAligner({ inOrderPerTopic: true, ...config });
+    const frames: FusedFrame[] = [];
+    for (const m of drive(cameraLatencyMs)) frames.push(...aligner.push(m, m.receiveNs));
+    return frames;
+  };
+  const radarOffsets = (frames: FusedFrame[]): (number | undefined)[] => frames.map((f) => (f.slots.radar ? Number(f.slots.radar.inputs![0]!.stampNs - f.stampNs) / 1e6 : undefined));
+
+  it("holds the scan before the camera whatever the camera's latency, where noWaitFor radar alone takes whichever arrived", () => {
+    const latest: AlignerConfig = { radarScan: "latest", extrapolate: ["gnss", "ego", "radar"] };
+    const fast = run(latest, 1);
+    const slow = run(latest, 30); // the scan after the camera (t + 20, arriving t + 21) is in before the camera
+    assert.equal(fast.length, 20);
+    assert.deepEqual(radarOffsets(fast), radarOffsets(slow), "the same scans at 1 and 30 ms of camera latency");
+    assert.deepEqual(radarOffsets(fast).slice(1), Array(19).fill(-30), "each the scan 30 ms before the camera");
+    for (const f of [...fast, ...slow]) assert.equal(f.emittedNs, f.slots.camera!.receiveNs, "never waits for radar");
+    for (const f of fast.slice(1)) assert.deepEqual([f.slots.radar!.extrapolated, f.slots.radar!.stampNs, f.slots.radar!.ageNs], [true, f.stampNs, 30n * MS], "moved to the camera stamp");
+    // noWaitFor radar with the nearest scan depends on arrival: at 30 ms of camera latency it takes the one after.
+    const nearestFast = radarOffsets(run({ noWaitFor: ["gnss", "ego", "radar"] }, 1));
+    const nearestSlow = radarOffsets(run({ noWaitFor: ["gnss", "ego", "radar"] }, 30));
+    assert.deepEqual(nearestFast.slice(1), Array(19).fill(-30));
+    assert.deepEqual(nearestSlow, Array(20).fill(20));
+  });
+  it("joins noWaitFor when resolved, and replay rebuilds its frames from their recorded inputs", () => {
+    const config = resolveAlignerConfig({ inOrderPerTopic: true, radarScan: "latest", noWaitFor: ["gnss"], extrapolate: ["radar"] });
+    assert.deepEqual([...config.noWaitFor], ["gnss", "radar"]);
+    const frames = run({ radarScan: "latest", noWaitFor: ["gnss"], extrapolate: ["radar"] }, 30);
+    const pool = drive(30);
+    for (const f of frames) {
+      const inputs = frameInputs(f).map((i) => ({ modality: i.modality, message: pool.find((m) => m.topic === i.topic && m.stampNs === i.stampNs)! }));
+      assert.deepStrictEqual(frameFromInputs(inputs, config, f.seq, f.emittedNs)!.slots, f.slots);
+    }
+  });
+  it("has no radar slot when the latest scan is older than the tolerance (never one after the camera)", () => {
+    const aligner = new FrameAligner({ inOrderPerTopic: true, radarScan: "latest", radarToleranceNs: 25n * MS });
+    const frames: FusedFrame[] = [];
+    for (const m of drive(1)) frames.push(...aligner.push(m, m.receiveNs));
+    assert.ok(frames.length >= 19);
+    for (const f of frames) assert.equal(f.slots.radar, undefined, "the scan before is 30 ms old; the one after is not taken");
+  });
+});
+
 describe("pipeline/frame-aligner: radarMinIntervalNs", () => {
   /** A 30 Hz camera (0, 40, 70, 100, … ms) and a 20 Hz radar sampling at 20, 70, 120, …; each arrives at its stamp. */
   function drive(radarEveryMs = 50): SensorMessage<Modality>[] {
