@@ -8,6 +8,7 @@ import { runEpisodeInProcess } from "../../../eval/run/closed-loop.ts";
 import { loadEvalModel } from "../../../eval/run/decider.ts";
 import { evalAligner, simCamerasFor } from "../../../eval/run/model-cameras.ts";
 import { EVAL_ALIGNER } from "../../../eval/run/harness.ts";
+import { withModelRadarScan } from "../../../pipeline/model-alignment.ts";
 import { memoryOpener, runOpenLoop } from "../../../eval/run/open-loop.ts";
 import { scenariosForSeeds } from "../../../eval/run/scenarios.ts";
 import { scenariosOf } from "../../../sim/scenarios.ts";
@@ -30,7 +31,9 @@ describe("eval: a model with camera slots is evaluated on its cameras", function
     }
     const d = await loadEvalModel("models/default", "cpu");
     try {
-      assert.equal(evalAligner(d.spec, "sim"), EVAL_ALIGNER);
+      // No cameras of its own: the evaluation's alignment, with the radar scan it was trained on.
+      assert.deepEqual(evalAligner(d.spec, "sim"), withModelRadarScan(EVAL_ALIGNER, d.spec.config.radarScan));
+      assert.equal(evalAligner(d.spec, "sim").cameras, undefined);
       assert.equal(simCamerasFor(d.spec), undefined);
     } finally {
       d.close();
