@@ -45,6 +45,12 @@ const LATENCY = process.env["FUSIOND_BENCH_DAEMON_LATENCY"];
 const CAMERA_HZ = process.env["FUSIOND_BENCH_DAEMON_CAMERA_HZ"];
 /** FUSIOND_BENCH_DAEMON_NO_WAIT=gnss,ego,radar: the aligner's noWaitFor (default the daemon's, gnss,ego). */
 const NO_WAIT = process.env["FUSIOND_BENCH_DAEMON_NO_WAIT"]?.split(",").map((c) => c.trim()).filter(Boolean);
+/**
+ * FUSIOND_BENCH_DAEMON_RADAR_SCAN=latest: the aligner's radarScan (the latest scan at or before the camera, never
+ * waited for, moved to its stamp: extrapolate gnss,ego,radar) whatever the model was trained on; default the model's.
+ */
+const RADAR_SCAN = process.env["FUSIOND_BENCH_DAEMON_RADAR_SCAN"];
+if (RADAR_SCAN !== undefined && RADAR_SCAN !== "latest" && RADAR_SCAN !== "nearest") throw new Error(`FUSIOND_BENCH_DAEMON_RADAR_SCAN is latest or nearest, not ${RADAR_SCAN}`);
 
 /**
  * Issue 16's sensor-to-decision goals, by camera set: 4 × 1280×720 @ 20 Hz p50 ≤ 25 ms and p99 ≤ 40 ms; 1 × 1920×1080
@@ -132,7 +138,9 @@ const suite: BenchSuite = {
     if ((CAMERAS || CAMERA_SIZE || LATENCY || CAMERA_HZ) && RATE !== 1) throw new Error("FUSIOND_BENCH_DAEMON_CAMERAS/_CAMERA_SIZE/_CAMERA_HZ/_LATENCY need FUSIOND_BENCH_DAEMON_RATE=1 (the simulator in its own process)");
     const config = parseDaemonConfig({
       vehicle,
-      ...(CAMERAS || NO_WAIT ? { aligner: { ...(CAMERAS ? { cameras: CAMERAS } : {}), ...(NO_WAIT ? { noWaitFor: NO_WAIT } : {}) } } : {}),
+      ...(CAMERAS || NO_WAIT || RADAR_SCAN
+        ? { aligner: { ...(CAMERAS ? { cameras: CAMERAS } : {}), ...(NO_WAIT ? { noWaitFor: NO_WAIT } : {}), ...(RADAR_SCAN ? { radarScan: RADAR_SCAN, ...(RADAR_SCAN === "latest" ? { extrapolate: ["gnss", "ego", "radar"] } : {}) } : {}) } }
+        : {}),
       ...(CAMERAS ? { sensors: [...CAMERAS.map((c) => `camera/${c}`), "radar/front", "gnss/main", "voice/cabin"] } : {}),
       mqtt: { url: broker.url, protocolVersion: 4 },
       // FUSIOND_BENCH_DAEMON_BACKEND=onnx|wasm|...: the model's backend (default auto, as `fusiond run`).
