@@ -315,8 +315,12 @@ const suite: BenchSuite = {
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });
     const byReason: Record<string, number> = {};
-    for (const d of m.drops) byReason[`${d.stage}/${d.reason}`] = (byReason[`${d.stage}/${d.reason}`] ?? 0) + d.count;
-    log(`drops by stage/reason: ${JSON.stringify(byReason)}`);
+    // Keyed by stage/reason and the sensor (kind/id: the topic's last two parts).
+    for (const d of m.drops) {
+      const key = `${d.stage}/${d.reason}${d.topic ? ` ${d.topic.split("/").slice(-2).join("/")}` : ""}`;
+      byReason[key] = (byReason[key] ?? 0) + d.count;
+    }
+    log(`drops by stage/reason and sensor: ${JSON.stringify(byReason)}`);
     log(`simulated ${score.durationS.toFixed(0)} s in ${wallS.toFixed(0)} s wall; heap samples ${samples.map((s) => s.toFixed(1)).join(" ")} MiB`);
     const mid = samples[Math.floor(samples.length / 2)]!;
     const cameraOffered = m.topics[registry.topicFor("camera", CAMERAS?.[0] ?? "front")]?.in ?? 0;

@@ -349,6 +349,8 @@ const ROWS: Record<string, Row> = {
   "aligner.maxPendingFrames": { changed: () => ({ aligner: { maxPendingFrames: 1 } }), aligner: true },
   "aligner.noWaitFor": { changed: () => ({ aligner: { noWaitFor: [] } }), aligner: true },
   "aligner.extrapolate": { changed: () => ({ aligner: { extrapolate: [] } }), aligner: true },
+  // The latest scan at or before the camera, not the nearest (waited for).
+  "aligner.radarScan": { changed: () => ({ aligner: { radarScan: "latest" } }), aligner: true },
   // ---- input validation: a radar scan stamped 500 ms ahead of its arrival
   "validate.maxFutureMs": { changed: () => ({ validate: { maxFutureMs: 1000 } }), daemon: { pick: (o) => /reason="future"\} [1-9]/.test(o.metrics), during: futureRadar } },
   // ---- model
