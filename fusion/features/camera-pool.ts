@@ -138,23 +138,6 @@ export class CameraFeaturePool {
     });
   }
 
-  /**
-   * Each worker decodes `frame` `rounds` times before the first real frame (its decode code compiled, its
-   * buffers grown): the first frames of a large camera are then not seconds late. Not counted in stats().
-   * Resolves with how many of the decodes a worker did and found the image usable.
-   */
-  async warmUp(frame: CameraImage, rounds = 3): Promise<number> {
-    const saved = this.stats();
-    let decoded = 0;
-    for (let r = 0; r < rounds; r++) {
-      // One job per worker at once: each finds an idle worker.
-      const outcomes = await Promise.all(this.slots.map(() => this.extract({ ...frame, data: (frame.data as Uint8Array).slice() } as CameraImage)));
-      decoded += outcomes.filter((o) => o.ok && !o.inline && o.features.present).length;
-    }
-    Object.assign(this.counts, saved);
-    return decoded;
-  }
-
   /** The feature config the features are computed in. */
   get config(): FeatureConfig {
     return this.o.config;

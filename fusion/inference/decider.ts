@@ -19,7 +19,6 @@ import {
   type ModelRunner,
   type RunnerOptions,
 } from "../index.ts";
-import { syntheticCameraImage } from "../policy/warmup.ts";
 import { CameraFeaturePool, type CameraPoolStats } from "../features/camera-pool.ts";
 import type { CameraFeatures } from "../features/camera.ts";
 import type { CameraMessage, FusedFrame, VoiceMessage } from "../../schemas/index.ts";
@@ -135,9 +134,6 @@ export async function loadDecider(options: DeciderOptions): Promise<Decider> {
   };
   let primary = await loadRunner(options.modelDir, backend, options.onInference, options.maxBatch);
   await warmUpDecisions(() => makeEngine(primary));
-  // The pool's workers decode a large frame (more than the 64×64 the synthetic frames above carry, which are done
-  // inline) before the first real one.
-  if (pool) await pool.warmUp(syntheticCameraImage(640, 480));
   let engine = makeEngine(primary);
   let currentDir = options.modelDir;
   return {

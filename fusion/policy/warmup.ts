@@ -40,24 +40,6 @@ function variant(seq: number): { jpegBytes: Uint8Array; audio: Uint8Array } {
   return v;
 }
 
-/**
- * A synthetic JPEG camera image of width × height (smooth gradients with texture, quality 85): what the camera
- * pool's workers decode before the first real frame, so that a large frame's first decodes do not run cold.
- */
-export function syntheticCameraImage(width: number, height: number): { format: "jpeg"; data: Uint8Array } {
-  const rgba = new Uint8Array(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 4;
-      rgba[i] = (x * 255) / width;
-      rgba[i + 1] = (y * 255) / height;
-      rgba[i + 2] = ((x ^ y) & 31) * 8;
-      rgba[i + 3] = 255;
-    }
-  }
-  return { format: "jpeg", data: new Uint8Array(jpeg.encode({ data: rgba, width, height }, 85).data) };
-}
-
 /** A synthetic frame at tNs with every modality present (the voice utterance only in some). */
 export function syntheticFrame(seq: number, withVoice: boolean): FusedFrame {
   const t = 1_000_000_000n + BigInt(seq) * 50_000_000n;

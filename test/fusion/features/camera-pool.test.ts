@@ -4,7 +4,6 @@ import { CameraFeaturePool, type PoolOutcome } from "../../../fusion/features/ca
 import { cameraFeatures } from "../../../fusion/features/camera.ts";
 import { DEFAULT_FEATURE_CONFIG } from "../../../fusion/features/config.ts";
 import { extractFeatures } from "../../../fusion/features/frame.ts";
-import { syntheticCameraImage } from "../../../fusion/policy/warmup.ts";
 import { mulberry32 } from "../../../domain/random.ts";
 import { randomScene, sceneFrame } from "../synthetic.ts";
 import { Rng } from "../../../sim/rng.ts";
@@ -56,15 +55,6 @@ describe("fusion/features/camera-pool", function () {
     assert.equal(st.completed, frames.length);
     assert.equal(st.rejected.truncated, 1);
     assert.equal(st.rejected.bad_raw_size, 1);
-  });
-
-  it("warms each worker on a synthetic frame before the first real one, without counting it", async () => {
-    pool = new CameraFeaturePool({ config: CFG, workers: 2 });
-    assert.equal(await pool.warmUp(syntheticCameraImage(640, 480), 3), 6, "3 rounds × 2 workers, each decoded in a worker and usable");
-    const st = pool.stats();
-    assert.deepEqual([st.submitted, st.completed, st.inline, st.inFlight, st.queued, st.transferredBytes, st.copiedBytes], [0, 0, 0, 0, 0, 0, 0]);
-    features(await pool.extract(jpegMsg()));
-    assert.equal(pool.stats().completed, 1);
   });
 
   it("extractFeatures with the pool's camera features gives the tensors it gives decoding itself (the daemon's path)", async () => {
