@@ -41,8 +41,14 @@ describe("fusiond demo (npm start)", function () {
     assert.equal(cat.status, 0, cat.stderr);
     const decisions = cat.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { message: { inputs: { topic: string }[] } }).message);
     assert.equal(decisions.length, summary.decisions);
-    const withAll = decisions.filter((d) => ["front", "rear", "left", "right"].every((id) => d.inputs.some((i) => i.topic === `vehicles/demo/sensors/camera/${id}`)));
-    assert.ok(withAll.length >= decisions.length - 2, `${withAll.length} of ${decisions.length} decisions fused all four cameras`);
+    const fusesAll = (d: (typeof decisions)[number]): boolean => ["front", "rear", "left", "right"].every((id) => d.inputs.some((i) => i.topic === `vehicles/demo/sensors/camera/${id}`));
+    // The first frames may leave before the other cameras' first frames arrive (a camera that has not delivered
+    // yet holds nobody back: its slot is masked); 2 or 3 of them on this machine, more under load. From the first
+    // frame with all four on, every one but at most two fuses all four.
+    const first = decisions.findIndex(fusesAll);
+    assert.ok(first >= 0 && first <= 10, `the first decision fusing all four cameras is #${first} of ${decisions.length}`);
+    const withAll = decisions.slice(first).filter(fusesAll);
+    assert.ok(withAll.length >= decisions.length - first - 2, `${withAll.length} of the ${decisions.length - first} decisions from #${first} fused all four cameras`);
     // The recording holds the config in effect (the model's cameras): its replay decides exactly as live.
     const replayOut = join(dir, "cams-replay.json");
     const replay = spawnSync(process.execPath, [FUSIOND, "replay", resolve(summary.recording[0]!), "--model", "models/multi-camera", "--out", replayOut, "--quiet"], { encoding: "utf8" });
