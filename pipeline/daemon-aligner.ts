@@ -29,6 +29,7 @@ export function alignerConfigFrom(c: DaemonConfig["aligner"], vehicle: string): 
   set("egoMaxAgeNs", msOpt(c.egoMaxAgeMs));
   set("voiceTtlNs", msOpt(c.voiceTtlMs));
   set("allowedLatenessNs", msOpt(c.allowedLatenessMs));
+  set("cameraLatenessNs", msOpt(c.cameraLatenessMs));
   set("maxDelayNs", msOpt(c.maxDelayMs));
   set("maxBuffer", c.maxBuffer);
   set("maxPendingFrames", c.maxPendingFrames);

@@ -80,6 +80,12 @@ export const alignerSchema = z
     voiceTtlMs: z.number().positive().max(600_000).optional(),
     /** Messages stamped more than this below the newest stamp are dropped as late. */
     allowedLatenessMs: z.number().positive().max(60_000).optional(),
+    /**
+     * Camera frames have their own lateness (default 250): a camera frame stamped up to this below the newest
+     * stamp is still decided (at once, with the samples around its stamp). Real cameras arrive 30–150 ms after
+     * their capture stamp, the CAN bus within a few ms.
+     */
+    cameraLatenessMs: z.number().positive().max(60_000).optional(),
     /** How long a frame waits for late inputs on the pipeline's clock. */
     maxDelayMs: z.number().positive().max(60_000).optional(),
     maxBuffer: z.number().int().positive().max(1_000_000).optional(),

@@ -11,7 +11,8 @@
  * stamp ≥ W, so once W has passed the last stamp a frame could still use, the frame is final and
  * is emitted. A final frame depends only on the set of messages, never on their arrival order:
  * the same inputs give the same frames whatever the interleaving, as long as nothing is late.
- * Voice has its own, longer lateness, and so do the modalities frames do not wait for (`noWaitFor`):
+ * Voice and cameras have their own, longer lateness (a camera frame comes 30–150 ms after its stamp, the CAN
+ * bus within a few ms), and so do the modalities frames do not wait for (`noWaitFor`):
  * they are kept for as long as a frame may still hold them (their max age).
  * When data stops coming (a dead sensor, the end of a burst), a frame is emitted anyway once it
  * has waited `maxDelayNs` of scheduler time since its reference arrived (a reference stamped after
@@ -69,6 +70,16 @@ export interface AlignerConfig {
   voiceTtlNs?: bigint;
   /** Event-time lateness: a message stamped more than this below the largest stamp seen is dropped, ns (default 50 ms). */
   allowedLatenessNs?: bigint;
+  /**
+   * Camera lateness, ns (default 250 ms, maxDelay's): a camera frame is late only when stamped more than this
+   * below the largest stamp seen (or when its place in the frame sequence has passed). Cameras are the slowest
+   * input — exposure, ISP, encoding and transport take 30–150 ms on real vehicles, while ego arrives within a
+   * few ms of its stamp — so with the general lateness every frame of a camera more than 50 ms behind the CAN
+   * bus was dropped as late and nothing was decided. A camera this late is decided at once, with the samples
+   * around its stamp (buffers keep them): the frame is the one it would have been on time. Values below
+   * allowedLatenessNs count as it.
+   */
+  cameraLatenessNs?: bigint;
   /**
    * Voice lateness, ns (default 10 s): an utterance is stamped when speech starts and arrives after it
    * ends, seconds later, so the general lateness would drop every one. Voice never makes a frame wait.
@@ -161,6 +172,7 @@ export const DEFAULT_ALIGNER_CONFIG: Omit<ResolvedAlignerConfig, "referenceTopic
   egoMaxAgeNs: 100n * NS_PER_MS,
   voiceTtlNs: 5n * NS_PER_S,
   allowedLatenessNs: 50n * NS_PER_MS,
+  cameraLatenessNs: 250n * NS_PER_MS,
   voiceLatenessNs: 10n * NS_PER_S,
   maxDelayNs: 250n * NS_PER_MS,
   maxWatermarkLeadNs: 5n * NS_PER_MS,
@@ -189,7 +201,7 @@ export function resolveAlignerConfig(config: AlignerConfig = {}): ResolvedAligne
   if (c.cameras.length && c.referenceTopic !== undefined && !c.cameras.includes(c.referenceTopic)) {
     throw new RangeError(`aligner referenceTopic ${c.referenceTopic} is not one of the cameras (${c.cameras.join(", ")})`);
   }
-  for (const k of ["radarToleranceNs", "radarMinIntervalNs", "gnssMaxAgeNs", "egoMaxAgeNs", "voiceTtlNs", "allowedLatenessNs", "voiceLatenessNs", "maxDelayNs", "maxWatermarkLeadNs", "cameraToleranceNs"] as const) {
+  for (const k of ["radarToleranceNs", "radarMinIntervalNs", "gnssMaxAgeNs", "egoMaxAgeNs", "voiceTtlNs", "allowedLatenessNs", "cameraLatenessNs", "voiceLatenessNs", "maxDelayNs", "maxWatermarkLeadNs", "cameraToleranceNs"] as const) {
     if (c[k] < 0n) throw new RangeError(`aligner ${k} must be ≥ 0`);
   }
   if (!(c.maxBuffer >= 1) || !(c.maxPendingFrames >= 1)) throw new RangeError("aligner maxBuffer and maxPendingFrames must be ≥ 1");
@@ -284,11 +296,19 @@ export class FrameAligner {
     if (this.maxStamp === undefined) return undefined;
     const c = this.config;
     if (kind === "voice") return this.maxStamp - c.voiceLatenessNs;
+    if (kind === "camera") return this.cameraLateBelowNs();
     if ((kind === "gnss" || kind === "ego" || kind === "radar") && c.noWaitFor.includes(kind)) {
       const maxAge = kind === "gnss" ? c.gnssMaxAgeNs : kind === "ego" ? c.egoMaxAgeNs : c.radarToleranceNs;
       return this.maxStamp - (maxAge > c.allowedLatenessNs ? maxAge : c.allowedLatenessNs);
     }
     return this.watermarkNs;
+  }
+
+  /** Below this stamp a camera frame is late (its own lateness, never less than the general one). */
+  private cameraLateBelowNs(): bigint | undefined {
+    if (this.maxStamp === undefined) return undefined;
+    const c = this.config;
+    return this.maxStamp - (c.cameraLatenessNs > c.allowedLatenessNs ? c.cameraLatenessNs : c.allowedLatenessNs);
   }
 
   private drop(msg: SensorMessage<Modality>, reason: DropEvent["reason"]): void {
@@ -454,11 +474,14 @@ export class FrameAligner {
     }
     // Other cameras, each on its own: the frame that could still beat its nearest. One that has not
     // delivered for two tolerances (dead, or never started) holds nobody back: its slot is masked.
+    // Cameras have their own lateness (cameraLatenessNs): another camera's frame is still to come until the
+    // camera watermark has passed what could beat the nearest (a camera as late as the reference is waited for).
     if (camerasWaited) return true;
+    const wc = this.cameraLateBelowNs();
     for (const topic of this.secondaryTopics) {
       const best = nearest(this.secondary.filter((m) => m.topic === topic), t, c.cameraToleranceNs);
       const until = t + (best ? (best.stampNs >= t ? best.stampNs - t : t - best.stampNs) : c.cameraToleranceNs);
-      if (w !== undefined && w > until) continue;
+      if (wc !== undefined && wc > until) continue;
       if (!perTopic) return false;
       const last = this.cameraLast.get(topic);
       if (last === undefined || last >= until || last < t - 2n * c.cameraToleranceNs) continue;
@@ -485,13 +508,13 @@ export class FrameAligner {
   }
 
   /**
-   * Forgets what no future frame can use. A reference accepted from now on has a stamp ≥ W and
-   * ≥ the last emitted one, so every future frame has t ≥ min(oldest pending, max(W, last emitted)).
-   * Then caps each buffer.
+   * Forgets what no future frame can use. A reference accepted from now on has a stamp ≥ the camera watermark
+   * (the newest stamp less the camera lateness) and ≥ the last emitted one, so every future frame has
+   * t ≥ min(oldest pending, max(camera watermark, last emitted)). Then caps each buffer.
    */
   private prune(): void {
     const c = this.config;
-    let tMin = this.watermarkNs;
+    let tMin = this.cameraLateBelowNs();
     if (this.lastEmitted && (tMin === undefined || this.lastEmitted.stampNs > tMin)) tMin = this.lastEmitted.stampNs;
     const head = this.pending[0]?.ref.stampNs;
     if (head !== undefined && (tMin === undefined || head < tMin)) tMin = head;

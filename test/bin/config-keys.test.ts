@@ -113,7 +113,7 @@ function alignerTrace(c: DaemonConfig, inOrderPerTopic = false): string {
   const add = (kind: Modality, stampMs: number, lagMs: number, topic?: string): void =>
     void ms.push(msg(kind, BigInt(stampMs) * MS, reading(kind, BigInt(stampMs) * MS), BigInt(stampMs + lagMs) * MS, topic ?? reg.topicFor(kind, kind === "voice" ? "cabin" : kind === "gnss" ? "main" : kind === "ego" ? undefined : "front")));
   for (let t = 0; t < 1000; t += 50) {
-    add("camera", t, 2);
+    add("camera", t, t === 500 ? 120 : 2); // one frame 120 ms late (within the default camera lateness)
     add("camera", t + 20, 2, reg.topicFor("camera", "rear"));
     if (t + 10 < 400 || t + 10 > 650) add("radar", t + 10, t + 10 === 710 ? 300 : 40); // silent a while; one scan 300 ms late
   }
@@ -344,6 +344,8 @@ const ROWS: Record<string, Row> = {
   "aligner.egoMaxAgeMs": { changed: () => ({ aligner: { egoMaxAgeMs: 5 } }), aligner: true },
   "aligner.voiceTtlMs": { changed: () => ({ aligner: { voiceTtlMs: 50 } }), aligner: true },
   "aligner.allowedLatenessMs": { changed: () => ({ aligner: { allowedLatenessMs: 1000 } }), aligner: true },
+  // The frame 120 ms late, dropped as late when cameras may be only 60 ms late.
+  "aligner.cameraLatenessMs": { changed: () => ({ aligner: { cameraLatenessMs: 60 } }), aligner: true },
   "aligner.maxDelayMs": { changed: () => ({ aligner: { maxDelayMs: 20 } }), aligner: true },
   "aligner.maxBuffer": { changed: () => ({ aligner: { maxBuffer: 1 } }), aligner: true },
   "aligner.maxPendingFrames": { changed: () => ({ aligner: { maxPendingFrames: 1 } }), aligner: true },

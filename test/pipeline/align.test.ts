@@ -83,6 +83,36 @@ describe("pipeline/align (marbles)", () => {
     );
   });
 
+  it("decides a camera frame later than the general lateness but within the camera lateness, at once, with the samples around its stamp", () => {
+    // Camera c (stamp 10) arrives at 18, 8 ms after its stamp, while ego arrives on time: W = 16 then, past 10.
+    // With the camera lateness at 10 ms it is not late (18 − 10 = 8 ≤ 10): its frame is final as it arrives
+    // (radar 11 and the ego sample after 10 are below W) and holds them — the frame it would have been on time.
+    const lines: KindLine[] = [
+      { kind: "camera", stamps: "..........c.........", arrive: "..................c." },
+      { kind: "radar", stamps: "...........r........" },
+      { kind: "ego", stamps: "........e...f...g...h" },
+    ];
+    const drops = timeline(lines, "..................x", { x: "10: r11 e~" }, { gnssMaxAgeNs: 0n, cameraLatenessNs: 10n * MS });
+    assert.deepEqual(drops, []);
+    // With no camera lateness of its own (the general 0 ms), the same camera is dropped as late: no frame.
+    const old = timeline(lines, "", {}, { gnssMaxAgeNs: 0n, cameraLatenessNs: 0n });
+    assert.deepEqual(old.map((d) => `${d.reason}@${d.stampNs! / MS}`), ["late@10"]);
+  });
+
+  it("drops a camera frame later than the camera lateness and counts it", () => {
+    // Camera c (stamp 10) arrives at 25; ego stamped 24 arrived before it: 24 − 10 = 14 > 10 ms.
+    const drops = timeline(
+      [
+        { kind: "camera", stamps: "..........c...............", arrive: ".........................c" },
+        { kind: "ego", stamps: "........e...f...g...h...i" },
+      ],
+      "",
+      {},
+      { gnssMaxAgeNs: 0n, radarToleranceNs: 0n, cameraLatenessNs: 10n * MS },
+    );
+    assert.deepEqual(drops.map((d) => `${d.reason}@${d.stampNs! / MS}`), ["late@10"]);
+  });
+
   it("keeps the latest voice utterance within its time-to-live", () => {
     // Frame 20 (final when w arrives at 35): u is 18 ms old, kept. Frame 40 (final at 48):
     // u is 38 ms old, gone; w is the latest.

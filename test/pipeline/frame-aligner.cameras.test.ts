@@ -97,6 +97,33 @@ describe("pipeline/frame-aligner: several cameras", () => {
     assert.equal(aligner.stats.deadline, 0, "none waited for the frame deadline (250 ms)");
   });
 
+  it("cameras that all come 80 ms after their stamps (a real camera pipeline) while ego is on time: every reference decided, with all four cameras, nothing late", () => {
+    const delayed = drive(1000)
+      .map((m) => (CAMERAS.includes(m.topic) ? { ...m, receiveNs: m.receiveNs + 78n * MS } : m))
+      .sort((a, b) => (a.receiveNs < b.receiveNs ? -1 : a.receiveNs > b.receiveNs ? 1 : a.topic < b.topic ? -1 : 1));
+    const drops: string[] = [];
+    // The default camera lateness (250 ms); the general lateness stays 50 ms, below which every frame was dropped.
+    const aligner = new FrameAligner({ inOrderPerTopic: true, noWaitFor: ["gnss"], extrapolate: [], ...config }, (d) => void drops.push(`${d.reason} ${d.topic}`));
+    const frames: FusedFrame[] = [];
+    for (const m of delayed) {
+      for (let due = aligner.nextDeadlineNs(); due !== undefined && due <= m.receiveNs; due = aligner.nextDeadlineNs()) frames.push(...aligner.expire(due, due));
+      frames.push(...aligner.push(m, m.receiveNs));
+    }
+    frames.push(...aligner.flush(delayed.at(-1)!.receiveNs));
+    assert.equal(frames.length, 20);
+    assert.deepEqual(drops, []);
+    // (The first frame leaves before the other cameras' first frames: a camera that has never delivered is not waited for.)
+    for (const f of frames.slice(1)) for (const topic of CAMERAS.slice(1)) assert.ok(f.cameras![topic], `${topic} in frame ${f.stampNs / MS}`);
+    // Decided as soon as the last camera is there (9 ms after the reference), not on a deadline.
+    for (const f of frames.slice(0, -1)) assert.ok(f.emittedNs - f.slots.camera!.receiveNs <= 10n * MS, `frame ${f.stampNs / MS} waited ${(f.emittedNs - f.slots.camera!.receiveNs) / MS} ms`);
+    // The general lateness alone (no camera lateness of its own) dropped every camera frame as late.
+    const old: string[] = [];
+    const before = new FrameAligner({ inOrderPerTopic: true, noWaitFor: ["gnss"], extrapolate: [], ...config, cameraLatenessNs: 0n }, (d) => void old.push(d.reason));
+    const oldFrames = delayed.flatMap((m) => before.push(m, m.receiveNs));
+    assert.ok(oldFrames.length <= 1, `${oldFrames.length} of 20 decided`);
+    assert.ok(old.filter((r) => r === "late").length >= 70, `${old.length} drops`);
+  });
+
   it("replay rebuilds exactly the frame from its recorded inputs (the other cameras included)", () => {
     const messages = drive(500);
     const { frames } = run(messages, config);
