@@ -10,15 +10,15 @@
  *   its whole ArrayBuffer (not a slice of a socket's or Buffer's pool), the ArrayBuffer is transferred and
  *   the caller's `data` is detached afterwards. Otherwise exactly the frame's bytes are copied once (never
  *   the whole backing buffer, which structured cloning of a view would copy). Both are counted.
- * - Bounded: at most one job per worker in flight and `maxQueued` waiting; a frame arriving to a full
- *   queue displaces the oldest waiting one (a newer frame of a camera is worth more), which resolves as
- *   dropped. Drops, rejections (by code), copies and transfers are counted in `stats()`.
- * - A worker that dies fails its one job (`worker_failed`) and is replaced; after 5 failures in a row with
- *   no job done between them the pool stops replacing workers, and with none left it works inline.
- * - `close()` resolves waiting jobs as `closed`, lets the ones in flight finish (up to `closeTimeoutMs`),
- *   then terminates the workers. Never throws, never rejects: every outcome is a value.
+ * - The pool and its policies are domain/worker-pool.ts's WorkerPool, shared with the simulator's encode pool:
+ *   at most one job per worker in flight and `maxQueued` waiting, a frame arriving to a full queue displacing
+ *   the oldest waiting one (a newer frame of a camera is worth more), which resolves as dropped; a worker that
+ *   dies fails its one job (`worker_failed`) and is replaced, but not after 5 failures in a row, and with none
+ *   left the pool works inline; `close()` resolves waiting jobs as `closed`, lets the ones in flight finish (up
+ *   to `closeTimeoutMs`), then terminates the workers. Never throws, never rejects: every outcome is a value.
+ *   Drops, rejections (by code), copies and transfers are counted in `stats()`.
  */
-import { Worker } from "node:worker_threads";
+import { ownsItsBuffer, WorkerPool, type WorkerPoolDrop, type WorkerPoolOutcome, type WorkerPoolStats } from "../../domain/worker-pool.ts";
 import type { CompressedImageMessage, Encodable, RawImageMessage } from "../../schemas/index.ts";
 import { CAMERA_REJECT_CODES, DEFAULT_CAMERA_LIMITS, type CameraDecodeLimits, type CameraImage, type CameraRejectCode } from "./camera-decode.ts";
 import type { CameraFrame, CameraJob, CameraJobResult } from "./camera-pool-protocol.ts";
@@ -41,70 +41,72 @@ export interface CameraPoolOptions {
   workerUrl?: URL;
 }
 
-export type PoolDrop = "queue_full" | "closed" | "worker_failed";
+export type PoolDrop = WorkerPoolDrop;
 
-export type PoolOutcome = { ok: true; features: CameraFeatures; inline: boolean } | { ok: false; dropped: PoolDrop; reason: string };
+type Extracted = { ok: true; features: CameraFeatures; inline: boolean };
 
-export interface CameraPoolStats {
-  submitted: number;
+export type PoolOutcome = WorkerPoolOutcome<Extracted>;
+
+/** The pool's counts (submitted, dropped by reason, queued, in flight, worker restarts) and the features'. */
+export interface CameraPoolStats extends WorkerPoolStats {
   /** Jobs that produced features (present or rejected), inline or in a worker. */
   completed: number;
   inline: number;
   rejected: Record<CameraRejectCode, number>;
-  dropped: Record<PoolDrop, number>;
-  queued: number;
-  inFlight: number;
   /** Bytes handed to workers by transferring their ArrayBuffer, and by copying. */
   transferredBytes: number;
   copiedBytes: number;
-  workerRestarts: number;
 }
 
-interface Pending {
-  id: number;
+/** A frame for a worker: the fields the features read, and whether its bytes may be moved rather than copied. */
+interface FrameJob {
   frame: CameraFrame;
   transfer: boolean;
-  resolve: (o: PoolOutcome) => void;
 }
-
-interface Slot {
-  worker: Worker;
-  job: Pending | undefined;
-}
-
-const MAX_FAILURES_IN_A_ROW = 5;
 
 export class CameraFeaturePool {
-  private readonly slots: Slot[] = [];
-  private readonly queue: Pending[] = [];
-  private readonly maxQueued: number;
+  private readonly pool: WorkerPool<FrameJob, CameraJob, CameraJobResult, Extracted>;
   private readonly inlineMaxPixels: number;
   private readonly limits: CameraDecodeLimits;
-  private readonly workerUrl: URL;
-  private nextId = 1;
-  private closing = false;
-  private failuresInARow = 0;
-  private readonly counts: CameraPoolStats;
+  private readonly counts: Pick<CameraPoolStats, "completed" | "inline" | "rejected" | "transferredBytes" | "copiedBytes">;
 
   constructor(private readonly o: CameraPoolOptions) {
-    this.maxQueued = Math.max(0, o.maxQueued ?? 4);
     this.inlineMaxPixels = o.inlineMaxPixels ?? 128 * 128;
     this.limits = o.limits ?? DEFAULT_CAMERA_LIMITS;
-    this.workerUrl = o.workerUrl ?? new URL("./camera-worker.js", import.meta.url);
     this.counts = {
-      submitted: 0,
       completed: 0,
       inline: 0,
       rejected: Object.fromEntries(CAMERA_REJECT_CODES.map((c) => [c, 0])) as Record<CameraRejectCode, number>,
-      dropped: { queue_full: 0, closed: 0, worker_failed: 0 },
-      queued: 0,
-      inFlight: 0,
       transferredBytes: 0,
       copiedBytes: 0,
-      workerRestarts: 0,
     };
-    const n = Math.max(1, o.workers ?? 1);
-    for (let i = 0; i < n; i++) this.slots.push(this.spawn());
+    this.pool = new WorkerPool<FrameJob, CameraJob, CameraJobResult, Extracted>({
+      workerUrl: o.workerUrl ?? new URL("./camera-worker.js", import.meta.url),
+      workerOptions: { workerData: { config: o.config, limits: this.limits } },
+      workers: o.workers ?? 1,
+      maxQueued: o.maxQueued ?? 4,
+      closeTimeoutMs: o.closeTimeoutMs ?? 2000,
+      names: { pool: "camera pool", queue: "camera pool queue", worker: "camera worker", item: "frame" },
+      post: (job, id) => {
+        const data = job.frame.data;
+        const owns = job.transfer && ownsItsBuffer(data);
+        // A copy of exactly its bytes: new Uint8Array(view), never view.slice() — on a Node Buffer (what protobufjs
+        // decodes bytes fields into) slice() is a view, and transferring its buffer would detach the caller's bytes
+        // (the recorder's payload, and every other message sharing Node's slab).
+        const sent = owns ? data : new Uint8Array(data);
+        if (owns) this.counts.transferredBytes += data.byteLength;
+        else this.counts.copiedBytes += data.byteLength;
+        const message: CameraJob = { id, msg: { ...job.frame, data: sent } };
+        return { message, transfer: [sent.buffer as ArrayBuffer] };
+      },
+      reply: (r) => {
+        const features: CameraFeatures = { present: r.present, patches: r.patches, ...(r.rejection ? { rejection: r.rejection, problem: r.rejection.reason } : {}) };
+        return this.done(features, false);
+      },
+      // Only reached for the frames waiting when the last worker is given up (extract() does the rest inline
+      // itself): these are not counted in `inline`, which counts the frames extract() kept on this thread.
+      inline: (job) => this.done(cameraFeatures({ ...job.frame }, o.config, this.limits), true),
+    });
   }
 
   /**
@@ -112,30 +114,19 @@ export class CameraFeaturePool {
    * the worker and is detached (length 0) here afterwards: pass it only when nothing else reads the frame.
    */
   extract(msg: CameraImage, opts: { transfer?: boolean } = {}): Promise<PoolOutcome> {
-    this.counts.submitted++;
-    if (this.closing) return Promise.resolve(this.drop("closed", "the camera pool is closed"));
     const data = msg.data;
-    if (!(data instanceof Uint8Array) || this.slots.length === 0 || this.pixelsOf(msg, data) <= this.inlineMaxPixels) {
-      this.counts.inline++;
-      return Promise.resolve(this.done(cameraFeatures(msg, this.o.config, this.limits), true));
+    if (!(data instanceof Uint8Array) || this.pool.workers === 0 || this.pixelsOf(msg, data) <= this.inlineMaxPixels) {
+      return this.pool.runInline(() => {
+        this.counts.inline++;
+        return this.done(cameraFeatures(msg, this.o.config, this.limits), true);
+      });
     }
     const frame: CameraFrame = { data };
     for (const k of ["format", "encoding", "width", "height", "step"] as const) {
       const v = (msg as Encodable<CompressedImageMessage & RawImageMessage>)[k]; // whichever of the two types has k
       if (typeof v === "string" || typeof v === "number") (frame as unknown as Record<string, unknown>)[k] = v;
     }
-    return new Promise<PoolOutcome>((resolve) => {
-      const job: Pending = { id: this.nextId++, frame, transfer: opts.transfer === true, resolve };
-      const idle = this.slots.find((s) => !s.job);
-      if (idle) return this.run(idle, job);
-      if (this.queue.length >= this.maxQueued) {
-        const oldest = this.queue.shift();
-        if (!oldest) return resolve(this.drop("queue_full", "camera pool queue is full (no queue configured)"));
-        oldest.resolve(this.drop("queue_full", `camera pool queue full (${this.maxQueued} waiting): a newer frame displaced this one`));
-      }
-      this.queue.push(job);
-      this.counts.queued = this.queue.length;
-    });
+    return this.pool.submit({ frame, transfer: opts.transfer === true });
   }
 
   /** The feature config the features are computed in. */
@@ -144,22 +135,25 @@ export class CameraFeaturePool {
   }
 
   stats(): CameraPoolStats {
-    return { ...this.counts, rejected: { ...this.counts.rejected }, dropped: { ...this.counts.dropped }, queued: this.queue.length, inFlight: this.slots.filter((s) => s.job).length };
+    const p = this.pool.stats();
+    const c = this.counts;
+    return {
+      submitted: p.submitted,
+      completed: c.completed,
+      inline: c.inline,
+      rejected: { ...c.rejected },
+      dropped: p.dropped,
+      queued: p.queued,
+      inFlight: p.inFlight,
+      transferredBytes: c.transferredBytes,
+      copiedBytes: c.copiedBytes,
+      workerRestarts: p.workerRestarts,
+    };
   }
 
   /** Drains: waiting jobs resolve as closed, jobs in flight finish (bounded wait), workers end. Idempotent. */
-  async close(): Promise<void> {
-    if (this.closing && this.slots.length === 0) return;
-    this.closing = true;
-    for (const job of this.queue.splice(0)) job.resolve(this.drop("closed", "the camera pool closed before this frame's turn"));
-    const deadline = Date.now() + (this.o.closeTimeoutMs ?? 2000);
-    while (this.slots.some((s) => s.job) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    const slots = this.slots.splice(0);
-    for (const s of slots) {
-      s.job?.resolve(this.drop("closed", "the camera pool closed while this frame was in a worker"));
-      s.job = undefined;
-    }
-    await Promise.all(slots.map((s) => s.worker.terminate().catch(() => 0)));
+  close(): Promise<void> {
+    return this.pool.close();
   }
 
   private pixelsOf(msg: CameraImage, data: Uint8Array): number {
@@ -170,72 +164,9 @@ export class CameraFeaturePool {
     return head.ok ? head.header.width * head.header.height : 0;
   }
 
-  private spawn(): Slot {
-    const worker = new Worker(this.workerUrl, { workerData: { config: this.o.config, limits: this.limits } });
-    worker.unref();
-    const slot: Slot = { worker, job: undefined };
-    worker.on("message", (r: CameraJobResult) => {
-      const job = slot.job;
-      if (!job || job.id !== r.id) return;
-      slot.job = undefined;
-      worker.unref();
-      this.failuresInARow = 0;
-      const features: CameraFeatures = { present: r.present, patches: r.patches, ...(r.rejection ? { rejection: r.rejection, problem: r.rejection.reason } : {}) };
-      job.resolve(this.done(features, false));
-      this.next(slot);
-    });
-    const fail = (why: string): void => {
-      const i = this.slots.indexOf(slot);
-      if (i < 0) return; // closed, or already replaced
-      const job = slot.job;
-      slot.job = undefined;
-      job?.resolve(this.drop("worker_failed", `camera worker failed: ${why}`));
-      void worker.terminate().catch(() => 0);
-      if (this.closing || ++this.failuresInARow > MAX_FAILURES_IN_A_ROW) {
-        this.slots.splice(i, 1);
-        // With no worker left, what waits is done inline rather than left to stall.
-        if (this.slots.length === 0) for (const j of this.queue.splice(0)) j.resolve(this.done(cameraFeatures({ ...j.frame }, this.o.config, this.limits), true));
-        return;
-      }
-      this.counts.workerRestarts++;
-      const fresh = this.spawn();
-      this.slots[i] = fresh;
-      this.next(fresh);
-    };
-    worker.on("error", (err) => fail(err.message));
-    worker.on("exit", (code) => fail(`exited with code ${code}`));
-    return slot;
-  }
-
-  private run(slot: Slot, job: Pending): void {
-    slot.job = job;
-    slot.worker.ref();
-    const data = job.frame.data;
-    const owns = job.transfer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
-    // A copy of exactly its bytes: new Uint8Array(view), never view.slice() — on a Node Buffer (what protobufjs
-    // decodes bytes fields into) slice() is a view, and transferring its buffer would detach the caller's bytes
-    // (the recorder's payload, and every other message sharing Node's slab).
-    const sent = owns ? data : new Uint8Array(data);
-    if (owns) this.counts.transferredBytes += data.byteLength;
-    else this.counts.copiedBytes += data.byteLength;
-    const msg: CameraJob = { id: job.id, msg: { ...job.frame, data: sent } };
-    slot.worker.postMessage(msg, [sent.buffer as ArrayBuffer]);
-  }
-
-  private next(slot: Slot): void {
-    const job = this.queue.shift();
-    this.counts.queued = this.queue.length;
-    if (job) this.run(slot, job);
-  }
-
-  private done(features: CameraFeatures, inline: boolean): PoolOutcome {
+  private done(features: CameraFeatures, inline: boolean): Extracted {
     this.counts.completed++;
     if (features.rejection) this.counts.rejected[features.rejection.code]++;
     return { ok: true, features, inline };
-  }
-
-  private drop(why: PoolDrop, reason: string): PoolOutcome {
-    this.counts.dropped[why]++;
-    return { ok: false, dropped: why, reason };
   }
 }
