@@ -104,8 +104,11 @@ export class CameraFeaturePool {
         return this.done(features, false);
       },
       // Only reached for the frames waiting when the last worker is given up (extract() does the rest inline
-      // itself): these are not counted in `inline`, which counts the frames extract() kept on this thread.
-      inline: (job) => this.done(cameraFeatures({ ...job.frame }, o.config, this.limits), true),
+      // itself): done on this thread too, and counted so (as the encode pool counts its own).
+      inline: (job) => {
+        this.counts.inline++;
+        return this.done(cameraFeatures({ ...job.frame }, o.config, this.limits), true);
+      },
     });
   }
 

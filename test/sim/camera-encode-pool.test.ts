@@ -81,7 +81,8 @@ describe("sim/camera-encode-pool: camera frames encoded off the simulator's main
   });
 
   it("closes cleanly: waiting frames resolve as closed, the one in flight finishes, later calls resolve as closed", async () => {
-    pool = new CameraEncodePool({ workers: 1, maxQueued: 4 });
+    // A generous close timeout: the in-flight frame must finish even on a loaded machine (a worker's start can take seconds).
+    pool = new CameraEncodePool({ workers: 1, maxQueued: 4, closeTimeoutMs: 30_000 });
     const pending = [pool.encode(tinyJob()), pool.encode(tinyJob()), pool.encode(tinyJob())];
     await pool.close();
     assert.deepEqual(

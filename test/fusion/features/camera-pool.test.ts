@@ -111,7 +111,8 @@ describe("fusion/features/camera-pool", function () {
   });
 
   it("closes cleanly: waiting frames resolve as closed, the one in flight finishes, later calls resolve as closed", async () => {
-    pool = new CameraFeaturePool({ config: CFG, workers: 1, maxQueued: 4 });
+    // A generous close timeout: the in-flight frame must finish even on a loaded machine (a worker's start can take seconds).
+    pool = new CameraFeaturePool({ config: CFG, workers: 1, maxQueued: 4, closeTimeoutMs: 30_000 });
     const pending = [pool.extract(jpegMsg()), pool.extract(jpegMsg()), pool.extract(jpegMsg())];
     await pool.close();
     const outcomes = await Promise.all(pending);
@@ -136,5 +137,16 @@ describe("fusion/features/camera-pool", function () {
     for (let i = 0; i < 6; i++) await pool.extract(jpegMsg());
     const last = await pool.extract(jpegMsg());
     assert.ok(last.ok && last.inline && last.features.present, "no workers left: inline, never stalled");
+  });
+
+  it("frames waiting when the last worker is given up are done inline, and counted as inline", async () => {
+    const crash = new URL("data:text/javascript," + encodeURIComponent("import { parentPort } from 'node:worker_threads'; parentPort.on('message', () => process.exit(3));"));
+    pool = new CameraFeaturePool({ config: CFG, workers: 1, maxQueued: 8, workerUrl: crash });
+    const outcomes = await Promise.all(Array.from({ length: 9 }, () => pool!.extract(jpegMsg())));
+    const inline = outcomes.filter((o) => o.ok && o.inline);
+    assert.equal(outcomes.filter((o) => !o.ok && o.dropped === "worker_failed").length, 6, "six failures in a row, then none replaced");
+    assert.equal(inline.length, 3, "the three still waiting are done on this thread");
+    assert.equal(pool.stats().inline, 3);
+    assert.equal(pool.stats().completed, 3);
   });
 });
