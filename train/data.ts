@@ -5,10 +5,11 @@
  * feature config and a hash of the code that makes them) in $TMPDIR/fusiond-features, so training several
  * models — or several ensemble members in parallel workers — on one dataset extracts them once.
  */
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
+import { threadId } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { deserialize, serialize } from "node:v8";
 import { MessageDecoder, type FusedFrame, type TruthMessage } from "../schemas/index.ts";
@@ -104,12 +105,38 @@ async function samplesOfFile(file: string, every: number, useCache: boolean, log
   if (aligner) frames.push(...aligner.flush(last));
   const { samples, skipped } = labelFrames(frames, indexTruths(truths), (t) => ({ config, map: mapOf(String(t.scenario ?? "")) }), (t) => String(t.episode_id ?? file), every);
   log(`${relative(process.cwd(), file)}: ${frames.length} frames, ${samples.length} samples (every ${every}), ${skipped} without a label, ${rejected} rejected messages`);
-  if (useCache) {
-    mkdirSync(cacheDir(), { recursive: true });
-    writeFileSync(`${cached}.${process.pid}.tmp`, serialize(samples));
-    renameSync(`${cached}.${process.pid}.tmp`, cached); // atomic: parallel trainings may read the cache
-  }
+  if (useCache) writeCacheFile(cached, serialize(samples), log);
   return samples;
+}
+
+/**
+ * A name no other writer of `path` uses at the same time: ensemble members extract in worker threads of one
+ * process (one pid), and two of them once wrote the same file's cache through the same temporary name — the
+ * second rename found it gone (ENOENT) and failed the training.
+ */
+export const cacheTmpPath = (path: string): string => `${path}.${process.pid}.${threadId}.${randomBytes(4).toString("hex")}.tmp`;
+
+/**
+ * Writes a cache file atomically (a temporary file renamed over it: parallel trainings may read the cache). Best
+ * effort: the cache only saves time, so a failure (full disk, a read-only $TMPDIR) is logged and the samples are
+ * used as they are. Returns whether it was written.
+ */
+export function writeCacheFile(path: string, bytes: Uint8Array, log: (s: string) => void): boolean {
+  const tmp = cacheTmpPath(path);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+    return true;
+  } catch (err) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // (its folder is not there to hold it)
+    }
+    log(`feature cache not written (${(err as Error).message}); training goes on without it`);
+    return false;
+  }
 }
 
 /**
