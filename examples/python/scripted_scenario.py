@@ -136,6 +136,9 @@ def main() -> int:
     ap.add_argument("--open-loop", action="store_true", help="ignore decisions: the ego keeps its speed")
     ap.add_argument("--lockstep", action="store_true", help="publish SimStep per 50 ms step and wait for its decision")
     ap.add_argument("--timeout", type=float, default=1.0, help="lockstep: wait per step for its decision, s")
+    ap.add_argument("--camera-latency-ms", type=float, default=0.0,
+                    help="real time: publish each camera frame this long after its capture stamp, as a real camera "
+                         "pipeline (exposure, ISP, encoding) delivers it; the other sensors go out at their stamps")
     a = ap.parse_args()
 
     P = load_protos(a.pb)
@@ -153,6 +156,10 @@ def main() -> int:
     counts: dict[str, int] = {}
     received = timeouts = stale = 0
     still_ticks = 0
+    if a.camera_latency_ms and a.lockstep:
+        ap.error("--camera-latency-ms is for real time (in lockstep each step waits for its decision)")
+    camera_delay_ns = round(a.camera_latency_ms * 1e6)
+    held: list[tuple[int, str, bytes, int]] = []  # (due stamp, topic, payload, qos), in order
 
     def apply(item: tuple[bytes, int], step_stamp: int | None = None) -> bool:
         """Takes one decision (open loop: only prints it); in lockstep only the one for step_stamp counts. True when taken."""
@@ -182,6 +189,17 @@ def main() -> int:
             while not decisions.empty():
                 apply(decisions.get_nowait())
         for topic, payload, qos in sc.messages(stamp):
+            if camera_delay_ns and topic == t.camera:
+                held.append((stamp + camera_delay_ns, topic, payload, qos))
+                continue
+            client.publish(topic, payload, qos=qos)
+            counts[topic.split("/", 2)[2]] = counts.get(topic.split("/", 2)[2], 0) + 1
+        # Camera frames whose delivery time has come; at the end, the rest when theirs comes (none is lost).
+        while held and (held[0][0] <= stamp or k == ticks or sc.collision or still_ticks > 200):
+            due, topic, payload, qos = held.pop(0)
+            wait = wall0 + (due - start_ns) / 1e9 - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
             client.publish(topic, payload, qos=qos)
             counts[topic.split("/", 2)[2]] = counts.get(topic.split("/", 2)[2], 0) + 1
         last = k == ticks or sc.collision or still_ticks > 200
