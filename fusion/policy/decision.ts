@@ -15,6 +15,17 @@ export function argmaxAction(probs: Float32Array | number[]): ActionName {
  * +1.2, DECELERATE −1.0, KEEP +0.1, STOP and PULL_OVER a few tenths down until a stop is due).
  */
 export const SPEED_STEP = { accelerate: 1.2, decelerate: 1.0, stop: 1.5, pullOver: 1.0 } as const;
+/**
+ * Below this speed the car stands still, m/s (the simulator's expert: sim/world/rules.ts STANDSTILL_MPS). There
+ * the expert never says KEEP to stay: standing, a ≤ 0 is STOP (sim/expert.ts), so its KEEP means a gentle start
+ * (0 < a ≤ 0.5 m/s²). KEEP's target is then a little above the speed, not the speed: read as "hold 0 m/s" it made
+ * a model that wavers between KEEP and STOP at a standstill stand there for good while the expert said
+ * ACCELERATE (seed 200136 of issue #20's validation episodes: 36 s). The supervisor's rules still hold the car
+ * for anything close ahead.
+ */
+export const STANDSTILL_MPS = 0.3;
+/** KEEP from a standstill: the target this far above the speed, m/s (half of KEEP's 0.5 m/s² over 1 s). */
+export const KEEP_FROM_STANDSTILL_MPS = 0.25;
 /** Where a stop for a stop line or crosswalk ends, m before it. */
 const STOP_MARGIN_M = 2;
 
@@ -32,6 +43,7 @@ export function targetSpeed(action: ActionName, speedMps: number | undefined, ma
   const limit = map ? (map.advisorySpeedMps ?? map.speedLimitMps) : Math.max(v, 13.9);
   switch (action) {
     case "KEEP":
+      return Math.min(v < STANDSTILL_MPS ? v + KEEP_FROM_STANDSTILL_MPS : v, limit);
     case "LANE_LEFT":
     case "LANE_RIGHT":
       return Math.min(v, limit);
