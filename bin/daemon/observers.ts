@@ -6,7 +6,7 @@
 import type { Logger } from "pino";
 import type { DrivingDecision } from "../../fusion/index.ts";
 import type { Decider } from "../../fusion/inference/decider.ts";
-import { OTHER_TOPIC_LABEL, type PipelineSink } from "../../pipeline/index.ts";
+import { OTHER_TOPIC_LABEL, type DropEvent, type PipelineSink } from "../../pipeline/index.ts";
 import type { McapRecorder } from "../../replay/index.ts";
 import { HEALTH_TOPIC, type FoxgloveLiveView } from "./foxglove.ts";
 import type { HealthLogDebouncer } from "./health-log.ts";
@@ -63,5 +63,24 @@ export function onceLogger(logger: Logger): LogOnce {
     if (logged.has(key) || logged.size > 1000) return;
     logged.add(key);
     logger.warn(obj, msg);
+  };
+}
+
+/**
+ * Logs, once per topic, the first input the aligner drops as late, with what to do about it (every drop is
+ * counted in /metrics, fusiond_drops_total; this says why a sensor's data are not in the frames). Camera frames
+ * have their own lateness (aligner.cameraLatenessMs); the other inputs the general one (aligner.allowedLatenessMs).
+ */
+export function lateDropLogger(logOnce: LogOnce, kindOf: (topic: string) => string | undefined, lateness: { cameraMs: number; allowedMs: number }): (d: DropEvent) => void {
+  return (d) => {
+    if (d.stage !== "align" || d.reason !== "late") return;
+    const camera = kindOf(d.topic) === "camera";
+    const key = camera ? "aligner.cameraLatenessMs" : "aligner.allowedLatenessMs";
+    const ms = camera ? lateness.cameraMs : lateness.allowedMs;
+    logOnce(
+      `align-late:${d.topic}`,
+      { topic: d.topic, stampNs: d.stampNs === undefined ? undefined : String(d.stampNs), [key]: ms },
+      `input dropped as late: stamped more than ${ms} ms behind the newest input (${key}). Its sensor's clock or pipeline lags the others: check the sensor's clock, or raise ${key} if it really takes that long (logged once per topic; every drop is counted in /metrics fusiond_drops_total)`,
+    );
   };
 }

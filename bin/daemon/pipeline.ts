@@ -8,16 +8,16 @@ import { merge, type SchedulerLike } from "rxjs";
 import type { DrivingDecision } from "../../fusion/index.ts";
 import type { Decider } from "../../fusion/inference/decider.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
-import { alignerConfigFrom, createPipeline, type Pipeline } from "../../pipeline/index.ts";
+import { alignerConfigFrom, createPipeline, resolveAlignerConfig, type Pipeline } from "../../pipeline/index.ts";
 import { modelReadsCamera } from "../../pipeline/model-cameras.ts";
 import type { McapRecorder } from "../../replay/index.ts";
-import { msToNs } from "../../schemas/index.ts";
+import { msToNs, NS_PER_MS } from "../../schemas/index.ts";
 import { monoMs } from "../../sensors/wall-clock.ts";
 import { decisionOutput, type DecisionCounts } from "./decision-output.ts";
 import type { FoxgloveLiveView } from "./foxglove.ts";
 import { HealthLogDebouncer } from "./health-log.ts";
 import type { DaemonInputs } from "./inputs.ts";
-import { observers, type LogOnce } from "./observers.ts";
+import { lateDropLogger, observers, type LogOnce } from "./observers.ts";
 import type { DaemonMetrics } from "./prometheus.ts";
 import type { DaemonTopics } from "./topics.ts";
 
@@ -85,6 +85,14 @@ export function startDaemonPipeline(c: DaemonPipelineParts): { pipeline: Pipelin
       }),
     },
   });
+  // A sensor whose data arrive too late for the frames is named in the log once, with what to do.
+  const resolved = resolveAlignerConfig(aligner);
+  pipeline.drops$.subscribe(
+    lateDropLogger(logOnce, (topic) => registry.lookup(topic)?.kind, {
+      cameraMs: Number(resolved.cameraLatenessNs / NS_PER_MS),
+      allowedMs: Number(resolved.allowedLatenessNs / NS_PER_MS),
+    }),
+  );
   pipeline.start();
   intake.sinceMs = monoMs(); // the grace before "no input" counts from here
   // A source that fails later (not at start) ends the pipeline: say so rather than leave an unhandled rejection.
