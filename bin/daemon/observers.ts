@@ -4,6 +4,7 @@
  * streams logged once, health changes logged once they hold, decision liveness logged.
  */
 import type { Logger } from "pino";
+import type { Observable, Subscription } from "rxjs";
 import type { DrivingDecision } from "../../fusion/index.ts";
 import type { Decider } from "../../fusion/inference/decider.ts";
 import { OTHER_TOPIC_LABEL, type DropEvent, type PipelineSink } from "../../pipeline/index.ts";
@@ -83,4 +84,14 @@ export function lateDropLogger(logOnce: LogOnce, kindOf: (topic: string) => stri
       `input dropped as late: stamped more than ${ms} ms behind the newest input (${key}). Its sensor's clock or pipeline lags the others: check the sensor's clock, or raise ${key} if it really takes that long (logged once per topic; every drop is counted in /metrics fusiond_drops_total)`,
     );
   };
+}
+
+/**
+ * Subscribes lateDropLogger to the pipeline's drops. The stream errors when the pipeline fails (a refused
+ * subscription, a dead source): that failure is the pipeline's to report (pipeline.done), so it is taken here —
+ * a subscription without an error callback turned it into an uncaught error, which the wasm backend's
+ * uncaughtException hook rethrew (exit code 7 instead of the start's refusal, exit 1).
+ */
+export function logLateDrops(drops$: Observable<DropEvent>, ...args: Parameters<typeof lateDropLogger>): Subscription {
+  return drops$.subscribe({ next: lateDropLogger(...args), error: () => undefined });
 }

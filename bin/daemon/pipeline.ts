@@ -17,7 +17,7 @@ import { decisionOutput, type DecisionCounts } from "./decision-output.ts";
 import type { FoxgloveLiveView } from "./foxglove.ts";
 import { HealthLogDebouncer } from "./health-log.ts";
 import type { DaemonInputs } from "./inputs.ts";
-import { lateDropLogger, observers, type LogOnce } from "./observers.ts";
+import { logLateDrops, observers, type LogOnce } from "./observers.ts";
 import type { DaemonMetrics } from "./prometheus.ts";
 import type { DaemonTopics } from "./topics.ts";
 
@@ -87,12 +87,10 @@ export function startDaemonPipeline(c: DaemonPipelineParts): { pipeline: Pipelin
   });
   // A sensor whose data arrive too late for the frames is named in the log once, with what to do.
   const resolved = resolveAlignerConfig(aligner);
-  pipeline.drops$.subscribe(
-    lateDropLogger(logOnce, (topic) => registry.lookup(topic)?.kind, {
-      cameraMs: Number(resolved.cameraLatenessNs / NS_PER_MS),
-      allowedMs: Number(resolved.allowedLatenessNs / NS_PER_MS),
-    }),
-  );
+  logLateDrops(pipeline.drops$, logOnce, (topic) => registry.lookup(topic)?.kind, {
+    cameraMs: Number(resolved.cameraLatenessNs / NS_PER_MS),
+    allowedMs: Number(resolved.allowedLatenessNs / NS_PER_MS),
+  });
   pipeline.start();
   intake.sinceMs = monoMs(); // the grace before "no input" counts from here
   // A source that fails later (not at start) ends the pipeline: say so rather than leave an unhandled rejection.

@@ -1,6 +1,8 @@
 /** bin/daemon/observers.ts lateDropLogger: the first input the aligner drops as late is named in the log, once per topic, with what to do. */
 import { strict as assert } from "node:assert";
-import { lateDropLogger, onceLogger } from "../../bin/daemon/observers.ts";
+import { config, Subject } from "rxjs";
+import { lateDropLogger, logLateDrops, onceLogger } from "../../bin/daemon/observers.ts";
+import type { DropEvent } from "../../pipeline/index.ts";
 import { createLogger } from "../../bin/daemon/logger.ts";
 import { Writable } from "node:stream";
 import { TopicRegistry } from "../../schemas/index.ts";
@@ -27,5 +29,27 @@ describe("bin/daemon: late drops in the log", () => {
     assert.equal(lines[0]!["stampNs"], "0");
     assert.equal(lines[1]!["topic"], radar);
     assert.match(String(lines[1]!["msg"]), /more than 50 ms .*aligner\.allowedLatenessMs/);
+  });
+
+  it("takes the drops stream's error (the pipeline failing: a refused subscription) rather than leave it unhandled", async () => {
+    const unhandled: unknown[] = [];
+    const before = config.onUnhandledError;
+    config.onUnhandledError = (e) => void unhandled.push(e);
+    try {
+      const drops = new Subject<DropEvent>();
+      const sub = logLateDrops(drops, () => {}, () => "camera", { cameraMs: 250, allowedMs: 50 });
+      drops.error(new Error("the MQTT broker refused the subscription"));
+      await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(unhandled, [], "an unhandled error here became an uncaught exception: exit code 7 instead of the start's 1");
+      assert.equal(sub.closed, true);
+      // The bare subscription it replaced (no error callback) leaves the error unhandled.
+      const bare = new Subject<DropEvent>();
+      bare.subscribe(lateDropLogger(() => {}, () => "camera", { cameraMs: 250, allowedMs: 50 }));
+      bare.error(new Error("x"));
+      await new Promise((r) => setTimeout(r, 10));
+      assert.equal(unhandled.length, 1);
+    } finally {
+      config.onUnhandledError = before;
+    }
   });
 });
