@@ -14,6 +14,7 @@
  * gap between this row and the expert's in a report is what sensing costs, and the gap to a learned model
  * is what learning adds. Pure: the state it keeps between frames is passed in and returned.
  */
+import { STANDSTILL_MPS } from "../policy/decision.ts";
 
 /** What one frame tells the controller (decoded from the model inputs, fusion/classic/inputs.ts). */
 export interface ClassicFacts {
@@ -65,8 +66,6 @@ export interface ClassicDecision {
 const IDM = { T: 1.5, s0: 3, a: 1.5, b: 2.5 };
 /** Cruise this far below the advisory speed, m/s (the expert's margin, domain/voice-intent.ts). */
 const MARGIN_MPS = 2;
-/** Standstill, m/s. */
-const STANDSTILL_MPS = 0.3;
 /** The GNSS antenna sits about this far behind the front bumper, m. */
 const ANTENNA_TO_FRONT_M = 2.25;
 /** A lead not seen for this many frames is forgotten. */
