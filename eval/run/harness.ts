@@ -36,6 +36,7 @@ export class EvalHarness {
   decideDrops = 0;
   private readonly waiters: Array<() => void> = [];
   private readonly subs: Subscription[] = [];
+  private failure: { error: unknown } | undefined;
 
   constructor(o: HarnessOptions) {
     const concurrency = o.concurrency ?? 1;
@@ -57,19 +58,28 @@ export class EvalHarness {
         },
       },
     });
-    this.subs.push(this.pipeline.frames$.subscribe(() => this.frames++));
+    // Every subscription takes the stream's error: a failed pipeline ends settle() with it (pipeline.done
+    // rejects with it too) instead of an uncaught error or a settle() that waits for ever.
+    const error = (err: unknown) => this.fail(err);
+    this.subs.push(this.pipeline.frames$.subscribe({ next: () => this.frames++, error }));
     this.subs.push(
-      this.pipeline.decisions$.subscribe((d) => {
-        this.decisions++;
-        o.onDecision?.(d);
-        this.wake();
+      this.pipeline.decisions$.subscribe({
+        next: (d) => {
+          this.decisions++;
+          o.onDecision?.(d);
+          this.wake();
+        },
+        error,
       }),
     );
     this.subs.push(
-      this.pipeline.drops$.subscribe((d) => {
-        if (d.stage !== "decide") return;
-        this.decideDrops++;
-        this.wake();
+      this.pipeline.drops$.subscribe({
+        next: (d) => {
+          if (d.stage !== "decide") return;
+          this.decideDrops++;
+          this.wake();
+        },
+        error,
       }),
     );
     this.pipeline.start();
@@ -80,9 +90,18 @@ export class EvalHarness {
     return this.frames - this.decisions - this.decideDrops;
   }
 
-  /** Resolves once at most `max` frames are outstanding. */
+  /** Resolves once at most `max` frames are outstanding; rejects with the pipeline's error if it fails. */
   async settle(max = 0): Promise<void> {
-    while (this.outstanding > max) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    for (;;) {
+      if (this.failure) throw this.failure.error;
+      if (this.outstanding <= max) return;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.failure ??= { error };
+    this.wake();
   }
 
   private wake(): void {

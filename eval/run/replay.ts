@@ -385,7 +385,9 @@ async function replayThroughAligner(run: ReplayRun, clock: VirtualClock, liveAt:
             },
           },
         });
-        const sub = pipeline.metrics$.subscribe((m) => (metrics = m));
+        // Its error is pipeline.done's rejection, handed to the subscriber below; unhandled here it would be
+        // thrown as uncaught (every pipeline stream errors together).
+        const sub = pipeline.metrics$.subscribe({ next: (m) => (metrics = m), error: () => undefined });
         pipeline.done.then(
           (m) => {
             metrics = m;
