@@ -28,7 +28,8 @@ describe("startLiveSim: messages leave at their stamps", function () {
     });
     await sim.done;
     assert.ok(lateMs.length >= 4 * 10, `${lateMs.length} camera frames`);
-    // A loaded machine delays timers by some ms; the constructor's warm-up was ~300 ms.
-    assert.ok(Math.max(...lateMs.slice(0, 4)) < 60, `the first set left ${lateMs.slice(0, 4).map((x) => x.toFixed(1)).join(", ")} ms after its stamp`);
+    // A loaded machine delays timers by some ms (66 ms seen at load 13, where 60 was the bound); the
+    // constructor's warm-up that this catches was ~300 ms.
+    assert.ok(Math.max(...lateMs.slice(0, 4)) < 150, `the first set left ${lateMs.slice(0, 4).map((x) => x.toFixed(1)).join(", ")} ms after its stamp`);
   });
 });
