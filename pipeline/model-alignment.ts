@@ -18,19 +18,21 @@ export function withModelRadarScan(aligner: AlignerConfig, radarScan: ModelRadar
 }
 
 /**
- * The daemon config with the model's radar scan where the config names none (`aligner.radarScan`): "latest",
+ * The daemon config with the model's radar scan (fusion/'s servedRadarScan: its serving choice, else what it was
+ * trained on) where the config names none (`aligner.radarScan`): "latest",
  * and radar added to `extrapolate` unless the config names that list too. `conflict` says what differs when the
  * config names "nearest" for a model trained on the latest scan (the config wins; the daemon warns).
  */
-export function daemonModelRadarScan(config: DaemonConfig, radarScan: ModelRadarScan, modelDir = config.model.dir): { config: DaemonConfig; conflict?: string } {
+export function daemonModelRadarScan(config: DaemonConfig, radarScan: ModelRadarScan, modelDir = config.model.dir, source: "trained" | "chosen to be served" = "trained"): { config: DaemonConfig; conflict?: string } {
   if (radarScan !== "latest") return { config };
   const named = config.aligner.radarScan;
   if (named === "latest") return { config };
   if (named === "nearest") {
-    return {
-      config,
-      conflict: `aligner.radarScan is "nearest" but the model ${modelDir} was trained on the latest scan at or before the camera (input-spec.json config.radarScan "latest"): its frames will differ from those it learned from; remove aligner.radarScan to take the model's`,
-    };
+    const conflict =
+      source === "trained"
+        ? `aligner.radarScan is "nearest" but the model ${modelDir} was trained on the latest scan at or before the camera (input-spec.json config.radarScan "latest"): its frames will differ from those it learned from; remove aligner.radarScan to take the model's`
+        : `aligner.radarScan is "nearest": the model ${modelDir} was chosen to be served on the latest scan at or before the camera (input-spec.json serving.radarScan "latest"), and frames will now wait for the scan after the camera; remove aligner.radarScan to take the model's`;
+    return { config, conflict };
   }
   const extrapolate = config.aligner.extrapolate ?? withRadar(DEFAULT_ALIGNER_CONFIG.extrapolate);
   return { config: { ...config, aligner: { ...config.aligner, radarScan: "latest", extrapolate } } };

@@ -6,7 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { SchedulerLike } from "rxjs";
-import { roadMapView, type DrivingDecision, type MapView } from "../../fusion/index.ts";
+import { roadMapView, servedRadarScan, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import type { RoadMap } from "../../domain/road-map.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import type { Pipeline } from "../../pipeline/index.ts";
@@ -117,11 +117,16 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
   // A model with camera slots names the cameras to align and accept (a config naming others fails here).
   const withCameras = withModelCameras(options.config, decider.primary.spec.config.cameras, new TopicRegistry(options.config.vehicle));
   if (withCameras !== options.config) logger.info({ cameras: withCameras.aligner.cameras, sensors: withCameras.sensors }, "aligned cameras (the model's where it has camera slots; the first is the reference) and their sensor ids");
-  // A model trained on the latest radar scan at or before the camera is served so (frames do not wait for radar).
-  const radarScan = daemonModelRadarScan(withCameras, decider.primary.spec.config.radarScan);
+  // A model trained on the latest radar scan at or before the camera, or chosen to be served so (its input spec's
+  // serving.radarScan), is served so: frames do not wait for radar.
+  const spec = decider.primary.spec;
+  const radarScan = daemonModelRadarScan(withCameras, servedRadarScan(spec), withCameras.model.dir, spec.serving?.radarScan ? "chosen to be served" : "trained");
   const config = radarScan.config;
   if (radarScan.conflict) logger.warn({ model: config.model.dir }, radarScan.conflict);
-  else if (config !== withCameras) logger.info({ radarScan: config.aligner.radarScan, extrapolate: config.aligner.extrapolate }, "radar: the latest scan at or before the camera, moved to its stamp (the model was trained so); frames do not wait for the next scan");
+  else if (config !== withCameras) {
+    const why = spec.serving?.radarScan ? `the model's input spec chose it: ${spec.serving.chosen ?? "serving.radarScan"}` : "the model was trained so";
+    logger.info({ radarScan: config.aligner.radarScan, extrapolate: config.aligner.extrapolate }, `radar: the latest scan at or before the camera, moved to its stamp (${why}); frames do not wait for the next scan`);
+  }
   const topics = daemonTopics(config, logger);
   const { decoder, decisionTopic, patterns } = topics;
   const registry = topics.registry;

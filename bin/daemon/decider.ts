@@ -5,7 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { SchedulerLike } from "rxjs";
-import type { MapView } from "../../fusion/index.ts";
+import { servedRadarScan, type MapView } from "../../fusion/index.ts";
 import { loadDecider, type Decider } from "../../fusion/inference/decider.ts";
 import type { DaemonConfig } from "../../pipeline/daemon-config.ts";
 import { camerasNotAligned } from "../../pipeline/model-cameras.ts";
@@ -35,10 +35,10 @@ export async function reloadModel(decider: Decider, config: DaemonConfig, logger
       const problem = camerasNotAligned(config.aligner.cameras, m.spec.config.cameras);
       if (problem) throw new Error(problem);
     });
-    // The radar scan is fixed at start too: a model trained on another one serves, with a warning to restart.
-    const trained = next.spec.config.radarScan ?? "nearest";
+    // The radar scan is fixed at start too: a model served on another one serves, with a warning to restart.
+    const served = servedRadarScan(next.spec) ?? "nearest";
     const aligned = config.aligner.radarScan ?? "nearest";
-    if (trained !== aligned) logger.warn({ model: next.modelId, trained, aligned }, `the reloaded model was trained on the ${trained} radar scan but frames hold the ${aligned} since the start: restart the daemon to align as the model was trained`);
+    if (served !== aligned) logger.warn({ model: next.modelId, served, aligned }, `the reloaded model is served on the ${served} radar scan (its input spec) but frames hold the ${aligned} since the start: restart the daemon to align as the model asks`);
     logger.info({ model: next.modelId, hash: next.modelHash }, "model reloaded; the new model serves from now on");
   } catch (err) {
     logger.error({ err: (err as Error).message }, "model reload failed; the old model keeps serving");

@@ -2,9 +2,9 @@
  * A model with camera slots (input spec config.cameras) is evaluated on its cameras (issue 16): the harness aligns
  * them as the daemon does (pipeline/'s alignerConfigFrom: the first the reference, every other camera's nearest
  * frame within the tolerance, masked when missing), and in closed loop the simulator renders that set. A model
- * trained on the latest radar scan (config.radarScan) is aligned so.
+ * trained on the latest radar scan (config.radarScan), or chosen to be served on it (serving.radarScan), is aligned so.
  */
-import type { InputSpec } from "../../fusion/index.ts";
+import { servedRadarScan, type InputSpec } from "../../fusion/index.ts";
 import { alignerConfigFrom, type AlignerConfig } from "../../pipeline/index.ts";
 import { alignerSchema } from "../../pipeline/daemon-config.ts";
 import { withModelRadarScan } from "../../pipeline/model-alignment.ts";
@@ -18,8 +18,9 @@ export const modelCameras = (spec: InputSpec | undefined): readonly string[] | u
 /** The evaluation's alignment (EVAL_ALIGNER) with the model's cameras on `vehicle`'s topics where it has camera slots. */
 export function evalAligner(spec: InputSpec | undefined, vehicle: string): AlignerConfig {
   const cameras = modelCameras(spec);
-  // A model trained on the latest radar scan at or before the camera is evaluated so (pipeline/model-alignment.ts).
-  const radarScan = spec?.config.radarScan;
+  // A model trained on the latest radar scan at or before the camera, or chosen to be served so, is evaluated so
+  // (pipeline/model-alignment.ts).
+  const radarScan = spec ? servedRadarScan(spec) : undefined;
   if (!cameras) return radarScan ? withModelRadarScan(EVAL_ALIGNER, radarScan) : EVAL_ALIGNER;
   return withModelRadarScan({ ...EVAL_ALIGNER, ...alignerConfigFrom(alignerSchema.parse({ cameras }), vehicle) }, radarScan);
 }

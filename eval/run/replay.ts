@@ -9,9 +9,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { performance } from "node:perf_hooks";
 import { concatMap, from, map, Observable, of, timer, type SchedulerLike } from "rxjs";
 import { parse as parseYaml } from "yaml";
-import { roadMapView, type BackendChoice, type DrivingDecision, type MapView } from "../../fusion/index.ts";
+import { roadMapView, servedRadarScan, type BackendChoice, type DrivingDecision, type MapView } from "../../fusion/index.ts";
 import { parseDaemonConfig, type DaemonConfig } from "../../pipeline/daemon-config.ts";
-import { alignerConfigFrom, createPipeline, frameInputsMessage, resolveAlignerConfig, type PipelineMetrics } from "../../pipeline/index.ts";
+import { alignerConfigFrom, createPipeline, frameInputsMessage, resolveAlignerConfig, type AlignerConfig, type PipelineMetrics } from "../../pipeline/index.ts";
+import { daemonModelRadarScan, withModelRadarScan } from "../../pipeline/model-alignment.ts";
 import { dropRedacted, FusiondError, MessageDecoder, TopicRegistry, type SensorMessage } from "../../schemas/index.ts";
 import { schedulerNowNs } from "../../schemas/scheduler-time.ts";
 import {
@@ -312,6 +313,19 @@ function decisionEmitter(recorded: RecordedSetup, opts: ReplayOpts, rec: McapRec
   return { emit, replayed, actions, counts };
 }
 
+/**
+ * The alignment a replay decides with: the recorded config's, with the replaying model's radar scan as the daemon
+ * takes it (pipeline/model-alignment.ts: a model trained on the latest scan, or chosen to be served on it, gets it
+ * unless the config names aligner.radarScan). Without it a daemon session served on the latest scan replayed on the
+ * nearest one, unmoved: other frames than those decided live.
+ */
+function replayAligner(run: Pick<ReplayRun, "recorded" | "decider">): AlignerConfig {
+  const served = servedRadarScan(run.decider.primary.spec);
+  const { config } = run.recorded;
+  if (!config) return withModelRadarScan({}, served);
+  return alignerConfigFrom(daemonModelRadarScan(config, served).config.aligner, config.vehicle);
+}
+
 /** Frames "recorded": exactly the frames decided live, rebuilt from the inputs each decision lists. */
 async function replayRecordedDecisions(run: ReplayRun, batch: number): Promise<ReplayRan> {
   const { read, recorded, decider: d, recorder: rec, pacer } = run;
@@ -320,7 +334,7 @@ async function replayRecordedDecisions(run: ReplayRun, batch: number): Promise<R
     recording: run.recording,
     read: { topics: read.topics, ...(read.startNs !== undefined ? { startNs: read.startNs } : {}), ...(read.endNs !== undefined ? { endNs: read.endNs } : {}) },
     decoder: new MessageDecoder({ registry }),
-    aligner: resolveAlignerConfig(config ? alignerConfigFrom(config.aligner, config.vehicle) : {}),
+    aligner: resolveAlignerConfig(replayAligner(run)),
     // Each decision stands for the instant it was made live (its latency_ms reads that clock).
     decide: (frame, atNs) => d.decide(frame, { nowNs: atNs }),
     batch,
@@ -375,7 +389,7 @@ async function replayThroughAligner(run: ReplayRun, clock: VirtualClock, liveAt:
           sources: input,
           scheduler: sched,
           registry,
-          ...(config ? { aligner: alignerConfigFrom(config.aligner, config.vehicle) } : {}),
+          aligner: replayAligner(run),
           decide,
           sinks: {
             message: rec ? (m) => void rec.addSensorMessage(m) : undefined,

@@ -126,7 +126,23 @@ export interface InputSpec {
   /** Modalities the model reads; the presence of the others is zeroed before the model sees it. */
   modalities: Modality[];
   inputs: TensorSpec[];
+  /**
+   * How the model is served where that differs from how it was trained (`config`), chosen after training on
+   * validation and never by training itself (issue 16). `radarScan: "latest"`: frames hold the latest radar scan at
+   * or before the camera, moved to its stamp, as for a model trained so — the daemon never waits for the scan after
+   * the camera; the daemon and evaluation align so, training still as `config` says. `chosen` says on what evidence.
+   */
+  serving?: ServingChoice;
 }
+
+/** InputSpec.serving. */
+export interface ServingChoice {
+  radarScan?: "latest";
+  chosen?: string;
+}
+
+/** The radar scan a model's frames hold when it is served and evaluated: its serving choice, else what it was trained on. */
+export const servedRadarScan = (spec: Pick<InputSpec, "config" | "serving">): "latest" | undefined => spec.serving?.radarScan ?? spec.config.radarScan;
 
 export function inputShapes(cfg: FeatureConfig): Record<InputName, number[]> {
   const p = cfg.camera.patch;
@@ -173,6 +189,12 @@ export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) 
 /** Differences between a stored spec and the one the current code makes for its config (empty: compatible). */
 export function specMismatches(stored: InputSpec): string[] {
   const out: string[] = [];
+  const serving = stored.serving as unknown;
+  if (serving !== undefined) {
+    const radar = (serving as { radarScan?: unknown } | null)?.radarScan;
+    if (typeof serving !== "object" || serving === null || Array.isArray(serving)) out.push(`serving is ${JSON.stringify(serving)}, not an object such as {"radarScan": "latest"}`);
+    else if (radar !== undefined && radar !== "latest") out.push(`serving.radarScan is ${JSON.stringify(radar)}: the only serving choice is "latest" (leave it out to serve as trained)`);
+  }
   const compatible = stored.featuresVersion === FEATURES_VERSION || (COMPATIBLE_FEATURES_VERSIONS.includes(stored.featuresVersion) && stored.config.stopServed !== true);
   if (!compatible) out.push(`features version ${stored.featuresVersion} ≠ code's ${FEATURES_VERSION}`);
   let expected: InputSpec;

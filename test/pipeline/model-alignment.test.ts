@@ -6,7 +6,7 @@ import { resolveAlignerConfig } from "../../pipeline/frame-aligner.ts";
 import { daemonModelRadarScan, withModelRadarScan } from "../../pipeline/model-alignment.ts";
 import { evalAligner } from "../../eval/run/model-cameras.ts";
 import { EVAL_ALIGNER } from "../../eval/run/harness.ts";
-import { makeInputSpec, DEFAULT_FEATURE_CONFIG } from "../../fusion/index.ts";
+import { makeInputSpec, DEFAULT_FEATURE_CONFIG, servedRadarScan, specMismatches, type InputSpec } from "../../fusion/index.ts";
 import { checkCameras } from "../../bin/commands/train-flags.ts";
 
 const base = { vehicle: "ego1", mqtt: { url: "mqtt://127.0.0.1:1883" }, model: { dir: "models/x" } };
@@ -50,5 +50,27 @@ describe("model alignment: the radar scan a model was trained on", () => {
     assert.equal(a.radarScan, "latest");
     assert.deepEqual(a.extrapolate, ["radar"], "the evaluation's own list (none) plus radar");
     assert.equal(evalAligner(makeInputSpec(["camera", "radar"], DEFAULT_FEATURE_CONFIG), "sim"), EVAL_ALIGNER);
+  });
+
+  it("a model chosen to be served on the latest scan (input spec serving.radarScan) is served and evaluated so; training's config is untouched", () => {
+    const trained = makeInputSpec(["camera", "radar", "gnss", "ego", "voice"], DEFAULT_FEATURE_CONFIG);
+    const spec: InputSpec = { ...trained, serving: { radarScan: "latest", chosen: "validation" } };
+    assert.equal(servedRadarScan(trained), undefined);
+    assert.equal(servedRadarScan(spec), "latest");
+    assert.equal(spec.config.radarScan, undefined, "the features it was trained on are still the nearest scan's");
+    assert.deepEqual(specMismatches(spec), []);
+    const a = evalAligner(spec, "sim");
+    assert.equal(a.radarScan, "latest");
+    assert.deepEqual(a.extrapolate, ["radar"]);
+    const { config } = daemonModelRadarScan(parseDaemonConfig(base), servedRadarScan(spec), "models/x", "chosen to be served");
+    assert.equal(config.aligner.radarScan, "latest");
+    const r = daemonModelRadarScan(parseDaemonConfig({ ...base, aligner: { radarScan: "nearest" } }), servedRadarScan(spec), "models/x", "chosen to be served");
+    assert.match(r.conflict!, /chosen to be served on the latest scan.*wait for the scan after the camera.*remove aligner\.radarScan/);
+  });
+
+  it("a serving choice other than the latest scan is refused when the model is loaded, saying what is allowed", () => {
+    const trained = makeInputSpec(["camera", "radar"], DEFAULT_FEATURE_CONFIG);
+    assert.match(specMismatches({ ...trained, serving: { radarScan: "nearest" } } as unknown as InputSpec).join("; "), /serving\.radarScan is "nearest": the only serving choice is "latest"/);
+    assert.match(specMismatches({ ...trained, serving: "latest" } as unknown as InputSpec).join("; "), /serving is "latest", not an object/);
   });
 });
