@@ -62,7 +62,10 @@ slot_a() {
   # moved to its stamp: the daemon serving it never waits for the scan after the camera) was trained on 2026-12-07
   # (16:13-16:46 UTC) and not shipped: validation macro-F1 -0.003 [-0.007, -0.000], and on the 100 fresh closed-loop
   # episodes route completion 73.5% against 81% (models/README.md, "Radar without waiting"). To train it again, add
-  # --radar-scan latest below and give another --out.
+  # --radar-scan latest below and give another --out. A second draw (seed 11, 2026-12-07) lost on validation too.
+  # The shipped default and multi-camera are *served* on the latest scan instead: their input-spec.json has
+  # "serving": {"radarScan": "latest"}, chosen on validation after training (models/README.md, "Served on the
+  # latest radar scan"). Training writes no serving choice: a retrained model waits for radar until chosen again.
   if want default; then DATA="$PTRAIN $RPTRAIN" VDATA="$VAL $RVAL" train default 13 --ego-accel --stop-state --strategy intermediate --head 128,64 --pretrain voice --freeze 2 --ensemble 4 --jobs 2 --compare models/camera-only \
     --description "default fused model: an ensemble of 4 intermediate-fusion models of all five modalities, the standing voice request and the stop-line state (each a third of the frames of the perturbed training drives, the suite's and random-episode ones, by phase), fused side by side into one wide model; a two-layer shared head (128, 64); voice encoder pretrained on the spoken command (also the recogniser), frozen then fine-tuned; modality dropout 0.25"; fi
   # The default's recipe on the simulator's four cameras (camera slots, one shared camera encoder): an ensemble of 4

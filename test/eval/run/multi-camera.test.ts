@@ -9,6 +9,7 @@ import { loadEvalModel } from "../../../eval/run/decider.ts";
 import { evalAligner, simCamerasFor } from "../../../eval/run/model-cameras.ts";
 import { EVAL_ALIGNER } from "../../../eval/run/harness.ts";
 import { withModelRadarScan } from "../../../pipeline/model-alignment.ts";
+import { servedRadarScan } from "../../../fusion/index.ts";
 import { memoryOpener, runOpenLoop } from "../../../eval/run/open-loop.ts";
 import { scenariosForSeeds } from "../../../eval/run/scenarios.ts";
 import { scenariosOf } from "../../../sim/scenarios.ts";
@@ -31,8 +32,10 @@ describe("eval: a model with camera slots is evaluated on its cameras", function
     }
     const d = await loadEvalModel("models/default", "cpu");
     try {
-      // No cameras of its own: the evaluation's alignment, with the radar scan it was trained on.
-      assert.deepEqual(evalAligner(d.spec, "sim"), withModelRadarScan(EVAL_ALIGNER, d.spec.config.radarScan));
+      // No cameras of its own: the evaluation's alignment, with the radar scan it is served on.
+      assert.deepEqual(evalAligner(d.spec, "sim"), withModelRadarScan(EVAL_ALIGNER, servedRadarScan(d.spec)));
+      // The shipped default is served on the latest scan at or before the camera (its input spec's serving choice).
+      assert.equal(evalAligner(d.spec, "sim").radarScan, "latest");
       assert.equal(evalAligner(d.spec, "sim").cameras, undefined);
       assert.equal(simCamerasFor(d.spec), undefined);
     } finally {
