@@ -48,5 +48,17 @@ export function buildProgram(): Command {
  * undefined when no error was thrown.
  */
 export function main(argv: readonly string[] = process.argv, write?: (s: string) => void): Promise<number | undefined> {
+  if (!process.stdout.listeners("error").includes(stdoutClosed)) process.stdout.on("error", stdoutClosed);
   return runCli(buildProgram(), argv, write);
+}
+
+/**
+ * `fusiond models | head`: the reader went away (EPIPE) — the output is no longer wanted, so exit quietly rather
+ * than die on an unhandled 'error' event with a stack trace. A command that watches stdout itself (cat, echo stop
+ * cleanly and close what they hold) adds its own listener and is left to it.
+ */
+function stdoutClosed(err: NodeJS.ErrnoException): void {
+  if (err.code !== "EPIPE") throw err;
+  if (process.stdout.listenerCount("error") > 1) return;
+  process.exit(0);
 }

@@ -16,7 +16,26 @@ export interface ModelEntry {
   macroF1: number | null;
   accuracy: number | null;
   metricsOn: "test" | "validation" | "none";
+  /**
+   * The radar scan its frames hold when served (issue 16): "nearest" (waited for), "latest (trained)" (trained
+   * on the latest scan at or before the camera) or "latest (served)" (its input spec's serving choice).
+   */
+  radar: "nearest" | "latest (trained)" | "latest (served)";
   description: string;
+}
+
+/** ModelEntry.radar from the directory's input-spec.json (its config and serving choice); "nearest" without one. */
+function radarOf(dir: string): ModelEntry["radar"] {
+  const file = join(dir, "input-spec.json");
+  if (!existsSync(file)) return "nearest";
+  let spec: { config?: { radarScan?: unknown }; serving?: { radarScan?: unknown } };
+  try {
+    spec = JSON.parse(readFileSync(file, "utf8")) as typeof spec;
+  } catch (err) {
+    throw new FusiondError("model_corrupt", `${file}: not valid JSON (${(err as Error).message})`, { file });
+  }
+  if (spec.serving?.radarScan === "latest") return "latest (served)";
+  return spec.config?.radarScan === "latest" ? "latest (trained)" : "nearest";
 }
 
 const SHIPPED = fileURLToPath(new URL("../../models/", import.meta.url));
@@ -44,6 +63,7 @@ export function readModel(dir: string): ModelEntry | undefined {
     macroF1: m?.macroF1 ?? null,
     accuracy: m?.accuracy ?? null,
     metricsOn: test ? "test" : val ? "validation" : "none",
+    radar: radarOf(dir),
     description: String(card["description"] ?? ""),
   };
 }
@@ -73,6 +93,8 @@ export default function register(program: Command): void {
       "after",
       `
 Scores are the card's test metrics (held-out recordings) where it has them, else validation's.
+Radar scan: which scan a frame holds when the model is served — nearest (the scan nearest the camera, waited
+for), latest (trained) or latest (served: its input-spec.json serving choice): the latest at or before the camera.
 The hash identifies the weights; decisions and recordings carry it as their provenance.
 
 Examples:
@@ -92,7 +114,7 @@ Examples:
         process.stderr.write(`fusiond models: no model directories (with card.json) in ${roots.join(", ")}\n`);
         return;
       }
-      const rows = [["directory", "name", "strategy", "reads", "hash", "macro-F1", "accuracy", "on"], ...shown.map((m) => [m.dir, m.name, m.strategy, m.modalities.join("+"), m.hash, f3(m.macroF1), f3(m.accuracy), m.metricsOn])];
+      const rows = [["directory", "name", "strategy", "reads", "radar scan", "hash", "macro-F1", "accuracy", "on"], ...shown.map((m) => [m.dir, m.name, m.strategy, m.modalities.join("+"), m.radar, m.hash, f3(m.macroF1), f3(m.accuracy), m.metricsOn])];
       const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
       for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(w[i]!)).join("  ").trimEnd() + "\n");
     });

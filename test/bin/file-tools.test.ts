@@ -117,18 +117,32 @@ describe("bin: file and model tools", function () {
   it("models lists the shipped models with strategy, inputs, hash and test scores from their cards", async () => {
     const r = await fusiond("models", "--json");
     assert.equal(r.status, 0, r.stderr);
-    const models = JSON.parse(r.stdout) as { dir: string; name: string; strategy: string; modalities: string[]; hash: string; macroF1: number | null; metricsOn: string }[];
+    const models = JSON.parse(r.stdout) as { dir: string; name: string; strategy: string; modalities: string[]; hash: string; macroF1: number | null; metricsOn: string; radar: string }[];
     const d = models.find((m) => m.name === "default")!;
     assert.equal(d.strategy, "intermediate");
     assert.deepEqual(d.modalities, ["camera", "radar", "gnss", "ego", "voice"]);
     assert.match(d.hash, /^[0-9a-f]{16}$/);
     assert.equal(d.metricsOn, "test");
     assert.ok(d.macroF1! > 0.5);
+    // The default is served on the latest radar scan (its input spec's serving choice); multi-camera waits for it.
+    assert.equal(d.radar, "latest (served)");
+    assert.equal(models.find((m) => m.name === "multi-camera")!.radar, "nearest");
     const one = JSON.parse((await fusiond("models", "models/camera-only", "--json")).stdout) as { name: string }[];
     assert.deepEqual(one.map((m) => m.name), ["camera-only"]);
     const table = await fusiond("models");
-    assert.match(table.stdout, /^directory +name +strategy +reads +hash +macro-F1 +accuracy +on$/m);
+    assert.match(table.stdout, /^directory +name +strategy +reads +radar scan +hash +macro-F1 +accuracy +on$/m);
     assert.equal((await fusiond("models", join(dir, "none"))).status, 1);
+  });
+
+  it("a reader that goes away (fusiond models | head) ends the command quietly, not with an unhandled EPIPE", async () => {
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, ["bin/fusiond.js", "models"], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy(); // the reader is gone before the first line is written
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(status, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
   });
 
   it("--version names the git commit in a checkout, and is the package version elsewhere", () => {
