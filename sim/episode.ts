@@ -96,6 +96,8 @@ const SCHEDULE = {
   gnss: { every: 10, phase: 3, latencyMs: [60, 110] },
   ego: { every: 2, phase: 1, latencyMs: [2, 6] },
 } as const;
+/** The modelled sensors' schedule (periods, phases, transport latency ranges at latencyScale 1), for what reports it. */
+export const SENSOR_SCHEDULE = SCHEDULE;
 const VOICE_LATENCY_MS: [number, number] = [20, 40];
 
 export class Episode {
