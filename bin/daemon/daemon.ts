@@ -124,8 +124,9 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
   const config = radarScan.config;
   if (radarScan.conflict) logger.warn({ model: config.model.dir }, radarScan.conflict);
   else if (config !== withCameras) {
-    const why = spec.serving?.radarScan ? `the model's input spec chose it: ${spec.serving.chosen ?? "serving.radarScan"}` : "the model was trained so";
-    logger.info({ radarScan: config.aligner.radarScan, extrapolate: config.aligner.extrapolate }, `radar: the latest scan at or before the camera, moved to its stamp (${why}); frames do not wait for the next scan`);
+    const why = spec.serving?.radarScan ? "the model is served so: its input spec's serving.radarScan" : "the model was trained so";
+    const chosen = spec.serving?.chosen ? { chosen: spec.serving.chosen } : {};
+    logger.info({ radarScan: config.aligner.radarScan, extrapolate: config.aligner.extrapolate, ...chosen }, `radar: the latest scan at or before the camera, moved to its stamp (${why}); frames do not wait for the next scan`);
   }
   const topics = daemonTopics(config, logger);
   const { decoder, decisionTopic, patterns } = topics;
