@@ -8,7 +8,7 @@ import { Option, type Command } from "commander";
 import { MODALITIES } from "../../schemas/index.ts";
 import { DEFAULT_CAMERA_IDS, selectBackend, STRATEGIES, TRAINING_BACKEND_CHOICES, type BackendChoice } from "../../fusion/index.ts";
 import { runTraining } from "../../train/run.ts";
-import { checkCameras, checkFlags, refuseFreshData, runOptions, type TrainFlags } from "./train-flags.ts";
+import { checkCameras, checkFlags, refuseFreshData, runOptions, servingChoiceAt, type TrainFlags } from "./train-flags.ts";
 import { epochLine, progressBar } from "./train-progress.ts";
 import { listOf, number, oneOf } from "../cli-validate.ts";
 import { writeAtomically } from "../output-file.ts";
@@ -64,6 +64,10 @@ Examples:
       log(`backend ${backend.chosen} (${backend.log.join("; ")})`);
       const baseConfig = checkCameras(flags);
       await refuseFreshData(flags);
+      // A serving choice is made on validation after training (models/README.md): the model written here has none.
+      const replacedChoice = servingChoiceAt(flags.out);
+      const choiceLost = replacedChoice && `${flags.out} is served ${replacedChoice} (its input-spec.json serving choice); the model written there has no serving choice and is served as it is trained — choose again on validation and set it (models/README.md, "Served on the latest radar scan")`;
+      if (choiceLost) log(`warning: ${choiceLost}`);
       const run = await runTraining({
         ...runOptions(flags, checked, baseConfig, backend.chosen),
         t0,
@@ -74,6 +78,7 @@ Examples:
       // The model directory appears whole or not at all (bin/output-file.ts): a failed save leaves no half model.
       const hash = await writeAtomically(flags.out, (tmp) => run.save(tmp));
       log(`wrote ${flags.out} (hash ${hash}); validation macro-F1 ${run.val.macroF1.toFixed(3)}`);
+      if (choiceLost) log(`warning: ${choiceLost}`);
       process.stdout.write(JSON.stringify({ out: flags.out, hash, metrics: run.metrics }, null, 2) + "\n");
     });
 }

@@ -57,6 +57,22 @@ describe("fusiond train --ensemble: members in worker threads", function () {
     assert.equal(card.training["pretrained"], "camera");
   });
 
+  it("training over a model that has a serving choice says that the new one has none", async () => {
+    const [a] = scenariosOf("train");
+    const file = join(dir, "serving.mcap");
+    writeFileSync(file, await recordDrive([{ ...a!, durationS: 3 }], 3));
+    const out = join(dir, "served");
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "input-spec.json"), JSON.stringify({ serving: { radarScan: "latest" } }));
+    const r = fusiond(["train", "--data", file, "--epochs", "1", "--every", "2", "--head", "8", "--units", "8", "--modalities", "camera,radar,ego", "--no-cache", "--out", out]);
+    assert.equal(r.status, 0, r.stderr.slice(-3000));
+    const warnings = r.stderr.split("\n").filter((l) => l.includes("is served on the latest radar scan (its input-spec.json serving choice)"));
+    assert.equal(warnings.length, 2, "said before training and again after writing");
+    assert.match(warnings[1]!, /choose again on validation/);
+    const spec = JSON.parse(readFileSync(join(out, "input-spec.json"), "utf8")) as { serving?: unknown };
+    assert.equal(spec.serving, undefined);
+  });
+
   it("a bad --jobs exits 2 and says what it takes", () => {
     const r = fusiond(["train", "--data", "x.mcap", "--out", join(dir, "x"), "--ensemble", "2", "--jobs", "0"]);
     assert.equal(r.status, 2);
