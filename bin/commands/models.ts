@@ -24,10 +24,13 @@ export interface ModelEntry {
   description: string;
 }
 
-/** ModelEntry.radar from the directory's input-spec.json (its config and serving choice); "nearest" without one. */
-function radarOf(dir: string): ModelEntry["radar"] {
+/**
+ * ModelEntry.radar from the directory's input-spec.json (its config and serving choice); undefined where there is
+ * none. `fusiond train` reads it too: it says when it replaces a model that has a serving choice.
+ */
+export function modelRadarScan(dir: string): ModelEntry["radar"] | undefined {
   const file = join(dir, "input-spec.json");
-  if (!existsSync(file)) return "nearest";
+  if (!existsSync(file)) return undefined;
   let spec: { config?: { radarScan?: unknown }; serving?: { radarScan?: unknown } };
   try {
     spec = JSON.parse(readFileSync(file, "utf8")) as typeof spec;
@@ -63,7 +66,7 @@ export function readModel(dir: string): ModelEntry | undefined {
     macroF1: m?.macroF1 ?? null,
     accuracy: m?.accuracy ?? null,
     metricsOn: test ? "test" : val ? "validation" : "none",
-    radar: radarOf(dir),
+    radar: modelRadarScan(dir) ?? "nearest",
     description: String(card["description"] ?? ""),
   };
 }

@@ -2,9 +2,8 @@
  * `fusiond train`'s flags: the checks commander's option parsers cannot make, and the flags as the options of a
  * training run (train/run.ts).
  */
-import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { MODALITIES, type Modality } from "../../schemas/index.ts";
 import {
   DEFAULT_CAMERA_IDS, DEFAULT_FEATURE_CONFIG, makeInputSpec, STRATEGIES, TRAINING_BACKEND_CHOICES, type BackendChoice, type FeatureConfig, type StrategyName,
@@ -128,21 +127,4 @@ export function runOptions(flags: TrainFlags, c: Checked, baseConfig: FeatureCon
 export async function refuseFreshData(flags: Pick<TrainFlags, "data" | "valData">): Promise<void> {
   const fresh = await freshRecordings([...flags.data, ...(flags.valData ?? [])]);
   if (fresh.length) usage(`${fresh.slice(0, 3).join(", ")}${fresh.length > 3 ? ` and ${fresh.length - 3} more` : ""}: fresh-seed drives (seeds ${FRESH_RESERVED.from}–${FRESH_RESERVED.to}) are kept for figures nobody tuned on (docs/eval.md, "Protocol"); train and validate on other seeds`);
-}
-
-/**
- * The serving choice of the model already at `dir` (its input-spec.json `serving`), in words — "on the latest radar
- * scan" — or undefined where there is none (no model there, or one served as trained). Training replaces the model
- * and writes no serving choice, so `fusiond train` says so (a retrained models/default would otherwise go back to
- * waiting for radar without a word).
- */
-export function servingChoiceAt(dir: string): string | undefined {
-  const file = join(dir, "input-spec.json");
-  if (!existsSync(file)) return undefined;
-  try {
-    const spec = JSON.parse(readFileSync(file, "utf8")) as { serving?: { radarScan?: unknown } };
-    return spec.serving?.radarScan === "latest" ? "on the latest radar scan" : undefined;
-  } catch {
-    return undefined; // not a readable model: nothing of it is kept either way
-  }
 }

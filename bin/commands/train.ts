@@ -8,7 +8,8 @@ import { Option, type Command } from "commander";
 import { MODALITIES } from "../../schemas/index.ts";
 import { DEFAULT_CAMERA_IDS, selectBackend, STRATEGIES, TRAINING_BACKEND_CHOICES, type BackendChoice } from "../../fusion/index.ts";
 import { runTraining } from "../../train/run.ts";
-import { checkCameras, checkFlags, refuseFreshData, runOptions, servingChoiceAt, type TrainFlags } from "./train-flags.ts";
+import { checkCameras, checkFlags, refuseFreshData, runOptions, type TrainFlags } from "./train-flags.ts";
+import { modelRadarScan } from "./models.ts";
 import { epochLine, progressBar } from "./train-progress.ts";
 import { listOf, number, oneOf } from "../cli-validate.ts";
 import { writeAtomically } from "../output-file.ts";
@@ -65,8 +66,7 @@ Examples:
       const baseConfig = checkCameras(flags);
       await refuseFreshData(flags);
       // A serving choice is made on validation after training (models/README.md): the model written here has none.
-      const replacedChoice = servingChoiceAt(flags.out);
-      const choiceLost = replacedChoice && `${flags.out} is served ${replacedChoice} (its input-spec.json serving choice); the model written there has no serving choice and is served as it is trained — choose again on validation and set it (models/README.md, "Served on the latest radar scan")`;
+      const choiceLost = servedLatestAt(flags.out) && `${flags.out} is served on the latest radar scan (its input-spec.json serving choice); the model written there has no serving choice and is served as it is trained — choose again on validation and set it (models/README.md, "Served on the latest radar scan")`;
       if (choiceLost) log(`warning: ${choiceLost}`);
       const run = await runTraining({
         ...runOptions(flags, checked, baseConfig, backend.chosen),
@@ -81,4 +81,13 @@ Examples:
       if (choiceLost) log(`warning: ${choiceLost}`);
       process.stdout.write(JSON.stringify({ out: flags.out, hash, metrics: run.metrics }, null, 2) + "\n");
     });
+}
+
+/** Whether the model already at `dir` has the serving choice of the latest radar scan (an unreadable one has none to lose). */
+function servedLatestAt(dir: string): boolean {
+  try {
+    return modelRadarScan(dir) === "latest (served)";
+  } catch {
+    return false;
+  }
 }

@@ -120,11 +120,12 @@ async function startDaemonSteps(options: DaemonOptions, cleanups: Array<() => Pr
   // A model trained on the latest radar scan at or before the camera, or chosen to be served so (its input spec's
   // serving.radarScan), is served so: frames do not wait for radar.
   const spec = decider.primary.spec;
-  const radarScan = daemonModelRadarScan(withCameras, servedRadarScan(spec), withCameras.model.dir, spec.serving?.radarScan ? "chosen to be served" : "trained");
+  const servingChoice = spec.serving?.radarScan !== undefined;
+  const radarScan = daemonModelRadarScan(withCameras, servedRadarScan(spec), withCameras.model.dir, servingChoice ? "chosen to be served" : "trained");
   const config = radarScan.config;
   if (radarScan.conflict) logger.warn({ model: config.model.dir }, radarScan.conflict);
   else if (config !== withCameras) {
-    const why = spec.serving?.radarScan ? "the model is served so: its input spec's serving.radarScan" : "the model was trained so";
+    const why = servingChoice ? "the model is served so: its input spec's serving.radarScan" : "the model was trained so";
     const chosen = spec.serving?.chosen ? { chosen: spec.serving.chosen } : {};
     logger.info({ radarScan: config.aligner.radarScan, extrapolate: config.aligner.extrapolate, ...chosen }, `radar: the latest scan at or before the camera, moved to its stamp (${why}); frames do not wait for the next scan`);
   }
